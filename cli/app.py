@@ -1,10 +1,42 @@
-"""The ``reserve-opt`` command line."""
+"""The ``reserve-opt`` command line: parses, calls the library, renders."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+from reserve_opt.cli import instance_cmds
+from reserve_opt.cli.errors import DEBUG
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["--help", "-h"]},
+    help="Plan emergency material reserves: where to hold what, how to share it, how to "
+    "deliver it.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from reserve_opt import __version__
+
+        typer.echo(f"reserve-opt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    DEBUG["on"] = debug
+
+
+instance_cmds.register(app)
 
 
 def main() -> None:

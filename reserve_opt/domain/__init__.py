@@ -1,1 +1,29 @@
-"""domain."""
+"""The domain: immutable descriptions of regions, goods, facilities and events."""
+
+from reserve_opt.domain.agreement import Agreement, Tier
+from reserve_opt.domain.commodity import Commodity
+from reserve_opt.domain.contract import Contract, ContractKind
+from reserve_opt.domain.facility import Facility, FacilityKind, SizeOption
+from reserve_opt.domain.instance import Instance
+from reserve_opt.domain.network import Link, VehicleType
+from reserve_opt.domain.region import Region
+from reserve_opt.domain.scenario import Outage, Scenario
+from reserve_opt.domain.settings import Settings
+
+__all__ = [
+    "Agreement",
+    "Commodity",
+    "Contract",
+    "ContractKind",
+    "Facility",
+    "FacilityKind",
+    "Instance",
+    "Link",
+    "Outage",
+    "Region",
+    "Scenario",
+    "Settings",
+    "SizeOption",
+    "Tier",
+    "VehicleType",
+]

@@ -1,0 +1,115 @@
+"""Commands that read instances: ``validate``, ``info`` and ``schema``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+
+InstancePath = Annotated[
+    Path, typer.Argument(help="Instance folder (instance.toml + tables) or JSON document.")
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines.")
+]
+
+
+def validate(path: InstancePath) -> None:
+    """Check an instance completely; print every problem, one per line."""
+    from reserve_opt.io import load_instance
+
+    with reported_errors():
+        inst = load_instance(path)
+    counts = inst.summary()
+    typer.echo(
+        f"{path}: valid ({counts['regions']} regions, {counts['commodities']} commodities, "
+        f"{counts['facilities']} facilities, {counts['agreements']} agreements, "
+        f"{counts['scenarios']} scenarios)"
+    )
+
+
+def info(path: InstancePath, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Show what is in an instance: regions, goods, facilities, agreements, scenarios."""
+    from reserve_opt.io import load_instance
+    from reserve_opt.io.export import instance_tables
+    from reserve_opt.io.spec import TABLES
+
+    with reported_errors():
+        inst = load_instance(path)
+    tables = instance_tables(inst)
+    if fmt is OutputFormat.JSON:
+        echo_json({
+            "name": inst.name,
+            "description": inst.description,
+            "currency": inst.currency,
+            "counts": inst.summary(),
+            **{t.name: tables[t.name] for t in TABLES},
+            "units": {t.name: {c.name: c.unit.replace("currency", inst.currency)
+                               for c in t.columns if c.unit} for t in TABLES},
+            "sources": dict(inst.sources),
+        })
+        return
+    _print_info(inst, tables)
+
+
+def _print_info(inst: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
+    cur = inst.currency
+    typer.echo(f"{inst.name}: {inst.description}".rstrip(": "))
+    typer.echo(f"money in {cur}; commodity quantities in each commodity's unit\n")
+    print_table("Regions", ["id", "name", "level", "population (persons)", "alliance",
+                            "risk (0-1)"],
+                [[r.id, r.name, r.level, r.population, r.alliance, r.risk]
+                 for r in inst.regions])
+    print_table("Commodities", ["id", "unit", "kg/unit", "m3/unit", f"purchase ({cur}/unit)",
+                                f"shortage ({cur}/unit)", "priority"],
+                [[c.id, c.unit, c.weight_kg, c.volume_m3, c.purchase_cost,
+                  c.shortage_penalty, c.priority] for c in inst.commodities])
+    print_table("Facilities", ["id", "kind", "region", "status", "capacity (m3)",
+                               "stock (units)"],
+                [[f.id, f.kind.value, f.region,
+                  "existing" if f.existing else f"candidate, {len(f.sizes)} sizes",
+                  f.capacity_m3, ", ".join(f"{c} {q:,.0f}" for c, q in f.stock.items())]
+                 for f in inst.facilities])
+    if inst.contracts:
+        print_table("Enterprise contracts",
+                    ["id", "facility", "commodity", "kind", "quantity (units)",
+                     "rate (units/day)", f"retainer ({cur})", "delay (h)", "signed"],
+                    [[c.id, c.facility, c.commodity, c.kind.value, c.quantity,
+                      c.rate_per_day, c.retainer, c.delay_h, c.signed]
+                     for c in inst.contracts])
+    if inst.agreements:
+        print_table("Sharing agreements",
+                    ["id", "parties", "tier", "commodities", "cap (units)",
+                     f"compensation ({cur}/unit)", "delay (h)"],
+                    [[a.id, f"alliance {a.alliance}" if a.alliance else
+                      f"{a.lender} {'<->' if a.reciprocal else '->'} {a.borrower}",
+                      int(a.tier), a.commodities or "all", a.cap_quantity, a.compensation,
+                      a.delay_h] for a in inst.agreements])
+    rows = []
+    for s in inst.scenarios:
+        demand = inst.demand(s.id)
+        per = {c.id: sum(q for (_, k), q in demand.items() if k == c.id)
+               for c in inst.commodities}
+        rows.append([s.id, s.probability, s.hazard,
+                     ", ".join(f"{k} {q:,.0f}" for k, q in per.items() if q),
+                     len(s.damage), len(s.outages)])
+    print_table("Scenarios", ["id", "probability", "hazard", "demand (units)",
+                              "damaged facilities", "outages"], rows)
+
+
+def schema() -> None:
+    """Print the JSON Schema of the instance document."""
+    from reserve_opt.io import instance_schema
+
+    echo_json(instance_schema())
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command()(validate)
+    app.command()(info)
+    app.command()(schema)

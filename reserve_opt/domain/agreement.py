@@ -1,0 +1,66 @@
+"""Sharing agreements between regions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Tier(IntEnum):
+    """Order in which stock is drawn: own first, then neighbours, alliance, higher level."""
+
+    OWN = 0
+    NEIGHBOUR = 1
+    ALLIANCE = 2
+    HIGHER_LEVEL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Who may draw on whose stock, how much, in what order and at what price.
+
+    Either ``lender`` and ``borrower`` name two regions, or ``alliance`` names an
+    alliance whose members all lend to each other.
+
+    Parameters
+    ----------
+    id
+        Unique agreement id.
+    tier
+        See :class:`Tier` (1-3).
+    lender, borrower
+        Region ids, or ``None`` for an alliance-wide agreement.
+    alliance
+        Alliance name, or ``None``.
+    commodities
+        Commodity ids covered; empty means all.
+    cap_quantity
+        Most units lent per commodity and event, or ``None``.
+    cap_share
+        Most lent as a share of the lender's stock, or ``None``.
+    compensation
+        Paid by the borrower per unit received, currency per unit.
+    delay_h
+        Time from request to release, hours.
+    reciprocal
+        The borrower lends to the lender on the same terms.
+    protect_own
+        The lender first keeps what its own people need.
+    """
+
+    id: str
+    tier: Tier
+    lender: str | None = None
+    borrower: str | None = None
+    alliance: str | None = None
+    commodities: tuple[str, ...] = ()
+    cap_quantity: float | None = None
+    cap_share: float | None = None
+    compensation: float = 0.0
+    delay_h: float = 0.0
+    reciprocal: bool = False
+    protect_own: bool = True
+
+    def covers(self, commodity: str) -> bool:
+        """Whether the agreement covers ``commodity``."""
+        return not self.commodities or commodity in self.commodities

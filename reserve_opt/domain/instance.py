@@ -1,0 +1,134 @@
+"""The instance: everything a planning, allocation or routing model reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+from reserve_opt.domain.agreement import Agreement
+from reserve_opt.domain.commodity import Commodity
+from reserve_opt.domain.contract import Contract
+from reserve_opt.domain.facility import Facility, FacilityKind
+from reserve_opt.domain.network import Link, VehicleType
+from reserve_opt.domain.region import Region
+from reserve_opt.domain.scenario import Scenario
+from reserve_opt.domain.settings import Settings
+
+
+@dataclass(frozen=True, eq=True)
+class Instance:
+    """A validated, immutable reserve-planning instance.
+
+    Build one with :func:`reserve_opt.load_instance` (a folder or a JSON document) or
+    :class:`reserve_opt.InstanceBuilder`; both validate before they return.
+
+    Parameters
+    ----------
+    name
+        Short name.
+    currency
+        ISO 4217 code of every money figure (``CNY``, ``USD``).
+    regions, commodities, facilities, contracts, agreements, scenarios, links, fleet
+        The entities, in file order.
+    settings
+        Instance-wide numbers.
+    description
+        Free text.
+    sources
+        Where the numbers came from, by table name (free text).
+    """
+
+    name: str
+    currency: str
+    regions: tuple[Region, ...]
+    commodities: tuple[Commodity, ...]
+    facilities: tuple[Facility, ...]
+    scenarios: tuple[Scenario, ...]
+    contracts: tuple[Contract, ...] = ()
+    agreements: tuple[Agreement, ...] = ()
+    links: tuple[Link, ...] = ()
+    fleet: tuple[VehicleType, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    description: str = ""
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @cached_property
+    def region_index(self) -> Mapping[str, int]:
+        """Region id -> position in :attr:`regions`."""
+        return MappingProxyType({r.id: i for i, r in enumerate(self.regions)})
+
+    @cached_property
+    def commodity_index(self) -> Mapping[str, int]:
+        """Commodity id -> position in :attr:`commodities`."""
+        return MappingProxyType({c.id: i for i, c in enumerate(self.commodities)})
+
+    @cached_property
+    def facility_index(self) -> Mapping[str, int]:
+        """Facility id -> position in :attr:`facilities`."""
+        return MappingProxyType({f.id: i for i, f in enumerate(self.facilities)})
+
+    @cached_property
+    def scenario_index(self) -> Mapping[str, int]:
+        """Scenario id -> position in :attr:`scenarios`."""
+        return MappingProxyType({s.id: i for i, s in enumerate(self.scenarios)})
+
+    def region(self, region_id: str) -> Region:
+        """The region with id ``region_id``."""
+        return self.regions[self.region_index[region_id]]
+
+    def commodity(self, commodity_id: str) -> Commodity:
+        """The commodity with id ``commodity_id``."""
+        return self.commodities[self.commodity_index[commodity_id]]
+
+    def facility(self, facility_id: str) -> Facility:
+        """The facility with id ``facility_id``."""
+        return self.facilities[self.facility_index[facility_id]]
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        """The scenario with id ``scenario_id``."""
+        return self.scenarios[self.scenario_index[scenario_id]]
+
+    def facilities_of_kind(self, kind: FacilityKind) -> tuple[Facility, ...]:
+        """Facilities of one kind, in file order."""
+        return tuple(f for f in self.facilities if f.kind is kind)
+
+    def demand(self, scenario_id: str) -> dict[tuple[str, str], float]:
+        """Effective demand of a scenario, (region id, commodity id) -> units.
+
+        Explicit demand rows win; elsewhere demand is affected persons x the
+        commodity's ``need_per_person_day`` x the scenario's ``days``.
+        """
+        sc = self.scenario(scenario_id)
+        out: dict[tuple[str, str], float] = {}
+        for region_id, persons in sc.affected.items():
+            for c in self.commodities:
+                q = persons * c.need_per_person_day * sc.days
+                if q > 0:
+                    out[(region_id, c.id)] = q
+        out.update(sc.demand)
+        return {k: v for k, v in out.items() if v > 0}
+
+    def locations(self) -> dict[str, tuple[float, float]]:
+        """Every region and facility id -> (lon, lat) in degrees."""
+        pts = {r.id: (r.lon, r.lat) for r in self.regions}
+        pts.update({f.id: (f.lon, f.lat) for f in self.facilities})
+        return pts
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of each kind of entity, for listings."""
+        kinds = {k.value: len(self.facilities_of_kind(k)) for k in FacilityKind}
+        return {
+            "regions": len(self.regions),
+            "commodities": len(self.commodities),
+            "facilities": len(self.facilities),
+            **{f"facilities.{k}": n for k, n in kinds.items()},
+            "contracts": len(self.contracts),
+            "agreements": len(self.agreements),
+            "scenarios": len(self.scenarios),
+            "links": len(self.links),
+            "vehicle_types": len(self.fleet),
+            "total_population_persons": sum(r.population for r in self.regions),
+        }

@@ -1,0 +1,57 @@
+"""Transport links and vehicles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An undirected transport link between two locations.
+
+    Parameters
+    ----------
+    origin, destination
+        Ids of regions or facilities.
+    distance_km
+        Road length, km; ``None`` derives it from coordinates and the detour factor.
+    """
+
+    origin: str
+    destination: str
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleType:
+    """Vehicles of one kind stationed at a depot.
+
+    Parameters
+    ----------
+    id
+        Unique vehicle type id.
+    depot
+        Id of the facility the vehicles start from.
+    count
+        Number of vehicles.
+    capacity_kg, capacity_m3
+        Load limits, kg and m3.
+    speed_kmh
+        Average speed, km/h.
+    cost_per_km
+        Running cost, currency per km.
+    fixed_cost
+        Cost of using one vehicle once, currency.
+    max_hours
+        Working hours per day, h.
+    """
+
+    id: str
+    depot: str
+    count: int
+    capacity_kg: float
+    capacity_m3: float
+    speed_kmh: float = 60.0
+    cost_per_km: float = 0.0
+    fixed_cost: float = 0.0
+    max_hours: float = 10.0

@@ -1,0 +1,65 @@
+"""Turn an :class:`~reserve_opt.domain.Instance` back into manifest and table rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from enum import Enum
+from typing import Any
+
+from reserve_opt.domain import Instance
+from reserve_opt.io.raw import Row
+from reserve_opt.io.spec import FORMAT_VERSION, SETTINGS, TABLES
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _entity_row(table: str, entity: Any) -> Row:
+    spec = next(t for t in TABLES if t.name == table)
+    names = {f.name for f in fields(entity)}
+    return {c.name: _plain(getattr(entity, c.name)) for c in spec.columns if c.name in names}
+
+
+def instance_tables(inst: Instance) -> dict[str, list[Row]]:
+    """Every table of ``inst`` as rows of plain values (absent values are ``None``)."""
+    t: dict[str, list[Row]] = {spec.name: [] for spec in TABLES}
+    t["regions"] = [_entity_row("regions", r) for r in inst.regions]
+    t["commodities"] = [_entity_row("commodities", c) for c in inst.commodities]
+    for f in inst.facilities:
+        t["facilities"].append(_entity_row("facilities", f))
+        t["sizes"] += [{"facility": f.id, **asdict(s)} for s in f.sizes]
+        t["stock"] += [{"facility": f.id, "commodity": c, "quantity": q}
+                       for c, q in f.stock.items()]
+    t["contracts"] = [_entity_row("contracts", c) for c in inst.contracts]
+    t["agreements"] = [_entity_row("agreements", a) for a in inst.agreements]
+    for s in inst.scenarios:
+        t["scenarios"].append(_entity_row("scenarios", s))
+        t["demand"] += [{"scenario": s.id, "region": r, "commodity": c, "quantity": q}
+                        for (r, c), q in s.demand.items()]
+        t["affected"] += [{"scenario": s.id, "region": r, "persons": p}
+                          for r, p in s.affected.items()]
+        t["damage"] += [{"scenario": s.id, "facility": f, "surviving_fraction": x}
+                        for f, x in s.damage.items()]
+        t["outages"] += [{"scenario": s.id, "from": o.origin, "to": o.destination,
+                          "speed_factor": o.speed_factor} for o in s.outages]
+    t["links"] = [{"from": k.origin, "to": k.destination, "distance_km": k.distance_km}
+                  for k in inst.links]
+    t["fleet"] = [_entity_row("fleet", v) for v in inst.fleet]
+    return t
+
+
+def instance_manifest(inst: Instance) -> dict[str, Any]:
+    """The manifest keys of ``inst`` (coordinates are always written as WGS84)."""
+    settings = {s.name: getattr(inst.settings, s.name) for s in SETTINGS}
+    return {
+        "format": FORMAT_VERSION,
+        "name": inst.name,
+        "description": inst.description,
+        "currency": inst.currency,
+        "crs": "EPSG:4326",
+        "settings": {k: v for k, v in settings.items() if v is not None},
+        "sources": dict(inst.sources),
+    }

@@ -1,0 +1,269 @@
+"""Instance folders: a manifest (TOML or YAML), CSV/Parquet tables, optional geometry."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from reserve_opt.domain import Instance
+from reserve_opt.errors import InputError
+from reserve_opt.io.export import instance_manifest, instance_tables
+from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
+from reserve_opt.io.spec import TABLES
+
+MANIFEST_NAMES = ("instance.toml", "instance.yaml", "instance.yml")
+TableFormat = Literal["csv", "parquet"]
+
+
+def read_manifest(folder: Path) -> tuple[dict[str, Any], str]:
+    """Read the folder's manifest; return its keys and its file name."""
+    found = [n for n in MANIFEST_NAMES if (folder / n).is_file()]
+    if not found:
+        raise InputError(
+            f"{folder}: no instance.toml or instance.yaml found; an instance folder needs a "
+            f"manifest (see instances/toy/instance.toml)"
+        )
+    if len(found) > 1:
+        raise InputError(f"{folder}: both {found[0]} and {found[1]} exist; keep only one")
+    name = found[0]
+    text = (folder / name).read_text(encoding="utf-8")
+    if name.endswith(".toml"):
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise InputError(f"{name}: not valid TOML ({err}); fix the syntax") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            reason = " ".join(str(err).split())
+            raise InputError(f"{name}: not valid YAML ({reason}); fix the syntax") from None
+        if not isinstance(data, dict):
+            raise InputError(f"{name}: must be a mapping of keys to values")
+    return dict(data), name
+
+
+def _table_file(folder: Path, name: str, manifest: dict[str, Any],
+                problems: list[str], manifest_name: str) -> Path | None:
+    named = manifest.get("tables", {})
+    if isinstance(named, dict) and isinstance(named.get(name), str):
+        path = folder / named[name]
+        if not path.is_file():
+            problems.append(
+                f"{manifest_name}: table '{name}' names {named[name]}, which does not exist; "
+                f"fix the file name"
+            )
+            return None
+        return path
+    options = [folder / f"{name}.{ext}" for ext in ("csv", "parquet")]
+    existing = [p for p in options if p.is_file()]
+    if len(existing) > 1:
+        problems.append(
+            f"{folder}: both {name}.csv and {name}.parquet exist; keep one, or name the one "
+            f"to use under [tables] in {manifest_name}"
+        )
+    return existing[0] if existing else None
+
+
+def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as err:  # pyarrow raises many types for broken files
+            problems.append(f"{path.name}: cannot be read as Parquet ({err}); re-export it")
+            return None
+        return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
+                        parquet_locator(path.name))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+            rows: list[dict[str, Any]] = []
+            for line in reader:
+                if None in line:
+                    problems.append(
+                        f"{path.name} line {reader.line_num}: has more cells than the header's "
+                        f"{len(columns)} columns; remove the extra cells or quote them"
+                    )
+                    line.pop(None)
+                rows.append({k.strip(): v for k, v in line.items() if k is not None})
+    except UnicodeDecodeError:
+        problems.append(f"{path.name}: is not UTF-8 text; save it as UTF-8 CSV")
+        return None
+    except csv.Error as err:
+        problems.append(f"{path.name}: is not valid CSV ({err}); fix the quoting")
+        return None
+    if not columns:
+        problems.append(f"{path.name}: is empty; a CSV table needs a header line")
+        return None
+    return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> None:
+    geometry = manifest.get("geometry", {})
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("regions"), str):
+        return
+    name = geometry["regions"]
+    path = folder / name
+    if not path.exists():
+        raw.problems.append(
+            f"{raw.manifest_source}: geometry file {name} does not exist; fix the file name"
+        )
+        return
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path)
+    except Exception as err:  # pyogrio raises DataSourceError and friends
+        raw.problems.append(f"{name}: cannot be read as geodata ({err}); re-export it")
+        return
+    if frame.crs is None:
+        raw.problems.append(
+            f"{name}: has no CRS, so its coordinates cannot be placed; write it with a CRS "
+            f"(for a Shapefile, add the .prj file)"
+        )
+        return
+    if "id" not in frame.columns:
+        raw.problems.append(f"{name}: has no 'id' column; add one holding each region's id")
+        return
+    frame = frame.to_crs("EPSG:4326")
+    minx, miny, maxx, maxy = frame.total_bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raw.problems.append(
+            f"{name}: coordinates fall outside lon -180..180 / lat -90..90 after conversion "
+            f"from {frame.crs}; its CRS is probably wrong"
+        )
+        return
+    raw.geometry = {str(i): g for i, g in zip(frame["id"], frame.geometry, strict=True)}
+
+
+def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
+    """Read an instance folder without validating it.
+
+    Parameters
+    ----------
+    folder
+        Folder holding ``instance.toml`` (or ``.yaml``) and the tables.
+
+    Returns
+    -------
+    RawInstance
+        Manifest, tables and geometry; problems met while reading are in ``problems``.
+    """
+    path = Path(folder)
+    manifest, manifest_name = read_manifest(path)
+    raw = RawInstance(manifest=manifest, manifest_source=manifest_name)
+    for spec in TABLES:
+        file = _table_file(path, spec.name, manifest, raw.problems, manifest_name)
+        if file is None:
+            continue
+        table = _read_table(spec.name, file, raw.problems)
+        if table is not None:
+            raw.tables[spec.name] = table
+    _read_geometry(path, manifest, raw)
+    return raw
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return "|".join(value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def write_folder(
+    inst: Instance,
+    folder: str | os.PathLike[str],
+    table_format: TableFormat = "csv",
+    overwrite: bool = False,
+) -> Path:
+    """Write ``inst`` as an instance folder.
+
+    The folder is written beside its target first and moved into place at the end, so
+    an interrupted write never leaves a half-written instance.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    folder
+        Target folder.
+    table_format
+        ``csv`` or ``parquet``.
+    overwrite
+        Replace an existing folder.
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    import tomli_w
+
+    target = Path(folder)
+    if target.exists() and not overwrite:
+        raise InputError(f"{target}: already exists; choose another folder or allow overwriting")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        manifest = instance_manifest(inst)
+        tables = instance_tables(inst)
+        names: dict[str, str] = {}
+        for spec in TABLES:
+            rows = tables[spec.name]
+            if not rows and not spec.required:
+                continue
+            names[spec.name] = f"{spec.name}.{table_format}"
+            columns = [c.name for c in spec.columns]
+            if table_format == "csv":
+                with (tmp / names[spec.name]).open("w", newline="", encoding="utf-8") as fh:
+                    writer = csv.writer(fh, lineterminator="\n")
+                    writer.writerow(columns)
+                    writer.writerows([_csv_cell(r.get(c)) for c in columns] for r in rows)
+            else:
+                _write_parquet(tmp / names[spec.name], spec.name, rows)
+        manifest["tables"] = names
+        shapes = {r.id: r.geometry for r in inst.regions if r.geometry is not None}
+        if shapes:
+            import geopandas as gpd
+
+            gdf = gpd.GeoDataFrame({"id": list(shapes)}, geometry=list(shapes.values()),
+                                   crs="EPSG:4326")
+            gdf.to_file(tmp / "regions.gpkg", driver="GPKG")
+            manifest["geometry"] = {"regions": "regions.gpkg"}
+        (tmp / "instance.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _write_parquet(path: Path, name: str, rows: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    spec = next(t for t in TABLES if t.name == name)
+    types = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(),
+             "list": pa.list_(pa.string())}
+    arrays = {
+        c.name: pa.array([list(v) if isinstance(v := r.get(c.name), tuple) else v
+                          for r in rows], type=types[c.dtype])
+        for c in spec.columns
+    }
+    pq.write_table(pa.table(arrays), path)

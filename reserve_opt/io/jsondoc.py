@@ -1,0 +1,104 @@
+"""An instance as one JSON document, for systems that embed the engine.
+
+The document holds the manifest keys at the top level and one array of row objects per
+table; region rows may carry a GeoJSON ``geometry`` (WGS84). Its JSON Schema is
+:func:`reserve_opt.io.schema.instance_schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from reserve_opt.domain import Instance
+from reserve_opt.errors import InputError
+from reserve_opt.io.export import instance_manifest, instance_tables
+from reserve_opt.io.raw import RawInstance, RawTable, json_locator
+from reserve_opt.io.spec import TABLES
+
+
+def to_document(inst: Instance) -> dict[str, Any]:
+    """``inst`` as a JSON-ready dict (see :func:`reserve_opt.io.schema.instance_schema`)."""
+    from shapely.geometry import mapping
+
+    doc = instance_manifest(inst)
+    tables = instance_tables(inst)
+    for spec in TABLES:
+        rows = tables[spec.name]
+        if not rows and not spec.required:
+            continue
+        doc[spec.name] = [{k: list(v) if isinstance(v, tuple) else v for k, v in r.items()}
+                          for r in rows]
+    for row, region in zip(doc["regions"], inst.regions, strict=True):
+        if region.geometry is not None:
+            row["geometry"] = mapping(region.geometry)
+    return doc
+
+
+def raw_from_document(doc: Any, source: str = "instance.json") -> RawInstance:
+    """Turn a parsed JSON document into a :class:`RawInstance` for validation."""
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: the document must be a JSON object with one key per table")
+    table_names = {t.name for t in TABLES}
+    manifest = {k: v for k, v in doc.items() if k not in table_names}
+    raw = RawInstance(manifest=manifest, manifest_source=source)
+    for spec in TABLES:
+        if spec.name not in doc:
+            continue
+        rows = doc[spec.name]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raw.problems.append(
+                f"{source}: '{spec.name}' must be an array of objects, one per "
+                f"{spec.entity}"
+            )
+            continue
+        columns: list[str] = []
+        for r in rows:
+            columns += [k for k in r if k not in columns]
+        raw.tables[spec.name] = RawTable(spec.name, f"{source} {spec.name}", columns,
+                                         [dict(r) for r in rows],
+                                         json_locator(source, spec.name))
+    regions = doc.get("regions")
+    if isinstance(regions, list):
+        _read_geometry(regions, source, raw)
+    return raw
+
+
+def _read_geometry(regions: list[Any], source: str, raw: RawInstance) -> None:
+    from shapely.geometry import shape
+
+    for i, row in enumerate(regions):
+        if not isinstance(row, dict) or row.get("geometry") is None:
+            continue
+        try:
+            raw.geometry[str(row.get("id"))] = shape(row["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raw.problems.append(
+                f"{source} regions[{i}]: geometry is not a GeoJSON geometry ({err}); give "
+                f"a GeoJSON Polygon or MultiPolygon in WGS84"
+            )
+
+
+def read_json(path: str | os.PathLike[str]) -> RawInstance:
+    """Read a JSON instance document without validating it."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(
+            f"{p.name}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
+            f"fix the syntax"
+        ) from None
+    return raw_from_document(doc, p.name)
+
+
+def write_json(inst: Instance, path: str | os.PathLike[str]) -> Path:
+    """Write ``inst`` as one JSON document, atomically (temporary file, then rename)."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(json.dumps(to_document(inst), indent=1, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    tmp.replace(p)
+    return p

@@ -1,0 +1,370 @@
+"""The instance format: every table, its columns, types, units and references.
+
+One declarative description drives the CSV/Parquet reader, the JSON document, the
+published JSON Schema, the validator and ``reserve-opt info``'s unit table, so the five
+can never disagree. Money is in the instance's ``currency``; commodity quantities are
+in each commodity's own ``unit`` (a bottle, a tent, a kit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Dtype = Literal["str", "float", "int", "bool", "list"]
+
+FORMAT_VERSION = "reserve-opt/1"
+"""Value of the ``format`` key in every manifest and JSON document."""
+
+FACILITY_KINDS = (
+    "government_warehouse",
+    "enterprise_reserve",
+    "production_capacity",
+    "distribution_point",
+)
+CONTRACT_KINDS = ("stock", "capacity")
+REGION_LEVELS = ("county", "prefecture", "province")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table.
+
+    Parameters
+    ----------
+    name
+        Column name in CSV/Parquet files and key in JSON rows.
+    dtype
+        ``str``, ``float``, ``int``, ``bool`` or ``list`` (``|``-separated in CSV).
+    unit
+        Unit of the values, e.g. ``persons`` or ``currency/unit``; empty for labels.
+    required
+        The column must be present.
+    nullable
+        Cells may be empty (the entity then uses ``default``).
+    default
+        Value used when the column is absent or the cell is empty.
+    minimum, maximum
+        Inclusive bounds on numeric values.
+    choices
+        Allowed values of a ``str`` column.
+    ref
+        Name of the table whose ``id`` the values must name.
+    doc
+        One line saying what the column means.
+    """
+
+    name: str
+    dtype: Dtype
+    unit: str = ""
+    required: bool = True
+    nullable: bool = False
+    default: object = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    ref: str | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table of an instance.
+
+    Parameters
+    ----------
+    name
+        Table name; the default file is ``<name>.csv`` or ``<name>.parquet``.
+    entity
+        What one row describes, in words used by messages (``region``, ``stock row``).
+    columns
+        Columns in file order.
+    key
+        Columns whose values must be unique together (``("id",)`` for entities).
+    required
+        The table must exist in every instance.
+    doc
+        One line saying what the table holds.
+    """
+
+    name: str
+    entity: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ("id",)
+    required: bool = False
+    doc: str = ""
+    by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+
+
+def _id(doc: str) -> Column:
+    return Column("id", "str", doc=doc)
+
+
+def _name() -> Column:
+    return Column("name", "str", required=False, nullable=True, default="", doc="display name")
+
+
+def _lonlat() -> tuple[Column, Column]:
+    return (
+        Column("lon", "float", "degrees east", minimum=-180.0, maximum=180.0,
+               doc="longitude in the manifest's geographic CRS"),
+        Column("lat", "float", "degrees north", minimum=-90.0, maximum=90.0,
+               doc="latitude in the manifest's geographic CRS"),
+    )
+
+
+_NONNEG = 0.0
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "regions", "region", required=True,
+        doc="administrative units that hold population and demand",
+        columns=(
+            _id("region id"),
+            _name(),
+            Column("population", "float", "persons", minimum=_NONNEG, doc="resident population"),
+            *_lonlat(),
+            Column("level", "str", required=False, nullable=True, default="prefecture",
+                   choices=REGION_LEVELS, doc="administrative level; sets the response-time standard"),
+            Column("parent", "str", required=False, nullable=True, ref="regions",
+                   doc="id of the region one level up"),
+            Column("alliance", "str", required=False, nullable=True,
+                   doc="name of the reserve alliance the region belongs to"),
+            Column("risk", "float", "index 0-1", required=False, nullable=True, default=0.0,
+                   minimum=0.0, maximum=1.0, doc="hazard exposure index"),
+        ),
+    ),
+    Table(
+        "commodities", "commodity", required=True,
+        doc="relief goods: what a unit is, what it weighs and costs",
+        columns=(
+            _id("commodity id"),
+            _name(),
+            Column("unit", "str", doc="what one unit of the commodity is, e.g. '1.5 L bottle'"),
+            Column("weight_kg", "float", "kg/unit", minimum=_NONNEG),
+            Column("volume_m3", "float", "m3/unit", minimum=_NONNEG),
+            Column("purchase_cost", "float", "currency/unit", minimum=_NONNEG),
+            Column("holding_cost", "float", "currency/unit", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG, doc="cost of a unit held and not used in a scenario"),
+            Column("shortage_penalty", "float", "currency/unit", minimum=_NONNEG,
+                   doc="penalty per unit of unmet demand"),
+            Column("priority", "int", "rank (1 = first)", required=False, nullable=True,
+                   default=1, minimum=1, doc="dispatch priority between commodities"),
+            Column("need_per_person_day", "float", "units/person/day", required=False,
+                   nullable=True, default=0.0, minimum=_NONNEG,
+                   doc="per-capita norm used to derive demand from affected persons"),
+            Column("shelf_life_days", "float", "days", required=False, nullable=True,
+                   minimum=_NONNEG, doc="empty when the commodity does not expire"),
+        ),
+    ),
+    Table(
+        "facilities", "facility", required=True,
+        doc="warehouses, enterprise reserves, production sites and distribution points",
+        columns=(
+            _id("facility id"),
+            _name(),
+            Column("kind", "str", choices=FACILITY_KINDS),
+            Column("region", "str", ref="regions", doc="owner region"),
+            *_lonlat(),
+            Column("existing", "bool", required=False, nullable=True, default=True,
+                   doc="false for a candidate government warehouse that may be opened"),
+            Column("capacity_m3", "float", "m3", required=False, nullable=True, minimum=_NONNEG,
+                   doc="storage space of an existing warehouse"),
+            Column("shelter_persons", "float", "persons", required=False, nullable=True,
+                   minimum=_NONNEG, doc="persons a distribution point or shelter can serve"),
+        ),
+    ),
+    Table(
+        "sizes", "size option", key=("facility", "size"),
+        doc="size options of candidate government warehouses (at most one is built)",
+        columns=(
+            Column("facility", "str", ref="facilities"),
+            Column("size", "str", doc="size label, e.g. 'small'"),
+            Column("capacity_m3", "float", "m3", minimum=_NONNEG),
+            Column("fixed_cost", "float", "currency", minimum=_NONNEG,
+                   doc="cost of building and running it over the planning period"),
+        ),
+    ),
+    Table(
+        "stock", "stock row", key=("facility", "commodity"),
+        doc="stock already held at government warehouses",
+        columns=(
+            Column("facility", "str", ref="facilities"),
+            Column("commodity", "str", ref="commodities"),
+            Column("quantity", "float", "units", minimum=_NONNEG),
+        ),
+    ),
+    Table(
+        "contracts", "contract",
+        doc="enterprise reserves: stock held for the government or production capacity",
+        columns=(
+            _id("contract id"),
+            Column("facility", "str", ref="facilities"),
+            Column("commodity", "str", ref="commodities"),
+            Column("kind", "str", choices=CONTRACT_KINDS,
+                   doc="stock: units held; capacity: units produced per day after a lead time"),
+            Column("quantity", "float", "units", minimum=_NONNEG,
+                   doc="units held (stock) or most units produced over an event (capacity)"),
+            Column("rate_per_day", "float", "units/day", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG, doc="production rate (capacity contracts)"),
+            Column("retainer", "float", "currency", required=False, nullable=True, default=0.0,
+                   minimum=_NONNEG, doc="fee for keeping the contract over the planning period"),
+            Column("unit_price", "float", "currency/unit", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG, doc="price paid per unit drawn"),
+            Column("delay_h", "float", "h", required=False, nullable=True, default=0.0,
+                   minimum=_NONNEG, doc="activation delay (stock) or lead time (capacity)"),
+            Column("signed", "bool", required=False, nullable=True, default=True,
+                   doc="false for a contract the planner may choose to sign"),
+        ),
+    ),
+    Table(
+        "agreements", "agreement",
+        doc="sharing agreements: who may draw on whose stock, how much, at what price",
+        columns=(
+            _id("agreement id"),
+            Column("lender", "str", required=False, nullable=True, ref="regions",
+                   doc="region whose stock is lent (empty for an alliance-wide agreement)"),
+            Column("borrower", "str", required=False, nullable=True, ref="regions",
+                   doc="region that may draw (empty for an alliance-wide agreement)"),
+            Column("alliance", "str", required=False, nullable=True,
+                   doc="alliance whose members all lend to each other"),
+            Column("tier", "int", "rank", minimum=1, maximum=3,
+                   doc="1 neighbours, 2 wider alliance, 3 higher level (own stock is tier 0)"),
+            Column("commodities", "list", required=False, nullable=True, default=(),
+                   ref="commodities", doc="commodities covered; empty means all"),
+            Column("cap_quantity", "float", "units", required=False, nullable=True,
+                   minimum=_NONNEG, doc="most units lent per commodity and event"),
+            Column("cap_share", "float", "fraction", required=False, nullable=True,
+                   minimum=0.0, maximum=1.0, doc="most lent as a share of the lender's stock"),
+            Column("compensation", "float", "currency/unit", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG, doc="paid by the borrower per unit received"),
+            Column("delay_h", "float", "h", required=False, nullable=True, default=0.0,
+                   minimum=_NONNEG, doc="time from request to release"),
+            Column("reciprocal", "bool", required=False, nullable=True, default=False,
+                   doc="the borrower lends to the lender on the same terms"),
+            Column("protect_own", "bool", required=False, nullable=True, default=True,
+                   doc="the lender first keeps what its own people need"),
+        ),
+    ),
+    Table(
+        "scenarios", "scenario", required=True,
+        doc="hazard events with their probabilities",
+        columns=(
+            _id("scenario id"),
+            _name(),
+            Column("probability", "float", "probability", minimum=0.0, maximum=1.0),
+            Column("hazard", "str", required=False, nullable=True, default="",
+                   doc="hazard type, '+'-joined for compound events"),
+            Column("days", "float", "days", required=False, nullable=True, default=1.0,
+                   minimum=_NONNEG, doc="days of need used when demand is derived"),
+        ),
+    ),
+    Table(
+        "demand", "demand row", key=("scenario", "region", "commodity"),
+        doc="demand per scenario, region and commodity",
+        columns=(
+            Column("scenario", "str", ref="scenarios"),
+            Column("region", "str", ref="regions"),
+            Column("commodity", "str", ref="commodities"),
+            Column("quantity", "float", "units", minimum=_NONNEG),
+        ),
+    ),
+    Table(
+        "affected", "affected row", key=("scenario", "region"),
+        doc="persons in need; demand = persons x need_per_person_day x days where not given",
+        columns=(
+            Column("scenario", "str", ref="scenarios"),
+            Column("region", "str", ref="regions"),
+            Column("persons", "float", "persons", minimum=_NONNEG),
+        ),
+    ),
+    Table(
+        "damage", "damage row", key=("scenario", "facility"),
+        doc="share of a facility's stock that survives and stays reachable",
+        columns=(
+            Column("scenario", "str", ref="scenarios"),
+            Column("facility", "str", ref="facilities"),
+            Column("surviving_fraction", "float", "fraction", minimum=0.0, maximum=1.0),
+        ),
+    ),
+    Table(
+        "outages", "outage", key=("scenario", "from", "to"),
+        doc="links cut (speed_factor 0) or slowed in a scenario",
+        columns=(
+            Column("scenario", "str", ref="scenarios"),
+            Column("from", "str", ref="locations"),
+            Column("to", "str", ref="locations"),
+            Column("speed_factor", "float", "fraction", required=False, nullable=True,
+                   default=0.0, minimum=0.0, maximum=1.0, doc="0 cut, 0.5 half speed"),
+        ),
+    ),
+    Table(
+        "links", "link", key=("from", "to"),
+        doc="explicit transport links (undirected); without them travel follows great circles",
+        columns=(
+            Column("from", "str", ref="locations"),
+            Column("to", "str", ref="locations"),
+            Column("distance_km", "float", "km", required=False, nullable=True, minimum=_NONNEG,
+                   doc="road length; empty derives it from coordinates x detour factor"),
+        ),
+    ),
+    Table(
+        "fleet", "vehicle type",
+        doc="vehicles by depot",
+        columns=(
+            _id("vehicle type id"),
+            Column("depot", "str", ref="facilities"),
+            Column("count", "int", "vehicles", minimum=0),
+            Column("capacity_kg", "float", "kg", minimum=_NONNEG),
+            Column("capacity_m3", "float", "m3", minimum=_NONNEG),
+            Column("speed_kmh", "float", "km/h", required=False, nullable=True, default=60.0,
+                   minimum=_NONNEG),
+            Column("cost_per_km", "float", "currency/km", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG),
+            Column("fixed_cost", "float", "currency", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG, doc="cost of using the vehicle once"),
+            Column("max_hours", "float", "h", required=False, nullable=True, default=10.0,
+                   minimum=_NONNEG, doc="working hours per day"),
+        ),
+    ),
+)
+
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One key of the manifest's ``[settings]`` section."""
+
+    name: str
+    dtype: Literal["float", "bool"]
+    default: float | bool | None
+    unit: str
+    doc: str
+    minimum: float | None = 0.0
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("detour_factor", "float", 1.3, "ratio", "road length / great-circle length", 1.0),
+    Setting("speed_kmh", "float", 60.0, "km/h", "truck speed used for travel times"),
+    Setting("transport_cost_per_kg_km", "float", 0.0, "currency/(kg km)",
+            "cost of moving one kg one km"),
+    Setting("budget", "float", None, "currency",
+            "most spent on first-stage decisions; empty means no budget"),
+    Setting("county_response_h", "float", 6.0, "h", "first batch deadline for counties"),
+    Setting("prefecture_response_h", "float", 8.0, "h", "first batch deadline for prefectures"),
+    Setting("province_response_h", "float", 10.0, "h", "first batch deadline for provinces"),
+    Setting("normalise_probabilities", "bool", False, "",
+            "divide scenario probabilities by their sum instead of rejecting them"),
+)
+SETTING_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+MANIFEST_KEYS = ("format", "name", "description", "currency", "crs", "settings", "tables",
+                 "geometry", "sources")
+"""Top-level keys a manifest may hold."""
+
+GEOMETRY_TABLES = ("regions",)
+"""Tables that may take polygons from a GeoPackage, GeoJSON or Shapefile."""

@@ -1,0 +1,162 @@
+"""Validate a raw instance and build the immutable :class:`~reserve_opt.domain.Instance`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from types import MappingProxyType
+from typing import Any
+
+from reserve_opt.domain import (
+    Agreement,
+    Commodity,
+    Contract,
+    ContractKind,
+    Facility,
+    FacilityKind,
+    Instance,
+    Link,
+    Outage,
+    Region,
+    Scenario,
+    SizeOption,
+    Tier,
+    VehicleType,
+)
+from reserve_opt.errors import InputError
+from reserve_opt.io.raw import RawInstance, Row
+from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
+from reserve_opt.validation.cells import check_table
+from reserve_opt.validation.cross import check_cross
+from reserve_opt.validation.manifest import check_manifest, parse_settings
+
+
+def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], Any, float | None]:
+    """Run every check on ``raw``; return problems, parsed rows, settings, probability sum."""
+    problems = list(raw.problems)
+    check_manifest(raw.manifest, raw.manifest_source, problems)
+    settings = parse_settings(raw.manifest, raw.manifest_source, problems)
+    parsed: dict[str, list[Row]] = {}
+    for spec in TABLES:
+        table = raw.tables.get(spec.name)
+        if table is None:
+            continue
+        parsed[spec.name] = check_table(spec, table, problems)
+    for spec in TABLES:
+        if spec.required and spec.name not in raw.tables and not any(
+            p.startswith(f"{spec.name}.") for p in raw.problems
+        ):
+            problems.append(
+                f"{raw.manifest_source}: table '{spec.name}' is missing; every instance needs "
+                f"{', '.join(t.name for t in TABLES if t.required)} (add {spec.name}.csv)"
+            )
+    if "regions" in parsed:
+        known = {r["id"] for r in parsed["regions"]}
+        for rid in raw.geometry:
+            if rid not in known:
+                problems.append(
+                    f"{raw.manifest.get('geometry', {}).get('regions', 'region geometry')}: "
+                    f"feature id '{rid}' is not a region in {raw.tables['regions'].source}; "
+                    f"fix the id or add the region"
+                )
+    total = check_cross(raw.tables, parsed, settings.normalise_probabilities,
+                        raw.manifest_source, problems)
+    return problems, parsed, settings, total
+
+
+def validate_raw(raw: RawInstance) -> Instance:
+    """Check ``raw`` completely and build the instance.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found, one sentence each.
+    """
+    problems, parsed, settings, total = find_problems(raw)
+    if problems:
+        raise InputError(problems)
+    return _build(raw, parsed, settings, total)
+
+
+def _group(rows: list[Row], key: str) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        out[row[key]].append(row)
+    return out
+
+
+def _entity_kwargs(table: str, row: Row, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Row values for the entity's fields, with nullable defaults filled in."""
+    out: dict[str, Any] = {}
+    for col in TABLE_BY_NAME[table].columns:
+        if col.name in skip:
+            continue
+        value = row.get(col.name)
+        out[col.name] = col.default if value is None else value
+    return out
+
+
+def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
+           total: float | None) -> Instance:
+    m = raw.manifest
+    regions = tuple(
+        Region(**_entity_kwargs("regions", r), geometry=raw.geometry.get(r["id"]))
+        for r in parsed["regions"]
+    )
+    commodities = tuple(Commodity(**_entity_kwargs("commodities", r))
+                        for r in parsed["commodities"])
+    sizes = _group(parsed.get("sizes", []), "facility")
+    stock = _group(parsed.get("stock", []), "facility")
+    facilities = tuple(
+        Facility(
+            **{**_entity_kwargs("facilities", r), "kind": FacilityKind(r["kind"])},
+            sizes=tuple(SizeOption(s["size"], s["capacity_m3"], s["fixed_cost"])
+                        for s in sizes.get(r["id"], [])),
+            stock=MappingProxyType({s["commodity"]: s["quantity"]
+                                    for s in stock.get(r["id"], [])}),
+        )
+        for r in parsed["facilities"]
+    )
+    contracts = tuple(
+        Contract(**{**_entity_kwargs("contracts", r), "kind": ContractKind(r["kind"])})
+        for r in parsed.get("contracts", [])
+    )
+    agreements = tuple(
+        Agreement(**{**_entity_kwargs("agreements", r), "tier": Tier(r["tier"])})
+        for r in parsed.get("agreements", [])
+    )
+    demand, affected = _group(parsed.get("demand", []), "scenario"), _group(
+        parsed.get("affected", []), "scenario")
+    damage, outages = _group(parsed.get("damage", []), "scenario"), _group(
+        parsed.get("outages", []), "scenario")
+    scenarios = tuple(
+        Scenario(
+            **{**_entity_kwargs("scenarios", r),
+               "probability": r["probability"] / total if total else r["probability"]},
+            demand=MappingProxyType({(d["region"], d["commodity"]): d["quantity"]
+                                     for d in demand.get(r["id"], [])}),
+            affected=MappingProxyType({a["region"]: a["persons"]
+                                       for a in affected.get(r["id"], [])}),
+            damage=MappingProxyType({d["facility"]: d["surviving_fraction"]
+                                     for d in damage.get(r["id"], [])}),
+            outages=tuple(Outage(o["from"], o["to"], o["speed_factor"])
+                          for o in outages.get(r["id"], [])),
+        )
+        for r in parsed["scenarios"]
+    )
+    links = tuple(Link(r["from"], r["to"], r["distance_km"]) for r in parsed.get("links", []))
+    fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
+    return Instance(
+        name=m["name"],
+        currency=m["currency"],
+        description=m.get("description", ""),
+        regions=regions,
+        commodities=commodities,
+        facilities=facilities,
+        contracts=contracts,
+        agreements=agreements,
+        scenarios=scenarios,
+        links=links,
+        fleet=fleet,
+        settings=settings,
+        sources=MappingProxyType(dict(m.get("sources", {}))),
+    )

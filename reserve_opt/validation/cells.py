@@ -1,0 +1,200 @@
+"""Parse and check single cells and whole tables against the format spec."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from typing import Any
+
+from reserve_opt.io.raw import RawTable, Row
+from reserve_opt.io.spec import Column, Table
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message completes 'column <value> ...'."""
+
+
+def is_empty(value: Any) -> bool:
+    """Whether a cell holds nothing (empty string, None, NaN)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, list | tuple):
+        return len(value) == 0
+    return False
+
+
+def _unit_phrase(col: Column) -> str:
+    return f" in {col.unit}" if col.unit and col.unit not in {"rank", "fraction"} else ""
+
+
+def parse_cell(col: Column, value: Any) -> Any:
+    """Convert a non-empty raw cell to the column's Python type.
+
+    Raises
+    ------
+    CellError
+        With a message such as ``"population 'many' is not a number; give a
+        value in persons"``.
+    """
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if col.dtype == "str":
+        if not isinstance(value, str | int):
+            raise CellError(f"{col.name} {shown} is not text; give a text value")
+        text = str(value).strip()
+        if col.choices and text not in col.choices:
+            raise CellError(
+                f"{col.name} {shown} is not one of {', '.join(col.choices)}; use one of them"
+            )
+        return text
+    if col.dtype == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise CellError(f"{col.name} {shown} is not true or false; write true or false")
+    if col.dtype == "list":
+        items = value.split("|") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise CellError(f"{col.name} {shown} is not a list of ids; separate ids with '|'")
+        return tuple(i.strip() for i in items if i.strip())
+    # numbers
+    if isinstance(value, bool):
+        raise CellError(f"{col.name} {shown} is not a number; give a value{_unit_phrase(col)}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CellError(
+            f"{col.name} {shown} is not a number; give a value{_unit_phrase(col)}"
+        ) from None
+    if not math.isfinite(number):
+        raise CellError(f"{col.name} {shown} is not a finite number; give a value"
+                        f"{_unit_phrase(col)}")
+    if col.dtype == "int":
+        if number != int(number):
+            raise CellError(f"{col.name} {shown} is not a whole number; give a whole number")
+        number = int(number)
+    unit = f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
+                                                           "probability"} else ""
+    if col.minimum is not None and number < col.minimum:
+        raise CellError(
+            f"{col.name} {_fmt(number)} is below {_fmt(col.minimum)}; "
+            f"give a value of at least {_fmt(col.minimum)}{unit}"
+        )
+    if col.maximum is not None and number > col.maximum:
+        raise CellError(
+            f"{col.name} {_fmt(number)} is above {_fmt(col.maximum)}; "
+            f"give a value of at most {_fmt(col.maximum)}{unit}"
+        )
+    return number
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def row_label(table: RawTable, i: int, row: Row) -> str:
+    """Phrase naming row ``i`` and, where it has one, its id."""
+    where = table.locate(i)
+    rid = row.get("id")
+    if isinstance(rid, str) and rid.strip():
+        return f"{where} (id '{rid.strip()}')"
+    return where
+
+
+def check_table(spec: Table, table: RawTable, problems: list[str]) -> list[Row]:
+    """Check one table's columns, cells and keys; return its rows parsed.
+
+    Rows with a bad cell are still returned (the bad cell set to its default) so that
+    cross-table checks can go on and report everything at once; the caller knows the
+    instance is invalid from ``problems``.
+    """
+    present = set(table.columns)
+    for name in table.columns:
+        if name not in spec.by_name and name != "geometry":
+            close = difflib.get_close_matches(name, list(spec.by_name), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"known columns are {', '.join(spec.by_name)}")
+            problems.append(f"{table.source}: column '{name}' is not known; {hint}")
+    for col in spec.columns:
+        if col.required and col.name not in present:
+            unit = f" ({col.unit})" if col.unit else ""
+            problems.append(f"{table.source}: column '{col.name}' is missing; add it{unit}")
+    parsed: list[Row] = []
+    for i, raw in enumerate(table.rows):
+        row: Row = {}
+        for col in spec.columns:
+            value = raw.get(col.name)
+            if is_empty(value):
+                if not col.nullable and col.name in present:
+                    problems.append(
+                        f"{row_label(table, i, raw)}: {col.name} is empty; "
+                        f"give a value{_unit_phrase(col)}"
+                    )
+                row[col.name] = col.default
+                continue
+            try:
+                row[col.name] = parse_cell(col, value)
+            except CellError as err:
+                problems.append(f"{row_label(table, i, raw)}: {err}")
+                row[col.name] = col.default
+        parsed.append(row)
+    _check_keys(spec, table, parsed, problems)
+    return parsed
+
+
+def _check_keys(spec: Table, table: RawTable, rows: list[Row], problems: list[str]) -> None:
+    first: dict[tuple[Any, ...], int] = {}
+    for i, row in enumerate(rows):
+        key = tuple(row.get(k) for k in spec.key)
+        if any(k is None for k in key):
+            continue
+        if key in first:
+            shown = ", ".join(f"{k} '{v}'" for k, v in zip(spec.key, key, strict=True))
+            again = table.locate(first[key])
+            problems.append(
+                f"{table.locate(i)}: {shown} is used again (first at {again}); "
+                f"give each {spec.entity} its own {' and '.join(spec.key)}"
+            )
+        else:
+            first[key] = i
+
+
+def check_refs(
+    table: RawTable,
+    rows: list[Row],
+    column: str,
+    known: set[str],
+    what: str,
+    problems: list[str],
+    hint: Callable[[], str] | None = None,
+) -> None:
+    """Report every row whose ``column`` names an id not in ``known``."""
+    for i, row in enumerate(rows):
+        values = row.get(column)
+        if values is None:
+            continue
+        for value in values if isinstance(values, tuple) else (values,):
+            if value not in known:
+                tail = hint() if hint else _suggest(value, known, what)
+                problems.append(
+                    f"{row_label(table, i, table.rows[i])}: {column} '{value}' is not "
+                    f"{what}; {tail}"
+                )
+
+
+def _suggest(value: str, known: set[str], what: str) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"use an id from {what.removeprefix('a ').removeprefix('an ')} or add it there"

@@ -1,0 +1,223 @@
+"""Checks of tables against each other: references, probabilities and domain rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from reserve_opt.io.raw import RawTable, Row
+from reserve_opt.validation.cells import check_refs, row_label
+
+Parsed = dict[str, list[Row]]
+
+PROBABILITY_TOLERANCE = 1e-6
+"""Scenario probabilities may miss 1 by this much before they are rejected."""
+
+# (table, column, referenced table) for every id reference except "locations".
+_REFS = (
+    ("regions", "parent", "regions"),
+    ("facilities", "region", "regions"),
+    ("sizes", "facility", "facilities"),
+    ("stock", "facility", "facilities"),
+    ("stock", "commodity", "commodities"),
+    ("contracts", "facility", "facilities"),
+    ("contracts", "commodity", "commodities"),
+    ("agreements", "lender", "regions"),
+    ("agreements", "borrower", "regions"),
+    ("agreements", "commodities", "commodities"),
+    ("demand", "scenario", "scenarios"),
+    ("demand", "region", "regions"),
+    ("demand", "commodity", "commodities"),
+    ("affected", "scenario", "scenarios"),
+    ("affected", "region", "regions"),
+    ("damage", "scenario", "scenarios"),
+    ("damage", "facility", "facilities"),
+    ("outages", "scenario", "scenarios"),
+    ("fleet", "depot", "facilities"),
+)
+_ENTITY = {"regions": "region", "facilities": "facility", "commodities": "commodity",
+           "scenarios": "scenario"}
+
+
+def _ids(parsed: Parsed, table: str) -> set[str]:
+    return {r["id"] for r in parsed.get(table, []) if r.get("id") is not None}
+
+
+def check_cross(
+    tables: dict[str, RawTable], parsed: Parsed, settings_normalise: bool, source: str,
+    problems: list[str],
+) -> float | None:
+    """Run every cross-table check.
+
+    Returns
+    -------
+    float or None
+        The sum of scenario probabilities when they are to be normalised, else None.
+    """
+    for table, column, target in _REFS:
+        if table not in parsed:
+            continue
+        where = tables[target].source if target in tables else f"{target}.csv"
+        check_refs(tables[table], parsed[table], column, _ids(parsed, target),
+                   f"a {_ENTITY[target]} in {where}", problems)
+    regions, facilities = _ids(parsed, "regions"), _ids(parsed, "facilities")
+    for i, row in enumerate(parsed.get("facilities", [])):
+        if row.get("id") in regions:
+            problems.append(
+                f"{row_label(tables['facilities'], i, tables['facilities'].rows[i])}: id "
+                f"'{row['id']}' is also a region id; give regions and facilities different ids"
+            )
+    locations = regions | facilities
+    for table in ("outages", "links"):
+        if table in parsed:
+            for column in ("from", "to"):
+                check_refs(tables[table], parsed[table], column, locations,
+                           "a region or facility id", problems)
+            _check_self_links(tables[table], parsed[table], problems)
+    _check_parents(tables, parsed, problems)
+    _check_facilities(tables, parsed, problems)
+    _check_contracts(tables, parsed, problems)
+    _check_agreements(tables, parsed, problems)
+    return _check_probabilities(tables, parsed, settings_normalise, source, problems)
+
+
+def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> None:
+    for i, row in enumerate(rows):
+        if row.get("from") is not None and row.get("from") == row.get("to"):
+            problems.append(
+                f"{table.locate(i)}: from and to are both '{row['from']}'; a link joins two "
+                f"different places"
+            )
+
+
+def _check_parents(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    parent = {r["id"]: r.get("parent") for r in parsed.get("regions", []) if r.get("id")}
+    for start in parent:
+        seen = [start]
+        node = parent.get(start)
+        while node is not None and node in parent:
+            if node == start:
+                problems.append(
+                    f"{tables['regions'].source}: regions {' -> '.join([*seen, start])} are "
+                    f"each other's parents; break the cycle in the parent column"
+                )
+                break
+            if node in seen:
+                break
+            seen.append(node)
+            node = parent.get(node)
+
+
+def _check_facilities(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    kind = {r["id"]: r.get("kind") for r in parsed.get("facilities", [])}
+    existing = {r["id"]: r.get("existing") for r in parsed.get("facilities", [])}
+    sized = {r["facility"] for r in parsed.get("sizes", [])}
+    fac = tables.get("facilities")
+    for i, row in enumerate(parsed.get("facilities", [])):
+        if row.get("kind") != "government_warehouse" or fac is None:
+            continue
+        label = row_label(fac, i, fac.rows[i])
+        if row.get("existing") and row.get("capacity_m3") is None:
+            problems.append(
+                f"{label}: an existing government warehouse needs capacity_m3; give its "
+                f"storage space in m3"
+            )
+        if not row.get("existing") and row["id"] not in sized:
+            problems.append(
+                f"{label}: a candidate warehouse has no size options; add rows for it to "
+                f"sizes.csv (capacity_m3, fixed_cost)"
+            )
+    for table, what in (("sizes", "size options"), ("stock", "stock")):
+        for i, row in enumerate(parsed.get(table, [])):
+            fid = row.get("facility")
+            if fid not in kind:
+                continue
+            if table == "sizes" and (kind[fid] != "government_warehouse" or existing[fid]):
+                problems.append(
+                    f"{tables[table].locate(i)}: facility '{fid}' is not a candidate government "
+                    f"warehouse, so it cannot have {what}; set existing = false or remove the row"
+                )
+            if table == "stock" and kind[fid] != "government_warehouse":
+                problems.append(
+                    f"{tables[table].locate(i)}: facility '{fid}' is a {kind[fid]}, not a "
+                    f"government warehouse; put enterprise stock in contracts.csv"
+                )
+            if table == "stock" and kind[fid] == "government_warehouse" and not existing[fid]:
+                problems.append(
+                    f"{tables[table].locate(i)}: facility '{fid}' is a candidate warehouse and "
+                    f"holds no stock yet; remove the row or set existing = true"
+                )
+
+
+_CONTRACT_FACILITY = {"stock": "enterprise_reserve", "capacity": "production_capacity"}
+
+
+def _check_contracts(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    kind = {r["id"]: r.get("kind") for r in parsed.get("facilities", [])}
+    if "contracts" not in parsed:
+        return
+    table = tables["contracts"]
+    for i, row in enumerate(parsed["contracts"]):
+        label = row_label(table, i, table.rows[i])
+        need = _CONTRACT_FACILITY.get(row.get("kind") or "")
+        fid = row.get("facility")
+        if need and fid in kind and kind[fid] != need:
+            problems.append(
+                f"{label}: a {row['kind']} contract needs an {need.replace('_', ' ')} "
+                f"facility, but '{fid}' is a {kind[fid]}; change the facility's kind or the "
+                f"contract's"
+            )
+        if row.get("kind") == "capacity" and not row.get("rate_per_day"):
+            problems.append(
+                f"{label}: a capacity contract needs rate_per_day above 0; give units per day"
+            )
+
+
+def _check_agreements(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    if "agreements" not in parsed:
+        return
+    table = tables["agreements"]
+    alliances = Counter(r.get("alliance") for r in parsed.get("regions", []) if r.get("alliance"))
+    for i, row in enumerate(parsed["agreements"]):
+        label = row_label(table, i, table.rows[i])
+        pair = row.get("lender") is not None or row.get("borrower") is not None
+        alliance: Any = row.get("alliance")
+        if pair == (alliance is not None):
+            problems.append(
+                f"{label}: give either lender and borrower, or alliance, not "
+                f"{'both' if pair else 'neither'}"
+            )
+            continue
+        if pair and (row.get("lender") is None or row.get("borrower") is None):
+            problems.append(f"{label}: give both lender and borrower")
+        elif pair and row["lender"] == row["borrower"]:
+            problems.append(
+                f"{label}: lender and borrower are both '{row['lender']}'; own stock needs "
+                f"no agreement"
+            )
+        elif alliance is not None and alliances[alliance] < 2:
+            problems.append(
+                f"{label}: alliance '{alliance}' has {alliances[alliance]} member region(s) in "
+                f"{tables['regions'].source}; set the alliance column of at least two regions"
+            )
+
+
+def _check_probabilities(
+    tables: dict[str, RawTable], parsed: Parsed, normalise: bool, source: str,
+    problems: list[str],
+) -> float | None:
+    rows = parsed.get("scenarios", [])
+    probs = [r["probability"] for r in rows if r.get("probability") is not None]
+    if not rows or len(probs) != len(rows):
+        return None
+    total = sum(probs)
+    if abs(total - 1.0) <= PROBABILITY_TOLERANCE:
+        return None
+    if normalise and total > 0:
+        return total
+    problems.append(
+        f"{tables['scenarios'].source}: scenario probabilities sum to {total:.6g}, not 1; fix "
+        f"them, or set normalise_probabilities = true under [settings] in {source} to divide "
+        f"each by their sum"
+    )
+    return None

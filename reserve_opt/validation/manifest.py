@@ -1,0 +1,125 @@
+"""Checks of the manifest: format, name, currency, CRS and settings."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Any
+
+from reserve_opt.domain.settings import Settings
+from reserve_opt.io.spec import FORMAT_VERSION, MANIFEST_KEYS, SETTING_BY_NAME, TABLE_BY_NAME
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -> None:
+    """Report problems with the manifest's top-level keys."""
+    for key in manifest:
+        if key not in MANIFEST_KEYS and key not in TABLE_BY_NAME:
+            close = difflib.get_close_matches(key, MANIFEST_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"known keys are {', '.join(MANIFEST_KEYS)}")
+            problems.append(f"{source}: key '{key}' is not known; {hint}")
+    fmt = manifest.get("format")
+    if fmt is None:
+        problems.append(f"{source}: key 'format' is missing; add format = \"{FORMAT_VERSION}\"")
+    elif fmt != FORMAT_VERSION:
+        problems.append(
+            f"{source}: format '{fmt}' is not supported; this reserve-opt reads "
+            f"\"{FORMAT_VERSION}\""
+        )
+    name = manifest.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{source}: key 'name' is missing; add name = \"a short name\"")
+    currency = manifest.get("currency")
+    if currency is None:
+        problems.append(
+            f"{source}: key 'currency' is missing; add the ISO 4217 code of every money "
+            f"figure, e.g. currency = \"CNY\""
+        )
+    elif not isinstance(currency, str) or not _CURRENCY.match(currency):
+        problems.append(
+            f"{source}: currency '{currency}' is not an ISO 4217 code; write three capital "
+            f"letters such as \"CNY\" or \"USD\""
+        )
+    check_crs(manifest.get("crs"), source, problems)
+    for section in ("tables", "geometry", "sources"):
+        value = manifest.get(section, {})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            problems.append(
+                f"{source}: [{section}] must map names to text; write e.g. "
+                f"regions = \"regions.csv\""
+            )
+    for section in ("tables", "geometry"):
+        value = manifest.get(section, {})
+        if isinstance(value, dict):
+            for key in value:
+                if key not in TABLE_BY_NAME:
+                    problems.append(
+                        f"{source}: [{section}] names table '{key}', which is not known; "
+                        f"use one of {', '.join(TABLE_BY_NAME)}"
+                    )
+
+
+def check_crs(crs: Any, source: str, problems: list[str]) -> None:
+    """Report a missing, unknown or non-geographic CRS for the lon/lat columns."""
+    if crs is None:
+        problems.append(
+            f"{source}: key 'crs' is missing, so the lon/lat columns cannot be placed; "
+            f"add crs = \"EPSG:4326\" (WGS84 degrees)"
+        )
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        problems.append(f"{source}: crs '{crs}' is not a CRS pyproj knows; use e.g. \"EPSG:4326\"")
+        return
+    if not parsed.is_geographic:
+        problems.append(
+            f"{source}: crs '{crs}' is projected, but lon/lat columns hold degrees; "
+            f"convert them to a geographic CRS such as \"EPSG:4326\""
+        )
+
+
+def parse_settings(manifest: dict[str, Any], source: str, problems: list[str]) -> Settings:
+    """Read ``[settings]`` into :class:`Settings`, reporting unknown or bad keys."""
+    raw = manifest.get("settings", {})
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: [settings] must be a table of key = value lines")
+        return Settings()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = SETTING_BY_NAME.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, list(SETTING_BY_NAME), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"known settings are {', '.join(SETTING_BY_NAME)}")
+            problems.append(f"{source}: setting '{key}' is not known; {hint}")
+            continue
+        if spec.dtype == "bool":
+            if not isinstance(value, bool):
+                problems.append(f"{source}: setting '{key}' must be true or false")
+                continue
+            values[key] = value
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value
+        ):
+            problems.append(
+                f"{source}: setting '{key}' = {value!r} is not a number; give it in {spec.unit}"
+            )
+            continue
+        if spec.minimum is not None and value < spec.minimum:
+            problems.append(
+                f"{source}: setting '{key}' = {value:g} is below {spec.minimum:g}; "
+                f"give at least {spec.minimum:g} {spec.unit}"
+            )
+            continue
+        values[key] = float(value)
+    return Settings(**values)
