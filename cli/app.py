@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
 from reserve_opt.cli import instance_cmds
 from reserve_opt.cli.errors import DEBUG
 

@@ -11,11 +11,23 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from reserve_opt.builder import InstanceBuilder
+from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError, ReserveOptError, SolverError
+from reserve_opt.io import load_instance, save_instance
 
 try:
     __version__ = version("reserve-opt")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["InputError", "ReserveOptError", "SolverError", "__version__"]
+__all__ = [
+    "InputError",
+    "Instance",
+    "InstanceBuilder",
+    "ReserveOptError",
+    "SolverError",
+    "__version__",
+    "load_instance",
+    "save_instance",
+]

@@ -55,7 +55,7 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
                 problems: list[str], manifest_name: str) -> Path | None:
     named = manifest.get("tables", {})
     if isinstance(named, dict) and isinstance(named.get(name), str):
-        path = folder / named[name]
+        path: Path = folder / str(named[name])
         if not path.is_file():
             problems.append(
                 f"{manifest_name}: table '{name}' names {named[name]}, which does not exist; "
@@ -168,7 +168,9 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
         if file is None:
             continue
         table = _read_table(spec.name, file, raw.problems)
-        if table is not None:
+        if table is None:
+            raw.unreadable.add(spec.name)
+        else:
             raw.tables[spec.name] = table
     _read_geometry(path, manifest, raw)
     return raw
@@ -246,8 +248,13 @@ def write_folder(
             manifest["geometry"] = {"regions": "regions.gpkg"}
         (tmp / "instance.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
         if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+            # Swap in two renames so the old folder is only removed once the new one is there.
+            old = target.with_name(f".{target.name}.old")
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -53,6 +53,7 @@ def raw_from_document(doc: Any, source: str = "instance.json") -> RawInstance:
                 f"{source}: '{spec.name}' must be an array of objects, one per "
                 f"{spec.entity}"
             )
+            raw.unreadable.add(spec.name)
             continue
         columns: list[str] = []
         for r in rows:

@@ -71,6 +71,8 @@ class RawInstance:
         Region id -> shapely geometry in WGS84, for regions with polygons.
     problems
         Problems found while reading (a file that could not be parsed, ...).
+    unreadable
+        Tables that exist but could not be read (already reported in ``problems``).
     """
 
     manifest: dict[str, Any]
@@ -78,3 +80,12 @@ class RawInstance:
     tables: dict[str, RawTable] = field(default_factory=dict)
     geometry: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)
+
+    def add_hint(self, table: str) -> str:
+        """How to add a missing table, in the terms of this source."""
+        if self.manifest_source.endswith(".json"):
+            return f"add a '{table}' array"
+        if self.manifest_source == "builder":
+            return f"add {table} rows"
+        return f"add {table}.csv"

@@ -42,12 +42,10 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
             continue
         parsed[spec.name] = check_table(spec, table, problems)
     for spec in TABLES:
-        if spec.required and spec.name not in raw.tables and not any(
-            p.startswith(f"{spec.name}.") for p in raw.problems
-        ):
+        if spec.required and spec.name not in raw.tables and spec.name not in raw.unreadable:
             problems.append(
                 f"{raw.manifest_source}: table '{spec.name}' is missing; every instance needs "
-                f"{', '.join(t.name for t in TABLES if t.required)} (add {spec.name}.csv)"
+                f"{', '.join(t.name for t in TABLES if t.required)} ({raw.add_hint(spec.name)})"
             )
     if "regions" in parsed:
         known = {r["id"] for r in parsed["regions"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
 from typing import Any
 
 from reserve_opt.io.raw import RawTable, Row
@@ -177,24 +176,22 @@ def check_refs(
     known: set[str],
     what: str,
     problems: list[str],
-    hint: Callable[[], str] | None = None,
+    fallback: str,
 ) -> None:
-    """Report every row whose ``column`` names an id not in ``known``."""
+    """Report every row whose ``column`` names an id not in ``known``.
+
+    ``what`` completes "is not ..." and ``fallback`` is the fix offered when no known
+    id is close to the wrong one.
+    """
     for i, row in enumerate(rows):
         values = row.get(column)
         if values is None:
             continue
         for value in values if isinstance(values, tuple) else (values,):
             if value not in known:
-                tail = hint() if hint else _suggest(value, known, what)
+                close = difflib.get_close_matches(value, sorted(known), n=1)
+                tail = f"did you mean '{close[0]}'?" if close else fallback
                 problems.append(
                     f"{row_label(table, i, table.rows[i])}: {column} '{value}' is not "
                     f"{what}; {tail}"
                 )
-
-
-def _suggest(value: str, known: set[str], what: str) -> str:
-    close = difflib.get_close_matches(value, sorted(known), n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"use an id from {what.removeprefix('a ').removeprefix('an ')} or add it there"

@@ -55,11 +55,14 @@ def check_cross(
         The sum of scenario probabilities when they are to be normalised, else None.
     """
     for table, column, target in _REFS:
-        if table not in parsed:
+        # A missing or unreadable target table is reported once, not once per reference.
+        if table not in parsed or target not in parsed:
             continue
-        where = tables[target].source if target in tables else f"{target}.csv"
+        where = tables[target].source
+        entity = _ENTITY[target]
         check_refs(tables[table], parsed[table], column, _ids(parsed, target),
-                   f"a {_ENTITY[target]} in {where}", problems)
+                   f"a {entity} in {where}", problems,
+                   f"use a {entity} id from {where}, or add the {entity} there")
     regions, facilities = _ids(parsed, "regions"), _ids(parsed, "facilities")
     for i, row in enumerate(parsed.get("facilities", [])):
         if row.get("id") in regions:
@@ -69,16 +72,25 @@ def check_cross(
             )
     locations = regions | facilities
     for table in ("outages", "links"):
-        if table in parsed:
+        if table in parsed and "regions" in parsed and "facilities" in parsed:
             for column in ("from", "to"):
                 check_refs(tables[table], parsed[table], column, locations,
-                           "a region or facility id", problems)
+                           "a region or facility id", problems,
+                           "use the id of a region or facility, or add it")
             _check_self_links(tables[table], parsed[table], problems)
     _check_parents(tables, parsed, problems)
     _check_facilities(tables, parsed, problems)
     _check_contracts(tables, parsed, problems)
     _check_agreements(tables, parsed, problems)
     return _check_probabilities(tables, parsed, settings_normalise, source, problems)
+
+
+def _first(parsed: Parsed, table: str, column: str) -> dict[str, Any]:
+    """Id -> value of ``column``, from the first row holding each id (duplicates aside)."""
+    out: dict[str, Any] = {}
+    for row in parsed.get(table, []):
+        out.setdefault(row["id"], row.get(column))
+    return out
 
 
 def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> None:
@@ -92,25 +104,27 @@ def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> 
 
 def _check_parents(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
     parent = {r["id"]: r.get("parent") for r in parsed.get("regions", []) if r.get("id")}
+    reported: set[frozenset[str]] = set()
     for start in parent:
         seen = [start]
         node = parent.get(start)
         while node is not None and node in parent:
-            if node == start:
+            if node == start and frozenset(seen) not in reported:
+                reported.add(frozenset(seen))
                 problems.append(
                     f"{tables['regions'].source}: regions {' -> '.join([*seen, start])} are "
                     f"each other's parents; break the cycle in the parent column"
                 )
                 break
-            if node in seen:
+            if node in seen or node == start:
                 break
             seen.append(node)
             node = parent.get(node)
 
 
 def _check_facilities(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
-    kind = {r["id"]: r.get("kind") for r in parsed.get("facilities", [])}
-    existing = {r["id"]: r.get("existing") for r in parsed.get("facilities", [])}
+    kind = _first(parsed, "facilities", "kind")
+    existing = _first(parsed, "facilities", "existing")
     sized = {r["facility"] for r in parsed.get("sizes", [])}
     fac = tables.get("facilities")
     for i, row in enumerate(parsed.get("facilities", [])):
@@ -153,7 +167,7 @@ _CONTRACT_FACILITY = {"stock": "enterprise_reserve", "capacity": "production_cap
 
 
 def _check_contracts(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
-    kind = {r["id"]: r.get("kind") for r in parsed.get("facilities", [])}
+    kind = _first(parsed, "facilities", "kind")
     if "contracts" not in parsed:
         return
     table = tables["contracts"]
@@ -210,14 +224,15 @@ def _check_probabilities(
     probs = [r["probability"] for r in rows if r.get("probability") is not None]
     if not rows or len(probs) != len(rows):
         return None
-    total = sum(probs)
+    total = float(sum(probs))
     if abs(total - 1.0) <= PROBABILITY_TOLERANCE:
         return None
     if normalise and total > 0:
         return total
+    how = ("pass normalise_probabilities=True to the builder" if source == "builder" else
+           f"set normalise_probabilities = true under [settings] in {source}")
     problems.append(
         f"{tables['scenarios'].source}: scenario probabilities sum to {total:.6g}, not 1; fix "
-        f"them, or set normalise_probabilities = true under [settings] in {source} to divide "
-        f"each by their sum"
+        f"them, or {how} to divide each by their sum"
     )
     return None
