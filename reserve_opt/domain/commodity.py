@@ -27,6 +27,9 @@ class Commodity:
         Cost of a unit held and not used in a scenario, currency per unit.
     shortage_penalty
         Penalty per unit of unmet demand, currency per unit.
+    transport_cost_per_km
+        Cost of moving one unit one km, currency per unit km, or ``None`` to use the
+        weight times the instance's ``transport_cost_per_kg_km``.
     priority
         Dispatch rank between commodities, 1 = first (water before quilts).
     need_per_person_day
@@ -43,6 +46,7 @@ class Commodity:
     purchase_cost: float
     shortage_penalty: float
     holding_cost: float = 0.0
+    transport_cost_per_km: float | None = None
     priority: int = 1
     need_per_person_day: float = 0.0
     shelf_life_days: float | None = None

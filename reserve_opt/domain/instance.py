@@ -111,6 +111,13 @@ class Instance:
         out.update(sc.demand)
         return {k: v for k, v in out.items() if v > 0}
 
+    def transport_cost_per_unit_km(self, commodity_id: str) -> float:
+        """Cost of moving one unit of a commodity one km, currency per unit km."""
+        c = self.commodity(commodity_id)
+        if c.transport_cost_per_km is not None:
+            return c.transport_cost_per_km
+        return c.weight_kg * self.settings.transport_cost_per_kg_km
+
     def locations(self) -> dict[str, tuple[float, float]]:
         """Every region and facility id -> (lon, lat) in degrees."""
         pts = {r.id: (r.lon, r.lat) for r in self.regions}

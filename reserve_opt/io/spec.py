@@ -153,6 +153,10 @@ TABLES: tuple[Table, ...] = (
                    doc="cost of a unit held and not used in a scenario"),
             Column("shortage_penalty", "float", "currency/unit", minimum=_NONNEG,
                    doc="penalty per unit of unmet demand"),
+            Column("transport_cost_per_km", "float", "currency/(unit km)", required=False,
+                   nullable=True, minimum=_NONNEG,
+                   doc="cost of moving one unit one km; empty uses weight_kg x the "
+                   "transport_cost_per_kg_km setting"),
             Column("priority", "int", "rank (1 = first)", required=False, nullable=True,
                    default=1, minimum=1, doc="dispatch priority between commodities"),
             Column("need_per_person_day", "float", "units/person/day", required=False,
