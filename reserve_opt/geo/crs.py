@@ -94,7 +94,7 @@ def _check_projected(x: NDArray[np.float64], y: NDArray[np.float64], crs: CRS, s
         raise InputError(
             f"{source}: in {name} the coordinates fall at lon {lon.min():.2f}..{lon.max():.2f}, "
             f"lat {lat.min():.2f}..{lat.max():.2f}, far outside that CRS's area of use "
-            f"({aou.name}: lon {west:g}..{east:g}, lat {south:g}..{north:g}); "
+            f"({aou.name.rstrip('.')}: lon {west:g}..{east:g}, lat {south:g}..{north:g}); "
             "pass the CRS the data are really in with crs=..."
         )
 

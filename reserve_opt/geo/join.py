@@ -107,10 +107,10 @@ def join_points_to_regions(
         far = near.loc[near["_d"] > tolerance_km * 1000.0]
         if len(far):
             msgs = [
-                f"{what} {p_ids[int(r._p)]!r} lies {float(r._d) / 1000.0:.2f} km outside every "
-                f"region polygon (nearest: {r_ids[int(r._r)]!r}, tolerance {tolerance_km:g} km); "
+                f"{what} {p_ids[int(p)]!r} lies {float(d) / 1000.0:.2f} km outside every "
+                f"region polygon (nearest: {r_ids[int(r)]!r}, tolerance {tolerance_km:g} km); "
                 "fix its coordinates or raise tolerance_km."
-                for r in far.itertuples()
+                for p, r, d in zip(far["_p"], far["_r"], far["_d"], strict=True)
             ]
             raise InputError(msgs)
         pp = near["_p"].to_numpy()

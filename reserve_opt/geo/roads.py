@@ -247,7 +247,8 @@ class RoadNetwork:
             dist_km = dist_km + leg
             time_h = time_h + leg / access_speed_kmh
         per_km = vehicle.cost_per_km if vehicle is not None else 0.0
-        cost = np.where(np.isfinite(dist_km), dist_km * per_km, np.inf)
+        with np.errstate(invalid="ignore"):  # inf * 0 for unreachable pairs
+            cost = np.where(np.isfinite(dist_km), dist_km * per_km, np.inf)
         return TravelMatrices(distance_km=dist_km, time_h=time_h, cost=cost)
 
 

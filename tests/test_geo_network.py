@@ -1,0 +1,124 @@
+"""Road networks, shortest paths by time, outages and slow-downs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString
+
+from reserve_opt.errors import InputError
+from reserve_opt.geo.distance import geodesic_arcs_km
+from reserve_opt.geo.outages import (
+    LinkOutage,
+    apply_outages_to_arc_table,
+    apply_outages_to_arcs,
+    apply_outages_to_matrix,
+)
+from reserve_opt.geo.roads import build_road_network
+from reserve_opt.geo.sparse import sparse_arcs
+from reserve_opt.geo.travel import VehicleClass
+
+A, B, C, D = (120.0, 40.0), (120.1, 40.0), (120.2, 40.0), (120.1, 40.1)
+
+
+def _km(p: tuple[float, float], q: tuple[float, float]) -> float:
+    return float(geodesic_arcs_km([p[0]], [p[1]], [q[0]], [q[1]])[0])
+
+
+@pytest.fixture
+def roads() -> gpd.GeoDataFrame:
+    # A-B-C is a fast road (100 km/h); A-D-C a slower detour (50 and default 80 km/h).
+    return gpd.GeoDataFrame(
+        {"rid": ["ab", "bc", "ad", "dc"], "u": ["A", "B", "A", "D"], "v": ["B", "C", "D", "C"],
+         "speed": [100.0, 100.0, 50.0, None]},
+        geometry=[LineString([A, B]), LineString([B, C]), LineString([A, D]),
+                  LineString([D, C])],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:32651")  # hand the builder a projected frame; it converts to WGS84
+
+
+def test_shortest_path_by_time(roads: gpd.GeoDataFrame) -> None:
+    net = build_road_network(roads, speed_column="speed", default_speed_kmh=80.0,
+                             id_column="rid", from_column="u", to_column="v")
+    assert net.n_nodes == 4
+    tm = net.travel([A[0]], [A[1]], [C[0], D[0]], [C[1], D[1]],
+                    vehicle=VehicleClass("van", 120.0, cost_per_km=3.0))
+    abc = _km(A, B) + _km(B, C)
+    assert tm.distance_km[0, 0] == pytest.approx(abc, rel=1e-9)
+    assert tm.time_h[0, 0] == pytest.approx(abc / 100.0, rel=1e-9)
+    assert tm.cost[0, 0] == pytest.approx(abc * 3.0, rel=1e-9)
+    # to D: direct A-D at 50 km/h (0.314 h) beats A-B-C-D (0.22 + 0.196 h)
+    assert tm.time_h[0, 1] == pytest.approx(_km(A, D) / 50.0, rel=1e-9)
+    # a slow vehicle caps every road's speed
+    slow = net.travel([A[0]], [A[1]], [C[0]], [C[1]], vehicle=VehicleClass("tractor", 20.0))
+    assert slow.time_h[0, 0] == pytest.approx(abc / 20.0, rel=1e-9)
+
+
+def test_road_cut_and_slowdown_rerun(roads: gpd.GeoDataFrame) -> None:
+    net = build_road_network(roads, speed_column="speed", default_speed_kmh=80.0,
+                             id_column="rid", from_column="u", to_column="v")
+    cut = net.with_outages([("C", "B", 0.0)])  # either direction matches road B-C
+    tm = cut.travel([A[0]], [A[1]], [C[0]], [C[1]])
+    assert tm.time_h[0, 0] == pytest.approx(_km(A, D) / 50.0 + _km(D, C) / 80.0, rel=1e-9)
+    assert tm.distance_km[0, 0] == pytest.approx(_km(A, D) + _km(D, C), rel=1e-9)
+    half = net.with_outages(road_factors={"ab": 0.5})
+    tm2 = half.travel([A[0]], [A[1]], [C[0]], [C[1]])
+    assert tm2.time_h[0, 0] == pytest.approx(_km(A, B) / 50.0 + _km(B, C) / 100.0, rel=1e-9)
+    isolated = net.with_outages([LinkOutage("A", "B", 0.0), LinkOutage("A", "D", 0.0)])
+    tm3 = isolated.travel([A[0]], [A[1]], [C[0], A[0]], [C[1], A[1]])
+    assert np.isinf(tm3.time_h[0, 0]) and np.isinf(tm3.distance_km[0, 0])
+    assert tm3.time_h[0, 1] == 0.0
+    with pytest.raises(InputError, match="outage 'A' -> 'C' matches no road"):
+        net.with_outages([("A", "C", 0.0)])
+
+
+def test_oneway_and_snapping(roads: gpd.GeoDataFrame) -> None:
+    roads = roads.assign(oneway=[True, True, False, False])
+    net = build_road_network(roads, speed_column="speed", oneway_column="oneway")
+    back = net.travel([C[0]], [C[1]], [A[0]], [A[1]])
+    assert back.time_h[0, 0] == pytest.approx(_km(D, C) / 60.0 + _km(A, D) / 50.0, rel=1e-9)
+    near = net.travel([A[0] + 0.001], [A[1]], [B[0]], [B[1]], access_speed_kmh=10.0)
+    leg = _km((A[0] + 0.001, A[1]), A)
+    assert near.time_h[0, 0] == pytest.approx(_km(A, B) / 100.0 + leg / 10.0, rel=1e-9)
+    with pytest.raises(InputError, match=r"origin 'far' is .* km from the nearest road node"):
+        net.travel([125.0], [40.0], [B[0]], [B[1]], origin_ids=["far"])
+
+
+def test_outages_on_arc_list_and_matrix() -> None:
+    arcs = pd.DataFrame({"origin_id": ["W1", "W1", "W2"], "destination_id": ["R1", "R2", "R1"],
+                         "distance_km": [100.0, 200.0, 50.0], "time_h": [1.0, 2.0, 0.5]})
+    out = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0), ("R1", "W2", 0.5)])
+    assert out[["origin_id", "destination_id"]].values.tolist() == [["W1", "R2"], ["W2", "R1"]]
+    assert out["time_h"].tolist() == [2.0, 1.0]
+    assert out["distance_km"].tolist() == [200.0, 50.0]
+    kept = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0)], drop_cut=False)
+    assert np.isinf(kept["time_h"].iloc[0])
+    # compound: two slow-downs on one link multiply
+    both = apply_outages_to_arcs(arcs, [("W2", "R1", 0.5), ("W2", "R1", 0.5)])
+    assert both["time_h"].iloc[2] == 2.0
+    one_way = apply_outages_to_arcs(arcs, [("W1", "R1", 0.5)], both_directions=False)
+    assert one_way["time_h"].iloc[0] == 2.0
+    with pytest.raises(InputError, match="outage 'W3' -> 'R1' matches no link in the arc list"):
+        apply_outages_to_arcs(arcs, [("W3", "R1", 0.0)])
+    with pytest.raises(InputError, match=r"speed_factor=1\.5 must be between 0"):
+        apply_outages_to_arcs(arcs, [("W1", "R1", 1.5)])
+
+    t = np.array([[1.0, 2.0], [0.5, 4.0]])
+    m = apply_outages_to_matrix(t, ["W1", "W2"], ["R1", "R2"], [("W1", "R1", 0), ("W2", "R2", 0.5)])
+    np.testing.assert_array_equal(m, [[np.inf, 2.0], [0.5, 8.0]])
+    np.testing.assert_array_equal(t, [[1.0, 2.0], [0.5, 4.0]])  # input untouched
+
+
+def test_outages_on_arc_table() -> None:
+    truck = VehicleClass("truck", 60.0, 1.0)
+    table = sparse_arcs([120.0, 121.0], [40.0, 41.0], [120.5, 122.0], [40.5, 41.5], truck,
+                        k_nearest=2)
+    out = apply_outages_to_arc_table(table, [("W1", "R1", 0.0), ("W2", "R2", 0.25)],
+                                     ["W1", "W2"], ["R1", "R2"])
+    assert len(out) == 3
+    assert not ((out.origin == 0) & (out.destination == 0)).any()
+    i = int(np.flatnonzero((table.origin == 1) & (table.destination == 1))[0])
+    j = int(np.flatnonzero((out.origin == 1) & (out.destination == 1))[0])
+    assert out.time_h[j] == pytest.approx(table.time_h[i] * 4)
