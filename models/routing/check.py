@@ -1,0 +1,213 @@
+"""Independent route checker: recomputes a result from the problem alone.
+
+It shares no code with the engines or with :func:`models.routing.result.assemble`: from
+the problem's matrices and each route's vehicle type, start time and visit order it
+recomputes loads per trip in both dimensions, the schedule (time windows, depot hours,
+working hours, shift length), the distance and cost, and checks that every client's
+demand is delivered exactly (or listed as unmet, with a reason).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from reserve_opt.errors import SolverError
+
+from .problem import UNBOUNDED, RoutingProblem
+from .result import RoutingResult, Status
+
+__all__ = ["CheckReport", "check"]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check` found.
+
+    Attributes
+    ----------
+    violations
+        One sentence per problem found; empty when the result is valid.
+    distance
+        Recomputed total distance (real units).
+    cost
+        Recomputed total cost (real units).
+    """
+
+    violations: tuple[str, ...]
+    distance: float
+    cost: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether no violation was found."""
+        return not self.violations
+
+    def raise_if_invalid(self) -> None:
+        """Raise :class:`~reserve_opt.errors.SolverError` listing the violations."""
+        if self.violations:
+            raise SolverError("Invalid routing result:\n" + "\n".join(self.violations))
+
+
+def _close(a: float, b: float, tol: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
+    """Check ``result`` against ``problem``.
+
+    Parameters
+    ----------
+    problem
+        The problem that was solved.
+    result
+        The result to check.
+
+    Returns
+    -------
+    CheckReport
+        Violations found, and the recomputed distance and cost.
+    """
+    s = problem.scaling
+    bad: list[str] = []
+    n_clients = problem.n_clients
+    delivered = [[0, 0] for _ in range(n_clients)]
+    visits = [0] * n_clients
+    used = [0] * len(problem.vehicle_types)
+    total_distance = 0
+    total_cost = 0.0
+
+    def to_time(x: float) -> int:
+        return UNBOUNDED if math.isinf(x) else round(x * s.time)
+
+    for r_no, route in enumerate(result.routes):
+        tag = f"route {r_no}"
+        k = route.vehicle_type
+        if not 0 <= k < len(problem.vehicle_types):
+            bad.append(f"{tag}: unknown vehicle type {k}.")
+            continue
+        vt = problem.vehicle_types[k]
+        used[k] += 1
+        if route.depot != vt.depot:
+            bad.append(f"{tag}: depot {route.depot} is not the home depot {vt.depot} of {vt.name}.")
+        if not route.trips or any(not trip.visits for trip in route.trips):
+            bad.append(f"{tag}: a route or trip without visits is listed.")
+        if len(route.trips) > vt.max_trips:
+            bad.append(f"{tag}: {len(route.trips)} trips, {vt.name} allows {vt.max_trips}.")
+        depot = problem.depots[vt.depot]
+        travel = problem.durations[vt.profile]
+        home = vt.depot
+        now = to_time(route.start)
+        if now < vt.shift_start or now < depot.opens:
+            bad.append(f"{tag}: starts at {route.start:g}, before the shift or depot opening.")
+        route_start = now
+        dist = 0
+        for t_no, trip in enumerate(route.trips):
+            is_last = t_no == len(route.trips) - 1
+            if t_no > 0:
+                if now > depot.closes:
+                    bad.append(f"{tag} trip {t_no}: reloads after the depot closes.")
+                now = max(now, depot.opens)
+            now += depot.loading_time
+            load = [0, 0]
+            here = home
+            for visit in trip.visits:
+                i = visit.client
+                if not 0 <= i < n_clients:
+                    bad.append(f"{tag}: unknown client {i}.")
+                    continue
+                c = problem.clients[i]
+                if c.allowed_vehicle_types is not None and k not in c.allowed_vehicle_types:
+                    bad.append(f"{tag}: {vt.name} may not serve client {c.name!r}.")
+                amount = (
+                    round(visit.delivered[0] * s.load[0]),
+                    round(visit.delivered[1] * s.load[1]),
+                )
+                for d in (0, 1):
+                    load[d] += amount[d]
+                    delivered[i][d] += amount[d]
+                visits[i] += 1
+                there = problem.n_depots + i
+                dist += int(problem.distances[here, there])
+                arrive = now + int(travel[here, there])
+                begin = max(arrive, c.tw_early)
+                if begin > c.tw_late:
+                    bad.append(
+                        f"{tag}: service at {c.name!r} starts at {s.real_time(begin):g}, "
+                        f"after its window closes at {s.real_time(c.tw_late):g}."
+                    )
+                if (
+                    abs(to_time(visit.start) - begin) > 1
+                    or abs(to_time(visit.arrival) - arrive) > 1
+                ):
+                    bad.append(
+                        f"{tag}: reported times at {c.name!r} ({visit.arrival:g}, "
+                        f"{visit.start:g}) differ from the recomputed ({s.real_time(arrive):g}, "
+                        f"{s.real_time(begin):g})."
+                    )
+                now = begin + c.service_time
+                here = there
+            cap = vt.capacity
+            for d, name in enumerate(("weight", "volume")):
+                if load[d] > cap[d]:
+                    bad.append(
+                        f"{tag} trip {t_no}: carries {s.real_load(load)[d]:g} {name}, "
+                        f"capacity {s.real_load(cap)[d]:g}."
+                    )
+            if vt.returns_to_depot or not is_last:
+                dist += int(problem.distances[here, home])
+                now += int(travel[here, home])
+        closes = min(vt.shift_end, depot.closes) if vt.returns_to_depot else vt.shift_end
+        if now > closes:
+            bad.append(f"{tag}: ends at {s.real_time(now):g}, after {s.real_time(closes):g}.")
+        if now - route_start > vt.max_duration:
+            bad.append(
+                f"{tag}: lasts {s.real_time(now - route_start):g}, longer than the shift "
+                f"length {s.real_time(vt.max_duration):g}."
+            )
+        real_dist = dist / s.distance
+        cost = vt.fixed_cost + vt.cost_per_distance * real_dist
+        if not _close(route.distance, real_dist):
+            bad.append(f"{tag}: distance {route.distance:g}, recomputed {real_dist:g}.")
+        if not _close(route.cost, cost):
+            bad.append(f"{tag}: cost {route.cost:g}, recomputed {cost:g}.")
+        total_distance += dist
+        total_cost += cost
+
+    for k, vt in enumerate(problem.vehicle_types):
+        if used[k] > vt.count:
+            bad.append(f"{used[k]} routes use {vt.name}, which has {vt.count} vehicles.")
+
+    missing = [[0, 0] for _ in range(n_clients)]
+    listed = [0] * n_clients
+    for u in result.unserved:
+        if not 0 <= u.client < n_clients:
+            bad.append(f"unserved entry for unknown client {u.client}.")
+            continue
+        listed[u.client] += 1
+        if not u.reason.strip():
+            bad.append(f"client {u.name!r} is unserved without a reason.")
+        missing[u.client] = [round(u.missing[0] * s.load[0]), round(u.missing[1] * s.load[1])]
+    for i, c in enumerate(problem.clients):
+        if listed[i] > 1:
+            bad.append(f"client {c.name!r} is listed as unserved {listed[i]} times.")
+        got = (delivered[i][0] + missing[i][0], delivered[i][1] + missing[i][1])
+        if got != c.demand:
+            bad.append(
+                f"client {c.name!r}: delivered {s.real_load(delivered[i])} plus unmet "
+                f"{s.real_load(missing[i])} is not its demand {s.real_load(c.demand)}."
+            )
+        if visits[i] == 0 and listed[i] == 0:
+            bad.append(f"client {c.name!r} is neither visited nor listed as unserved.")
+
+    real_total = total_distance / s.distance
+    if not _close(result.distance, real_total):
+        bad.append(f"total distance {result.distance:g}, recomputed {real_total:g}.")
+    if not _close(result.cost, total_cost):
+        bad.append(f"total cost {result.cost:g}, recomputed {total_cost:g}.")
+    if result.vehicles_used != len(result.routes):
+        bad.append(f"vehicles_used {result.vehicles_used} but {len(result.routes)} routes.")
+    expected = Status.PARTIAL if result.unserved else Status.SOLVED
+    if result.status != Status.NO_SOLUTION and result.status != expected:
+        bad.append(f"status {result.status} but {len(result.unserved)} clients are unserved.")
+    return CheckReport(tuple(bad), real_total, total_cost)

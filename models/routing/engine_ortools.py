@@ -1,0 +1,272 @@
+"""OR-Tools engine: maps a prepared :class:`RoutingProblem` onto the routing library.
+
+Mapping
+-------
+* Nodes: the depots, one node per piece, ``max_trips - 1`` reload nodes per vehicle that
+  may make several trips (copies of its home depot, only that vehicle may visit them,
+  skipping them is free), and one "end-of-route" node for vehicles that do not return
+  (reached from anywhere at zero distance and time).
+* Every vehicle of every type is one OR-Tools vehicle: start at its depot, end at its
+  depot or at the end-of-route node; fixed cost and per-distance arc cost from
+  :func:`~models.routing.prepare.cost_weights`.
+* Loads: one dimension per load kind (weight, volume), capacity per vehicle. With reload
+  nodes the cumul counts what has been delivered on the current trip: a reload node has
+  demand ``-capacity`` and a free slack in ``[0, capacity]``, so the count restarts.
+* Time: a dimension whose transit from a node is its service (loading time at depot and
+  reload nodes) plus the travel time of the vehicle's profile; waiting is slack. Client
+  windows and depot hours are cumul ranges, working hours bound the start and end
+  cumuls, the shift length is a span upper bound. Finalizers start each route as late
+  and end it as early as possible.
+* Vehicle-client restrictions: ``SetAllowedVehiclesForIndex``.
+* Unserved: every piece sits in a disjunction whose penalty is its unmet penalty.
+
+Search: ``PARALLEL_CHEAPEST_INSERTION`` (does not fail on tight windows) then guided
+local search until the time limit. OR-Tools routing has no random seed: the search is
+deterministic by construction, and only the wall-clock limit can make two runs differ;
+give ``max_iterations`` (a solution limit) to make a run exactly reproducible.
+"""
+
+from __future__ import annotations
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from .prepare import Prepared, cost_weights
+from .problem import UNBOUNDED, RoutingProblem
+from .result import EngineRoute
+
+__all__ = ["solve_ortools"]
+
+
+def solve_ortools(
+    problem: RoutingProblem,
+    prepared: Prepared,
+    *,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None = None,
+) -> tuple[list[EngineRoute], bool]:
+    """Solve with OR-Tools routing (parallel cheapest insertion + guided local search).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    prepared
+        Its pieces (see :func:`models.routing.prepare.prepare`).
+    time_limit_s
+        Wall-clock budget in seconds.
+    seed
+        Accepted for a uniform interface; OR-Tools routing has no seed (see module).
+    max_iterations
+        Stop after this many improving solutions (OR-Tools ``solution_limit``); the run
+        is then reproducible regardless of machine speed.
+
+    Returns
+    -------
+    tuple
+        The engine routes and whether a plan was found.
+    """
+    del seed
+    pieces = prepared.pieces
+    if not pieces:
+        return [], True
+    weights = cost_weights(problem)
+    n_dep = problem.n_depots
+
+    # vehicles
+    vehicle_type_of: list[int] = []
+    for k, vt in enumerate(problem.vehicle_types):
+        vehicle_type_of.extend([k] * max(0, vt.count))
+    n_veh = len(vehicle_type_of)
+    if n_veh == 0:
+        return [], True
+
+    # nodes: depots, pieces, reload nodes, sink
+    node_loc: list[int] = list(range(n_dep))
+    node_service: list[int] = [d.loading_time for d in problem.depots]
+    node_demand: list[list[int]] = [[0] * n_dep, [0] * n_dep]
+    first_piece = len(node_loc)
+    for piece in pieces:
+        node_loc.append(problem.client_location(piece.client))
+        node_service.append(problem.clients[piece.client].service_time)
+        node_demand[0].append(piece.demand[0])
+        node_demand[1].append(piece.demand[1])
+    first_reload = len(node_loc)
+    reload_owner: list[int] = []
+    for v, k in enumerate(vehicle_type_of):
+        vt = problem.vehicle_types[k]
+        for _ in range(vt.max_trips - 1):
+            node_loc.append(vt.depot)
+            node_service.append(problem.depots[vt.depot].loading_time)
+            node_demand[0].append(-vt.capacity[0])
+            node_demand[1].append(-vt.capacity[1])
+            reload_owner.append(v)
+    has_reload = bool(reload_owner)
+    sink = -1
+    if any(not vt.returns_to_depot for vt in problem.vehicle_types):
+        sink = len(node_loc)
+        node_loc.append(0)
+        node_service.append(0)
+        node_demand[0].append(0)
+        node_demand[1].append(0)
+    n_nodes = len(node_loc)
+
+    starts = [problem.vehicle_types[k].depot for k in vehicle_type_of]
+    ends = [
+        problem.vehicle_types[k].depot if problem.vehicle_types[k].returns_to_depot else sink
+        for k in vehicle_type_of
+    ]
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_veh, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+
+    dist = problem.distances
+    locs = node_loc
+
+    def arc_matrix(scale: int) -> list[list[int]]:
+        rows = []
+        for i in range(n_nodes):
+            row = [scale * int(dist[locs[i], locs[j]]) for j in range(n_nodes)]
+            if sink >= 0:
+                row[sink] = 0
+            rows.append(row)
+        if sink >= 0:
+            rows[sink] = [0] * n_nodes
+        return rows
+
+    cost_callbacks: dict[int, int] = {}
+    for v, k in enumerate(vehicle_type_of):
+        unit = weights.unit[k]
+        if unit not in cost_callbacks:
+            cost_callbacks[unit] = routing.RegisterTransitMatrix(arc_matrix(unit))
+        routing.SetArcCostEvaluatorOfVehicle(cost_callbacks[unit], v)
+        routing.SetFixedCostOfVehicle(weights.fixed[k], v)
+
+    # time
+    finite = [
+        t
+        for t in (
+            *(d.closes for d in problem.depots),
+            *(vt.shift_end for vt in problem.vehicle_types),
+            *(c.tw_late for c in problem.clients),
+            *(c.tw_early for c in problem.clients),
+        )
+        if t < UNBOUNDED
+    ]
+    longest_leg = max(int(m.max(initial=0)) for m in problem.durations) + max(node_service)
+    horizon = max(finite, default=0) + (n_nodes + 2) * (longest_leg + 1)
+
+    time_callbacks: dict[int, int] = {}
+    for p, travel in enumerate(problem.durations):
+        rows = []
+        for i in range(n_nodes):
+            row = [node_service[i] + int(travel[locs[i], locs[j]]) for j in range(n_nodes)]
+            if sink >= 0:
+                row[sink] = node_service[i]
+            rows.append(row)
+        if sink >= 0:
+            rows[sink] = [0] * n_nodes
+        time_callbacks[p] = routing.RegisterTransitMatrix(rows)
+    routing.AddDimensionWithVehicleTransits(
+        [time_callbacks[problem.vehicle_types[k].profile] for k in vehicle_type_of],
+        horizon,
+        horizon,
+        False,
+        "time",
+    )
+    time_dim = routing.GetDimensionOrDie("time")
+
+    for n in range(first_piece, first_reload):
+        c = problem.clients[pieces[n - first_piece].client]
+        time_dim.CumulVar(manager.NodeToIndex(n)).SetRange(c.tw_early, min(c.tw_late, horizon))
+    for r in range(len(reload_owner)):
+        depot = problem.depots[node_loc[first_reload + r]]
+        idx = manager.NodeToIndex(first_reload + r)
+        time_dim.CumulVar(idx).SetRange(depot.opens, min(depot.closes, horizon))
+    for v, k in enumerate(vehicle_type_of):
+        vt = problem.vehicle_types[k]
+        depot = problem.depots[vt.depot]
+        start_lo = max(vt.shift_start, depot.opens)
+        start_hi = min(vt.shift_end, depot.closes, horizon)
+        time_dim.CumulVar(routing.Start(v)).SetRange(start_lo, start_hi)
+        end_hi = min(vt.shift_end, depot.closes if vt.returns_to_depot else UNBOUNDED, horizon)
+        time_dim.CumulVar(routing.End(v)).SetRange(start_lo, end_hi)
+        if vt.max_duration < UNBOUNDED:
+            time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+
+    # loads
+    for d, name in enumerate(("weight", "volume")):
+        if not any(x > 0 for x in node_demand[d]):
+            continue
+        caps = [problem.vehicle_types[k].capacity[d] for k in vehicle_type_of]
+        demand_cb = routing.RegisterUnaryTransitVector(node_demand[d])
+        slack = max(caps) if has_reload else 0
+        routing.AddDimensionWithVehicleCapacity(demand_cb, slack, caps, True, name)
+        if has_reload:
+            dim = routing.GetDimensionOrDie(name)
+            for n in range(first_piece, first_reload):
+                dim.SlackVar(manager.NodeToIndex(n)).SetValue(0)
+
+    # restrictions and disjunctions
+    per_client: dict[int, int] = {}
+    for piece in pieces:
+        per_client[piece.client] = per_client.get(piece.client, 0) + 1
+    for n in range(first_piece, first_reload):
+        piece = pieces[n - first_piece]
+        usable = set(prepared.reachable_types[piece.client])
+        allowed = [
+            v
+            for v, k in enumerate(vehicle_type_of)
+            if k in usable
+            and all(piece.demand[d] <= problem.vehicle_types[k].capacity[d] for d in (0, 1))
+        ]
+        idx = manager.NodeToIndex(n)
+        if len(allowed) < n_veh:
+            routing.SetAllowedVehiclesForIndex(allowed, idx)
+        routing.AddDisjunction(
+            [idx], weights.prize(problem, piece.client, per_client[piece.client])
+        )
+    for r, v in enumerate(reload_owner):
+        idx = manager.NodeToIndex(first_reload + r)
+        routing.SetAllowedVehiclesForIndex([v], idx)
+        routing.AddDisjunction([idx], 0)
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    if max_iterations is not None:
+        params.solution_limit = max_iterations
+        params.time_limit.FromSeconds(10**6)
+    else:
+        params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
+    solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return [], False
+
+    out: list[EngineRoute] = []
+    for v, k in enumerate(vehicle_type_of):
+        if not routing.IsVehicleUsed(solution, v):
+            continue
+        trips: list[list[int]] = [[]]
+        idx = solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(idx):
+            node = manager.IndexToNode(idx)
+            if first_piece <= node < first_reload:
+                trips[-1].append(node - first_piece)
+            elif node >= first_reload and node != sink:
+                trips.append([])
+            idx = solution.Value(routing.NextVar(idx))
+        departure = solution.Value(time_dim.CumulVar(routing.Start(v)))
+        out.append(
+            EngineRoute(
+                vehicle_type=k,
+                departure=int(departure),
+                trips=tuple(tuple(t) for t in trips if t),
+            )
+        )
+    return out, True

@@ -1,0 +1,248 @@
+"""PyVRP engine: maps a prepared :class:`RoutingProblem` onto ``pyvrp.ProblemData``.
+
+Mapping
+-------
+* Locations: the problem's depots and clients in order; one extra "sink" depot when some
+  vehicle type does not return (every location reaches it at zero distance and time).
+* Each piece becomes a ``pyvrp.Client`` at its client's location, with its service time,
+  window and a prize (the unmet penalty).
+* Each vehicle type with vehicles becomes a ``pyvrp.VehicleType``: capacity in two load
+  dimensions, shift window, ``shift_duration``, fixed and per-distance cost (integer
+  weights from :func:`~models.routing.prepare.cost_weights`), reload at the home depot
+  ``max_trips - 1`` times, and its own routing profile.
+* Profiles carry the travel-time matrix of the vehicle type; vehicle-client restrictions
+  are enforced with a profile whose arcs to forbidden clients are longer than the
+  vehicle's ``max_distance``, so any route using them is infeasible.
+* Depot loading time is PyVRP's depot ``service_duration`` (paid at the start of every
+  trip).
+
+Search: clients without their own ``unmet_penalty`` are first required; if PyVRP finds
+no feasible plan within 30% of the budget (the fleet is short), it continues with every
+piece optional and a large prize, and reports what it leaves out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from .prepare import CostWeights, Prepared, cost_weights
+from .problem import IntMatrix, RoutingProblem
+from .result import EngineRoute
+
+__all__ = ["solve_pyvrp"]
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+class _GiveUpIfInfeasible:
+    """Stop once ``fraction`` of the budget is spent without a feasible solution."""
+
+    def __init__(self, time_limit_s: float, max_iterations: int | None, fraction: float) -> None:
+        self._time = time_limit_s * fraction
+        self._iterations = None if max_iterations is None else int(max_iterations * fraction)
+        self._start: float | None = None
+        self._count = 0
+
+    def __call__(self, best_cost: float) -> bool:
+        if self._start is None:
+            self._start = time.perf_counter()
+        self._count += 1
+        if best_cost < _INT64_MAX:  # feasible solution known: never give up
+            return False
+        if self._iterations is not None:
+            return self._count > self._iterations
+        return time.perf_counter() - self._start > self._time
+
+
+def _stop(time_limit_s: float, max_iterations: int | None) -> StoppingCriterion:
+    if max_iterations is not None:
+        return MaxIterations(max_iterations)
+    return MaxRuntime(time_limit_s)
+
+
+def _data(
+    problem: RoutingProblem, prepared: Prepared, weights: CostWeights, *, required: bool
+) -> tuple[pyvrp.ProblemData, list[int]]:
+    n_dep = problem.n_depots
+    n_loc = problem.n_locations
+    has_sink = any(not vt.returns_to_depot for vt in problem.vehicle_types)
+    sink = n_loc if has_sink else -1
+    n_all = n_loc + (1 if has_sink else 0)
+    pieces = prepared.pieces
+
+    locations = [pyvrp.Location(0.0, 0.0) for _ in range(n_all)]
+    depots = [
+        pyvrp.Depot(
+            location=d,
+            tw_early=dep.opens,
+            tw_late=dep.closes,
+            service_duration=dep.loading_time,
+            name=dep.name,
+        )
+        for d, dep in enumerate(problem.depots)
+    ]
+    if has_sink:
+        depots.append(pyvrp.Depot(location=sink, name="end-of-route"))
+
+    per_client: dict[int, int] = {}
+    for piece in pieces:
+        per_client[piece.client] = per_client.get(piece.client, 0) + 1
+    clients = []
+    for piece in pieces:
+        c = problem.clients[piece.client]
+        must = required and c.unmet_penalty is None
+        clients.append(
+            pyvrp.Client(
+                location=problem.client_location(piece.client),
+                delivery=list(piece.demand),
+                service_duration=c.service_time,
+                tw_early=c.tw_early,
+                tw_late=c.tw_late,
+                prize=0 if must else weights.prize(problem, piece.client, per_client[piece.client]),
+                required=must,
+                name=c.name,
+            )
+        )
+
+    longest = int(problem.distances.max(initial=0))
+    max_trips = max(vt.max_trips for vt in problem.vehicle_types)
+    forbid = longest * (len(pieces) + 2 * max_trips + 2) + 1
+
+    def extend(matrix: IntMatrix, sink_in: int) -> IntMatrix:
+        if not has_sink:
+            return np.array(matrix, dtype=np.int64)
+        out = np.full((n_all, n_all), forbid, dtype=np.int64)
+        out[:n_loc, :n_loc] = matrix
+        out[:, sink] = sink_in
+        return out
+
+    profiles: dict[tuple[int, frozenset[int]], int] = {}
+    distance_matrices: list[IntMatrix] = []
+    duration_matrices: list[IntMatrix] = []
+    vehicle_types: list[pyvrp.VehicleType] = []
+    type_index: list[int] = []
+    for k, vt in enumerate(problem.vehicle_types):
+        if vt.count <= 0:
+            continue
+        banned = frozenset(
+            i
+            for i in per_client
+            if not problem.may_serve(k, i) or k not in prepared.reachable_types[i]
+        )
+        key = (vt.profile, banned)
+        if key not in profiles:
+            dist = np.array(problem.distances, dtype=np.int64)
+            dur = np.array(problem.durations[vt.profile], dtype=np.int64)
+            for i in banned:
+                loc = n_dep + i
+                dist[loc, :] = forbid
+                dist[:, loc] = forbid
+                dist[loc, loc] = 0
+            profiles[key] = len(distance_matrices)
+            distance_matrices.append(extend(dist, 0))
+            duration_matrices.append(extend(dur, 0))
+        end_depot = n_dep if has_sink and not vt.returns_to_depot else vt.depot
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=vt.count,
+                capacity=list(vt.capacity),
+                start_depot=vt.depot,
+                end_depot=end_depot,
+                fixed_cost=weights.fixed[k],
+                tw_early=vt.shift_start,
+                tw_late=vt.shift_end,
+                shift_duration=vt.max_duration,
+                max_distance=forbid - 1 if banned else _INT64_MAX,
+                unit_distance_cost=weights.unit[k],
+                profile=profiles[key],
+                reload_depots=[vt.depot] if vt.max_trips > 1 else [],
+                max_reloads=max(0, vt.max_trips - 1),
+                name=vt.name,
+            )
+        )
+        type_index.append(k)
+    # PyVRP's stubs annotate matrices as ``np.ndarray[int]``; ours are int64 arrays.
+    matrices: tuple[Any, Any] = (distance_matrices, duration_matrices)
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, *matrices)
+    return data, type_index
+
+
+def _routes(solution: pyvrp.Solution, type_index: list[int]) -> list[EngineRoute]:
+    out: list[EngineRoute] = []
+    for route in solution.routes():
+        trips: dict[int, list[int]] = {}
+        for activity in route.schedule():
+            if activity.is_client():
+                trips.setdefault(activity.trip, []).append(activity.idx)
+        out.append(
+            EngineRoute(
+                vehicle_type=type_index[route.vehicle_type()],
+                departure=int(route.start_time()),
+                trips=tuple(tuple(trips[t]) for t in sorted(trips)),
+            )
+        )
+    return out
+
+
+def solve_pyvrp(
+    problem: RoutingProblem,
+    prepared: Prepared,
+    *,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None = None,
+) -> tuple[list[EngineRoute], bool]:
+    """Solve with PyVRP's iterated local search.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    prepared
+        Its pieces (see :func:`models.routing.prepare.prepare`).
+    time_limit_s
+        Wall-clock budget in seconds (ignored when ``max_iterations`` is given).
+    seed
+        Seed of PyVRP's random number generator.
+    max_iterations
+        Stop after this many iterations instead of after ``time_limit_s``; makes the
+        run reproducible regardless of machine speed.
+
+    Returns
+    -------
+    tuple
+        The engine routes and whether a plan was found.
+    """
+    if not prepared.pieces:
+        return [], True
+    weights = cost_weights(problem)
+    start = time.perf_counter()
+    data, type_index = _data(problem, prepared, weights, required=True)
+    any_required = any(c.required for c in data.clients())
+    if any_required:
+        stop = MultipleCriteria(
+            [
+                _stop(time_limit_s, max_iterations),
+                _GiveUpIfInfeasible(time_limit_s, max_iterations, 0.3),
+            ]
+        )
+        result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+        if result.is_feasible():
+            return _routes(result.best, type_index), True
+        spent = time.perf_counter() - start
+        remaining_time = max(0.1, time_limit_s - spent)
+        remaining_iter = None if max_iterations is None else max(1, int(max_iterations * 0.7))
+        data, type_index = _data(problem, prepared, weights, required=False)
+    else:
+        remaining_time, remaining_iter = time_limit_s, max_iterations
+    result = pyvrp.solve(
+        data, _stop(remaining_time, remaining_iter), seed=seed, collect_stats=False, display=False
+    )
+    if not result.is_feasible():
+        return [], False
+    return _routes(result.best, type_index), True
