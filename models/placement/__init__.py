@@ -1,0 +1,1 @@
+"""Placement: where to hold what, under uncertainty (two-stage stochastic MILP)."""
