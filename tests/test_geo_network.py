@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -122,3 +124,38 @@ def test_outages_on_arc_table() -> None:
     i = int(np.flatnonzero((table.origin == 1) & (table.destination == 1))[0])
     j = int(np.flatnonzero((out.origin == 1) & (out.destination == 1))[0])
     assert out.time_h[j] == pytest.approx(table.time_h[i] * 4)
+
+
+def test_grid_network_matches_networkx() -> None:
+    import networkx as nx
+
+    rng = np.random.default_rng(11)
+    k = 15
+    lines, speeds = [], []
+    for i in range(k):
+        for j in range(k):
+            p = (120 + 0.05 * i, 40 + 0.05 * j)
+            if i + 1 < k:
+                lines.append(LineString([p, (p[0] + 0.05, p[1])]))
+                speeds.append(rng.uniform(20, 120))
+            if j + 1 < k:
+                lines.append(LineString([p, (p[0], p[1] + 0.05)]))
+                speeds.append(rng.uniform(20, 120))
+    gdf = gpd.GeoDataFrame({"speed": speeds}, geometry=lines, crs="EPSG:4326")
+    net = build_road_network(gdf, speed_column="speed")
+    g = nx.DiGraph()
+    for u, v, km, sp in zip(net.edge_from, net.edge_to, net.edge_km, net.edge_speed_kmh,
+                            strict=True):
+        g.add_edge(int(u), int(v), t=km / sp, km=km)
+    olon, olat = rng.uniform(120, 120.7, 6), rng.uniform(40, 40.7, 6)
+    dlon, dlat = rng.uniform(120, 120.7, 9), rng.uniform(40, 40.7, 9)
+    tm = net.travel(olon, olat, dlon, dlat, max_snap_km=10.0)
+    o_node, _ = net.snap(olon, olat, max_snap_km=10.0)
+    d_node, _ = net.snap(dlon, dlat, max_snap_km=10.0)
+    for a, u in enumerate(o_node):
+        t_ref, paths = nx.single_source_dijkstra(g, int(u), weight="t")
+        for b, v in enumerate(d_node):
+            path = paths[int(v)]
+            km_ref = sum(g[x][y]["km"] for x, y in pairwise(path))
+            assert tm.time_h[a, b] == pytest.approx(t_ref[int(v)], rel=1e-9)
+            assert tm.distance_km[a, b] == pytest.approx(km_ref, rel=1e-9)

@@ -236,10 +236,20 @@ class RoadNetwork:
                                    max_snap_km=max_snap_km, what="destination")
         g, lengths = self._graph(vehicle)
         src, inv = np.unique(o_node, return_inverse=True)
-        time_n, pred = csgraph.dijkstra(g, directed=True, indices=src, return_predecessors=True)
-        km_n = _path_lengths(pred, lengths, src)
-        time_h = time_n[inv][:, d_node]
-        dist_km = km_n[inv][:, d_node]
+        inv = inv.ravel()
+        # Dijkstra from each distinct origin node, in blocks so that the (block x n_nodes)
+        # predecessor and length arrays stay near 32 MB each.
+        t_src = np.empty((src.size, d_node.size))
+        km_src = np.empty((src.size, d_node.size))
+        block = max(1, (1 << 22) // max(1, self.n_nodes))
+        for s in range(0, src.size, block):
+            idx = src[s:s + block]
+            time_n, pred = csgraph.dijkstra(g, directed=True, indices=idx,
+                                            return_predecessors=True)
+            t_src[s:s + block] = time_n[:, d_node]
+            km_src[s:s + block] = _path_lengths(pred, lengths, idx)[:, d_node]
+        time_h = t_src[inv]
+        dist_km = km_src[inv]
         if access_speed_kmh is not None:
             if not (math.isfinite(access_speed_kmh) and access_speed_kmh > 0):
                 raise InputError(f"access_speed_kmh={access_speed_kmh} must be positive.")
