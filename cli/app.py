@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from reserve_opt.cli import instance_cmds
+
+from reserve_opt.cli import instance_cmds, map_cmd
 from reserve_opt.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ def _root(
 
 
 instance_cmds.register(app)
+map_cmd.register(app)
 
 
 def main() -> None:

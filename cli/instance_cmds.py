@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reserve_opt.cli.app import app
 from typer.testing import CliRunner, Result
+
+from reserve_opt.cli.app import app
 
 
 def run_cli(*args: str) -> Result:

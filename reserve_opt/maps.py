@@ -1,0 +1,209 @@
+"""Maps of an instance: regions shaded by population or risk, facilities, agreements.
+
+``draw_map(instance, "map.png")`` renders a static map with matplotlib;
+``draw_map(instance, "map.html")`` an interactive Leaflet map with folium. Regions without
+polygons are drawn as their Voronoi service areas, clipped to a buffer around the points.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from reserve_opt.domain import FacilityKind, Instance
+from reserve_opt.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+Shade = Literal["population", "risk"]
+
+FACILITY_STYLE: dict[FacilityKind, tuple[str, str, str]] = {
+    # kind: (marker, colour, legend label)
+    FacilityKind.GOVERNMENT_WAREHOUSE: ("s", "#1f4e79", "government warehouse"),
+    FacilityKind.ENTERPRISE_RESERVE: ("^", "#d95f02", "enterprise reserve"),
+    FacilityKind.PRODUCTION_CAPACITY: ("P", "#7570b3", "production capacity"),
+    FacilityKind.DISTRIBUTION_POINT: ("o", "#1b9e77", "distribution point"),
+}
+
+
+def region_frame(inst: Instance) -> gpd.GeoDataFrame:
+    """Regions as polygons (their own, or Voronoi service areas), EPSG:4326."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    ids = [r.id for r in inst.regions]
+    attrs = {
+        "id": ids,
+        "name": [r.name for r in inst.regions],
+        "population": [r.population for r in inst.regions],
+        "risk": [r.risk for r in inst.regions],
+    }
+    if all(r.geometry is not None for r in inst.regions):
+        geoms = [r.geometry for r in inst.regions]
+    elif len(inst.regions) >= 2:
+        from reserve_opt.geo import voronoi_service_areas
+
+        cells = voronoi_service_areas([r.lon for r in inst.regions],
+                                      [r.lat for r in inst.regions], ids)
+        geoms = list(cells.geometry)
+    else:
+        geoms = [Point(r.lon, r.lat).buffer(0.1) for r in inst.regions]
+    return gpd.GeoDataFrame(attrs, geometry=geoms, crs="EPSG:4326")
+
+
+def facility_frame(inst: Instance) -> gpd.GeoDataFrame:
+    """Facilities as points with their kind, EPSG:4326."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    return gpd.GeoDataFrame(
+        {"id": [f.id for f in inst.facilities], "name": [f.name for f in inst.facilities],
+         "kind": [f.kind.value for f in inst.facilities],
+         "existing": [f.existing for f in inst.facilities]},
+        geometry=[Point(f.lon, f.lat) for f in inst.facilities], crs="EPSG:4326",
+    )
+
+
+def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
+    """One line per pair of regions joined by an agreement, EPSG:4326."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    rows: list[dict[str, Any]] = []
+    for a in inst.agreements:
+        if a.alliance is not None:
+            members = [r for r in inst.regions if r.alliance == a.alliance]
+            pairs = [(p, q) for i, p in enumerate(members) for q in members[i + 1:]]
+        elif a.lender is not None and a.borrower is not None:
+            pairs = [(inst.region(a.lender), inst.region(a.borrower))]
+        else:
+            continue
+        for p, q in pairs:
+            rows.append({"id": a.id, "tier": int(a.tier), "lender": p.id, "borrower": q.id,
+                         "geometry": LineString([(p.lon, p.lat), (q.lon, q.lat)])})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
+        gpd.GeoDataFrame({"id": [], "tier": []}, geometry=[], crs="EPSG:4326")
+
+
+def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "population") -> Path:
+    """Draw ``inst`` to a ``.png`` (static) or ``.html`` (interactive) file.
+
+    The file is written to a temporary name first and renamed at the end, so a failed
+    drawing never leaves a half-written map behind.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    path
+        Output file; the suffix chooses the kind.
+    shade
+        Colour regions by ``population`` (persons) or ``risk`` (index 0-1).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in {".png", ".html"}:
+        raise InputError(f"{out}: a map is written as .png or .html; change the file name")
+    if not out.parent.exists():
+        raise InputError(f"{out.parent}: folder does not exist; create it first")
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    try:
+        if suffix == ".png":
+            _draw_png(inst, tmp, shade)
+        else:
+            _draw_html(inst, tmp, shade)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    regions, facilities, agreements = region_frame(inst), facility_frame(inst), \
+        agreement_frame(inst)
+    fig, ax = plt.subplots(figsize=(10, 9), dpi=120)
+    unit = "persons" if shade == "population" else "index 0-1"
+    regions.plot(column=shade, ax=ax, cmap="OrRd", edgecolor="#666666", linewidth=0.4,
+                 legend=True, legend_kwds={"label": f"{shade} ({unit})", "shrink": 0.6})
+    if len(agreements):
+        agreements.plot(ax=ax, color="#2b8cbe", linewidth=1.2, linestyle="--", alpha=0.8)
+    handles = []
+    for kind, (marker, colour, label) in FACILITY_STYLE.items():
+        sel = facilities[facilities["kind"] == kind.value]
+        if len(sel) == 0:
+            continue
+        hollow = sel[~sel["existing"]]
+        solid = sel[sel["existing"]]
+        if len(solid):
+            solid.plot(ax=ax, marker=marker, color=colour, markersize=40, edgecolor="white",
+                       linewidth=0.6, zorder=3)
+        if len(hollow):
+            hollow.plot(ax=ax, marker=marker, facecolor="none", edgecolor=colour,
+                        markersize=40, linewidth=1.2, zorder=3)
+        handles.append(Line2D([], [], marker=marker, color=colour, linestyle="",
+                              label=f"{label} ({len(sel)})"))
+    if any(f.is_candidate for f in inst.facilities):
+        handles.append(Line2D([], [], marker="s", markerfacecolor="none", color="#1f4e79",
+                              linestyle="", label="candidate (hollow)"))
+    if len(agreements):
+        handles.append(Line2D([], [], color="#2b8cbe", linestyle="--",
+                              label=f"sharing agreements ({len(inst.agreements)})"))
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    if len(inst.regions) <= 40:
+        for r in inst.regions:
+            ax.annotate(r.name or r.id, (r.lon, r.lat), fontsize=7, ha="center", va="bottom",
+                        xytext=(0, 4), textcoords="offset points")
+    mean_lat = sum(r.lat for r in inst.regions) / len(inst.regions)
+    ax.set_aspect(1 / max(math.cos(math.radians(mean_lat)), 0.1))
+    ax.set_xlabel("longitude (degrees east, WGS84)")
+    ax.set_ylabel("latitude (degrees north, WGS84)")
+    ax.set_title(f"{inst.name}: {len(inst.regions)} regions, {len(inst.facilities)} "
+                 f"facilities, shaded by {shade}")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def _draw_html(inst: Instance, path: Path, shade: Shade) -> None:
+    import folium
+
+    regions, facilities, agreements = region_frame(inst), facility_frame(inst), \
+        agreement_frame(inst)
+    minx, miny, maxx, maxy = regions.total_bounds
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7,
+                      tiles="OpenStreetMap")
+    folium.Choropleth(geo_data=regions.to_json(), data=regions, columns=["id", shade],
+                      key_on="feature.properties.id", fill_color="OrRd", fill_opacity=0.6,
+                      line_opacity=0.4,
+                      legend_name=f"{shade} ({'persons' if shade == 'population' else '0-1'})"
+                      ).add_to(fmap)
+    folium.GeoJson(regions.to_json(), style_function=lambda _: {"fillOpacity": 0,
+                                                                "weight": 0},
+                   tooltip=folium.GeoJsonTooltip(["id", "name", "population", "risk"])
+                   ).add_to(fmap)
+    for line in agreements.itertuples():
+        coords = [(y, x) for x, y in line.geometry.coords]
+        folium.PolyLine(coords, color="#2b8cbe", dash_array="6", weight=2,
+                        tooltip=f"agreement {line.id} (tier {line.tier})").add_to(fmap)
+    colours = {k.value: c for k, (_, c, _) in FACILITY_STYLE.items()}
+    for f in facilities.itertuples():
+        folium.CircleMarker([f.geometry.y, f.geometry.x], radius=6, color=colours[f.kind],
+                            fill=f.existing, fill_opacity=0.9,
+                            tooltip=f"{f.id}: {f.name} ({f.kind})").add_to(fmap)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.save(str(path))
