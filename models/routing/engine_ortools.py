@@ -17,7 +17,9 @@ Mapping
   windows and depot hours are cumul ranges, working hours bound the start and end
   cumuls, the shift length is a span upper bound. Finalizers start each route as late
   and end it as early as possible.
-* Vehicle-client restrictions: ``SetAllowedVehiclesForIndex``.
+* Vehicle-client restrictions: the node's vehicle variable is limited to the allowed
+  vehicles (and -1, unperformed); ``SetAllowedVehiclesForIndex`` does not accept a
+  Python list in OR-Tools 9.15's bindings.
 * Unserved: every piece sits in a disjunction whose penalty is its unmet penalty.
 
 Search: ``PARALLEL_CHEAPEST_INSERTION`` (does not fail on tight windows) then guided
@@ -192,8 +194,12 @@ def solve_ortools(
         time_dim.CumulVar(routing.End(v)).SetRange(start_lo, end_hi)
         if vt.max_duration < UNBOUNDED:
             time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
-        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+
+    # Finish each route as early as possible, then start it as late as that allows.
+    for v in range(n_veh):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+    for v in range(n_veh):
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
 
     # loads
     for d, name in enumerate(("weight", "volume")):
@@ -223,13 +229,13 @@ def solve_ortools(
         ]
         idx = manager.NodeToIndex(n)
         if len(allowed) < n_veh:
-            routing.SetAllowedVehiclesForIndex(allowed, idx)
+            routing.VehicleVar(idx).SetValues([-1, *allowed])
         routing.AddDisjunction(
             [idx], weights.prize(problem, piece.client, per_client[piece.client])
         )
     for r, v in enumerate(reload_owner):
         idx = manager.NodeToIndex(first_reload + r)
-        routing.SetAllowedVehiclesForIndex([v], idx)
+        routing.VehicleVar(idx).SetValues([-1, v])
         routing.AddDisjunction([idx], 0)
 
     params = pywrapcp.DefaultRoutingSearchParameters()

@@ -16,22 +16,28 @@ Mapping
 * Depot loading time is PyVRP's depot ``service_duration`` (paid at the start of every
   trip).
 
-Search: clients without their own ``unmet_penalty`` are first required; if PyVRP finds
-no feasible plan within 30% of the budget (the fleet is short), it continues with every
-piece optional and a large prize, and reports what it leaves out.
+Search: clients without their own ``unmet_penalty`` are first required (PyVRP searches
+best that way); if the fleet cannot carry everything, or PyVRP finds no feasible plan
+within 30% of the budget, it continues with every piece optional and a large prize (and
+a penalty cap raised above that prize, so infeasible plans never win), and reports what
+it leaves out. PyVRP only opens a new trip for a client whose prize beats the current
+load penalty, which is why the prize is large rather than just above a route's cost.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 import pyvrp
+from pyvrp import PenaltyParams, SolveParams
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from .prepare import CostWeights, Prepared, cost_weights
-from .problem import IntMatrix, RoutingProblem
+from .problem import UNBOUNDED, IntMatrix, RoutingProblem
 from .result import EngineRoute
 
 __all__ = ["solve_pyvrp"]
@@ -172,6 +178,35 @@ def _data(
     return data, type_index
 
 
+def _fleet_can_carry(problem: RoutingProblem, prepared: Prepared) -> bool:
+    """Whether all vehicles on all their trips could carry all pieces (a necessary test)."""
+    for d in (0, 1):
+        need = sum(piece.demand[d] for piece in prepared.pieces)
+        have = sum(max(0, vt.count) * vt.max_trips * vt.capacity[d] for vt in problem.vehicle_types)
+        if need > have:
+            return False
+    return True
+
+
+def _max_penalty(problem: RoutingProblem, data: pyvrp.ProblemData) -> float:
+    """Penalty cap for the all-optional phase: above every prize, below int64 overflow.
+
+    PyVRP's default cap (10^5 per unit of excess load or time warp) is below our large
+    prizes, so the search would keep every client on board infeasibly instead of leaving
+    some out. Raising the cap above the largest prize fixes that; it stays low enough
+    that penalty times the largest possible violation fits in an int64.
+    """
+    prize = max((c.prize for c in data.clients()), default=1)
+    demand = sum(sum(c.delivery) for c in data.clients())
+    finite = [t for t in (c.tw_late for c in problem.clients) if t < UNBOUNDED]
+    longest = max(int(m.max(initial=0)) for m in problem.durations)
+    service = sum(c.service_duration for c in data.clients())
+    horizon = max(finite, default=0) + service + (data.num_clients + 2) * longest
+    largest_violation = max(1, demand, horizon, int(problem.distances.max(initial=0)))
+    safe = 2.0**62 / (4.0 * largest_violation)
+    return float(max(100_000.0, min(10.0 * prize, safe)))
+
+
 def _routes(solution: pyvrp.Solution, type_index: list[int]) -> list[EngineRoute]:
     out: list[EngineRoute] = []
     for route in solution.routes():
@@ -224,14 +259,17 @@ def solve_pyvrp(
     start = time.perf_counter()
     data, type_index = _data(problem, prepared, weights, required=True)
     any_required = any(c.required for c in data.clients())
-    if any_required:
+    if any_required and _fleet_can_carry(problem, prepared):
         stop = MultipleCriteria(
             [
                 _stop(time_limit_s, max_iterations),
                 _GiveUpIfInfeasible(time_limit_s, max_iterations, 0.3),
             ]
         )
-        result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+        with warnings.catch_warnings():
+            # expected when the fleet is short; the all-optional phase below handles it
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
         if result.is_feasible():
             return _routes(result.best, type_index), True
         spent = time.perf_counter() - start
@@ -239,9 +277,16 @@ def solve_pyvrp(
         remaining_iter = None if max_iterations is None else max(1, int(max_iterations * 0.7))
         data, type_index = _data(problem, prepared, weights, required=False)
     else:
+        data, type_index = _data(problem, prepared, weights, required=False)
         remaining_time, remaining_iter = time_limit_s, max_iterations
+    params = SolveParams(penalty=PenaltyParams(max_penalty=_max_penalty(problem, data)))
     result = pyvrp.solve(
-        data, _stop(remaining_time, remaining_iter), seed=seed, collect_stats=False, display=False
+        data,
+        _stop(remaining_time, remaining_iter),
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        params=params,
     )
     if not result.is_feasible():
         return [], False

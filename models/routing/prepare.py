@@ -171,6 +171,7 @@ def prepare(problem: RoutingProblem) -> Prepared:
         usable: list[int] = []
         for k, vt in enumerate(problem.vehicle_types):
             if not problem.may_serve(k, i):
+                reasons.append(f"{vt.name} is not allowed to serve it")
                 continue
             why = (
                 (f"{vt.name} has no vehicles" if vt.count <= 0 else None)
@@ -182,10 +183,7 @@ def prepare(problem: RoutingProblem) -> Prepared:
             else:
                 reasons.append(why)
         if not usable:
-            if not reasons:
-                unservable[i] = "no vehicle type is allowed to serve this client"
-            else:
-                unservable[i] = "no vehicle can serve it: " + "; ".join(reasons)
+            unservable[i] = "no vehicle can serve it: " + "; ".join(reasons)
             continue
         reachable[i] = tuple(usable)
 
