@@ -11,7 +11,7 @@ models only).
 
 from __future__ import annotations
 
-from reserve_opt.solvers.backend import Backend, Capabilities
+from reserve_opt.solvers.backends.base import Backend, Capabilities
 from reserve_opt.solvers.model import Block, MatrixModel, Model
 from reserve_opt.solvers.mps import mps_text, write_mps
 from reserve_opt.solvers.options import SolverOptions

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from reserve_opt.errors import SolverError
-from reserve_opt.solvers.backend import Backend
-from reserve_opt.solvers.cpsat import CpSatBackend
+from reserve_opt.solvers.backends.base import Backend
+from reserve_opt.solvers.backends.cpsat import CpSatBackend
+from reserve_opt.solvers.backends.ortools_cbc import OrtoolsCbcBackend
+from reserve_opt.solvers.backends.ortools_mathopt import highs_backend, scip_backend
+from reserve_opt.solvers.backends.pulp_cbc import PulpCbcBackend
 from reserve_opt.solvers.model import MatrixModel, Model
 from reserve_opt.solvers.options import SolverOptions
-from reserve_opt.solvers.ortools_cbc import OrtoolsCbcBackend
-from reserve_opt.solvers.ortools_mathopt import highs_backend, scip_backend
-from reserve_opt.solvers.pulp_cbc import PulpCbcBackend
 from reserve_opt.solvers.result import SolveResult
 
 _BACKENDS: dict[str, Backend] = {}

@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.errors import SolverError
-from reserve_opt.solvers.backend import Capabilities
+from reserve_opt.solvers.backends.base import Capabilities
+from reserve_opt.solvers.backends.ortools_mathopt import MathOptBackend
 from reserve_opt.solvers.model import MatrixModel
-from reserve_opt.solvers.ortools_mathopt import MathOptBackend
 
 
 def _non_integral(a: npt.NDArray[np.float64]) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reserve_opt.solvers.backend import Backend, Capabilities
+from reserve_opt.solvers.backends.base import Backend, Capabilities
 from reserve_opt.solvers.model import MatrixModel
 from reserve_opt.solvers.mps import kept_rows, write_mps
 from reserve_opt.solvers.options import SolverOptions

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from reserve_opt.solvers.backend import Backend, Capabilities
+from reserve_opt.solvers.backends.base import Backend, Capabilities
 from reserve_opt.solvers.model import MatrixModel
 from reserve_opt.solvers.options import SolverOptions
 from reserve_opt.solvers.result import SolveResult, make_result

@@ -1,0 +1,1 @@
+"""Solver backends behind the registry: one module per solver family."""
