@@ -1,0 +1,307 @@
+"""Independent checker of a placement plan: from the instance and the result alone.
+
+It reads no model matrices and calls no solver. It recomputes, from the domain objects and
+the plan's lines: at most one size per candidate, space, budget, flows within surviving stock
+and contract amounts, demand balance and shortages, sharing permissions and agreement caps,
+response times, the service-level floor, and every cost term. Usable arcs and their lengths
+come from :func:`reserve_opt.transport.build_arcs` (the definition of the network).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from reserve_opt.domain import ContractKind, FacilityKind, Instance
+from reserve_opt.transport import build_arcs
+
+from .result import PlacementResult, cvar
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What the checker found.
+
+    Attributes
+    ----------
+    violations
+        Broken constraints and cost mismatches, one sentence each.
+    warnings
+        Things allowed but worth a look (e.g. a lender short while lending, protect_own).
+    costs
+        Recomputed cost terms, currency.
+    """
+
+    violations: tuple[str, ...]
+    warnings: tuple[str, ...]
+    costs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """No violations."""
+        return not self.violations
+
+
+def _close(a: float, b: float, rel: float, abs_: float) -> bool:
+    return abs(a - b) <= max(abs_, rel * max(abs(a), abs(b)))
+
+
+def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: float = 1e-6,
+                    abs_tol: float = 1e-5) -> CheckReport:
+    """Check a plan against the instance and recompute its costs.
+
+    Parameters
+    ----------
+    instance
+        The instance the plan was made for.
+    result
+        The plan.
+    rel_tol, abs_tol
+        Tolerances on quantities and costs.
+
+    Returns
+    -------
+    CheckReport
+    """
+    v: list[str] = []
+    warn: list[str] = []
+    if result.costs is None:
+        return CheckReport(("The result carries no plan to check.",), ())
+    opts = result.options
+    tol = abs_tol
+
+    def leq(a: float, b: float) -> bool:
+        return a <= b + max(tol, rel_tol * abs(b))
+
+    comm = {c.id: c for c in instance.commodities}
+    # ---------------- first stage
+    size_of: dict[str, tuple[float, float]] = {}
+    for o in result.opened:
+        f = instance.facility(o.facility)
+        if not f.is_candidate:
+            v.append(f"{o.facility} is opened but is not a candidate warehouse.")
+            continue
+        if o.facility in size_of:
+            v.append(f"{o.facility} is opened at more than one size.")
+        match = [z for z in f.sizes if z.size == o.size]
+        if not match:
+            v.append(f"{o.facility} opened at unknown size {o.size!r}.")
+            continue
+        size_of[o.facility] = (match[0].capacity_m3, match[0].fixed_cost)
+    stock: dict[tuple[str, str], float] = defaultdict(float)
+    purchase = 0.0
+    for s in result.stock:
+        f = instance.facility(s.facility)
+        if f.kind is not FacilityKind.GOVERNMENT_WAREHOUSE:
+            v.append(f"Stock line at {s.facility}, which is not a government warehouse.")
+        ex = float(f.stock.get(s.commodity, 0.0))
+        if not _close(ex, s.existing, rel_tol, tol) or s.added < -tol or not _close(
+                s.total, s.existing + s.added, rel_tol, tol):
+            v.append(f"Stock line {s.facility}/{s.commodity} is inconsistent "
+                     f"(existing {s.existing} vs instance {ex}, added {s.added}, "
+                     f"total {s.total}).")
+        stock[(s.facility, s.commodity)] += s.total
+        purchase += max(s.total - ex, 0.0) * comm[s.commodity].purchase_cost
+    for f in instance.facilities_of_kind(FacilityKind.GOVERNMENT_WAREHOUSE):
+        for c, q in f.stock.items():
+            if q > tol and stock.get((f.id, c), 0.0) < q - tol:
+                v.append(f"Existing stock of {c} at {f.id} ({q}) is missing from the plan.")
+        used = sum(comm[c].volume_m3 * q for (fid, c), q in stock.items() if fid == f.id)
+        if f.is_candidate:
+            cap = size_of[f.id][0] if f.id in size_of else 0.0
+        else:
+            cap = math.inf if f.capacity_m3 is None else f.capacity_m3
+        if not leq(used, cap):
+            v.append(f"{f.id} holds {used:.3f} m3 but has {cap:.3f} m3.")
+        if f.is_candidate and f.id not in size_of and any(
+                q > tol for (fid, _), q in stock.items() if fid == f.id):
+            v.append(f"{f.id} holds stock but is not opened.")
+    signed = {c.contract: c.signed for c in result.contracts}
+    for c in instance.contracts:
+        if c.signed and not signed.get(c.id, False):
+            v.append(f"Contract {c.id} was signed before and must stay signed.")
+    fixed = sum(fc for _, fc in size_of.values())
+    retainer = sum(c.retainer for c in instance.contracts if signed.get(c.id, False))
+    new_spend = fixed + purchase + sum(c.retainer for c in instance.contracts
+                                       if signed.get(c.id, False) and not c.signed)
+    budget = instance.settings.budget if opts.budget == "instance" else opts.budget
+    if budget is not None and not isinstance(budget, str) and not leq(new_spend, budget):
+        v.append(f"New first-stage spending {new_spend:,.2f} exceeds the budget {budget:,.2f}.")
+
+    # ---------------- sharing rules, recomputed from the agreements
+    region_of = {f.id: f.region for f in instance.facilities}
+    reg = {r.id: r for r in instance.regions}
+    covering: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for ai, a in enumerate(instance.agreements):
+        if a.alliance is not None:
+            mem = [r.id for r in instance.regions if r.alliance == a.alliance]
+            pairs = [(o, j) for o in mem for j in mem if o != j]
+        else:
+            assert a.lender is not None and a.borrower is not None
+            pairs = [(a.lender, a.borrower)] + ([(a.borrower, a.lender)] if a.reciprocal else [])
+        for o, j in pairs:
+            for k in comm:
+                if a.covers(k):
+                    covering[(o, j, k)].append(ai)
+    contracts = {c.id: c for c in instance.contracts}
+
+    # ---------------- second stage
+    sources = sorted({s for s, _ in stock} | {c.facility for c in instance.contracts})
+    arcs = build_arcs(instance, sources=sources or None, max_time_h=opts.max_arc_time_h)
+    arc_of: dict[tuple[str, str, str], tuple[float, float]] = {}
+    for sa in arcs.scenarios:
+        for i in range(len(sa)):
+            arc_of[(sa.scenario, arcs.source_ids[sa.source[i]], arcs.region_ids[sa.region[i]])] = (
+                float(sa.distance_km[i]), float(sa.time_h[i]))
+    prob = {s.id: s.probability for s in instance.scenarios}
+    out_gov: dict[tuple[str, str, str], float] = defaultdict(float)
+    out_con: dict[tuple[str, str], float] = defaultdict(float)
+    served: dict[tuple[str, str, str], float] = defaultdict(float)
+    lent: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    transport = unit_prices = 0.0
+    for fl in result.flows:
+        if fl.quantity < -tol:
+            v.append(f"Negative flow {fl}.")
+        arc = arc_of.get((fl.scenario, fl.source, fl.region))
+        if arc is None:
+            v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario} uses no usable arc.")
+            continue
+        dist, time_h = arc
+        if not _close(dist, fl.distance_km, 1e-9, 1e-6):
+            v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario}: distance "
+                     f"{fl.distance_km} vs {dist}.")
+        if fl.contract is None:
+            delay = 0.0
+            out_gov[(fl.scenario, fl.source, fl.commodity)] += fl.quantity
+            price = 0.0
+        else:
+            c = contracts[fl.contract]
+            if c.facility != fl.source or c.commodity != fl.commodity:
+                v.append(f"Flow drawn on {c.id} from {fl.source} of {fl.commodity} does not "
+                         "match the contract.")
+            delay = c.delay_h
+            price = c.unit_price
+            out_con[(fl.scenario, c.id)] += fl.quantity
+        owner = region_of[fl.source]
+        if result.sharing == "agreements" and owner != fl.region:
+            cov = covering.get((owner, fl.region, fl.commodity), [])
+            if not cov:
+                v.append(f"{owner} may not lend {fl.commodity} to {fl.region} (no agreement), "
+                         f"but {fl.source} ships {fl.quantity:.3f} in {fl.scenario}.")
+            else:
+                delay += min(instance.agreements[a].delay_h for a in cov)
+                lent[(fl.scenario, owner, fl.region, fl.commodity)] += fl.quantity
+        if opts.response_time:
+            lim = instance.settings.response_h(reg[fl.region].level)
+            if time_h + delay > lim + 1e-9:
+                v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario} takes "
+                         f"{time_h + delay:.2f} h > {lim} h.")
+        served[(fl.scenario, fl.region, fl.commodity)] += fl.quantity
+        transport += prob[fl.scenario] * fl.quantity * dist * \
+            instance.transport_cost_per_unit_km(fl.commodity)
+        unit_prices += prob[fl.scenario] * fl.quantity * price
+
+    holding = 0.0
+    avail_region: dict[tuple[str, str, str], float] = defaultdict(float)
+    for sc in instance.scenarios:
+        for (fid, k), q in stock.items():
+            have = sc.surviving(fid) * q
+            avail_region[(sc.id, region_of[fid], k)] += have
+            out = out_gov.get((sc.id, fid, k), 0.0)
+            if not leq(out, have):
+                v.append(f"{fid} ships {out:.3f} {k} in {sc.id} but has {have:.3f} left.")
+            holding += sc.probability * comm[k].holding_cost * max(have - out, 0.0)
+        for c in instance.contracts:
+            if c.kind is ContractKind.STOCK:
+                av = c.quantity * sc.surviving(c.facility)
+            else:
+                av = min(c.quantity, c.rate_per_day * max(0.0, sc.days - c.delay_h / 24.0))
+            av = av if signed.get(c.id, False) else 0.0
+            avail_region[(sc.id, region_of[c.facility], c.commodity)] += av
+            out = out_con.get((sc.id, c.id), 0.0)
+            if not leq(out, av):
+                v.append(f"Contract {c.id} gives {out:.3f} in {sc.id} but only {av:.3f} "
+                         "is available.")
+    for (s, o, j, k), q in lent.items():
+        cap = 0.0
+        for a in covering[(o, j, k)]:
+            ag = instance.agreements[a]
+            cq = math.inf if ag.cap_quantity is None else ag.cap_quantity
+            cs = math.inf if ag.cap_share is None else ag.cap_share * avail_region[(s, o, k)]
+            cap += min(cq, cs)
+        if not leq(q, cap):
+            v.append(f"{o} lends {q:.3f} {k} to {j} in {s}, over the agreement cap {cap:.3f}.")
+
+    shortage = 0.0
+    short_line = {(ln.scenario, ln.region, ln.commodity): ln for ln in result.shortages}
+    loss: dict[str, float] = defaultdict(float)
+    exp_d: dict[tuple[str, str], float] = defaultdict(float)
+    exp_w: dict[tuple[str, str], float] = defaultdict(float)
+    for sc in instance.scenarios:
+        dem = instance.demand(sc.id)
+        for (j, k), d in dem.items():
+            got = served.get((sc.id, j, k), 0.0)
+            if not leq(got, d):
+                v.append(f"{j} receives {got:.3f} {k} in {sc.id}, more than its demand {d}.")
+            w = max(d - got, 0.0)
+            ln = short_line.get((sc.id, j, k))
+            if ln is None or not _close(ln.shortage, w, rel_tol, 1e-4):
+                v.append(f"Shortage of {k} in {j}, {sc.id}: reported "
+                         f"{None if ln is None else ln.shortage}, recomputed {w:.4f}.")
+            shortage += sc.probability * comm[k].shortage_penalty * w
+            loss[sc.id] += comm[k].shortage_penalty * w
+            exp_d[(j, k)] += sc.probability * d
+            exp_w[(j, k)] += sc.probability * w
+            if w > tol and result.sharing == "agreements":
+                for (s2, o, _j2, k2), q in lent.items():
+                    if s2 == sc.id and o == j and k2 == k and q > tol:
+                        warn.append(f"{j} lends {k} in {sc.id} while short of it itself "
+                                    "(protect_own is not enforced by placement).")
+        for (s2, j, k), got in served.items():
+            if s2 == sc.id and (j, k) not in dem and got > tol:
+                v.append(f"{j} receives {got:.3f} {k} in {sc.id} without demand.")
+    if opts.service_level is not None:
+        for (j, k), ed in exp_d.items():
+            if ed > 0 and 1.0 - exp_w[(j, k)] / ed < opts.service_level - 1e-6:
+                v.append(f"Expected fill rate of {k} in {j} is "
+                         f"{1 - exp_w[(j, k)] / ed:.6f} < {opts.service_level}.")
+
+    # settlement totals agree with the cross-region flows
+    if result.sharing == "agreements":
+        exp_lent: dict[tuple[str, str, str], float] = defaultdict(float)
+        for (s, o, j, k), q in lent.items():
+            exp_lent[(o, j, k)] += prob[s] * q
+        exp_set: dict[tuple[str, str, str], float] = defaultdict(float)
+        for st in result.settlement:
+            exp_set[(st.lender, st.borrower, st.commodity)] += st.expected_units
+        for key in set(exp_lent) | set(exp_set):
+            if not _close(exp_lent.get(key, 0.0), exp_set.get(key, 0.0), 1e-5, 1e-3):
+                v.append(f"Settlement of {key} lists {exp_set.get(key, 0.0):.4f} expected "
+                         f"units, flows give {exp_lent.get(key, 0.0):.4f}.")
+
+    scen_p = [sc.probability for sc in instance.scenarios]
+    costs = {
+        "fixed": fixed, "purchase": purchase, "retainer": retainer, "transport": transport,
+        "unit_prices": unit_prices, "holding": holding, "shortage": shortage,
+        "cvar_shortage": cvar([loss.get(sc.id, 0.0) for sc in instance.scenarios], scen_p,
+                              opts.cvar_level),
+    }
+    costs["total"] = sum(costs[k] for k in ("fixed", "purchase", "retainer", "transport",
+                                             "unit_prices", "holding", "shortage"))
+    rep = result.costs.to_dict()
+    scale = max(abs(costs["total"]), 1.0)
+    for k, val in costs.items():
+        if abs(val - rep[k]) > max(1e-6 * scale, 1e-4):
+            v.append(f"Cost {k}: reported {rep[k]:,.6f}, recomputed {val:,.6f}.")
+    if opts.risk_weight == 0 and result.objective is not None and abs(
+            result.objective - costs["total"]) > max(1e-6 * scale, 1e-4):
+        v.append(f"Objective {result.objective:,.6f} differs from the recomputed expected "
+                 f"total cost {costs['total']:,.6f}.")
+    if opts.risk_weight > 0 and result.objective is not None:
+        lam = opts.risk_weight
+        mix = (1 - lam) * costs["total"] + lam * costs["cvar_shortage"]
+        if abs(result.objective - mix) > max(1e-6 * scale, 1e-4):
+            v.append(f"Objective {result.objective:,.6f} differs from (1-lambda) E[cost] + "
+                     f"lambda CVaR = {mix:,.6f}.")
+    return CheckReport(tuple(v), tuple(dict.fromkeys(warn)), costs)

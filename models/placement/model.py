@@ -1,0 +1,525 @@
+"""Data preparation and the vectorised formulation of the placement MILP.
+
+See ``models/placement.md`` for the formulation. Everything here works on flat numpy
+arrays: scenario-indexed flow candidates are concatenated over scenarios, and every
+constraint block is built from triplets in one call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .options import PlacementOptions
+from reserve_opt.domain import ContractKind, FacilityKind, Instance
+from reserve_opt.errors import InputError
+from reserve_opt.solvers import Model
+from reserve_opt.transport import TransportArcs, build_arcs
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class PlacementData:
+    """Arrays the formulation reads, prepared once from an instance and options.
+
+    Indices: ``S`` scenarios, ``J`` regions, ``K`` commodities, ``G`` government
+    warehouses (existing and candidate), ``L`` candidate size options, ``C`` contracts,
+    ``U = G*K + C`` supply units (a warehouse-commodity pair ``u = g*K + k``, then one
+    unit per contract), ``T`` lending triples (agreement, lender, borrower, commodity).
+    Flow candidates ``f`` are concatenated over scenarios.
+    """
+
+    instance: Instance
+    sharing: Literal["pooled", "agreements"]
+    arcs: TransportArcs
+    prob: FloatArray  # (S,)
+    demand: FloatArray  # (S, J, K) units
+    volume: FloatArray  # (K,) m3/unit
+    purchase: FloatArray  # (K,) currency/unit
+    holding: FloatArray  # (K,)
+    penalty: FloatArray  # (K,)
+    gov_ids: tuple[str, ...]
+    gov_region: IntArray  # (G,)
+    gov_candidate: BoolArray  # (G,)
+    gov_capacity: FloatArray  # (G,) m3, inf when unlimited, 0 for candidates
+    existing: FloatArray  # (G, K)
+    rho: FloatArray  # (S, G) surviving fraction
+    size_gov: IntArray  # (L,)
+    size_label: tuple[str, ...]
+    size_capacity: FloatArray  # (L,) m3
+    size_cost: FloatArray  # (L,)
+    con_ids: tuple[str, ...]
+    con_k: IntArray  # (C,)
+    con_region: IntArray  # (C,)
+    con_signed: BoolArray  # (C,)
+    con_retainer: FloatArray  # (C,)
+    con_price: FloatArray  # (C,)
+    con_avail: FloatArray  # (S, C) units available if signed
+    unit_k: IntArray  # (U,)
+    unit_owner: IntArray  # (U,)
+    std_h: FloatArray  # (J,) response standard, h
+    tri_agreement: IntArray  # (T,)
+    tri_lender: IntArray
+    tri_borrower: IntArray
+    tri_k: IntArray
+    tri_cap_q: FloatArray  # inf when none
+    tri_cap_share: FloatArray  # inf when none
+    f_s: IntArray  # flow candidates
+    f_u: IntArray
+    f_j: IntArray
+    f_src: IntArray  # position in arcs.source_ids
+    f_dist: FloatArray  # km
+    f_time: FloatArray  # h
+    f_delay: FloatArray  # h (source delay + agreement delay if lent)
+    f_cost: FloatArray  # transport, currency/unit
+    f_price: FloatArray  # unit price, currency/unit
+    budget: float | None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(S, J, K)."""
+        s, j, k = self.demand.shape
+        return s, j, k
+
+    @property
+    def n_gov(self) -> int:
+        """Number of government warehouses G."""
+        return len(self.gov_ids)
+
+    @property
+    def f_k(self) -> IntArray:
+        """Commodity of each flow candidate."""
+        return self.unit_k[self.f_u]
+
+
+def resolve_sharing(instance: Instance, options: PlacementOptions) -> Literal["pooled",
+                                                                               "agreements"]:
+    """The sharing mode ``"auto"`` stands for on this instance."""
+    if options.sharing == "auto":
+        return "agreements" if instance.agreements else "pooled"
+    return options.sharing
+
+
+def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
+    """Turn an instance into the arrays of :class:`PlacementData`.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    options
+        The model options.
+
+    Returns
+    -------
+    PlacementData
+    """
+    sharing = resolve_sharing(instance, options)
+    regs = instance.regions
+    comms = instance.commodities
+    scens = instance.scenarios
+    S, J, K = len(scens), len(regs), len(comms)
+    ridx = instance.region_index
+    kidx = instance.commodity_index
+
+    govs = [f for f in instance.facilities if f.kind is FacilityKind.GOVERNMENT_WAREHOUSE]
+    G = len(govs)
+    contracts = instance.contracts
+    src_ids: list[str] = [f.id for f in govs]
+    for c in contracts:
+        if c.facility not in src_ids:
+            src_ids.append(c.facility)
+    arcs = build_arcs(instance, sources=src_ids, max_time_h=options.max_arc_time_h)
+    src_pos = {s: i for i, s in enumerate(arcs.source_ids)}
+
+    prob = np.array([s.probability for s in scens], dtype=np.float64)
+    demand = np.zeros((S, J, K))
+    for si, sc in enumerate(scens):
+        for (r, c), q in instance.demand(sc.id).items():
+            demand[si, ridx[r], kidx[c]] += q
+
+    existing = np.zeros((G, K))
+    for g, f in enumerate(govs):
+        for c, q in f.stock.items():
+            existing[g, kidx[c]] = q
+    gov_cap = np.array([
+        0.0 if f.is_candidate else (math.inf if f.capacity_m3 is None else f.capacity_m3)
+        for f in govs
+    ])
+    rho = np.array([[sc.surviving(f.id) for f in govs] for sc in scens]).reshape(S, G)
+    size_gov, size_label, size_cap, size_cost = [], [], [], []
+    for g, f in enumerate(govs):
+        if f.is_candidate:
+            for z in f.sizes:
+                size_gov.append(g)
+                size_label.append(z.size)
+                size_cap.append(z.capacity_m3)
+                size_cost.append(z.fixed_cost)
+
+    C = len(contracts)
+    con_k = np.array([kidx[c.commodity] for c in contracts], dtype=np.int64)
+    con_region = np.array([ridx[instance.facility(c.facility).region] for c in contracts],
+                          dtype=np.int64)
+    con_avail = np.zeros((S, C))
+    for ci, c in enumerate(contracts):
+        for si, sc in enumerate(scens):
+            if c.kind is ContractKind.STOCK:
+                con_avail[si, ci] = c.quantity * sc.surviving(c.facility)
+            else:
+                days = max(0.0, sc.days - c.delay_h / 24.0)
+                con_avail[si, ci] = min(c.quantity, c.rate_per_day * days)
+
+    gov_region = np.array([ridx[f.region] for f in govs], dtype=np.int64)
+    unit_k = np.concatenate([np.tile(np.arange(K, dtype=np.int64), G), con_k])
+    unit_owner = np.concatenate([np.repeat(gov_region, K), con_region])
+    unit_src = np.concatenate([
+        np.repeat(np.array([src_pos[f.id] for f in govs], dtype=np.int64), K),
+        np.array([src_pos[c.facility] for c in contracts], dtype=np.int64),
+    ])
+    unit_delay = np.concatenate([np.zeros(G * K), [c.delay_h for c in contracts]])
+    unit_price = np.concatenate([np.zeros(G * K), [c.unit_price for c in contracts]])
+
+    std_h = np.array([instance.settings.response_h(r.level) for r in regs])
+
+    # sharing permissions and lending triples
+    allowed = np.ones((K, J, J), dtype=bool)
+    agr_delay = np.zeros((K, J, J))
+    tri: list[tuple[int, int, int, int, float, float]] = []
+    if sharing == "agreements":
+        allowed[:] = False
+        allowed[:, np.arange(J), np.arange(J)] = True
+        agr_delay[:] = math.inf
+        agr_delay[:, np.arange(J), np.arange(J)] = 0.0
+        for ai, a in enumerate(instance.agreements):
+            if a.alliance is not None:
+                members = [ridx[r.id] for r in regs if r.alliance == a.alliance]
+                pairs = [(o, j) for o in members for j in members if o != j]
+            else:
+                if a.lender is None or a.borrower is None:
+                    raise InputError(f"Agreement {a.id!r} names neither an alliance nor a "
+                                     "lender and borrower; fix the agreements table.")
+                pairs = [(ridx[a.lender], ridx[a.borrower])]
+                if a.reciprocal:
+                    pairs.append((ridx[a.borrower], ridx[a.lender]))
+            ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
+            cq = math.inf if a.cap_quantity is None else float(a.cap_quantity)
+            cs = math.inf if a.cap_share is None else float(a.cap_share)
+            for o, j in pairs:
+                for k in ks:
+                    allowed[k, o, j] = True
+                    agr_delay[k, o, j] = min(agr_delay[k, o, j], a.delay_h)
+                    tri.append((ai, o, j, k, cq, cs))
+    tri_arr = np.array(tri, dtype=np.float64).reshape(-1, 6)
+
+    # flow candidates: every (unit, arc) pair from the unit's source, per scenario
+    fs_l, fu_l, fa_l = [], [], []
+    U = unit_k.size
+    for si, sa in enumerate(arcs.scenarios):
+        starts = np.searchsorted(sa.source, np.arange(len(arcs.source_ids)), side="left")
+        ends = np.searchsorted(sa.source, np.arange(len(arcs.source_ids)), side="right")
+        cnt = (ends - starts)[unit_src]
+        tot = int(cnt.sum())
+        u = np.repeat(np.arange(U, dtype=np.int64), cnt)
+        offs = np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        a = np.repeat(starts[unit_src], cnt) + offs
+        j = sa.region[a]
+        k = unit_k[u]
+        o = unit_owner[u]
+        keep = (demand[si, j, k] > 0) & allowed[k, o, j]
+        if options.response_time:
+            keep &= sa.time_h[a] + unit_delay[u] + agr_delay[k, o, j] <= std_h[j] + 1e-9
+        fs_l.append(np.full(int(keep.sum()), si, dtype=np.int64))
+        fu_l.append(u[keep])
+        fa_l.append(a[keep])
+    f_s = np.concatenate(fs_l) if fs_l else np.zeros(0, dtype=np.int64)
+    f_u = np.concatenate(fu_l) if fu_l else np.zeros(0, dtype=np.int64)
+    f_dist = np.concatenate([arcs.scenarios[s].distance_km[a] for s, a in
+                             zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0)
+    f_time = np.concatenate([arcs.scenarios[s].time_h[a] for s, a in
+                             zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0)
+    f_j = np.concatenate([arcs.scenarios[s].region[a] for s, a in
+                          zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0, np.int64)
+    f_k = unit_k[f_u]
+    f_o = unit_owner[f_u]
+    budget: float | None
+    if options.budget == "instance":
+        budget = instance.settings.budget
+    else:
+        budget = options.budget
+
+    return PlacementData(
+        instance=instance,
+        sharing=sharing,
+        arcs=arcs,
+        prob=prob,
+        demand=demand,
+        volume=np.array([c.volume_m3 for c in comms]),
+        purchase=np.array([c.purchase_cost for c in comms]),
+        holding=np.array([c.holding_cost for c in comms]),
+        penalty=np.array([c.shortage_penalty for c in comms]),
+        gov_ids=tuple(f.id for f in govs),
+        gov_region=gov_region,
+        gov_candidate=np.array([f.is_candidate for f in govs], dtype=bool),
+        gov_capacity=gov_cap,
+        existing=existing,
+        rho=rho,
+        size_gov=np.array(size_gov, dtype=np.int64),
+        size_label=tuple(size_label),
+        size_capacity=np.array(size_cap, dtype=np.float64),
+        size_cost=np.array(size_cost, dtype=np.float64),
+        con_ids=tuple(c.id for c in contracts),
+        con_k=con_k,
+        con_region=con_region,
+        con_signed=np.array([c.signed for c in contracts], dtype=bool),
+        con_retainer=np.array([c.retainer for c in contracts], dtype=np.float64),
+        con_price=np.array([c.unit_price for c in contracts], dtype=np.float64),
+        con_avail=con_avail,
+        unit_k=unit_k,
+        unit_owner=unit_owner,
+        std_h=std_h,
+        tri_agreement=tri_arr[:, 0].astype(np.int64),
+        tri_lender=tri_arr[:, 1].astype(np.int64),
+        tri_borrower=tri_arr[:, 2].astype(np.int64),
+        tri_k=tri_arr[:, 3].astype(np.int64),
+        tri_cap_q=tri_arr[:, 4],
+        tri_cap_share=tri_arr[:, 5],
+        f_s=f_s,
+        f_u=f_u,
+        f_j=f_j.astype(np.int64),
+        f_src=unit_src[f_u],
+        f_dist=f_dist,
+        f_time=f_time,
+        f_delay=unit_delay[f_u] + np.where(f_o != f_j, agr_delay[f_k, f_o, f_j], 0.0)
+        if sharing == "agreements" else unit_delay[f_u],
+        f_cost=f_dist * arcs.cost_per_unit_km[f_k],
+        f_price=unit_price[f_u],
+        budget=budget,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """Where each part of the model sits, for reading a solution back."""
+
+    demand_s: IntArray  # demand pairs i: scenario, region, commodity, quantity
+    demand_j: IntArray
+    demand_k: IntArray
+    demand_q: FloatArray
+    pair_lender: IntArray  # cross-region (lender, borrower, commodity) pairs under agreements
+    pair_borrower: IntArray
+    pair_k: IntArray
+    sl_j: IntArray  # service-level rows
+    sl_k: IntArray
+    elastic: bool
+
+
+def build_model(data: PlacementData, options: PlacementOptions, *,
+                elastic: bool = False) -> tuple[Model, Layout]:
+    """Build the placement MILP (or its elastic phase-1 twin) in vectorised blocks.
+
+    Parameters
+    ----------
+    data
+        Prepared arrays.
+    options
+        Model options.
+    elastic
+        Add nonnegative slacks to the space, budget and service-level rows and minimise
+        their normalised sum instead of cost (used to explain infeasibility).
+
+    Returns
+    -------
+    tuple of Model and Layout
+    """
+    S, J, K = data.shape
+    G = data.n_gov
+    C = len(data.con_ids)
+    L = data.size_gov.size
+    lam = options.risk_weight
+    sc = 0.0 if elastic else 1.0 - lam  # weight of expected cost terms
+    P = data.prob
+    m = Model("placement-elastic" if elastic else "placement")
+
+    # ---------------- first stage
+    y = m.add_binaries("open", L, obj=sc * data.size_cost)
+    buy = m.add_variables("buy", (G, K), obj=sc * np.broadcast_to(data.purchase, (G, K)))
+    u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
+                        obj=sc * data.con_retainer)
+
+    # ---------------- second stage
+    nf = data.f_s.size
+    f_k = data.f_k
+    x = m.add_variables("flow", nf, obj=sc * P[data.f_s] * (data.f_cost + data.f_price))
+    z = m.add_variables("unused", (S, G, K),
+                        obj=sc * P[:, None, None] * data.holding[None, None, :])
+    ds, dj, dk = np.nonzero(data.demand > 0)
+    dq = data.demand[ds, dj, dk]
+    w = m.add_variables("short", ds.size, ub=dq, obj=sc * P[ds] * data.penalty[dk])
+
+    # at most one size per candidate
+    if L:
+        cand, row_of = np.unique(data.size_gov, return_inverse=True)
+        m.add_constraints("one_size", (row_of, y, np.ones(L)), ub=1.0, n_rows=cand.size)
+
+    slack_cols: list[tuple[IntArray, FloatArray]] = []
+
+    def elastic_slack(name: str, rows: IntArray, weight: FloatArray, sign: float) -> None:
+        """Add one slack per row (column entries ``sign``) if elastic."""
+        nonlocal extra_r, extra_c, extra_v
+        if not elastic:
+            return
+        sl = m.add_variables(f"slack_{name}", rows.size, obj=weight)
+        slack_cols.append((sl, weight))
+        extra_r, extra_c, extra_v = rows, sl, np.full(rows.size, sign)
+
+    # space: sum_k b_k (e + buy) <= cap (existing) or sum_l M_l y_l (candidate)
+    extra_r = extra_c = np.zeros(0, dtype=np.int64)
+    extra_v = np.zeros(0)
+    has_space = data.gov_candidate | np.isfinite(data.gov_capacity)
+    sp_g = np.flatnonzero(has_space)
+    if sp_g.size:
+        row_of_g = np.full(G, -1, dtype=np.int64)
+        row_of_g[sp_g] = np.arange(sp_g.size)
+        gg, kk = np.meshgrid(sp_g, np.arange(K), indexing="ij")
+        r1 = row_of_g[gg.ravel()]
+        c1 = buy[gg.ravel(), kk.ravel()]
+        v1 = data.volume[kk.ravel()]
+        ls = np.flatnonzero(row_of_g[data.size_gov] >= 0) if L else np.zeros(0, np.int64)
+        r2 = row_of_g[data.size_gov[ls]]
+        rhs = np.where(data.gov_candidate[sp_g], 0.0, data.gov_capacity[sp_g]) - (
+            data.existing[sp_g] @ data.volume)
+        scale = np.maximum(np.where(data.gov_candidate[sp_g], 1.0, data.gov_capacity[sp_g]), 1.0)
+        elastic_slack("space", np.arange(sp_g.size, dtype=np.int64), 1.0 / scale, -1.0)
+        m.add_constraints(
+            "space",
+            (np.concatenate([r1, r2, extra_r]), np.concatenate([c1, y[ls], extra_c]),
+             np.concatenate([v1, -data.size_capacity[ls], extra_v])),
+            ub=rhs, n_rows=sp_g.size)
+
+    # budget on new first-stage spending
+    if data.budget is not None:
+        unsigned = np.flatnonzero(~data.con_signed)
+        extra_r = extra_c = np.zeros(0, dtype=np.int64)
+        extra_v = np.zeros(0)
+        elastic_slack("budget", np.zeros(1, dtype=np.int64),
+                      np.array([1.0 / max(data.budget, 1.0)]), -1.0)
+        cols = np.concatenate([y, buy.ravel(), u[unsigned], extra_c])
+        vals = np.concatenate([data.size_cost, np.broadcast_to(data.purchase, (G, K)).ravel(),
+                               data.con_retainer[unsigned], extra_v])
+        m.add_constraints("budget", (np.zeros(cols.size, dtype=np.int64), cols, vals),
+                          ub=data.budget, n_rows=1)
+
+    # government stock balance: sum_j x + z = rho (e + buy)
+    gov_f = np.flatnonzero(data.f_u < G * K)
+    s_idx, g_idx, k_idx = (a.ravel() for a in np.meshgrid(np.arange(S), np.arange(G),
+                                                         np.arange(K), indexing="ij"))
+    row_z = (s_idx * G + g_idx) * K + k_idx
+    m.add_constraints(
+        "stock_balance",
+        (np.concatenate([data.f_s[gov_f] * G * K + data.f_u[gov_f], row_z, row_z]),
+         np.concatenate([x[gov_f], z.ravel(), buy[g_idx, k_idx]]),
+         np.concatenate([np.ones(gov_f.size), np.ones(row_z.size),
+                         -data.rho[s_idx, g_idx]])),
+        lb=data.rho[s_idx, g_idx] * data.existing[g_idx, k_idx],
+        ub=data.rho[s_idx, g_idx] * data.existing[g_idx, k_idx], n_rows=S * G * K)
+
+    # contract availability: sum_j x <= avail * u
+    if C:
+        con_f = np.flatnonzero(data.f_u >= G * K)
+        cc = data.f_u[con_f] - G * K
+        sc_s, sc_c = (a.ravel() for a in np.meshgrid(np.arange(S), np.arange(C), indexing="ij"))
+        m.add_constraints(
+            "contract_supply",
+            (np.concatenate([data.f_s[con_f] * C + cc, sc_s * C + sc_c]),
+             np.concatenate([x[con_f], u[sc_c]]),
+             np.concatenate([np.ones(con_f.size), -data.con_avail[sc_s, sc_c]])),
+            ub=0.0, n_rows=S * C)
+
+    # demand: sum_i x + w = d
+    dkey = (ds * J + dj) * K + dk
+    fkey = (data.f_s * J + data.f_j) * K + f_k
+    frow = np.searchsorted(dkey, fkey)
+    m.add_constraints(
+        "demand",
+        (np.concatenate([frow, np.arange(ds.size)]), np.concatenate([x, w]),
+         np.ones(nf + ds.size)),
+        lb=dq, ub=dq, n_rows=ds.size)
+
+    # sharing agreements: lent amounts per triple, summed per (lender, borrower, commodity)
+    p_o = p_j = p_k = np.zeros(0, dtype=np.int64)
+    if data.sharing == "agreements" and data.tri_agreement.size:
+        T = data.tri_agreement.size
+        pkey_t = (data.tri_lender * J + data.tri_borrower) * K + data.tri_k
+        pkeys, tri_pair = np.unique(pkey_t, return_inverse=True)
+        NP = pkeys.size
+        p_o, p_j, p_k = pkeys // (J * K), (pkeys // K) % J, pkeys % K
+        lent = m.add_variables("lent", (S, T), ub=np.broadcast_to(data.tri_cap_q, (S, T)))
+        f_o = data.unit_owner[data.f_u]
+        cross = np.flatnonzero(f_o != data.f_j)
+        ckey = (f_o[cross] * J + data.f_j[cross]) * K + f_k[cross]
+        cpair = np.searchsorted(pkeys, ckey)
+        ss, tt = (a.ravel() for a in np.meshgrid(np.arange(S), np.arange(T), indexing="ij"))
+        m.add_constraints(
+            "lent_balance",
+            (np.concatenate([data.f_s[cross] * NP + cpair, ss * NP + tri_pair[tt]]),
+             np.concatenate([x[cross], lent[ss, tt]]),
+             np.concatenate([np.ones(cross.size), -np.ones(ss.size)])),
+            lb=0.0, ub=0.0, n_rows=S * NP)
+        # share caps: lent_t <= share_t * (lender's available stock of k)
+        sh = np.flatnonzero(np.isfinite(data.tri_cap_share))
+        if sh.size:
+            rr, cc2, vv, rhs_l = [], [], [], []
+            for row, t in enumerate(sh):  # one row per (triple, scenario); vectorised over S
+                o, k, share = data.tri_lender[t], data.tri_k[t], data.tri_cap_share[t]
+                gs = np.flatnonzero(data.gov_region == o)
+                cs = np.flatnonzero((data.con_region == o) & (data.con_k == k))
+                rows = row * S + np.arange(S)
+                rr += [rows, np.repeat(rows, gs.size), np.repeat(rows, cs.size)]
+                cc2 += [lent[:, t], np.tile(buy[gs, k], S), np.tile(u[cs], S)]
+                vv += [np.ones(S), (-share * data.rho[:, gs]).ravel(),
+                       (-share * data.con_avail[:, cs]).ravel()]
+                rhs_l.append(share * (data.rho[:, gs] @ data.existing[gs, k]))
+            m.add_constraints("lent_share_cap",
+                              (np.concatenate(rr), np.concatenate(cc2), np.concatenate(vv)),
+                              ub=np.concatenate(rhs_l), n_rows=sh.size * S)
+
+    # service level: sum_s P_s w_sjk <= (1 - alpha) sum_s P_s d_sjk
+    sl_j = sl_k = np.zeros(0, dtype=np.int64)
+    if options.service_level is not None:
+        ed = np.einsum("s,sjk->jk", P, data.demand)
+        sl_j, sl_k = np.nonzero(ed > 0)
+        row_of_jk = np.full((J, K), -1, dtype=np.int64)
+        row_of_jk[sl_j, sl_k] = np.arange(sl_j.size)
+        extra_r = extra_c = np.zeros(0, dtype=np.int64)
+        extra_v = np.zeros(0)
+        elastic_slack("service", np.arange(sl_j.size, dtype=np.int64),
+                      1.0 / ed[sl_j, sl_k], -1.0)
+        m.add_constraints(
+            "service_level",
+            (np.concatenate([row_of_jk[dj, dk], extra_r]), np.concatenate([w, extra_c]),
+             np.concatenate([P[ds], extra_v])),
+            ub=(1.0 - options.service_level) * ed[sl_j, sl_k], n_rows=sl_j.size)
+
+    # CVaR of the scenario shortage cost (Rockafellar-Uryasev)
+    if lam > 0 and not elastic:
+        beta = options.cvar_level
+        eta = m.add_variables("cvar_eta", 1, lb=-math.inf, obj=lam)
+        xi = m.add_variables("cvar_excess", S, obj=lam * P / (1.0 - beta))
+        m.add_constraints(
+            "cvar",
+            (np.concatenate([np.arange(S), np.arange(S), ds]),
+             np.concatenate([xi, np.repeat(eta, S), w]),
+             np.concatenate([np.ones(2 * S), -data.penalty[dk]])),
+            lb=0.0, n_rows=S)
+
+    layout = Layout(ds.astype(np.int64), dj.astype(np.int64), dk.astype(np.int64), dq,
+                    p_o.astype(np.int64), p_j.astype(np.int64), p_k.astype(np.int64),
+                    sl_j.astype(np.int64), sl_k.astype(np.int64), elastic)
+    return m, layout

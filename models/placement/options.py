@@ -1,0 +1,87 @@
+"""Options of the placement model."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from reserve_opt.errors import InputError
+
+Sharing = Literal["auto", "pooled", "agreements"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementOptions:
+    """What the placement model includes.
+
+    Parameters
+    ----------
+    sharing
+        ``"pooled"``: a central planner, any source may serve any region (Rawls & Turnquist).
+        ``"agreements"``: a source owned by region o serves region j only if o == j or a
+        sharing agreement covering the commodity lets o lend to j, within its caps.
+        ``"auto"`` (default): agreements when the instance has any, else pooled.
+    response_time
+        Keep only arcs whose travel time + source delay (+ agreement delay when lent) is
+        within the region's response standard (settings: 6/8/10 h by level).
+    service_level
+        Floor alpha in [0, 1] on every region's expected fill rate per commodity,
+        ``sum_s P_s served / sum_s P_s demand >= alpha``; ``None`` for none.
+    risk_weight
+        lambda in [0, 1]: minimise ``(1 - lambda) E[cost] + lambda CVaR_beta`` of the
+        scenario shortage cost. 0 (default) is risk neutral.
+    cvar_level
+        beta in [0, 1): the CVaR confidence level (0.9 = mean of the worst 10%).
+    budget
+        Most spent on new first-stage decisions (fixed costs of opened candidates, purchases
+        of stock additions, retainers of contracts signed now), currency. ``"instance"``
+        (default) uses ``settings.budget``; ``None`` means no budget.
+    max_arc_time_h
+        Drop arcs slower than this many hours before modelling (``None`` keeps all).
+    explain_infeasible
+        When the model is infeasible, re-solve it with elastic slacks on the service-level,
+        budget and space rows to say which regions, budget or capacity bind.
+    """
+
+    sharing: Sharing = "auto"
+    response_time: bool = False
+    service_level: float | None = None
+    risk_weight: float = 0.0
+    cvar_level: float = 0.9
+    budget: float | None | Literal["instance"] = "instance"
+    max_arc_time_h: float | None = None
+    explain_infeasible: bool = True
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if self.sharing not in ("auto", "pooled", "agreements"):
+            problems.append(f"sharing={self.sharing!r}: choose 'auto', 'pooled' or 'agreements'.")
+        if self.service_level is not None and not 0.0 <= self.service_level <= 1.0:
+            problems.append(f"service_level={self.service_level!r} must be in [0, 1] or None.")
+        if not 0.0 <= self.risk_weight <= 1.0:
+            problems.append(f"risk_weight={self.risk_weight!r} must be in [0, 1].")
+        if not 0.0 <= self.cvar_level < 1.0:
+            problems.append(f"cvar_level={self.cvar_level!r} must be in [0, 1).")
+        if self.budget not in (None, "instance") and not (
+            isinstance(self.budget, int | float) and math.isfinite(self.budget)
+            and self.budget >= 0
+        ):
+            problems.append(f"budget={self.budget!r} must be >= 0, None or 'instance'.")
+        if self.max_arc_time_h is not None and not self.max_arc_time_h > 0:
+            problems.append(f"max_arc_time_h={self.max_arc_time_h!r} must be > 0 or None.")
+        if problems:
+            raise InputError(problems)
+
+    def to_dict(self) -> dict[str, object]:
+        """The options as a JSON-ready dict."""
+        return {
+            "sharing": self.sharing,
+            "response_time": self.response_time,
+            "service_level": self.service_level,
+            "risk_weight": self.risk_weight,
+            "cvar_level": self.cvar_level,
+            "budget": self.budget,
+            "max_arc_time_h": self.max_arc_time_h,
+            "explain_infeasible": self.explain_infeasible,
+        }

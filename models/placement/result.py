@@ -1,0 +1,334 @@
+"""The frozen answer of the placement model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .options import PlacementOptions
+from reserve_opt.solvers import SolveStatus
+
+
+def cvar(losses: npt.ArrayLike, probs: npt.ArrayLike, beta: float) -> float:
+    """Conditional value at risk of a discrete loss: mean of the worst ``1 - beta`` tail.
+
+    Parameters
+    ----------
+    losses
+        Loss of each scenario.
+    probs
+        Probability of each scenario (sums to 1).
+    beta
+        Confidence level in [0, 1).
+
+    Returns
+    -------
+    float
+        ``min_eta eta + E[(loss - eta)+] / (1 - beta)`` (Rockafellar-Uryasev).
+    """
+    loss = np.asarray(losses, dtype=np.float64)
+    p = np.asarray(probs, dtype=np.float64)
+    if loss.size == 0:
+        return 0.0
+    # the minimum over eta is attained at a scenario loss: try each
+    cand = loss[:, None]
+    vals = cand[:, 0] + (p[None, :] * np.maximum(loss[None, :] - cand, 0.0)).sum(1) / (1 - beta)
+    return float(vals.min())
+
+
+@dataclass(frozen=True, slots=True)
+class CostBreakdown:
+    """Cost terms of a plan, all in ``currency``.
+
+    Attributes
+    ----------
+    currency
+        ISO 4217 code.
+    fixed
+        Fixed costs of opened candidate warehouses.
+    purchase
+        Purchase of stock added to government warehouses (existing stock is not bought).
+    retainer
+        Retainers of every contract held (already signed and signed now).
+    transport
+        Expected transport cost, sum_s P_s sum c x.
+    unit_prices
+        Expected price paid for units drawn from enterprise contracts.
+    holding
+        Expected holding cost of unused government stock.
+    shortage
+        Expected shortage penalty.
+    cvar_shortage
+        CVaR at the options' level of the scenario shortage penalty (reported always).
+    expected_compensation
+        Expected compensation paid between regions under agreements: a transfer, not in the
+        system objective.
+    """
+
+    currency: str
+    fixed: float
+    purchase: float
+    retainer: float
+    transport: float
+    unit_prices: float
+    holding: float
+    shortage: float
+    cvar_shortage: float
+    expected_compensation: float
+
+    @property
+    def first_stage(self) -> float:
+        """Fixed + purchase + retainer."""
+        return self.fixed + self.purchase + self.retainer
+
+    @property
+    def expected_second_stage(self) -> float:
+        """Expected transport + unit prices + holding + shortage."""
+        return self.transport + self.unit_prices + self.holding + self.shortage
+
+    @property
+    def total(self) -> float:
+        """Expected total cost (the objective when risk neutral)."""
+        return self.first_stage + self.expected_second_stage
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, with the first-stage, second-stage and total sums."""
+        d = asdict(self)
+        d.update(first_stage=self.first_stage, expected_second_stage=self.expected_second_stage,
+                 total=self.total)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedWarehouse:
+    """A candidate warehouse opened at one size (m3, currency)."""
+
+    facility: str
+    region: str
+    size: str
+    capacity_m3: float
+    fixed_cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    """Stock of one commodity at one government warehouse, units."""
+
+    facility: str
+    commodity: str
+    existing: float
+    added: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContractDecision:
+    """Whether a contract is held after the plan."""
+
+    contract: str
+    facility: str
+    commodity: str
+    signed_before: bool
+    signed: bool
+    retainer: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLine:
+    """Units shipped in one scenario from a source to a region.
+
+    ``contract`` is the enterprise contract drawn on, or ``None`` for government stock;
+    ``unit_cost`` is transport currency per unit, ``unit_price`` the contract's price.
+    """
+
+    scenario: str
+    source: str
+    contract: str | None
+    region: str
+    commodity: str
+    quantity: float
+    distance_km: float
+    time_h: float
+    delay_h: float
+    unit_cost: float
+    unit_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShortageLine:
+    """Demand, shortage (units) and fill rate of one region and commodity in one scenario."""
+
+    scenario: str
+    region: str
+    commodity: str
+    demand: float
+    shortage: float
+    fill_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """Expected units lent under an agreement and the compensation owed (borrower -> lender)."""
+
+    agreement: str
+    lender: str
+    borrower: str
+    commodity: str
+    expected_units: float
+    compensation_per_unit: float
+    expected_compensation: float
+
+
+@dataclass(frozen=True, slots=True)
+class Infeasibility:
+    """Why a plan does not exist, found by an elastic re-solve.
+
+    Attributes
+    ----------
+    method
+        How it was found (``"elastic re-solve: ..."``).
+    messages
+        One sentence per binding cause.
+    unserved
+        (region, commodity, required fill rate, fill rate reached in the elastic solve,
+        upper bound from reachability alone).
+    budget_shortfall
+        Extra budget the elastic solve needed, currency, or ``None``.
+    space_overflow
+        (facility, m3 over capacity) pairs.
+    """
+
+    method: str
+    messages: tuple[str, ...]
+    unserved: tuple[tuple[str, str, float, float, float], ...] = ()
+    budget_shortfall: float | None = None
+    space_overflow: tuple[tuple[str, float], ...] = ()
+
+
+def _records(items: tuple[Any, ...], cls: type) -> pd.DataFrame:
+    cols = [f.name for f in fields(cls)]
+    return pd.DataFrame([asdict(i) for i in items], columns=cols)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PlacementResult:
+    """The answer of :func:`~reserve_opt.models.placement.solve_placement`.
+
+    Attributes
+    ----------
+    status
+        Normalised solver status; a plan exists for ``optimal`` and ``feasible`` (time limit:
+        the best plan found, with its gap).
+    objective, bound, gap
+        Solver objective (expected total cost, or the CVaR-weighted mix), best bound and
+        relative gap; ``None`` without a plan.
+    solve_seconds
+        Wall-clock seconds in the solver.
+    solver
+        Backend name.
+    sharing
+        ``"pooled"`` or ``"agreements"`` (what ``"auto"`` resolved to).
+    options
+        The options used.
+    costs
+        Cost breakdown, or ``None`` without a plan.
+    opened, stock, contracts, flows, shortages, settlement
+        The plan; see the line types. ``shortages`` has one line per scenario, region and
+        commodity with positive demand.
+    infeasibility
+        Explanation when the model is infeasible, else ``None``.
+    message
+        Solver message.
+    """
+
+    status: SolveStatus
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_seconds: float
+    solver: str
+    sharing: str
+    options: PlacementOptions
+    costs: CostBreakdown | None = None
+    opened: tuple[OpenedWarehouse, ...] = ()
+    stock: tuple[StockLine, ...] = ()
+    contracts: tuple[ContractDecision, ...] = ()
+    flows: tuple[FlowLine, ...] = ()
+    shortages: tuple[ShortageLine, ...] = ()
+    settlement: tuple[SettlementLine, ...] = ()
+    scenario_probabilities: tuple[tuple[str, float], ...] = ()
+    infeasibility: Infeasibility | None = None
+    message: str = ""
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the result carries a plan."""
+        return self.costs is not None
+
+    def stock_totals(self) -> dict[str, float]:
+        """Total stock per commodity over every government warehouse, units."""
+        out: dict[str, float] = {}
+        for s in self.stock:
+            out[s.commodity] = out.get(s.commodity, 0.0) + s.total
+        return out
+
+    def expected_fill_rates(self) -> pd.DataFrame:
+        """Expected fill rate per region and commodity: sum_s P_s served / sum_s P_s demand."""
+        df = self.tables()["shortages"]
+        if df.empty:
+            return pd.DataFrame(columns=["region", "commodity", "expected_demand",
+                                         "expected_shortage", "fill_rate"])
+        p = dict(self.scenario_probabilities)
+        w = df["scenario"].map(p)
+        g = (df.assign(ed=df["demand"] * w, es=df["shortage"] * w)
+             .groupby(["region", "commodity"], as_index=False)[["ed", "es"]].sum())
+        g["fill_rate"] = 1.0 - g["es"] / g["ed"]
+        return g.rename(columns={"ed": "expected_demand", "es": "expected_shortage"})
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The plan as tables for CSV / GeoPackage output.
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``opened, stock, contracts, flows, shortages, settlement, costs``.
+        """
+        costs = (pd.DataFrame([self.costs.to_dict()]) if self.costs is not None
+                 else pd.DataFrame())
+        return {
+            "opened": _records(self.opened, OpenedWarehouse),
+            "stock": _records(self.stock, StockLine),
+            "contracts": _records(self.contracts, ContractDecision),
+            "flows": _records(self.flows, FlowLine),
+            "shortages": _records(self.shortages, ShortageLine),
+            "settlement": _records(self.settlement, SettlementLine),
+            "costs": costs,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the whole result."""
+        return {
+            "status": self.status.value,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "solve_seconds": self.solve_seconds,
+            "solver": self.solver,
+            "sharing": self.sharing,
+            "options": self.options.to_dict(),
+            "costs": None if self.costs is None else self.costs.to_dict(),
+            "opened": [asdict(o) for o in self.opened],
+            "stock": [asdict(o) for o in self.stock],
+            "contracts": [asdict(o) for o in self.contracts],
+            "flows": [asdict(o) for o in self.flows],
+            "shortages": [asdict(o) for o in self.shortages],
+            "settlement": [asdict(o) for o in self.settlement],
+            "scenario_probabilities": dict(self.scenario_probabilities),
+            "infeasibility": None if self.infeasibility is None
+            else asdict(self.infeasibility),
+            "message": self.message,
+        }
