@@ -30,10 +30,11 @@ give ``max_iterations`` (a solution limit) to make a run exactly reproducible.
 
 from __future__ import annotations
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .prepare import Prepared, cost_weights
-from .problem import UNBOUNDED, RoutingProblem
+from .problem import UNBOUNDED, IntMatrix, RoutingProblem
 from .result import EngineRoute
 
 __all__ = ["solve_ortools"]
@@ -122,18 +123,22 @@ def solve_ortools(
     routing = pywrapcp.RoutingModel(manager)
 
     dist = problem.distances
-    locs = node_loc
+
+    loc_idx = np.array(node_loc, dtype=np.int64)
+
+    def node_matrix(matrix: IntMatrix, scale: int, add: list[int]) -> list[list[int]]:
+        """Node-indexed ``scale * matrix[loc, loc] + add[from]``; the sink costs nothing."""
+        out = scale * matrix[np.ix_(loc_idx, loc_idx)] + np.asarray(add, dtype=np.int64)[:, None]
+        if sink >= 0:
+            out[:, sink] = np.asarray(add, dtype=np.int64)
+            out[sink, :] = 0
+        rows: list[list[int]] = out.tolist()
+        return rows
+
+    no_service = [0] * n_nodes
 
     def arc_matrix(scale: int) -> list[list[int]]:
-        rows = []
-        for i in range(n_nodes):
-            row = [scale * int(dist[locs[i], locs[j]]) for j in range(n_nodes)]
-            if sink >= 0:
-                row[sink] = 0
-            rows.append(row)
-        if sink >= 0:
-            rows[sink] = [0] * n_nodes
-        return rows
+        return node_matrix(dist, scale, no_service)
 
     cost_callbacks: dict[int, int] = {}
     for v, k in enumerate(vehicle_type_of):
@@ -159,15 +164,7 @@ def solve_ortools(
 
     time_callbacks: dict[int, int] = {}
     for p, travel in enumerate(problem.durations):
-        rows = []
-        for i in range(n_nodes):
-            row = [node_service[i] + int(travel[locs[i], locs[j]]) for j in range(n_nodes)]
-            if sink >= 0:
-                row[sink] = node_service[i]
-            rows.append(row)
-        if sink >= 0:
-            rows[sink] = [0] * n_nodes
-        time_callbacks[p] = routing.RegisterTransitMatrix(rows)
+        time_callbacks[p] = routing.RegisterTransitMatrix(node_matrix(travel, 1, node_service))
     routing.AddDimensionWithVehicleTransits(
         [time_callbacks[problem.vehicle_types[k].profile] for k in vehicle_type_of],
         horizon,
