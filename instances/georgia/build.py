@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -69,13 +70,11 @@ def county_id(fips: int) -> str:
     return f"c{fips}"
 
 
-# --- Alliances (illustrative, modelled on regional commissions) ---------------------------
-ALLIANCES: dict[str, tuple[str, ...]] = {
-    "coastal": ("Bryan", "Bulloch", "Camden", "Chatham", "Effingham", "Glynn", "Liberty",
-                "Long", "McIntosh", "Screven"),
-    "metro_atlanta": ("Cherokee", "Clayton", "Cobb", "DeKalb", "Douglas", "Fayette",
-                      "Forsyth", "Fulton", "Gwinnett", "Henry", "Rockdale"),
-}
+# --- Alliance (illustrative) ----------------------------------------------------------------
+STATEWIDE = "statewide"
+"""Every county is in one statewide mutual-aid alliance (modelled on Georgia's statewide
+mutual aid agreement); it is how the state warehouses, owned by their host county, reach
+the other counties when the placement model follows agreements."""
 
 # --- Commodities (illustrative USD) --------------------------------------------------------
 # id: name, unit, kg, m3, purchase USD, shortage multiple, priority, need/person/day, shelf
@@ -256,7 +255,7 @@ def build(shared: Path) -> tuple[InstanceBuilder, dict[str, object]]:
         "regions": "libpysal 4.14.1 example 'georgia' (G_utm.shp): 1990 US Census county "
                    "population (public domain), polygons in UTM 16N (EPSG:26916, no .prj "
                    "shipped) converted to WGS84; county names from Census FIPS codes; "
-                   "alliances illustrative (modelled on regional commissions).",
+                   "statewide alliance illustrative.",
         "commodities": "Illustrative USD.",
         "facilities": "Illustrative; located at county representative points.",
         "contracts": "Illustrative.",
@@ -270,11 +269,10 @@ def build(shared: Path) -> tuple[InstanceBuilder, dict[str, object]]:
         for n, pct in s.affected_pct.items():
             exposure[n] += s.probability * pct / 100.0
     top = max(exposure.values())
-    alliance_of = {n: a for a, members in ALLIANCES.items() for n in members}
     for r in frame.itertuples():
         b.add_region(county_id(int(r.AreaKey)), name=f"{r.county} County",
                      population=float(r.TotPop90), lon=float(r.lon), lat=float(r.lat),
-                     level="county", alliance=alliance_of.get(r.county),
+                     level="county", alliance=STATEWIDE,
                      risk=round(exposure[r.county] / top, 2), geometry=r.geometry)
 
     for cid, (name, unit, kg, m3, cost, mult, prio, need, shelf) in COMMODITIES.items():
@@ -322,11 +320,8 @@ def build(shared: Path) -> tuple[InstanceBuilder, dict[str, object]]:
         b.add_agreement(f"A_{lender.lower()}_{borrower.lower()}", tier=1, lender=rid(lender),
                         borrower=rid(borrower), cap_share=0.3, compensation=0.0, delay_h=2.0,
                         reciprocal=True, protect_own=True)
-    for alliance in ALLIANCES:
-        for cid, spec in COMMODITIES.items():
-            b.add_agreement(f"AL_{alliance}_{cid}", tier=2, alliance=alliance,
-                            commodities=[cid], cap_share=0.2,
-                            compensation=round(1.1 * spec[4], 4), delay_h=6.0)
+    b.add_agreement("AL_statewide", tier=2, alliance=STATEWIDE, compensation=0.0,
+                    delay_h=4.0, protect_own=True)
 
     for s in SCENARIOS:
         b.add_scenario(s.id, name=s.name, probability=s.probability, hazard=s.hazard,
@@ -386,10 +381,10 @@ def readme(facts: dict[str, object]) -> str:
         "## Regions",
         "Ids are `c` + the county FIPS code (`c13121` = Fulton). Level `county` (response",
         "limit raised to 12 h via `county_response_h`, illustrative: US counties are not",
-        "Chinese counties). Alliances (illustrative, modelled on regional commissions):",
-        "`coastal` = " + ", ".join(ALLIANCES["coastal"]) + "; `metro_atlanta` = "
-        + ", ".join(ALLIANCES["metro_atlanta"]) + ". `risk` = expected affected share of",
-        "the population over the scenarios, divided by the largest, rounded to 0.01.",
+        "Chinese counties). Every county is in one alliance, `statewide` (modelled on",
+        "Georgia's statewide mutual aid agreement; illustrative terms). `risk` = expected",
+        "affected share of the population over the scenarios, divided by the largest,",
+        "rounded to 0.01.",
         "",
         "Largest counties (1990):",
         "",
@@ -433,8 +428,10 @@ def readme(facts: dict[str, object]) -> str:
         "",
         "## Agreements (illustrative)",
         "Tier 1, reciprocal, 30% of stock, no compensation, 2 h: "
-        + ", ".join(f"{a}-{c}" for a, c in BILATERAL) + ". Tier 2 alliance-wide (`coastal`,",
-        "`metro_atlanta`), one per commodity: 20% of stock, 1.1 x purchase cost, 6 h.",
+        + ", ".join(f"{a}-{c}" for a, c in BILATERAL) + ". Tier 2, `AL_statewide`: every",
+        "county may draw on every other county's stock, all commodities, no cap, no",
+        "compensation, 4 h, lenders keep what their own people need first. This is also how",
+        "the state warehouses (owned by their host county) serve the rest of the state.",
         "",
         "## Scenarios (illustrative)",
         "Mutually exclusive 'major event of the year' scenarios, probabilities sum to 1.",
@@ -481,6 +478,8 @@ def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """
     b, facts = build(Path(shared))
     inst = b.build()
+    # GDAL stamps GeoPackages with the current time; pin it so rebuilds are byte-identical.
+    os.environ.setdefault("OGR_CURRENT_DATE", "2000-01-01T00:00:00.000Z")
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_folder(inst, Path(tmp) / "georgia")
         (folder / "README.md").write_text(readme(facts), encoding="utf-8")

@@ -67,15 +67,15 @@ agreements and as the road links between the prefecture seats."""
 #     need per person-day, shelf life (days, 0 = none)
 COMMODITIES: dict[str, tuple[str, str, float, float, float, float, int, float, float]] = {
     "water": ("Bottled drinking water", "case of 12 x 550 mL bottles",
-              7.0, 0.012, 18.0, 10.0, 1, 0.5, 365.0),
+              7.0, 0.012, 18.0, 40.0, 1, 0.5, 365.0),
     "food": ("Ready-to-eat rations", "ration pack (1 person-day)",
-             1.2, 0.004, 40.0, 10.0, 1, 1.0, 1095.0),
-    "quilt": ("Cotton quilt", "quilt (vacuum-packed)", 3.0, 0.03, 150.0, 10.0, 2, 0.0, 0.0),
-    "tent": ("Relief tent", "12 m2 single-layer tent", 35.0, 0.2, 1200.0, 10.0, 2, 0.0, 0.0),
-    "medkit": ("Medical kit", "household first-aid kit", 1.5, 0.006, 120.0, 20.0, 1, 0.0, 730.0),
+             1.2, 0.004, 40.0, 40.0, 1, 1.0, 1095.0),
+    "quilt": ("Cotton quilt", "quilt (vacuum-packed)", 3.0, 0.03, 150.0, 30.0, 2, 0.0, 0.0),
+    "tent": ("Relief tent", "12 m2 single-layer tent", 35.0, 0.2, 1200.0, 30.0, 2, 0.0, 0.0),
+    "medkit": ("Medical kit", "household first-aid kit", 1.5, 0.006, 120.0, 40.0, 1, 0.0, 730.0),
 }
-HOLDING_SHARE = 0.2
-"""Holding cost per unit held and not used = 20% of the purchase cost (illustrative)."""
+HOLDING_SHARE = 0.1
+"""Holding cost per unit held and not used = 10% of the purchase cost (illustrative)."""
 TRANSPORT_CNY_PER_KG_KM = 0.0005
 """0.5 CNY per tonne-km, road freight order of magnitude (illustrative)."""
 
@@ -502,10 +502,13 @@ def readme(facts: dict[str, object], inst: object) -> str:
                  f"{'' if c.shelf_life_days is None else f'{c.shelf_life_days:g}'} |")
     L += [
         "",
-        "Holding cost = 20% of purchase; shortage penalty = 10x purchase (20x for medical",
-        "kits). Water: 0.5 case (3.3 L) per person per day, drinking and cooking only (Sphere's",
-        "15 L/person/day covers all uses). Transport: 0.0005 CNY per kg-km (0.5 CNY per",
-        "tonne-km); roads = 1.3 x great-circle; trucks at 60 km/h.",
+        "Holding cost = 10% of purchase (rotation and upkeep); shortage penalty = 40x purchase",
+        "for water, food and medical kits, 30x for quilts and tents: far above Rawls &",
+        "Turnquist's 10x, because with events this rare a 10x penalty makes going short",
+        "cheaper than stocking anything. Water: 0.5 case (3.3 L) per person per day,",
+        "drinking and cooking only (Sphere's 15 L/person/day covers all uses).",
+        "Transport: 0.0005 CNY per kg-km (0.5 CNY per tonne-km); roads = 1.3 x",
+        "great-circle; trucks at 60 km/h.",
         "",
         "## Government depots",
         "One existing municipal depot per prefecture, at the city seat (`W_<region>`). The",
