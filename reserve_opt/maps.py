@@ -28,6 +28,10 @@ FACILITY_STYLE: dict[FacilityKind, tuple[str, str, str]] = {
 }
 
 
+MAX_ALLIANCE_LINES = 12
+"""Alliances with more members than this are not drawn as member-to-member lines."""
+
+
 def region_frame(inst: Instance) -> gpd.GeoDataFrame:
     """Regions as polygons (their own, or Voronoi service areas), EPSG:4326."""
     import geopandas as gpd
@@ -67,7 +71,10 @@ def facility_frame(inst: Instance) -> gpd.GeoDataFrame:
 
 
 def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
-    """One line per pair of regions joined by an agreement, EPSG:4326."""
+    """One line per pair of regions joined by an agreement, EPSG:4326.
+
+    Alliances of more than :data:`MAX_ALLIANCE_LINES` members are left out.
+    """
     import geopandas as gpd
     from shapely.geometry import LineString
 
@@ -75,6 +82,8 @@ def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
     for a in inst.agreements:
         if a.alliance is not None:
             members = [r for r in inst.regions if r.alliance == a.alliance]
+            if len(members) > MAX_ALLIANCE_LINES:
+                continue  # a statewide alliance would hide the map under n^2 lines
             pairs = [(p, q) for i, p in enumerate(members) for q in members[i + 1:]]
         elif a.lender is not None and a.borrower is not None:
             pairs = [(inst.region(a.lender), inst.region(a.borrower))]
