@@ -403,6 +403,25 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
              np.concatenate([v1, -data.size_capacity[ls], extra_v])),
             ub=rhs, n_rows=sp_g.size)
 
+    # optimality cut (tightens the LP): a candidate holds at most the largest scenario total
+    # demand of k, and nothing unless opened: buy_gk <= Dmax_k * sum_l y_gl. Valid for every
+    # optimal plan when purchase costs are positive (more stock than any scenario can use
+    # only costs).
+    dmax = data.demand.sum(axis=1).max(axis=0) if S else np.zeros(K)
+    cut_k = np.flatnonzero((data.purchase > 0) & np.isfinite(dmax))
+    if L and cut_k.size:
+        cand, row_of = np.unique(data.size_gov, return_inverse=True)
+        nck = cand.size * cut_k.size
+        rc = np.arange(nck, dtype=np.int64).reshape(cand.size, cut_k.size)
+        rows_y = rc[row_of]  # (L, |cut_k|)
+        m.add_constraints(
+            "candidate_stock_link",
+            (np.concatenate([rc.ravel(), rows_y.ravel()]),
+             np.concatenate([buy[cand[:, None], cut_k[None, :]].ravel(),
+                             np.repeat(y, cut_k.size)]),
+             np.concatenate([np.ones(nck), -np.tile(dmax[cut_k], L)])),
+            ub=0.0, n_rows=nck)
+
     # budget on new first-stage spending
     if data.budget is not None:
         unsigned = np.flatnonzero(~data.con_signed)
