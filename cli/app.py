@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from reserve_opt.cli import instance_cmds, map_cmd
+from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
 from reserve_opt.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ def _root(
 
 instance_cmds.register(app)
 map_cmd.register(app)
+plan_cmd.register(app)
 
 
 def main() -> None:

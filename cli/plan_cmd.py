@@ -1,0 +1,194 @@
+"""The ``plan`` command: where to hold what, under uncertainty."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+
+if TYPE_CHECKING:
+    from reserve_opt.domain import Instance
+    from reserve_opt.models.placement import PlacementResult
+
+DEFAULT_TIME_LIMIT_S = 120.0
+
+
+@contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner on stderr while solving, only when stderr is a terminal."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status(message):
+            yield
+    else:
+        with nullcontext():
+            yield
+
+
+def plan(
+    path: InstancePath,
+    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
+        "highs"),
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds; the best plan "
+                                              "found so far is returned with its gap.")] = (
+        DEFAULT_TIME_LIMIT_S),
+    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.")] = 1e-4,
+    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
+    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
+    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
+    response_time: Annotated[bool, typer.Option(
+        "--response-time", help="Count stock only where it reaches a region within the "
+        "6/8/10 h standard.")] = False,
+    service_level: Annotated[float | None, typer.Option(
+        help="Floor on each region's expected fill rate, 0-1.")] = None,
+    risk_weight: Annotated[float, typer.Option(
+        help="Weight of CVaR of shortage cost, 0 (risk neutral) to 1.")] = 0.0,
+    cvar_level: Annotated[float, typer.Option(help="CVaR confidence level beta.")] = 0.9,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for solution "
+                                             "tables (CSV, GeoPackage) and solution.json.")] = (
+        None),
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Decide which warehouses to open, what to stock and which contracts to sign."""
+    from reserve_opt.io import load_instance
+    from reserve_opt.models.placement import PlacementOptions, check_placement, solve_placement
+    from reserve_opt.solvers import SolverOptions
+
+    with reported_errors():
+        inst = load_instance(path)
+        options = PlacementOptions(sharing=sharing, response_time=response_time,  # type: ignore[arg-type]
+                                   service_level=service_level, risk_weight=risk_weight,
+                                   cvar_level=cvar_level)
+        solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                                       seed=seed)
+        with progress(f"solving {inst.name} with {solver}"):
+            result = solve_placement(inst, options, solver=solver,
+                                     solver_options=solver_options)
+        if result.costs is not None:
+            report = check_placement(inst, result)
+            if not report.ok:
+                typer.echo("warning: the independent checker disagrees with the solver: "
+                           + "; ".join(report.violations), err=True)
+        if out is not None:
+            write_plan(inst, result, out)
+    if fmt is OutputFormat.JSON:
+        echo_json(result.to_dict())
+    else:
+        print_plan(inst, result)
+    if out is not None and fmt is OutputFormat.TABLE:
+        typer.echo(f"\nwrote {out}/")
+    if result.costs is None:
+        raise typer.Exit(1)
+
+
+def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
+    """Write solution tables (CSV), facilities with their plan (GeoPackage), solution.json.
+
+    Everything is written to a temporary folder beside ``out`` and moved into place at
+    the end; an existing ``out`` is replaced only then.
+    """
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, frame in result.tables().items():
+            frame.to_csv(tmp / f"{name}.csv", index=False)
+        stock = result.tables()["stock"]
+        per_facility: dict[str, dict[str, Any]] = {}
+        for row in stock.itertuples():
+            per_facility.setdefault(str(row.facility), {})[f"stock_{row.commodity}"] = row.total
+        opened = {o.facility: o.size for o in result.opened}
+        rows = []
+        for f in inst.facilities:
+            rows.append({"id": f.id, "kind": f.kind.value, "region": f.region,
+                         "opened_size": opened.get(f.id, "existing" if f.existing else ""),
+                         **per_facility.get(f.id, {}), "geometry": Point(f.lon, f.lat)})
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(
+            tmp / "plan.gpkg", layer="facilities", driver="GPKG")
+        (tmp / "solution.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def print_plan(inst: Instance, result: PlacementResult) -> None:
+    """Print a plan for people: status, costs, openings, stock, shortages."""
+    cur = inst.currency
+    gap = "n/a" if result.gap is None else f"{result.gap:.4%}"
+    obj = "n/a" if result.objective is None else f"{result.objective:,.0f} {cur}"
+    bound = "n/a" if result.bound is None else f"{result.bound:,.0f} {cur}"
+    typer.echo(f"{inst.name}: {result.status.value} in {result.solve_seconds:.1f} s with "
+               f"{result.solver} (sharing: {result.sharing})")
+    typer.echo(f"objective {obj}, bound {bound}, gap {gap}\n")
+    if result.costs is None:
+        if result.infeasibility is not None:
+            typer.echo("why no plan exists:")
+            for line in result.infeasibility.messages:
+                typer.echo(f"  - {line}")
+        elif result.message:
+            typer.echo(result.message)
+        return
+    c = result.costs
+    print_table(f"Costs ({cur})", ["term", "amount"], [
+        ["fixed (warehouses)", c.fixed], ["purchase (new stock)", c.purchase],
+        ["retainers (contracts)", c.retainer], ["expected transport", c.transport],
+        ["expected contract unit prices", c.unit_prices], ["expected holding", c.holding],
+        ["expected shortage penalty", c.shortage], ["total", c.total],
+        ["(transfer) expected compensation", c.expected_compensation]])
+    if result.opened:
+        print_table("Warehouses to open", ["facility", "region", "size", "capacity (m3)",
+                                           f"fixed cost ({cur})"],
+                    [[o.facility, o.region, o.size, o.capacity_m3, o.fixed_cost]
+                     for o in result.opened])
+    else:
+        typer.echo("No candidate warehouse is opened.\n")
+    totals: dict[str, list[float]] = {}
+    for s in result.stock:
+        t = totals.setdefault(s.commodity, [0.0, 0.0, 0.0])
+        t[0] += s.existing
+        t[1] += s.added
+        t[2] += s.total
+    print_table("Government stock by commodity (units)", ["commodity", "unit", "existing",
+                                                          "to buy", "total"],
+                [[k, inst.commodity(k).unit, *v] for k, v in totals.items()])
+    if result.contracts:
+        print_table("Enterprise contracts", ["contract", "facility", "commodity",
+                                             "decision", f"retainer ({cur})"],
+                    [[d.contract, d.facility, d.commodity,
+                      "in force" if d.signed_before else ("sign" if d.signed else "do not sign"),
+                      d.retainer] for d in result.contracts])
+    fill = result.expected_fill_rates()
+    if len(fill):
+        worst = fill.sort_values("fill_rate").head(10)
+        print_table("Lowest expected fill rates (units)", ["region", "commodity",
+                                                           "expected demand",
+                                                           "expected shortage", "fill rate"],
+                    [[r.region, r.commodity, r.expected_demand, r.expected_shortage,
+                      round(float(r.fill_rate), 4)] for r in worst.itertuples()])
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``plan`` command to ``app``."""
+    app.command()(plan)
