@@ -167,7 +167,7 @@ def default_sources(instance: Instance) -> tuple[str, ...]:
 
 
 def _outage_key(outages: Iterable[Outage]) -> tuple[tuple[str, str, float], ...]:
-    items = {}
+    items: dict[tuple[str, str], float] = {}
     for o in outages:
         a, b = sorted((o.origin, o.destination))
         items[(a, b)] = items.get((a, b), 1.0) * float(o.speed_factor)
@@ -317,11 +317,11 @@ def _link_arcs(instance: Instance, src_ids: tuple[str, ...],
         key = _outage_key(sc.outages)
         if key not in cache:
             factor = np.ones(lo.size)
-            for a, b, f in key:
+            for a, b, fac in key:
                 if a not in node_of or b not in node_of:
                     continue
                 na, nb = sorted((node_of[a], node_of[b]))
-                factor[(lo == na) & (hi == nb)] *= f
+                factor[(lo == na) & (hi == nb)] *= fac
             cache[key] = _paths(lo, hi, length, base_time, factor, nn, src_nodes, nr)
         d, t = cache[key]
         ns = src_nodes.size

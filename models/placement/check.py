@@ -77,37 +77,37 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     comm = {c.id: c for c in instance.commodities}
     # ---------------- first stage
     size_of: dict[str, tuple[float, float]] = {}
-    for o in result.opened:
-        f = instance.facility(o.facility)
+    for op in result.opened:
+        f = instance.facility(op.facility)
         if not f.is_candidate:
-            v.append(f"{o.facility} is opened but is not a candidate warehouse.")
+            v.append(f"{op.facility} is opened but is not a candidate warehouse.")
             continue
-        if o.facility in size_of:
-            v.append(f"{o.facility} is opened at more than one size.")
-        match = [z for z in f.sizes if z.size == o.size]
+        if op.facility in size_of:
+            v.append(f"{op.facility} is opened at more than one size.")
+        match = [z for z in f.sizes if z.size == op.size]
         if not match:
-            v.append(f"{o.facility} opened at unknown size {o.size!r}.")
+            v.append(f"{op.facility} opened at unknown size {op.size!r}.")
             continue
-        size_of[o.facility] = (match[0].capacity_m3, match[0].fixed_cost)
+        size_of[op.facility] = (match[0].capacity_m3, match[0].fixed_cost)
     stock: dict[tuple[str, str], float] = defaultdict(float)
     purchase = 0.0
-    for s in result.stock:
-        f = instance.facility(s.facility)
+    for ln in result.stock:
+        f = instance.facility(ln.facility)
         if f.kind is not FacilityKind.GOVERNMENT_WAREHOUSE:
-            v.append(f"Stock line at {s.facility}, which is not a government warehouse.")
-        ex = float(f.stock.get(s.commodity, 0.0))
-        if not _close(ex, s.existing, rel_tol, tol) or s.added < -tol or not _close(
-                s.total, s.existing + s.added, rel_tol, tol):
-            v.append(f"Stock line {s.facility}/{s.commodity} is inconsistent "
-                     f"(existing {s.existing} vs instance {ex}, added {s.added}, "
-                     f"total {s.total}).")
-        stock[(s.facility, s.commodity)] += s.total
-        purchase += max(s.total - ex, 0.0) * comm[s.commodity].purchase_cost
+            v.append(f"Stock line at {ln.facility}, which is not a government warehouse.")
+        ex = float(f.stock.get(ln.commodity, 0.0))
+        if not _close(ex, ln.existing, rel_tol, tol) or ln.added < -tol or not _close(
+                ln.total, ln.existing + ln.added, rel_tol, tol):
+            v.append(f"Stock line {ln.facility}/{ln.commodity} is inconsistent "
+                     f"(existing {ln.existing} vs instance {ex}, added {ln.added}, "
+                     f"total {ln.total}).")
+        stock[(ln.facility, ln.commodity)] += ln.total
+        purchase += max(ln.total - ex, 0.0) * comm[ln.commodity].purchase_cost
     for f in instance.facilities_of_kind(FacilityKind.GOVERNMENT_WAREHOUSE):
-        for c, q in f.stock.items():
-            if q > tol and stock.get((f.id, c), 0.0) < q - tol:
-                v.append(f"Existing stock of {c} at {f.id} ({q}) is missing from the plan.")
-        used = sum(comm[c].volume_m3 * q for (fid, c), q in stock.items() if fid == f.id)
+        for ck, q in f.stock.items():
+            if q > tol and stock.get((f.id, ck), 0.0) < q - tol:
+                v.append(f"Existing stock of {ck} at {f.id} ({q}) is missing from the plan.")
+        used = sum(comm[ck].volume_m3 * q for (fid, ck), q in stock.items() if fid == f.id)
         if f.is_candidate:
             cap = size_of[f.id][0] if f.id in size_of else 0.0
         else:
@@ -117,7 +117,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         if f.is_candidate and f.id not in size_of and any(
                 q > tol for (fid, _), q in stock.items() if fid == f.id):
             v.append(f"{f.id} holds stock but is not opened.")
-    signed = {c.contract: c.signed for c in result.contracts}
+    signed = {cd.contract: cd.signed for cd in result.contracts}
     for c in instance.contracts:
         if c.signed and not signed.get(c.id, False):
             v.append(f"Contract {c.id} was signed before and must stay signed.")
@@ -133,17 +133,19 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     region_of = {f.id: f.region for f in instance.facilities}
     reg = {r.id: r for r in instance.regions}
     covering: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for ai, a in enumerate(instance.agreements):
-        if a.alliance is not None:
-            mem = [r.id for r in instance.regions if r.alliance == a.alliance]
-            pairs = [(o, j) for o in mem for j in mem if o != j]
+    for ai, agr in enumerate(instance.agreements):
+        if agr.alliance is not None:
+            mem = [r.id for r in instance.regions if r.alliance == agr.alliance]
+            pairs = [(lo, bo) for lo in mem for bo in mem if lo != bo]
+        elif agr.lender is not None and agr.borrower is not None:
+            pairs = [(agr.lender, agr.borrower)] + (
+                [(agr.borrower, agr.lender)] if agr.reciprocal else [])
         else:
-            assert a.lender is not None and a.borrower is not None
-            pairs = [(a.lender, a.borrower)] + ([(a.borrower, a.lender)] if a.reciprocal else [])
-        for o, j in pairs:
+            pairs = []
+        for lo, bo in pairs:
             for k in comm:
-                if a.covers(k):
-                    covering[(o, j, k)].append(ai)
+                if agr.covers(k):
+                    covering[(lo, bo, k)].append(ai)
     contracts = {c.id: c for c in instance.contracts}
 
     # ---------------- second stage
@@ -176,13 +178,13 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             out_gov[(fl.scenario, fl.source, fl.commodity)] += fl.quantity
             price = 0.0
         else:
-            c = contracts[fl.contract]
-            if c.facility != fl.source or c.commodity != fl.commodity:
-                v.append(f"Flow drawn on {c.id} from {fl.source} of {fl.commodity} does not "
+            con = contracts[fl.contract]
+            if con.facility != fl.source or con.commodity != fl.commodity:
+                v.append(f"Flow drawn on {con.id} from {fl.source} of {fl.commodity} does not "
                          "match the contract.")
-            delay = c.delay_h
-            price = c.unit_price
-            out_con[(fl.scenario, c.id)] += fl.quantity
+            delay = con.delay_h
+            price = con.unit_price
+            out_con[(fl.scenario, con.id)] += fl.quantity
         owner = region_of[fl.source]
         if result.sharing == "agreements" and owner != fl.region:
             cov = covering.get((owner, fl.region, fl.commodity), [])
@@ -190,7 +192,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 v.append(f"{owner} may not lend {fl.commodity} to {fl.region} (no agreement), "
                          f"but {fl.source} ships {fl.quantity:.3f} in {fl.scenario}.")
             else:
-                delay += min(instance.agreements[a].delay_h for a in cov)
+                delay += min(instance.agreements[ai].delay_h for ai in cov)
                 lent[(fl.scenario, owner, fl.region, fl.commodity)] += fl.quantity
         if opts.response_time:
             lim = instance.settings.response_h(reg[fl.region].level)
@@ -223,18 +225,19 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             if not leq(out, av):
                 v.append(f"Contract {c.id} gives {out:.3f} in {sc.id} but only {av:.3f} "
                          "is available.")
-    for (s, o, j, k), q in lent.items():
+    for (sid, lo, bo, k), q in lent.items():
         cap = 0.0
-        for a in covering[(o, j, k)]:
-            ag = instance.agreements[a]
+        for ai in covering[(lo, bo, k)]:
+            ag = instance.agreements[ai]
             cq = math.inf if ag.cap_quantity is None else ag.cap_quantity
-            cs = math.inf if ag.cap_share is None else ag.cap_share * avail_region[(s, o, k)]
+            cs = math.inf if ag.cap_share is None else ag.cap_share * avail_region[(sid, lo, k)]
             cap += min(cq, cs)
         if not leq(q, cap):
-            v.append(f"{o} lends {q:.3f} {k} to {j} in {s}, over the agreement cap {cap:.3f}.")
+            v.append(f"{lo} lends {q:.3f} {k} to {bo} in {sid}, over the agreement cap "
+                     f"{cap:.3f}.")
 
     shortage = 0.0
-    short_line = {(ln.scenario, ln.region, ln.commodity): ln for ln in result.shortages}
+    short_line = {(x.scenario, x.region, x.commodity): x for x in result.shortages}
     loss: dict[str, float] = defaultdict(float)
     exp_d: dict[tuple[str, str], float] = defaultdict(float)
     exp_w: dict[tuple[str, str], float] = defaultdict(float)
@@ -245,17 +248,17 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             if not leq(got, d):
                 v.append(f"{j} receives {got:.3f} {k} in {sc.id}, more than its demand {d}.")
             w = max(d - got, 0.0)
-            ln = short_line.get((sc.id, j, k))
-            if ln is None or not _close(ln.shortage, w, rel_tol, 1e-4):
+            sh = short_line.get((sc.id, j, k))
+            if sh is None or not _close(sh.shortage, w, rel_tol, 1e-4):
                 v.append(f"Shortage of {k} in {j}, {sc.id}: reported "
-                         f"{None if ln is None else ln.shortage}, recomputed {w:.4f}.")
+                         f"{None if sh is None else sh.shortage}, recomputed {w:.4f}.")
             shortage += sc.probability * comm[k].shortage_penalty * w
             loss[sc.id] += comm[k].shortage_penalty * w
             exp_d[(j, k)] += sc.probability * d
             exp_w[(j, k)] += sc.probability * w
             if w > tol and result.sharing == "agreements":
-                for (s2, o, _j2, k2), q in lent.items():
-                    if s2 == sc.id and o == j and k2 == k and q > tol:
+                for (s2, lo, _j2, k2), q in lent.items():
+                    if s2 == sc.id and lo == j and k2 == k and q > tol:
                         warn.append(f"{j} lends {k} in {sc.id} while short of it itself "
                                     "(protect_own is not enforced by placement).")
         for (s2, j, k), got in served.items():
@@ -270,8 +273,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     # settlement totals agree with the cross-region flows
     if result.sharing == "agreements":
         exp_lent: dict[tuple[str, str, str], float] = defaultdict(float)
-        for (s, o, j, k), q in lent.items():
-            exp_lent[(o, j, k)] += prob[s] * q
+        for (sid, lo, bo, k), q in lent.items():
+            exp_lent[(lo, bo, k)] += prob[sid] * q
         exp_set: dict[tuple[str, str, str], float] = defaultdict(float)
         for st in result.settlement:
             exp_set[(st.lender, st.borrower, st.commodity)] += st.expected_units

@@ -14,11 +14,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from .options import PlacementOptions
 from reserve_opt.domain import ContractKind, FacilityKind, Instance
 from reserve_opt.errors import InputError
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
+
+from .options import PlacementOptions
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -142,13 +143,13 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
     prob = np.array([s.probability for s in scens], dtype=np.float64)
     demand = np.zeros((S, J, K))
     for si, sc in enumerate(scens):
-        for (r, c), q in instance.demand(sc.id).items():
-            demand[si, ridx[r], kidx[c]] += q
+        for (rid_, cid_), q in instance.demand(sc.id).items():
+            demand[si, ridx[rid_], kidx[cid_]] += q
 
     existing = np.zeros((G, K))
     for g, f in enumerate(govs):
-        for c, q in f.stock.items():
-            existing[g, kidx[c]] = q
+        for cid_, q in f.stock.items():
+            existing[g, kidx[cid_]] = q
     gov_cap = np.array([
         0.0 if f.is_candidate else (math.inf if f.capacity_m3 is None else f.capacity_m3)
         for f in govs
@@ -229,12 +230,12 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
         u = np.repeat(np.arange(U, dtype=np.int64), cnt)
         offs = np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         a = np.repeat(starts[unit_src], cnt) + offs
-        j = sa.region[a]
-        k = unit_k[u]
-        o = unit_owner[u]
-        keep = (demand[si, j, k] > 0) & allowed[k, o, j]
+        jj = sa.region[a]
+        kk = unit_k[u]
+        oo = unit_owner[u]
+        keep = (demand[si, jj, kk] > 0) & allowed[kk, oo, jj]
         if options.response_time:
-            keep &= sa.time_h[a] + unit_delay[u] + agr_delay[k, o, j] <= std_h[j] + 1e-9
+            keep &= sa.time_h[a] + unit_delay[u] + agr_delay[kk, oo, jj] <= std_h[jj] + 1e-9
         fs_l.append(np.full(int(keep.sum()), si, dtype=np.int64))
         fu_l.append(u[keep])
         fa_l.append(a[keep])
@@ -248,11 +249,7 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
                           zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0, np.int64)
     f_k = unit_k[f_u]
     f_o = unit_owner[f_u]
-    budget: float | None
-    if options.budget == "instance":
-        budget = instance.settings.budget
-    else:
-        budget = options.budget
+    budget = instance.settings.budget if options.budget == "instance" else options.budget
 
     return PlacementData(
         instance=instance,
@@ -370,18 +367,16 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
 
     slack_cols: list[tuple[IntArray, FloatArray]] = []
 
-    def elastic_slack(name: str, rows: IntArray, weight: FloatArray, sign: float) -> None:
-        """Add one slack per row (column entries ``sign``) if elastic."""
-        nonlocal extra_r, extra_c, extra_v
+    def elastic_slack(name: str, rows: IntArray, weight: FloatArray,
+                      sign: float) -> tuple[IntArray, IntArray, FloatArray]:
+        """One slack per row (column entries ``sign``) if elastic, as triplet parts."""
         if not elastic:
-            return
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         sl = m.add_variables(f"slack_{name}", rows.size, obj=weight)
         slack_cols.append((sl, weight))
-        extra_r, extra_c, extra_v = rows, sl, np.full(rows.size, sign)
+        return rows, sl, np.full(rows.size, sign)
 
     # space: sum_k b_k (e + buy) <= cap (existing) or sum_l M_l y_l (candidate)
-    extra_r = extra_c = np.zeros(0, dtype=np.int64)
-    extra_v = np.zeros(0)
     has_space = data.gov_candidate | np.isfinite(data.gov_capacity)
     sp_g = np.flatnonzero(has_space)
     if sp_g.size:
@@ -396,7 +391,8 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
         rhs = np.where(data.gov_candidate[sp_g], 0.0, data.gov_capacity[sp_g]) - (
             data.existing[sp_g] @ data.volume)
         scale = np.maximum(np.where(data.gov_candidate[sp_g], 1.0, data.gov_capacity[sp_g]), 1.0)
-        elastic_slack("space", np.arange(sp_g.size, dtype=np.int64), 1.0 / scale, -1.0)
+        extra_r, extra_c, extra_v = elastic_slack(
+            "space", np.arange(sp_g.size, dtype=np.int64), 1.0 / scale, -1.0)
         m.add_constraints(
             "space",
             (np.concatenate([r1, r2, extra_r]), np.concatenate([c1, y[ls], extra_c]),
@@ -425,9 +421,7 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
     # budget on new first-stage spending
     if data.budget is not None:
         unsigned = np.flatnonzero(~data.con_signed)
-        extra_r = extra_c = np.zeros(0, dtype=np.int64)
-        extra_v = np.zeros(0)
-        elastic_slack("budget", np.zeros(1, dtype=np.int64),
+        extra_r, extra_c, extra_v = elastic_slack("budget", np.zeros(1, dtype=np.int64),
                       np.array([1.0 / max(data.budget, 1.0)]), -1.0)
         cols = np.concatenate([y, buy.ravel(), u[unsigned], extra_c])
         vals = np.concatenate([data.size_cost, np.broadcast_to(data.purchase, (G, K)).ravel(),
@@ -516,9 +510,7 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
         sl_j, sl_k = np.nonzero(ed > 0)
         row_of_jk = np.full((J, K), -1, dtype=np.int64)
         row_of_jk[sl_j, sl_k] = np.arange(sl_j.size)
-        extra_r = extra_c = np.zeros(0, dtype=np.int64)
-        extra_v = np.zeros(0)
-        elastic_slack("service", np.arange(sl_j.size, dtype=np.int64),
+        extra_r, extra_c, extra_v = elastic_slack("service", np.arange(sl_j.size, dtype=np.int64),
                       1.0 / ed[sl_j, sl_k], -1.0)
         m.add_constraints(
             "service_level",

@@ -49,7 +49,7 @@ class PlacementOptions:
     service_level: float | None = None
     risk_weight: float = 0.0
     cvar_level: float = 0.9
-    budget: float | None | Literal["instance"] = "instance"
+    budget: float | Literal["instance"] | None = "instance"
     max_arc_time_h: float | None = None
     explain_infeasible: bool = True
 

@@ -9,8 +9,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .options import PlacementOptions
 from reserve_opt.solvers import SolveStatus
+
+from .options import PlacementOptions
 
 
 def cvar(losses: npt.ArrayLike, probs: npt.ArrayLike, beta: float) -> float:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from reserve_opt.domain import Instance
+from reserve_opt.solvers import SolveResult, SolverOptions, SolveStatus, solve
+
 from .model import Layout, PlacementData, build_model, prepare
 from .options import PlacementOptions
 from .result import (
@@ -18,8 +21,6 @@ from .result import (
     StockLine,
     cvar,
 )
-from reserve_opt.domain import Instance
-from reserve_opt.solvers import SolveResult, SolverOptions, SolveStatus, solve
 
 _EPS = 1e-7
 
@@ -72,7 +73,7 @@ def solve_placement(
 def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
                opts: PlacementOptions) -> dict[str, object]:
     inst = data.instance
-    S, J, K = data.shape
+    S, _, K = data.shape
     G = data.n_gov
     P = data.prob
     kid = [c.id for c in inst.commodities]
