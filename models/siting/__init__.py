@@ -1,1 +1,50 @@
-"""siting."""
+"""Classic siting models on arrays.
+
+p-median, maximal coverage, set covering, and capacitated / uncapacitated facility
+location, plus OR-Library readers and an independent checker. Formulations:
+``models/siting.md``.
+"""
+
+from __future__ import annotations
+
+from reserve_opt.models.siting.check import CheckReport, check
+from reserve_opt.models.siting.coverage import (
+    max_coverage,
+    max_coverage_model,
+    set_cover,
+    set_cover_model,
+)
+from reserve_opt.models.siting.facility_location import (
+    facility_location,
+    facility_location_model,
+)
+from reserve_opt.models.siting.inputs import coverage_from_distance
+from reserve_opt.models.siting.orlib import (
+    CapInstance,
+    PMedInstance,
+    read_optima,
+    read_orlib_cap,
+    read_orlib_pmed,
+)
+from reserve_opt.models.siting.pmedian import classic_model, p_median
+from reserve_opt.models.siting.result import SitingResult
+
+__all__ = [
+    "CapInstance",
+    "CheckReport",
+    "PMedInstance",
+    "SitingResult",
+    "check",
+    "classic_model",
+    "coverage_from_distance",
+    "facility_location",
+    "facility_location_model",
+    "max_coverage",
+    "max_coverage_model",
+    "p_median",
+    "read_optima",
+    "read_orlib_cap",
+    "read_orlib_pmed",
+    "set_cover",
+    "set_cover_model",
+]

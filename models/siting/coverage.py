@@ -1,0 +1,163 @@
+"""Coverage models: maximal coverage (MCLP) and set covering (LSCP).
+
+Coverage is a boolean ``(n_clients, n_sites)`` sparse matrix ``a``: ``a_ij = 1`` when
+site j covers client i (see :func:`~reserve_opt.models.siting.inputs.coverage_from_distance`).
+Both models are built straight from its CSR arrays.
+
+Maximal coverage (Church & ReVelle 1974)
+    max ``sum_i w_i z_i``  s.t.  ``z_i <= sum_j a_ij y_j``,  ``sum_j y_j = p``,
+    ``y``, ``z`` binary (z would be integral at an optimum anyway; binary lets CP-SAT
+    take the model).
+
+Set covering (Toregas et al. 1971)
+    min ``sum_j f_j y_j``  s.t.  ``sum_j a_ij y_j >= 1`` for every client,  ``y`` binary.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from reserve_opt.errors import InputError
+from reserve_opt.models.siting import inputs
+from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.solvers import Model, SolverOptions, solve
+
+Coverage: TypeAlias = npt.ArrayLike | sp.spmatrix | sp.sparray
+
+
+def max_coverage_model(coverage: Coverage, p: int, weights: npt.ArrayLike | None = None) -> Model:
+    """Build the maximal covering model (blocks ``"open"``, ``"covered"``)."""
+    a = inputs.coverage_matrix(coverage, "coverage matrix")
+    n, m = a.shape
+    p = inputs.count(p, m)
+    w = inputs.vector(weights, n, "client weights")
+    model = Model("max-coverage", sense="max")
+    y = model.add_binaries("open", m)
+    z = model.add_binaries("covered", n, obj=w)
+    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
+    rows = np.concatenate([np.arange(n), rows_a])
+    cols = np.concatenate([z, y[a.indices]])
+    vals = np.concatenate([np.ones(n), -np.ones(a.nnz)])
+    model.add_constraints("cover", (rows, cols, vals), ub=0.0, n_rows=n)  # z_i <= sum a_ij y_j
+    return model
+
+
+def max_coverage(
+    coverage: Coverage,
+    p: int,
+    weights: npt.ArrayLike | None = None,
+    *,
+    solver: str = "auto",
+    options: SolverOptions | None = None,
+) -> SitingResult:
+    """Open p sites to cover the most client weight.
+
+    Parameters
+    ----------
+    coverage
+        ``(n_clients, n_sites)`` boolean matrix (dense or scipy sparse).
+    p
+        Sites to open.
+    weights
+        Client weights (default 1), >= 0.
+    solver, options
+        Solver registry name and options.
+
+    Returns
+    -------
+    SitingResult
+        ``open_sites``, ``covered`` (recomputed from the open sites) and
+        ``objective = sum of covered weight``.
+    """
+    t0 = time.perf_counter()
+    a = inputs.coverage_matrix(coverage, "coverage matrix")
+    w = inputs.vector(weights, a.shape[0], "client weights")
+    res = solve(max_coverage_model(a, p, w), solver, options)
+    if not res.has_solution:
+        return siting_result(
+            "max-coverage", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
+        )
+    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+    covered = np.asarray(a[:, open_sites].sum(axis=1)).ravel() > 0
+    return siting_result(
+        "max-coverage",
+        res,
+        objective=float(w[covered].sum()),
+        open_sites=open_sites,
+        covered=covered,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def set_cover_model(coverage: Coverage, costs: npt.ArrayLike | None = None) -> Model:
+    """Build the set covering model (block ``"open"``).
+
+    Raises
+    ------
+    InputError
+        Naming the clients no site covers.
+    """
+    a = inputs.coverage_matrix(coverage, "coverage matrix")
+    n, m = a.shape
+    f = inputs.vector(costs, m, "site costs")
+    lonely = np.diff(a.indptr) == 0
+    if lonely.any():
+        ids = np.flatnonzero(lonely)
+        raise InputError(
+            f"No site covers clients {ids[:10].tolist()}"
+            f"{' and more' if ids.size > 10 else ''}; add sites or widen the radius."
+        )
+    model = Model("set-cover")
+    y = model.add_binaries("open", m, obj=f)
+    rows = np.repeat(np.arange(n), np.diff(a.indptr))
+    model.add_constraints("cover", (rows, y[a.indices], 1.0), lb=1.0, n_rows=n)
+    return model
+
+
+def set_cover(
+    coverage: Coverage,
+    costs: npt.ArrayLike | None = None,
+    *,
+    solver: str = "auto",
+    options: SolverOptions | None = None,
+) -> SitingResult:
+    """Cover every client at least once at the least total site cost.
+
+    Parameters
+    ----------
+    coverage
+        ``(n_clients, n_sites)`` boolean matrix.
+    costs
+        Site costs (default 1: minimise the number of sites).
+    solver, options
+        Solver registry name and options.
+
+    Returns
+    -------
+    SitingResult
+        ``open_sites``, ``covered`` and ``objective = sum of open site costs``.
+    """
+    t0 = time.perf_counter()
+    a = inputs.coverage_matrix(coverage, "coverage matrix")
+    f = inputs.vector(costs, a.shape[1], "site costs")
+    res = solve(set_cover_model(a, f), solver, options)
+    if not res.has_solution:
+        return siting_result(
+            "set-cover", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
+        )
+    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+    covered = np.asarray(a[:, open_sites].sum(axis=1)).ravel() > 0
+    return siting_result(
+        "set-cover",
+        res,
+        objective=float(f[open_sites].sum()),
+        open_sites=open_sites,
+        covered=covered,
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,110 @@
+"""The frozen answer every siting model returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from reserve_opt.solvers import SolveResult, SolveStatus, relative_gap
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SitingResult:
+    """What a siting model decided.
+
+    Parameters
+    ----------
+    model
+        Which model produced it (``"p-median"``, ``"max-coverage"``, ``"set-cover"``,
+        ``"facility-location"``).
+    status
+        Normalised solver status.
+    objective
+        Objective of the returned plan (recomputed from the plan, in the model's own
+        units), or ``None`` without a solution.
+    bound
+        Best proven bound on the optimum, or ``None``.
+    gap
+        Relative gap between ``objective`` and ``bound``.
+    open_sites
+        Sorted indices of the sites opened (empty without a solution).
+    assignment
+        ``(n_clients, n_sites)`` fraction of each client's demand served by each site,
+        for the allocation models (p-median, facility location); ``None`` otherwise.
+    covered
+        Per-client coverage flags, for the coverage models; ``None`` otherwise.
+    solve_seconds
+        Seconds spent building and solving.
+    solver
+        Registry name of the solver backend.
+    """
+
+    model: str
+    status: SolveStatus
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    open_sites: IntArray
+    assignment: FloatArray | None
+    covered: BoolArray | None
+    solve_seconds: float
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether the result carries a plan."""
+        return self.status.has_solution
+
+    def assigned_site(self) -> IntArray:
+        """For each client, the site serving the largest share of its demand (-1 if none)."""
+        if self.assignment is None:
+            raise ValueError(f"A {self.model} result has no assignment.")
+        best: IntArray = np.argmax(self.assignment, axis=1).astype(np.int64)
+        best[self.assignment.max(axis=1, initial=0.0) <= 0] = -1
+        return best
+
+
+def _frozen(a: npt.NDArray[np.generic] | None) -> None:
+    if a is not None:
+        a.setflags(write=False)
+
+
+def siting_result(
+    model: str,
+    res: SolveResult,
+    *,
+    objective: float | None,
+    open_sites: IntArray | None,
+    assignment: FloatArray | None = None,
+    covered: BoolArray | None = None,
+    seconds: float,
+    status: SolveStatus | None = None,
+    bound: float | None = None,
+) -> SitingResult:
+    """Assemble a :class:`SitingResult` (arrays made read-only), for the model functions.
+
+    ``status`` and ``bound`` default to the solver's; the gap is recomputed from
+    ``objective`` and the bound.
+    """
+    sites = np.zeros(0, dtype=np.int64) if open_sites is None else np.sort(open_sites)
+    for a in (sites, assignment, covered):
+        _frozen(a)
+    bnd = res.bound if bound is None else bound
+    return SitingResult(
+        model=model,
+        status=res.status if status is None else status,
+        objective=objective,
+        bound=bnd,
+        gap=relative_gap(objective, bnd),
+        open_sites=sites,
+        assignment=assignment,
+        covered=covered,
+        solve_seconds=seconds,
+        solver=res.solver,
+    )
