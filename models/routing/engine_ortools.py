@@ -106,7 +106,8 @@ def solve_ortools(
             reload_owner.append(v)
     has_reload = bool(reload_owner)
     sink = -1
-    if any(not vt.returns_to_depot for vt in problem.vehicle_types):
+    # only as an end node: a sink no vehicle ends at would be a free shortcut mid-route
+    if any(not problem.vehicle_types[k].returns_to_depot for k in vehicle_type_of):
         sink = len(node_loc)
         node_loc.append(0)
         node_service.append(0)
