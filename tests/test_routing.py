@@ -215,6 +215,21 @@ def test_fleet_short_even_with_trips_serves_most(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_fleet_short_in_time_reports_the_left_out_client(engine: str) -> None:
+    # both windows are [10, 12] and the clients are 20 apart: one vehicle serves one
+    b = RoutingProblemBuilder()
+    b.add_depot("D", x=0, y=0)
+    b.add_client("e", x=10, y=0, demand=(1, 0), tw_early=10, tw_late=12)
+    b.add_client("w", x=-10, y=0, demand=(1, 0), tw_early=10, tw_late=12)
+    b.add_vehicle_type("van", depot=0, count=1, capacity=(10, 0))
+    result = _solve(b.build(), engine)
+    assert result.status is Status.PARTIAL
+    (left,) = result.unserved
+    assert "no vehicle had room left" in left.reason
+    assert result.cost == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_restrictions_speeds_open_routes_and_costs(engine: str) -> None:
     b = RoutingProblemBuilder(Scaling(distance=10, time=10))
     b.add_depot("D", x=0, y=0, loading_time=0.5)
