@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +13,7 @@ import typer
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -32,8 +31,7 @@ def progress(message: str) -> Iterator[None]:
         with Console(stderr=True).status(message):
             yield
     else:
-        with nullcontext():
-            yield
+        yield
 
 
 def plan(
@@ -103,14 +101,12 @@ def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
     import geopandas as gpd
     from shapely.geometry import Point
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, frame in result.tables().items():
+    tables = result.tables()
+    with folder_swap(out) as tmp:
+        for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False)
-        stock = result.tables()["stock"]
         per_facility: dict[str, dict[str, Any]] = {}
-        for row in stock.itertuples():
+        for row in tables["stock"].itertuples():
             per_facility.setdefault(str(row.facility), {})[f"stock_{row.commodity}"] = row.total
         opened = {o.facility: o.size for o in result.opened}
         rows = []
@@ -121,16 +117,6 @@ def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
         gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(
             tmp / "plan.gpkg", layer="facilities", driver="GPKG")
         (tmp / "solution.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def print_plan(inst: Instance, result: PlacementResult) -> None:

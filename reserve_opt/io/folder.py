@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import math
 import os
-import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
+from reserve_opt.io.atomic import folder_swap
 from reserve_opt.io.export import instance_manifest, instance_tables
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
 from reserve_opt.io.spec import TABLES
@@ -218,9 +217,7 @@ def write_folder(
     target = Path(folder)
     if target.exists() and not overwrite:
         raise InputError(f"{target}: already exists; choose another folder or allow overwriting")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with folder_swap(target) as tmp:
         manifest = instance_manifest(inst)
         tables = instance_tables(inst)
         names: dict[str, str] = {}
@@ -247,17 +244,6 @@ def write_folder(
             gdf.to_file(tmp / "regions.gpkg", driver="GPKG")
             manifest["geometry"] = {"regions": "regions.gpkg"}
         (tmp / "instance.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
-        if target.exists():
-            # Swap in two renames so the old folder is only removed once the new one is there.
-            old = target.with_name(f".{target.name}.old")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
