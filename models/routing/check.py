@@ -3,18 +3,21 @@
 It shares no code with the engines or with :func:`models.routing.result.assemble`: from
 the problem's matrices and each route's vehicle type, start time and visit order it
 recomputes loads per trip in both dimensions, the schedule (time windows, depot hours,
-working hours, shift length), the distance and cost, and checks that every client's
-demand is delivered exactly (or listed as unmet, with a reason).
+working hours, shift length; driver breaks inside the route, never during loading or
+service, never more than the allowed working time without one), the distance and cost,
+and checks that every client's demand is delivered exactly (or listed as unmet, with a
+reason).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reserve_opt.errors import SolverError
 
-from .problem import UNBOUNDED, RoutingProblem
+from .problem import UNBOUNDED, RoutingProblem, VehicleType
 from .result import RoutingResult, Status
 
 __all__ = ["CheckReport", "check"]
@@ -51,6 +54,66 @@ class CheckReport:
 
 def _close(a: float, b: float, tol: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def _drive(leave: int, travel: int, pauses: list[tuple[int, int]]) -> int:
+    """When a vehicle leaving at ``leave`` arrives.
+
+    The clock runs on during a break, the journey does not: a break that starts on the
+    way adds its length.
+    """
+    remaining = travel
+    clock = leave
+    for b0, b1 in pauses:
+        if b1 <= clock or b0 < leave:
+            continue
+        if b0 >= clock + remaining:
+            break
+        remaining -= b0 - clock
+        clock = b1
+    return clock + remaining
+
+
+def _check_breaks(
+    tag: str,
+    vt: VehicleType,
+    pauses: list[tuple[int, int]],
+    busy: list[tuple[int, int, str]],
+    start: int,
+    end: int,
+    real: Callable[[int], float],
+) -> list[str]:
+    """Breaks lie inside the route, overlap no loading or service, and obey the rule."""
+    bad: list[str] = []
+    for b0, b1 in pauses:
+        if b0 < start or b1 > end:
+            bad.append(f"{tag}: break at {real(b0):g}-{real(b1):g} lies outside the route.")
+        for a0, a1, what in busy:
+            if b0 < a1 and a0 < b1:
+                bad.append(f"{tag}: break at {real(b0):g}-{real(b1):g} overlaps {what}.")
+        if vt.has_breaks and b1 - b0 < vt.break_duration:
+            bad.append(
+                f"{tag}: break at {real(b0):g} lasts {real(b1 - b0):g}, less than the "
+                f"{real(vt.break_duration):g} {vt.name} needs."
+            )
+    if not vt.has_breaks:
+        return bad
+    rested = start
+    for b0, b1 in pauses:
+        if b1 - b0 < vt.break_duration:
+            continue
+        if b0 - rested > vt.break_after:
+            bad.append(
+                f"{tag}: works {real(b0 - rested):g} from {real(rested):g} without a break, "
+                f"more than the {real(vt.break_after):g} allowed for {vt.name}."
+            )
+        rested = max(rested, b1)
+    if end - rested > vt.break_after:
+        bad.append(
+            f"{tag}: works {real(end - rested):g} from {real(rested):g} to the end without a "
+            f"break, more than the {real(vt.break_after):g} allowed for {vt.name}."
+        )
+    return bad
 
 
 def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
@@ -102,12 +165,26 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
             bad.append(f"{tag}: starts at {route.start:g}, before the shift or depot opening.")
         route_start = now
         dist = 0
+        # With breaks the engine fixes the schedule: reported times may be later than
+        # the earliest ones, but never earlier than the vehicle can be there.
+        flexible = vt.has_breaks or bool(route.breaks)
+        pauses = sorted((to_time(b.start), to_time(b.start + b.duration)) for b in route.breaks)
+        busy: list[tuple[int, int, str]] = []
         for t_no, trip in enumerate(route.trips):
             is_last = t_no == len(route.trips) - 1
             if t_no > 0:
+                if flexible:
+                    reload_at = to_time(trip.departure)
+                    if reload_at < now - 1:
+                        bad.append(
+                            f"{tag} trip {t_no}: reloads at {trip.departure:g}, before it is "
+                            f"back at {s.real_time(now):g}."
+                        )
+                    now = max(now, reload_at)
                 if now > depot.closes:
                     bad.append(f"{tag} trip {t_no}: reloads after the depot closes.")
                 now = max(now, depot.opens)
+            busy.append((now, now + depot.loading_time, f"loading for trip {t_no}"))
             now += depot.loading_time
             load = [0, 0]
             here = home
@@ -129,8 +206,16 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
                 visits[i] += 1
                 there = problem.n_depots + i
                 dist += int(problem.distances[here, there])
-                arrive = now + int(travel[here, there])
+                arrive = _drive(now, int(travel[here, there]), pauses)
                 begin = max(arrive, c.tw_early)
+                if flexible:
+                    reported = to_time(visit.start)
+                    if reported < begin - 1:
+                        bad.append(
+                            f"{tag}: service at {c.name!r} reported at {visit.start:g}, "
+                            f"before the vehicle can start it at {s.real_time(begin):g}."
+                        )
+                    begin = max(begin, reported)
                 if begin > c.tw_late:
                     bad.append(
                         f"{tag}: service at {c.name!r} starts at {s.real_time(begin):g}, "
@@ -145,6 +230,7 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
                         f"{visit.start:g}) differ from the recomputed ({s.real_time(arrive):g}, "
                         f"{s.real_time(begin):g})."
                     )
+                busy.append((begin, begin + c.service_time, f"service at {c.name!r}"))
                 now = begin + c.service_time
                 here = there
             cap = vt.capacity
@@ -156,7 +242,8 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
                     )
             if vt.returns_to_depot or not is_last:
                 dist += int(problem.distances[here, home])
-                now += int(travel[here, home])
+                now = _drive(now, int(travel[here, home]), pauses)
+        bad.extend(_check_breaks(tag, vt, pauses, busy, route_start, now, s.real_time))
         closes = min(vt.shift_end, depot.closes) if vt.returns_to_depot else vt.shift_end
         if now > closes:
             bad.append(f"{tag}: ends at {s.real_time(now):g}, after {s.real_time(closes):g}.")

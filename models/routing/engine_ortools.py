@@ -17,6 +17,13 @@ Mapping
   windows and depot hours are cumul ranges, working hours bound the start and end
   cumuls, the shift length is a span upper bound. Finalizers start each route as late
   and end it as early as possible.
+* Driver breaks (``break_after``/``break_duration``): per vehicle, optional fixed-length
+  break intervals (as many as a full shift could need) given to
+  ``SetBreakIntervalsOfVehicle`` with the node visit times (so no break overlaps
+  loading or service) and ``SetBreakDistanceDurationOfVehicle(break_after,
+  break_duration)``: between route start, breaks of at least that length and route end,
+  no stretch of clock time is longer than ``break_after``. Travel pauses during a
+  break; the engine's own schedule (service starts, reloads, breaks) is reported.
 * Vehicle-client restrictions: the node's vehicle variable is limited to the allowed
   vehicles (and -1, unperformed); ``SetAllowedVehiclesForIndex`` does not accept a
   Python list in OR-Tools 9.15's bindings.
@@ -29,6 +36,8 @@ give ``max_iterations`` (a solution limit) to make a run exactly reproducible.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -193,6 +202,31 @@ def solve_ortools(
         if vt.max_duration < UNBOUNDED:
             time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
 
+    # Driver breaks: optional fixed-length intervals per vehicle, as many as a full
+    # shift could need; OR-Tools keeps them off node visits (loading, service) and
+    # forces enough of them that no stretch between breaks exceeds ``break_after``.
+    breaks_of: dict[int, list[pywrapcp.IntervalVar]] = {}
+    solver = routing.solver()
+    for v, k in enumerate(vehicle_type_of):
+        vt = problem.vehicle_types[k]
+        if not vt.has_breaks:
+            continue
+        start_lo = max(vt.shift_start, problem.depots[vt.depot].opens)
+        span = min(vt.max_duration, min(vt.shift_end, horizon) - start_lo, horizon)
+        n_breaks = max(1, min(50, -(-span // vt.break_after)))
+        intervals = [
+            solver.FixedDurationIntervalVar(
+                start_lo, horizon, vt.break_duration, True, f"break {v}.{b}"
+            )
+            for b in range(n_breaks)
+        ]
+        for a, b in itertools.pairwise(intervals):
+            # symmetry: breaks in order
+            solver.Add(b.SafeStartExpr(horizon) >= a.SafeEndExpr(0))
+        time_dim.SetBreakIntervalsOfVehicle(intervals, v, node_service)
+        time_dim.SetBreakDistanceDurationOfVehicle(vt.break_after, vt.break_duration, v)
+        breaks_of[v] = intervals
+
     # Finish each route as early as possible, then start it as late as that allows.
     for v in range(n_veh):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
@@ -266,11 +300,44 @@ def solve_ortools(
                 trips.append([])
             idx = solution.Value(routing.NextVar(idx))
         departure = solution.Value(time_dim.CumulVar(routing.Start(v)))
+        if v not in breaks_of:
+            out.append(
+                EngineRoute(
+                    vehicle_type=k,
+                    departure=int(departure),
+                    trips=tuple(tuple(t) for t in trips if t),
+                )
+            )
+            continue
+        # with breaks, keep OR-Tools' own schedule: the breaks were placed against it
+        service_starts: list[int] = []
+        reloads: list[int] = []
+        idx = solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(idx):
+            node = manager.IndexToNode(idx)
+            at = int(solution.Value(time_dim.CumulVar(idx)))
+            if first_piece <= node < first_reload:
+                service_starts.append(at)
+            elif node >= first_reload and node != sink:
+                reloads.append(at)
+            idx = solution.Value(routing.NextVar(idx))
+        # reload nodes between empty trips are dropped with the trips
+        kept = [at for at, trip in zip(reloads, trips[1:], strict=True) if trip]
+        if not trips[0]:
+            kept = kept[1:]
+        breaks = tuple(
+            (int(solution.StartValue(b)), int(solution.DurationValue(b)))
+            for b in breaks_of[v]
+            if solution.PerformedValue(b)
+        )
         out.append(
             EngineRoute(
                 vehicle_type=k,
                 departure=int(departure),
                 trips=tuple(tuple(t) for t in trips if t),
+                starts=tuple(service_starts),
+                trip_departures=tuple(kept),
+                breaks=breaks,
             )
         )
     return out, True

@@ -122,6 +122,11 @@ def single_visit_infeasibility(
             f"after the window closes at {s.real_time(c.tw_late):g}"
         )
     end = start + c.service_time + (int(t[loc, d]) if vt.returns_to_depot else 0)
+    if vt.has_breaks:
+        # breaks the driver must take; waiting at the client can absorb them
+        wait = start - (leave + lead)
+        n_breaks = max(0, math.ceil((end - leave) / vt.break_after) - 1)
+        end += max(0, n_breaks * vt.break_duration - wait)
     close = min(vt.shift_end, depot.closes) if vt.returns_to_depot else vt.shift_end
     if end > close:
         return (

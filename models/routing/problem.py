@@ -169,6 +169,11 @@ class VehicleType:
         Whether the route ends back at :attr:`depot`; if not, it ends at its last client.
     max_trips
         Trips per vehicle; between trips the vehicle reloads at its own depot.
+    break_duration, break_after
+        Driver break rule: the driver works (drives, loads, unloads, waits) at most
+        ``break_after`` between breaks of at least ``break_duration``, counted from the
+        start of the route to its end. ``break_after = UNBOUNDED`` means no rule. Only
+        the OR-Tools engine plans breaks.
     """
 
     name: str
@@ -183,6 +188,13 @@ class VehicleType:
     max_duration: int = UNBOUNDED
     returns_to_depot: bool = True
     max_trips: int = 1
+    break_duration: int = 0
+    break_after: int = UNBOUNDED
+
+    @property
+    def has_breaks(self) -> bool:
+        """Whether a driver break rule applies to this vehicle type."""
+        return self.break_after < UNBOUNDED
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,6 +261,16 @@ class RoutingProblem:
         allowed = self.clients[client].allowed_vehicle_types
         return allowed is None or vehicle_type in allowed
 
+    @property
+    def needs_breaks(self) -> bool:
+        """Whether some vehicle type with vehicles has a driver break rule."""
+        return any(vt.has_breaks and vt.count > 0 for vt in self.vehicle_types)
+
+    @property
+    def has_restrictions(self) -> bool:
+        """Whether some client may be served by only some vehicle types."""
+        return any(c.allowed_vehicle_types is not None for c in self.clients)
+
     def real_cost(self, vehicle_type: int, distance: int) -> float:
         """Cost in real currency of one used vehicle driving ``distance`` (integer)."""
         vt = self.vehicle_types[vehicle_type]
@@ -287,6 +309,11 @@ def _validate(problem: RoutingProblem) -> None:
             errors.append(f"Vehicle type {vt.name!r} has a negative capacity or cost.")
         if vt.shift_start > vt.shift_end:
             errors.append(f"Vehicle type {vt.name!r} has a shift that ends before it starts.")
+        if vt.has_breaks and (vt.break_after <= 0 or vt.break_duration <= 0):
+            errors.append(
+                f"Vehicle type {vt.name!r} has a break rule with a non-positive break length "
+                "or working time between breaks; give both as positive times."
+            )
     n_types = len(problem.vehicle_types)
     for c in problem.clients:
         if min(c.demand) < 0:
@@ -343,6 +370,8 @@ class _VehicleSpec:
     max_duration: float | None
     returns_to_depot: bool
     max_trips: int
+    break_duration: float | None = None
+    break_after: float | None = None
 
 
 class RoutingProblemBuilder:
@@ -478,6 +507,8 @@ class RoutingProblemBuilder:
         max_duration: float | None = None,
         returns_to_depot: bool = True,
         max_trips: int = 1,
+        break_duration: float | None = None,
+        break_after: float | None = None,
     ) -> int:
         """Add a vehicle type; return its index.
 
@@ -509,12 +540,21 @@ class RoutingProblemBuilder:
             Whether routes end back at the depot.
         max_trips
             Trips per vehicle, reloading at the home depot in between.
+        break_duration, break_after
+            Driver break rule (real time): at most ``break_after`` of work between
+            breaks of ``break_duration``. Give both or neither; only the OR-Tools engine
+            plans breaks.
 
         Returns
         -------
         int
             Index of the vehicle type.
         """
+        if (break_duration is None) != (break_after is None):
+            raise InputError(
+                f"Vehicle type {name!r}: give break_duration and break_after together, "
+                "or neither."
+            )
         if speed is not None and durations is not None:
             raise InputError(f"Vehicle type {name!r}: give speed or durations, not both.")
         if speed is not None and speed <= 0:
@@ -534,6 +574,8 @@ class RoutingProblemBuilder:
                 max_duration,
                 returns_to_depot,
                 max_trips,
+                break_duration,
+                break_after,
             )
         )
         return len(self._vehicle_types) - 1
@@ -647,6 +689,10 @@ class RoutingProblemBuilder:
                     max_duration=s.int_time(v.max_duration),
                     returns_to_depot=v.returns_to_depot,
                     max_trips=v.max_trips,
+                    break_duration=(
+                        0 if v.break_duration is None else s.int_time(v.break_duration)
+                    ),
+                    break_after=s.int_time(v.break_after),
                 )
             )
         return RoutingProblem(

@@ -18,6 +18,7 @@ from .prepare import Piece, Prepared
 from .problem import RoutingProblem
 
 __all__ = [
+    "Break",
     "EngineRoute",
     "Route",
     "RoutingResult",
@@ -91,6 +92,27 @@ class Trip:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A driver break (real units).
+
+    Attributes
+    ----------
+    start
+        Time the break starts.
+    duration
+        Its length.
+    """
+
+    start: float
+    duration: float
+
+    @property
+    def end(self) -> float:
+        """Time the break ends."""
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
 class Route:
     """The work of one vehicle (real units).
 
@@ -112,6 +134,8 @@ class Route:
         Distance driven.
     cost
         Fixed cost plus distance cost.
+    breaks
+        Driver breaks, in time order (travel pauses during a break).
     """
 
     vehicle_type: int
@@ -123,6 +147,7 @@ class Route:
     end: float
     distance: float
     cost: float
+    breaks: tuple[Break, ...] = ()
 
     @property
     def visits(self) -> tuple[Visit, ...]:
@@ -206,11 +231,30 @@ class EngineRoute:
         Integer time the route starts (loading for the first trip starts).
     trips
         Piece indices per trip.
+    starts
+        Service start per visit (all trips, in order), when the engine fixes the
+        schedule itself (OR-Tools with breaks); ``None``: earliest schedule.
+    trip_departures
+        Loading start of every trip after the first (with ``starts``).
+    breaks
+        Driver breaks as (start, duration).
     """
 
     vehicle_type: int
     departure: int
     trips: tuple[tuple[int, ...], ...]
+    starts: tuple[int, ...] | None = None
+    trip_departures: tuple[int, ...] = ()
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+def _arrive(leave: int, travel: int, breaks: Sequence[tuple[int, int]]) -> int:
+    """Arrival after ``travel`` from ``leave``; a break starting on the way pauses it."""
+    arrival = leave + travel
+    for b_start, b_len in breaks:
+        if leave <= b_start < arrival:
+            arrival += b_len
+    return arrival
 
 
 def assemble(
@@ -269,10 +313,15 @@ def assemble(
         t = er.departure
         distance = 0
         trips: list[Trip] = []
+        brk = sorted(er.breaks)
+        fixed = list(er.starts) if er.starts is not None else None
+        visit_no = 0
         for n, trip in enumerate(trips_idx):
             last_trip = n == len(trips_idx) - 1
             if n > 0:
                 t = max(t, depot.opens)
+                if fixed is not None:
+                    t = max(t, er.trip_departures[n - 1])
             departure = t
             t += depot.loading_time
             load = [sum(pieces[p].demand[d] for p in trip) for d in (0, 1)]
@@ -284,9 +333,12 @@ def assemble(
                 served.add(p)
                 c = problem.clients[piece.client]
                 loc = problem.client_location(piece.client)
-                arrival = t + int(travel[prev, loc])
+                arrival = _arrive(t, int(travel[prev, loc]), brk)
                 distance += int(dist[prev, loc])
                 start = max(arrival, c.tw_early)
+                if fixed is not None:
+                    start = max(start, fixed[visit_no])
+                visit_no += 1
                 visits.append(
                     Visit(
                         client=piece.client,
@@ -301,7 +353,7 @@ def assemble(
                 t = start + c.service_time
                 prev = loc
             if vt.returns_to_depot or not last_trip:
-                t += int(travel[prev, vt.depot])
+                t = _arrive(t, int(travel[prev, vt.depot]), brk)
                 distance += int(dist[prev, vt.depot])
             trips.append(
                 Trip(
@@ -325,6 +377,11 @@ def assemble(
                 end=s.real_time(t),
                 distance=s.real_distance(distance),
                 cost=cost,
+                breaks=tuple(
+                    Break(s.real_time(b0), s.real_time(b1))
+                    for b0, b1 in brk
+                    if er.departure <= b0 and b0 + b1 <= t
+                ),
             )
         )
         per_type[k] += 1

@@ -42,6 +42,17 @@ def _left_out_reason(problem: RoutingProblem, prepared: Prepared) -> str:
     )
 
 
+def pyvrp_breaks_message(problem: RoutingProblem) -> str:
+    """The error for a problem with driver breaks sent to PyVRP (it has no breaks)."""
+    s = problem.scaling
+    vt = next(v for v in problem.vehicle_types if v.has_breaks and v.count > 0)
+    return (
+        f"Driver breaks (vehicle type {vt.name!r}: a break of {s.real_time(vt.break_duration):g} "
+        f"after at most {s.real_time(vt.break_after):g} of work) are not supported by the "
+        "pyvrp engine; use the ortools engine (--engine ortools)."
+    )
+
+
 def solve(
     problem: RoutingProblem,
     engine: Engine | str = "pyvrp",
@@ -79,7 +90,9 @@ def solve(
     Raises
     ------
     InputError
-        For an unknown engine or a non-positive time limit.
+        For an unknown engine, a non-positive time limit, or driver breaks with the
+        ``pyvrp`` engine (PyVRP 0.14 has no breaks; vehicle-client restrictions work with
+        both engines).
     """
     if engine not in ENGINES:
         raise InputError(f"Unknown routing engine {engine!r}; use one of {', '.join(ENGINES)}.")
@@ -87,6 +100,8 @@ def solve(
         raise InputError(f"time_limit_s must be positive, got {time_limit_s}.")
     if max_iterations is not None and max_iterations < 1:
         raise InputError(f"max_iterations must be at least 1, got {max_iterations}.")
+    if engine == "pyvrp" and problem.needs_breaks:
+        raise InputError(pyvrp_breaks_message(problem))
     prepared = prepare(problem)
     start = time.perf_counter()
     if engine == "pyvrp":

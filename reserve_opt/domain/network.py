@@ -44,6 +44,10 @@ class VehicleType:
         Cost of using one vehicle once, currency.
     max_hours
         Working hours per day, h.
+    break_min
+        Driver break length, minutes; ``None`` for no break rule.
+    drive_h_before_break
+        Most hours of work between two breaks, h; ``None`` for no break rule.
     """
 
     id: str
@@ -55,3 +59,5 @@ class VehicleType:
     cost_per_km: float = 0.0
     fixed_cost: float = 0.0
     max_hours: float = 10.0
+    break_min: float | None = None
+    drive_h_before_break: float | None = None

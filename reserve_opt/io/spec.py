@@ -334,6 +334,12 @@ TABLES: tuple[Table, ...] = (
                    default=0.0, minimum=_NONNEG, doc="cost of using the vehicle once"),
             Column("max_hours", "float", "h", required=False, nullable=True, default=10.0,
                    minimum=_NONNEG, doc="working hours per day"),
+            Column("break_min", "float", "min", required=False, nullable=True,
+                   minimum=_NONNEG, doc="driver break length; empty: no break rule "
+                   "(China: 20 min after 4 h driving)"),
+            Column("drive_h_before_break", "float", "h", required=False, nullable=True,
+                   minimum=_NONNEG, doc="most working hours between two breaks; empty: no "
+                   "break rule"),
         ),
     ),
 )
