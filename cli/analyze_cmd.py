@@ -1,0 +1,179 @@
+"""The ``analyze`` command: network centrality, knock-out ranking, risk-reserve mismatch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
+from reserve_opt.cli.plan_cmd import progress
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.errors import InputError
+from reserve_opt.io.atomic import folder_swap
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reserve_opt.analysis import AnalysisReport
+
+DEFAULT_TIME_LIMIT_S = 120.0
+
+_EXPOSURE = {"population_risk": "population x risk",
+             "expected_affected": "expected affected persons"}
+
+
+def analyze(
+    path: InstancePath,
+    knockout: Annotated[bool, typer.Option(
+        "--knockout/--no-knockout", help="Rank single facility and link losses by the "
+        "expected shortage they add to the frozen plan (solves the plan, then one LP per "
+        "knock-out).")] = True,
+    top: Annotated[int, typer.Option(help="Rows shown per table (files hold every row).")] = 10,
+    rank_by: Annotated[str, typer.Option(
+        "--rank-by", help="Knock-out ranking key: cost (increase in expected shortage "
+        "penalty, currency) or units (increase in expected shortage units).")] = "cost",
+    plan_stock: Annotated[bool, typer.Option(
+        "--plan", help="Measure risk-reserve mismatch on the plan's stock (solves the plan) "
+        "instead of the existing stock.")] = False,
+    exposure: Annotated[str, typer.Option(
+        help="Persons at risk: population_risk (population x risk) or expected_affected "
+        "(sum over scenarios of probability x affected persons).")] = "population_risk",
+    commodity: Annotated[str | None, typer.Option(
+        help="Mismatch in units of this commodity; default: purchase value of all "
+        "commodities (currency).")] = None,
+    under: Annotated[float, typer.Option(
+        help="Flag a high-risk region whose reserve per person at risk is below this share "
+        "of its alliance's.")] = 0.5,
+    over: Annotated[float, typer.Option(
+        help="Flag a low-risk region whose reserve per person at risk is above this "
+        "multiple of its alliance's.")] = 2.0,
+    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
+        "highs"),
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve.")] = (
+        DEFAULT_TIME_LIMIT_S),
+    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
+    response_time: Annotated[bool, typer.Option(
+        "--response-time", help="Count stock only where it reaches a region within the "
+        "6/8/10 h standard.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables "
+                                             "(CSV) and analysis.json.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Centrality of the transport and agreement networks, knock-out ranking, mismatch."""
+    from reserve_opt.analysis import analyze as run_analysis
+    from reserve_opt.io import load_instance
+    from reserve_opt.models.placement import PlacementOptions
+    from reserve_opt.solvers import SolverOptions
+
+    with reported_errors():
+        if top < 1:
+            raise InputError(f"--top {top}: give at least 1 row per table.")
+        if time_limit <= 0:
+            raise InputError(f"--time-limit {time_limit:g}: give a positive number of "
+                             "seconds.")
+        inst = load_instance(path)
+        options = PlacementOptions(sharing=sharing, response_time=response_time)  # type: ignore[arg-type]
+        solver_options = SolverOptions(time_limit_s=time_limit)
+        with progress(f"analysing {inst.name}"):
+            report = run_analysis(inst, knockout=knockout, plan_stock=plan_stock,
+                                  options=options, solver=solver,
+                                  solver_options=solver_options,
+                                  rank_by=rank_by,  # type: ignore[arg-type]
+                                  exposure=exposure,  # type: ignore[arg-type]
+                                  commodity=commodity, under=under, over=over)
+        if out is not None:
+            write_analysis(report, out)
+    if fmt is OutputFormat.JSON:
+        echo_json(report.to_dict())
+    else:
+        print_analysis(report, top)
+        if out is not None:
+            typer.echo(f"\nwrote {out}/")
+
+
+def write_analysis(report: AnalysisReport, out: Path) -> None:
+    """Write every table as CSV and the whole analysis as ``analysis.json``, atomically."""
+    with folder_swap(out) as tmp:
+        for name, frame in report.tables().items():
+            frame.to_csv(tmp / f"{name}.csv", index=False)
+        (tmp / "analysis.json").write_text(json.dumps(report.to_dict(), indent=1,
+                                                      ensure_ascii=False, default=str))
+
+
+def _top(df: pd.DataFrame, by: str, n: int) -> pd.DataFrame:
+    # ties keep id order so the shown rows are the same every run
+    return df.sort_values([by, "node"], ascending=[False, True], kind="stable").head(n)
+
+
+def _num(v: Any) -> Any:
+    return round(float(v), 4) if isinstance(v, float) else v
+
+
+def print_analysis(report: AnalysisReport, top: int) -> None:
+    """Print the analysis for people: the top rows of each table, with units."""
+    cur = report.currency
+    t = report.transport
+    typer.echo(f"{report.instance}: transport network of {len(t)} nodes and "
+               f"{t.attrs.get('edges')} edges ({t.attrs.get('edges_from')}; path lengths in "
+               "km)\n")
+    print_table(f"Transport centrality, top {top} by betweenness (0-1; closeness in 1/km)",
+                ["node", "type", "degree", "degree centrality", "closeness (1/km)",
+                 "betweenness"],
+                [[r.node, r.node_type, r.degree, _num(r.degree_centrality),
+                  float(f"{r.closeness_centrality_per_km:.4g}"),
+                  _num(r.betweenness_centrality)]
+                 for r in _top(t, "betweenness_centrality", top).itertuples()])
+    a = report.agreements
+    typer.echo(f"\nAgreement network: {len(a)} regions, {a.attrs.get('edges')} lender -> "
+               "borrower arcs (alliances as cliques; path lengths in hops)\n")
+    print_table(f"Agreement centrality, top {top} by degree (0-1; closeness in 1/hop)",
+                ["region", "alliance", "lends to", "borrows from", "degree centrality",
+                 "closeness in (1/hop)", "closeness out (1/hop)", "betweenness"],
+                [[r.node, r.alliance, r.out_degree, r.in_degree, _num(r.degree_centrality),
+                  _num(r.closeness_in_per_hop), _num(r.closeness_out_per_hop),
+                  _num(r.betweenness_centrality)]
+                 for r in _top(a, "degree_centrality", top).itertuples()])
+    ko = report.knockout
+    if ko is not None:
+        b = ko.base
+        typer.echo(f"\nKnock-outs: plan {ko.plan['status']} (objective "
+                   f"{ko.plan['objective']:,.0f} {cur}); frozen base expected shortage "
+                   f"{b['expected_shortage_units']['total']:,.2f} units, penalty "
+                   f"{b['expected_shortage_cost']:,.0f} {cur}\n")
+        df = ko.table.head(top)
+        print_table(f"Knock-out ranking, top {top} by increase in expected shortage "
+                    f"{'penalty' if ko.rank_by == 'cost' else 'units'}",
+                    ["rank", "lost", "kind", "region", "exp. shortage (units)",
+                     "increase (units)", f"increase ({cur})", f"2nd-stage increase ({cur})"],
+                    [[int(r["rank"]), r["target"], r["kind"], r["region"],
+                      _num(r["expected_shortage_units"]), _num(r["shortage_increase_units"]),
+                      _num(r[f"shortage_increase_cost_{cur}"]),
+                      _num(r[f"second_stage_increase_{cur}"])]
+                     for _, r in df.iterrows()])
+        for note in ko.notes:
+            typer.echo(f"note: {note}")
+    m = report.mismatch
+    unit = m.unit
+    suffix = next(c for c in m.table.columns if c.startswith("reserve_per_person_"))
+    peer = next(c for c in m.table.columns if c.startswith("peer_reserve_per_person_"))
+    flagged = m.flagged
+    typer.echo(f"\nRisk-reserve mismatch ({m.stock_source} stock, in {unit} per person at "
+               f"risk; persons at risk = {_EXPOSURE[m.exposure]}; median risk "
+               f"{m.median_risk:g}; flags below {m.under:g}x or above {m.over:g}x the "
+               f"alliance): {len(flagged)} of {len(m.table)} regions flagged\n")
+    if len(flagged):
+        print_table(f"Flagged regions (first {top})",
+                    ["region", "peers", "risk", "persons at risk", f"per person ({unit})",
+                     f"peers per person ({unit})", "relative", "flag"],
+                    [[r["region"], r["peers"], r["risk"], _num(r["persons_at_risk"]),
+                      _num(r[suffix]), _num(r[peer]), _num(r["relative"]), r["flag"]]
+                     for _, r in flagged.head(top).iterrows()])
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``analyze`` command to ``app``."""
+    app.command()(analyze)
