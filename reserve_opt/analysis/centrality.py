@@ -19,7 +19,8 @@ Networks (``models/analysis.md`` has the details):
   its region's point, as :mod:`reserve_opt.transport` builds them. Without links, edges are
   the facility -> region arcs of :func:`reserve_opt.transport.build_arcs` under normal
   conditions (no outages) whose travel time is within the region's response standard
-  (6/8/10 h by level). Undirected; path lengths in km.
+  (6/8/10 h by level). Undirected; path lengths in km (an edge of 0 km counts as 1 mm, as
+  networkx miscounts shortest paths over zero-length edges).
 * **agreement**: nodes are regions; an arc lender -> borrower for each bilateral agreement
   (both ways when reciprocal) and for every ordered pair of an alliance agreement's members
   (a clique). Directed, unweighted (hops).
@@ -37,6 +38,9 @@ import pandas as pd
 from reserve_opt.domain import Instance
 from reserve_opt.geo import geodesic_arcs_km
 from reserve_opt.transport import build_arcs
+
+#: Shortest length given to an edge, km (zero-length edges break path counting).
+_MIN_KM = 1e-6
 
 __all__ = [
     "agreement_centrality",
@@ -77,6 +81,9 @@ def transport_graph(instance: Instance) -> nx.Graph:
                                [locs[b][0] for _, b, _ in ends], [locs[b][1] for _, b, _ in ends])
         for (a, b, given), d in zip(ends, geo, strict=True):
             km = float(d) * st.detour_factor if given is None else float(given)
+            # networkx miscounts shortest paths over zero-length edges (a facility on its
+            # region's point): count them as 1 mm
+            km = max(km, _MIN_KM)
             if a == b:
                 continue
             # parallel links: keep the shortest, as the fastest-path search does
@@ -96,7 +103,8 @@ def transport_graph(instance: Instance) -> nx.Graph:
     keep = sa.time_h <= limit + 1e-9
     for s, j, d, t in zip(sa.source[keep], sa.region[keep], sa.distance_km[keep],
                           sa.time_h[keep], strict=True):
-        g.add_edge(arcs.source_ids[s], arcs.region_ids[j], km=float(d), h=float(t))
+        g.add_edge(arcs.source_ids[s], arcs.region_ids[j], km=max(float(d), _MIN_KM),
+                   h=float(t))
     return g
 
 
