@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+import reserve_opt.cli.analyze_cmd as analyze_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
 from reserve_opt.cli.errors import DEBUG
 
@@ -39,6 +40,7 @@ def _root(
 instance_cmds.register(app)
 map_cmd.register(app)
 plan_cmd.register(app)
+analyze_cmd.register(app)
 
 
 def main() -> None:
