@@ -1,0 +1,340 @@
+"""From an instance and one event to the flat arrays the allocation LP reads.
+
+Indices: ``J`` regions, ``K`` commodities, ``T`` periods, ``U`` supply units (a warehouse's
+stock of one commodity, or one enterprise contract), ``H`` channels (who may serve whom:
+own stock, an agreement, or a parent region), ``F`` flow candidates (unit, channel,
+dispatch period) that arrive within the horizon. Candidates are built with table joins,
+never a Python loop over unit x region pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reserve_opt.domain import ContractKind, FacilityKind, Instance, Scenario, Tier
+from reserve_opt.errors import InputError
+from reserve_opt.transport import TransportArcs, build_arcs
+
+from .options import AllocationOptions
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Channel agreement index of own stock and of a parent region (no agreement).
+OWN, PARENT = -1, -2
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationData:
+    """Everything the allocation LP and its report read, as arrays."""
+
+    instance: Instance
+    event: Scenario
+    options: AllocationOptions
+    arcs: TransportArcs
+    demand: FloatArray  # (J, K, T) units needed in each period
+    penalty: FloatArray  # (K,) currency/unit
+    priority: IntArray  # (K,)
+    weight_kg: FloatArray  # (K,)
+    volume_m3: FloatArray  # (K,)
+    # supply units
+    u_facility: tuple[str, ...]
+    u_contract: tuple[str, ...]  # "" for warehouse stock
+    u_k: IntArray
+    u_owner: IntArray  # owner region
+    u_production: BoolArray  # capacity contract (produced over time)
+    u_avail: FloatArray  # units available over the event (stock) or produced by T
+    u_release_h: FloatArray  # first departure, h after the event starts
+    u_price: FloatArray  # currency/unit drawn
+    u_produced: FloatArray  # (U, T) cumulative production by the end of each period
+    # channels
+    h_owner: IntArray
+    h_region: IntArray
+    h_k: IntArray
+    h_tier: IntArray
+    h_agreement: IntArray  # agreement position, OWN or PARENT
+    h_delay_h: FloatArray
+    h_compensation: FloatArray  # currency/unit
+    h_protect: BoolArray
+    h_cap: FloatArray  # most units over the event on this channel (inf when none)
+    # flow candidates
+    f_u: IntArray
+    f_h: IntArray
+    f_t: IntArray  # dispatch period, 0-based
+    f_arrival: IntArray  # arrival period, 0-based
+    f_depart_h: FloatArray
+    f_arrive_h: FloatArray
+    f_distance_km: FloatArray
+    f_time_h: FloatArray
+    f_cost: FloatArray  # transport, currency/unit
+    # fleet limits per (source facility, period)
+    depot_ids: tuple[str, ...]
+    depot_kg_h: FloatArray  # (D,) kg x hours per period
+    depot_m3_h: FloatArray  # (D,) m3 x hours per period
+    f_depot: IntArray  # depot of each candidate's source, -1 when unlimited
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(J, K, T)."""
+        j, k, t = self.demand.shape
+        return j, k, t
+
+    @property
+    def f_j(self) -> IntArray:
+        """Receiving region of each candidate."""
+        return self.h_region[self.f_h]
+
+    @property
+    def f_k(self) -> IntArray:
+        """Commodity of each candidate."""
+        return self.u_k[self.f_u]
+
+    @property
+    def f_tier(self) -> IntArray:
+        """Agreement tier of each candidate (0 own)."""
+        return self.h_tier[self.f_h]
+
+
+def period_demand(instance: Instance, event: Scenario, options: AllocationOptions) -> FloatArray:
+    """Units of each commodity each region needs in each period, shape (J, K, T).
+
+    Consumables (``need_per_person_day`` > 0) are spread evenly over the event's days;
+    durable goods are needed in the first period (``demand_profile="auto"``).
+    """
+    J, K, T = len(instance.regions), len(instance.commodities), options.periods
+    out = np.zeros((J, K, T))
+    days_h = max(event.days, 0.0) * 24.0
+    starts = np.arange(T) * options.period_h
+    # share of the event's need that falls in each period (even profile)
+    if days_h > 0:
+        overlap = np.clip(np.minimum(starts + options.period_h, days_h) - starts, 0.0, None)
+        even = overlap / days_h
+    else:
+        even = np.zeros(T)
+        even[0] = 1.0
+    first = np.zeros(T)
+    first[0] = 1.0
+    for (rid, cid), q in instance.demand(event.id).items():
+        j, k = instance.region_index[rid], instance.commodity_index[cid]
+        c = instance.commodities[k]
+        if options.demand_profile == "even":
+            prof = even
+        elif options.demand_profile == "first-day":
+            prof = first
+        else:
+            prof = even if c.need_per_person_day > 0 else first
+        out[j, k] += q * prof
+    return out
+
+
+def _ancestors(instance: Instance) -> dict[int, list[int]]:
+    """Region position -> positions of its parent, grandparent, ..."""
+    idx = instance.region_index
+    out: dict[int, list[int]] = {}
+    for j, r in enumerate(instance.regions):
+        chain, seen, p = [], {j}, r.parent
+        while p and p in idx and idx[p] not in seen:
+            chain.append(idx[p])
+            seen.add(idx[p])
+            p = instance.regions[idx[p]].parent
+        out[j] = chain
+    return out
+
+
+def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
+            stock: Mapping[tuple[str, str], float] | None = None) -> AllocationData:
+    """Build :class:`AllocationData` for one event.
+
+    Parameters
+    ----------
+    instance
+        The instance reduced to the event (its only scenario).
+    event
+        The event.
+    options
+        Model options.
+    stock
+        Warehouse stock to allocate, (facility id, commodity id) -> units, e.g. a placement
+        plan's; default the instance's existing stock.
+
+    Returns
+    -------
+    AllocationData
+    """
+    regs, comms = instance.regions, instance.commodities
+    J, K, T, H = len(regs), len(comms), options.periods, options.period_h
+    ridx, kidx = instance.region_index, instance.commodity_index
+    demand = period_demand(instance, event, options)
+
+    # ---------------- supply units
+    if stock is None:
+        stock = {(f.id, c): q for f in instance.facilities
+                 if f.kind is FacilityKind.GOVERNMENT_WAREHOUSE for c, q in f.stock.items()}
+    uf, uc, uk, uo, uprod, uav, urel, upr = [], [], [], [], [], [], [], []
+    produced_rows: list[FloatArray] = []
+    ends = (np.arange(T) + 1) * H
+    for (fid, cid), q in sorted(stock.items()):
+        if fid not in instance.facility_index or cid not in kidx:
+            raise InputError(f"Stock names facility {fid!r} and commodity {cid!r}; both must be "
+                             "ids of the instance.")
+        avail = float(q) * event.surviving(fid)
+        if avail <= _EPS:
+            continue
+        fac = instance.facility(fid)
+        uf.append(fid)
+        uc.append("")
+        uk.append(kidx[cid])
+        uo.append(ridx[fac.region])
+        uprod.append(False)
+        uav.append(avail)
+        urel.append(0.0)
+        upr.append(0.0)
+        produced_rows.append(np.full(T, avail))
+    for con in instance.contracts:
+        if not con.signed:
+            continue
+        fac = instance.facility(con.facility)
+        if con.kind is ContractKind.STOCK:
+            avail = con.quantity * event.surviving(con.facility)
+            prod = np.full(T, avail)
+        else:  # produced at rate_per_day after the lead time, at most quantity
+            prod = np.minimum(con.quantity,
+                              con.rate_per_day * np.maximum(0.0, ends - con.delay_h) / 24.0)
+            avail = float(prod[-1])
+        if avail <= _EPS:
+            continue
+        uf.append(con.facility)
+        uc.append(con.id)
+        uk.append(kidx[con.commodity])
+        uo.append(ridx[fac.region])
+        uprod.append(con.kind is ContractKind.CAPACITY)
+        uav.append(avail)
+        urel.append(con.delay_h)
+        upr.append(con.unit_price)
+        produced_rows.append(prod)
+    U = len(uf)
+    u_k = np.array(uk, dtype=np.int64)
+    u_owner = np.array(uo, dtype=np.int64)
+    u_avail = np.array(uav, dtype=np.float64)
+    u_produced = np.array(produced_rows, dtype=np.float64).reshape(U, T)
+
+    # ---------------- channels: own, agreements, parent regions
+    need = demand.sum(axis=2) > 0  # (J, K)
+    supply_ok = np.zeros((J, K))
+    np.add.at(supply_ok, (u_owner, u_k), u_avail)
+    lender_supply = supply_ok  # units each region could lend, by commodity
+    rows: list[tuple[int, int, int, int, int, float, float, bool, float]] = []
+    for j in range(J):
+        for k in range(K):
+            if need[j, k]:
+                rows.append((j, j, k, int(Tier.OWN), OWN, 0.0, 0.0, False, math.inf))
+    for ai, a in enumerate(instance.agreements):
+        if a.alliance is not None:
+            members = [ridx[r.id] for r in regs if r.alliance == a.alliance]
+            pairs = [(o, j) for o in members for j in members if o != j]
+        else:
+            if a.lender is None or a.borrower is None:
+                raise InputError(f"Agreement {a.id!r} names neither an alliance nor a lender and "
+                                 "borrower; fix the agreements table.")
+            pairs = [(ridx[a.lender], ridx[a.borrower])]
+            if a.reciprocal:
+                pairs.append((ridx[a.borrower], ridx[a.lender]))
+        ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
+        for o, j in pairs:
+            for k in ks:
+                if not need[j, k] or lender_supply[o, k] <= _EPS:
+                    continue
+                cap = math.inf if a.cap_quantity is None else float(a.cap_quantity)
+                if a.cap_share is not None:
+                    cap = min(cap, a.cap_share * lender_supply[o, k])
+                rows.append((o, j, k, int(a.tier), ai, a.delay_h, a.compensation,
+                             a.protect_own, cap))
+    if options.parent_serves:
+        for j, anc in _ancestors(instance).items():
+            for o in anc:
+                for k in range(K):
+                    if need[j, k] and lender_supply[o, k] > _EPS:
+                        rows.append((o, j, k, int(Tier.HIGHER_LEVEL), PARENT, 0.0, 0.0, True,
+                                     math.inf))
+    ch = pd.DataFrame(rows, columns=["o", "j", "k", "tier", "agr", "delay", "comp", "protect",
+                                     "cap"])
+
+    # ---------------- arcs and flow candidates
+    src_ids = tuple(dict.fromkeys(uf))
+    max_t = options.max_arc_time_h if options.max_arc_time_h is not None else options.horizon_h
+    arcs = build_arcs(instance, sources=src_ids, max_time_h=max_t)
+    sa = arcs.scenarios[0]
+    src_pos = {s: i for i, s in enumerate(arcs.source_ids)}
+    arc_df = pd.DataFrame({"src": sa.source, "j": sa.region, "dist": sa.distance_km,
+                           "time": sa.time_h})
+    units = pd.DataFrame({"u": np.arange(U), "src": [src_pos[f] for f in uf], "k": u_k,
+                          "o": u_owner})
+    cand = units.merge(arc_df, on="src").merge(ch.reset_index(names="h"), on=["o", "j", "k"])
+    cand = cand.sort_values(["u", "h"], kind="stable").reset_index(drop=True)
+    n = len(cand)
+    cu = cand["u"].to_numpy(np.int64)
+    ch_delay = cand["delay"].to_numpy(np.float64)
+    release = np.array(urel, dtype=np.float64)[cu] + ch_delay
+    prod = np.array(uprod, dtype=bool)[cu]
+    t_all = np.tile(np.arange(T, dtype=np.int64), n)
+    c_rep = np.repeat(np.arange(n), T)
+    # stock leaves as soon as it is released within the period; a day's production
+    # leaves at the end of that day (plus the agreement's delay when lent)
+    depart: FloatArray = np.where(prod[c_rep], (t_all + 1) * H + ch_delay[c_rep],
+                      np.maximum(t_all * H, release[c_rep]))
+    valid = np.where(prod[c_rep], True, depart < (t_all + 1) * H - _EPS)
+    arrive: FloatArray = depart + cand["time"].to_numpy(np.float64)[c_rep]
+    arr_t = np.maximum(np.ceil(arrive / H - 1e-9).astype(np.int64) - 1, 0)
+    valid &= arr_t < T
+    c_rep, t_all, arr_t = c_rep[valid], t_all[valid], arr_t[valid]
+    depart, arrive = depart[valid], arrive[valid]
+    f_u = cu[c_rep]
+    f_k = u_k[f_u]
+    dist = cand["dist"].to_numpy(np.float64)[c_rep]
+
+    # ---------------- fleets: kg x h and m3 x h per period at each depot
+    depot_kg: dict[str, float] = {}
+    depot_m3: dict[str, float] = {}
+    if options.fleet_limits:
+        for v in instance.fleet:
+            depot_kg[v.depot] = depot_kg.get(v.depot, 0.0) + v.count * v.capacity_kg * min(
+                v.max_hours, H)
+            depot_m3[v.depot] = depot_m3.get(v.depot, 0.0) + v.count * v.capacity_m3 * min(
+                v.max_hours, H)
+    depot_ids = tuple(d for d in depot_kg if d in src_pos)
+    dpos = {d: i for i, d in enumerate(depot_ids)}
+    src_depot = np.array([dpos.get(s, -1) for s in arcs.source_ids], dtype=np.int64)
+    f_src = units["src"].to_numpy(np.int64)[f_u]
+
+    return AllocationData(
+        instance=instance, event=event, options=options, arcs=arcs, demand=demand,
+        penalty=np.array([c.shortage_penalty for c in comms], dtype=np.float64),
+        priority=np.array([c.priority for c in comms], dtype=np.int64),
+        weight_kg=np.array([c.weight_kg for c in comms], dtype=np.float64),
+        volume_m3=np.array([c.volume_m3 for c in comms], dtype=np.float64),
+        u_facility=tuple(uf), u_contract=tuple(uc), u_k=u_k, u_owner=u_owner,
+        u_production=np.array(uprod, dtype=bool), u_avail=u_avail,
+        u_release_h=np.array(urel, dtype=np.float64),
+        u_price=np.array(upr, dtype=np.float64), u_produced=u_produced,
+        h_owner=ch["o"].to_numpy(np.int64), h_region=ch["j"].to_numpy(np.int64),
+        h_k=ch["k"].to_numpy(np.int64), h_tier=ch["tier"].to_numpy(np.int64),
+        h_agreement=ch["agr"].to_numpy(np.int64), h_delay_h=ch["delay"].to_numpy(np.float64),
+        h_compensation=ch["comp"].to_numpy(np.float64),
+        h_protect=ch["protect"].to_numpy(bool), h_cap=ch["cap"].to_numpy(np.float64),
+        f_u=f_u, f_h=cand["h"].to_numpy(np.int64)[c_rep], f_t=t_all, f_arrival=arr_t,
+        f_depart_h=depart, f_arrive_h=arrive, f_distance_km=dist,
+        f_time_h=cand["time"].to_numpy(np.float64)[c_rep],
+        f_cost=dist * arcs.cost_per_unit_km[f_k],
+        depot_ids=depot_ids,
+        depot_kg_h=np.array([depot_kg[d] for d in depot_ids], dtype=np.float64),
+        depot_m3_h=np.array([depot_m3[d] for d in depot_ids], dtype=np.float64),
+        f_depot=src_depot[f_src],
+    )

@@ -1,0 +1,444 @@
+"""The public entry point: prepare, solve level by level, read back, explain."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from reserve_opt.domain import Instance, Scenario
+from reserve_opt.solvers import (
+    Block,
+    MatrixModel,
+    SolveResult,
+    SolverOptions,
+    SolveStatus,
+    solve,
+)
+
+from .data import OWN, PARENT, AllocationData, prepare
+from .event import event_instance
+from .model import Layout, Level, build
+from .options import AllocationOptions
+from .result import (
+    EXPLANATION_COLUMNS,
+    FILL_COLUMNS,
+    FLOW_COLUMNS,
+    RESPONSE_COLUMNS,
+    SETTLEMENT_COLUMNS,
+    AllocationResult,
+    LevelValue,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def noise(data: AllocationData) -> FloatArray:
+    """Per commodity, the backlog below which a shortage is rounding, units, shape (K,).
+
+    1e-7 of the commodity's demand (at least 1e-6 units): cumulative sums of large
+    deliveries leave a few ulps behind.
+    """
+    out: FloatArray = np.maximum(1e-6, 1e-7 * data.demand.sum(axis=(0, 2)))
+    return out
+
+
+def _clean(data: AllocationData, x: FloatArray) -> FloatArray:
+    """Flows below 1e-6 units are solver dust."""
+    return np.where(x > 1e-6, x, 0.0)
+
+
+#: Explain at most this many outages by re-solving.
+MAX_OUTAGE_RESOLVES = 25
+#: Relative room on the rows that keep earlier optima, tried in turn when a level is
+#: reported infeasible only because the exact row is at the solver's tolerance.
+_SLACKS = (0.0, 1e-9, 1e-7)
+
+
+def solve_allocation(
+    instance: Instance,
+    event: str | Scenario,
+    options: AllocationOptions | None = None,
+    solver: str = "highs",
+    solver_options: SolverOptions | None = None,
+    stock: Mapping[tuple[str, str], float] | None = None,
+) -> AllocationResult:
+    """Allocate supplies for one event, period by period, under the agreements.
+
+    Levels are solved in order, each keeping the optimum of the ones before: fairness
+    (optional, max), shortage by commodity priority class, tier use (3, then 2, then 1),
+    then cost.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    event
+        A scenario id of the instance, or a scenario (e.g. from
+        :func:`~reserve_opt.models.allocation.read_event`).
+    options
+        Model options; default :class:`AllocationOptions()` (3 days of 24 h).
+    solver
+        An LP solver: ``"highs"`` (default), ``"pulp-cbc"`` or ``"scip"`` (no duals).
+    solver_options
+        Time limit (over all levels), threads, seed.
+    stock
+        Warehouse stock to allocate, (facility id, commodity id) -> units; default the
+        instance's existing stock (e.g. pass a placement plan's stock instead).
+
+    Returns
+    -------
+    AllocationResult
+    """
+    opts = options or AllocationOptions()
+    sopts = solver_options or SolverOptions()
+    inst, ev = event_instance(instance, event)
+    data = prepare(inst, ev, opts, stock)
+    model, layout = build(data)
+    base = model.compile()
+    started = time.perf_counter()
+    levels, res, dual_by_level = _lexicographic(base, layout, solver, sopts, started)
+    status = res.status if res is not None else SolveStatus.ERROR
+    if res is None or res.x is None:
+        return AllocationResult(
+            status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
+            levels=tuple(levels), gap=None, solve_seconds=time.perf_counter() - started,
+            message=res.message if res is not None else "no level was solved",
+            flows=pd.DataFrame(columns=FLOW_COLUMNS), fill=pd.DataFrame(columns=FILL_COLUMNS),
+            settlement=pd.DataFrame(columns=SETTLEMENT_COLUMNS),
+            response=pd.DataFrame(columns=RESPONSE_COLUMNS),
+            explanations=pd.DataFrame(columns=EXPLANATION_COLUMNS))
+    x = np.asarray(res.x)
+    ship = _clean(data, x[layout.ship])
+    flows = _flows(data, ship)
+    fill = _fill(data, ship)
+    explanations = (_explain(data, layout, base, ship, dual_by_level, solver, sopts, stock)
+                    if opts.explain else pd.DataFrame(columns=EXPLANATION_COLUMNS))
+    min_fill = (float(x[layout.min_fill]) if layout.min_fill >= 0 else None)
+    return AllocationResult(
+        status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
+        levels=tuple(levels), gap=res.gap, solve_seconds=time.perf_counter() - started,
+        flows=flows, fill=fill, settlement=_settlement(data, flows),
+        response=_response(data, ship), explanations=explanations,
+        min_fill_rate=min_fill, message=res.message if status is not SolveStatus.OPTIMAL else "",
+    )
+
+
+def _with_level(base: MatrixModel, level: Level, kept: list[tuple[Level, float]],
+                slack: float = 0.0) -> MatrixModel:
+    """The base matrix with ``level``'s objective and one row per kept earlier optimum.
+
+    Each kept row is scaled to coefficients <= 1 and may exceed the optimum by
+    ``1e-9 + slack x max(1, |optimum|)``: the previous level's solution meets it exactly,
+    and any more room lets later levels buy noise with it.
+    """
+    if not kept:
+        return dataclasses.replace(base, c=level.c, sense=level.sense)  # type: ignore[arg-type]
+    rows, lbs, ubs = [], [], []
+    for lv, v in kept:
+        s = float(np.abs(lv.c).max(initial=0.0)) or 1.0
+        tol = 1e-9 + slack * max(abs(v) / s, 1.0)
+        rows.append(sp.csr_matrix(lv.c / s))
+        if lv.sense == "min":
+            lbs.append(-np.inf)
+            ubs.append(v / s + tol)
+        else:
+            lbs.append(v / s - tol)
+            ubs.append(np.inf)
+    n0 = base.num_constraints
+    blocks = dict(base.con_blocks)
+    blocks["keep_levels"] = Block("keep_levels", n0, n0 + len(rows), (len(rows),))
+    a = sp.vstack([base.A, *rows], format="csr")
+    a.eliminate_zeros()
+    a.sort_indices()
+    return dataclasses.replace(
+        base, c=level.c, sense=level.sense, A=a,  # type: ignore[arg-type]
+        row_lb=np.concatenate([base.row_lb, lbs]), row_ub=np.concatenate([base.row_ub, ubs]),
+        con_blocks=blocks)
+
+
+def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: SolverOptions,
+                   started: float, stop_after: int | None = None,
+                   ) -> tuple[list[LevelValue], SolveResult | None, dict[str, SolveResult]]:
+    """Solve the levels in order; stop at the first that is not optimal."""
+    kept: list[tuple[Level, float]] = []
+    out: list[LevelValue] = []
+    last: SolveResult | None = None
+    by_level: dict[str, SolveResult] = {}
+    todo = layout.levels if stop_after is None else layout.levels[:stop_after]
+    for lv in todo:
+        opts = sopts
+        if sopts.time_limit_s is not None:
+            left = max(sopts.time_limit_s - (time.perf_counter() - started), 0.01)
+            opts = dataclasses.replace(sopts, time_limit_s=left)
+        # the exact keep rows can trip a solver's tolerances: loosen them only if needed
+        for slack in _SLACKS:
+            res = solve(_with_level(base, lv, kept, slack), solver, opts)
+            if res.status is not SolveStatus.INFEASIBLE or not kept:
+                break
+        if res.x is None:
+            out.append(LevelValue(lv.name, None, lv.unit, res.status.value))
+            # keep the last good solution (its levels are met) and report this status
+            if last is not None:
+                last = dataclasses.replace(last, status=SolveStatus.FEASIBLE,
+                                           message=f"level {lv.name}: {res.status.value} "
+                                           f"{res.message}".strip())
+            else:
+                last = res
+            break
+        value = float(lv.c @ np.asarray(res.x))
+        out.append(LevelValue(lv.name, value, lv.unit, res.status.value))
+        by_level[lv.name] = res
+        last = res
+        if res.status is not SolveStatus.OPTIMAL:
+            break
+        kept.append((lv, value))
+    return out, last, by_level
+
+
+def _flows(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
+    inst = data.instance
+    f = np.flatnonzero(ship > 0)
+    u, h = data.f_u[f], data.f_h[f]
+    agr = data.h_agreement[h]
+    agr_ids = np.array([a.id for a in inst.agreements] + ["", "(parent region)"], dtype=object)
+    kinds = {fac.id: fac.kind.value for fac in inst.facilities}
+    fac = np.array(data.u_facility, dtype=object)[u] if f.size else np.zeros(0, dtype=object)
+    q = ship[f]
+    return pd.DataFrame({
+        "period": data.f_t[f] + 1,
+        "arrival_period": data.f_arrival[f] + 1,
+        "source": fac,
+        "source_kind": [kinds[s] for s in fac],
+        "contract": np.array(data.u_contract, dtype=object)[u] if f.size else fac,
+        "lender": np.array([r.id for r in inst.regions], dtype=object)[data.h_owner[h]],
+        "region": np.array([r.id for r in inst.regions], dtype=object)[data.h_region[h]],
+        "commodity": np.array([c.id for c in inst.commodities], dtype=object)[data.u_k[u]],
+        "tier": data.h_tier[h],
+        "agreement": agr_ids[np.where(agr == OWN, len(inst.agreements),
+                                      np.where(agr == PARENT, len(inst.agreements) + 1, agr))],
+        "quantity": q,
+        "distance_km": data.f_distance_km[f],
+        "time_h": data.f_time_h[f],
+        "depart_h": data.f_depart_h[f],
+        "arrive_h": data.f_arrive_h[f],
+        "transport_cost": q * data.f_cost[f],
+        "contract_cost": q * data.u_price[u],
+        "compensation": q * data.h_compensation[h],
+    }, columns=FLOW_COLUMNS)
+
+
+def _delivered(data: AllocationData, ship: FloatArray) -> FloatArray:
+    """Units arriving per (region, commodity, period)."""
+    J, K, T = data.shape
+    out = np.zeros((J, K, T))
+    np.add.at(out, (data.f_j, data.f_k, data.f_arrival), ship)
+    return out
+
+
+def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
+    inst = data.instance
+    T = data.shape[2]
+    deliv = _delivered(data, ship)
+    cum_d = np.cumsum(data.demand, axis=2)
+    cum_x = np.cumsum(deliv, axis=2)
+    short = np.maximum(cum_d - cum_x, 0.0)
+    short[short < noise(data)[None, :, None]] = 0.0
+    jj, kk = np.nonzero(data.demand.sum(axis=2) > 0)
+    rows = []
+    for t in range(T):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(cum_d[jj, kk, t] > 0, 1.0 - short[jj, kk, t] / cum_d[jj, kk, t], 1.0)
+        rows.append(pd.DataFrame({
+            "period": t + 1,
+            "region": [inst.regions[j].id for j in jj],
+            "commodity": [inst.commodities[k].id for k in kk],
+            "demand": data.demand[jj, kk, t],
+            "delivered": deliv[jj, kk, t],
+            "cum_demand": cum_d[jj, kk, t],
+            "cum_delivered": cum_x[jj, kk, t],
+            "shortage": short[jj, kk, t],
+            "fill_rate": rate,
+        }))
+    if not rows:
+        return pd.DataFrame(columns=FILL_COLUMNS)
+    return pd.concat(rows, ignore_index=True)[FILL_COLUMNS]
+
+
+def _settlement(data: AllocationData, flows: pd.DataFrame) -> pd.DataFrame:
+    inst = data.instance
+    parts = []
+    lent = flows[(flows["tier"] > 0) & (flows["agreement"] != "(parent region)")]
+    if len(lent):
+        g = lent.groupby(["region", "lender", "agreement", "commodity"], as_index=False,
+                         sort=True)[["quantity", "compensation"]].sum()
+        parts.append(pd.DataFrame({"debtor": g["region"], "creditor": g["lender"],
+                                   "kind": "agreement", "reference": g["agreement"],
+                                   "commodity": g["commodity"], "units": g["quantity"],
+                                   "amount": g["compensation"]}))
+    drawn = flows[flows["contract"] != ""]
+    if len(drawn):
+        owner = {c.id: inst.facility(c.facility).region for c in inst.contracts}
+        g = drawn.groupby(["contract", "source", "commodity"], as_index=False, sort=True)[
+            ["quantity", "contract_cost"]].sum()
+        parts.append(pd.DataFrame({"debtor": [owner[c] for c in g["contract"]],
+                                   "creditor": g["source"], "kind": "contract",
+                                   "reference": g["contract"], "commodity": g["commodity"],
+                                   "units": g["quantity"], "amount": g["contract_cost"]}))
+    if not parts:
+        return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[SETTLEMENT_COLUMNS]
+
+
+def _response(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
+    inst = data.instance
+    J = len(inst.regions)
+    need = data.demand.sum(axis=(1, 2)) > 0
+    first = np.full(J, np.inf)
+    fastest = np.full(J, np.inf)
+    np.minimum.at(fastest, data.f_j, data.f_arrive_h)
+    pos = ship > 0
+    np.minimum.at(first, data.f_j[pos], data.f_arrive_h[pos])
+    js = np.flatnonzero(need)
+    std = np.array([inst.settings.response_h(inst.regions[j].level) for j in js])
+    return pd.DataFrame({
+        "region": [inst.regions[j].id for j in js],
+        "level": [inst.regions[j].level for j in js],
+        "standard_h": std,
+        "first_arrival_h": first[js],
+        "fastest_possible_h": fastest[js],
+        "met": first[js] <= std + 1e-9,
+    }, columns=RESPONSE_COLUMNS)
+
+
+def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64],
+                    ) -> list[str]:
+    inst = data.instance
+    K, T = len(inst.commodities), data.shape[2]
+    kid = [c.id for c in inst.commodities]
+    rid = [r.id for r in inst.regions]
+    if block == "stock":
+        units = np.flatnonzero(~data.u_production)[rows]
+        return [f"contract {data.u_contract[u]} ({kid[data.u_k[u]]} at {data.u_facility[u]})"
+                if data.u_contract[u] else f"stock of {kid[data.u_k[u]]} at "
+                f"{data.u_facility[u]}" for u in units]
+    if block == "production":
+        units = np.flatnonzero(data.u_production)
+        return [f"production of contract {data.u_contract[units[r // T]]} by the end of "
+                f"period {r % T + 1}" for r in rows]
+    if block == "cap":
+        hs = np.flatnonzero(np.isfinite(data.h_cap))[rows]
+        return [f"cap of agreement {inst.agreements[data.h_agreement[h]].id} on "
+                f"{rid[data.h_owner[h]]} -> {rid[data.h_region[h]]} ({kid[data.h_k[h]]})"
+                for h in hs]
+    if block == "protect_own":
+        f_o = data.h_owner[data.f_h]
+        fpro = data.h_protect[data.f_h] & (f_o != data.f_j)
+        keys = np.unique(f_o[fpro] * K + data.f_k[fpro])[rows]
+        return [f"{rid[key // K]}'s surplus of {kid[key % K]} over its own need "
+                "(protect_own)" for key in keys]
+    what = "weight" if block == "fleet_kg" else "volume"
+    return [f"fleet at {data.depot_ids[r // T]} in period {r % T + 1} ({what})" for r in rows]
+
+
+def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: FloatArray,
+             by_level: dict[str, SolveResult], solver: str, sopts: SolverOptions,
+             stock: Mapping[tuple[str, str], float] | None) -> pd.DataFrame:
+    """Why each (region, commodity) is short: no route, too late, binding rows, outages."""
+    inst = data.instance
+    J, K, T = data.shape
+    deliv = _delivered(data, ship)
+    cum_d = np.cumsum(data.demand, axis=2)
+    short = np.maximum(cum_d - np.cumsum(deliv, axis=2), 0.0)
+    short[short < noise(data)[None, :, None]] = 0.0
+    periods = short.sum(axis=2)
+    sj, sk = np.nonzero(periods > 0)
+    if not sj.size:
+        return pd.DataFrame(columns=EXPLANATION_COLUMNS)
+    kid = [c.id for c in inst.commodities]
+    rid = [r.id for r in inst.regions]
+    recs: list[dict[str, object]] = []
+
+    def add(j: int | np.integer, k: int | np.integer, reason: str, detail: str,
+            worth: float | None, unit: str, method: str) -> None:
+        recs.append({"region": rid[j], "commodity": kid[k], "shortage": short[j, k, T - 1],
+                     "shortage_periods": periods[j, k], "reason": reason, "detail": detail,
+                     "worth": worth, "worth_unit": unit, "method": method})
+
+    # routes and timing
+    has = np.zeros((J, K), dtype=bool)
+    has[data.f_j, data.f_k] = True
+    earliest = np.full((J, K), T, dtype=np.int64)
+    np.minimum.at(earliest, (data.f_j, data.f_k), data.f_arrival)
+    first_need = np.argmax(data.demand > 0, axis=2)
+    for j, k in zip(sj, sk, strict=True):
+        if not has[j, k]:
+            add(j, k, "no_route", f"no source may serve {rid[j]} with {kid[k]} within "
+                f"{T} periods: no own stock, no agreement or parent with stock, or every arc "
+                "cut or too slow", None, "", "structure")
+        elif earliest[j, k] > first_need[j, k]:
+            add(j, k, "late", f"the earliest any source can arrive is period "
+                f"{earliest[j, k] + 1} (travel, release and agreement delays), demand starts "
+                f"in period {first_need[j, k] + 1}", None, "", "structure")
+
+    # binding resources at each shortage level: what one more unit is worth (LP duals)
+    ship0 = layout.ship[0]
+    for name, res in by_level.items():
+        if not name.startswith("shortage") or res.duals is None:
+            continue
+        for block in layout.resource_blocks:
+            b = base.con_blocks[block]
+            d = np.asarray(res.duals[b.start:b.stop])
+            live = np.flatnonzero(np.abs(d) > 1e-7)
+            if not live.size:
+                continue
+            sub = base.A[b.start:b.stop][live][:, ship0:ship0 + data.f_u.size].tocoo()
+            fj, fk = data.f_j[sub.col], data.f_k[sub.col]
+            hit = periods[fj, fk] > 0
+            pairs = pd.DataFrame({"row": sub.row[hit], "j": fj[hit], "k": fk[hit]})
+            pairs = pairs.drop_duplicates()
+            names = _resource_names(data, block, live)
+            for r, j, k in pairs.itertuples(index=False):
+                worth = -float(d[live[r]])  # the objective falls as the bound rises
+                if block.startswith("fleet"):
+                    unit = (f"shortage penalty x periods ({inst.currency} x periods) avoided "
+                            f"per extra {'kg' if block == 'fleet_kg' else 'm3'} x h")
+                else:
+                    worth /= float(data.penalty[k]) or 1.0
+                    unit = f"units x periods of {kid[k]} shortage avoided per extra unit"
+                add(j, k, "binding", names[r], worth, unit, "dual")
+
+    # outages: re-solve the shortage levels with each one repaired
+    outs = list(dict.fromkeys((og.origin, og.destination) for og in data.event.outages
+                              if og.speed_factor < 1.0))[:MAX_OUTAGE_RESOLVES]
+    n_short = sum(1 for lv in layout.levels if lv.name.startswith(("fairness", "shortage")))
+    for end_a, end_b in outs:
+        ev = dataclasses.replace(data.event, outages=tuple(
+            og for og in data.event.outages if (og.origin, og.destination) != (end_a, end_b)))
+        inst2 = dataclasses.replace(inst, scenarios=(ev,))
+        d2 = prepare(inst2, ev, data.options, stock)
+        m2, l2 = build(d2)
+        _, r2, _ = _lexicographic(m2.compile(), l2, solver, sopts, time.perf_counter(),
+                                  stop_after=n_short)
+        if r2 is None or r2.x is None:
+            continue
+        s2 = np.asarray(r2.x)[l2.ship]
+        d_rep = _delivered(d2, _clean(d2, s2))
+        short2 = np.maximum(cum_d - np.cumsum(d_rep, axis=2), 0.0).sum(axis=2)
+        for j, k in zip(sj, sk, strict=True):
+            gain = periods[j, k] - short2[j, k]
+            if gain > 1e-6 * max(1.0, periods[j, k]):
+                add(j, k, "outage", f"link {end_a} - {end_b} cut or slowed in this event", gain,
+                    f"units x periods of {kid[k]} shortage avoided if it were repaired",
+                    "re-solve")
+    if not recs:
+        return pd.DataFrame(columns=EXPLANATION_COLUMNS)
+    df = pd.DataFrame(recs, columns=EXPLANATION_COLUMNS)
+    return df.sort_values(["region", "commodity", "method", "worth"],
+                          ascending=[True, True, True, False], kind="stable",
+                          na_position="last").reset_index(drop=True)
