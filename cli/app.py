@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 import reserve_opt.cli.analyze_cmd as analyze_cmd
+import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
 from reserve_opt.cli.errors import DEBUG
 
@@ -40,6 +41,7 @@ def _root(
 instance_cmds.register(app)
 map_cmd.register(app)
 plan_cmd.register(app)
+site_cmd.register(app)
 analyze_cmd.register(app)
 
 

@@ -1,0 +1,526 @@
+"""The ``site`` command: classic siting models on OR-Library files or on an instance."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import FormatOption
+from reserve_opt.cli.plan_cmd import progress
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.errors import InputError
+from reserve_opt.io.atomic import folder_swap
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from reserve_opt.models.siting import CheckReport, SitingResult
+    from reserve_opt.models.siting.instance import SitingData
+
+MODELS = ("p-median", "max-coverage", "set-cover", "cflp", "uflp")
+INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "instance")
+#: Optimum files the OR-Library benchmarks keep next to their instances, per model.
+OPTIMA_FILES = {"cflp": "capopt.txt", "uflp": "uncapopt.txt", "p-median": "pmedopt.txt"}
+#: |ours - published| / published at or below this counts as matching a known optimum.
+MATCH_TOL = 1e-6
+DEFAULT_TIME_LIMIT_S = 120.0
+TITLES = {"p-median": "p-median", "max-coverage": "maximal coverage",
+          "set-cover": "set covering", "cflp": "capacitated facility location",
+          "uflp": "uncapacitated facility location"}
+
+
+@dataclass
+class SiteRun:
+    """One solved siting problem with everything the renderers need."""
+
+    model: str
+    name: str
+    input_format: str
+    result: SitingResult
+    client_ids: list[str]
+    site_ids: list[str]
+    check: CheckReport
+    breakdown: dict[str, float]
+    units: dict[str, str]
+    p: int | None = None
+    known: dict[str, Any] | None = None
+    data: SitingData | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def served_by(self) -> list[int]:
+        """Per client the serving site's index (-1 if none).
+
+        Allocation models: the site with the largest share; coverage models: the nearest
+        open site that covers the client.
+        """
+        import numpy as np
+
+        r = self.result
+        if r.assignment is not None:
+            return [int(v) for v in r.assigned_site()]
+        if self.data is None or r.open_sites.size == 0:
+            return [-1] * len(self.client_ids)
+        cov = self.data.coverage[:, r.open_sites]
+        d = np.where(cov, self.data.distance_km[:, r.open_sites], np.inf)
+        best = r.open_sites[np.argmin(d, axis=1)]
+        return [int(b) if cov[i].any() else -1 for i, b in enumerate(best)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: status, objective, bound, gap, seconds, costs, sites, check."""
+        r = self.result
+        served = self.served_by()
+        out: dict[str, Any] = {
+            "model": self.model,
+            "name": self.name,
+            "input_format": self.input_format,
+            "status": r.status.value,
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "solve_seconds": r.solve_seconds,
+            "solver": r.solver,
+            "cost_breakdown": self.breakdown,
+            "units": self.units,
+            "p": self.p,
+            "open_sites": [self.site_ids[j] for j in r.open_sites],
+            "n_open": int(r.open_sites.size),
+            "check": {"ok": self.check.ok, "objective": _num(self.check.objective),
+                      "problems": list(self.check.problems)},
+            "known_optimum": self.known,
+        }
+        if self.data is not None:
+            out["scenario"] = self.data.scenario
+            out["coverage_rule"] = self.data.coverage_rule
+        if r.has_solution:
+            out["assignment"] = {c: (self.site_ids[j] if j >= 0 else None)
+                                 for c, j in zip(self.client_ids, served, strict=True)}
+            if r.covered is not None:
+                out["uncovered"] = [c for c, ok in zip(self.client_ids, r.covered, strict=True)
+                                    if not ok]
+        out["notes"] = self.notes
+        return out
+
+
+def _num(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
+def detect_format(path: Path) -> str:
+    """``instance`` for a folder or JSON/TOML/YAML document, else OR-Library by content.
+
+    A ``cap`` file starts with ``m n`` (two numbers), a ``pmed`` file with
+    ``n_vertices n_edges p`` (three).
+
+    Raises
+    ------
+    InputError
+        If the path is missing or the content fits neither layout.
+    """
+    if not path.exists():
+        raise InputError(f"{path} does not exist; give an OR-Library file or an instance "
+                         "folder or JSON document.")
+    if path.is_dir() or path.suffix.lower() in (".json", ".toml", ".yaml", ".yml"):
+        return "instance"
+    try:
+        with path.open() as fh:
+            first = next((ln.split() for ln in fh if ln.strip()), [])
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"Cannot read {path}: {err}.") from None
+    numeric = all(_is_number(t) for t in first)
+    if numeric and len(first) == 2:
+        return "orlib-cap"
+    if numeric and len(first) == 3:
+        return "orlib-pmed"
+    raise InputError(f"Cannot tell the format of {path} from its first line; pass "
+                     "--input-format orlib-cap, orlib-pmed or instance.")
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
+def site(
+    model: Annotated[str, typer.Argument(help="p-median, max-coverage, set-cover, cflp or "
+                                         "uflp.", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="OR-Library file (orlib-cap or orlib-pmed), "
+                                         "or an instance folder or JSON document.",
+                                         show_default=False)],
+    facilities: Annotated[int | None, typer.Option(
+        "--facilities", "-p", help="Sites to open (p-median, max-coverage); an orlib-pmed "
+        "file gives its own.")] = None,
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", help="orlib-cap, orlib-pmed or instance (default: detected).")] = (
+        None),
+    scenario: Annotated[str | None, typer.Option(
+        help="Instance input: weight regions by this scenario's demand (m3) and apply its "
+        "outages; default: population and normal conditions.")] = None,
+    radius_km: Annotated[float | None, typer.Option(
+        "--radius-km", help="Coverage: a site covers clients within this road distance (km; "
+        "the file's distance units for orlib-pmed).")] = None,
+    max_hours: Annotated[float | None, typer.Option(
+        "--max-hours", help="Coverage: a site covers regions within this travel time (h); "
+        "default: each region's 6/8/10 h response standard.")] = None,
+    optima: Annotated[Path | None, typer.Option(
+        help="File of known optima ('name value' lines); default: the benchmark's own "
+        "capopt.txt, uncapopt.txt or pmedopt.txt next to PATH.")] = None,
+    solver: Annotated[str, typer.Option(
+        help="highs, scip, cpsat, pulp-cbc, ortools-cbc or auto.")] = "highs",
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Seconds; the best plan found so far is returned with its "
+        "gap.")] = DEFAULT_TIME_LIMIT_S,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at (0: prove "
+                                       "optimality).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for solution tables (CSV), GeoPackage layers (instance "
+        "input) and solution.json.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Open sites with a classic siting model: p-median, coverage, set cover, CFLP, UFLP."""
+    from reserve_opt.solvers import SolverOptions
+
+    with reported_errors():
+        if model not in MODELS:
+            raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+        if input_format is not None and input_format not in INPUT_FORMATS:
+            raise InputError(f"Unknown --input-format {input_format!r}; choose one of "
+                             f"{', '.join(INPUT_FORMATS)}.")
+        kind = input_format or detect_format(path)
+        if not path.exists():
+            raise InputError(f"{path} does not exist; give an OR-Library file or an instance "
+                             "folder or JSON document.")
+        opts = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=seed)
+        args = dict(model=model, path=path, p=facilities, solver=solver, options=opts)
+        with progress(f"solving {model} on {path.name} with {solver}"):
+            if kind == "instance":
+                if optima is not None:
+                    raise InputError("--optima applies to OR-Library files, not to instances.")
+                run = _run_instance(**args, scenario=scenario,  # type: ignore[arg-type]
+                                    radius_km=radius_km, max_hours=max_hours)
+            else:
+                if scenario is not None or max_hours is not None:
+                    raise InputError("--scenario and --max-hours apply to instances, not to "
+                                     f"{kind} files.")
+                run = _run_orlib(**args, kind=kind, radius=radius_km,  # type: ignore[arg-type]
+                                 optima=optima)
+        if run.result.has_solution and not run.check.ok:
+            typer.echo("warning: the independent checker disagrees with the solver: "
+                       + "; ".join(run.check.problems), err=True)
+        if out is not None and run.result.has_solution:
+            write_site(run, out)
+    if fmt is OutputFormat.JSON:
+        echo_json(run.to_dict())
+    else:
+        print_site(run)
+        if out is not None and run.result.has_solution:
+            typer.echo(f"\nwrote {out}/")
+    if not run.result.has_solution:
+        raise typer.Exit(1)
+
+
+def _need_p(model: str, p: int | None) -> int:
+    if p is None:
+        raise InputError(f"{model} needs the number of sites to open; pass -p/--facilities N.")
+    return p
+
+
+def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: Any, kind: str,
+               radius: float | None, optima: Path | None) -> SiteRun:
+    from reserve_opt.models import siting as st
+
+    name = path.stem
+    if kind == "orlib-cap":
+        if model not in ("cflp", "uflp"):
+            raise InputError(f"Model {model!r} does not apply to an orlib-cap file; use cflp "
+                             "or uflp.")
+        cap = st.read_orlib_cap(path)
+        capacitated = model == "cflp"
+        r = st.facility_location(cap.demand, cap.fixed_cost, cap.cost,
+                                 cap.capacity if capacitated else None,
+                                 capacitated=capacitated, solver=solver, options=options)
+        rep = st.check(r, cost=cap.cost, demand=cap.demand, fixed_cost=cap.fixed_cost,
+                       capacity=cap.capacity if capacitated else None)
+        n, m = cap.cost.shape
+        units = {"objective": "cost (file units)"}
+        breakdown = _fl_breakdown(r, cap.fixed_cost, cap.cost)
+        used_p = None
+    else:
+        if model not in ("p-median", "max-coverage", "set-cover"):
+            raise InputError(f"Model {model!r} does not apply to an orlib-pmed file; use "
+                             "p-median, max-coverage or set-cover.")
+        pm = st.read_orlib_pmed(path)
+        n, m = pm.distance.shape
+        if model == "p-median":
+            used_p = pm.p if p is None else p
+            r = st.p_median(pm.distance, used_p, solver=solver, options=options)
+            rep = st.check(r, distance=pm.distance, p=used_p)
+            breakdown = {"weighted_distance": _or0(r.objective)}
+            units = {"objective": "sum of distances to the nearest open vertex (file units)"}
+        else:
+            if radius is None:
+                raise InputError(f"{model} on an orlib-pmed file needs a coverage radius; "
+                                 "pass --radius-km R (in the file's distance units).")
+            cov = st.coverage_from_distance(pm.distance, radius)
+            if model == "max-coverage":
+                used_p = _need_p(model, p)
+                r = st.max_coverage(cov, used_p, solver=solver, options=options)
+                rep = st.check(r, coverage=cov, p=used_p)
+                breakdown = {"covered_vertices": _or0(r.objective), "vertices": float(n)}
+                units = {"objective": "vertices within the radius of an open vertex"}
+            else:
+                used_p = None
+                r = st.set_cover(cov, solver=solver, options=options)
+                rep = st.check(r, coverage=cov)
+                breakdown = {"sites": _or0(r.objective)}
+                units = {"objective": "vertices opened"}
+    run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
+                  [str(j + 1) for j in range(m)], rep, breakdown, units, p=used_p)
+    run.known = _known_optimum(run, path, optima, file_p=None if kind == "orlib-cap" else pm.p)
+    return run
+
+
+def _or0(v: float | None) -> float:
+    return 0.0 if v is None else float(v)
+
+
+def _fl_breakdown(r: SitingResult, fixed: npt.NDArray[np.float64],
+                  cost: npt.NDArray[np.float64]) -> dict[str, float]:
+    if not r.has_solution or r.assignment is None:
+        return {}
+    f = float(fixed[r.open_sites].sum())
+    a = float((cost * r.assignment).sum())
+    return {"fixed": f, "assignment": a, "total": f + a}
+
+
+def _known_optimum(run: SiteRun, path: Path, optima: Path | None,
+                   file_p: int | None) -> dict[str, Any] | None:
+    """The published optimum of this file and how the run compares, if one is known."""
+    from reserve_opt.models.siting import read_optima
+
+    if run.model not in OPTIMA_FILES:
+        return None
+    src = optima if optima is not None else path.parent / OPTIMA_FILES[run.model]
+    if optima is not None and not optima.is_file():
+        raise InputError(f"--optima {optima} is not a readable file.")
+    if not src.is_file():
+        return None
+    known = read_optima(src).get(run.name)
+    if known is None:
+        run.notes.append(f"{src.name} lists no optimum for {run.name}.")
+        return None
+    if run.model == "p-median" and run.p != file_p:
+        run.notes.append(f"{src.name} holds the optimum for p = {file_p}, not p = {run.p}.")
+        return None
+    obj = run.result.objective
+    rel = None if obj is None else (obj - known) / abs(known) if known else obj - known
+    return {"file": str(src), "value": known, "relative_difference": rel,
+            "matches": rel is not None and abs(rel) <= MATCH_TOL, "tolerance": MATCH_TOL}
+
+
+def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options: Any,
+                  scenario: str | None, radius_km: float | None,
+                  max_hours: float | None) -> SiteRun:
+    import numpy as np
+
+    from reserve_opt.io import load_instance
+    from reserve_opt.models import siting as st
+    from reserve_opt.models.siting.instance import siting_data
+
+    inst = load_instance(path)
+    data = siting_data(inst, scenario=scenario, radius_km=radius_km, max_hours=max_hours)
+    if not data.weight.any():
+        raise InputError(f"Scenario {scenario!r} has no demand in any region; pick a scenario "
+                         "with demand, or leave out --scenario to weight regions by population.")
+    cur = data.currency
+    wu = data.weight_unit
+    notes: list[str] = []
+    used_p: int | None = None
+    if model == "p-median":
+        used_p = _need_p(model, p)
+        r = st.p_median(data.distance_km, used_p, data.weight, solver=solver, options=options)
+        rep = st.check(r, distance=data.distance_km, weights=data.weight, p=used_p)
+        breakdown = {f"weighted_distance_{wu}_km": _or0(r.objective)}
+        units = {"objective": f"{wu} x road km to the nearest open site"}
+    elif model == "max-coverage":
+        used_p = _need_p(model, p)
+        r = st.max_coverage(data.coverage, used_p, data.weight, solver=solver, options=options)
+        rep = st.check(r, coverage=data.coverage, weights=data.weight, p=used_p)
+        total = float(data.weight.sum())
+        breakdown = {f"covered_{wu}": _or0(r.objective), f"total_{wu}": total,
+                     "covered_share": _or0(r.objective) / total if total else 0.0}
+        units = {"objective": f"{wu} covered"}
+    elif model == "set-cover":
+        lonely = ~data.coverage.any(axis=1) & (data.weight > 0)
+        if lonely.any():
+            ids = [data.client_ids[i] for i in np.flatnonzero(lonely)]
+            raise InputError(f"No site covers regions {ids} ({data.coverage_rule}); widen "
+                             "--max-hours or --radius-km, or use max-coverage.")
+        # regions without weight (no demand in the scenario) need no cover
+        cov = data.coverage | (data.weight <= 0)[:, None]
+        r = st.set_cover(cov, solver=solver, options=options)
+        rep = st.check(r, coverage=cov)
+        breakdown = {"sites": _or0(r.objective)}
+        units = {"objective": "sites opened so that every region is covered"}
+    else:
+        capacitated = model == "cflp"
+        if not data.demand_m3.any():
+            raise InputError("Facility location needs demand: give commodities a "
+                             "need_per_person_day, or pick a --scenario with demand.")
+        cap = data.finite_capacity() if capacitated else None
+        if cap is not None and cap.sum() < data.demand_m3.sum():
+            need = "one day of need of the whole population" if scenario is None else (
+                f"scenario {scenario!r}")
+            raise InputError(f"Total site capacity {cap.sum():,.0f} m3 is below the demand of "
+                             f"{need} ({data.demand_m3.sum():,.0f} m3); use uflp or another "
+                             "--scenario.")
+        r = st.facility_location(data.demand_m3, data.fixed_cost, data.assign_cost, cap,
+                                 capacitated=capacitated, solver=solver, options=options)
+        rep = st.check(r, cost=data.assign_cost, demand=data.demand_m3,
+                       fixed_cost=data.fixed_cost, capacity=cap)
+        breakdown = _fl_breakdown(r, data.fixed_cost, data.assign_cost)
+        units = {"objective": cur, "fixed": f"{cur} (candidate warehouses' largest size, "
+                 "unsigned contracts' retainers)",
+                 "assignment": f"{cur} (transport of the regions' demand)",
+                 "capacity": "m3 of storage space", "demand": "m3"}
+    if r.has_solution:
+        served = np.asarray(
+            SiteRun(model, inst.name, "instance", r, list(data.client_ids),
+                    list(data.site_ids), rep, {}, {}, data=data).served_by())
+        bad = [data.client_ids[i] for i in np.flatnonzero(served >= 0)
+               if not data.reachable[i, served[i]]]
+        if bad:
+            notes.append(f"Regions {bad} are assigned to a site they cannot reach under the "
+                         "scenario's outages (priced at 10x the longest reachable distance).")
+    return SiteRun(model, inst.name, "instance", r, list(data.client_ids), list(data.site_ids),
+                   rep, breakdown, units, p=used_p, data=data, notes=notes)
+
+
+def write_site(run: SiteRun, out: Path) -> None:
+    """Write sites.csv, clients.csv, solution.json and, for instances, sites.gpkg.
+
+    The GeoPackage holds two layers: ``opened_sites`` (points) and ``assignments`` (a line
+    from each region to the site serving it). Everything goes to a temporary folder that
+    replaces ``out`` only when complete.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    r = run.result
+    served = np.asarray(run.served_by())
+    n, m = len(run.client_ids), len(run.site_ids)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[r.open_sites] = True
+    d = run.data
+    weight = d.weight if d is not None else np.ones(n)
+    sites = pd.DataFrame({"site": run.site_ids, "opened": is_open,
+                          "clients_served": np.bincount(served[served >= 0], minlength=m)})
+    clients = pd.DataFrame({"client": run.client_ids,
+                            "site": [run.site_ids[j] if j >= 0 else "" for j in served]})
+    if d is not None:
+        wu = d.weight_unit
+        sites.insert(1, "kind", d.site_kinds)
+        sites[f"fixed_cost_{d.currency}"] = d.fixed_cost
+        sites["capacity_m3"] = d.capacity_m3
+        if r.assignment is not None:
+            sites["load_m3"] = d.demand_m3 @ r.assignment
+        clients.insert(1, f"weight_{wu}", weight)
+        rows = np.arange(n)
+        ok = served >= 0
+        sj = np.where(ok, served, 0)
+        clients["distance_km"] = np.where(ok, d.distance_km[rows, sj], np.nan)
+        clients["time_h"] = np.where(ok, d.time_h[rows, sj], np.nan)
+        clients["reachable"] = np.where(ok, d.reachable[rows, sj], False)
+    if r.covered is not None:
+        clients["covered"] = np.asarray(r.covered)
+    with folder_swap(out) as tmp:
+        sites.to_csv(tmp / "sites.csv", index=False)
+        clients.to_csv(tmp / "clients.csv", index=False)
+        if d is not None:
+            _write_gpkg(run, served, tmp / "sites.gpkg")
+        (tmp / "solution.json").write_text(json.dumps(run.to_dict(), indent=1, default=str))
+
+
+def _write_gpkg(run: SiteRun, served: npt.NDArray[np.int64], target: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    d = run.data
+    assert d is not None
+    locs = d.locations
+    opened = [{"site": run.site_ids[j], "kind": d.site_kinds[j],
+               "clients_served": int((served == j).sum()),
+               "geometry": Point(*locs[run.site_ids[j]])} for j in run.result.open_sites]
+    gpd.GeoDataFrame(opened, geometry="geometry", crs="EPSG:4326").to_file(
+        target, layer="opened_sites", driver="GPKG")
+    lines = [{"region": c, "site": run.site_ids[j], "distance_km": float(d.distance_km[i, j]),
+              "time_h": float(d.time_h[i, j]),
+              "geometry": LineString([locs[c], locs[run.site_ids[j]]])}
+             for i, (c, j) in enumerate(zip(run.client_ids, served, strict=True)) if j >= 0]
+    gpd.GeoDataFrame(lines, geometry="geometry", crs="EPSG:4326").to_file(
+        target, layer="assignments", driver="GPKG")
+
+
+def print_site(run: SiteRun) -> None:
+    """Print a siting answer for people: status, objective, costs, sites, check."""
+    r = run.result
+    gap = "n/a" if r.gap is None else f"{r.gap:.4%}"
+    obj = _fmt(r.objective)
+    bound = _fmt(r.bound)
+    typer.echo(f"{run.name}: {TITLES[run.model]} ({run.input_format}), {r.status.value} in "
+               f"{r.solve_seconds:.2f} s with {r.solver}")
+    typer.echo(f"objective {obj} ({run.units['objective']}), bound {bound}, gap {gap}")
+    if run.data is not None and run.model in ("max-coverage", "set-cover"):
+        typer.echo(f"coverage: {run.data.coverage_rule}")
+    if run.known is not None:
+        k = run.known
+        rel = k["relative_difference"]
+        verdict = "matches" if k["matches"] else "DOES NOT match"
+        typer.echo(f"known optimum {_fmt(k['value'])} ({Path(k['file']).name}): {verdict}"
+                   + ("" if rel is None else f", relative difference {rel:.1e}"))
+    if not r.has_solution:
+        typer.echo("no plan: the solver found no solution within the limits.")
+        return
+    typer.echo("independent check: " + ("ok" if run.check.ok else
+                                        "FAILED: " + "; ".join(run.check.problems)))
+    typer.echo("")
+    print_table("Objective terms", ["term", "amount"],
+                [[k, v] for k, v in run.breakdown.items()])
+    served = run.served_by()
+    counts = [served.count(int(j)) for j in r.open_sites]
+    cols = ["site", "clients served"]
+    rows: list[list[Any]] = [[run.site_ids[j], c] for j, c in zip(r.open_sites, counts,
+                                                                 strict=True)]
+    if run.data is not None:
+        cols = ["site", "kind", "clients served"]
+        rows = [[run.site_ids[j], run.data.site_kinds[j], c]
+                for j, c in zip(r.open_sites, counts, strict=True)]
+    shown = rows[:30]
+    print_table(f"Open sites ({len(rows)})", cols, shown)
+    if len(rows) > len(shown):
+        typer.echo(f"... and {len(rows) - len(shown)} more (see --out or --format json)")
+    for note in run.notes:
+        typer.echo(f"note: {note}")
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3f}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``site`` command to ``app``."""
+    app.command()(site)
