@@ -1,0 +1,370 @@
+"""The ``whatif`` command (base and variants side by side) and ``variant check|apply``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import InstancePath
+from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S, progress
+from reserve_opt.cli.render import echo_json
+
+if TYPE_CHECKING:
+    from reserve_opt.domain import Instance
+    from reserve_opt.variants import Variant
+    from reserve_opt.variants.run import RunOptions
+
+
+class WhatifFormat(StrEnum):
+    """Output formats of ``whatif``."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+VariantOption = Annotated[list[str], typer.Option(
+    "--variant", "-v", help="Variant file (TOML/YAML); a+b.toml composes two; a folder "
+    "gives each file in it. Repeat for more variants.")]
+
+
+def whatif(
+    base: InstancePath,
+    variant: VariantOption,
+    model: Annotated[str, typer.Option(help="plan (placement) or allocate (one event).")] = (
+        "plan"),
+    scenario: Annotated[str | None, typer.Option(
+        help="Event (scenario id) of --model allocate.")] = None,
+    periods: Annotated[int | None, typer.Option(
+        help="Days of --model allocate (default: the model's).")] = None,
+    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
+        "highs"),
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per run.")] = (
+        DEFAULT_TIME_LIMIT_S),
+    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.")] = 1e-4,
+    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
+    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
+    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
+    response_time: Annotated[bool, typer.Option(
+        "--response-time", help="Count stock only where it arrives within the 6/8/10 h "
+        "standard.")] = False,
+    service_level: Annotated[float | None, typer.Option(
+        help="Floor on each region's expected fill rate, 0-1.")] = None,
+    risk_weight: Annotated[float, typer.Option(help="Weight of CVaR, 0-1.")] = 0.0,
+    cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for whatif.json, "
+                                             "comparison CSVs and each run's plan.")] = None,
+    fmt: Annotated[WhatifFormat, typer.Option(
+        "--format", "-f", help="table for people, json or csv for machines.")] = (
+        WhatifFormat.TABLE),
+) -> None:
+    """Run the base instance and each variant; compare objective, shortage, fill, plans."""
+    from reserve_opt.io import load_instance
+    from reserve_opt.variants.run import RunOptions
+
+    with reported_errors():
+        opts = RunOptions(model=model, solver=solver, time_limit_s=time_limit, mip_gap=gap,
+                          threads=threads, seed=seed, sharing=sharing,
+                          response_time=response_time, service_level=service_level,
+                          risk_weight=risk_weight, cvar_level=cvar_level, scenario=scenario,
+                          periods=periods)
+        inst = load_instance(base)
+        variants = load_variants(variant)
+        report = run_whatif(inst, str(base), variants, opts)
+        if out is not None:
+            write_whatif(report, out)
+    if fmt is WhatifFormat.JSON:
+        echo_json(report["json"])
+    elif fmt is WhatifFormat.CSV:
+        typer.echo(comparison_csv(report["json"]["comparison"]), nl=False)
+    else:
+        print_whatif(report)
+        if out is not None:
+            typer.echo(f"\nwrote {out}/")
+    if any(r["summary"]["costs"] is None for r in report["runs"]):
+        raise typer.Exit(1)
+
+
+def load_variants(args: list[str]) -> list[Variant]:
+    """Every variant named by ``--variant`` arguments, names made unique."""
+    from reserve_opt.errors import InputError
+    from reserve_opt.variants import read_variant_arg
+
+    variants: list[Variant] = []
+    problems: list[str] = []
+    for arg in args:
+        try:
+            variants += read_variant_arg(arg)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    seen: dict[str, int] = {"base": 1}
+    out = []
+    for v in variants:
+        n = seen.get(v.name, 0)
+        seen[v.name] = n + 1
+        if n:
+            from dataclasses import replace
+
+            v = replace(v, name=f"{v.name}#{n + 1}")
+        out.append(v)
+    return out
+
+
+def run_whatif(inst: Instance, base_path: str, variants: list[Variant],
+               opts: RunOptions) -> dict[str, Any]:
+    """Apply every variant (all checked before any solve), run each, compare with the base.
+
+    Returns
+    -------
+    dict
+        ``runs`` (name, instance, result object, result dict, summary, notes, diff) and
+        ``json``, the document ``--format json`` prints.
+    """
+    from reserve_opt.errors import InputError
+    from reserve_opt.variants import apply_changes
+    from reserve_opt.variants.allocate import allocation_diff
+    from reserve_opt.variants.compare import plan_diff, summary_row
+    from reserve_opt.variants.run import check_scenario, resolve_for, run_model
+
+    patched: list[tuple[Variant, Instance, list[str]]] = []
+    problems: list[str] = []
+    check_scenario(inst, opts, base_path)
+    for v in variants:
+        try:
+            vi, notes = apply_changes(inst, v.changes)
+            check_scenario(vi, opts, v.name)
+            patched.append((v, vi, notes))
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    runs: list[dict[str, Any]] = []
+    todo: list[tuple[str, Variant | None, Instance, list[str]]] = [("base", None, inst, [])]
+    todo += [(v.name, v, vi, notes) for v, vi, notes in patched]
+    for name, var, vi, notes in todo:
+        run_opts, note = resolve_for(inst, vi, opts)
+        if note:
+            notes = [*notes, note]
+        with progress(f"{opts.model}: {name} with {opts.solver}"):
+            result_dict, summary, result = run_model(vi, run_opts)
+        warning = _check(vi, result) if opts.model == "plan" else None
+        runs.append({"name": name, "variant": var, "instance": vi, "result": result,
+                     "result_dict": result_dict, "summary": summary, "notes": notes,
+                     "warning": warning})
+    differ = plan_diff if opts.model == "plan" else allocation_diff
+    for r in runs[1:]:
+        r["diff"] = differ(runs[0]["summary"], r["summary"])
+    commodities = [c.id for c in inst.commodities]
+    comparison = [summary_row(r["name"], r["summary"], commodities) for r in runs]
+    base_obj = runs[0]["summary"]["objective"]
+    for row in comparison:
+        row["objective_change"] = (None if row["objective"] is None or base_obj is None
+                                   else row["objective"] - base_obj)
+    doc = {
+        "model": opts.model, "options": opts.to_dict(), "currency": inst.currency,
+        "base": {"name": inst.name, "path": base_path, "result": runs[0]["result_dict"],
+                 "summary": runs[0]["summary"]},
+        "variants": [{**r["variant"].to_dict(), "name": r["name"], "notes": r["notes"],
+                      "result": r["result_dict"], "summary": r["summary"], "diff": r["diff"]}
+                     for r in runs[1:]],
+        "comparison": comparison,
+        "warnings": [f"{r['name']}: {r['warning']}" for r in runs if r["warning"]],
+    }
+    return {"runs": runs, "json": doc, "options": opts, "instance": inst}
+
+
+def _check(inst: Instance, result: Any) -> str | None:
+    from reserve_opt.models.placement import check_placement
+
+    if result.costs is None:
+        return None
+    report = check_placement(inst, result)
+    if report.ok:
+        return None
+    return "the independent checker disagrees with the solver: " + "; ".join(report.violations)
+
+
+def comparison_csv(rows: list[dict[str, Any]]) -> str:
+    """The comparison rows as CSV text (one row per run)."""
+    buf = io.StringIO()
+    columns: list[str] = []
+    for r in rows:
+        columns += [k for k in r if k not in columns]
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_whatif(report: dict[str, Any], out: Path) -> None:
+    """Write the whatif's files and each run's own output folder.
+
+    ``whatif.json``, ``comparison.csv``, ``fill_by_region.csv``, ``plan_changes.csv`` and
+    ``runs/<name>/`` (plan tables as ``reserve-opt plan --out`` writes them).
+    """
+    import pandas as pd
+
+    from reserve_opt.cli.plan_cmd import write_plan
+    from reserve_opt.io.atomic import folder_swap
+
+    doc = report["json"]
+    with folder_swap(out) as tmp:
+        (tmp / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
+                                         encoding="utf-8")
+        (tmp / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
+                                            encoding="utf-8")
+        pd.DataFrame(_fill_rows(report)).to_csv(tmp / "fill_by_region.csv", index=False)
+        changes = [{"variant": r["name"], "kind": kind, "line": line}
+                   for r in report["runs"][1:]
+                   for kind, lines in (("change", r["notes"]), ("plan", r["diff"]["lines"]))
+                   for line in lines]
+        pd.DataFrame(changes, columns=["variant", "kind", "line"]).to_csv(
+            tmp / "plan_changes.csv", index=False)
+        for r in report["runs"]:
+            if report["options"].model == "plan":
+                write_plan(r["instance"], r["result"], tmp / "runs" / r["name"])
+            else:
+                folder = tmp / "runs" / r["name"]
+                folder.mkdir(parents=True)
+                for name, frame in r["result"].tables().items():
+                    frame.to_csv(folder / f"{name}.csv", index=False)
+                (folder / "result.json").write_text(
+                    json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
+
+
+def _fill_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for r in report["runs"]:
+        for region, d in (r["summary"]["fill_rate_by_region"] or {}).items():
+            for commodity, rate in d.items():
+                rows.append({"run": r["name"], "region": region, "commodity": commodity,
+                             "fill_rate": rate})
+    return rows
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _money(x: float | None) -> str:
+    return "" if x is None else f"{x:,.0f}"
+
+
+def print_whatif(report: dict[str, Any]) -> None:
+    """Print the comparison for people: runs, metrics side by side, region fill, changes."""
+    from reserve_opt.variants.compare import region_fill
+
+    runs = report["runs"]
+    inst = report["instance"]
+    opts = report["options"]
+    cur = inst.currency
+    # wide enough that no column wraps: a planner reads these side by side
+    width = 30 + sum(max(len(r["name"]), 12) + 3 for r in runs)
+    console = Console(width=max(100, width), soft_wrap=False)
+    what = "expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
+    typer.echo(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
+               f"({what}), solver {opts.solver}\n")
+    for r in runs:
+        desc = "the base instance" if r["variant"] is None else r["variant"].description
+        typer.echo(f"  {r['name']}: {desc} [{r['summary']['status']}]")
+        for note in r["notes"]:
+            typer.echo(f"      - {note}")
+        if r["warning"]:
+            typer.echo(f"      warning: {r['warning']}")
+    typer.echo("")
+
+    def table(title: str) -> Table:
+        t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+        t.add_column("", no_wrap=True)
+        for r in runs:
+            t.add_column(r["name"], justify="right", no_wrap=True)
+        return t
+
+    cmp = report["json"]["comparison"]
+    t = table(f"Comparison ({cur}; shortage in each commodity's unit)")
+    t.add_row("objective", *(_money(c["objective"]) for c in cmp))
+    t.add_row("change from base", *(_money(c["objective_change"]) for c in cmp))
+    terms = runs[0]["summary"]["cost_terms"]
+    for term in terms:
+        t.add_row(f"  {term.replace('_', ' ')}", *(_money(c.get(f"cost_{term}")) for c in cmp))
+    for c in inst.commodities:
+        label = "expected shortage" if opts.model == "plan" else "shortage"
+        t.add_row(f"{label} {c.id}", *(_money(r.get(f"expected_shortage_units_{c.id}"))
+                                        for r in cmp))
+    for c in inst.commodities:
+        t.add_row(f"fill rate {c.id}", *(_pct(r.get(f"fill_rate_{c.id}")) for r in cmp))
+    t.add_row("lowest region fill rate", *(_pct(r["lowest_fill_rate"]) for r in cmp))
+    if opts.model == "plan":
+        t.add_row("warehouses opened", *(str(r.get("warehouses_opened", "")) for r in cmp))
+        t.add_row("contracts held", *(str(r.get("contracts_held", "")) for r in cmp))
+    console.print(t)
+    fills = [region_fill(r["summary"]) for r in runs]
+    t = table("Fill rate by region (lowest over commodities)")
+    for region in inst.regions:
+        cells = [f.get(region.id) for f in fills]
+        if any(c is not None for c in cells):
+            t.add_row(region.id, *(_pct(c) for c in cells))
+    console.print(t)
+    typer.echo("What changed in the plan (against the base):")
+    for r in runs[1:]:
+        typer.echo(f"  {r['name']}:")
+        for line in r["diff"]["lines"] or ["(no plan)"]:
+            typer.echo(f"      - {line}")
+
+
+# -- reserve-opt variant check | apply ---------------------------------------------------
+
+variant_app = typer.Typer(no_args_is_help=True, help="Check a variant or write the patched "
+                          "instance.")
+
+
+@variant_app.command("check")
+def variant_check(base: InstancePath, variant: VariantOption) -> None:
+    """Apply variants to the base and validate them; print what each change does."""
+    from reserve_opt.io import load_instance
+    from reserve_opt.variants import apply_changes
+
+    with reported_errors():
+        inst = load_instance(base)
+        results = [(v, apply_changes(inst, v.changes)[1]) for v in load_variants(variant)]
+    for v, notes in results:
+        typer.echo(f"{v.name}: valid ({v.description})")
+        for note in notes:
+            typer.echo(f"  - {note}")
+
+
+@variant_app.command("apply")
+def variant_apply(
+    base: InstancePath,
+    variant: VariantOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or .json document) for "
+                                      "the patched instance.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out.")] = False,
+) -> None:
+    """Write the base with the variants applied in order, as an instance of its own."""
+    from reserve_opt.io import load_instance, save_instance
+    from reserve_opt.variants import compose
+
+    with reported_errors():
+        inst = load_instance(base)
+        v = compose(load_variants(variant))
+        patched = v.apply(inst)
+        save_instance(patched, out, overwrite=overwrite)
+    typer.echo(f"wrote {out} ({v.name})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``whatif`` and ``variant`` to ``app``."""
+    app.command()(whatif)
+    app.add_typer(variant_app, name="variant")

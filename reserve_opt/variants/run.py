@@ -1,0 +1,141 @@
+"""Run one model on one instance with one set of options: the unit of whatif and sweeps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal
+
+from reserve_opt.errors import InputError
+from reserve_opt.variants.compare import plan_summary
+
+if TYPE_CHECKING:
+    from reserve_opt.domain import Instance
+
+ModelName = Literal["plan", "allocate"]
+MODELS: tuple[str, ...] = ("plan", "allocate")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The model and its options, the same for every run of a whatif or a sweep.
+
+    The defaults are those of ``reserve-opt plan``, so a whatif run of a variant equals a
+    ``plan`` run of the patched instance.
+
+    Parameters
+    ----------
+    model
+        ``"plan"`` (placement) or ``"allocate"`` (one event).
+    solver
+        Solver registry name.
+    time_limit_s
+        Seconds per solve, or ``None``.
+    mip_gap
+        Relative MIP gap to stop at.
+    threads
+        Solver threads (sweeps use 1: the parallelism is across runs).
+    seed
+        Solver random seed.
+    sharing, response_time, service_level, risk_weight, cvar_level
+        Placement options (see :class:`~reserve_opt.models.placement.PlacementOptions`).
+    scenario
+        Event of an allocate run: a scenario id.
+    periods
+        Days of an allocate run, or ``None`` for the model's default.
+    """
+
+    model: str = "plan"
+    solver: str = "highs"
+    time_limit_s: float | None = 120.0
+    mip_gap: float = 1e-4
+    threads: int = 1
+    seed: int = 0
+    sharing: str = "auto"
+    response_time: bool = False
+    service_level: float | None = None
+    risk_weight: float = 0.0
+    cvar_level: float = 0.9
+    scenario: str | None = None
+    periods: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise InputError(f"model '{self.model}' is not known; use plan or allocate")
+        if self.model == "allocate" and not self.scenario:
+            raise InputError("--model allocate needs the event: add --scenario ID")
+        if self.time_limit_s is not None and not math.isfinite(self.time_limit_s):
+            raise InputError("time limit must be a finite number of seconds")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (every field)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> RunOptions:
+        """Options from a mapping (a grid file's ``[options]``), unknown keys refused."""
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise InputError([f"{source}: option '{k}' is not known; options are "
+                              f"{', '.join(sorted(names))}" for k in unknown])
+        return cls(**data)
+
+
+def check_scenario(inst: Instance, opts: RunOptions, name: str) -> None:
+    """Refuse an allocate run whose event is not a scenario of ``inst``."""
+    if opts.model == "allocate" and opts.scenario not in inst.scenario_index:
+        raise InputError(f"{name}: scenario '{opts.scenario}' is not in the instance; use one "
+                         f"of {', '.join(s.id for s in inst.scenarios)}")
+
+
+def resolve_for(base: Instance, inst: Instance, opts: RunOptions) -> tuple[RunOptions,
+                                                                          str | None]:
+    """The options to run a variant ``inst`` of ``base`` with, and a note if they changed.
+
+    ``sharing = "auto"`` means agreements when an instance has any, else pooled. A variant
+    that drops the base's last agreement would then switch to pooled sharing, where every
+    region draws on every stock, the opposite of what it models; such a variant keeps
+    ``agreements`` (no sharing at all). Everything else is passed through unchanged, so a
+    run equals ``reserve-opt plan`` of the patched instance with the same options.
+    """
+    if opts.sharing == "auto" and base.agreements and not inst.agreements:
+        from dataclasses import replace
+
+        return replace(opts, sharing="agreements"), (
+            "sharing kept to 'agreements' (no agreement is left; 'auto' would pool every "
+            "stock)")
+    return opts, None
+
+
+def run_model(inst: Instance, opts: RunOptions) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Solve ``inst`` with the model and options of ``opts``.
+
+    Returns
+    -------
+    dict
+        The model's own JSON result (``PlacementResult.to_dict()``, the same as
+        ``reserve-opt plan --format json``; or ``AllocationResult.to_dict()``).
+    dict
+        The summary (see :func:`reserve_opt.variants.compare.plan_summary`).
+    object
+        The result object itself.
+    """
+    from reserve_opt.solvers import SolverOptions
+
+    solver_options = SolverOptions(time_limit_s=opts.time_limit_s, mip_gap=opts.mip_gap,
+                                   threads=opts.threads, seed=opts.seed)
+    if opts.model == "plan":
+        from reserve_opt.models.placement import PlacementOptions, solve_placement
+
+        popts = PlacementOptions(sharing=opts.sharing,  # type: ignore[arg-type]
+                                 response_time=opts.response_time,
+                                 service_level=opts.service_level,
+                                 risk_weight=opts.risk_weight, cvar_level=opts.cvar_level)
+        result = solve_placement(inst, popts, solver=opts.solver,
+                                 solver_options=solver_options)
+        return result.to_dict(), plan_summary(inst, result), result
+    from reserve_opt.variants.allocate import allocation_summary, solve_event
+
+    res = solve_event(inst, opts, solver_options)
+    return res.to_dict(), allocation_summary(inst, res), res
