@@ -9,6 +9,7 @@ import typer
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
+from reserve_opt.cli import sweep_cmd, whatif_cmd
 from reserve_opt.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -41,6 +42,8 @@ def _root(
 instance_cmds.register(app)
 map_cmd.register(app)
 plan_cmd.register(app)
+whatif_cmd.register(app)
+sweep_cmd.register(app)
 site_cmd.register(app)
 analyze_cmd.register(app)
 
