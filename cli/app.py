@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
@@ -42,6 +43,7 @@ def _root(
 instance_cmds.register(app)
 map_cmd.register(app)
 plan_cmd.register(app)
+allocate_cmd.register(app)
 whatif_cmd.register(app)
 sweep_cmd.register(app)
 site_cmd.register(app)

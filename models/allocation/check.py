@@ -101,7 +101,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     total_k: dict[str, float] = defaultdict(float)
     for (_, cid, _), q in demand.items():
         total_k[cid] += q
-    scale = max([1.0, *total_k.values()])
+    scale = max(1.0, sum(total_k.values()))
     atol = max(1e-6, 1e-6 * scale)
 
     def leq(a: float, b: float) -> bool:

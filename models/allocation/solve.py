@@ -38,19 +38,19 @@ from .result import (
 FloatArray = npt.NDArray[np.float64]
 
 
-def noise(data: AllocationData) -> FloatArray:
-    """Per commodity, the backlog below which a shortage is rounding, units, shape (K,).
+def noise(data: AllocationData) -> float:
+    """The backlog below which a shortage is rounding, units.
 
-    1e-7 of the commodity's demand (at least 1e-6 units): cumulative sums of large
-    deliveries leave a few ulps behind.
+    1e-7 of the event's total demand (at least 1e-6): the rows that keep earlier optima
+    sum units over commodities and sometimes need a 1e-9 relative room to stay feasible
+    for the solver, and cumulative sums of large deliveries leave a few ulps behind.
     """
-    out: FloatArray = np.maximum(1e-6, 1e-7 * data.demand.sum(axis=(0, 2)))
-    return out
+    return max(1e-6, 1e-7 * float(data.demand.sum()))
 
 
 def _clean(data: AllocationData, x: FloatArray) -> FloatArray:
-    """Flows below 1e-6 units are solver dust."""
-    return np.where(x > 1e-6, x, 0.0)
+    """Drop solver dust: flows below a tenth of :func:`noise`, so never a visible shortage."""
+    return np.where(x > 0.1 * noise(data), x, 0.0)
 
 
 #: Explain at most this many outages by re-solving.
@@ -248,7 +248,7 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
     cum_d = np.cumsum(data.demand, axis=2)
     cum_x = np.cumsum(deliv, axis=2)
     short = np.maximum(cum_d - cum_x, 0.0)
-    short[short < noise(data)[None, :, None]] = 0.0
+    short[short < noise(data)] = 0.0
     jj, kk = np.nonzero(data.demand.sum(axis=2) > 0)
     rows = []
     for t in range(T):
@@ -355,7 +355,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     deliv = _delivered(data, ship)
     cum_d = np.cumsum(data.demand, axis=2)
     short = np.maximum(cum_d - np.cumsum(deliv, axis=2), 0.0)
-    short[short < noise(data)[None, :, None]] = 0.0
+    short[short < noise(data)] = 0.0
     periods = short.sum(axis=2)
     sj, sk = np.nonzero(periods > 0)
     if not sj.size:
@@ -376,12 +376,28 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     earliest = np.full((J, K), T, dtype=np.int64)
     np.minimum.at(earliest, (data.f_j, data.f_k), data.f_arrival)
     first_need = np.argmax(data.demand > 0, axis=2)
+    held = np.zeros((J, K))
+    np.add.at(held, (data.u_owner, data.u_k), data.u_avail)
+    may = np.zeros((J, K), dtype=bool)  # some region holding k may serve j
+    ok_h = held[data.h_owner, data.h_k] > 0
+    may[data.h_region[ok_h], data.h_k[ok_h]] = True
+    for j, k in zip(sj, sk, strict=True):
+        if has[j, k]:
+            pass
+        elif held[:, k].sum() <= 0:
+            add(j, k, "no_route", f"no stock, contract or production of {kid[k]} survived the "
+                "event anywhere", None, "", "structure")
+        elif not may[j, k]:
+            add(j, k, "no_route", f"{rid[j]} holds no {kid[k]} and no agreement or parent "
+                f"region lets a region holding it lend to {rid[j]}", None, "", "structure")
+        else:
+            add(j, k, "no_route", f"every source allowed to serve {rid[j]} with {kid[k]} is "
+                f"cut off or cannot arrive within {T} periods after the event's outages",
+                None, "", "structure")
     for j, k in zip(sj, sk, strict=True):
         if not has[j, k]:
-            add(j, k, "no_route", f"no source may serve {rid[j]} with {kid[k]} within "
-                f"{T} periods: no own stock, no agreement or parent with stock, or every arc "
-                "cut or too slow", None, "", "structure")
-        elif earliest[j, k] > first_need[j, k]:
+            continue
+        if earliest[j, k] > first_need[j, k]:
             add(j, k, "late", f"the earliest any source can arrive is period "
                 f"{earliest[j, k] + 1} (travel, release and agreement delays), demand starts "
                 f"in period {first_need[j, k] + 1}", None, "", "structure")

@@ -1,0 +1,185 @@
+"""The ``allocate`` command: an event hit; who ships what to whom, day by day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
+from reserve_opt.cli.plan_cmd import progress
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.errors import InputError
+from reserve_opt.io.atomic import folder_swap
+
+if TYPE_CHECKING:
+    from reserve_opt.domain import Instance
+    from reserve_opt.models.allocation import AllocationResult
+
+DEFAULT_TIME_LIMIT_S = 60.0
+
+
+def allocate(
+    path: InstancePath,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="Scenario id of the instance to allocate for.")] = None,
+    event: Annotated[Path | None, typer.Option(
+        "--event", "-e", help="Event file (.toml, .yaml, .json): affected persons, demand, "
+        "damage, outages.")] = None,
+    periods: Annotated[int, typer.Option(help="Number of periods (days).")] = 3,
+    period_h: Annotated[float, typer.Option("--period-h", help="Hours per period.")] = 24.0,
+    fairness: Annotated[bool, typer.Option(
+        "--fairness", help="First raise the lowest fill rate among regions as far as it "
+        "goes.")] = False,
+    tiers: Annotated[bool, typer.Option(
+        "--tiers/--no-tiers", help="Draw own stock first, then neighbours, alliance, higher "
+        "levels.")] = True,
+    parent_serves: Annotated[bool, typer.Option(
+        "--parent-serves/--no-parent-serves", help="Let parent regions serve their "
+        "children at tier 3.")] = True,
+    fleet_limits: Annotated[bool, typer.Option(
+        "--fleet-limits/--no-fleet-limits", help="Limit what a depot ships per period by "
+        "its fleet's vehicle-hours.")] = True,
+    solver: Annotated[str, typer.Option(help="LP solver: highs, pulp-cbc or scip.")] = "highs",
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Seconds over all levels; the best allocation so far is "
+        "returned.")] = DEFAULT_TIME_LIMIT_S,
+    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for flows, fill, settlement, response and explanation "
+        "tables (CSV), flows as GeoPackage lines, and solution.json.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Allocate supplies for one event, day by day, under the sharing agreements."""
+    from reserve_opt.io import load_instance
+    from reserve_opt.models.allocation import (
+        AllocationOptions,
+        check_allocation,
+        read_event,
+        solve_allocation,
+    )
+    from reserve_opt.solvers import SolverOptions
+
+    with reported_errors():
+        if (scenario is None) == (event is None):
+            raise InputError("Give exactly one of --scenario ID (a scenario of the instance) "
+                             "or --event FILE (an event file).")
+        inst = load_instance(path)
+        ev = read_event(event, inst) if event is not None else str(scenario)
+        options = AllocationOptions(periods=periods, period_h=period_h, fairness=fairness,
+                                    tiers=tiers, parent_serves=parent_serves,
+                                    fleet_limits=fleet_limits)
+        sopts = SolverOptions(time_limit_s=time_limit, seed=seed)
+        label = ev if isinstance(ev, str) else ev.id
+        with progress(f"allocating for {label} with {solver}"):
+            result = solve_allocation(inst, ev, options, solver=solver, solver_options=sopts)
+        if result.has_plan:
+            report = check_allocation(inst, ev, result)
+            if not report.ok:
+                typer.echo("warning: the independent checker disagrees with the solver: "
+                           + "; ".join(report.violations[:5]), err=True)
+        if out is not None:
+            write_allocation(inst, result, out)
+    if fmt is OutputFormat.JSON:
+        echo_json(result.to_dict())
+    else:
+        print_allocation(inst, result)
+        if out is not None:
+            typer.echo(f"\nwrote {out}/")
+    if not result.has_plan:
+        raise typer.Exit(1)
+
+
+def write_allocation(inst: Instance, result: AllocationResult, out: Path) -> None:
+    """Write the result tables (CSV), flows as lines (GeoPackage) and solution.json."""
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    with folder_swap(out) as tmp:
+        for name, frame in result.tables().items():
+            frame.to_csv(tmp / f"{name}.csv", index=False)
+        pts = inst.locations()
+        f = result.flows
+        if len(f):
+            geo = gpd.GeoDataFrame(
+                f, geometry=[LineString([pts[s], pts[r]]) for s, r in zip(
+                    f["source"], f["region"], strict=True)], crs="EPSG:4326")
+            geo.to_file(tmp / "flows.gpkg", layer="flows", driver="GPKG")
+        (tmp / "solution.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+
+
+def _hours(v: float) -> str:
+    return "never" if v == float("inf") else f"{max(v, 0.0):.1f}"
+
+
+def print_allocation(inst: Instance, result: AllocationResult) -> None:
+    """Print an allocation for people: status, shortage, tiers, settlement, response, why."""
+    cur = inst.currency
+    typer.echo(f"{inst.name}, event {result.event}: {result.status.value} in "
+               f"{result.solve_seconds:.1f} s with {result.solver}, "
+               f"{result.options.periods} periods of {result.options.period_h:g} h")
+    if not result.has_plan:
+        typer.echo(result.message or "no allocation was found")
+        return
+    typer.echo(f"overall fill rate {result.fill_rate:.1%}"
+               + (f", lowest regional fill rate {result.min_fill_rate:.1%}"
+                  if result.min_fill_rate is not None else "") + "\n")
+    print_table("Objectives, in the order they were optimised",
+                ["level", "optimum", "unit"],
+                [[lv.name, lv.value, lv.unit] for lv in result.levels])
+    fin = result.final()
+    rates = result.fill_rates()
+    short = result.total_shortage()
+    periods = result.shortage_periods()
+    print_table("By commodity (own units)", ["commodity", "unit", "demand", "delivered",
+                                             "never delivered", "units x periods late",
+                                             "fill rate"],
+                [[k, inst.commodity(k).unit, float(g["demand"].sum()),
+                  float(g["delivered"].sum()), short.get(str(k), 0.0),
+                  periods.get(str(k), 0.0), f"{rates.get(str(k), 1.0):.1%}"]
+                 for k, g in fin.groupby("commodity", sort=False)])
+    f = result.flows
+    if len(f):
+        by = f.groupby(["tier", "commodity"], as_index=False)["quantity"].sum()
+        names = {0: "0 own", 1: "1 neighbour", 2: "2 alliance", 3: "3 higher level"}
+        print_table("Supply by tier (units)", ["tier", "commodity", "units"],
+                    [[names.get(int(r["tier"]), str(r["tier"])), r["commodity"],
+                      float(r["quantity"])] for r in by.to_dict(orient="records")])
+    c = result.costs()
+    print_table(f"Costs ({cur})", ["term", "amount"], [
+        ["transport", c["transport"]], ["contract unit prices", c["contract_prices"]],
+        ["(transfer) compensation between regions", c["compensation_transfer"]]])
+    owed = result.settlement_totals()
+    if owed:
+        print_table(f"Settlement: who owes whom ({cur})", ["debtor", "creditor", "kind",
+                                                          "units", "amount"],
+                    [[o["debtor"], o["creditor"], o["kind"], o["units"], o["amount"]]
+                     for o in owed])
+    resp = result.response
+    if len(resp):
+        print_table("Response time: first batch vs the standard (h)",
+                    ["region", "level", "standard", "first arrival", "fastest possible", "met"],
+                    [[r["region"], r["level"], r["standard_h"], _hours(r["first_arrival_h"]),
+                      _hours(r["fastest_possible_h"]), bool(r["met"])]
+                     for r in resp.to_dict(orient="records")])
+    ex = result.explanations
+    if len(ex):
+        print_table("Why shortages happen", ["region", "commodity", "short", "reason",
+                                             "detail", "worth", "method"],
+                    [[r["region"], r["commodity"], r["shortage"], r["reason"], r["detail"],
+                      None if r["worth"] is None or r["worth"] != r["worth"] else
+                      round(float(r["worth"]), 4), r["method"]]
+                     for r in ex.head(30).to_dict(orient="records")])
+        typer.echo("worth: units x periods of shortage avoided per extra unit (dual), or "
+                   "by repairing the link (re-solve)")
+    else:
+        typer.echo("No shortage: every demand is met on time.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``allocate`` command to ``app``."""
+    app.command()(allocate)
