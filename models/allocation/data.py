@@ -277,7 +277,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
                            "time": sa.time_h})
     units = pd.DataFrame({"u": np.arange(U), "src": [src_pos[f] for f in uf], "k": u_k,
                           "o": u_owner})
-    cand = units.merge(arc_df, on="src").merge(ch.reset_index(names="h"), on=["o", "j", "k"])
+    # channels first (few per unit), then the arc of each (source, region) pair
+    cand = units.merge(ch.reset_index(names="h"), on=["o", "k"]).merge(arc_df, on=["src", "j"])
     cand = cand.sort_values(["u", "h"], kind="stable").reset_index(drop=True)
     n = len(cand)
     cu = cand["u"].to_numpy(np.int64)

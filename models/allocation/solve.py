@@ -403,7 +403,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
                 f"in period {first_need[j, k] + 1}", None, "", "structure")
 
     # binding resources at each shortage level: what one more unit is worth (LP duals)
-    ship0 = layout.ship[0]
+    ship0 = base.var_blocks["ship"].start
     for name, res in by_level.items():
         if not name.startswith("shortage") or res.duals is None:
             continue
