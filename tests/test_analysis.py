@@ -29,7 +29,7 @@ from reserve_opt.analysis import (
 )
 from reserve_opt.domain import FacilityKind
 from reserve_opt.errors import InputError
-from reserve_opt.models.placement import PlacementResult, solve_placement
+from reserve_opt.models.placement import PlacementResult, check_placement, solve_placement
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "instances" / "toy"
@@ -125,8 +125,11 @@ def test_transport_without_links_uses_arcs_within_the_response_standard() -> Non
 
 
 def _solve(path: Path) -> PlacementResult:
-    res = solve_placement(load_instance(path))
+    inst = load_instance(path)
+    res = solve_placement(inst)
     assert res.has_plan, res.status
+    report = check_placement(inst, res)  # every brute-force solve passes the checker
+    assert report.ok, report.violations
     return res
 
 
