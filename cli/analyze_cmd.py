@@ -166,12 +166,16 @@ def print_analysis(report: AnalysisReport, top: int) -> None:
                f"{m.median_risk:g}; flags below {m.under:g}x or above {m.over:g}x the "
                f"alliance): {len(flagged)} of {len(m.table)} regions flagged\n")
     if len(flagged):
-        print_table(f"Flagged regions (first {top})",
-                    ["region", "peers", "risk", "persons at risk", f"per person ({unit})",
-                     f"peers per person ({unit})", "relative", "flag"],
-                    [[r["region"], r["peers"], r["risk"], _num(r["persons_at_risk"]),
-                      _num(r[suffix]), _num(r[peer]), _num(r["relative"]), r["flag"]]
-                     for _, r in flagged.head(top).iterrows()])
+        # most persons at risk first within each flag: where the gap matters most
+        shown = flagged.sort_values(["flag", "persons_at_risk", "region"],
+                                    ascending=[True, False, True], kind="stable").head(top)
+        print_table(f"Flagged regions (first {top}, most persons at risk first)",
+                    ["region", "name", "peers", "risk", "persons at risk",
+                     f"per person ({unit})", f"peers per person ({unit})", "relative", "flag"],
+                    [[r["region"], r["name"], r["peers"], r["risk"],
+                      _num(r["persons_at_risk"]), _num(r[suffix]), _num(r[peer]),
+                      _num(r["relative"]), r["flag"]]
+                     for _, r in shown.iterrows()])
 
 
 def register(app: typer.Typer) -> None:

@@ -49,7 +49,8 @@ class MismatchResult:
     Attributes
     ----------
     table
-        One row per region, in instance order. Columns: ``region``, ``alliance``, ``peers``
+        One row per region, in instance order. Columns: ``region``, ``name``, ``alliance``,
+        ``peers``
         (alliance or ``(whole instance)``), ``population_persons``, ``risk``,
         ``persons_at_risk``, ``reserve_<unit>``, ``reserve_per_person_<unit>``,
         ``peer_reserve_per_person_<unit>``, ``relative`` (ratio / peer ratio), ``flag``
@@ -216,6 +217,7 @@ def risk_reserve_mismatch(
             flag = LOW_RISK_OVER
         row: dict[str, Any] = {
             "region": r.id,
+            "name": r.name,
             "alliance": r.alliance or "",
             "peers": peers[j],
             "population_persons": r.population,
