@@ -274,7 +274,10 @@ def print_whatif(report: dict[str, Any]) -> None:
     console = Console(width=max(100, width), soft_wrap=False)
     what = "expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
     typer.echo(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
-               f"({what}), solver {opts.solver}\n")
+               f"({what}), solver {opts.solver}")
+    if opts.model == "allocate":
+        typer.echo("objective: cost of the allocation once shortage is as small as it can be")
+    typer.echo("")
     for r in runs:
         desc = "the base instance" if r["variant"] is None else r["variant"].description
         typer.echo(f"  {r['name']}: {desc} [{r['summary']['status']}]")

@@ -10,6 +10,7 @@ flattens it to one table row, the row of ``whatif --format csv`` and of a sweep'
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def plan_summary(inst: Instance, result: PlacementResult) -> dict[str, Any]:
 
 
 def summary_row(name: str, summary: dict[str, Any],
-                commodities: list[str] | tuple[str, ...]) -> dict[str, Any]:
+                commodities: Sequence[str]) -> dict[str, Any]:
     """One flat row of a summary: the columns of ``whatif --format csv`` and of sweeps.
 
     Money columns are in the row's ``currency``; ``expected_shortage_units_<c>`` in the

@@ -1,0 +1,329 @@
+"""Run a sweep: many variants in parallel on Dask, resumable, into one Parquet table.
+
+Why Dask rather than Ray: the runs are independent, coarse (a solve each) Python
+functions, which is what ``dask.distributed`` futures do with nothing else to run; the
+same client code talks to an embedded ``LocalCluster`` or to any existing scheduler by
+address (``--scheduler``), it is pure Python on PyPI (Ray ships a large binary runtime),
+and it is already a dependency.
+
+Every run is keyed by a hash of the base instance, its changes and the options. When a run
+finishes, the client writes its row to ``OUT/parts/<key>.parquet`` (written beside and
+renamed into place, so a part is complete or absent). A sweep started again over the same
+folder skips every run whose part exists, so an interrupted sweep resumes without redoing
+finished work. ``OUT/results.parquet`` (one row per run, in run order) and
+``OUT/sweep.json`` are rewritten atomically at the end of every invocation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reserve_opt.errors import InputError
+from reserve_opt.variants.compare import summary_row
+from reserve_opt.variants.grid import Run, SweepSpec
+from reserve_opt.variants.run import RunOptions, resolve_for, run_model
+from reserve_opt.variants.variant import Change, stable_hash
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from dask.distributed import Client
+
+    from reserve_opt.domain import Instance
+
+PARTS = "parts"
+RESULTS = "results.parquet"
+META = "sweep.json"
+MAX_LISTED_PROBLEMS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BaseRows:
+    """The base instance as plain rows, as shipped to workers.
+
+    Instances hold read-only mappings, which do not pickle; rows do. Region polygons are
+    left out: no model reads them.
+    """
+
+    manifest: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]]
+    fingerprint: str
+
+    @classmethod
+    def of(cls, inst: Instance) -> BaseRows:
+        """The rows of ``inst``."""
+        from reserve_opt.io.export import instance_manifest, instance_tables
+
+        manifest = instance_manifest(inst)
+        rows = instance_tables(inst)
+        return cls(manifest, rows, stable_hash({"manifest": manifest, "rows": rows}))
+
+    def instance(self) -> Instance:
+        """A fresh, validated copy of the base instance."""
+        from reserve_opt.builder import InstanceBuilder
+
+        b = InstanceBuilder(self.manifest["name"], self.manifest["currency"])
+        b.manifest = copy.deepcopy(self.manifest)
+        b.rows = copy.deepcopy(self.rows)
+        return b.build()
+
+
+def run_key(base: BaseRows, changes: Sequence[Change], opts: RunOptions) -> str:
+    """The hash that names a run's part file: base, changes and options."""
+    return stable_hash({"base": base.fingerprint, "changes": [c.to_dict() for c in changes],
+                        "options": opts.to_dict()})
+
+
+def execute(base: BaseRows, changes: Sequence[Change], opts: RunOptions,
+            commodities: Sequence[str]) -> dict[str, Any]:
+    """Apply the changes to the base, solve, and return the run's result row.
+
+    Runs on a worker. Solver failures are results (status ``error`` and the message),
+    so one bad run does not stop a sweep.
+    """
+    from reserve_opt.variants.variant import apply_changes
+
+    t0 = time.perf_counter()
+    inst = base.instance()
+    try:
+        patched, _ = apply_changes(inst, changes)
+        run_opts, _ = resolve_for(inst, patched, opts)
+        _, summary, _ = run_model(patched, run_opts)
+        row = summary_row("", summary, commodities)
+        row["error"] = ""
+    except Exception as err:  # a run's failure is data, not a crash of the sweep
+        row = {"status": "error", "error": f"{type(err).__name__}: {err}"}
+    row.pop("name", None)
+    row["wall_seconds"] = time.perf_counter() - t0
+    return row
+
+
+@dataclass
+class SweepReport:
+    """What one invocation of a sweep did.
+
+    Attributes
+    ----------
+    total
+        Runs in the sweep.
+    reused
+        Runs found finished in the output folder and not run again.
+    ran
+        Runs solved by this invocation.
+    left
+        Runs not done yet (``max_runs`` stopped early, or interrupted).
+    results
+        One row per finished run, in run order.
+    wall_seconds
+        Seconds spent running (cluster start-up included).
+    """
+
+    total: int
+    reused: int
+    ran: int
+    left: int
+    results: pd.DataFrame
+    wall_seconds: float
+
+
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_part(path: Path, row: dict[str, Any]) -> None:
+    import pandas as pd
+
+    _write_atomic(path, lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
+
+
+@contextmanager
+def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
+    """A client of an existing scheduler, or of an embedded local cluster.
+
+    The local cluster has ``workers`` processes (default: the machine's cores) with one
+    thread each: solvers are single-threaded, the parallelism is across runs.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+        try:
+            yield client
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+        return
+    n = workers or os.cpu_count() or 1
+    # one solver thread per process: numeric libraries must not oversubscribe the cores
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    kwargs: dict[str, Any] = {"n_workers": n, "threads_per_worker": 1, "processes": True,
+                              "dashboard_address": None, "env": env}
+    cluster = LocalCluster(**kwargs)  # type: ignore[no-untyped-call]
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        yield client
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        cluster.close()
+
+
+def check_runs(base: Instance, runs: Sequence[Run]) -> None:
+    """Apply every run's changes to the base before anything is solved.
+
+    Raises
+    ------
+    InputError
+        The distinct problems found (at most twenty listed, with a count of the rest).
+    """
+    from reserve_opt.variants.variant import apply_changes
+
+    problems: list[str] = []
+    for run in runs:
+        try:
+            apply_changes(base, run.variant.changes)
+        except InputError as err:
+            problems += [p for p in err.problems if p not in problems]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        n = len(problems) - MAX_LISTED_PROBLEMS
+        problems = [*problems[:MAX_LISTED_PROBLEMS], f"... and {n} more problem(s) like these"]
+    if problems:
+        raise InputError(problems)
+
+
+def run_sweep(
+    base: Instance,
+    spec: SweepSpec,
+    out: Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    serial: bool = False,
+    max_runs: int | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> SweepReport:
+    """Run every run of ``spec`` not yet finished in ``out``; write the results table.
+
+    Parameters
+    ----------
+    base
+        The base instance.
+    spec
+        The sweep.
+    out
+        Output folder (created; reused to resume).
+    workers
+        Local cluster processes (default: the machine's cores).
+    scheduler
+        Address of an existing Dask scheduler instead of a local cluster.
+    serial
+        Run in this process, one run after the other, without Dask.
+    max_runs
+        Run at most this many new runs now (the rest stay for the next invocation).
+    on_start, on_done
+        Progress callbacks: the number of runs to do, then once per finished run.
+
+    Returns
+    -------
+    SweepReport
+        Counts and the results table (also in ``out/results.parquet``).
+    """
+    t0 = time.perf_counter()
+    runs = spec.runs()
+    check_runs(base, runs)
+    rows = BaseRows.of(base)
+    opts = spec.options
+    commodities = [c.id for c in base.commodities]
+    keys = [run_key(rows, r.variant.changes, opts) for r in runs]
+    parts = out / PARTS
+    parts.mkdir(parents=True, exist_ok=True)
+    # runs with the same changes share one key and one part: solve them once
+    unique = list({k: r for r, k in zip(runs, keys, strict=True)}.items())
+    todo = [(r, k) for k, r in unique if not (parts / f"{k}.parquet").is_file()]
+    reused = len(runs) - sum(1 for k in keys if k in {k2 for _, k2 in todo})
+    if max_runs is not None:
+        todo = todo[:max_runs]
+    if on_start:
+        on_start(len(todo))
+    ran = 0
+    try:
+        if serial or not todo:
+            for run, key in todo:
+                _write_part(parts / f"{key}.parquet",
+                            execute(rows, run.variant.changes, opts, commodities))
+                ran += 1
+                if on_done:
+                    on_done()
+        else:
+            from dask.distributed import as_completed
+
+            with dask_client(workers, scheduler) as client:
+                base_future = client.scatter(rows, broadcast=True)  # type: ignore[no-untyped-call]
+                futures = {client.submit(execute, base_future, run.variant.changes, opts,
+                                         commodities, key=f"run-{key}", pure=False): key
+                           for run, key in todo}
+                for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+                    _write_part(parts / f"{futures[fut]}.parquet", fut.result())
+                    ran += 1
+                    if on_done:
+                        on_done()
+    finally:
+        results = collect(out, runs, keys, spec)
+        _write_meta(out, spec, base, runs, keys, results)
+    done = len(results)
+    return SweepReport(len(runs), reused, ran, len(runs) - done, results,
+                       time.perf_counter() - t0)
+
+
+def collect(out: Path, runs: Sequence[Run], keys: Sequence[str],
+            spec: SweepSpec) -> pd.DataFrame:
+    """Read the finished runs' parts into one table (run order) and write it atomically."""
+    import pandas as pd
+
+    frames = []
+    for run, key in zip(runs, keys, strict=True):
+        part = out / PARTS / f"{key}.parquet"
+        if not part.is_file():
+            continue
+        frame = pd.read_parquet(part)
+        head = {"run": run.index, "key": key, **{k: [v] for k, v in run.params.items()}}
+        frames.append(pd.concat([pd.DataFrame(head), frame], axis=1))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["run", "key", "status"])
+    _write_atomic(out / RESULTS, lambda p: table.to_parquet(p, index=False))
+    return table
+
+
+def _write_meta(out: Path, spec: SweepSpec, base: Instance, runs: Sequence[Run],
+                keys: Sequence[str], results: pd.DataFrame) -> None:
+    meta = {
+        "description": spec.description, "sweep_file": spec.source, "base": base.name,
+        "options": spec.options.to_dict(), "runs": len(runs), "finished": len(results),
+        "replicates": spec.replicates, "seed": spec.seed,
+        "columns": {
+            "run": "0-based run number", "key": "hash of base, changes and options",
+            "objective, cost_*": f"{base.currency}",
+            "expected_shortage_units_<c>": "units of commodity c",
+            "fill_rate_<c>, lowest_fill_rate": "fraction 0-1",
+            "solve_seconds, wall_seconds": "s",
+        },
+        "run_list": [{"run": r.index, "key": k, "params": dict(r.params),
+                      "changes": [c.to_dict() for c in r.variant.changes]}
+                     for r, k in zip(runs, keys, strict=True)],
+    }
+    _write_atomic(out / META, lambda p: p.write_text(json.dumps(meta, indent=1, default=str),
+                                                     encoding="utf-8"))
