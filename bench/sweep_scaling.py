@@ -1,0 +1,101 @@
+"""Sweep scaling: 200 Liaoning plan variants on a local Dask cluster, 1 worker then 2.
+
+Each run is a Monte Carlo variant of the Liaoning instance (coastal demand x lognormal,
+damage at the Dandong and Panjin depots, the Dalian-Dandong road cut or slowed), applied to
+the base, validated and solved by the placement model with HiGHS on one thread: about half
+a second of work, so Dask's few milliseconds per task are small. Both clusters are started
+and warmed up (every worker imports the models and solves once) before the clock starts,
+so the ratio compares the runs themselves; the start-up time is printed apart.
+
+Run it on a quiet machine: ``.venv/bin/python bench/sweep_scaling.py [--runs 200]``.
+The target is a ratio of at least 1.7 with 2 workers; on a machine shared with other work
+the numbers are provisional.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from reserve_opt import load_instance
+from reserve_opt.variants.grid import sweep_from_dict
+from reserve_opt.variants.sweep import BaseRows, check_runs, dask_client, execute
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SWEEP = {
+    "description": "Liaoning Monte Carlo: coastal demand, depot damage, a road",
+    "options": {"time_limit_s": 120.0},
+    "sample": {"runs": 200, "seed": 2026},
+    "random": [
+        {"name": "coastal_demand", "op": "scale_demand", "param": "factor",
+         "distribution": "lognormal", "mean": 0.0, "sigma": 0.3, "clip": [0.5, 2.5],
+         "alliances": ["coastal"]},
+        {"name": "dandong_surviving", "op": "damage_facility",
+         "param": "surviving_fraction", "distribution": "uniform", "low": 0.2, "high": 1.0,
+         "facility": "W_dandong", "scenarios": ["typhoon_east", "flood_east"]},
+        {"name": "panjin_surviving", "op": "damage_facility", "param": "surviving_fraction",
+         "distribution": "triangular", "low": 0.1, "mode": 0.6, "high": 1.0,
+         "facility": "W_panjin", "scenarios": ["flood_liao", "compound_west"]},
+        {"name": "dalian_dandong_road", "op": "cut_link", "param": "speed_factor",
+         "distribution": "choice", "values": [0.0, 0.5, 1.0], "weights": [0.2, 0.3, 0.5],
+         "from": "dalian", "to": "dandong"},
+    ],
+}
+
+
+def _warm() -> int:
+    """Import the models and solve once in a worker (not timed)."""
+    from reserve_opt.models.placement import solve_placement
+
+    inst = load_instance(ROOT / "instances" / "toy")
+    solve_placement(inst)
+    return os.getpid()
+
+
+def timed(n_workers: int, rows: BaseRows, runs: list, opts, commodities) -> tuple[float, float,
+                                                                                   list]:
+    t0 = time.perf_counter()
+    with dask_client(n_workers, None) as client:
+        client.run(_warm)
+        start = time.perf_counter() - t0
+        base = client.scatter(rows, broadcast=True)
+        t1 = time.perf_counter()
+        futures = [client.submit(execute, base, r.variant.changes, opts, commodities,
+                                 pure=False) for r in runs]
+        results = client.gather(futures)
+        wall = time.perf_counter() - t1
+    return start, wall, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    base = load_instance(ROOT / "instances" / "liaoning")
+    spec = sweep_from_dict({**SWEEP, "sample": {"runs": args.runs, "seed": 2026}},
+                           "bench/sweep_scaling.py")
+    runs = spec.runs()
+    check_runs(base, runs)
+    rows = BaseRows.of(base)
+    commodities = [c.id for c in base.commodities]
+    print(f"{len(runs)} Liaoning plan variants (HiGHS, 1 thread each); "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    one_start, one, res1 = timed(1, rows, runs, spec.options, commodities)
+    two_start, two, res2 = timed(2, rows, runs, spec.options, commodities)
+    status = {s: sum(1 for r in res1 if r["status"] == s) for s in {r["status"] for r in res1}}
+    same = all(a.get("objective") == b.get("objective") for a, b in zip(res1, res2,
+                                                                        strict=True))
+    solve = sum(r.get("wall_seconds", 0.0) for r in res1) / len(res1)
+    print(f"statuses: {status}; same objectives with 1 and 2 workers: {same}")
+    print(f"mean work per run (in the worker): {solve:.3f} s")
+    print(f"1 worker : {one:7.2f} s for {len(runs)} runs (cluster start {one_start:.1f} s)")
+    print(f"2 workers: {two:7.2f} s for {len(runs)} runs (cluster start {two_start:.1f} s)")
+    print(f"speed-up 2 vs 1 workers: {one / two:.2f}x (target >= 1.7x); "
+          f"load average now {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
