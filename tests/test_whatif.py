@@ -113,3 +113,28 @@ def test_whatif_refuses_bad_variants_before_solving_anything(tmp_path: Path) -> 
     assert result.stderr.splitlines() == [
         f"error: {bad}: change 1 (cut_link): link end 'atlantis' is not a region or facility; "
         f"use one of their ids"]
+
+
+def test_whatif_allocate_matches_separate_allocate_runs(tmp_path: Path) -> None:
+    v = TOY / "variants" / "north_depot_flooded.toml"
+    result = run_cli("whatif", str(TOY), "-v", str(v), "--model", "allocate", "--scenario",
+                     "typhoon", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    base = run_cli("allocate", str(TOY), "--scenario", "typhoon", "--format", "json")
+    assert _without_timing(data["base"]["result"]) == _without_timing(json.loads(base.stdout))
+    folder = tmp_path / "flooded"
+    assert run_cli("variant", "apply", str(TOY), "-v", str(v), "--out",
+                   str(folder)).exit_code == 0
+    alone = run_cli("allocate", str(folder), "--scenario", "typhoon", "--format", "json")
+    assert _without_timing(data["variants"][0]["result"]) == _without_timing(
+        json.loads(alone.stdout))
+    # without Northtown's depot nothing reaches Seaside and Rivermouth in the typhoon
+    rows = {r["name"]: r for r in data["comparison"]}
+    assert rows["base"]["expected_shortage_units_water"] == pytest.approx(0.0, abs=1e-6)
+    assert rows["north_depot_flooded"]["expected_shortage_units_water"] == pytest.approx(12000)
+    assert any("W_north ships -12,000 units of water" == line
+               for line in data["variants"][0]["diff"]["lines"])
+    missing = run_cli("whatif", str(TOY), "-v", str(v), "--model", "allocate")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == "error: --model allocate needs the event: add --scenario ID"
