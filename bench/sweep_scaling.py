@@ -1,7 +1,8 @@
 """Sweep scaling: 200 Liaoning plan variants on a local Dask cluster, 1 worker then 2.
 
-Each run is a Monte Carlo variant of the Liaoning instance (coastal demand x lognormal,
-damage at the Dandong and Panjin depots, the Dalian-Dandong road cut or slowed), applied to
+Each run is a Monte Carlo variant of the Liaoning instance drawn by
+``instances/liaoning/variants/sweeps/monte_carlo.yaml`` (coastal demand x lognormal, damage
+at the Dandong and Panjin depots, the Dalian-Dandong road cut or slowed), applied to
 the base, validated and solved by the placement model with HiGHS on one thread: about half
 a second of work, so Dask's few milliseconds per task are small. Both clusters are started
 and warmed up (every worker imports the models and solves once) before the clock starts,
@@ -19,31 +20,15 @@ import os
 import time
 from pathlib import Path
 
+import yaml
+
 from reserve_opt import load_instance
 from reserve_opt.variants.grid import sweep_from_dict
 from reserve_opt.variants.sweep import BaseRows, check_runs, dask_client, execute
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SWEEP = {
-    "description": "Liaoning Monte Carlo: coastal demand, depot damage, a road",
-    "options": {"time_limit_s": 120.0},
-    "sample": {"runs": 200, "seed": 2026},
-    "random": [
-        {"name": "coastal_demand", "op": "scale_demand", "param": "factor",
-         "distribution": "lognormal", "mean": 0.0, "sigma": 0.3, "clip": [0.5, 2.5],
-         "alliances": ["coastal"]},
-        {"name": "dandong_surviving", "op": "damage_facility",
-         "param": "surviving_fraction", "distribution": "uniform", "low": 0.2, "high": 1.0,
-         "facility": "W_dandong", "scenarios": ["typhoon_east", "flood_east"]},
-        {"name": "panjin_surviving", "op": "damage_facility", "param": "surviving_fraction",
-         "distribution": "triangular", "low": 0.1, "mode": 0.6, "high": 1.0,
-         "facility": "W_panjin", "scenarios": ["flood_liao", "compound_west"]},
-        {"name": "dalian_dandong_road", "op": "cut_link", "param": "speed_factor",
-         "distribution": "choice", "values": [0.0, 0.5, 1.0], "weights": [0.2, 0.3, 0.5],
-         "from": "dalian", "to": "dandong"},
-    ],
-}
+SWEEP_FILE = ROOT / "instances" / "liaoning" / "variants" / "sweeps" / "monte_carlo.yaml"
 
 
 def _warm() -> int:
@@ -75,8 +60,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
     base = load_instance(ROOT / "instances" / "liaoning")
-    spec = sweep_from_dict({**SWEEP, "sample": {"runs": args.runs, "seed": 2026}},
-                           "bench/sweep_scaling.py")
+    data = yaml.safe_load(SWEEP_FILE.read_text(encoding="utf-8"))
+    data["sample"]["runs"] = args.runs
+    spec = sweep_from_dict(data, str(SWEEP_FILE))
     runs = spec.runs()
     check_runs(base, runs)
     rows = BaseRows.of(base)

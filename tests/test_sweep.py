@@ -246,3 +246,15 @@ alliances = ["coastal"]
     assert list(table["coastal_demand"]) == pytest.approx(
         [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.1])
     assert table["objective"].is_monotonic_increasing
+
+
+def test_bundled_sweep_files_expand_and_apply_to_liaoning() -> None:
+    from reserve_opt.variants.sweep import check_runs
+
+    base = load_instance(LIAONING)
+    sizes = {}
+    for path in sorted((LIAONING / "variants" / "sweeps").iterdir()):
+        spec = read_sweep(path)
+        check_runs(base, spec.runs())
+        sizes[path.name] = spec.size
+    assert sizes == {"demand_budget_depot.toml": 60, "monte_carlo.yaml": 200}
