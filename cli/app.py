@@ -9,8 +9,7 @@ import typer
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.site_cmd as site_cmd
-from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd
-from reserve_opt.cli import sweep_cmd, whatif_cmd
+from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
 from reserve_opt.cli.errors import DEBUG
 
 app = typer.Typer(
