@@ -53,8 +53,10 @@ def analyze(
         "multiple of its alliance's.")] = 2.0,
     solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
         "highs"),
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve.")] = (
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve; the "
+                                              "base plan may stop at its best plan so far.")] = (
         DEFAULT_TIME_LIMIT_S),
+    gap: Annotated[float, typer.Option(help="Relative MIP gap of the base plan.")] = 1e-4,
     sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
     response_time: Annotated[bool, typer.Option(
         "--response-time", help="Count stock only where it reaches a region within the "
@@ -77,7 +79,7 @@ def analyze(
                              "seconds.")
         inst = load_instance(path)
         options = PlacementOptions(sharing=sharing, response_time=response_time)  # type: ignore[arg-type]
-        solver_options = SolverOptions(time_limit_s=time_limit)
+        solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap)
         with progress(f"analysing {inst.name}"):
             report = run_analysis(inst, knockout=knockout, plan_stock=plan_stock,
                                   options=options, solver=solver,
