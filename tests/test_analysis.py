@@ -196,11 +196,19 @@ def _toy_with_links(dest: Path) -> Path:
     return dest
 
 
-def _brute_force(src: Path, tmp: Path, links: list[tuple[str, str]]) -> pd.DataFrame:
+def _brute_force(src: Path, tmp: Path, links: list[tuple[str, str]] | None) -> pd.DataFrame:
+    """Every knock-out solved from edited folders; ``links=None``: region pairs with flow."""
     plan = _solve(src)
     frozen = _frozen_folder(src, plan, tmp / "frozen")
-    base_units, base_cost = _expected_shortage(_solve(frozen))
+    frozen_res = _solve(frozen)
+    base_units, base_cost = _expected_shortage(frozen_res)
     inst = load_instance(frozen)
+    cut_type = "link"
+    if links is None:  # no links table: cut the region pairs the frozen base ships between
+        cut_type = "region_pair"
+        owner = {f.id: f.region for f in inst.facilities}
+        links = sorted({tuple(sorted((owner[f.source], f.region))) for f in frozen_res.flows
+                        if f.quantity > 1e-7 and owner[f.source] != f.region})
     rows = []
     sources = sorted(f.id for f in inst.facilities if f.kind in (
         FacilityKind.GOVERNMENT_WAREHOUSE, FacilityKind.ENTERPRISE_RESERVE,
@@ -211,7 +219,7 @@ def _brute_force(src: Path, tmp: Path, links: list[tuple[str, str]]) -> pd.DataF
     scen = [s.id for s in inst.scenarios]
     for a, b in links:
         u, c = _expected_shortage(_solve(_cut_link(frozen, a, b, scen, tmp / f"cut_{a}_{b}")))
-        rows.append(("link", f"{a}--{b}", u - base_units, c - base_cost, u, c))
+        rows.append((cut_type, f"{a}--{b}", u - base_units, c - base_cost, u, c))
     df = pd.DataFrame(rows, columns=["type", "target", "du", "dc", "units", "cost"])
     # rank: increase in shortage penalty, then units, then type and id
     df["key_c"] = df["dc"].round(3)
@@ -233,12 +241,20 @@ def _assert_matches(ranking: pd.DataFrame, brute: pd.DataFrame) -> None:
 def test_toy_knockout_ranking_matches_brute_force(tmp_path: Path) -> None:
     inst = load_instance(TOY)
     ko = knockout_ranking(inst)
-    brute = _brute_force(TOY, tmp_path, [])
+    brute = _brute_force(TOY, tmp_path, None)
     _assert_matches(ko.table, brute)
-    # what the toy says: losing Northtown's depot hurts most, then the supermarket
-    assert ko.table["target"].tolist()[:2] == ["W_north", "S_river"]
+    # what the toy says: losing Northtown's depot hurts most, then its road to Seaside (the
+    # only pair of regions the frozen plan ships between), then the supermarket
+    assert ko.table["target"].tolist() == ["W_north", "north--sea", "S_river", "P_hill"]
     assert ko.table.iloc[0]["shortage_increase_cost_CNY"] > 0
-    assert any("no links table" in n for n in ko.notes)
+    assert any("no links table" in n and "1 pair carries flow" in n for n in ko.notes)
+    # a pair without flow is not listed because cutting it adds no cost: check one
+    frozen = tmp_path / "frozen"
+    scen = [s.id for s in inst.scenarios]
+    base, cut = _solve(frozen), _solve(_cut_link(frozen, "hill", "north", scen,
+                                                 tmp_path / "cut_unlisted"))
+    assert base.costs is not None and cut.costs is not None
+    assert _close(cut.costs.total, base.costs.total)
     assert any("W_sea" in n for n in ko.notes)  # the unopened candidate is named
 
 

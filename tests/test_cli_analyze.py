@@ -43,9 +43,9 @@ def test_analyze_table_output_is_readable(toy_path: Path) -> None:
                  "at risk; persons at risk = population x risk", "3 of 4 regions flagged",
                  "note: The instance has no links table"):
         assert text in out, text
-    # --top 2 shows two knock-outs: W_north and S_river, not P_hill
-    assert "W_north" in out and "S_river" in out
-    assert "│ P_hill" not in out.split("Knock-out ranking")[1].split("note:")[0]
+    # --top 2 shows two knock-outs: W_north and the north--sea connection, not S_river
+    shown = out.split("Knock-out ranking")[1].split("note:")[0]
+    assert "W_north" in shown and "north--sea" in shown and "S_river" not in shown
 
 
 def test_analyze_writes_csv_tables_and_json(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_analyze_writes_csv_tables_and_json(tmp_path: Path) -> None:
         "knockout.csv", "mismatch.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["analysis"]  # no temporary left over
     ko = pd.read_csv(out / "knockout.csv")
-    assert ko["target"].tolist()[:2] == ["W_north", "S_river"]
+    assert ko["target"].tolist() == ["W_north", "north--sea", "S_river", "P_hill"]
     assert json.loads((out / "analysis.json").read_text())["mismatch"]["stock_source"] == "plan"
     assert f"wrote {out}/" in result.stdout
 

@@ -15,7 +15,10 @@ Definition (see ``models/analysis.md``):
      every scenario: its stock and every contract it holds give nothing; it stays a point of
      the road network (roads through it are not cut);
    * a **link** (an undirected pair of locations joined by one or more of the instance's
-     links) is cut in every scenario (speed factor 0).
+     links) is cut in every scenario (speed factor 0);
+   * without a links table, a **region pair** a--b is cut in every scenario (no source in a
+     serves b and none in b serves a); only pairs that carry flow in the frozen base are
+     tried, as cutting any other leaves the base solution optimal.
 
 4. Report per knock-out the expected shortage (units, per commodity and summed; penalty cost
    in currency) and its increase over the frozen base, ranked by the increase of the expected
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reserve_opt.analysis._records import records
@@ -129,6 +133,7 @@ class _Outcome:
     shortage_units: dict[str, float]  # commodity -> expected units
     shortage_cost: float  # currency
     second_stage_cost: float  # currency
+    flow: npt.NDArray[np.float64] | None = None  # per flow candidate, units
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,9 +144,9 @@ class KnockoutRanking:
     ----------
     table
         One row per knock-out, best ranked first. Columns: ``rank``, ``target_type``
-        (``facility`` or ``link``), ``target`` (facility id, or ``a--b`` for a link),
-        ``kind`` (facility kind or ``link``), ``region`` (owner region of a facility, empty
-        for a link), ``status``, ``expected_shortage_units`` (summed over commodities),
+        (``facility``, ``link`` or ``region_pair``), ``target`` (facility id, or ``a--b``),
+        ``kind`` (facility kind, ``link`` or ``region pair``), ``region`` (owner region of a
+        facility, else empty), ``status``, ``expected_shortage_units`` (summed over commodities),
         ``shortage_increase_units``, ``expected_shortage_cost_<CUR>``,
         ``shortage_increase_cost_<CUR>``, ``expected_second_stage_cost_<CUR>``,
         ``second_stage_increase_<CUR>`` and one ``expected_shortage_<commodity>_units``
@@ -228,7 +233,27 @@ def _solve_data(data: PlacementData, options: PlacementOptions, solver: str,
         {k: float(per_k[i]) for i, k in enumerate(kid)},
         float(pw @ data.penalty[layout.demand_k]),
         float(res.objective) - retainers,
+        np.maximum(res.value("flow"), 0.0),
     )
+
+
+def _pairs_carry(n: int) -> str:
+    return "1 pair carries" if n == 1 else f"{n} pairs carry"
+
+
+def _region_pairs_with_flow(data: PlacementData, base: _Outcome) -> list[tuple[str, str]]:
+    """Unordered pairs of distinct regions joined by positive flow in the frozen base."""
+    if base.flow is None:
+        return []
+    inst = data.instance
+    src_region = np.array([inst.region_index[inst.facility(f).region]
+                           for f in data.arcs.source_ids], dtype=np.int64)
+    o = src_region[data.f_src]
+    used = (base.flow > 1e-7) & (o != data.f_j)
+    rid = [r.id for r in inst.regions]
+    pairs = {tuple(sorted((rid[a], rid[b]))) for a, b in zip(o[used], data.f_j[used],
+                                                             strict=True)}
+    return sorted((a, b) for a, b in pairs)
 
 
 def _link_pairs(instance: Instance) -> list[tuple[str, str]]:
@@ -279,8 +304,8 @@ def knockout_ranking(
         Facility ids to knock out; default every warehouse (existing or opened by the plan),
         enterprise reserve and production site, in id order.
     links
-        Knock out each linked pair of the instance's links too. Instances without links
-        have none to knock out (a note says so).
+        Knock out connections too: each linked pair of the instance's links or, without a
+        links table, each pair of regions the frozen base ships between.
     rank_by
         ``"cost"``: by the increase in the expected shortage penalty (currency), then units;
         ``"units"``: by the increase in expected shortage units summed over commodities,
@@ -357,9 +382,20 @@ def knockout_ranking(
                               solver_options)
             rows.append(_row("link", f"{a}--{b}", "link", "", out, base, kid, cur))
     elif links:
-        notes.append("The instance has no links table, so there are no links to knock out "
-                     "(distances are great circles x the detour factor); only facilities are "
-                     "ranked.")
+        pairs = _region_pairs_with_flow(data, base)
+        for a, b in pairs:
+            cut = _with_cut(frozen, a, b)
+            out = _solve_data(_prune_triples(prepare(cut, ss_opts)), ss_opts, solver,
+                              solver_options)
+            rows.append(_row("region_pair", f"{a}--{b}", "region pair", "", out, base, kid,
+                             cur))
+        notes.append(
+            "The instance has no links table (distances are great circles x the detour "
+            "factor), so connections are knocked out as region pairs: cutting a--b stops "
+            "every source located in a from serving b and every source in b from serving a, "
+            f"in every scenario. {_pairs_carry(len(pairs))} flow in the frozen base and "
+            "were cut; cutting any other pair leaves the base solution optimal, so it adds "
+            "no cost, and it is not listed.")
 
     table = _rank(pd.DataFrame(rows), rank_by, cur, kid)
     base_d = {
