@@ -176,8 +176,9 @@ class KnockoutRanking:
         return {
             "definition": ("Base plan solved once, first stage frozen (stock, opened "
                            "warehouses, signed contracts; budget 0); each knock-out "
-                           "re-solves the second stage with the facility destroyed or the "
-                           "link cut in every scenario."),
+                           "re-solves the second stage with the facility destroyed, or the "
+                           "link (or, without links, the region pair) cut, in every "
+                           "scenario."),
             "currency": self.currency,
             "rank_by": self.rank_by,
             "plan": self.plan,
