@@ -42,6 +42,9 @@ class PlacementOptions:
     explain_infeasible
         When the model is infeasible, re-solve it with elastic slacks on the service-level,
         budget and space rows to say which regions, budget or capacity bind.
+    primal_heuristic
+        For solvers that take a MIP start (HiGHS, SCIP), first find a plan by LP diving
+        and a size local search (:mod:`models.placement.heuristic`) and hand it over.
     """
 
     sharing: Sharing = "auto"
@@ -52,6 +55,7 @@ class PlacementOptions:
     budget: float | Literal["instance"] | None = "instance"
     max_arc_time_h: float | None = None
     explain_infeasible: bool = True
+    primal_heuristic: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -84,4 +88,5 @@ class PlacementOptions:
             "budget": self.budget,
             "max_arc_time_h": self.max_arc_time_h,
             "explain_infeasible": self.explain_infeasible,
+            "primal_heuristic": self.primal_heuristic,
         }

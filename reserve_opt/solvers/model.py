@@ -97,6 +97,10 @@ class MatrixModel:
         Integrality mask.
     var_blocks, con_blocks
         Named blocks, in order of creation.
+    start
+        Optional starting point for a MIP (a "hint"): one value per variable, ``NaN``
+        where there is none. Backends that take hints (HiGHS and SCIP through MathOpt)
+        pass the finite values on and complete the rest themselves; the others ignore it.
     """
 
     name: str
@@ -111,6 +115,7 @@ class MatrixModel:
     integer: BoolArray
     var_blocks: Mapping[str, Block]
     con_blocks: Mapping[str, Block]
+    start: FloatArray | None = None
 
     @property
     def num_variables(self) -> int:

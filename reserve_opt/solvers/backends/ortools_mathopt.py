@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from reserve_opt.solvers.backends.base import Backend, Capabilities
-from reserve_opt.solvers.model import MatrixModel
+from reserve_opt.solvers.model import FloatArray, MatrixModel
 from reserve_opt.solvers.options import SolverOptions
 from reserve_opt.solvers.result import SolveResult, make_result
 from reserve_opt.solvers.status import SolveStatus
@@ -111,16 +111,26 @@ class MathOptBackend(Backend):
             kw["presolve"] = mathopt.Emphasis.OFF
         return mathopt.SolveParameters(**kw).to_proto()
 
-    def _run(self, proto: Any, options: SolverOptions, *, presolve_off: bool = False) -> Any:
+    def _run(self, proto: Any, options: SolverOptions, *, presolve_off: bool = False,
+             start: FloatArray | None = None) -> Any:
         from ortools.math_opt.core.python import solver
         from ortools.math_opt.python import callback, init_arguments, model_parameters, parameters
 
+        model_params = model_parameters.ModelSolveParameters().to_proto()
+        if start is not None:
+            # a partial hint is fine: HiGHS fixes the given integers and solves an LP for
+            # the rest; SCIP completes it as a partial solution
+            ids = np.flatnonzero(np.isfinite(start))
+            if ids.size:
+                hint = model_params.solution_hints.add()
+                hint.variable_values.ids.extend(ids.tolist())
+                hint.variable_values.values.extend(start[ids].tolist())
         return solver.solve(
             proto,
             getattr(parameters.SolverType, self.solver_type).value,
             init_arguments.StreamableSolverInitArguments().to_proto(),
             self._params(options, presolve_off=presolve_off),
-            model_parameters.ModelSolveParameters().to_proto(),
+            model_params,
             None,
             callback.CallbackRegistration().to_proto(),
             None,
@@ -133,7 +143,11 @@ class MathOptBackend(Backend):
         t0 = time.perf_counter()
         proto = model_proto(model)
         try:
-            res = self._run(proto, options)
+            start = model.start
+            if not (model.is_mip and start is not None
+                    and start.shape == (model.num_variables,)):
+                start = None
+            res = self._run(proto, options, start=start)
             reason = res.termination.reason
             if reason == result_pb2.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED:
                 res = self._run(proto, options, presolve_off=True)
