@@ -258,3 +258,33 @@ def test_bundled_sweep_files_expand_and_apply_to_liaoning() -> None:
         check_runs(base, spec.runs())
         sizes[path.name] = spec.size
     assert sizes == {"demand_budget_depot.toml": 60, "monte_carlo.yaml": 200}
+
+
+def test_sweep_options_are_checked_with_the_file_name() -> None:
+    axis = [{"name": "a", "op": "set_budget", "param": "budget", "values": [1e6]}]
+    with pytest.raises(InputError) as err:
+        sweep_from_dict({"description": "x", "axis": axis,
+                         "options": {"time_limit_s": "long", "threads": True}}, "s.toml")
+    assert err.value.problems == ("s.toml: option time_limit_s = 'long' must be int or float",
+                                  "s.toml: option threads = True must be int")
+    with pytest.raises(InputError) as err:
+        sweep_from_dict({"description": "x", "axis": axis, "options": {"model": "allocate"}},
+                        "s.toml")
+    assert err.value.problems == (
+        's.toml: model allocate needs the event: add --scenario ID (in a sweep file, '
+        'scenario = "ID" under [options])',)
+
+
+def test_an_allocate_sweep_runs_each_variant_on_one_event(toy, tmp_path: Path) -> None:
+    spec = sweep_from_dict({
+        "description": "typhoon allocation as Seaside's demand grows",
+        "options": {"model": "allocate", "scenario": "typhoon"},
+        "axis": [{"name": "sea_demand", "op": "scale_demand", "param": "factor",
+                  "values": [1.0, 3.0], "regions": ["sea"]}]}, "alloc.toml")
+    report = run_sweep(toy, spec, tmp_path / "alloc", serial=True)
+    table = report.results
+    assert list(table["status"]) == ["optimal", "optimal"]
+    assert {"cost_transport", "cost_contract_prices", "cost_compensation_transfer"} <= set(
+        table.columns)
+    short = list(table["expected_shortage_units_water"])
+    assert short[0] == pytest.approx(0.0, abs=1e-6) and short[1] > 0

@@ -136,4 +136,6 @@ def test_whatif_allocate_matches_separate_allocate_runs(tmp_path: Path) -> None:
     assert "W_north ships -12,000 units of water" in data["variants"][0]["diff"]["lines"]
     missing = run_cli("whatif", str(TOY), "-v", str(v), "--model", "allocate")
     assert missing.exit_code == 1
-    assert missing.stderr.strip() == "error: --model allocate needs the event: add --scenario ID"
+    assert missing.stderr.strip() == (
+        'error: model allocate needs the event: add --scenario ID (in a sweep file, '
+        'scenario = "ID" under [options])')

@@ -256,7 +256,7 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
     except InputError as err:
         problems += err.problems
         options = RunOptions()
-    except TypeError:
+    except (TypeError, AttributeError):
         problems.append(f"{source}: [options] must be a table of option = value")
         options = RunOptions()
     common: tuple[Change, ...] = ()

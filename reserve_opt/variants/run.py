@@ -60,10 +60,24 @@ class RunOptions:
     periods: int | None = None
 
     def __post_init__(self) -> None:
+        kinds: dict[str, tuple[type, ...]] = {
+            "model": (str,), "solver": (str,), "sharing": (str,), "time_limit_s": (int, float),
+            "mip_gap": (int, float), "threads": (int,), "seed": (int,),
+            "response_time": (bool,), "service_level": (int, float),
+            "risk_weight": (int, float), "cvar_level": (int, float), "scenario": (str,),
+            "periods": (int,)}
+        wrong = [f"option {k} = {getattr(self, k)!r} must be "
+                 f"{' or '.join(t.__name__ for t in kinds[k])}"
+                 for k in kinds if getattr(self, k) is not None and (
+                     not isinstance(getattr(self, k), kinds[k])
+                     or (isinstance(getattr(self, k), bool) and bool not in kinds[k]))]
+        if wrong:
+            raise InputError(wrong)
         if self.model not in MODELS:
             raise InputError(f"model '{self.model}' is not known; use plan or allocate")
         if self.model == "allocate" and not self.scenario:
-            raise InputError("--model allocate needs the event: add --scenario ID")
+            raise InputError("model allocate needs the event: add --scenario ID (in a sweep "
+                             "file, scenario = \"ID\" under [options])")
         if self.time_limit_s is not None and not math.isfinite(self.time_limit_s):
             raise InputError("time limit must be a finite number of seconds")
 
@@ -79,7 +93,10 @@ class RunOptions:
         if unknown:
             raise InputError([f"{source}: option '{k}' is not known; options are "
                               f"{', '.join(sorted(names))}" for k in unknown])
-        return cls(**data)
+        try:
+            return cls(**data)
+        except InputError as err:
+            raise InputError([f"{source}: {p}" for p in err.problems]) from None
 
 
 def check_scenario(inst: Instance, opts: RunOptions, name: str) -> None:

@@ -242,7 +242,10 @@ def run_sweep(
     SweepReport
         Counts and the results table (also in ``out/results.parquet``).
     """
+    from reserve_opt.variants.run import check_scenario
+
     t0 = time.perf_counter()
+    check_scenario(base, spec.options, spec.source)
     runs = spec.runs()
     check_runs(base, runs)
     rows = BaseRows.of(base)
