@@ -72,19 +72,25 @@ def sweep(
         spec = read_sweep(grid)
         inst = load_instance(base)
         target = out if out is not None else grid.with_suffix(".sweep")
-        with progress_bar(f"sweep {grid.stem}") as hooks:
-            report = run_sweep(inst, spec, target, workers=workers, scheduler=scheduler,
-                               serial=serial, max_runs=max_runs, **hooks)
+        try:
+            with progress_bar(f"sweep {grid.stem}") as hooks:
+                report = run_sweep(inst, spec, target, workers=workers, scheduler=scheduler,
+                                   serial=serial, max_runs=max_runs, **hooks)
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted: finished runs are kept in {target}/; run the same "
+                       f"command again to resume", err=True)
+            raise typer.Exit(130) from None
     summary = {
         "sweep": str(grid), "out": str(target), "results": str(target / RESULTS),
         "runs": report.total, "reused": report.reused, "ran": report.ran,
-        "left": report.left, "wall_seconds": report.wall_seconds,
+        "left": report.left, "solves": report.solves, "wall_seconds": report.wall_seconds,
         "status": {str(k): int(v) for k, v in report.results["status"].value_counts().items()},
     }
     if fmt is OutputFormat.JSON:
         echo_json(summary)
     else:
-        typer.echo(f"{spec.description}\n{report.total} runs: {report.ran} run now, "
+        typer.echo(f"{spec.description}\n{report.total} runs: {report.ran} run now "
+                   f"({report.solves} solves; runs with the same changes share one), "
                    f"{report.reused} already done, {report.left} left; "
                    f"{report.wall_seconds:.1f} s")
         _print_overview(report.results, inst.currency)

@@ -201,7 +201,8 @@ def test_sweep_cli_on_an_existing_scheduler_matches_serial(toy, grid_file: Path,
     serial = run_cli("sweep", str(TOY), "--grid", str(grid_file), "--out",
                      str(tmp_path / "serial"), "--serial")
     assert serial.exit_code == 0, serial.output
-    assert "16 runs: 16 run now, 0 already done, 0 left" in serial.stdout
+    assert "16 runs: 16 run now (16 solves; runs with the same changes share one), 0 already " \
+        "done, 0 left" in serial.stdout
     _same(pd.read_parquet(tmp_path / "remote" / RESULTS),
           pd.read_parquet(tmp_path / "serial" / RESULTS))
 
@@ -288,3 +289,18 @@ def test_an_allocate_sweep_runs_each_variant_on_one_event(toy, tmp_path: Path) -
         table.columns)
     short = list(table["expected_shortage_units_water"])
     assert short[0] == pytest.approx(0.0, abs=1e-6) and short[1] > 0
+
+
+def test_runs_with_the_same_draws_share_one_solve(toy, tmp_path: Path) -> None:
+    spec = sweep_from_dict({
+        "description": "x", "sample": {"runs": 8, "seed": 5},
+        "random": [{"name": "road", "op": "cut_link", "param": "speed_factor",
+                    "distribution": "choice", "values": [0.0, 1.0], "from": "north",
+                    "to": "sea"}]}, "same.toml")
+    report = run_sweep(toy, spec, tmp_path / "same", serial=True)
+    drawn = set(report.results["road"])
+    assert drawn == {0.0, 1.0}
+    assert (report.ran, report.solves) == (8, 2)
+    assert len(list((tmp_path / "same" / PARTS).iterdir())) == 2
+    for value in drawn:
+        assert report.results[report.results["road"] == value]["objective"].nunique() == 1

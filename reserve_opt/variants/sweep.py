@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 import time
@@ -117,13 +118,16 @@ class SweepReport:
     reused
         Runs found finished in the output folder and not run again.
     ran
-        Runs solved by this invocation.
+        Runs finished by this invocation.
     left
         Runs not done yet (``max_runs`` stopped early, or interrupted).
     results
         One row per finished run, in run order.
     wall_seconds
         Seconds spent running (cluster start-up included).
+    solves
+        Solves it took: runs with the same changes (a random choice that drew the same
+        values) share one solve and one part.
     """
 
     total: int
@@ -132,6 +136,7 @@ class SweepReport:
     left: int
     results: pd.DataFrame
     wall_seconds: float
+    solves: int = 0
 
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -170,8 +175,10 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
     n = workers or os.cpu_count() or 1
     # one solver thread per process: numeric libraries must not oversubscribe the cores
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    # silence_logs: cancelled tasks after Ctrl-C would otherwise print warnings
     kwargs: dict[str, Any] = {"n_workers": n, "threads_per_worker": 1, "processes": True,
-                              "dashboard_address": None, "env": env}
+                              "dashboard_address": None, "env": env,
+                              "silence_logs": logging.ERROR}
     cluster = LocalCluster(**kwargs)  # type: ignore[no-untyped-call]
     client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
@@ -257,18 +264,19 @@ def run_sweep(
     # runs with the same changes share one key and one part: solve them once
     unique = list({k: r for r, k in zip(runs, keys, strict=True)}.items())
     todo = [(r, k) for k, r in unique if not (parts / f"{k}.parquet").is_file()]
-    reused = len(runs) - sum(1 for k in keys if k in {k2 for _, k2 in todo})
+    pending = {k for _, k in todo}
+    reused = sum(1 for k in keys if k not in pending)
     if max_runs is not None:
         todo = todo[:max_runs]
     if on_start:
         on_start(len(todo))
-    ran = 0
+    solved: set[str] = set()
     try:
         if serial or not todo:
             for run, key in todo:
                 _write_part(parts / f"{key}.parquet",
                             execute(rows, run.variant.changes, opts, commodities))
-                ran += 1
+                solved.add(key)
                 if on_done:
                     on_done()
         else:
@@ -281,15 +289,15 @@ def run_sweep(
                            for run, key in todo}
                 for fut in as_completed(futures):  # type: ignore[no-untyped-call]
                     _write_part(parts / f"{futures[fut]}.parquet", fut.result())
-                    ran += 1
+                    solved.add(futures[fut])
                     if on_done:
                         on_done()
     finally:
         results = collect(out, runs, keys, spec)
         _write_meta(out, spec, base, runs, keys, results)
-    done = len(results)
-    return SweepReport(len(runs), reused, ran, len(runs) - done, results,
-                       time.perf_counter() - t0)
+    ran = sum(1 for k in keys if k in solved)
+    return SweepReport(len(runs), reused, ran, len(runs) - len(results), results,
+                       time.perf_counter() - t0, len(solved))
 
 
 def collect(out: Path, runs: Sequence[Run], keys: Sequence[str],
