@@ -249,7 +249,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 v.append(f"{j} receives {got:.3f} {k} in {sc.id}, more than its demand {d}.")
             w = max(d - got, 0.0)
             sh = short_line.get((sc.id, j, k))
-            if sh is None or not _close(sh.shortage, w, rel_tol, 1e-4):
+            # w is a difference of quantities of the demand's size: tolerance scales with it
+            if sh is None or not _close(sh.shortage, w, rel_tol, max(1e-4, rel_tol * d)):
                 v.append(f"Shortage of {k} in {j}, {sc.id}: reported "
                          f"{None if sh is None else sh.shortage}, recomputed {w:.4f}.")
             shortage += sc.probability * comm[k].shortage_penalty * w
