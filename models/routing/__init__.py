@@ -6,6 +6,15 @@ Build a :class:`RoutingProblem` with :class:`RoutingProblemBuilder` (or a reader
 """
 
 from .check import CheckReport, check
+from .from_allocation import (
+    DeliveryCheck,
+    DeliveryOptions,
+    DeliveryProblem,
+    check_deliveries,
+    delivery_report,
+    from_allocation,
+    travel_matrices,
+)
 from .prepare import Piece, prepare, split_amount
 from .problem import (
     LOAD_DIMENSIONS,
@@ -26,7 +35,7 @@ from .readers import (
     read_solution,
     read_vrplib,
 )
-from .result import Route, RoutingResult, Status, Trip, Unserved, Visit
+from .result import Break, Route, RoutingResult, Status, Trip, Unserved, Visit
 from .solve import ENGINES, Engine, solve
 
 __all__ = [
@@ -34,8 +43,12 @@ __all__ = [
     "LOAD_DIMENSIONS",
     "UNBOUNDED",
     "BKSEntry",
+    "Break",
     "CheckReport",
     "Client",
+    "DeliveryCheck",
+    "DeliveryOptions",
+    "DeliveryProblem",
     "Depot",
     "Engine",
     "Piece",
@@ -51,6 +64,9 @@ __all__ = [
     "VehicleType",
     "Visit",
     "check",
+    "check_deliveries",
+    "delivery_report",
+    "from_allocation",
     "prepare",
     "read_bks",
     "read_cordeau",
@@ -59,4 +75,5 @@ __all__ = [
     "read_vrplib",
     "solve",
     "split_amount",
+    "travel_matrices",
 ]

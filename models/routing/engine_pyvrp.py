@@ -202,7 +202,11 @@ def _max_penalty(problem: RoutingProblem, data: pyvrp.ProblemData) -> float:
     longest = max(int(m.max(initial=0)) for m in problem.durations)
     service = sum(c.service_duration for c in data.clients())
     horizon = max(finite, default=0) + service + (data.num_clients + 2) * longest
-    largest_violation = max(1, demand, horizon, int(problem.distances.max(initial=0)))
+    # a route's excess over max_distance can reach its whole length, and restricted
+    # profiles carry very long arcs: bound it by the longest arc times the arcs in a route
+    longest_arc = max((int(np.max(m)) for m in data.distance_matrices()), default=0)
+    route_arcs = data.num_clients + 2 * (1 + max(vt.max_trips for vt in problem.vehicle_types))
+    largest_violation = max(1, demand, horizon, longest_arc * route_arcs)
     safe = 2.0**62 / (4.0 * largest_violation)
     return float(max(100_000.0, min(10.0 * prize, safe)))
 

@@ -174,9 +174,10 @@ def prepare(problem: RoutingProblem) -> Prepared:
     for i, client in enumerate(problem.clients):
         reasons: list[str] = []
         usable: list[int] = []
+        barred: list[str] = []
         for k, vt in enumerate(problem.vehicle_types):
             if not problem.may_serve(k, i):
-                reasons.append(f"{vt.name} is not allowed to serve it")
+                barred.append(vt.name)
                 continue
             why = (
                 (f"{vt.name} has no vehicles" if vt.count <= 0 else None)
@@ -188,6 +189,11 @@ def prepare(problem: RoutingProblem) -> Prepared:
             else:
                 reasons.append(why)
         if not usable:
+            if len(barred) > 3:
+                reasons.append(f"the other {len(barred)} vehicle types are not allowed to serve it")
+            elif barred:
+                verb = "is" if len(barred) == 1 else "are"
+                reasons.append(f"{' and '.join(barred)} {verb} not allowed to serve it")
             unservable[i] = "no vehicle can serve it: " + "; ".join(reasons)
             continue
         reachable[i] = tuple(usable)

@@ -1,0 +1,939 @@
+"""Routing one period of an allocation: from "who ships what to whom" to a RoutingProblem.
+
+:func:`from_allocation` takes one day's deliveries (``source, region, commodity,
+quantity`` in units, as ``AllocationResult.deliveries(period)`` returns them), the
+instance and a scenario, and builds a :class:`~models.routing.problem.RoutingProblem`:
+
+* **Depots** are the shipping facilities. **Clients** are the receiving distribution
+  points: the region's ``distribution_point`` facilities, the region's quantity split
+  across them in proportion to ``shelter_persons`` (equally when none is given); a region
+  without one is served at its own lon/lat.
+* **Loads.** Each (source, point) delivery is packed into vehicle-sized loads of whole
+  units (priority-1 goods first, so the first load is the first batch), sized for the
+  largest vehicle of that source allowed at the point. Every load is one client with an
+  exact manifest (commodity -> units), so a routed or unmet load maps back to units
+  exactly. Demand is in kg and m3 from the commodities' ``weight_kg``/``volume_m3``.
+* **Fleet.** Vehicle types are the instance's fleet rows at the source. A shipping
+  facility without a fleet borrows from the nearest fleet depot in its region
+  (``fleetless="region"``, default), the nearest anywhere (``"nearest"``), or none
+  (``"none"``). A borrowed vehicle drives empty from its home to the source and back:
+  its shift starts after that drive and ends early enough to get home, and the empty
+  kilometres are added to its fixed cost. A depot's vehicles are shared between itself
+  and its borrowers in proportion to the weight each ships (at least one each while
+  vehicles last). Loads that no vehicle can take are unmet with the reason.
+* **Travel** follows the same network as :mod:`reserve_opt.transport` (the link graph
+  with facilities joined to their region's node, or great circles x detour factor
+  without links), with the scenario's outages: a cut makes the legs through it unusable,
+  a slow-down divides the speed. A point the source cannot reach at all is unmet with
+  the cut named. Travel time is scaled by the settings' speed over the vehicle's speed.
+* **Time.** Time 0 is the dispatch order. Vehicles work ``max_hours`` from then, load
+  ``load_h`` per trip and unload ``unload_h`` per visit; ``max_trips`` trips per vehicle
+  where the fleet is short. In period 1 the first load of every (source, point) pair
+  must arrive within the response standard of the point's region level
+  (``Settings.response_h``: 6/8/10 h); when even a direct trip cannot make it, the load
+  keeps the working-day window and a note says so (``strict_response=True`` makes it
+  unmet instead).
+* **Driver breaks** come from the fleet table (``break_min``, ``drive_h_before_break``)
+  or the options, and **vehicle-client restrictions** from ``max_vehicle_kg`` (a point
+  only vehicles up to that capacity reach).
+
+:func:`delivery_report` maps a :class:`~models.routing.result.RoutingResult` back to the
+input deliveries and :func:`check_deliveries` asserts that every planned delivery is on a
+route or listed as unmet with a reason (and runs the route checker).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from reserve_opt.domain import FacilityKind, Instance
+from reserve_opt.domain.network import VehicleType as FleetRow
+from reserve_opt.errors import InputError
+from reserve_opt.geo import geodesic_matrix_km
+
+from .check import check
+from .problem import RoutingProblem, RoutingProblemBuilder, Scaling
+from .result import RoutingResult
+
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "DeliveryCheck",
+    "DeliveryOptions",
+    "DeliveryProblem",
+    "check_deliveries",
+    "delivery_report",
+    "from_allocation",
+    "travel_matrices",
+]
+
+FloatMatrix = npt.NDArray[np.float64]
+
+#: Columns of the deliveries table (quantity in the commodity's units).
+DELIVERY_COLUMNS: tuple[str, ...] = ("source", "region", "commodity", "quantity")
+
+#: Integer scaling used for allocation routing: metres, minutes, kg and litres.
+SCALING = Scaling(distance=1000.0, time=60.0, load=(1.0, 1000.0))
+
+Fleetless = Literal["region", "nearest", "none"]
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """How deliveries become a routing problem.
+
+    Parameters
+    ----------
+    load_h
+        Loading time at the depot per trip, h.
+    unload_h
+        Unloading time per visit at a distribution point, h.
+    max_trips
+        Most trips per vehicle in the period (used only where the fleet is short).
+    response_deadline
+        In period 1, the first load of each (source, point) must arrive within the
+        response standard of the point's region level.
+    strict_response
+        A first load that cannot meet the standard even on a direct trip is unmet
+        (``True``) or routed within the working day with a note (``False``).
+    fleetless
+        What a shipping facility without a fleet does: borrow from the nearest fleet
+        depot in its region (``"region"``), the nearest anywhere (``"nearest"``), or
+        nothing, its loads being unmet (``"none"``).
+    break_min, drive_h_before_break
+        Driver break rule for every vehicle (minutes, hours), overriding the fleet
+        table; e.g. China: 20 min after 4 h. Needs the OR-Tools engine.
+    max_vehicle_kg
+        Point id (distribution point or region) -> largest vehicle capacity (kg) that
+        can reach it, e.g. a narrow road only small trucks take.
+    """
+
+    load_h: float = 0.5
+    unload_h: float = 0.25
+    max_trips: int = 3
+    response_deadline: bool = True
+    strict_response: bool = False
+    fleetless: Fleetless = "region"
+    break_min: float | None = None
+    drive_h_before_break: float | None = None
+    max_vehicle_kg: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.load_h < 0 or self.unload_h < 0:
+            raise InputError("load_h and unload_h are hours and must not be negative.")
+        if self.max_trips < 1:
+            raise InputError(f"max_trips must be at least 1, got {self.max_trips}.")
+        if self.fleetless not in ("region", "nearest", "none"):
+            raise InputError(
+                f"fleetless={self.fleetless!r} is not known; use region, nearest or none."
+            )
+        if (self.break_min is None) != (self.drive_h_before_break is None):
+            raise InputError(
+                "Give break_min and drive_h_before_break together (e.g. 20 and 4), or neither."
+            )
+        if self.break_min is not None and (
+            self.break_min <= 0 or (self.drive_h_before_break or 0) <= 0
+        ):
+            raise InputError("break_min and drive_h_before_break must be positive.")
+
+
+@dataclass(frozen=True, eq=False)
+class DeliveryProblem:
+    """A routing problem built from deliveries, and how to map its results back.
+
+    Attributes
+    ----------
+    problem
+        The routing problem (metres, minutes, kg, litres; see :data:`SCALING`).
+    scenario, period
+        The scenario id and period (day, 1-based) routed.
+    deliveries
+        The input deliveries with positive quantity, indexed by ``delivery`` (0-based).
+    loads
+        One row per client and commodity: ``client`` (problem client index),
+        ``delivery``, ``source``, ``region``, ``point``, ``commodity``, ``quantity``
+        (units), ``first`` (the first load of its pair, due by the standard).
+    unrouted
+        Parts of deliveries set aside before solving: ``delivery``, ``source``,
+        ``region``, ``point``, ``commodity``, ``quantity`` (units), ``reason``.
+    notes
+        Sentences on what was assumed (borrowed vehicles, relaxed deadlines).
+    location_ids
+        Facility or region id of every problem location (depots, then clients).
+    location_lonlat
+        (lon, lat) degrees of every problem location.
+    vehicle_homes
+        Per vehicle type: (fleet row id, home depot id).
+    currency
+        The instance's currency.
+    """
+
+    problem: RoutingProblem
+    scenario: str
+    period: int
+    deliveries: pd.DataFrame
+    loads: pd.DataFrame
+    unrouted: pd.DataFrame
+    notes: tuple[str, ...]
+    location_ids: tuple[str, ...]
+    location_lonlat: tuple[tuple[float, float], ...]
+    vehicle_homes: tuple[tuple[str, str], ...]
+    currency: str = ""
+
+
+# --------------------------------------------------------------------------- travel
+
+
+def _geodesic_travel(
+    inst: Instance, ids: Sequence[str], region_of: Mapping[str, str]
+) -> tuple[FloatMatrix, FloatMatrix]:
+    st = inst.settings
+    locs = inst.locations()
+    lon = np.array([locs[i][0] for i in ids])
+    lat = np.array([locs[i][1] for i in ids])
+    dist = geodesic_matrix_km(lon, lat, lon, lat) * st.detour_factor
+    return dist, dist / st.speed_kmh
+
+
+def _scenario_factors(
+    inst: Instance, scenario: str, ids: Sequence[str], region_of: Mapping[str, str]
+) -> FloatMatrix:
+    """Speed factor of every (a, b) pair without links (transport's pair rule)."""
+    n = len(ids)
+    factor = np.ones((n, n))
+    ends = np.array(ids, dtype=object)
+    regions = np.array([region_of[i] for i in ids], dtype=object)
+    for o in inst.scenario(scenario).outages:
+        at_a = (ends == o.origin) | (regions == o.origin)
+        at_b = (ends == o.destination) | (regions == o.destination)
+        hit = np.outer(at_a, at_b) | np.outer(at_b, at_a)
+        factor[hit] *= float(o.speed_factor)
+    return factor
+
+
+def _link_travel(
+    inst: Instance, scenario: str, ids: Sequence[str]
+) -> tuple[FloatMatrix, FloatMatrix]:
+    """Fastest paths over the link graph (as :mod:`reserve_opt.transport`) between ``ids``."""
+    st = inst.settings
+    regions = inst.regions
+    node_of: dict[str, int] = {r.id: i for i, r in enumerate(regions)}
+    for j, f in enumerate(inst.facilities):
+        node_of[f.id] = len(regions) + j
+    nn = len(regions) + len(inst.facilities)
+    locs = inst.locations()
+    ends = [(lk.origin, lk.destination, lk.distance_km) for lk in inst.links]
+    ends += [(f.id, f.region, None) for f in inst.facilities]
+    a_ids = [e[0] for e in ends]
+    b_ids = [e[1] for e in ends]
+    geo = np.array(
+        [
+            float(
+                geodesic_matrix_km(
+                    [locs[a][0]], [locs[a][1]], [locs[b][0]], [locs[b][1]]
+                )[0, 0]
+            )
+            for a, b in zip(a_ids, b_ids, strict=True)
+        ]
+    )
+    length = np.array(
+        [geo[k] * st.detour_factor if e[2] is None else float(e[2]) for k, e in enumerate(ends)]
+    )
+    factor = np.ones(len(ends))
+    for o in inst.scenario(scenario).outages:
+        pair = {o.origin, o.destination}
+        for k, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):
+            if {a, b} == pair:
+                factor[k] *= float(o.speed_factor)
+    best: dict[tuple[int, int], tuple[float, float]] = {}
+    for k, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):
+        if factor[k] <= 0:
+            continue
+        u, v = sorted((node_of[a], node_of[b]))
+        t = length[k] / st.speed_kmh / factor[k]
+        if (u, v) not in best or t < best[(u, v)][0]:
+            best[(u, v)] = (t, float(length[k]))
+    rows = [u for u, _ in best] + [v for _, v in best]
+    cols = [v for _, v in best] + [u for u, _ in best]
+    # a tiny epsilon keeps zero-length local links as edges
+    times = [t + 1e-12 for t, _ in best.values()] * 2
+    graph = sp.csr_matrix((times, (rows, cols)), shape=(nn, nn))
+    src = np.array([node_of[i] for i in ids], dtype=np.int64)
+    t_all, pred = csgraph.dijkstra(graph, directed=True, indices=src, return_predecessors=True)
+    n = len(ids)
+    dist = np.full((n, n), np.inf)
+    time = np.full((n, n), np.inf)
+    for r in range(n):
+        lengths = np.full(nn, np.inf)
+        lengths[src[r]] = 0.0
+        for node in np.argsort(t_all[r], kind="stable"):
+            p = pred[r, node]
+            if p < 0 or not np.isfinite(t_all[r, node]):
+                continue
+            lengths[node] = lengths[p] + best[(min(p, node), max(p, node))][1]
+        dist[r] = lengths[src]
+        time[r] = np.where(np.isfinite(t_all[r, src]), t_all[r, src], np.inf)
+    return dist, time
+
+
+def travel_matrices(
+    instance: Instance, scenario: str, ids: Sequence[str]
+) -> tuple[FloatMatrix, FloatMatrix]:
+    """Road distance (km) and travel time (h) between facilities or regions in a scenario.
+
+    Uses the same network as :func:`reserve_opt.transport.build_arcs`: fastest paths over
+    the link graph (facilities joined to their region's node) when the instance has
+    links, otherwise geodesic distance x detour factor with the scenario's outages
+    applied per pair (an outage ``(a, b)`` hits pairs whose ends are, or lie in, ``a``
+    and ``b``). Travel time is at ``settings.speed_kmh``; ``inf`` where a cut leaves no
+    path.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    scenario
+        Scenario id.
+    ids
+        Facility or region ids.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Distance (km) and time (h), each ``(len(ids), len(ids))``.
+    """
+    region_of = {r.id: r.id for r in instance.regions}
+    region_of.update({f.id: f.region for f in instance.facilities})
+    unknown = [i for i in ids if i not in region_of]
+    if unknown:
+        raise InputError(f"Unknown locations {unknown}; give facility or region ids.")
+    if instance.links:
+        return _link_travel(instance, scenario, ids)
+    dist, time = _geodesic_travel(instance, ids, region_of)
+    factor = _scenario_factors(instance, scenario, ids, region_of)
+    with np.errstate(divide="ignore"):
+        time = np.where(factor > 0, time / np.where(factor > 0, factor, 1.0), np.inf)
+    np.fill_diagonal(time, 0.0)
+    return dist, time
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _read_deliveries(inst: Instance, deliveries: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in DELIVERY_COLUMNS if c not in deliveries.columns]
+    if missing:
+        raise InputError(
+            f"The deliveries table lacks columns {missing}; it needs "
+            f"{', '.join(DELIVERY_COLUMNS)} (quantity in units)."
+        )
+    df = deliveries.loc[:, list(DELIVERY_COLUMNS)].copy()
+    df["quantity"] = pd.to_numeric(df["quantity"], errors="coerce")
+    problems: list[str] = []
+    for n, rec in enumerate(df.to_dict("records")):
+        source, region, commodity = rec["source"], rec["region"], rec["commodity"]
+        where = f"Delivery row {n} ({source} -> {region}, {commodity})"
+        if source not in inst.facility_index:
+            problems.append(f"{where}: source {source!r} is not a facility of the instance.")
+        elif inst.facility(str(source)).kind is FacilityKind.DISTRIBUTION_POINT:
+            problems.append(f"{where}: source {source!r} is a distribution point, not a depot.")
+        if region not in inst.region_index:
+            problems.append(f"{where}: region {region!r} is not a region of the instance.")
+        if commodity not in inst.commodity_index:
+            problems.append(f"{where}: commodity {commodity!r} is not in the instance.")
+        q = float(rec["quantity"])
+        if not math.isfinite(q) or q < 0:
+            problems.append(f"{where}: quantity {rec['quantity']!r} must be a number >= 0 "
+                            "(units).")
+    if problems:
+        raise InputError(problems)
+    df = df[df["quantity"] > 0].reset_index(drop=True)
+    df.index.name = "delivery"
+    return df
+
+
+def _points(inst: Instance, region: str) -> list[tuple[str, float]]:
+    """Receiving points of a region and their shares (sum 1)."""
+    dps = [
+        f
+        for f in inst.facilities
+        if f.region == region and f.kind is FacilityKind.DISTRIBUTION_POINT
+    ]
+    if not dps:
+        return [(region, 1.0)]
+    weights = [f.shelter_persons or 0.0 for f in dps]
+    if sum(weights) <= 0:
+        weights = [1.0] * len(dps)
+    total = sum(weights)
+    return [(f.id, w / total) for f, w in zip(dps, weights, strict=True) if w > 0]
+
+
+def _split(quantity: float, shares: list[float]) -> list[float]:
+    """Split ``quantity`` by ``shares``; whole quantities stay whole (largest remainder)."""
+    if len(shares) == 1:
+        return [quantity]
+    if abs(quantity - round(quantity)) > _EPS:
+        parts = [quantity * s for s in shares]
+        parts[-1] = quantity - sum(parts[:-1])
+        return parts
+    whole = round(quantity)
+    raw = [whole * s for s in shares]
+    base = [math.floor(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - base[i], reverse=True)
+    for i in order[: whole - sum(base)]:
+        base[i] += 1
+    return [float(b) for b in base]
+
+
+@dataclass
+class _Load:
+    items: dict[int, float]  # delivery index -> units
+    weight: float = 0.0
+    volume: float = 0.0
+
+
+def _pack(
+    items: list[tuple[int, float, float, float]], cap: tuple[float, float]
+) -> tuple[list[_Load], list[tuple[int, float]]]:
+    """Pack (delivery, units, kg/unit, m3/unit) into loads of at most ``cap``.
+
+    Whole units go in while they fit; a fractional remainder below one unit is packed as
+    it is. Returns the loads and the (delivery, units) whose single unit exceeds ``cap``.
+    """
+    loads: list[_Load] = []
+    too_big: list[tuple[int, float]] = []
+    cur = _Load({})
+    for delivery, units, w, v in items:
+        if w > cap[0] + _EPS or v > cap[1] + _EPS:
+            too_big.append((delivery, units))
+            continue
+        rest = units
+        while rest > _EPS:
+            room = [
+                math.inf if w <= 0 else (cap[0] - cur.weight) / w,
+                math.inf if v <= 0 else (cap[1] - cur.volume) / v,
+            ]
+            fit = min(room)
+            take = rest if rest <= fit + _EPS else float(math.floor(fit + _EPS))
+            if take <= _EPS:
+                loads.append(cur)
+                cur = _Load({})
+                continue
+            cur.items[delivery] = cur.items.get(delivery, 0.0) + take
+            cur.weight += take * w
+            cur.volume += take * v
+            rest -= take
+    if cur.items:
+        loads.append(cur)
+    return loads, too_big
+
+
+# --------------------------------------------------------------------------- build
+
+
+@dataclass
+class _Borrow:
+    home: str
+    km: float
+    h: float
+
+
+def _fleet_sources(
+    inst: Instance,
+    sources: list[str],
+    fleet_by_depot: dict[str, list[FleetRow]],
+    time_h: FloatMatrix,
+    dist_km: FloatMatrix,
+    pos: dict[str, int],
+    options: DeliveryOptions,
+) -> tuple[dict[str, _Borrow], dict[str, str]]:
+    """Where each fleetless source borrows from, and why the others cannot."""
+    borrow: dict[str, _Borrow] = {}
+    why: dict[str, str] = {}
+    homes = list(fleet_by_depot)
+    for s in sources:
+        if s in fleet_by_depot:
+            continue
+        region = inst.facility(s).region
+        if options.fleetless == "none":
+            why[s] = (
+                f"{s} has no vehicles in the fleet table (fleetless='none'); add fleet rows "
+                f"for {s} or let it borrow"
+            )
+            continue
+        candidates = (
+            [h for h in homes if inst.facility(h).region == region]
+            if options.fleetless == "region"
+            else homes
+        )
+        reachable = [h for h in candidates if np.isfinite(time_h[pos[h], pos[s]])]
+        if not reachable:
+            where = f"in region {region}" if options.fleetless == "region" else "anywhere"
+            cut = " that can reach it in this scenario" if candidates else ""
+            why[s] = (
+                f"{s} has no vehicles and there is no fleet depot {where}{cut} to borrow "
+                f"from; add fleet rows for {s}"
+                + (" or use fleetless='nearest'" if options.fleetless == "region" else "")
+            )
+            continue
+        home = min(reachable, key=lambda h: (time_h[pos[h], pos[s]], h))
+        borrow[s] = _Borrow(
+            home, float(dist_km[pos[home], pos[s]]), float(time_h[pos[home], pos[s]])
+        )
+    return borrow, why
+
+
+def _share(count: int, weights: dict[str, float], cap: dict[str, int]) -> dict[str, int]:
+    """Share ``count`` vehicles among the sources using them, by weight shipped.
+
+    One each (heaviest first) while they last, then the rest by largest remainder, never
+    more than a source's number of loads.
+    """
+    users = sorted(weights, key=lambda u: (-weights[u], u))
+    out = dict.fromkeys(users, 0)
+    left = count
+    for u in users:
+        if left and cap[u] > 0:
+            out[u] = 1
+            left -= 1
+    total = sum(weights.values()) or 1.0
+    while left > 0:
+        room = [u for u in users if out[u] < cap[u]]
+        if not room:
+            break
+        u = max(room, key=lambda x: (weights[x] / total * count - out[x], -users.index(x)))
+        out[u] += 1
+        left -= 1
+    return out
+
+
+def from_allocation(
+    instance: Instance,
+    deliveries: pd.DataFrame,
+    scenario: str,
+    *,
+    period: int = 1,
+    options: DeliveryOptions | None = None,
+) -> DeliveryProblem:
+    """Build the routing problem for one period's deliveries (see the module docstring).
+
+    Parameters
+    ----------
+    instance
+        The instance (facilities, regions, commodities, fleet, settings, outages).
+    deliveries
+        Columns ``source`` (facility id), ``region`` (region id), ``commodity`` and
+        ``quantity`` (units), as ``AllocationResult.deliveries(period)`` returns.
+    scenario
+        Scenario id whose outages apply.
+    period
+        The day routed (1-based); the response deadline applies in period 1.
+    options
+        See :class:`DeliveryOptions`.
+
+    Returns
+    -------
+    DeliveryProblem
+        The routing problem and the tables that map results back to deliveries.
+
+    Raises
+    ------
+    InputError
+        On an unknown scenario, source, region or commodity, a bad quantity, or a break
+        rule given by half.
+    """
+    opt = options or DeliveryOptions()
+    if scenario not in instance.scenario_index:
+        raise InputError(
+            f"No scenario {scenario!r} in {instance.name}; use one of "
+            f"{', '.join(s.id for s in instance.scenarios)}."
+        )
+    if period < 1:
+        raise InputError(f"period must be 1 or more (days are 1-based), got {period}.")
+    table = _read_deliveries(instance, deliveries)
+    for row in instance.fleet:
+        if (row.break_min is None) != (row.drive_h_before_break is None):
+            raise InputError(
+                f"Fleet row {row.id!r}: give break_min and drive_h_before_break together, "
+                "or leave both empty."
+            )
+    unrouted: list[dict[str, object]] = []
+    notes: list[str] = []
+
+    def set_aside(d: int, point: str, units: float, reason: str) -> None:
+        r = table.loc[d]
+        unrouted.append({"delivery": d, "source": r["source"], "region": r["region"],
+                         "point": point, "commodity": r["commodity"], "quantity": units,
+                         "reason": reason})
+
+    # split each delivery across the region's points
+    pairs: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for d, source_id, region_id, quantity in zip(
+        table.index, table["source"], table["region"], table["quantity"], strict=True
+    ):
+        shares = _points(instance, str(region_id))
+        parts = _split(float(quantity), [s for _, s in shares])
+        for (point, _), units in zip(shares, parts, strict=True):
+            if units > 0:
+                pairs.setdefault((str(source_id), point), []).append((int(d), units))
+
+    sources = list(dict.fromkeys(str(s) for s in table["source"]))
+    points = list(dict.fromkeys(p for _, p in pairs))
+    fleet_by_depot: dict[str, list[FleetRow]] = {}
+    for row in instance.fleet:
+        if row.count > 0:
+            fleet_by_depot.setdefault(row.depot, []).append(row)
+    ids = list(dict.fromkeys([*sources, *fleet_by_depot, *points]))
+    pos = {i: k for k, i in enumerate(ids)}
+    dist_km, time_h = travel_matrices(instance, scenario, ids)
+    borrow, no_fleet = _fleet_sources(instance, sources, fleet_by_depot, time_h, dist_km, pos, opt)
+    for s, lend in borrow.items():
+        notes.append(
+            f"{s} has no fleet: it borrows vehicles from {lend.home} ({lend.km:.1f} km, "
+            f"{lend.h:.2f} h away; the empty drive there and back is costed and taken off "
+            "the working day)."
+        )
+
+    def rows_of(source: str) -> list[FleetRow]:
+        if source in fleet_by_depot:
+            return fleet_by_depot[source]
+        if source in borrow:
+            return fleet_by_depot[borrow[source].home]
+        return []
+
+    outage_text = ", ".join(
+        f"{o.origin}-{o.destination} {'cut' if o.speed_factor == 0 else f'x{o.speed_factor:g}'}"
+        for o in instance.scenario(scenario).outages
+    ) or "none"
+    level_of = {r.id: r.level for r in instance.regions}
+    region_of = {r.id: r.id for r in instance.regions}
+    region_of.update({f.id: f.region for f in instance.facilities})
+    order = {c.id: (c.priority, k) for k, c in enumerate(instance.commodities)}
+
+    # loads per (source, point)
+    built: list[tuple[str, str, _Load, bool]] = []  # source, point, load, first
+    for (source, point), items in pairs.items():
+        rows = rows_of(source)
+        if not rows:
+            for d, units in items:
+                set_aside(d, point, units, no_fleet[source])
+            continue
+        if not np.isfinite(time_h[pos[source], pos[point]]):
+            reason = (
+                f"no road from {source} to {point} in scenario {scenario}: the outages "
+                f"({outage_text}) cut every path"
+            )
+            for d, units in items:
+                set_aside(d, point, units, reason)
+            continue
+        limit = opt.max_vehicle_kg.get(point, math.inf)
+        fitting = [r for r in rows if r.capacity_kg <= limit + _EPS]
+        if not fitting:
+            reason = (
+                f"only vehicles up to {limit:g} kg reach {point}, and {source}'s largest "
+                f"is {max(r.capacity_kg for r in rows):g} kg"
+            )
+            for d, units in items:
+                set_aside(d, point, units, reason)
+            continue
+        big = max(fitting, key=lambda r: (r.capacity_kg, r.capacity_m3))
+        goods = sorted(items, key=lambda it: order[str(table.loc[it[0], "commodity"])])
+        spec = []
+        for d, units in goods:
+            c = instance.commodity(str(table.loc[d, "commodity"]))
+            spec.append((d, units, c.weight_kg, c.volume_m3))
+        loads, too_big = _pack(spec, (big.capacity_kg, big.capacity_m3))
+        for d, units in too_big:
+            c = instance.commodity(str(table.loc[d, "commodity"]))
+            set_aside(d, point, units,
+                      f"one unit of {c.id} ({c.weight_kg:g} kg, {c.volume_m3:g} m3) does not fit "
+                      f"the largest vehicle of {source} that reaches {point} ({big.id}: "
+                      f"{big.capacity_kg:g} kg, {big.capacity_m3:g} m3)")
+        for k, load in enumerate(loads):
+            built.append((source, point, load, k == 0))
+
+    # vehicle types: own rows, and shares of home rows for borrowers
+    weight_at: dict[str, float] = {}
+    loads_at: dict[str, int] = {}
+    for source, _, load, _ in built:
+        weight_at[source] = weight_at.get(source, 0.0) + load.weight
+        loads_at[source] = loads_at.get(source, 0) + 1
+    depots = [s for s in sources if s in loads_at]
+    users_of: dict[str, list[str]] = {}
+    for s in depots:
+        users_of.setdefault(borrow[s].home if s in borrow else s, []).append(s)
+    counts: dict[tuple[str, str], int] = {}
+    for home, users in users_of.items():
+        for row in fleet_by_depot[home]:
+            share = _share(row.count, {u: weight_at[u] for u in users},
+                           {u: loads_at[u] for u in users})
+            for u, n in share.items():
+                counts[(row.id, u)] = n
+            given = {u: n for u, n in share.items() if u != home and n}
+            if given:
+                notes.append(
+                    f"{row.id} ({row.count} vehicles at {home}) is shared: "
+                    + ", ".join(f"{n} to {u}" for u, n in share.items()) + "."
+                )
+
+    def usable_rows(source: str) -> list[FleetRow]:
+        return [r for r in rows_of(source) if counts.get((r.id, source), 0) > 0
+                and r.max_hours - 2 * (borrow[source].h if source in borrow else 0.0) > 0]
+
+    # the first load of each pair is due by the response standard (period 1)
+    kept: list[tuple[str, str, _Load, bool, float | None]] = []
+    for source, point, load, first in built:
+        tw_late: float | None = None
+        limit = opt.max_vehicle_kg.get(point, math.inf)
+        rows = [r for r in usable_rows(source) if r.capacity_kg <= limit + _EPS]
+        if not rows:
+            lent = borrow.get(source)
+            if lent and all(r.max_hours <= 2 * lent.h for r in rows_of(source)):
+                reason = (f"the empty drive from {lent.home} to {source} and back "
+                          f"({2 * lent.h:.2f} h) leaves its vehicles no working time")
+            else:
+                home = lent.home if lent else source
+                reason = (f"no vehicle of {home} is left for {source}: "
+                          f"{home}'s vehicles go to the sources that ship more")
+            for d, units in load.items.items():
+                set_aside(d, point, units, reason)
+            continue
+        if first and period == 1 and opt.response_deadline and rows:
+            level = level_of[region_of[point]]
+            deadline = instance.settings.response_h(level)
+            lead = borrow[source].h if source in borrow else 0.0
+            fastest = min(
+                lead + opt.load_h + float(time_h[pos[source], pos[point]])
+                * (instance.settings.speed_kmh / max(r.speed_kmh, _EPS))
+                for r in rows
+            )
+            if fastest <= deadline + _EPS:
+                tw_late = deadline
+            elif opt.strict_response:
+                reason = (
+                    f"first batch cannot reach {point} within the {deadline:g} h standard for "
+                    f"{level} regions: the fastest direct trip from {source} arrives after "
+                    f"{fastest:.2f} h"
+                )
+                for d, units in load.items.items():
+                    set_aside(d, point, units, reason)
+                continue
+            else:
+                notes.append(
+                    f"{source} -> {point}: a direct trip takes {fastest:.2f} h, more than the "
+                    f"{deadline:g} h standard for {level} regions; routed within the working "
+                    "day instead."
+                )
+        kept.append((source, point, load, first, tw_late))
+
+    b = RoutingProblemBuilder(SCALING, name=f"{instance.name} {scenario} day {period}")
+    depot_index = {s: b.add_depot(s, loading_time=opt.load_h) for s in depots}
+    loc_ids = [*depots, *(p for _, p, _, _, _ in kept)]
+    idx = np.array([pos[i] for i in loc_ids], dtype=np.int64)
+    sub_d = dist_km[np.ix_(idx, idx)]
+    sub_t = time_h[np.ix_(idx, idx)]
+    # Unusable legs get a finite stand-in longer than any working day, so no plan uses
+    # them and engines keep integers. Each client is restricted to its own source's
+    # vehicles, which reach it, so only legs between clients can be stand-ins.
+    finite_d = sub_d[np.isfinite(sub_d)]
+    finite_t = sub_t[np.isfinite(sub_t)]
+    longest_day = max((r.max_hours for r in instance.fleet), default=24.0)
+    sub_d = np.where(np.isfinite(sub_d), sub_d, 2 * float(finite_d.max(initial=0)) + 1)
+    sub_t = np.where(np.isfinite(sub_t), sub_t,
+                     10 * longest_day + 2 * float(finite_t.max(initial=0)) + 1)
+    b.set_distances(sub_d)
+
+    types_of: dict[str, list[tuple[int, FleetRow]]] = {}
+    homes: list[tuple[str, str]] = []
+    for s in depots:
+        rows = usable_rows(s)
+        total_n = sum(counts[(r.id, s)] for r in rows)
+        for row in rows:
+            lent = borrow.get(s)
+            lead = lent.h if lent else 0.0
+            n_loads = loads_at[s]
+            trips = 1 if n_loads <= total_n else min(opt.max_trips, math.ceil(n_loads / total_n))
+            rule = (opt.break_min, opt.drive_h_before_break) if opt.break_min is not None \
+                else (row.break_min, row.drive_h_before_break)
+            k = b.add_vehicle_type(
+                row.id if not lent else f"{row.id}@{s}",
+                depot=depot_index[s],
+                count=counts[(row.id, s)],
+                capacity=(row.capacity_kg, row.capacity_m3),
+                fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
+                cost_per_distance=row.cost_per_km,
+                durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
+                shift_start=lead,
+                shift_end=row.max_hours - lead,
+                max_duration=row.max_hours - 2 * lead,
+                max_trips=trips,
+                break_duration=None if rule[0] is None else rule[0] / 60.0,
+                break_after=rule[1],
+            )
+            types_of.setdefault(s, []).append((k, row))
+            homes.append((row.id, lent.home if lent else s))
+
+    load_rows: list[dict[str, object]] = []
+    for n_client, (source, point, load, _, tw_late) in enumerate(kept):
+        limit = opt.max_vehicle_kg.get(point, math.inf)
+        types = [k for k, fr in types_of.get(source, []) if fr.capacity_kg <= limit + _EPS]
+        client = b.add_client(
+            f"{source}>{point}#{n_client}",
+            demand=(load.weight, load.volume),
+            service_time=opt.unload_h,
+            tw_late=tw_late,
+            allowed_vehicle_types=types,
+        )
+        for d, units in load.items.items():
+            load_rows.append({"client": client, "delivery": d, "source": source,
+                              "region": table.loc[d, "region"], "point": point,
+                              "commodity": table.loc[d, "commodity"], "quantity": units,
+                              "first": tw_late is not None})
+    problem = b.build()
+    locs = instance.locations()
+    location_ids = tuple(loc_ids)
+    cols = ["delivery", "source", "region", "point", "commodity", "quantity", "reason"]
+    return DeliveryProblem(
+        problem=problem,
+        scenario=scenario,
+        period=period,
+        deliveries=table,
+        loads=pd.DataFrame(load_rows, columns=["client", "delivery", "source", "region",
+                                               "point", "commodity", "quantity", "first"]),
+        unrouted=pd.DataFrame(unrouted, columns=cols),
+        notes=tuple(notes),
+        location_ids=location_ids,
+        location_lonlat=tuple(locs[i] for i in location_ids),
+        vehicle_homes=tuple(homes),
+        currency=instance.currency,
+    )
+
+
+# --------------------------------------------------------------------------- results
+
+
+def delivery_report(plan: DeliveryProblem, result: RoutingResult) -> pd.DataFrame:
+    """Every planned delivery, per receiving point: delivered and unmet units, and why.
+
+    A load is delivered when its client is visited. If the engine left only part of a
+    client's demand unserved (it was cut into smaller pieces than its load), the
+    commodities are counted unmet in the same share as its weight (volume when it has
+    no weight).
+
+    Parameters
+    ----------
+    plan
+        What :func:`from_allocation` built.
+    result
+        The solve of ``plan.problem``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``delivery, source, region, point, commodity, quantity, delivered,
+        unmet`` (units), ``vehicles`` (route labels ``vehicle type#n``) and ``reason``.
+    """
+    problem = plan.problem
+    missing = {u.client: u for u in result.unserved}
+    carried: dict[int, set[str]] = {}
+    for route in result.routes:
+        label = f"{route.vehicle_type_name}#{route.vehicle}"
+        for visit in route.visits:
+            carried.setdefault(visit.client, set()).add(label)
+    rows: list[dict[str, object]] = []
+    for r in plan.loads.to_dict("records"):
+        c = int(r["client"])
+        demand = problem.clients[c].demand
+        share = 0.0
+        reason = ""
+        if c in missing:
+            u = missing[c]
+            dim = 0 if demand[0] > 0 else 1
+            whole = demand[dim] / problem.scaling.load[dim]
+            share = 1.0 if whole <= 0 else min(1.0, u.missing[dim] / whole)
+            reason = u.reason
+        q = float(r["quantity"])
+        rows.append({"delivery": r["delivery"], "source": r["source"], "region": r["region"],
+                     "point": r["point"], "commodity": r["commodity"], "quantity": q,
+                     "delivered": q * (1 - share), "unmet": q * share,
+                     "vehicles": " ".join(sorted(carried.get(c, set()))), "reason": reason})
+    for r in plan.unrouted.to_dict("records"):
+        rows.append({**{str(k): v for k, v in r.items()},
+                     "quantity": float(r["quantity"]), "delivered": 0.0,
+                     "unmet": float(r["quantity"]), "vehicles": ""})
+    cols = ["delivery", "source", "region", "point", "commodity", "quantity", "delivered",
+            "unmet", "vehicles", "reason"]
+    out = pd.DataFrame(rows, columns=cols)
+    grouped = out.groupby(["delivery", "point", "reason", "vehicles"], as_index=False, sort=True)
+    return grouped.agg({"source": "first", "region": "first", "commodity": "first",
+                        "quantity": "sum", "delivered": "sum", "unmet": "sum"})[cols]
+
+
+@dataclass(frozen=True)
+class DeliveryCheck:
+    """What :func:`check_deliveries` found.
+
+    Attributes
+    ----------
+    violations
+        One sentence per problem; empty when every delivery is accounted for and the
+        routes pass :func:`models.routing.check`.
+    delivered, unmet
+        Total units delivered and unmet, over all commodities.
+    """
+
+    violations: tuple[str, ...]
+    delivered: float
+    unmet: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong."""
+        return not self.violations
+
+
+def check_deliveries(plan: DeliveryProblem, result: RoutingResult) -> DeliveryCheck:
+    """Check that every planned delivery is on a route or listed as unmet with a reason.
+
+    Runs the route checker on ``plan.problem``, then adds up, for every input delivery,
+    the units on visited loads and the units unmet (set aside before solving or left
+    out by the engine) and compares them with the planned quantity.
+
+    Parameters
+    ----------
+    plan
+        What :func:`from_allocation` built.
+    result
+        The solve of ``plan.problem``.
+
+    Returns
+    -------
+    DeliveryCheck
+        The violations and the totals.
+    """
+    bad = list(check(plan.problem, result).violations)
+    report = delivery_report(plan, result)
+    for r in report.to_dict("records"):
+        if float(r["unmet"]) > _EPS and not str(r["reason"]).strip():
+            bad.append(f"delivery {r['delivery']} to {r['point']}: {float(r['unmet']):g} units "
+                       "unmet without a reason.")
+    sums = report.groupby("delivery")[["delivered", "unmet"]].sum()
+    accounted = {int(str(d)): float(v) for d, v in (sums["delivered"] + sums["unmet"]).items()}
+    for d, r in zip(plan.deliveries.index, plan.deliveries.to_dict("records"), strict=True):
+        planned = float(r["quantity"])
+        total = accounted.get(int(str(d)), 0.0)
+        if not math.isclose(total, planned, rel_tol=1e-9, abs_tol=1e-6):
+            bad.append(f"delivery {d} ({r['source']} -> {r['region']}, {r['commodity']}): "
+                       f"{planned:g} units planned but {total:g} routed or listed as unmet.")
+    return DeliveryCheck(tuple(bad), float(report["delivered"].sum()),
+                         float(report["unmet"].sum()))
