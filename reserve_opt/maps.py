@@ -1,7 +1,9 @@
 """Maps of an instance: regions shaded by population or risk, facilities, agreements.
 
 ``draw_map(instance, "map.png")`` renders a static map with matplotlib;
-``draw_map(instance, "map.html")`` an interactive Leaflet map with folium. Regions without
+``draw_map(instance, "map.html")`` an interactive Leaflet map with folium. Vehicle routes
+(a GeoDataFrame of LineStrings, e.g. from ``reserve_opt.models.routing.route_lines``) can
+be drawn on top with ``routes=``. Regions without
 polygons are drawn as their Voronoi service areas, clipped to a buffer around the points.
 """
 
@@ -96,7 +98,8 @@ def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
         gpd.GeoDataFrame({"id": [], "tier": []}, geometry=[], crs="EPSG:4326")
 
 
-def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "population") -> Path:
+def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "population",
+             routes: gpd.GeoDataFrame | None = None) -> Path:
     """Draw ``inst`` to a ``.png`` (static) or ``.html`` (interactive) file.
 
     The file is written to a temporary name first and renamed at the end, so a failed
@@ -110,6 +113,9 @@ def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "popul
         Output file; the suffix chooses the kind.
     shade
         Colour regions by ``population`` (persons) or ``risk`` (index 0-1).
+    routes
+        Vehicle routes to draw over the map: LineStrings in EPSG:4326 with a ``route``
+        label column (other columns show in the HTML tooltip); ``None`` draws none.
 
     Returns
     -------
@@ -125,16 +131,22 @@ def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "popul
     tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
     try:
         if suffix == ".png":
-            _draw_png(inst, tmp, shade)
+            _draw_png(inst, tmp, shade, routes)
         else:
-            _draw_html(inst, tmp, shade)
+            _draw_html(inst, tmp, shade, routes)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
 
 
-def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
+ROUTE_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
+                 "#f781bf", "#17becf", "#bcbd22", "#000000")
+"""Colours cycled over routes."""
+
+
+def _draw_png(inst: Instance, path: Path, shade: Shade,
+              routes: gpd.GeoDataFrame | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -150,7 +162,10 @@ def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
     regions.plot(column=shade, ax=ax, cmap="OrRd", edgecolor="#666666", linewidth=0.4,
                  legend=True, legend_kwds={"label": f"{shade} ({unit})", "shrink": 0.6})
     if len(agreements):
-        agreements.plot(ax=ax, color="#2b8cbe", linewidth=1.2, linestyle="--", alpha=0.8)
+        # with routes on top, agreements step back so the routes read first
+        faint = routes is not None and len(routes) > 0
+        agreements.plot(ax=ax, color="#2b8cbe", linewidth=0.7 if faint else 1.2,
+                        linestyle="--", alpha=0.3 if faint else 0.8)
     handles = []
     for kind, (marker, colour, label) in FACILITY_STYLE.items():
         sel = facilities[facilities["kind"] == kind.value]
@@ -166,6 +181,13 @@ def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
                         markersize=40, linewidth=1.2, zorder=3)
         handles.append(Line2D([], [], marker=marker, color=colour, linestyle="",
                               label=f"{label} ({len(sel)})"))
+    if routes is not None and len(routes):
+        for n, line in enumerate(routes.geometry):
+            xs, ys = line.xy
+            ax.plot(xs, ys, color=ROUTE_COLOURS[n % len(ROUTE_COLOURS)], linewidth=2.4,
+                    alpha=0.9, zorder=4, solid_capstyle="round")
+        handles.append(Line2D([], [], color=ROUTE_COLOURS[0], linewidth=2.4,
+                              label=f"vehicle routes ({len(routes)})"))
     if any(f.is_candidate for f in inst.facilities):
         handles.append(Line2D([], [], marker="s", markerfacecolor="none", color="#1f4e79",
                               linestyle="", label="candidate (hollow)"))
@@ -183,14 +205,18 @@ def _draw_png(inst: Instance, path: Path, shade: Shade) -> None:
     ax.set_aspect(1 / max(math.cos(math.radians(mean_lat)), 0.1))
     ax.set_xlabel("longitude (degrees east, WGS84)")
     ax.set_ylabel("latitude (degrees north, WGS84)")
-    ax.set_title(f"{inst.name}: {len(inst.regions)} regions, {len(inst.facilities)} "
-                 f"facilities, shaded by {shade}")
+    title = (f"{inst.name}: {len(inst.regions)} regions, {len(inst.facilities)} "
+             f"facilities, shaded by {shade}")
+    if routes is not None:
+        title += f"; {len(routes)} vehicle routes"
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
 
 
-def _draw_html(inst: Instance, path: Path, shade: Shade) -> None:
+def _draw_html(inst: Instance, path: Path, shade: Shade,
+               routes: gpd.GeoDataFrame | None = None) -> None:
     import folium
 
     regions, facilities, agreements = region_frame(inst), facility_frame(inst), \
@@ -216,5 +242,12 @@ def _draw_html(inst: Instance, path: Path, shade: Shade) -> None:
         folium.CircleMarker([f.geometry.y, f.geometry.x], radius=6, color=colours[f.kind],
                             fill=f.existing, fill_opacity=0.9,
                             tooltip=f"{f.id}: {f.name} ({f.kind})").add_to(fmap)
+    if routes is not None:
+        tip_cols = [c for c in routes.columns if c != "geometry"]
+        for n, row in enumerate(routes.itertuples(index=False)):
+            coords = [(y, x) for x, y in row.geometry.coords]
+            tip = "<br>".join(f"{c}: {getattr(row, c)}" for c in tip_cols)
+            folium.PolyLine(coords, color=ROUTE_COLOURS[n % len(ROUTE_COLOURS)], weight=3,
+                            opacity=0.85, tooltip=tip).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap.save(str(path))

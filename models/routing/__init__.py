@@ -13,6 +13,7 @@ from .from_allocation import (
     check_deliveries,
     delivery_report,
     from_allocation,
+    route_lines,
     travel_matrices,
 )
 from .prepare import Piece, prepare, split_amount
@@ -73,6 +74,7 @@ __all__ = [
     "read_solomon",
     "read_solution",
     "read_vrplib",
+    "route_lines",
     "solve",
     "split_amount",
     "travel_matrices",

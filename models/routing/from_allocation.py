@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,9 @@ from .check import check
 from .problem import RoutingProblem, RoutingProblemBuilder, Scaling
 from .result import RoutingResult
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 __all__ = [
     "DELIVERY_COLUMNS",
     "DeliveryCheck",
@@ -72,6 +75,7 @@ __all__ = [
     "check_deliveries",
     "delivery_report",
     "from_allocation",
+    "route_lines",
     "travel_matrices",
 ]
 
@@ -937,3 +941,60 @@ def check_deliveries(plan: DeliveryProblem, result: RoutingResult) -> DeliveryCh
                        f"{planned:g} units planned but {total:g} routed or listed as unmet.")
     return DeliveryCheck(tuple(bad), float(report["delivered"].sum()),
                          float(report["unmet"].sum()))
+
+
+def route_lines(plan: DeliveryProblem, result: RoutingResult) -> gpd.GeoDataFrame:
+    """The routes as LineStrings in EPSG:4326 (lon/lat), one per vehicle.
+
+    Each line runs depot -> stops -> depot for every trip in order (straight segments
+    between the points; the road path itself is not known at this level).
+
+    Parameters
+    ----------
+    plan
+        What :func:`from_allocation` built.
+    result
+        The solve of ``plan.problem``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``route`` (label), ``vehicle_type``, ``vehicle``, ``home`` (fleet depot),
+        ``depot``, ``trips``, ``stops``, ``distance_km``, ``cost``, ``start_h``,
+        ``end_h``, ``delivered_kg``, ``delivered_m3`` and the geometry.
+    """
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    problem = plan.problem
+    lonlat = plan.location_lonlat
+    rows: list[dict[str, object]] = []
+    for route in result.routes:
+        vt = problem.vehicle_types[route.vehicle_type]
+        depot = lonlat[route.depot]
+        points = [depot]
+        for trip in route.trips:
+            points += [lonlat[problem.client_location(v.client)] for v in trip.visits]
+            if vt.returns_to_depot:
+                points.append(depot)
+        if len(points) == 1 or all(p == points[0] for p in points):
+            points = [points[0], (points[0][0] + 1e-6, points[0][1])]
+        rows.append({
+            "route": f"{route.vehicle_type_name}#{route.vehicle}",
+            "vehicle_type": route.vehicle_type_name,
+            "vehicle": route.vehicle,
+            "home": plan.vehicle_homes[route.vehicle_type][1],
+            "depot": plan.location_ids[route.depot],
+            "trips": len(route.trips),
+            "stops": len(route.visits),
+            "distance_km": route.distance,
+            "cost": route.cost,
+            "start_h": route.start,
+            "end_h": route.end,
+            "delivered_kg": sum(v.delivered[0] for v in route.visits),
+            "delivered_m3": sum(v.delivered[1] for v in route.visits),
+            "geometry": LineString(points),
+        })
+    if not rows:
+        return gpd.GeoDataFrame({"route": []}, geometry=[], crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")

@@ -33,8 +33,8 @@ def _left_out_reason(problem: RoutingProblem, prepared: Prepared) -> str:
         if total[d] > fleet[d]:
             have, need = s.real_load(fleet), s.real_load(total)
             return (
-                f"fleet too small: the servable demand needs {need[d]:g} {name} but all "
-                f"vehicles on all their trips carry {have[d]:g}"
+                f"fleet too small: the servable demand needs {need[d]:,.6g} {name} but all "
+                f"vehicles on all their trips carry {have[d]:,.6g}"
             )
     return (
         "fleet too small for it: no vehicle had room left (capacity, working hours or "

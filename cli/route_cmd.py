@@ -1,0 +1,363 @@
+"""The ``route`` command: vehicle routes for an allocation, or for a benchmark file."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.instance_cmds import FormatOption
+from reserve_opt.cli.plan_cmd import progress
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.io.atomic import folder_swap
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reserve_opt.domain import Instance
+    from reserve_opt.models.routing import DeliveryProblem, RoutingProblem, RoutingResult
+
+INPUT_FORMATS = ("vrplib", "solomon", "cordeau")
+DEFAULT_TIME_LIMIT_S = 10.0
+MAX_UNMET_ROWS = 12
+
+
+def route(
+    path: Annotated[Path, typer.Argument(
+        help="Instance folder or JSON document (with --scenario), or a benchmark file "
+        "(with --input-format).")],
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", help="Benchmark file format: vrplib, solomon or cordeau.")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        help="Scenario whose allocation is routed (instances).")] = None,
+    period: Annotated[int, typer.Option(help="Day of the allocation to route (1-based).")] = 1,
+    deliveries: Annotated[Path | None, typer.Option(
+        help="CSV of deliveries (source, region, commodity, quantity in units) to route "
+        "instead of solving the allocation.")] = None,
+    engine: Annotated[str, typer.Option(help="pyvrp or ortools (driver breaks need "
+                                        "ortools).")] = "pyvrp",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the routing "
+                                              "engine.")] = DEFAULT_TIME_LIMIT_S,
+    seed: Annotated[int, typer.Option(help="Random seed (PyVRP).")] = 0,
+    break_min: Annotated[float | None, typer.Option(
+        "--break-min", help="Driver break length, minutes, for every vehicle (with "
+        "--drive-h; China: 20 after 4 h).")] = None,
+    drive_h: Annotated[float | None, typer.Option(
+        "--drive-h", help="Most working hours between breaks.")] = None,
+    fleetless: Annotated[str, typer.Option(
+        help="A shipping facility without vehicles borrows from the nearest fleet depot in "
+        "its region (region), anywhere (nearest), or not at all (none).")] = "region",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for routes.csv, routes.geojson, unmet.csv, "
+        "deliveries.csv and solution.json.")] = None,
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", help="Draw the routes over the instance map: .png or .html.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Plan vehicle routes: an allocation's deliveries, or a VRP benchmark file."""
+    from reserve_opt.errors import InputError
+
+    with reported_errors():
+        if engine not in ("pyvrp", "ortools"):
+            raise InputError(f"--engine {engine}: use pyvrp or ortools.")
+        if input_format is not None:
+            if scenario is not None or deliveries is not None or map_file is not None:
+                raise InputError("--scenario, --deliveries and --map are for instances; a "
+                                 "benchmark file takes --input-format alone.")
+            summary = _route_benchmark(path, input_format, engine, time_limit, seed, out)
+        else:
+            if scenario is None:
+                raise InputError(f"{path}: give --scenario ID to route an instance's "
+                                 "allocation, or --input-format for a benchmark file.")
+            summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
+                                      seed, break_min, drive_h, fleetless, out, map_file)
+    if fmt is OutputFormat.JSON:
+        echo_json(summary)
+    else:
+        _print_summary(summary)
+        if out is not None:
+            typer.echo(f"\nwrote {out}/")
+        if map_file is not None:
+            typer.echo(f"wrote {map_file}")
+    if summary["status"] == "no_solution":
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def _read_benchmark(path: Path, input_format: str) -> RoutingProblem:
+    from reserve_opt.errors import InputError
+    from reserve_opt.models.routing import read_cordeau, read_solomon, read_vrplib
+
+    if input_format not in INPUT_FORMATS:
+        raise InputError(f"--input-format {input_format}: use one of "
+                         f"{', '.join(INPUT_FORMATS)}.")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a {input_format} benchmark file.")
+    reader = {"vrplib": read_vrplib, "solomon": read_solomon, "cordeau": read_cordeau}
+    return reader[input_format](path)
+
+
+def known_best(path: Path) -> float | None:
+    """The best-known cost of a benchmark file, or ``None``.
+
+    Looked up in a ``BKS.csv`` in the file's folder or the one above, then in a ``.sol``
+    beside it.
+    """
+    from reserve_opt.models.routing import read_bks, read_solution
+
+    sol = path.with_suffix(".sol")
+    for folder in (path.parent, path.parent.parent):
+        table = folder / "BKS.csv"
+        if table.is_file():
+            entries = read_bks(table)
+            if path.stem in entries:
+                return float(entries[path.stem].bks)
+    if sol.is_file():
+        return float(read_solution(sol).cost)
+    return None
+
+
+def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: float, seed: int,
+                     out: Path | None) -> dict[str, Any]:
+    from reserve_opt.errors import SolverError
+    from reserve_opt.models.routing import check, solve
+
+    problem = _read_benchmark(path, input_format)
+    with progress(f"routing {path.name} with {engine}"):
+        result = solve(problem, engine, time_limit_s=time_limit, seed=seed)
+    report = check(problem, result)
+    if not report.ok:
+        raise SolverError("the independent route checker rejected the plan: "
+                          + "; ".join(report.violations))
+    best = known_best(path)
+    summary = _common(result)
+    summary.update({
+        "instance": path.stem,
+        "clients": problem.n_clients,
+        "bks": best,
+        # rounding can put an optimal plan a hair below the published value
+        "gap": None if best is None or not result.routes else
+        round((result.cost - best) / best, 9) + 0.0,
+        "unserved": [{"client": u.name, "missing": list(u.missing), "reason": u.reason}
+                     for u in result.unserved],
+    })
+    if out is not None:
+        with folder_swap(out) as tmp:
+            _visits_frame(problem, result, None).to_csv(tmp / "routes.csv", index=False)
+            _unserved_frame(result).to_csv(tmp / "unmet.csv", index=False)
+            (tmp / "solution.json").write_text(json.dumps(
+                {**summary, "routes": _routes_json(result)}, indent=1, default=str))
+    return summary
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _allocation_deliveries(inst: Instance, scenario: str, period: int,
+                           time_limit: float) -> pd.DataFrame:
+    from reserve_opt.errors import InputError
+
+    try:
+        from reserve_opt.models.allocation import (
+            AllocationOptions,
+            solve_allocation,
+        )
+    except ImportError:
+        raise InputError("the allocation model is not available in this version; give "
+                         "--deliveries FILE.csv (source, region, commodity, quantity) to "
+                         "route hand-made deliveries.") from None
+    from reserve_opt.solvers import SolverOptions
+
+    with progress(f"allocating {inst.name} for {scenario}"):
+        res = solve_allocation(inst, scenario, AllocationOptions(periods=max(period, 1)),
+                               solver="highs",
+                               solver_options=SolverOptions(time_limit_s=max(60.0, time_limit)))
+    if str(res.status) not in ("optimal", "feasible") and not str(res.status).endswith(
+            ("optimal", "feasible")):
+        raise InputError(f"the allocation for {scenario} is {res.status}; nothing to route.")
+    frame: pd.DataFrame = res.deliveries(period)
+    return frame
+
+
+def _read_deliveries_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from reserve_opt.errors import InputError
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a CSV with columns source, region, "
+                         "commodity, quantity.")
+    return pd.read_csv(path, dtype={"source": str, "region": str, "commodity": str})
+
+
+def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | None,
+                    engine: str, time_limit: float, seed: int, break_min: float | None,
+                    drive_h: float | None, fleetless: str, out: Path | None,
+                    map_file: Path | None) -> dict[str, Any]:
+    from reserve_opt.errors import InputError, SolverError
+    from reserve_opt.io import load_instance
+    from reserve_opt.models.routing import (
+        DeliveryOptions,
+        check_deliveries,
+        delivery_report,
+        from_allocation,
+        route_lines,
+        solve,
+    )
+
+    if map_file is not None and map_file.suffix.lower() not in (".png", ".html"):
+        raise InputError(f"--map {map_file}: a map is written as .png or .html; change the "
+                         "file name.")
+    inst = load_instance(path)
+    if scenario not in inst.scenario_index:
+        raise InputError(f"--scenario {scenario}: {inst.name} has no such scenario; use one "
+                         f"of {', '.join(s.id for s in inst.scenarios)}.")
+    table = (_read_deliveries_csv(deliveries) if deliveries is not None
+             else _allocation_deliveries(inst, scenario, period, time_limit))
+    options = DeliveryOptions(fleetless=fleetless, break_min=break_min,  # type: ignore[arg-type]
+                              drive_h_before_break=drive_h)
+    plan = from_allocation(inst, table, scenario, period=period, options=options)
+    with progress(f"routing {len(plan.problem.clients)} loads with {engine}"):
+        result = solve(plan.problem, engine, time_limit_s=time_limit, seed=seed)
+    verdict = check_deliveries(plan, result)
+    if not verdict.ok:
+        raise SolverError("the independent checker rejected the plan: "
+                          + "; ".join(verdict.violations))
+    report = delivery_report(plan, result)
+    unmet = report[report["unmet"] > 1e-9]
+    lines = route_lines(plan, result)
+    summary = _common(result)
+    summary.update({
+        "instance": inst.name,
+        "scenario": scenario,
+        "period": period,
+        "currency": inst.currency,
+        "loads": plan.problem.n_clients,
+        "deliveries": len(plan.deliveries),
+        "delivered_units": verdict.delivered,
+        "unmet_units": verdict.unmet,
+        "unserved": [{"delivery": int(r["delivery"]), "source": r["source"],
+                      "region": r["region"], "point": r["point"],
+                      "commodity": r["commodity"], "unmet_units": float(r["unmet"]),
+                      "reason": r["reason"]} for r in unmet.to_dict("records")],
+        "notes": list(plan.notes),
+    })
+    if len(plan.unrouted) and summary["status"] == "solved":
+        summary["status"] = "partial"  # deliveries set aside before routing are unmet too
+    if out is not None:
+        with folder_swap(out) as tmp:
+            _visits_frame(plan.problem, result, plan).to_csv(tmp / "routes.csv", index=False)
+            lines.to_file(tmp / "routes.geojson", driver="GeoJSON")
+            unmet.to_csv(tmp / "unmet.csv", index=False)
+            report.to_csv(tmp / "deliveries.csv", index=False)
+            (tmp / "solution.json").write_text(json.dumps(
+                {**summary, "routes": _routes_json(result)}, indent=1, default=str))
+    if map_file is not None:
+        from reserve_opt.maps import draw_map
+
+        draw_map(inst, map_file, routes=lines)
+    return summary
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _common(result: RoutingResult) -> dict[str, Any]:
+    return {
+        "status": result.status.value,
+        "engine": result.engine,
+        "cost": result.cost,
+        "distance": result.distance,
+        "vehicles_used": result.vehicles_used,
+        "runtime_s": result.runtime_s,
+        "seed": result.seed,
+        "checked": True,
+    }
+
+
+def _visits_frame(problem: RoutingProblem, result: RoutingResult,
+                  plan: DeliveryProblem | None) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for r_no, route in enumerate(result.routes):
+        for t_no, trip in enumerate(route.trips):
+            for s_no, v in enumerate(trip.visits):
+                row: dict[str, Any] = {
+                    "route": r_no, "vehicle_type": route.vehicle_type_name,
+                    "vehicle": route.vehicle, "depot": problem.depots[route.depot].name,
+                    "trip": t_no + 1, "stop": s_no + 1, "client": v.name,
+                    "arrival": v.arrival, "start": v.start,
+                    "delivered_weight": v.delivered[0], "delivered_volume": v.delivered[1],
+                }
+                if plan is not None:
+                    loc = problem.client_location(v.client)
+                    row["point"] = plan.location_ids[loc]
+                    row["lon"], row["lat"] = plan.location_lonlat[loc]
+                    row = {k.replace("arrival", "arrival_h").replace("start", "start_h")
+                           .replace("_weight", "_kg").replace("_volume", "_m3"): x
+                           for k, x in row.items()}
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _unserved_frame(result: RoutingResult) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame([{"client": u.name, "missing_weight": u.missing[0],
+                          "missing_volume": u.missing[1], "reason": u.reason}
+                         for u in result.unserved],
+                        columns=["client", "missing_weight", "missing_volume", "reason"])
+
+
+def _routes_json(result: RoutingResult) -> list[dict[str, Any]]:
+    return [{"vehicle_type": r.vehicle_type_name, "vehicle": r.vehicle, "depot": r.depot,
+             "start": r.start, "end": r.end, "distance": r.distance, "cost": r.cost,
+             "breaks": [[b.start, b.duration] for b in r.breaks],
+             "trips": [[v.name for v in t.visits] for t in r.trips]} for r in result.routes]
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    what = s.get("scenario")
+    head = f"{s['instance']}" + (f" {what} day {s['period']}" if what else "")
+    typer.echo(f"{head}: {s['status']} with {s['engine']} in {s['runtime_s']:.1f} s; "
+               f"{s['vehicles_used']} vehicles, cost {s['cost']:,.2f}"
+               + (f" {s['currency']}" if s.get("currency") else "")
+               + f", distance {s['distance']:,.1f}" + (" km" if what else ""))
+    if "gap" in s:
+        if s["bks"] is None:
+            typer.echo("no best-known solution found beside the file")
+        elif s["gap"] is not None:
+            typer.echo(f"best known {s['bks']:,.1f}, gap {s['gap']:.2%}")
+    if what:
+        typer.echo(f"{s['deliveries']} deliveries in {s['loads']} loads: "
+                   f"{s['delivered_units']:,.0f} units on routes, "
+                   f"{s['unmet_units']:,.0f} unmet")
+        for note in s["notes"]:
+            typer.echo(f"  note: {note}")
+    if s["unserved"]:
+        shown = s["unserved"][:MAX_UNMET_ROWS]
+        cols = list(shown[0])
+        print_table("Unmet", cols, [[_short(r[c]) for c in cols] for r in shown])
+        if len(s["unserved"]) > len(shown):
+            typer.echo(f"... and {len(s['unserved']) - len(shown)} more (all in unmet.csv "
+                       "with --out, or --format json)")
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value, 2)
+    if isinstance(value, list):
+        return ", ".join(f"{x:g}" for x in value)
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``route`` command to ``app``."""
+    app.command()(route)
