@@ -280,9 +280,10 @@ class RoutingProblem:
 def _validate(problem: RoutingProblem) -> None:
     errors: list[str] = []
     n = problem.n_locations
-    if problem.n_depots == 0:
+    # a problem without clients (nothing to deliver) needs neither depots nor vehicles
+    if problem.n_depots == 0 and problem.n_clients:
         errors.append("The problem has no depot; add at least one depot.")
-    if not problem.vehicle_types:
+    if not problem.vehicle_types and problem.n_clients:
         errors.append("The problem has no vehicle type; add at least one.")
     if problem.distances.shape != (n, n):
         errors.append(
