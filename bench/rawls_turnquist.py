@@ -61,10 +61,10 @@ def main() -> None:
         rows.append((label, res, wall, rep))
     ref = next((r.solve_seconds for s, r, _, _ in rows if s == "pulp-cbc"), None)
     print(f"Rawls-Turnquist P1, 51 scenarios, pooled, requested gap {args.gap:g}")
-    print(f"{'':24s}{'paper':>14s}" + "".join(f"{s:>16s}" for s, *_ in rows))
+    print(f"{'':30s}{'paper':>14s}" + "".join(f"{s:>16s}" for s, *_ in rows))
 
     def line(label: str, paper: str, vals: list[str]) -> None:
-        print(f"{label:24s}{paper:>14s}" + "".join(f"{v:>16s}" for v in vals))
+        print(f"{label:30s}{paper:>14s}" + "".join(f"{v:>16s}" for v in vals))
 
     line("status", "optimal", [r.status.value for _, r, _, _ in rows])
     line("objective (M USD)", f"{PAPER_OBJECTIVE / 1e6:.3f}",
