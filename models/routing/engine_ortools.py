@@ -265,6 +265,11 @@ def solve_ortools(
         routing.AddDisjunction(
             [idx], weights.prize(problem, piece.client, per_client[piece.client])
         )
+    # a depot no vehicle starts or ends at is an ordinary node to OR-Tools: keep it out
+    for d in set(range(n_dep)) - set(starts) - set(ends):
+        idx = manager.NodeToIndex(d)
+        routing.VehicleVar(idx).SetValues([-1])
+        routing.AddDisjunction([idx], 0)
     for r, v in enumerate(reload_owner):
         idx = manager.NodeToIndex(first_reload + r)
         routing.VehicleVar(idx).SetValues([-1, v])

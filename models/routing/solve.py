@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Literal
+
+import numpy as np
 
 from reserve_opt.errors import InputError
 
 from .prepare import Prepared, prepare
 from .problem import LOAD_DIMENSIONS, RoutingProblem
-from .result import RoutingResult, assemble
+from .result import Route, RoutingResult, Status, Unserved, assemble
 
-__all__ = ["ENGINES", "Engine", "solve"]
+__all__ = ["ENGINES", "Engine", "components", "solve"]
 
 Engine = Literal["pyvrp", "ortools"]
 #: Names accepted by :func:`solve`.
@@ -65,7 +68,9 @@ def solve(
 
     Demands larger than a vehicle are split into vehicle-sized pieces first; clients no
     vehicle can serve, and pieces the engine cannot fit, are reported in
-    ``RoutingResult.unserved`` with a reason.
+    ``RoutingResult.unserved`` with a reason. A problem whose clients fall into groups
+    served by disjoint sets of vehicle types (see :func:`components`) is solved group
+    by group, the time limit shared in proportion to the clients.
 
     Parameters
     ----------
@@ -102,6 +107,137 @@ def solve(
         raise InputError(f"max_iterations must be at least 1, got {max_iterations}.")
     if engine == "pyvrp" and problem.needs_breaks:
         raise InputError(pyvrp_breaks_message(problem))
+    parts = components(problem)
+    if len(parts) > 1:
+        return _solve_parts(problem, parts, str(engine), time_limit_s, seed, max_iterations)
+    return _solve_one(problem, str(engine), time_limit_s, seed, max_iterations)
+
+
+def components(problem: RoutingProblem) -> list[tuple[list[int], list[int]]]:
+    """Independent parts of ``problem``: (vehicle types, clients) that share no vehicle.
+
+    Clients are joined to the vehicle types allowed to serve them; each connected group
+    is a routing problem of its own (e.g. the loads of each depot when every load may
+    only go on its own depot's vehicles). Clients no type may serve join the largest
+    part, where they are reported as unservable. Types that serve no client are dropped.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+
+    Returns
+    -------
+    list of tuple
+        Vehicle type indices and client indices of each part, in client order.
+    """
+    n_types = len(problem.vehicle_types)
+    parent = list(range(n_types + problem.n_clients))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    loose: list[int] = []
+    for i, c in enumerate(problem.clients):
+        allowed = range(n_types) if c.allowed_vehicle_types is None else c.allowed_vehicle_types
+        if not allowed:
+            loose.append(i)
+        for k in allowed:
+            parent[find(n_types + i)] = find(k)
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for i in range(problem.n_clients):
+        if i not in loose:
+            groups.setdefault(find(n_types + i), ([], []))[1].append(i)
+    for k in range(n_types):
+        if find(k) in groups:
+            groups[find(k)][0].append(k)
+    parts = sorted(groups.values(), key=lambda g: g[1][0])
+    if loose:
+        if not parts:
+            return [(list(range(n_types)), list(range(problem.n_clients)))]
+        biggest = max(parts, key=lambda g: len(g[1]))
+        biggest[1].extend(loose)
+        biggest[1].sort()
+    return parts
+
+
+def _solve_parts(
+    problem: RoutingProblem,
+    parts: list[tuple[list[int], list[int]]],
+    engine: str,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None,
+) -> RoutingResult:
+    """Solve each independent part alone (time shared by clients) and merge the plans."""
+    n_dep = problem.n_depots
+    routes: list[Route] = []
+    unserved: list[Unserved] = []
+    runtime = 0.0
+    found_any = False
+    for types, clients in parts:
+        type_new = {k: n for n, k in enumerate(types)}
+        locs = np.array([*range(n_dep), *(n_dep + i for i in clients)], dtype=np.int64)
+        sub_clients = []
+        for i in clients:
+            allowed = problem.clients[i].allowed_vehicle_types
+            if allowed is not None:
+                allowed = frozenset(type_new[k] for k in allowed if k in type_new)
+            sub_clients.append(
+                dataclasses.replace(problem.clients[i], allowed_vehicle_types=allowed)
+            )
+        sub = RoutingProblem(
+            depots=problem.depots,
+            clients=tuple(sub_clients),
+            vehicle_types=tuple(problem.vehicle_types[k] for k in types),
+            distances=problem.distances[np.ix_(locs, locs)],
+            durations=tuple(m[np.ix_(locs, locs)] for m in problem.durations),
+            scaling=problem.scaling,
+            name=problem.name,
+        )
+        budget = max(0.1, time_limit_s * len(clients) / problem.n_clients)
+        part = _solve_one(sub, engine, budget, seed, max_iterations)
+        runtime += part.runtime_s
+        found_any = found_any or part.status is not Status.NO_SOLUTION
+        for r in part.routes:
+            trips = tuple(
+                dataclasses.replace(
+                    t,
+                    visits=tuple(
+                        dataclasses.replace(v, client=clients[v.client]) for v in t.visits
+                    ),
+                )
+                for t in r.trips
+            )
+            routes.append(dataclasses.replace(r, vehicle_type=types[r.vehicle_type], trips=trips))
+        unserved += [dataclasses.replace(u, client=clients[u.client]) for u in part.unserved]
+    unserved.sort(key=lambda u: u.client)
+    status = Status.PARTIAL if unserved else Status.SOLVED
+    if not found_any:
+        status = Status.NO_SOLUTION
+    return RoutingResult(
+        engine=engine,
+        status=status,
+        cost=sum(r.cost for r in routes),
+        distance=sum(r.distance for r in routes),
+        vehicles_used=len(routes),
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        runtime_s=runtime,
+        seed=seed,
+    )
+
+
+def _solve_one(
+    problem: RoutingProblem,
+    engine: str,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None,
+) -> RoutingResult:
     prepared = prepare(problem)
     start = time.perf_counter()
     if engine == "pyvrp":
