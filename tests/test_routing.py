@@ -99,7 +99,7 @@ def _brute_force_cvrp(problem: RoutingProblem) -> float:
                 out = min(out, cost + partition(rest - route))
         return out
 
-    return partition(frozenset(range(n))) / problem.scaling.distance
+    return float(partition(frozenset(range(n)))) / problem.scaling.distance
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -345,3 +345,37 @@ def test_scaling_is_carried_and_costs_are_real() -> None:
     assert result.distance == pytest.approx(1.0)
     assert result.cost == pytest.approx(3.5)
     assert result.routes[0].visits[0].delivered == (1.5, 0.25)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_depot_without_vehicles_is_never_visited(engine: str) -> None:
+    b = RoutingProblemBuilder()
+    b.add_depot("home", x=0, y=0)
+    b.add_depot("idle", x=1, y=0)
+    b.add_client("a", x=5, y=0, demand=(1, 0))
+    b.add_vehicle_type("van", depot=0, count=1, capacity=(10, 0))
+    result = _solve(b.build(), engine)
+    assert result.status is Status.SOLVED and result.cost == pytest.approx(10)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parts_served_by_separate_fleets_are_solved_apart(engine: str) -> None:
+    from reserve_opt.models.routing.solve import components
+
+    b = RoutingProblemBuilder()
+    b.add_depot("west", x=0, y=0)
+    b.add_depot("east", x=100, y=0)
+    for name, x, fleet in [("w1", 0, 0), ("w2", 10, 0), ("e1", 100, 1), ("e2", 90, 1),
+                           ("nobody", 50, None)]:
+        b.add_client(name, x=x, y=10, demand=(1, 0),
+                     allowed_vehicle_types=[] if fleet is None else [fleet])
+    b.add_vehicle_type("west van", depot=0, count=1, capacity=(10, 0))
+    b.add_vehicle_type("east van", depot=1, count=1, capacity=(10, 0))
+    problem = b.build()
+    assert components(problem) == [([0], [0, 1, 4]), ([1], [2, 3])]
+    result = _solve(problem, engine)
+    # each van makes its own loop: 10 + 10 + round(sqrt(200)) on each side (scale 1)
+    assert result.cost == pytest.approx(2 * (10 + 10 + 14))
+    assert [u.name for u in result.unserved] == ["nobody"]
+    assert {r.vehicle_type_name: r.depot for r in result.routes} == {"west van": 0,
+                                                                      "east van": 1}
