@@ -101,7 +101,7 @@ def solve_placement(
         start_s = time.perf_counter() - t0
         if start is not None:
             compiled = dataclasses.replace(compiled, start=start)
-            message = f"; primal start {start_obj:,.2f} from LP diving in {start_s:.2f} s"
+            message = f"; primal start {start_obj:,.2f} from LP diving"
         if limit is not None:
             sopts = dataclasses.replace(sopts, time_limit_s=max(limit - start_s, 0.01))
     res = solve(compiled, solver, sopts)
