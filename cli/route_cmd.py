@@ -48,6 +48,12 @@ def route(
         "--drive-h; China: 20 after 4 h).")] = None,
     drive_h: Annotated[float | None, typer.Option(
         "--drive-h", help="Most working hours between breaks.")] = None,
+    max_trips: Annotated[int, typer.Option(
+        "--max-trips", help="Most trips per vehicle where a depot has more loads than "
+        "vehicles.")] = 3,
+    max_vehicle_kg: Annotated[list[str] | None, typer.Option(
+        "--max-vehicle-kg", help="POINT=KG: only vehicles up to KG capacity reach this "
+        "distribution point (or region); repeat for several.")] = None,
     fleetless: Annotated[str, typer.Option(
         help="A shipping facility without vehicles borrows from the nearest fleet depot in "
         "its region (region), anywhere (nearest), or not at all (none).")] = "region",
@@ -73,8 +79,10 @@ def route(
             if scenario is None:
                 raise InputError(f"{path}: give --scenario ID to route an instance's "
                                  "allocation, or --input-format for a benchmark file.")
+            limits = _limits(max_vehicle_kg or [])
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
-                                      seed, break_min, drive_h, fleetless, out, map_file)
+                                      seed, break_min, drive_h, fleetless, out, map_file,
+                                      max_trips, limits)
     if fmt is OutputFormat.JSON:
         echo_json(summary)
     else:
@@ -185,6 +193,20 @@ def _allocation_deliveries(inst: Instance, scenario: str, period: int,
     return frame
 
 
+def _limits(items: list[str]) -> dict[str, float]:
+    from reserve_opt.errors import InputError
+
+    out: dict[str, float] = {}
+    for item in items:
+        point, _, kg = item.partition("=")
+        try:
+            out[point.strip()] = float(kg)
+        except ValueError:
+            raise InputError(f"--max-vehicle-kg {item}: write POINT=KG, e.g. "
+                             "D_dl_school=2000.") from None
+    return out
+
+
 def _read_deliveries_csv(path: Path) -> pd.DataFrame:
     import pandas as pd
 
@@ -199,7 +221,8 @@ def _read_deliveries_csv(path: Path) -> pd.DataFrame:
 def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | None,
                     engine: str, time_limit: float, seed: int, break_min: float | None,
                     drive_h: float | None, fleetless: str, out: Path | None,
-                    map_file: Path | None) -> dict[str, Any]:
+                    map_file: Path | None, max_trips: int = 3,
+                    limits: dict[str, float] | None = None) -> dict[str, Any]:
     from reserve_opt.errors import InputError, SolverError
     from reserve_opt.io import load_instance
     from reserve_opt.models.routing import (
@@ -220,8 +243,14 @@ def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | N
                          f"of {', '.join(s.id for s in inst.scenarios)}.")
     table = (_read_deliveries_csv(deliveries) if deliveries is not None
              else _allocation_deliveries(inst, scenario, period, time_limit))
+    unknown = sorted(set(limits or {}) - {f.id for f in inst.facilities}
+                     - {r.id for r in inst.regions})
+    if unknown:
+        raise InputError(f"--max-vehicle-kg: {', '.join(unknown)} is not a distribution point "
+                         "or region of the instance.")
     options = DeliveryOptions(fleetless=fleetless, break_min=break_min,  # type: ignore[arg-type]
-                              drive_h_before_break=drive_h)
+                              drive_h_before_break=drive_h, max_trips=max_trips,
+                              max_vehicle_kg=dict(limits or {}))
     plan = from_allocation(inst, table, scenario, period=period, options=options)
     with progress(f"routing {len(plan.problem.clients)} loads with {engine}"):
         result = solve(plan.problem, engine, time_limit_s=time_limit, seed=seed)

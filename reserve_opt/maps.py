@@ -184,8 +184,12 @@ def _draw_png(inst: Instance, path: Path, shade: Shade,
     if routes is not None and len(routes):
         for n, line in enumerate(routes.geometry):
             xs, ys = line.xy
-            ax.plot(xs, ys, color=ROUTE_COLOURS[n % len(ROUTE_COLOURS)], linewidth=2.4,
-                    alpha=0.9, zorder=4, solid_capstyle="round")
+            colour = ROUTE_COLOURS[n % len(ROUTE_COLOURS)]
+            ax.plot(xs, ys, color=colour, linewidth=2.4, alpha=0.9, zorder=4,
+                    solid_capstyle="round")
+            # stops too, so a route to a point beside its depot still shows
+            ax.scatter(list(xs), list(ys), s=70, facecolors="none", edgecolors=colour,
+                       linewidths=1.4, zorder=5)
         handles.append(Line2D([], [], color=ROUTE_COLOURS[0], linewidth=2.4,
                               label=f"vehicle routes ({len(routes)})"))
     if any(f.is_candidate for f in inst.facilities):

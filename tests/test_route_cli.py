@@ -86,6 +86,21 @@ def test_instance_with_deliveries_file(toy_path: Path, toy_deliveries: Path,
     assert list(unmet["source"]) == ["S_river"]
 
 
+def test_point_only_small_trucks_reach(tmp_path: Path) -> None:
+    path = tmp_path / "dalian.csv"
+    pd.DataFrame([("W_dalian", "dalian", "water", 3000)],
+                 columns=["source", "region", "commodity", "quantity"]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run_cli("route", str(LIAONING), "--scenario", "none", "--deliveries", str(path),
+                     "--max-vehicle-kg", "D_dl_school=2000", "--time-limit", "1",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    visits = pd.read_csv(out / "routes.csv")
+    school = visits[visits["point"] == "D_dl_school"]
+    assert len(school) and set(school["vehicle_type"]) == {"V_dalian_2t"}
+    assert visits["delivered_kg"].sum() == pytest.approx(3000 * 7.0)
+
+
 def test_breaks_need_ortools(toy_path: Path, toy_deliveries: Path) -> None:
     args = ["route", str(toy_path), "--scenario", "snow", "--deliveries", str(toy_deliveries),
             "--time-limit", "1", "--break-min", "20", "--drive-h", "4"]
@@ -113,6 +128,11 @@ def test_breaks_need_ortools(toy_path: Path, toy_deliveries: Path) -> None:
                                        "solomon, cordeau.\n"),
         (["--scenario", "snow", "--map", "m.svg"], "error: --map m.svg: a map is written as "
                                                    ".png or .html; change the file name.\n"),
+        (["--scenario", "snow", "--max-vehicle-kg", "D_sea"],
+         "error: --max-vehicle-kg D_sea: write POINT=KG, e.g. D_dl_school=2000.\n"),
+        (["--scenario", "snow", "--max-vehicle-kg", "D_moon=2000"],
+         "error: --max-vehicle-kg: D_moon is not a distribution point or region of the "
+         "instance.\n"),
     ],
 )
 def test_errors_are_one_line(toy_path: Path, args: list[str], message: str) -> None:
