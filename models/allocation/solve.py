@@ -38,25 +38,28 @@ from .result import (
 FloatArray = npt.NDArray[np.float64]
 
 
-def noise(data: AllocationData) -> float:
-    """The backlog below which a shortage is rounding, units.
+def _backlog(data: AllocationData, ship: FloatArray) -> FloatArray:
+    """Units still owed at the end of each period, (J, K, T), rounding noise removed.
 
-    1e-7 of the event's total demand (at least 1e-6): the rows that keep earlier optima
-    sum units over commodities and sometimes need a 1e-9 relative room to stay feasible
-    for the solver, and cumulative sums of large deliveries leave a few ulps behind.
+    A backlog below 1e-9 of what is due by then (plus 1e-6 units) is what cumulative
+    float sums leave behind, not a shortage.
     """
-    return max(1e-6, 1e-7 * float(data.demand.sum()))
+    cum_d = np.cumsum(data.demand, axis=2)
+    short = np.maximum(cum_d - np.cumsum(_delivered(data, ship), axis=2), 0.0)
+    short[short <= 1e-9 * cum_d + 1e-6] = 0.0
+    return short
 
 
-def _clean(data: AllocationData, x: FloatArray) -> FloatArray:
-    """Drop solver dust: flows below a tenth of :func:`noise`, so never a visible shortage."""
-    return np.where(x > 0.1 * noise(data), x, 0.0)
+def _clean(x: FloatArray) -> FloatArray:
+    """Drop solver dust: flows below 1e-6 units."""
+    return np.where(x > 1e-6, x, 0.0)
 
 
 #: Explain at most this many outages by re-solving.
 MAX_OUTAGE_RESOLVES = 25
 #: Relative room on the rows that keep earlier optima, tried in turn when a level is
-#: reported infeasible only because the exact row is at the solver's tolerance.
+#: reported infeasible (or HiGHS reports a contradiction, "primal feasible solution and
+#: dual ray") only because the exact row sits at the solver's tolerance.
 _SLACKS = (0.0, 1e-9, 1e-7)
 
 
@@ -114,7 +117,7 @@ def solve_allocation(
             response=pd.DataFrame(columns=RESPONSE_COLUMNS),
             explanations=pd.DataFrame(columns=EXPLANATION_COLUMNS))
     x = np.asarray(res.x)
-    ship = _clean(data, x[layout.ship])
+    ship = _clean(x[layout.ship])
     flows = _flows(data, ship)
     fill = _fill(data, ship)
     explanations = (_explain(data, layout, base, ship, dual_by_level, solver, sopts, stock)
@@ -162,11 +165,46 @@ def _with_level(base: MatrixModel, level: Level, kept: list[tuple[Level, float]]
         con_blocks=blocks)
 
 
+def _restrict(mm: MatrixModel, level: Level, res: SolveResult) -> MatrixModel | None:
+    """The model cut down to ``level``'s optimal face, from its LP duals.
+
+    Complementary slackness holds between every primal optimum and any dual optimum, so
+    every optimal solution keeps a variable with a nonzero reduced cost at its bound and a
+    row with a nonzero dual at its bound. Fixing those describes the optimal face exactly
+    without a dense objective row (which solvers find hard, and which later levels fill
+    with dust). ``None`` when the solve returned no duals.
+    """
+    if res.duals is None or res.x is None:
+        return None
+    sign = 1.0 if level.sense == "min" else -1.0
+    y = sign * np.asarray(res.duals)
+    d = sign * level.c - mm.A.T @ y
+    tol = 1e-7 * max(1.0, float(np.abs(level.c).max(initial=0.0)))
+    col_lb, col_ub = mm.col_lb.copy(), mm.col_ub.copy()
+    at_lb, at_ub = d > tol, d < -tol
+    col_ub[at_lb] = col_lb[at_lb]
+    col_lb[at_ub] = col_ub[at_ub]
+    row_lb, row_ub = mm.row_lb.copy(), mm.row_ub.copy()
+    lo = (y > tol) & np.isfinite(row_lb)
+    hi = (y < -tol) & np.isfinite(row_ub)
+    row_ub[lo] = row_lb[lo]
+    row_lb[hi] = row_ub[hi]
+    if not (np.all(np.isfinite(col_ub[at_ub])) and np.all(np.isfinite(col_lb[at_lb]))):
+        return None
+    return dataclasses.replace(mm, col_lb=col_lb, col_ub=col_ub, row_lb=row_lb, row_ub=row_ub)
+
+
 def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: SolverOptions,
                    started: float, stop_after: int | None = None,
                    ) -> tuple[list[LevelValue], SolveResult | None, dict[str, SolveResult]]:
-    """Solve the levels in order; stop at the first that is not optimal."""
-    kept: list[tuple[Level, float]] = []
+    """Solve the levels in order; stop at the first that is not optimal.
+
+    With LP duals, each level's optimal face is kept by fixing bounds (:func:`_restrict`);
+    without them, or if the fixed model fails, by rows that keep earlier optima.
+    """
+    kept: list[tuple[Level, float]] = []  # every level solved so far, with its optimum
+    rows: list[tuple[Level, float]] = []  # those not captured by fixing bounds
+    current = base
     out: list[LevelValue] = []
     last: SolveResult | None = None
     by_level: dict[str, SolveResult] = {}
@@ -176,11 +214,15 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
         if sopts.time_limit_s is not None:
             left = max(sopts.time_limit_s - (time.perf_counter() - started), 0.01)
             opts = dataclasses.replace(sopts, time_limit_s=left)
-        # the exact keep rows can trip a solver's tolerances: loosen them only if needed
-        for slack in _SLACKS:
-            res = solve(_with_level(base, lv, kept, slack), solver, opts)
-            if res.status is not SolveStatus.INFEASIBLE or not kept:
-                break
+        res = solve(_with_level(current, lv, rows), solver, opts)
+        if res.status in (SolveStatus.INFEASIBLE, SolveStatus.ERROR) and kept:
+            # fall back on rows for every earlier optimum over the unfixed model, with a
+            # little room if the exact rows trip the solver's tolerances
+            current, rows = base, list(kept)
+            for slack in _SLACKS:
+                res = solve(_with_level(current, lv, rows, slack), solver, opts)
+                if res.status not in (SolveStatus.INFEASIBLE, SolveStatus.ERROR):
+                    break
         if res.x is None:
             out.append(LevelValue(lv.name, None, lv.unit, res.status.value))
             # keep the last good solution (its levels are met) and report this status
@@ -198,6 +240,11 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
         if res.status is not SolveStatus.OPTIMAL:
             break
         kept.append((lv, value))
+        restricted = _restrict(current, lv, res) if not rows else None
+        if restricted is not None:
+            current = restricted
+        else:
+            rows.append((lv, value))
     return out, last, by_level
 
 
@@ -247,8 +294,7 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
     deliv = _delivered(data, ship)
     cum_d = np.cumsum(data.demand, axis=2)
     cum_x = np.cumsum(deliv, axis=2)
-    short = np.maximum(cum_d - cum_x, 0.0)
-    short[short < noise(data)] = 0.0
+    short = _backlog(data, ship)
     jj, kk = np.nonzero(data.demand.sum(axis=2) > 0)
     rows = []
     for t in range(T):
@@ -352,10 +398,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     """Why each (region, commodity) is short: no route, too late, binding rows, outages."""
     inst = data.instance
     J, K, T = data.shape
-    deliv = _delivered(data, ship)
-    cum_d = np.cumsum(data.demand, axis=2)
-    short = np.maximum(cum_d - np.cumsum(deliv, axis=2), 0.0)
-    short[short < noise(data)] = 0.0
+    short = _backlog(data, ship)
     periods = short.sum(axis=2)
     sj, sk = np.nonzero(periods > 0)
     if not sj.size:
@@ -444,8 +487,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
         if r2 is None or r2.x is None:
             continue
         s2 = np.asarray(r2.x)[l2.ship]
-        d_rep = _delivered(d2, _clean(d2, s2))
-        short2 = np.maximum(cum_d - np.cumsum(d_rep, axis=2), 0.0).sum(axis=2)
+        short2 = _backlog(d2, _clean(s2)).sum(axis=2)
         for j, k in zip(sj, sk, strict=True):
             gain = periods[j, k] - short2[j, k]
             if gain > 1e-6 * max(1.0, periods[j, k]):
