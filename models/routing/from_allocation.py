@@ -740,7 +740,8 @@ def from_allocation(
                 )
         kept.append((source, point, load, first, tw_late))
 
-    b = RoutingProblemBuilder(SCALING, name=f"{instance.name} {scenario} day {period}")
+    b = RoutingProblemBuilder(SCALING, name=f"{instance.name} {scenario} day {period}",
+                              load_units=("kg", "m3"))
     depot_index = {s: b.add_depot(s, loading_time=opt.load_h) for s in depots}
     loc_ids = [*depots, *(p for _, p, _, _, _ in kept)]
     idx = np.array([pos[i] for i in loc_ids], dtype=np.int64)

@@ -217,6 +217,8 @@ class RoutingProblem:
         The factors that produced the integers (see the module docstring).
     name
         Label of the instance.
+    load_units
+        Names of the real load units, e.g. ``("kg", "m3")``, used in messages.
     """
 
     depots: tuple[Depot, ...]
@@ -226,6 +228,7 @@ class RoutingProblem:
     durations: tuple[IntMatrix, ...]
     scaling: Scaling = field(default_factory=Scaling)
     name: str = ""
+    load_units: tuple[str, str] = ("", "")
 
     def __post_init__(self) -> None:
         distances = np.array(self.distances, dtype=np.int64)
@@ -384,6 +387,8 @@ class RoutingProblemBuilder:
         How real distances, times and loads become integers (module docstring).
     name
         Label of the instance.
+    load_units
+        Names of the real load units (weight, volume), e.g. ``("kg", "m3")``, for messages.
 
     Examples
     --------
@@ -395,9 +400,15 @@ class RoutingProblemBuilder:
     5
     """
 
-    def __init__(self, scaling: Scaling | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        scaling: Scaling | None = None,
+        name: str = "",
+        load_units: tuple[str, str] = ("", ""),
+    ) -> None:
         self.scaling = scaling or Scaling()
         self.name = name
+        self.load_units = load_units
         self._depots: list[_DepotSpec] = []
         self._clients: list[_ClientSpec] = []
         self._vehicle_types: list[_VehicleSpec] = []
@@ -704,4 +715,5 @@ class RoutingProblemBuilder:
             durations=tuple(np.array(p, dtype=np.int64) for p in profiles),
             scaling=s,
             name=self.name,
+            load_units=self.load_units,
         )

@@ -35,8 +35,10 @@ def _left_out_reason(problem: RoutingProblem, prepared: Prepared) -> str:
     for d, name in enumerate(LOAD_DIMENSIONS):
         if total[d] > fleet[d]:
             have, need = s.real_load(fleet), s.real_load(total)
+            unit = problem.load_units[d]
+            what = f"{unit} ({name})" if unit else name
             return (
-                f"fleet too small: the servable demand needs {need[d]:,.6g} {name} but all "
+                f"fleet too small: the servable demand needs {need[d]:,.6g} {what} but all "
                 f"vehicles on all their trips carry {have[d]:,.6g}"
             )
     return (
@@ -197,6 +199,7 @@ def _solve_parts(
             durations=tuple(m[np.ix_(locs, locs)] for m in problem.durations),
             scaling=problem.scaling,
             name=problem.name,
+            load_units=problem.load_units,
         )
         budget = max(0.1, time_limit_s * len(clients) / problem.n_clients)
         part = _solve_one(sub, engine, budget, seed, max_iterations)
