@@ -68,7 +68,7 @@ def synthetic_instance(n_regions: int = 2554, n_facilities: int = 1000,
     alliance_size
         Neighbouring counties of a province form reserve alliances of about this many
         members (tier 2, 20% of the lender's stock, 6 h, 1 CNY a unit), like the city
-        clusters of the seeds.
+        clusters of the seeds; below 2, no alliances.
     neighbours
         Each region signs a reciprocal tier-1 agreement with this many nearest regions
         (30% of the lender's stock, 2 h, protect_own).
@@ -97,7 +97,7 @@ def synthetic_instance(n_regions: int = 2554, n_facilities: int = 1000,
     rid = [f"r{i:04d}" for i in range(n_regions)]
     # alliances: neighbouring counties of a province in groups of about alliance_size
     alliance: list[str | None] = [None] * n_regions
-    for p in np.unique(prov):
+    for p in np.unique(prov) if alliance_size >= 2 else ():
         members = np.flatnonzero(prov == p)
         members = members[np.lexsort((lonlat[members, 1], lonlat[members, 0]))]
         n_groups = max(1, round(members.size / alliance_size))
