@@ -169,13 +169,18 @@ def print_allocation(inst: Instance, result: AllocationResult) -> None:
     ex = result.explanations
     if len(ex):
         print_table("Why shortages happen", ["region", "commodity", "short", "reason",
-                                             "detail", "worth", "method"],
+                                             "detail", "periods", "worth", "method"],
                     [[r["region"], r["commodity"], r["shortage"], r["reason"], r["detail"],
-                      None if r["worth"] is None or r["worth"] != r["worth"] else
-                      round(float(r["worth"]), 4), r["method"]]
+                      r["periods"], None if r["worth"] is None or r["worth"] != r["worth"]
+                      else round(float(r["worth"]), 4), r["method"]]
                      for r in ex.head(30).to_dict(orient="records")])
-        typer.echo("worth: units x periods of shortage avoided per extra unit (dual), or "
-                   "by repairing the link (re-solve)")
+        if len(ex) > 30:
+            typer.echo(f"... {len(ex) - 30} more lines in explanations.csv (--out) or the "
+                       "JSON output")
+        typer.echo("worth (dual): units x periods of that commodity's shortage avoided per "
+                   "extra unit of stock, cap or surplus; shortage penalty x periods "
+                   f"({cur} x periods) avoided per extra kg, m3 or kg x h of fleet capacity. "
+                   "worth (re-solve): units x periods avoided by repairing the link.")
     else:
         typer.echo("No shortage: every demand is met on time.")
 

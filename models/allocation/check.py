@@ -145,6 +145,8 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     protected_out: dict[tuple[str, str], float] = defaultdict(float)
     fleet_kg: dict[tuple[str, int], float] = defaultdict(float)
     fleet_m3: dict[tuple[str, int], float] = defaultdict(float)
+    load_kg: dict[tuple[str, int], float] = defaultdict(float)
+    load_m3: dict[tuple[str, int], float] = defaultdict(float)
     delivered: dict[tuple[str, str, int], float] = defaultdict(float)
     transport = prices = compensation = 0.0
     first_arrival: dict[str, float] = {}
@@ -248,6 +250,8 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             bad.append(f"{where}: transport cost {f.transport_cost} != {cost}.")
         trip_h = 2.0 * tt + o.handling_h
         fleet_kg[(f.source, f.period)] += q * k.weight_kg * trip_h
+        load_kg[(f.source, f.period)] += q * k.weight_kg
+        load_m3[(f.source, f.period)] += q * k.volume_m3
         fleet_m3[(f.source, f.period)] += q * k.volume_m3 * trip_h
 
     # supply limits
@@ -289,6 +293,26 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             bad.append(f"{rid} lends {q:g} {cid} under protect_own terms but its surplus over "
                        f"its own need is {surplus:g}.")
     if o.fleet_limits:
+        # each source ships on its own vehicles, else on its region's nearest depot's
+        depots = sorted({v.depot for v in inst.fleet})
+
+        def fleet_of(src: str) -> str | None:
+            if src in depots:
+                return src
+            fac = inst.facility(src)
+            near = sorted((math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)),
+                                      d.lat - fac.lat), d.id)
+                          for d in map(inst.facility, depots) if d.region == fac.region)
+            return near[0][1] if near else None
+
+        for usage in (fleet_kg, fleet_m3, load_kg, load_m3):
+            pooled: dict[tuple[str, int], float] = defaultdict(float)
+            for (src, t), used in usage.items():
+                depot = fleet_of(src)
+                if depot is not None:
+                    pooled[(depot, t)] += used
+            usage.clear()
+            usage.update(pooled)
         cap_kg: dict[str, float] = defaultdict(float)
         cap_m3: dict[str, float] = defaultdict(float)
         for v in inst.fleet:
@@ -302,6 +326,19 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             if src in cap_m3 and not leq(used, cap_m3[src]):
                 bad.append(f"fleet at {src} in period {t}: {used:g} m3 x h used of "
                            f"{cap_m3[src]:g}.")
+        trips_kg: dict[str, float] = defaultdict(float)
+        trips_m3: dict[str, float] = defaultdict(float)
+        for v in inst.fleet:
+            trips_kg[v.depot] += v.count * o.max_trips * v.capacity_kg
+            trips_m3[v.depot] += v.count * o.max_trips * v.capacity_m3
+        for (src, t), used in load_kg.items():
+            if src in trips_kg and not leq(used, trips_kg[src]):
+                bad.append(f"fleet at {src} in period {t} carries {used:g} kg, more than "
+                           f"{o.max_trips} trips of its vehicles ({trips_kg[src]:g} kg).")
+        for (src, t), used in load_m3.items():
+            if src in trips_m3 and not leq(used, trips_m3[src]):
+                bad.append(f"fleet at {src} in period {t} carries {used:g} m3, more than "
+                           f"{o.max_trips} trips of its vehicles ({trips_m3[src]:g} m3).")
 
     # demand, backlog and fill rates, period by period
     fill = {(str(r["region"]), str(r["commodity"]), int(r["period"])): r

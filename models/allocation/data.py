@@ -76,10 +76,12 @@ class AllocationData:
     f_time_h: FloatArray
     f_cost: FloatArray  # transport, currency/unit
     # fleet limits per (source facility, period)
-    depot_ids: tuple[str, ...]
+    depot_ids: tuple[str, ...]  # facilities with vehicles
     depot_kg_h: FloatArray  # (D,) kg x hours per period
     depot_m3_h: FloatArray  # (D,) m3 x hours per period
-    f_depot: IntArray  # depot of each candidate's source, -1 when unlimited
+    depot_kg: FloatArray  # (D,) kg per period (capacity x max trips)
+    depot_m3: FloatArray  # (D,) m3 per period
+    f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -147,6 +149,17 @@ def _ancestors(instance: Instance) -> dict[int, list[int]]:
             p = instance.regions[idx[p]].parent
         out[j] = chain
     return out
+
+
+def _fleet_of(instance: Instance, source: str, depots: tuple[str, ...],
+              dpos: Mapping[str, int]) -> int:
+    """Position of the fleet ``source`` ships on: its own, else its region's nearest."""
+    if source in dpos:
+        return dpos[source]
+    fac = instance.facility(source)
+    near = [(math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)), d.lat - fac.lat),
+             d.id) for d in (instance.facility(i) for i in depots) if d.region == fac.region]
+    return dpos[min(near)[1]] if near else -1
 
 
 def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
@@ -304,15 +317,22 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     # ---------------- fleets: kg x h and m3 x h per period at each depot
     depot_kg: dict[str, float] = {}
     depot_m3: dict[str, float] = {}
+    load_kg: dict[str, float] = {}
+    load_m3: dict[str, float] = {}
     if options.fleet_limits:
         for v in instance.fleet:
-            depot_kg[v.depot] = depot_kg.get(v.depot, 0.0) + v.count * v.capacity_kg * min(
-                v.max_hours, H)
-            depot_m3[v.depot] = depot_m3.get(v.depot, 0.0) + v.count * v.capacity_m3 * min(
-                v.max_hours, H)
-    depot_ids = tuple(d for d in depot_kg if d in src_pos)
+            hours = min(v.max_hours, H)
+            depot_kg[v.depot] = depot_kg.get(v.depot, 0.0) + v.count * v.capacity_kg * hours
+            depot_m3[v.depot] = depot_m3.get(v.depot, 0.0) + v.count * v.capacity_m3 * hours
+            trips = v.count * options.max_trips
+            load_kg[v.depot] = load_kg.get(v.depot, 0.0) + trips * v.capacity_kg
+            load_m3[v.depot] = load_m3.get(v.depot, 0.0) + trips * v.capacity_m3
+    # a source without vehicles of its own ships on the nearest fleet of its region (as
+    # routing borrows them); with no fleet in its region it is not limited
+    depot_ids = tuple(depot_kg)
     dpos = {d: i for i, d in enumerate(depot_ids)}
-    src_depot = np.array([dpos.get(s, -1) for s in arcs.source_ids], dtype=np.int64)
+    src_depot = np.array([_fleet_of(instance, s, depot_ids, dpos) for s in arcs.source_ids],
+                         dtype=np.int64)
     f_src = units["src"].to_numpy(np.int64)[f_u]
 
     return AllocationData(
@@ -337,5 +357,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         depot_ids=depot_ids,
         depot_kg_h=np.array([depot_kg[d] for d in depot_ids], dtype=np.float64),
         depot_m3_h=np.array([depot_m3[d] for d in depot_ids], dtype=np.float64),
+        depot_kg=np.array([load_kg[d] for d in depot_ids], dtype=np.float64),
+        depot_m3=np.array([load_m3[d] for d in depot_ids], dtype=np.float64),
         f_depot=src_depot[f_src],
     )

@@ -151,7 +151,8 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         m.add_constraints("protect_own", (row, ship[fpro], np.ones(fpro.size)),
                           ub=surplus[keys // K, keys % K], n_rows=keys.size)
         resource.append("protect_own")
-    # fleet: kg x h and m3 x h of round trips per depot and period
+    # fleet: kg x h and m3 x h of round trips per depot and period, and kg and m3 carried
+    # (at most max_trips loads per vehicle: short local trips are not free)
     fd = np.flatnonzero(data.f_depot >= 0)
     if fd.size:
         D = len(data.depot_ids)
@@ -161,7 +162,11 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
                           ub=np.repeat(data.depot_kg_h, T), n_rows=D * T)
         m.add_constraints("fleet_m3", (r, ship[fd], data.volume_m3[f_k[fd]] * trip_h),
                           ub=np.repeat(data.depot_m3_h, T), n_rows=D * T)
-        resource += ["fleet_kg", "fleet_m3"]
+        m.add_constraints("fleet_load_kg", (r, ship[fd], data.weight_kg[f_k[fd]]),
+                          ub=np.repeat(data.depot_kg, T), n_rows=D * T)
+        m.add_constraints("fleet_load_m3", (r, ship[fd], data.volume_m3[f_k[fd]]),
+                          ub=np.repeat(data.depot_m3, T), n_rows=D * T)
+        resource += ["fleet_kg", "fleet_m3", "fleet_load_kg", "fleet_load_m3"]
 
     # fairness: delivered by the end of the horizon >= min_fill x demand, over the pairs
     # that some candidate can reach (a pair nobody can reach would pin the minimum at 0)

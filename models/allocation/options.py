@@ -36,9 +36,15 @@ class AllocationOptions:
         (higher level), with no agreement, cap or compensation.
     fleet_limits
         Limit what leaves a facility per period by its fleet's kg x hours and m3 x hours
-        (vehicle-hours of round trips). Facilities without a fleet row are not limited.
+        (vehicle-hours of round trips) and by ``max_trips`` loads per vehicle. A facility
+        without vehicles shares the nearest fleet of its region (as routing borrows it);
+        with no fleet in its region it is not limited.
     handling_h
         Loading and unloading time added to each round trip, hours.
+    max_trips
+        Most trips one vehicle makes per period: what leaves a depot per period weighs at
+        most its vehicles' kg capacity x this (and fills at most their m3 x this). Routing
+        uses the same default, so a day's allocation fits its trucks.
     demand_profile
         How an event's demand is spread over the periods: ``"even"`` over its ``days``,
         ``"first-day"`` all in period 1, ``"auto"`` (default): consumables (a per-person
@@ -58,6 +64,7 @@ class AllocationOptions:
     parent_serves: bool = True
     fleet_limits: bool = True
     handling_h: float = 1.0
+    max_trips: int = 3
     demand_profile: DemandProfile = "auto"
     max_arc_time_h: float | None = None
     explain: bool = True
@@ -68,6 +75,8 @@ class AllocationOptions:
             problems.append(f"periods={self.periods!r} must be a whole number from 1 to 366.")
         if not (math.isfinite(self.period_h) and self.period_h > 0):
             problems.append(f"period_h={self.period_h!r} must be a positive number of hours.")
+        if not (isinstance(self.max_trips, int) and self.max_trips >= 1):
+            problems.append(f"max_trips={self.max_trips!r} must be a whole number >= 1.")
         if not (math.isfinite(self.handling_h) and self.handling_h >= 0):
             problems.append(f"handling_h={self.handling_h!r} must be >= 0 hours.")
         if self.demand_profile not in ("auto", "even", "first-day"):
@@ -94,6 +103,7 @@ class AllocationOptions:
             "parent_serves": self.parent_serves,
             "fleet_limits": self.fleet_limits,
             "handling_h": self.handling_h,
+            "max_trips": self.max_trips,
             "demand_profile": self.demand_profile,
             "max_arc_time_h": self.max_arc_time_h,
             "explain": self.explain,

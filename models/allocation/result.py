@@ -24,7 +24,7 @@ SETTLEMENT_COLUMNS = ["debtor", "creditor", "kind", "reference", "commodity", "u
 RESPONSE_COLUMNS = ["region", "level", "standard_h", "first_arrival_h", "fastest_possible_h",
                     "met"]
 EXPLANATION_COLUMNS = ["region", "commodity", "shortage", "shortage_periods", "reason",
-                       "detail", "worth", "worth_unit", "method"]
+                       "detail", "periods", "worth", "worth_unit", "method"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,9 +86,10 @@ class AllocationResult:
         Per region with demand: the response standard, when the first batch arrives, and the
         earliest any source could arrive.
     explanations
-        Why each shortage happens: binding constraint and what one more unit of it is worth
-        (``method`` ``dual``), or an outage and the shortage its repair avoids (``re-solve``),
-        or no route / too late.
+        Why each shortage happens: binding constraint (``periods`` where it binds) and what
+        one more unit of it is worth (``method`` ``dual``, the largest over those periods),
+        or an outage and the shortage its repair avoids (``re-solve``), or no route / too
+        late (``structure``).
     message
         Solver messages when something went wrong.
     """
@@ -170,11 +171,13 @@ class AllocationResult:
         Returns
         -------
         pandas.DataFrame
-            Columns ``source, region, commodity, quantity`` (units), quantity > 0.
+            Columns ``source, region, commodity, quantity`` (units, > 0) and ``ready_h``
+            (hours from the event's start when the goods may leave: contract and
+            agreement delays included).
         """
         f = self.flows[self.flows["period"] == period]
         out = (f.groupby(["source", "region", "commodity"], sort=True, as_index=False)
-               ["quantity"].sum())
+               .agg(quantity=("quantity", "sum"), ready_h=("depart_h", "min")))
         kept: pd.DataFrame = out[out["quantity"] > 0]
         return kept.reset_index(drop=True)
 

@@ -363,33 +363,36 @@ def _response(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
 
 
 def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64],
-                    ) -> list[str]:
+                    ) -> list[tuple[str, int | None]]:
+    """What each constraint row limits, and its (1-based) period where it has one."""
     inst = data.instance
     K, T = len(inst.commodities), data.shape[2]
     kid = [c.id for c in inst.commodities]
     rid = [r.id for r in inst.regions]
     if block == "stock":
         units = np.flatnonzero(~data.u_production)[rows]
-        return [f"contract {data.u_contract[u]} ({kid[data.u_k[u]]} at {data.u_facility[u]})"
-                if data.u_contract[u] else f"stock of {kid[data.u_k[u]]} at "
-                f"{data.u_facility[u]}" for u in units]
+        return [(f"contract {data.u_contract[u]} ({kid[data.u_k[u]]} at "
+                 f"{data.u_facility[u]})" if data.u_contract[u] else
+                 f"stock of {kid[data.u_k[u]]} at {data.u_facility[u]}", None) for u in units]
     if block == "production":
         units = np.flatnonzero(data.u_production)
-        return [f"production of contract {data.u_contract[units[r // T]]} by the end of "
-                f"period {r % T + 1}" for r in rows]
+        return [(f"production of contract {data.u_contract[units[r // T]]} (cumulative)",
+                 int(r % T + 1)) for r in rows]
     if block == "cap":
         hs = np.flatnonzero(np.isfinite(data.h_cap))[rows]
-        return [f"cap of agreement {inst.agreements[data.h_agreement[h]].id} on "
-                f"{rid[data.h_owner[h]]} -> {rid[data.h_region[h]]} ({kid[data.h_k[h]]})"
-                for h in hs]
+        return [(f"cap of agreement {inst.agreements[data.h_agreement[h]].id} on "
+                 f"{rid[data.h_owner[h]]} -> {rid[data.h_region[h]]} ({kid[data.h_k[h]]})",
+                 None) for h in hs]
     if block == "protect_own":
         f_o = data.h_owner[data.f_h]
         fpro = data.h_protect[data.f_h] & (f_o != data.f_j)
         keys = np.unique(f_o[fpro] * K + data.f_k[fpro])[rows]
-        return [f"{rid[key // K]}'s surplus of {kid[key % K]} over its own need "
-                "(protect_own)" for key in keys]
-    what = "weight" if block == "fleet_kg" else "volume"
-    return [f"fleet at {data.depot_ids[r // T]} in period {r % T + 1} ({what})" for r in rows]
+        return [(f"{rid[key // K]}'s surplus of {kid[key % K]} over its own need "
+                 "(protect_own)", None) for key in keys]
+    what = {"fleet_kg": "weight x hours", "fleet_m3": "volume x hours",
+            "fleet_load_kg": "weight per trip x trips", "fleet_load_m3": "volume per trip x "
+            "trips"}[block]
+    return [(f"fleet at {data.depot_ids[r // T]} ({what})", int(r % T + 1)) for r in rows]
 
 
 def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: FloatArray,
@@ -408,10 +411,11 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     recs: list[dict[str, object]] = []
 
     def add(j: int | np.integer, k: int | np.integer, reason: str, detail: str,
-            worth: float | None, unit: str, method: str) -> None:
+            worth: float | None, unit: str, method: str, period: int | None = None) -> None:
         recs.append({"region": rid[j], "commodity": kid[k], "shortage": short[j, k, T - 1],
                      "shortage_periods": periods[j, k], "reason": reason, "detail": detail,
-                     "worth": worth, "worth_unit": unit, "method": method})
+                     "periods": "" if period is None else str(period), "worth": worth,
+                     "worth_unit": unit, "method": method})
 
     # routes and timing
     has = np.zeros((J, K), dtype=bool)
@@ -459,18 +463,22 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
             sub = base.A[b.start:b.stop][live][:, ship0:ship0 + data.f_u.size].tocoo()
             fj, fk = data.f_j[sub.col], data.f_k[sub.col]
             hit = periods[fj, fk] > 0
+            if name.startswith("shortage_p"):  # this level prices its own class only
+                hit &= data.priority[fk] == int(name.removeprefix("shortage_p"))
             pairs = pd.DataFrame({"row": sub.row[hit], "j": fj[hit], "k": fk[hit]})
             pairs = pairs.drop_duplicates()
             names = _resource_names(data, block, live)
             for r, j, k in pairs.itertuples(index=False):
                 worth = -float(d[live[r]])  # the objective falls as the bound rises
                 if block.startswith("fleet"):
+                    per = {"fleet_kg": "kg x h", "fleet_m3": "m3 x h", "fleet_load_kg": "kg",
+                           "fleet_load_m3": "m3"}[block]
                     unit = (f"shortage penalty x periods ({inst.currency} x periods) avoided "
-                            f"per extra {'kg' if block == 'fleet_kg' else 'm3'} x h")
+                            f"per extra {per} of fleet capacity")
                 else:
                     worth /= float(data.penalty[k]) or 1.0
                     unit = f"units x periods of {kid[k]} shortage avoided per extra unit"
-                add(j, k, "binding", names[r], worth, unit, "dual")
+                add(j, k, "binding", names[r][0], worth, unit, "dual", names[r][1])
 
     # outages: re-solve the shortage levels with each one repaired
     outs = list(dict.fromkeys((og.origin, og.destination) for og in data.event.outages
@@ -497,6 +505,12 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     if not recs:
         return pd.DataFrame(columns=EXPLANATION_COLUMNS)
     df = pd.DataFrame(recs, columns=EXPLANATION_COLUMNS)
+    # one line per constraint: its periods listed, its largest worth kept
+    key = ["region", "commodity", "reason", "detail", "method", "worth_unit"]
+    df = (df.groupby(key, sort=False, dropna=False, as_index=False)
+          .agg(shortage=("shortage", "first"), shortage_periods=("shortage_periods", "first"),
+               periods=("periods", lambda p: ",".join(x for x in p if x)),
+               worth=("worth", "max")))[EXPLANATION_COLUMNS]
     return df.sort_values(["region", "commodity", "method", "worth"],
                           ascending=[True, True, True, False], kind="stable",
                           na_position="last").reset_index(drop=True)
