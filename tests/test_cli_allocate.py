@@ -1,0 +1,110 @@
+"""`reserve-opt allocate`: JSON keys, files written, events from files, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from reserve_opt.io import load_instance
+from reserve_opt.models.allocation import AllocationResult
+from tests.cli_runner import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+LIAONING = ROOT / "instances" / "liaoning"
+
+
+def test_liaoning_typhoon_json_has_the_documented_keys() -> None:
+    res = run_cli("allocate", str(LIAONING), "--scenario", "typhoon_east", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    for key in ("status", "objective", "total_shortage", "fill_rate", "settlement", "levels",
+                "response", "explanations", "flows"):
+        assert key in out
+    assert out["status"] == "optimal"
+    inst = load_instance(LIAONING)
+    assert set(out["total_shortage"]) == {c.id for c in inst.commodities}
+    assert 0.0 <= out["fill_rate"] <= 1.0
+    # every settlement line names a debtor region and a creditor region or firm
+    regions = {r.id for r in inst.regions}
+    firms = {f.id for f in inst.facilities}
+    for line in out["settlement"]:
+        assert line["debtor"] in regions
+        assert line["creditor"] in regions | firms
+    # water and food (priority 1) are served before quilts and tents (priority 2)
+    rates = out["fill_rate_by_commodity"]
+    assert min(rates["water"], rates["food"]) >= max(rates["quilt"], rates["tent"])
+
+
+def test_table_output_reads_like_a_report() -> None:
+    res = run_cli("allocate", str(LIAONING), "-s", "typhoon_east")
+    assert res.exit_code == 0, res.stderr
+    for heading in ("Objectives, in the order they were optimised", "By commodity",
+                    "Supply by tier", "Settlement: who owes whom (CNY)",
+                    "Response time: first batch vs the standard (h)", "Why shortages happen"):
+        assert heading in res.stdout
+
+
+def test_out_writes_tables_lines_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "alloc"
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "-s", "typhoon", "--out",
+                  str(out))
+    assert res.exit_code == 0, res.stderr
+    assert {p.name for p in out.iterdir()} == {
+        "flows.csv", "fill.csv", "settlement.csv", "response.csv", "explanations.csv",
+        "flows.gpkg", "solution.json"}
+    flows = pd.read_csv(out / "flows.csv")
+    lines = gpd.read_file(out / "flows.gpkg", layer="flows")
+    assert len(lines) == len(flows) > 0
+    assert lines.crs.to_epsg() == 4326
+    doc = json.loads((out / "solution.json").read_text())
+    assert doc["status"] == "optimal"
+
+
+def test_event_file(tmp_path: Path) -> None:
+    ev = tmp_path / "storm.yaml"
+    ev.write_text("id: storm\ndays: 1\naffected:\n  sea: 500\n")
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "--event", str(ev),
+                  "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["event"] == "storm"
+    # 500 persons x 2 bottles a day x 1 day, all delivered
+    assert sum(r["quantity"] for r in out["flows"] if r["commodity"] == "water") == 1000.0
+
+
+def test_scenario_and_event_are_exclusive_one_line_exit_1(tmp_path: Path) -> None:
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"))
+    assert res.exit_code == 1
+    assert res.stderr == ("error: Give exactly one of --scenario ID (a scenario of the "
+                          "instance) or --event FILE (an event file).\n")
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "-s", "meteor")
+    assert res.exit_code == 1
+    assert res.stderr == ("error: Scenario 'meteor' is not in instance 'toy'; choose one of "
+                          "typhoon, flood, snow, or give an event file with --event.\n")
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "-s", "snow", "--periods", "0")
+    assert res.exit_code == 1
+    assert res.stderr == "error: periods=0 must be a whole number from 1 to 366.\n"
+
+
+def test_out_is_untouched_when_the_input_is_bad(tmp_path: Path) -> None:
+    out = tmp_path / "keep"
+    out.mkdir()
+    (out / "flows.csv").write_text("precious\n")
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "-s", "meteor", "--out",
+                  str(out))
+    assert res.exit_code == 1
+    assert (out / "flows.csv").read_text() == "precious\n"
+
+
+def test_deliveries_for_routing_carry_ready_times() -> None:
+    from reserve_opt.models.allocation import solve_allocation
+
+    res: AllocationResult = solve_allocation(load_instance(ROOT / "instances" / "toy"),
+                                             "typhoon")
+    day1 = res.deliveries(1)
+    assert list(day1.columns) == ["source", "region", "commodity", "quantity", "ready_h"]
+    supermarket = day1[day1["source"] == "S_river"]
+    assert (supermarket["ready_h"] == 12.0).all()  # the contract's activation delay
