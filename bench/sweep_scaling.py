@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -40,19 +41,32 @@ def _warm() -> int:
     return os.getpid()
 
 
-def timed(n_workers: int, rows: BaseRows, runs: list, opts, commodities) -> tuple[float, float,
-                                                                                   list]:
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process (user + system)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(n_workers: int, rows: BaseRows, runs: list, opts, commodities) -> dict:
+    """Start and warm a cluster, then time the runs alone; CPU seconds by process."""
     t0 = time.perf_counter()
     with dask_client(n_workers, None) as client:
         client.run(_warm)
         start = time.perf_counter() - t0
         base = client.scatter(rows, broadcast=True)
+        before = client.run(_cpu_seconds)
+        main0 = _cpu_seconds()
         t1 = time.perf_counter()
         futures = [client.submit(execute, base, r.variant.changes, opts, commodities,
                                  pure=False) for r in runs]
         results = client.gather(futures)
         wall = time.perf_counter() - t1
-    return start, wall, results
+        main = _cpu_seconds() - main0
+        after = client.run(_cpu_seconds)
+    workers = sum(after[w] - before[w] for w in after)
+    work = sum(r["wall_seconds"] for r in results) / len(results)
+    return {"start": start, "wall": wall, "results": results, "main_cpu": main,
+            "worker_cpu": workers, "work": work}
 
 
 def main() -> None:
@@ -69,17 +83,18 @@ def main() -> None:
     commodities = [c.id for c in base.commodities]
     print(f"{len(runs)} Liaoning plan variants (HiGHS, 1 thread each); "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
-    one_start, one, res1 = timed(1, rows, runs, spec.options, commodities)
-    two_start, two, res2 = timed(2, rows, runs, spec.options, commodities)
+    one = timed(1, rows, runs, spec.options, commodities)
+    two = timed(2, rows, runs, spec.options, commodities)
+    res1, res2 = one["results"], two["results"]
     status = {s: sum(1 for r in res1 if r["status"] == s) for s in {r["status"] for r in res1}}
     same = all(a.get("objective") == b.get("objective") for a, b in zip(res1, res2,
                                                                         strict=True))
-    solve = sum(r.get("wall_seconds", 0.0) for r in res1) / len(res1)
     print(f"statuses: {status}; same objectives with 1 and 2 workers: {same}")
-    print(f"mean work per run (in the worker): {solve:.3f} s")
-    print(f"1 worker : {one:7.2f} s for {len(runs)} runs (cluster start {one_start:.1f} s)")
-    print(f"2 workers: {two:7.2f} s for {len(runs)} runs (cluster start {two_start:.1f} s)")
-    print(f"speed-up 2 vs 1 workers: {one / two:.2f}x (target >= 1.7x); "
+    for label, t in (("1 worker ", one), ("2 workers", two)):
+        print(f"{label}: {t['wall']:7.2f} s for {len(runs)} runs; {t['work']:.3f} s per run "
+              f"in its worker; CPU s: workers {t['worker_cpu']:.1f}, client+scheduler "
+              f"{t['main_cpu']:.1f} (cluster start {t['start']:.1f} s)")
+    print(f"speed-up 2 vs 1 workers: {one['wall'] / two['wall']:.2f}x (target >= 1.7x); "
           f"load average now {os.getloadavg()[0]:.2f}")
 
 
