@@ -250,16 +250,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
             if need[j, k]:
                 rows.append((j, j, k, int(Tier.OWN), OWN, 0.0, 0.0, False, math.inf))
     for ai, a in enumerate(instance.agreements):
-        if a.alliance is not None:
-            members = [ridx[r.id] for r in regs if r.alliance == a.alliance]
-            pairs = [(o, j) for o in members for j in members if o != j]
-        else:
-            if a.lender is None or a.borrower is None:
-                raise InputError(f"Agreement {a.id!r} names neither an alliance nor a lender and "
-                                 "borrower; fix the agreements table.")
-            pairs = [(ridx[a.lender], ridx[a.borrower])]
-            if a.reciprocal:
-                pairs.append((ridx[a.borrower], ridx[a.lender]))
+        pairs = [(ridx[o], ridx[j]) for o, j in instance.lending_pairs(a)]
         ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
         for o, j in pairs:
             for k in ks:

@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance
-from reserve_opt.errors import InputError
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -199,16 +198,7 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
         agr_delay[:] = math.inf
         agr_delay[:, np.arange(J), np.arange(J)] = 0.0
         for ai, a in enumerate(instance.agreements):
-            if a.alliance is not None:
-                members = [ridx[r.id] for r in regs if r.alliance == a.alliance]
-                pairs = [(o, j) for o in members for j in members if o != j]
-            else:
-                if a.lender is None or a.borrower is None:
-                    raise InputError(f"Agreement {a.id!r} names neither an alliance nor a "
-                                     "lender and borrower; fix the agreements table.")
-                pairs = [(ridx[a.lender], ridx[a.borrower])]
-                if a.reciprocal:
-                    pairs.append((ridx[a.borrower], ridx[a.lender]))
+            pairs = [(ridx[o], ridx[j]) for o, j in instance.lending_pairs(a)]
             ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
             cq = math.inf if a.cap_quantity is None else float(a.cap_quantity)
             cs = math.inf if a.cap_share is None else float(a.cap_share)

@@ -127,16 +127,7 @@ def agreement_graph(instance: Instance) -> nx.DiGraph:
     for r in instance.regions:
         g.add_node(r.id, alliance=r.alliance or "")
     for a in instance.agreements:
-        if a.alliance is not None:
-            members = [r.id for r in instance.regions if r.alliance == a.alliance]
-            pairs = [(o, j) for o in members for j in members if o != j]
-        elif a.lender is not None and a.borrower is not None:
-            pairs = [(a.lender, a.borrower)]
-            if a.reciprocal:
-                pairs.append((a.borrower, a.lender))
-        else:
-            pairs = []
-        for o, j in pairs:
+        for o, j in instance.lending_pairs(a):
             if g.has_edge(o, j):
                 g.edges[o, j]["agreements"] = sorted({*g.edges[o, j]["agreements"], a.id})
             else:

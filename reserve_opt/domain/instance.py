@@ -91,6 +91,32 @@ class Instance:
         """The scenario with id ``scenario_id``."""
         return self.scenarios[self.scenario_index[scenario_id]]
 
+    @cached_property
+    def alliance_members(self) -> Mapping[str, tuple[str, ...]]:
+        """Alliance name -> ids of its member regions, in file order."""
+        out: dict[str, list[str]] = {}
+        for r in self.regions:
+            if r.alliance is not None:
+                out.setdefault(r.alliance, []).append(r.id)
+        return MappingProxyType({a: tuple(m) for a, m in out.items()})
+
+    def lending_pairs(self, agreement: Agreement) -> tuple[tuple[str, str], ...]:
+        """(lender, borrower) region ids an agreement lets lend.
+
+        Lender to borrower, and back when ``reciprocal``; every ordered pair of members for
+        an alliance agreement. Empty for an agreement that names neither (validation
+        refuses those).
+        """
+        a = agreement
+        if a.alliance is not None:
+            members = self.alliance_members.get(a.alliance, ())
+            return tuple((o, j) for o in members for j in members if o != j)
+        if a.lender is None or a.borrower is None:
+            return ()
+        if a.reciprocal:
+            return ((a.lender, a.borrower), (a.borrower, a.lender))
+        return ((a.lender, a.borrower),)
+
     def facilities_of_kind(self, kind: FacilityKind) -> tuple[Facility, ...]:
         """Facilities of one kind, in file order."""
         return tuple(f for f in self.facilities if f.kind is kind)
