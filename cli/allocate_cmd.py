@@ -28,6 +28,9 @@ def allocate(
     event: Annotated[Path | None, typer.Option(
         "--event", "-e", help="Event file (.toml, .yaml, .json): affected persons, demand, "
         "damage, outages.")] = None,
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="A plan's solution.json (reserve-opt plan --out): allocate its stock "
+        "and the contracts it signs instead of today's.")] = None,
     periods: Annotated[int, typer.Option(help="Number of periods (days).")] = 3,
     period_h: Annotated[float, typer.Option("--period-h", help="Hours per period.")] = 24.0,
     fairness: Annotated[bool, typer.Option(
@@ -58,6 +61,7 @@ def allocate(
         AllocationOptions,
         check_allocation,
         read_event,
+        read_plan,
         solve_allocation,
     )
     from reserve_opt.solvers import SolverOptions
@@ -67,6 +71,9 @@ def allocate(
             raise InputError("Give exactly one of --scenario ID (a scenario of the instance) "
                              "or --event FILE (an event file).")
         inst = load_instance(path)
+        stock = None
+        if plan is not None:
+            inst, stock = read_plan(plan, inst)
         ev = read_event(event, inst) if event is not None else str(scenario)
         options = AllocationOptions(periods=periods, period_h=period_h, fairness=fairness,
                                     tiers=tiers, parent_serves=parent_serves,
@@ -74,9 +81,10 @@ def allocate(
         sopts = SolverOptions(time_limit_s=time_limit, seed=seed)
         label = ev if isinstance(ev, str) else ev.id
         with progress(f"allocating for {label} with {solver}"):
-            result = solve_allocation(inst, ev, options, solver=solver, solver_options=sopts)
+            result = solve_allocation(inst, ev, options, solver=solver, solver_options=sopts,
+                                      stock=stock)
         if result.has_plan:
-            report = check_allocation(inst, ev, result)
+            report = check_allocation(inst, ev, result, stock=stock)
             if not report.ok:
                 typer.echo("warning: the independent checker disagrees with the solver: "
                            + "; ".join(report.violations[:5]), err=True)

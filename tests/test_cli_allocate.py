@@ -108,3 +108,34 @@ def test_deliveries_for_routing_carry_ready_times() -> None:
     assert list(day1.columns) == ["source", "region", "commodity", "quantity", "ready_h"]
     supermarket = day1[day1["source"] == "S_river"]
     assert (supermarket["ready_h"] == 12.0).all()  # the contract's activation delay
+
+
+def test_allocating_a_plan_uses_its_stock_and_contracts(tmp_path: Path) -> None:
+    plan_dir = tmp_path / "plan"
+    res = run_cli("plan", str(LIAONING), "--out", str(plan_dir), "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    plan = json.loads(res.stdout)
+    newly = {c["contract"] for c in plan["contracts"] if c["signed"] and not c["signed_before"]}
+    assert newly and sum(s["added"] for s in plan["stock"]) > 0
+    today = json.loads(run_cli("allocate", str(LIAONING), "-s", "typhoon_east", "--format",
+                               "json").stdout)
+    res = run_cli("allocate", str(LIAONING), "-s", "typhoon_east", "--plan", str(plan_dir),
+                  "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    assert "checker" not in res.stderr  # the checker agreed, on the plan's stock
+    planned = json.loads(res.stdout)
+    drawn = {r["contract"] for r in planned["flows"] if r["contract"]}
+    assert drawn & newly  # contracts the plan signs are drawn on
+    # more stock and more contracts can only lower the first shortage level
+    assert planned["levels"][0]["value"] <= today["levels"][0]["value"] + 1e-6
+
+
+def test_a_plan_for_another_instance_is_refused(tmp_path: Path) -> None:
+    plan_dir = tmp_path / "plan"
+    assert run_cli("plan", str(ROOT / "instances" / "toy"), "--out", str(plan_dir)).exit_code == 0
+    res = run_cli("allocate", str(LIAONING), "-s", "typhoon_east", "--plan", str(plan_dir))
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[0] == (
+        f"error: {plan_dir / 'solution.json'}: stock line 1 names facility 'W_north', which "
+        "is not a government warehouse of instance 'liaoning'; was the plan made for another "
+        "instance?")

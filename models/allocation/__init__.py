@@ -10,6 +10,7 @@ the settlement ledger; the response-time check; and why each shortage happens.
 from .check import CheckReport, check_allocation
 from .data import AllocationData, period_demand, prepare
 from .event import event_instance, read_event
+from .from_plan import read_plan
 from .options import AllocationOptions
 from .result import AllocationResult, LevelValue
 from .solve import solve_allocation
@@ -25,5 +26,6 @@ __all__ = [
     "period_demand",
     "prepare",
     "read_event",
+    "read_plan",
     "solve_allocation",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, Scenario, Tier
@@ -73,6 +74,7 @@ def _demand_by_period(inst: Instance, ev: Scenario, periods: int, period_h: floa
 
 
 def check_allocation(instance: Instance, event: str | Scenario, result: AllocationResult, *,
+                     stock: Mapping[tuple[str, str], float] | None = None,
                      rel_tol: float = 1e-6) -> CheckReport:
     """Verify an allocation without the solver.
 
@@ -84,6 +86,9 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         The event (scenario id or scenario) it answers.
     result
         The allocation.
+    stock
+        The warehouse stock it allocated, if not the instance's (as given to
+        ``solve_allocation``).
     rel_tol
         Relative tolerance on every comparison (absolute floor 1e-6 x the quantity scale).
 
@@ -124,8 +129,9 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         for s, j, d, t in zip(sa.source, sa.region, sa.distance_km, sa.time_h, strict=True):
             arc_time[(arcs.source_ids[s], arcs.region_ids[j])] = (float(d), float(t))
 
-    stock = {(f.id, c): q for f in inst.facilities
-             if f.kind is FacilityKind.GOVERNMENT_WAREHOUSE for c, q in f.stock.items()}
+    if stock is None:
+        stock = {(f.id, c): q for f in inst.facilities
+                 if f.kind is FacilityKind.GOVERNMENT_WAREHOUSE for c, q in f.stock.items()}
     supply: dict[tuple[str, str], float] = defaultdict(float)  # (region, commodity)
     for (fid, cid), q in stock.items():
         supply[(inst.facility(fid).region, cid)] += q * ev.surviving(fid)
