@@ -43,8 +43,15 @@ def test_table_output_reads_like_a_report() -> None:
     assert res.exit_code == 0, res.stderr
     for heading in ("Objectives, in the order they were optimised", "By commodity",
                     "Supply by tier", "Settlement: who owes whom (CNY)",
-                    "Response time: first batch vs the standard (h)", "Why shortages happen"):
+                    "Response time: first batch vs the standard (h)",
+                    "No shortage: every demand is met on time."):
         assert heading in res.stdout
+    # without its parent's help the toy's Seaside runs short: the report says why
+    res = run_cli("allocate", str(ROOT / "instances" / "toy"), "-s", "typhoon",
+                  "--no-parent-serves")
+    assert res.exit_code == 0, res.stderr
+    assert "Why shortages happen" in res.stdout
+    assert "cap of agreement A_north_sea on north -> sea (water)" in res.stdout
 
 
 def test_out_writes_tables_lines_and_json(tmp_path: Path) -> None:

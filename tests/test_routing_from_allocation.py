@@ -142,7 +142,10 @@ def test_cut_link_on_the_link_graph(liaoning: Instance) -> None:
 def test_delivery_bigger_than_a_truck_is_split_into_whole_unit_loads(liaoning: Instance) -> None:
     # 30,000 cases of water (7 kg) = 210 t and 2,000 tents to Dalian's two points
     rows = [("W_dalian", "dalian", "water", 30000), ("W_dalian", "dalian", "tent", 2000)]
-    plan = from_allocation(liaoning, _frame(rows), "none")
+    # Dalian's depot keeps only its own 8 trucks (no contracted ones) and 6 vans
+    own = tuple(dataclasses.replace(v, count=8) if v.id == "V_dalian_10t" else v
+                for v in liaoning.fleet)
+    plan = from_allocation(dataclasses.replace(liaoning, fleet=own), _frame(rows), "none")
     loads = plan.loads
     # split 8000:3000 by shelter persons, whole units
     per_point = loads.groupby(["point", "commodity"])["quantity"].sum()

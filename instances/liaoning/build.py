@@ -578,9 +578,11 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "## Transport",
         "`links.csv`: the neighbouring pairs' seats as road links with `distance_km` empty,",
         "so the engine takes great-circle x 1.3. Outages name these links.",
-        "Fleet: at every existing depot, 10 t / 45 m3 trucks (4.5 CNY/km, 300 CNY per use),",
-        "4 plus one per 2 million residents; Shenyang and Dalian also have 6 vans of",
-        "2 t / 15 m3. 10 working hours a day.",
+        "Fleet (illustrative): at every existing depot, 10 t / 45 m3 trucks (4.5 CNY/km,",
+        "300 CNY per use): 4 of the bureau's own plus one per 100,000 residents contracted",
+        "from logistics firms under transport reserve agreements; Shenyang and Dalian also",
+        "have 6 vans of 2 t / 15 m3. 10 working hours a day, at most 3 trips a day",
+        "(`reserve-opt allocate` and `route` both assume 3).",
         "",
         "## Scenarios (illustrative)",
         "The scenarios are the major event of a planning year, mutually exclusive, with",
@@ -618,10 +620,14 @@ def readme(facts: dict[str, object], inst: object) -> str:
 
 
 def add_fleet(b: InstanceBuilder) -> None:
-    """Trucks at every existing depot, vans at the two largest cities."""
+    """Trucks at every existing depot (own and contracted), vans at the two largest cities.
+
+    Own trucks are few; most relief transport comes from logistics firms under transport
+    reserve agreements, here one 10 t truck per 100,000 residents (illustrative).
+    """
     for r in b.rows["regions"]:
         rid = r["id"]
-        count = 4 + round(r["population"] / 2_000_000)
+        count = 4 + round(r["population"] / 100_000)
         tid, kg, m3, kmh, per_km, fixed = TRUCK
         b.add_vehicle_type(f"V_{rid}_{tid}", depot=f"W_{rid}", count=count, capacity_kg=kg,
                            capacity_m3=m3, speed_kmh=kmh, cost_per_km=per_km,
