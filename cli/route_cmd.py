@@ -33,7 +33,7 @@ def route(
     input_format: Annotated[str | None, typer.Option(
         "--input-format", help="Benchmark file format: vrplib, solomon or cordeau.")] = None,
     scenario: Annotated[str | None, typer.Option(
-        help="Scenario whose allocation is routed (instances).")] = None,
+        "--scenario", "-s", help="Scenario whose allocation is routed (instances).")] = None,
     period: Annotated[int, typer.Option(help="Day of the allocation to route (1-based).")] = 1,
     deliveries: Annotated[Path | None, typer.Option(
         help="CSV of deliveries (source, region, commodity, quantity in units) to route "
