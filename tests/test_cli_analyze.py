@@ -57,7 +57,8 @@ def test_analyze_writes_csv_tables_and_json(tmp_path: Path) -> None:
         "knockout.csv", "mismatch.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["analysis"]  # no temporary left over
     ko = pd.read_csv(out / "knockout.csv")
-    assert ko["target"].tolist() == ["W_north", "north--sea", "S_river", "P_hill"]
+    assert ko["target"].tolist() == ["W_north", "north--sea", "hill--north", "north--river",
+                                     "P_hill", "S_river"]
     assert json.loads((out / "analysis.json").read_text())["mismatch"]["stock_source"] == "plan"
     assert f"wrote {out}/" in result.stdout
 

@@ -134,9 +134,22 @@ def test_toy_same_objective_both_solver_families() -> None:
         assert a.objective == pytest.approx(b.objective, rel=1e-6)
 
 
-def test_infeasible_service_level_names_regions() -> None:
+def test_parent_region_serves_its_children() -> None:
+    # Hill County has no agreement; its parent Northtown may still serve it (tier 3)
     inst = load_instance(ROOT / "instances" / "toy")
     res = solve_placement(inst, PlacementOptions(sharing="agreements", service_level=0.9))
+    assert res.status is SolveStatus.OPTIMAL
+    assert check_placement(inst, res).ok
+    hill = [f for f in res.flows if f.region == "hill"]
+    assert hill and {f.source for f in hill} == {"W_north"}
+    parent_lines = [s for s in res.settlement if s.agreement == "(parent region)"]
+    assert parent_lines and all(s.expected_compensation == 0.0 for s in parent_lines)
+
+
+def test_infeasible_service_level_names_regions() -> None:
+    inst = load_instance(ROOT / "instances" / "toy")
+    res = solve_placement(inst, PlacementOptions(sharing="agreements", service_level=0.9,
+                                                 parent_serves=False))
     assert res.status is SolveStatus.INFEASIBLE
     assert res.infeasibility is not None
     regions = {u[0] for u in res.infeasibility.unserved}

@@ -111,13 +111,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         return a <= b + max(atol, rel_tol * abs(b))
 
     # who may serve whom
-    parents: dict[str, list[str]] = {}
-    for r in inst.regions:
-        chain, p = [], r.parent
-        while p and p not in chain and p != r.id:
-            chain.append(p)
-            p = inst.region(p).parent
-        parents[r.id] = chain
+    parents = inst.ancestors
     contracts = {c.id: c for c in inst.contracts}
     agreements = {a.id: a for a in inst.agreements}
     arcs = build_arcs(inst, sources=sorted({*result.flows["source"]}) or None,

@@ -137,20 +137,6 @@ def period_demand(instance: Instance, event: Scenario, options: AllocationOption
     return out
 
 
-def _ancestors(instance: Instance) -> dict[int, list[int]]:
-    """Region position -> positions of its parent, grandparent, ..."""
-    idx = instance.region_index
-    out: dict[int, list[int]] = {}
-    for j, r in enumerate(instance.regions):
-        chain, seen, p = [], {j}, r.parent
-        while p and p in idx and idx[p] not in seen:
-            chain.append(idx[p])
-            seen.add(idx[p])
-            p = instance.regions[idx[p]].parent
-        out[j] = chain
-    return out
-
-
 def _fleet_of(instance: Instance, source: str, depots: tuple[str, ...],
               dpos: Mapping[str, int]) -> int:
     """Position of the fleet ``source`` ships on: its own, else its region's nearest."""
@@ -262,8 +248,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
                 rows.append((o, j, k, int(a.tier), ai, a.delay_h, a.compensation,
                              a.protect_own, cap))
     if options.parent_serves:
-        for j, anc in _ancestors(instance).items():
-            for o in anc:
+        for j, r in enumerate(regs):
+            for o in (ridx[a] for a in instance.ancestors[r.id]):
                 for k in range(K):
                     if need[j, k] and lender_supply[o, k] > _EPS:
                         rows.append((o, j, k, int(Tier.HIGHER_LEVEL), PARENT, 0.0, 0.0, True,

@@ -146,6 +146,11 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             for k in comm:
                 if agr.covers(k):
                     covering[(lo, bo, k)].append(ai)
+    if opts.parent_serves:  # -1: a parent region, no agreement, cap or delay
+        for r in instance.regions:
+            for anc in instance.ancestors[r.id]:
+                for k in comm:
+                    covering[(anc, r.id, k)].append(-1)
     contracts = {c.id: c for c in instance.contracts}
 
     # ---------------- second stage
@@ -192,7 +197,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 v.append(f"{owner} may not lend {fl.commodity} to {fl.region} (no agreement), "
                          f"but {fl.source} ships {fl.quantity:.3f} in {fl.scenario}.")
             else:
-                delay += min(instance.agreements[ai].delay_h for ai in cov)
+                delay += min(instance.agreements[ai].delay_h if ai >= 0 else 0.0
+                             for ai in cov)
                 lent[(fl.scenario, owner, fl.region, fl.commodity)] += fl.quantity
         if opts.response_time:
             lim = instance.settings.response_h(reg[fl.region].level)
@@ -228,6 +234,9 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     for (sid, lo, bo, k), q in lent.items():
         cap = 0.0
         for ai in covering[(lo, bo, k)]:
+            if ai < 0:
+                cap = math.inf
+                break
             ag = instance.agreements[ai]
             cq = math.inf if ag.cap_quantity is None else ag.cap_quantity
             cs = math.inf if ag.cap_share is None else ag.cap_share * avail_region[(sid, lo, k)]

@@ -20,6 +20,9 @@ from reserve_opt.transport import TransportArcs, build_arcs
 
 from .options import PlacementOptions
 
+#: Lending-triple agreement index of a parent region serving its child (no agreement).
+PARENT = -1
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -65,7 +68,7 @@ class PlacementData:
     unit_k: IntArray  # (U,)
     unit_owner: IntArray  # (U,)
     std_h: FloatArray  # (J,) response standard, h
-    tri_agreement: IntArray  # (T,)
+    tri_agreement: IntArray  # (T,) agreement position, PARENT for a parent region
     tri_lender: IntArray
     tri_borrower: IntArray
     tri_k: IntArray
@@ -207,6 +210,13 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
                     allowed[k, o, j] = True
                     agr_delay[k, o, j] = min(agr_delay[k, o, j], a.delay_h)
                     tri.append((ai, o, j, k, cq, cs))
+        if options.parent_serves:  # higher level: no agreement (index -1), cap or delay
+            for r in regs:
+                j = ridx[r.id]
+                for o in (ridx[a] for a in instance.ancestors[r.id]):
+                    allowed[:, o, j] = True
+                    agr_delay[:, o, j] = 0.0
+                    tri += [(PARENT, o, j, k, math.inf, math.inf) for k in range(K)]
     tri_arr = np.array(tri, dtype=np.float64).reshape(-1, 6)
 
     # flow candidates: every (unit, arc) pair from the unit's source, per scenario

@@ -37,6 +37,10 @@ class PlacementOptions:
         Most spent on new first-stage decisions (fixed costs of opened candidates, purchases
         of stock additions, retainers of contracts signed now), currency. ``"instance"``
         (default) uses ``settings.budget``; ``None`` means no budget.
+    parent_serves
+        With agreements: a region's parent (and its ancestors) may also serve it from their
+        own stock, without agreement, cap or compensation (the higher-level tier 3, as in
+        allocation).
     max_arc_time_h
         Drop arcs slower than this many hours before modelling (``None`` keeps all).
     explain_infeasible
@@ -55,6 +59,7 @@ class PlacementOptions:
     budget: float | Literal["instance"] | None = "instance"
     max_arc_time_h: float | None = None
     explain_infeasible: bool = True
+    parent_serves: bool = True
     primal_heuristic: bool = True
 
     def __post_init__(self) -> None:
@@ -87,6 +92,7 @@ class PlacementOptions:
             "cvar_level": self.cvar_level,
             "budget": self.budget,
             "max_arc_time_h": self.max_arc_time_h,
+            "parent_serves": self.parent_serves,
             "explain_infeasible": self.explain_infeasible,
             "primal_heuristic": self.primal_heuristic,
         }

@@ -18,7 +18,7 @@ from reserve_opt.solvers import (
 )
 
 from .heuristic import primal_start
-from .model import Layout, PlacementData, build_model, prepare
+from .model import PARENT, Layout, PlacementData, build_model, prepare
 from .options import PlacementOptions
 from .result import (
     ContractDecision,
@@ -178,6 +178,10 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
             agg[key] = agg.get(key, 0.0) + float(exp[t])
         for (a, o, j, k), q in agg.items():
             if q <= _EPS:
+                continue
+            if a == PARENT:  # a parent region's help is free
+                settlement.append(SettlementLine("(parent region)", rid[o], rid[j], kid[k], q,
+                                                 0.0, 0.0))
                 continue
             ag = inst.agreements[a]
             settlement.append(SettlementLine(ag.id, rid[o], rid[j], kid[k], q,

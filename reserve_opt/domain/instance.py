@@ -100,6 +100,19 @@ class Instance:
                 out.setdefault(r.alliance, []).append(r.id)
         return MappingProxyType({a: tuple(m) for a, m in out.items()})
 
+    @cached_property
+    def ancestors(self) -> Mapping[str, tuple[str, ...]]:
+        """Region id -> its parent, the parent's parent, ... (nearest first)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for r in self.regions:
+            chain: list[str] = []
+            p = r.parent
+            while p and p in self.region_index and p != r.id and p not in chain:
+                chain.append(p)
+                p = self.regions[self.region_index[p]].parent
+            out[r.id] = tuple(chain)
+        return MappingProxyType(out)
+
     def lending_pairs(self, agreement: Agreement) -> tuple[tuple[str, str], ...]:
         """(lender, borrower) region ids an agreement lets lend.
 
