@@ -53,6 +53,9 @@ def plan(
     risk_weight: Annotated[float, typer.Option(
         help="Weight of CVaR of shortage cost, 0 (risk neutral) to 1.")] = 0.0,
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level beta.")] = 0.9,
+    parent_serves: Annotated[bool, typer.Option(
+        "--parent-serves/--no-parent-serves", help="Let parent regions serve their "
+        "children at tier 3 (with agreements).")] = True,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for solution "
                                              "tables (CSV, GeoPackage) and solution.json.")] = (
         None),
@@ -67,7 +70,7 @@ def plan(
         inst = load_instance(path)
         options = PlacementOptions(sharing=sharing, response_time=response_time,  # type: ignore[arg-type]
                                    service_level=service_level, risk_weight=risk_weight,
-                                   cvar_level=cvar_level)
+                                   cvar_level=cvar_level, parent_serves=parent_serves)
         solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads,
                                        seed=seed)
         with progress(f"solving {inst.name} with {solver}"):
