@@ -36,7 +36,7 @@ from scipy.sparse import csgraph
 from reserve_opt.domain import FacilityKind, Instance, Outage
 from reserve_opt.errors import InputError
 from reserve_opt.geo import VehicleClass, dense_arcs, geodesic_arcs_km, sparse_arcs
-from reserve_opt.geo.roads import _path_lengths
+from reserve_opt.geo.roads import path_lengths
 
 __all__ = ["ScenarioArcs", "TransportArcs", "build_arcs", "default_sources"]
 
@@ -353,6 +353,6 @@ def _paths(lo: IntArray, hi: IntArray, length: FloatArray, base_time: FloatArray
         return np.zeros((0, nr)), np.zeros((0, nr))
     uniq, inv = np.unique(src_nodes, return_inverse=True)
     t_all, pred = csgraph.dijkstra(t_w, directed=True, indices=uniq, return_predecessors=True)
-    d_all = _path_lengths(pred, l_w, uniq)
+    d_all = path_lengths(pred, l_w, uniq)
     t_all = np.where(np.isfinite(d_all), t_all, np.inf)
     return d_all[inv][:, :nr], t_all[inv][:, :nr]

@@ -30,7 +30,7 @@ from reserve_opt.geo.distance import geodesic_arcs_km, unit_vectors
 from reserve_opt.geo.outages import LinkOutage, as_outages
 from reserve_opt.geo.travel import TravelMatrices, VehicleClass
 
-__all__ = ["RoadNetwork", "build_road_network"]
+__all__ = ["RoadNetwork", "build_road_network", "path_lengths"]
 
 _I64 = NDArray[np.int64]
 _F64 = NDArray[np.float64]
@@ -247,7 +247,7 @@ class RoadNetwork:
             time_n, pred = csgraph.dijkstra(g, directed=True, indices=idx,
                                             return_predecessors=True)
             t_src[s:s + block] = time_n[:, d_node]
-            km_src[s:s + block] = _path_lengths(pred, lengths, idx)[:, d_node]
+            km_src[s:s + block] = path_lengths(pred, lengths, idx)[:, d_node]
         time_h = t_src[inv]
         dist_km = km_src[inv]
         if access_speed_kmh is not None:
@@ -262,8 +262,23 @@ class RoadNetwork:
         return TravelMatrices(distance_km=dist_km, time_h=time_h, cost=cost)
 
 
-def _path_lengths(pred: NDArray[np.int32], lengths: sparse.csr_matrix, src: _I64) -> _F64:
-    """Length (km) along each shortest-path tree, by pointer doubling over predecessors."""
+def path_lengths(pred: NDArray[np.int32], lengths: sparse.csr_matrix, src: _I64) -> _F64:
+    """Length (km) along each shortest-path tree, by pointer doubling over predecessors.
+
+    Parameters
+    ----------
+    pred
+        Predecessor matrix from ``scipy.sparse.csgraph`` (-9999 where none), (k, n).
+    lengths
+        Edge lengths, km, (n, n) sparse.
+    src
+        Source node of each row of ``pred``, (k,).
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, n) km along the tree; ``inf`` where a node is not reached.
+    """
     k, n = pred.shape
     node = np.broadcast_to(np.arange(n), (k, n))
     has = pred >= 0

@@ -78,6 +78,7 @@ def check_cross(
                            "a region or facility id", problems,
                            "use the id of a region or facility, or add it")
             _check_self_links(tables[table], parsed[table], problems)
+    _check_outages_on_links(tables, parsed, problems)
     _check_parents(tables, parsed, problems)
     _check_facilities(tables, parsed, problems)
     _check_contracts(tables, parsed, problems)
@@ -100,6 +101,30 @@ def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> 
                 f"{table.locate(i)}: from and to are both '{row['from']}'; a link joins two "
                 f"different places"
             )
+
+
+def _check_outages_on_links(tables: dict[str, RawTable], parsed: Parsed,
+                            problems: list[str]) -> None:
+    """With a links table, an outage must name one of its links (or a facility's own road).
+
+    Travel then follows the links only, so an outage between two places no link joins
+    would silently change nothing.
+    """
+    links = parsed.get("links") or []
+    if not links or "outages" not in parsed:
+        return
+    joined = {frozenset((r.get("from"), r.get("to"))) for r in links}
+    region_of = {r.get("id"): r.get("region") for r in parsed.get("facilities", [])}
+    for i, row in enumerate(parsed["outages"]):
+        a, b = row.get("from"), row.get("to")
+        if a is None or b is None or a == b:
+            continue  # reported by the reference checks
+        if frozenset((a, b)) in joined or region_of.get(a) == b or region_of.get(b) == a:
+            continue
+        problems.append(
+            f"{tables['outages'].locate(i)}: outage {a} - {b} names no link of "
+            f"{tables['links'].source}, so it would change nothing; cut or slow a pair listed "
+            "there (or a facility and its own region)")
 
 
 def _check_parents(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:

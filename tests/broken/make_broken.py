@@ -53,6 +53,12 @@ def shapefile_without_prj(folder: Path) -> None:
         text.replace("[sources]", '[geometry]\nregions = "regions_shape.shp"\n\n[sources]'))
 
 
+def links_without_river_sea(folder: Path) -> None:
+    """A links table in which no link joins Rivermouth and Seaside (the typhoon cuts it)."""
+    (folder / "links.csv").write_text("from,to,distance_km\nnorth,river,\nnorth,hill,\n"
+                                      "north,sea,\n")
+
+
 DEFECTS: dict[str, list[Callable[[Path], None]]] = {
     "missing-manifest": [delete("instance.toml")],
     "manifest-not-toml": [sub("instance.toml", 'name = "toy"', 'name = toy')],
@@ -85,6 +91,7 @@ DEFECTS: dict[str, list[Callable[[Path], None]]] = {
     "parent-cycle": [sub("regions.csv", "Northtown,200000,123.0,41.2,prefecture,", "Northtown,200000,123.0,41.2,prefecture,sea")],
     "region-and-facility-share-id": [sub("facilities.csv", "D_sea,", "sea,")],
     "outage-unknown-place": [sub("outages.csv", "typhoon,river,sea", "typhoon,river,bridge7")],
+    "outage-off-the-links": [links_without_river_sea],
     "extra-cells": [sub("stock.csv", "W_north,water,20000", "W_north,water,20000,12")],
     "geometry-without-crs": [shapefile_without_prj],
     "many-problems": [sub("regions.csv", "Rivermouth,120000", "Rivermouth,-1"),
@@ -110,7 +117,7 @@ def main() -> None:
         target = HERE / name
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(TOY, target, ignore=shutil.ignore_patterns("README.md"))
+        shutil.copytree(TOY, target, ignore=shutil.ignore_patterns("README.md", "variants"))
         for edit in edits:
             edit(target)
     for name, make in JSON_DEFECTS.items():
