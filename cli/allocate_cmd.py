@@ -8,9 +8,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
-from reserve_opt.cli.plan_cmd import progress
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.options import (
+    FormatOption,
+    InstancePath,
+    SeedOption,
+    out_option,
+    parent_serves_option,
+    progress,
+    scenario_option,
+    show,
+    solver_option,
+    time_limit_option,
+    warn_checker,
+    write_json,
+    write_tables,
+)
+from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
 from reserve_opt.io.atomic import folder_swap
 
@@ -23,8 +36,8 @@ DEFAULT_TIME_LIMIT_S = 60.0
 
 def allocate(
     path: InstancePath,
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", "-s", help="Scenario id of the instance to allocate for.")] = None,
+    scenario: Annotated[str | None, scenario_option(
+        "Scenario id of the instance to allocate for.")] = None,
     event: Annotated[Path | None, typer.Option(
         "--event", "-e", help="Event file (.toml, .yaml, .json): affected persons, demand, "
         "damage, outages.")] = None,
@@ -39,20 +52,19 @@ def allocate(
     tiers: Annotated[bool, typer.Option(
         "--tiers/--no-tiers", help="Draw own stock first, then neighbours, alliance, higher "
         "levels.")] = True,
-    parent_serves: Annotated[bool, typer.Option(
-        "--parent-serves/--no-parent-serves", help="Let parent regions serve their "
-        "children at tier 3.")] = True,
+    parent_serves: Annotated[bool, parent_serves_option(
+        "Let parent regions serve their children at tier 3.")] = True,
     fleet_limits: Annotated[bool, typer.Option(
         "--fleet-limits/--no-fleet-limits", help="Limit what a depot ships per period by "
         "its fleet's vehicle-hours.")] = True,
-    solver: Annotated[str, typer.Option(help="LP solver: highs, pulp-cbc or scip.")] = "highs",
-    time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Seconds over all levels; the best allocation so far is "
-        "returned.")] = DEFAULT_TIME_LIMIT_S,
-    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for flows, fill, settlement, response and explanation "
-        "tables (CSV), flows as GeoPackage lines, and solution.json.")] = None,
+    solver: Annotated[str, solver_option("LP solver: highs, pulp-cbc or scip.")] = "highs",
+    time_limit: Annotated[float, time_limit_option(
+        "Seconds over all levels; the best allocation so far is returned.")] = (
+        DEFAULT_TIME_LIMIT_S),
+    seed: SeedOption = 0,
+    out: Annotated[Path | None, out_option(
+        "Folder for flows, fill, settlement, response and explanation tables (CSV), flows "
+        "as GeoPackage lines, and solution.json.")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Allocate supplies for one event, day by day, under the sharing agreements."""
@@ -86,30 +98,21 @@ def allocate(
         if result.has_plan:
             report = check_allocation(inst, ev, result, stock=stock)
             if not report.ok:
-                typer.echo("warning: the independent checker disagrees with the solver: "
-                           + "; ".join(report.violations[:5]), err=True)
+                warn_checker(report.violations[:5])
         if out is not None:
             write_allocation(inst, result, out)
-    if fmt is OutputFormat.JSON:
-        echo_json(result.to_dict())
-    else:
-        print_allocation(inst, result)
-        if out is not None:
-            typer.echo(f"\nwrote {out}/")
+    show(fmt, result.to_dict, lambda: print_allocation(inst, result), wrote=out)
     if not result.has_plan:
         raise typer.Exit(1)
 
 
 def write_allocation(inst: Instance, result: AllocationResult, out: Path) -> None:
     """Write the result tables (CSV), flows as lines (GeoPackage) and solution.json."""
-    import json
-
     import geopandas as gpd
     from shapely.geometry import LineString
 
     with folder_swap(out) as tmp:
-        for name, frame in result.tables().items():
-            frame.to_csv(tmp / f"{name}.csv", index=False)
+        write_tables(tmp, result.tables())
         pts = inst.locations()
         f = result.flows
         if len(f):
@@ -117,7 +120,7 @@ def write_allocation(inst: Instance, result: AllocationResult, out: Path) -> Non
                 f, geometry=[LineString([pts[s], pts[r]]) for s, r in zip(
                     f["source"], f["region"], strict=True)], crs="EPSG:4326")
             geo.to_file(tmp / "flows.gpkg", layer="flows", driver="GPKG")
-        (tmp / "solution.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+        write_json(tmp / "solution.json", result.to_dict())
 
 
 def _hours(v: float) -> str:

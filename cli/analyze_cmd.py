@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
-from reserve_opt.cli.plan_cmd import progress
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.options import (
+    FormatOption,
+    InstancePath,
+    ResponseTimeOption,
+    SharingOption,
+    SolverOption,
+    gap_option,
+    out_option,
+    progress,
+    show,
+    time_limit_option,
+    write_json,
+    write_tables,
+)
+from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
 from reserve_opt.io.atomic import folder_swap
 
@@ -51,18 +62,15 @@ def analyze(
     over: Annotated[float, typer.Option(
         help="Flag a low-risk region whose reserve per person at risk is above this "
         "multiple of its alliance's.")] = 2.0,
-    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
-        "highs"),
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve; the "
-                                              "base plan may stop at its best plan so far.")] = (
+    solver: SolverOption = "highs",
+    time_limit: Annotated[float, time_limit_option(
+        "Seconds per solve; the base plan may stop at its best plan so far.")] = (
         DEFAULT_TIME_LIMIT_S),
-    gap: Annotated[float, typer.Option(help="Relative MIP gap of the base plan.")] = 1e-4,
-    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
-    response_time: Annotated[bool, typer.Option(
-        "--response-time", help="Count stock only where it reaches a region within the "
-        "6/8/10 h standard.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables "
-                                             "(CSV) and analysis.json.")] = None,
+    gap: Annotated[float, gap_option("Relative MIP gap of the base plan.")] = 1e-4,
+    sharing: SharingOption = "auto",
+    response_time: ResponseTimeOption = False,
+    out: Annotated[Path | None, out_option(
+        "Folder for the tables (CSV) and analysis.json.")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Centrality of the transport and agreement networks, knock-out ranking, mismatch."""
@@ -89,21 +97,14 @@ def analyze(
                                   commodity=commodity, under=under, over=over)
         if out is not None:
             write_analysis(report, out)
-    if fmt is OutputFormat.JSON:
-        echo_json(report.to_dict())
-    else:
-        print_analysis(report, top)
-        if out is not None:
-            typer.echo(f"\nwrote {out}/")
+    show(fmt, report.to_dict, lambda: print_analysis(report, top), wrote=out)
 
 
 def write_analysis(report: AnalysisReport, out: Path) -> None:
     """Write every table as CSV and the whole analysis as ``analysis.json``, atomically."""
     with folder_swap(out) as tmp:
-        for name, frame in report.tables().items():
-            frame.to_csv(tmp / f"{name}.csv", index=False)
-        (tmp / "analysis.json").write_text(json.dumps(report.to_dict(), indent=1,
-                                                      ensure_ascii=False, default=str))
+        write_tables(tmp, report.tables())
+        write_json(tmp / "analysis.json", report.to_dict(), ensure_ascii=False)
 
 
 def _top(df: pd.DataFrame, by: str, n: int) -> pd.DataFrame:

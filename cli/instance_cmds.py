@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from reserve_opt.cli.errors import reported_errors
+from reserve_opt.cli.options import FormatOption
+from reserve_opt.cli.options import InstancePath as InstancePath  # whatif_cmd imports it here
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
-
-InstancePath = Annotated[
-    Path, typer.Argument(help="Instance folder (instance.toml + tables) or JSON document.")
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines.")
-]
 
 
 def validate(path: InstancePath) -> None:

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import InstancePath
+from reserve_opt.cli.options import InstancePath, out_option
 
 
 def map_(
     path: InstancePath,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .png or .html.")],
+    out: Annotated[Path, out_option("Output file: .png or .html.")],
     shade: Annotated[str, typer.Option(help="Shade regions by population or risk.")] = (
         "population"),
 ) -> None:

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.options import (
+    FormatOption,
+    GapOption,
+    InstancePath,
+    ResponseTimeOption,
+    SeedOption,
+    SharingOption,
+    SolverOption,
+    ThreadsOption,
+    out_option,
+    parent_serves_option,
+    show,
+    time_limit_option,
+    warn_checker,
+    write_json,
+    write_tables,
+)
+from reserve_opt.cli.options import progress as progress  # whatif_cmd imports it here
+from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
@@ -22,43 +36,26 @@ if TYPE_CHECKING:
 DEFAULT_TIME_LIMIT_S = 120.0
 
 
-@contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while solving, only when stderr is a terminal."""
-    if sys.stderr.isatty():
-        from rich.console import Console
-
-        with Console(stderr=True).status(message):
-            yield
-    else:
-        yield
-
-
 def plan(
     path: InstancePath,
-    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
-        "highs"),
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds; the best plan "
-                                              "found so far is returned with its gap.")] = (
+    solver: SolverOption = "highs",
+    time_limit: Annotated[float, time_limit_option(
+        "Seconds; the best plan found so far is returned with its gap.")] = (
         DEFAULT_TIME_LIMIT_S),
-    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.")] = 1e-4,
-    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
-    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
-    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
-    response_time: Annotated[bool, typer.Option(
-        "--response-time", help="Count stock only where it reaches a region within the "
-        "6/8/10 h standard.")] = False,
+    gap: GapOption = 1e-4,
+    threads: ThreadsOption = 1,
+    seed: SeedOption = 0,
+    sharing: SharingOption = "auto",
+    response_time: ResponseTimeOption = False,
     service_level: Annotated[float | None, typer.Option(
         help="Floor on each region's expected fill rate, 0-1.")] = None,
     risk_weight: Annotated[float, typer.Option(
         help="Weight of CVaR of shortage cost, 0 (risk neutral) to 1.")] = 0.0,
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level beta.")] = 0.9,
-    parent_serves: Annotated[bool, typer.Option(
-        "--parent-serves/--no-parent-serves", help="Let parent regions serve their "
-        "children at tier 3 (with agreements).")] = True,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for solution "
-                                             "tables (CSV, GeoPackage) and solution.json.")] = (
-        None),
+    parent_serves: Annotated[bool, parent_serves_option(
+        "Let parent regions serve their children at tier 3 (with agreements).")] = True,
+    out: Annotated[Path | None, out_option(
+        "Folder for solution tables (CSV, GeoPackage) and solution.json.")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Decide which warehouses to open, what to stock and which contracts to sign."""
@@ -79,16 +76,10 @@ def plan(
         if result.costs is not None:
             report = check_placement(inst, result)
             if not report.ok:
-                typer.echo("warning: the independent checker disagrees with the solver: "
-                           + "; ".join(report.violations), err=True)
+                warn_checker(report.violations)
         if out is not None:
             write_plan(inst, result, out)
-    if fmt is OutputFormat.JSON:
-        echo_json(result.to_dict())
-    else:
-        print_plan(inst, result)
-    if out is not None and fmt is OutputFormat.TABLE:
-        typer.echo(f"\nwrote {out}/")
+    show(fmt, result.to_dict, lambda: print_plan(inst, result), wrote=out)
     if result.costs is None:
         raise typer.Exit(1)
 
@@ -99,15 +90,12 @@ def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
     Everything is written to a temporary folder beside ``out`` and moved into place at
     the end; an existing ``out`` is replaced only then.
     """
-    import json
-
     import geopandas as gpd
     from shapely.geometry import Point
 
     tables = result.tables()
     with folder_swap(out) as tmp:
-        for name, frame in tables.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False)
+        write_tables(tmp, tables)
         per_facility: dict[str, dict[str, Any]] = {}
         for row in tables["stock"].itertuples():
             per_facility.setdefault(str(row.facility), {})[f"stock_{row.commodity}"] = row.total
@@ -119,7 +107,7 @@ def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
                          **per_facility.get(f.id, {}), "geometry": Point(f.lon, f.lat)})
         gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(
             tmp / "plan.gpkg", layer="facilities", driver="GPKG")
-        (tmp / "solution.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+        write_json(tmp / "solution.json", result.to_dict())
 
 
 def print_plan(inst: Instance, result: PlacementResult) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,9 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption
-from reserve_opt.cli.plan_cmd import progress
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.options import (
+    FormatOption,
+    out_option,
+    progress,
+    scenario_option,
+    show,
+    time_limit_option,
+    write_json,
+)
+from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
@@ -32,16 +38,16 @@ def route(
         "(with --input-format).")],
     input_format: Annotated[str | None, typer.Option(
         "--input-format", help="Benchmark file format: vrplib, solomon or cordeau.")] = None,
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", "-s", help="Scenario whose allocation is routed (instances).")] = None,
+    scenario: Annotated[str | None, scenario_option(
+        "Scenario whose allocation is routed (instances).")] = None,
     period: Annotated[int, typer.Option(help="Day of the allocation to route (1-based).")] = 1,
     deliveries: Annotated[Path | None, typer.Option(
         help="CSV of deliveries (source, region, commodity, quantity in units) to route "
         "instead of solving the allocation.")] = None,
     engine: Annotated[str, typer.Option(help="pyvrp or ortools (driver breaks need "
                                         "ortools).")] = "pyvrp",
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the routing "
-                                              "engine.")] = DEFAULT_TIME_LIMIT_S,
+    time_limit: Annotated[float, time_limit_option("Seconds for the routing engine.")] = (
+        DEFAULT_TIME_LIMIT_S),
     seed: Annotated[int, typer.Option(help="Random seed (PyVRP).")] = 0,
     break_min: Annotated[float | None, typer.Option(
         "--break-min", help="Driver break length, minutes, for every vehicle (with "
@@ -57,9 +63,9 @@ def route(
     fleetless: Annotated[str, typer.Option(
         help="A shipping facility without vehicles borrows from the nearest fleet depot in "
         "its region (region), anywhere (nearest), or not at all (none).")] = "region",
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for routes.csv, routes.geojson, unmet.csv, "
-        "deliveries.csv and solution.json.")] = None,
+    out: Annotated[Path | None, out_option(
+        "Folder for routes.csv, routes.geojson, unmet.csv, deliveries.csv and "
+        "solution.json.")] = None,
     map_file: Annotated[Path | None, typer.Option(
         "--map", help="Draw the routes over the instance map: .png or .html.")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
@@ -83,14 +89,9 @@ def route(
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
                                       seed, break_min, drive_h, fleetless, out, map_file,
                                       max_trips, limits)
-    if fmt is OutputFormat.JSON:
-        echo_json(summary)
-    else:
-        _print_summary(summary)
-        if out is not None:
-            typer.echo(f"\nwrote {out}/")
-        if map_file is not None:
-            typer.echo(f"wrote {map_file}")
+    show(fmt, lambda: summary, lambda: _print_summary(summary), wrote=out)
+    if fmt is OutputFormat.TABLE and map_file is not None:
+        typer.echo(f"wrote {map_file}")
     if summary["status"] == "no_solution":
         raise typer.Exit(1)
 
@@ -159,8 +160,7 @@ def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: flo
         with folder_swap(out) as tmp:
             _visits_frame(problem, result, None).to_csv(tmp / "routes.csv", index=False)
             _unserved_frame(result).to_csv(tmp / "unmet.csv", index=False)
-            (tmp / "solution.json").write_text(json.dumps(
-                {**summary, "routes": _routes_json(result)}, indent=1, default=str))
+            write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     return summary
 
 
@@ -285,8 +285,7 @@ def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | N
             lines.to_file(tmp / "routes.geojson", driver="GeoJSON")
             unmet.to_csv(tmp / "unmet.csv", index=False)
             report.to_csv(tmp / "deliveries.csv", index=False)
-            (tmp / "solution.json").write_text(json.dumps(
-                {**summary, "routes": _routes_json(result)}, indent=1, default=str))
+            write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     if map_file is not None:
         from reserve_opt.maps import draw_map
 

@@ -10,9 +10,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption
-from reserve_opt.cli.plan_cmd import progress
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.options import (
+    FormatOption,
+    SeedOption,
+    ThreadsOption,
+    gap_option,
+    out_option,
+    progress,
+    show,
+    solver_option,
+    time_limit_option,
+    warn_checker,
+    write_json,
+)
+from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
 from reserve_opt.io.atomic import folder_swap
 
@@ -173,18 +184,18 @@ def site(
     optima: Annotated[Path | None, typer.Option(
         help="File of known optima ('name value' lines); default: the benchmark's own "
         "capopt.txt, uncapopt.txt or pmedopt.txt next to PATH.")] = None,
-    solver: Annotated[str, typer.Option(
-        help="highs, scip, cpsat, pulp-cbc, ortools-cbc or auto.")] = "highs",
-    time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Seconds; the best plan found so far is returned with its "
-        "gap.")] = DEFAULT_TIME_LIMIT_S,
-    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at (0: prove "
-                                       "optimality).")] = 0.0,
-    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
-    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for solution tables (CSV), GeoPackage layers (instance "
-        "input) and solution.json.")] = None,
+    solver: Annotated[str, solver_option(
+        "highs, scip, cpsat, pulp-cbc, ortools-cbc or auto.")] = "highs",
+    time_limit: Annotated[float, time_limit_option(
+        "Seconds; the best plan found so far is returned with its gap.")] = (
+        DEFAULT_TIME_LIMIT_S),
+    gap: Annotated[float, gap_option(
+        "Relative MIP gap to stop at (0: prove optimality).")] = 0.0,
+    seed: SeedOption = 0,
+    threads: ThreadsOption = 1,
+    out: Annotated[Path | None, out_option(
+        "Folder for solution tables (CSV), GeoPackage layers (instance input) and "
+        "solution.json.")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Open sites with a classic siting model: p-median, coverage, set cover, CFLP, UFLP."""
@@ -215,16 +226,11 @@ def site(
                 run = _run_orlib(**args, kind=kind, radius=radius_km,  # type: ignore[arg-type]
                                  optima=optima)
         if run.result.has_solution and not run.check.ok:
-            typer.echo("warning: the independent checker disagrees with the solver: "
-                       + "; ".join(run.check.problems), err=True)
+            warn_checker(run.check.problems)
         if out is not None and run.result.has_solution:
             write_site(run, out)
-    if fmt is OutputFormat.JSON:
-        echo_json(run.to_dict())
-    else:
-        print_site(run)
-        if out is not None and run.result.has_solution:
-            typer.echo(f"\nwrote {out}/")
+    show(fmt, run.to_dict, lambda: print_site(run),
+         wrote=out if run.result.has_solution else None)
     if not run.result.has_solution:
         raise typer.Exit(1)
 
@@ -413,8 +419,6 @@ def write_site(run: SiteRun, out: Path) -> None:
     from each region to the site serving it). Everything goes to a temporary folder that
     replaces ``out`` only when complete.
     """
-    import json
-
     import numpy as np
     import pandas as pd
 
@@ -450,7 +454,7 @@ def write_site(run: SiteRun, out: Path) -> None:
         clients.to_csv(tmp / "clients.csv", index=False)
         if d is not None:
             _write_gpkg(run, served, tmp / "sites.gpkg")
-        (tmp / "solution.json").write_text(json.dumps(run.to_dict(), indent=1, default=str))
+        write_json(tmp / "solution.json", run.to_dict())
 
 
 def _write_gpkg(run: SiteRun, served: npt.NDArray[np.int64], target: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import FormatOption, InstancePath
+from reserve_opt.cli.options import FormatOption, InstancePath, out_option
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 
 
@@ -45,9 +45,9 @@ def sweep(
     base: InstancePath,
     grid: Annotated[Path, typer.Option("--grid", "-g", help="Sweep file (TOML/YAML): grid "
                                        "axes and/or a Monte Carlo sample.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (kept to "
-                                             "resume); default <grid file stem>.sweep "
-                                             "beside the grid file.")] = None,
+    out: Annotated[Path | None, out_option(
+        "Output folder (kept to resume); default <grid file stem>.sweep beside the grid "
+        "file.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local cluster worker processes "
                                                 "(default: the machine's cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask "
