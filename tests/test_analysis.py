@@ -193,6 +193,11 @@ def _toy_with_links(dest: Path) -> Path:
     shutil.copytree(TOY, dest)
     pd.DataFrame(TOY_LINKS, columns=["from", "to", "distance_km"]).to_csv(
         dest / "links.csv", index=False)
+    # outages must name a link: the typhoon's Rivermouth-Seaside cut has no link here
+    out = pd.read_csv(dest / "outages.csv")
+    joined = {frozenset((a, b)) for a, b, _ in TOY_LINKS}
+    out[[frozenset((a, b)) in joined for a, b in zip(out["from"], out["to"], strict=True)]
+        ].to_csv(dest / "outages.csv", index=False)
     return dest
 
 
