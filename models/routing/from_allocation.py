@@ -62,7 +62,7 @@ from reserve_opt.geo import geodesic_matrix_km
 
 from .check import check
 from .problem import RoutingProblem, RoutingProblemBuilder, Scaling
-from .result import RoutingResult
+from .result import RoutingResult, Status
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -76,6 +76,7 @@ __all__ = [
     "delivery_report",
     "from_allocation",
     "route_lines",
+    "routed_status",
     "travel_matrices",
 ]
 
@@ -999,3 +1000,14 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult) -> gpd.GeoDataFram
     if not rows:
         return gpd.GeoDataFrame({"route": []}, geometry=[], crs="EPSG:4326")
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def routed_status(plan: DeliveryProblem, result: RoutingResult) -> Status:
+    """The status of routing ``plan``'s deliveries, not only of the engine's solve.
+
+    Deliveries set aside before solving (``plan.unrouted``) are unmet too, so a solve
+    that served every load it was given is ``partial`` when any were set aside.
+    """
+    if len(plan.unrouted) and result.status is Status.SOLVED:
+        return Status.PARTIAL
+    return result.status
