@@ -313,32 +313,24 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
                     pooled[(depot, t)] += used
             usage.clear()
             usage.update(pooled)
-        cap_kg: dict[str, float] = defaultdict(float)
-        cap_m3: dict[str, float] = defaultdict(float)
+        # per depot and unit (kg, m3): vehicle capacity x hours, and x trips
+        hour_cap: dict[str, dict[str, float]] = {u: defaultdict(float) for u in ("kg", "m3")}
+        trip_cap: dict[str, dict[str, float]] = {u: defaultdict(float) for u in ("kg", "m3")}
         for v in inst.fleet:
-            cap_kg[v.depot] += v.count * v.capacity_kg * min(v.max_hours, H)
-            cap_m3[v.depot] += v.count * v.capacity_m3 * min(v.max_hours, H)
-        for (src, t), used in fleet_kg.items():
-            if src in cap_kg and not leq(used, cap_kg[src]):
-                bad.append(f"fleet at {src} in period {t}: {used:g} kg x h used of "
-                           f"{cap_kg[src]:g}.")
-        for (src, t), used in fleet_m3.items():
-            if src in cap_m3 and not leq(used, cap_m3[src]):
-                bad.append(f"fleet at {src} in period {t}: {used:g} m3 x h used of "
-                           f"{cap_m3[src]:g}.")
-        trips_kg: dict[str, float] = defaultdict(float)
-        trips_m3: dict[str, float] = defaultdict(float)
-        for v in inst.fleet:
-            trips_kg[v.depot] += v.count * o.max_trips * v.capacity_kg
-            trips_m3[v.depot] += v.count * o.max_trips * v.capacity_m3
-        for (src, t), used in load_kg.items():
-            if src in trips_kg and not leq(used, trips_kg[src]):
-                bad.append(f"fleet at {src} in period {t} carries {used:g} kg, more than "
-                           f"{o.max_trips} trips of its vehicles ({trips_kg[src]:g} kg).")
-        for (src, t), used in load_m3.items():
-            if src in trips_m3 and not leq(used, trips_m3[src]):
-                bad.append(f"fleet at {src} in period {t} carries {used:g} m3, more than "
-                           f"{o.max_trips} trips of its vehicles ({trips_m3[src]:g} m3).")
+            for unit, size in (("kg", v.capacity_kg), ("m3", v.capacity_m3)):
+                hour_cap[unit][v.depot] += v.count * size * min(v.max_hours, H)
+                trip_cap[unit][v.depot] += v.count * o.max_trips * size
+        for unit, usage in (("kg", fleet_kg), ("m3", fleet_m3)):
+            for (src, t), used in usage.items():
+                if src in hour_cap[unit] and not leq(used, hour_cap[unit][src]):
+                    bad.append(f"fleet at {src} in period {t}: {used:g} {unit} x h used of "
+                               f"{hour_cap[unit][src]:g}.")
+        for unit, usage in (("kg", load_kg), ("m3", load_m3)):
+            for (src, t), used in usage.items():
+                if src in trip_cap[unit] and not leq(used, trip_cap[unit][src]):
+                    bad.append(f"fleet at {src} in period {t} carries {used:g} {unit}, more "
+                               f"than {o.max_trips} trips of its vehicles "
+                               f"({trip_cap[unit][src]:g} {unit}).")
 
     # demand, backlog and fill rates, period by period
     fill = {(str(r["region"]), str(r["commodity"]), int(r["period"])): r
