@@ -26,7 +26,7 @@ import dataclasses
 import json
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,12 @@ def _number(where: str, value: Any, lo: float, hi: float = math.inf) -> float:
         span = f"from {lo:g} to {hi:g}" if math.isfinite(hi) else f">= {lo:g}"
         raise InputError(f"{where} is {value!r}; give a number {span}.")
     return float(value)
+
+
+def _not_in_instance(where: str, kind: str, value: Any) -> str:
+    table = {"region": "regions", "facility": "facilities", "commodity": "commodities"}[kind]
+    return (f"{where} names {kind} {value!r}, which is not in the instance; use a {kind} id "
+            f"from {table}.")
 
 
 def read_event(path: str | Path, instance: Instance) -> Scenario:
@@ -109,25 +115,22 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
             problems.extend(err.problems)
             return None
 
+    def per_id(key: str, kind: str, known: Container[str], note: str,
+               *bounds: float) -> dict[str, float]:
+        # a table id -> number, e.g. affected persons per region
+        out: dict[str, float] = {}
+        for k, value in dict(doc.get(key) or {}).items():
+            if k not in known:
+                problems.append(_not_in_instance(f"{p}: {key}", kind, k))
+                continue
+            v = collect(_number, f"{p}: {key}[{k!r}]{note}", value, *bounds)
+            if v is not None:
+                out[k] = v
+        return out
+
     days = collect(_number, f"{p}: field 'days'", doc.get("days", 1.0), 0.0)
-    affected: dict[str, float] = {}
-    for rid, persons in dict(doc.get("affected") or {}).items():
-        if rid not in regions:
-            problems.append(f"{p}: affected names region {rid!r}, which is not in the "
-                            "instance; use a region id from regions.")
-            continue
-        v = collect(_number, f"{p}: affected[{rid!r}]", persons, 0.0)
-        if v is not None:
-            affected[rid] = v
-    damage: dict[str, float] = {}
-    for fid, share in dict(doc.get("damage") or {}).items():
-        if fid not in facs:
-            problems.append(f"{p}: damage names facility {fid!r}, which is not in the "
-                            "instance; use a facility id from facilities.")
-            continue
-        v = collect(_number, f"{p}: damage[{fid!r}] (surviving share)", share, 0.0, 1.0)
-        if v is not None:
-            damage[fid] = v
+    affected = per_id("affected", "region", regions, "", 0.0)
+    damage = per_id("damage", "facility", facs, " (surviving share)", 0.0, 1.0)
     demand: dict[tuple[str, str], float] = {}
     for i, row in enumerate(doc.get("demand") or [], start=1):
         where = f"{p}: demand entry {i}"
@@ -136,11 +139,9 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
             continue
         rid, cid = row.get("region"), row.get("commodity")
         if rid not in regions:
-            problems.append(f"{where} names region {rid!r}, which is not in the instance; use "
-                            "a region id from regions.")
+            problems.append(_not_in_instance(where, "region", rid))
         elif cid not in comms:
-            problems.append(f"{where} names commodity {cid!r}, which is not in the instance; "
-                            "use a commodity id from commodities.")
+            problems.append(_not_in_instance(where, "commodity", cid))
         else:
             v = collect(_number, f"{where} quantity", row.get("quantity"), 0.0)
             if v is not None:
