@@ -74,6 +74,16 @@ def _drive(leave: int, travel: int, pauses: list[tuple[int, int]]) -> int:
     return clock + remaining
 
 
+def _reported(reported: int, earliest: int, bad: list[str], too_early: str) -> int:
+    """An engine-fixed time (with breaks): later than ``earliest`` is fine, earlier is not.
+
+    One tick of slack absorbs rounding; ``too_early`` is the violation to add otherwise.
+    """
+    if reported < earliest - 1:
+        bad.append(too_early)
+    return max(earliest, reported)
+
+
 def _check_breaks(
     tag: str,
     vt: VehicleType,
@@ -174,13 +184,11 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
             is_last = t_no == len(route.trips) - 1
             if t_no > 0:
                 if flexible:
-                    reload_at = to_time(trip.departure)
-                    if reload_at < now - 1:
-                        bad.append(
-                            f"{tag} trip {t_no}: reloads at {trip.departure:g}, before it is "
-                            f"back at {s.real_time(now):g}."
-                        )
-                    now = max(now, reload_at)
+                    now = _reported(
+                        to_time(trip.departure), now, bad,
+                        f"{tag} trip {t_no}: reloads at {trip.departure:g}, before it is "
+                        f"back at {s.real_time(now):g}.",
+                    )
                 if now > depot.closes:
                     bad.append(f"{tag} trip {t_no}: reloads after the depot closes.")
                 now = max(now, depot.opens)
@@ -209,13 +217,11 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
                 arrive = _drive(now, int(travel[here, there]), pauses)
                 begin = max(arrive, c.tw_early)
                 if flexible:
-                    reported = to_time(visit.start)
-                    if reported < begin - 1:
-                        bad.append(
-                            f"{tag}: service at {c.name!r} reported at {visit.start:g}, "
-                            f"before the vehicle can start it at {s.real_time(begin):g}."
-                        )
-                    begin = max(begin, reported)
+                    begin = _reported(
+                        to_time(visit.start), begin, bad,
+                        f"{tag}: service at {c.name!r} reported at {visit.start:g}, "
+                        f"before the vehicle can start it at {s.real_time(begin):g}.",
+                    )
                 if begin > c.tw_late:
                     bad.append(
                         f"{tag}: service at {c.name!r} starts at {s.real_time(begin):g}, "
