@@ -197,12 +197,9 @@ def transport_centrality(instance: Instance) -> pd.DataFrame:
         ``edges_from`` and the number of ``edges``.
     """
     g = transport_graph(instance)
-    df = centrality_table(g, "km")
-    df.insert(1, "node_type", [g.nodes[v]["type"] for v in df["node"]])
-    df.insert(2, "region", [g.nodes[v]["region"] for v in df["node"]])
-    df = df.rename(columns={"closeness_centrality": "closeness_centrality_per_km"})
+    df = _labelled_table(g, "km", {"node_type": "type", "region": "region"},
+                         {"closeness_centrality": "closeness_centrality_per_km"})
     df.attrs["edges_from"] = g.graph["edges_from"]
-    df.attrs["edges"] = g.number_of_edges()
     return df
 
 
@@ -225,9 +222,18 @@ def agreement_centrality(instance: Instance) -> pd.DataFrame:
         ``closeness_out_per_hop`` how near its borrowers are. Sorted by region id.
     """
     g = agreement_graph(instance)
-    df = centrality_table(g, None)
-    df.insert(1, "alliance", [g.nodes[v]["alliance"] for v in df["node"]])
-    df = df.rename(columns={"closeness_centrality": "closeness_in_per_hop",
+    return _labelled_table(g, None, {"alliance": "alliance"},
+                           {"closeness_centrality": "closeness_in_per_hop",
                             "closeness_out_centrality": "closeness_out_per_hop"})
-    df.attrs["edges"] = g.number_of_edges()
+
+
+def _labelled_table(graph: nx.Graph | nx.DiGraph, weight: str | None,
+                    node_columns: dict[str, str], rename: dict[str, str]) -> pd.DataFrame:
+    # centrality_table with node attributes as columns after "node" (column -> attribute),
+    # measures renamed to carry their units, and the number of edges in attrs
+    df = centrality_table(graph, weight)
+    for i, (column, attr) in enumerate(node_columns.items(), start=1):
+        df.insert(i, column, [graph.nodes[v][attr] for v in df["node"]])
+    df = df.rename(columns=rename)
+    df.attrs["edges"] = graph.number_of_edges()
     return df
