@@ -45,7 +45,7 @@ route or listed as unmet with a reason (and runs the route checker).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -291,6 +291,12 @@ def _link_travel(
     return dist, time
 
 
+def _region_of(instance: Instance) -> dict[str, str]:
+    """The region of every location id: a region is its own, a facility lies in one."""
+    return {**{r.id: r.id for r in instance.regions},
+            **{f.id: f.region for f in instance.facilities}}
+
+
 def travel_matrices(
     instance: Instance, scenario: str, ids: Sequence[str]
 ) -> tuple[FloatMatrix, FloatMatrix]:
@@ -317,8 +323,7 @@ def travel_matrices(
     tuple of numpy.ndarray
         Distance (km) and time (h), each ``(len(ids), len(ids))``.
     """
-    region_of = {r.id: r.id for r in instance.regions}
-    region_of.update({f.id: f.region for f in instance.facilities})
+    region_of = _region_of(instance)
     unknown = [i for i in ids if i not in region_of]
     if unknown:
         raise InputError(f"Unknown locations {unknown}; give facility or region ids.")
@@ -575,11 +580,13 @@ def from_allocation(
     unrouted: list[dict[str, object]] = []
     notes: list[str] = []
 
-    def set_aside(d: int, point: str, units: float, reason: str) -> None:
-        r = table.loc[d]
-        unrouted.append({"delivery": d, "source": r["source"], "region": r["region"],
-                         "point": point, "commodity": r["commodity"], "quantity": units,
-                         "reason": reason})
+    def set_aside(items: Iterable[tuple[int, float]], point: str, reason: str) -> None:
+        # (delivery, units) pairs that will not be routed, each with the same reason
+        for d, units in items:
+            r = table.loc[d]
+            unrouted.append({"delivery": d, "source": r["source"], "region": r["region"],
+                             "point": point, "commodity": r["commodity"], "quantity": units,
+                             "reason": reason})
 
     # split each delivery across the region's points
     pairs: dict[tuple[str, str], list[tuple[int, float]]] = {}
@@ -621,8 +628,7 @@ def from_allocation(
         for o in instance.scenario(scenario).outages
     ) or "none"
     level_of = {r.id: r.level for r in instance.regions}
-    region_of = {r.id: r.id for r in instance.regions}
-    region_of.update({f.id: f.region for f in instance.facilities})
+    region_of = _region_of(instance)
     order = {c.id: (c.priority, k) for k, c in enumerate(instance.commodities)}
 
     # loads per (source, point)
@@ -630,16 +636,14 @@ def from_allocation(
     for (source, point), items in pairs.items():
         rows = rows_of(source)
         if not rows:
-            for d, units in items:
-                set_aside(d, point, units, no_fleet[source])
+            set_aside(items, point, no_fleet[source])
             continue
         if not np.isfinite(time_h[pos[source], pos[point]]):
             reason = (
                 f"no road from {source} to {point} in scenario {scenario}: the outages "
                 f"({outage_text}) cut every path"
             )
-            for d, units in items:
-                set_aside(d, point, units, reason)
+            set_aside(items, point, reason)
             continue
         limit = opt.max_vehicle_kg.get(point, math.inf)
         fitting = [r for r in rows if r.capacity_kg <= limit + _EPS]
@@ -648,8 +652,7 @@ def from_allocation(
                 f"only vehicles up to {limit:g} kg reach {point}, and {source}'s largest "
                 f"is {max(r.capacity_kg for r in rows):g} kg"
             )
-            for d, units in items:
-                set_aside(d, point, units, reason)
+            set_aside(items, point, reason)
             continue
         big = max(fitting, key=lambda r: (r.capacity_kg, r.capacity_m3))
         goods = sorted(items, key=lambda it: order[str(table.loc[it[0], "commodity"])])
@@ -660,7 +663,7 @@ def from_allocation(
         loads, too_big = _pack(spec, (big.capacity_kg, big.capacity_m3))
         for d, units in too_big:
             c = instance.commodity(str(table.loc[d, "commodity"]))
-            set_aside(d, point, units,
+            set_aside([(d, units)], point,
                       f"one unit of {c.id} ({c.weight_kg:g} kg, {c.volume_m3:g} m3) does not fit "
                       f"the largest vehicle of {source} that reaches {point} ({big.id}: "
                       f"{big.capacity_kg:g} kg, {big.capacity_m3:g} m3)")
@@ -710,8 +713,7 @@ def from_allocation(
                 home = lent.home if lent else source
                 reason = (f"no vehicle of {home} is left for {source}: "
                           f"{home}'s vehicles go to the sources that ship more")
-            for d, units in load.items.items():
-                set_aside(d, point, units, reason)
+            set_aside(load.items.items(), point, reason)
             continue
         if first and period == 1 and opt.response_deadline and rows:
             level = level_of[region_of[point]]
@@ -730,8 +732,7 @@ def from_allocation(
                     f"{level} regions: the fastest direct trip from {source} arrives after "
                     f"{fastest:.2f} h"
                 )
-                for d, units in load.items.items():
-                    set_aside(d, point, units, reason)
+                set_aside(load.items.items(), point, reason)
                 continue
             else:
                 notes.append(
