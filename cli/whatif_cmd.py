@@ -17,6 +17,7 @@ from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.instance_cmds import InstancePath
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S, progress
 from reserve_opt.cli.render import echo_json
+from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -40,15 +41,28 @@ VariantOption = Annotated[list[str], typer.Option(
 def whatif(
     base: InstancePath,
     variant: VariantOption,
-    model: Annotated[str, typer.Option(help="plan (placement) or allocate (one event).")] = (
-        "plan"),
+    model: Annotated[str, typer.Option(
+        help="plan (placement), allocate (one event) or route (one day of the event's "
+        "allocation on vehicles, as reserve-opt route).")] = "plan",
     scenario: Annotated[str | None, typer.Option(
-        help="Event (scenario id) of --model allocate.")] = None,
+        "--scenario", "-s", help="Event (scenario id) of --model allocate or route.")] = None,
     periods: Annotated[int | None, typer.Option(
-        help="Days of --model allocate (default: the model's).")] = None,
+        help="Days of --model allocate or route (default: the model's; route: the routed "
+        "day, as reserve-opt route).")] = None,
+    period: Annotated[int, typer.Option(
+        help="Day of the allocation --model route routes (1-based).")] = 1,
+    engine: Annotated[str, typer.Option(
+        help="Routing engine of --model route: pyvrp or ortools.")] = "pyvrp",
+    route_time_limit: Annotated[float, typer.Option(
+        "--route-time-limit", help="Seconds per routing solve (--model route).")] = (
+        ROUTE_TIME_LIMIT_S),
+    route_seed: Annotated[int, typer.Option(
+        "--route-seed", help="Random seed of the routing engine (--model route); fixed so "
+        "runs repeat.")] = 0,
     solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
         "highs"),
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per run.")] = (
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve of "
+                                              "the plan or allocation.")] = (
         DEFAULT_TIME_LIMIT_S),
     gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.")] = 1e-4,
     threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
@@ -76,7 +90,8 @@ def whatif(
                           threads=threads, seed=seed, sharing=sharing,
                           response_time=response_time, service_level=service_level,
                           risk_weight=risk_weight, cvar_level=cvar_level, scenario=scenario,
-                          periods=periods)
+                          periods=periods, period=period, engine=engine,
+                          route_time_limit_s=route_time_limit, route_seed=route_seed)
         inst = load_instance(base)
         variants = load_variants(variant)
         report = run_whatif(inst, str(base), variants, opts)
@@ -135,6 +150,7 @@ def run_whatif(inst: Instance, base_path: str, variants: list[Variant],
     from reserve_opt.variants import apply_changes
     from reserve_opt.variants.allocate import allocation_diff
     from reserve_opt.variants.compare import plan_diff, summary_row
+    from reserve_opt.variants.route import route_diff
     from reserve_opt.variants.run import check_scenario, resolve_for, run_model
 
     patched: list[tuple[Variant, Instance, list[str]]] = []
@@ -156,13 +172,14 @@ def run_whatif(inst: Instance, base_path: str, variants: list[Variant],
         run_opts, note = resolve_for(inst, vi, opts)
         if note:
             notes = [*notes, note]
-        with progress(f"{opts.model}: {name} with {opts.solver}"):
+        how = opts.solver if opts.model != "route" else f"{opts.solver} and {opts.engine}"
+        with progress(f"{opts.model}: {name} with {how}"):
             result_dict, summary, result = run_model(vi, run_opts)
         warning = _check(vi, result) if opts.model == "plan" else None
         runs.append({"name": name, "variant": var, "instance": vi, "result": result,
                      "result_dict": result_dict, "summary": summary, "notes": notes,
                      "warning": warning})
-    differ = plan_diff if opts.model == "plan" else allocation_diff
+    differ = {"plan": plan_diff, "allocate": allocation_diff, "route": route_diff}[opts.model]
     for r in runs[1:]:
         r["diff"] = differ(runs[0]["summary"], r["summary"])
     commodities = [c.id for c in inst.commodities]
@@ -261,6 +278,18 @@ def _money(x: float | None) -> str:
     return "" if x is None else f"{x:,.0f}"
 
 
+def _cents(x: float | None) -> str:
+    return "" if x is None else f"{x:,.2f}"
+
+
+def _km(x: float | None) -> str:
+    return "" if x is None else f"{x:,.1f}"
+
+
+def _count(x: int | None) -> str:
+    return "" if x is None else str(x)
+
+
 def print_whatif(report: dict[str, Any]) -> None:
     """Print the comparison for people: runs, metrics side by side, region fill, changes."""
     from reserve_opt.variants.compare import region_fill
@@ -272,11 +301,18 @@ def print_whatif(report: dict[str, Any]) -> None:
     # wide enough that no column wraps: a planner reads these side by side
     width = 30 + sum(max(len(r["name"]), 12) + 3 for r in runs)
     console = Console(width=max(100, width), soft_wrap=False)
-    what = "expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
+    what = ("expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
+            + (f", day {opts.period}" if opts.model == "route" else ""))
+    how = f"solver {opts.solver}" + (
+        f", engine {opts.engine} ({opts.route_time_limit_s:g} s, seed {opts.route_seed})"
+        if opts.model == "route" else "")
     typer.echo(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
-               f"({what}), solver {opts.solver}")
+               f"({what}), {how}")
     if opts.model == "allocate":
         typer.echo("objective: cost of the allocation once shortage is as small as it can be")
+    if opts.model == "route":
+        typer.echo(f"routing cost: the day's routes ({cur}); fill rates: the allocation's, "
+                   "at the end of its horizon")
     typer.echo("")
     for r in runs:
         desc = "the base instance" if r["variant"] is None else r["variant"].description
@@ -295,35 +331,79 @@ def print_whatif(report: dict[str, Any]) -> None:
         return t
 
     cmp = report["json"]["comparison"]
-    t = table(f"Comparison ({cur}; shortage in each commodity's unit)")
-    t.add_row("objective", *(_money(c["objective"]) for c in cmp))
-    t.add_row("change from base", *(_money(c["objective_change"]) for c in cmp))
-    terms = runs[0]["summary"]["cost_terms"]
-    for term in terms:
-        t.add_row(f"  {term.replace('_', ' ')}", *(_money(c.get(f"cost_{term}")) for c in cmp))
-    for c in inst.commodities:
-        label = "expected shortage" if opts.model == "plan" else "shortage"
-        t.add_row(f"{label} {c.id}", *(_money(r.get(f"expected_shortage_units_{c.id}"))
-                                        for r in cmp))
-    for c in inst.commodities:
-        t.add_row(f"fill rate {c.id}", *(_pct(r.get(f"fill_rate_{c.id}")) for r in cmp))
-    t.add_row("lowest region fill rate", *(_pct(r["lowest_fill_rate"]) for r in cmp))
-    if opts.model == "plan":
-        t.add_row("warehouses opened", *(str(r.get("warehouses_opened", "")) for r in cmp))
-        t.add_row("contracts held", *(str(r.get("contracts_held", "")) for r in cmp))
-    console.print(t)
+    if opts.model == "route":
+        console.print(_route_table(table(f"Comparison ({cur}; units in each commodity's "
+                                         "unit)"), cmp, inst))
+        _print_unmet(runs)
+    else:
+        console.print(_model_table(table(f"Comparison ({cur}; shortage in each commodity's "
+                                         "unit)"), cmp, inst, opts.model,
+                                   runs[0]["summary"]["cost_terms"]))
     fills = [region_fill(r["summary"]) for r in runs]
-    t = table("Fill rate by region (lowest over commodities)")
+    t = table(("Allocation fill" if opts.model == "route" else "Fill")
+              + " rate by region (lowest over commodities)")
     for region in inst.regions:
         cells = [f.get(region.id) for f in fills]
         if any(c is not None for c in cells):
             t.add_row(region.id, *(_pct(c) for c in cells))
     console.print(t)
-    typer.echo("What changed in the plan (against the base):")
+    what = "routes" if opts.model == "route" else "plan"
+    typer.echo(f"What changed in the {what} (against the base):")
     for r in runs[1:]:
         typer.echo(f"  {r['name']}:")
-        for line in r["diff"]["lines"] or ["(no plan)"]:
+        for line in r["diff"]["lines"] or [f"(no {what})"]:
             typer.echo(f"      - {line}")
+
+
+def _model_table(t: Table, cmp: list[dict[str, Any]], inst: Instance, model: str,
+                 terms: list[str]) -> Table:
+    t.add_row("objective", *(_money(c["objective"]) for c in cmp))
+    t.add_row("change from base", *(_money(c["objective_change"]) for c in cmp))
+    for term in terms:
+        t.add_row(f"  {term.replace('_', ' ')}", *(_money(c.get(f"cost_{term}")) for c in cmp))
+    for c in inst.commodities:
+        label = "expected shortage" if model == "plan" else "shortage"
+        t.add_row(f"{label} {c.id}", *(_money(r.get(f"expected_shortage_units_{c.id}"))
+                                        for r in cmp))
+    for c in inst.commodities:
+        t.add_row(f"fill rate {c.id}", *(_pct(r.get(f"fill_rate_{c.id}")) for r in cmp))
+    t.add_row("lowest region fill rate", *(_pct(r["lowest_fill_rate"]) for r in cmp))
+    if model == "plan":
+        t.add_row("warehouses opened", *(str(r.get("warehouses_opened", "")) for r in cmp))
+        t.add_row("contracts held", *(str(r.get("contracts_held", "")) for r in cmp))
+    return t
+
+
+def _route_table(t: Table, cmp: list[dict[str, Any]], inst: Instance) -> Table:
+    def cells(key: str, fmt: Any = _money) -> list[str]:
+        return [fmt(r.get(key)) for r in cmp]
+
+    t.add_row("routing cost", *(_cents(r["objective"]) for r in cmp))
+    t.add_row("change from base", *(_cents(r["objective_change"]) for r in cmp))
+    t.add_row("distance km", *cells("distance_km", _km))
+    t.add_row("vehicles used", *cells("vehicles_used", _count))
+    t.add_row("loads", *cells("loads", _count))
+    t.add_row("units on routes", *cells("delivered_units"))
+    t.add_row("units unmet", *cells("unmet_units"))
+    for c in inst.commodities:
+        t.add_row(f"  unmet {c.id}", *cells(f"unmet_units_{c.id}"))
+    t.add_row("unmet deliveries", *cells("unmet_deliveries", _count))
+    for c in inst.commodities:
+        t.add_row(f"allocation fill rate {c.id}", *cells(f"fill_rate_{c.id}", _pct))
+    t.add_row("lowest region fill rate", *cells("lowest_fill_rate", _pct))
+    return t
+
+
+def _print_unmet(runs: list[dict[str, Any]]) -> None:
+    """Why deliveries are unmet, per run: each reason once with its count."""
+    lines = [(r["name"], n, reason) for r in runs
+             for reason, n in (r["summary"].get("unmet_reasons") or {}).items()]
+    if not lines:
+        return
+    typer.echo("Unmet deliveries and why:")
+    for name, n, reason in lines:
+        typer.echo(f"  {name}: {n} x {reason}")
+    typer.echo("")
 
 
 # -- reserve-opt variant check | apply ---------------------------------------------------

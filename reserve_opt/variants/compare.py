@@ -89,7 +89,10 @@ def summary_row(name: str, summary: dict[str, Any],
     """One flat row of a summary: the columns of ``whatif --format csv`` and of sweeps.
 
     Money columns are in the row's ``currency``; ``expected_shortage_units_<c>`` in the
-    commodity's unit; ``fill_rate_<c>`` and ``lowest_fill_rate`` are fractions 0-1.
+    commodity's unit; ``fill_rate_<c>`` and ``lowest_fill_rate`` are fractions 0-1. A
+    route run's row (its ``objective`` is the routing cost) adds ``distance_km``,
+    ``vehicles_used``, ``loads``, ``delivered_units`` and ``unmet_units`` (totals and
+    ``_<c>`` per commodity, in its unit) and ``unmet_deliveries`` (a count).
     """
     costs = summary.get("costs") or {}
     row: dict[str, Any] = {
@@ -103,6 +106,14 @@ def summary_row(name: str, summary: dict[str, Any],
     for c in commodities:
         row[f"fill_rate_{c}"] = summary["fill_rate"].get(c)
     row["lowest_fill_rate"] = summary.get("lowest_fill_rate")
+    if "distance_km" in summary:
+        for key in ("distance_km", "vehicles_used", "loads", "delivered_units",
+                    "unmet_units"):
+            row[key] = summary.get(key)
+        for key in ("delivered_units", "unmet_units"):
+            for c in commodities:
+                row[f"{key}_{c}"] = (summary.get(f"{key}_by_commodity") or {}).get(c)
+        row["unmet_deliveries"] = summary.get("unmet_deliveries")
     if "opened" in summary:
         row["warehouses_opened"] = len(summary.get("opened") or {})
         row["contracts_held"] = sum(bool(v) for v in

@@ -54,7 +54,7 @@ import numpy as np
 
 from reserve_opt.errors import InputError
 from reserve_opt.variants.ops import OPERATIONS
-from reserve_opt.variants.run import RunOptions
+from reserve_opt.variants.run import NO_ROUTE_SWEEPS, RunOptions
 from reserve_opt.variants.variant import (
     Change,
     Variant,
@@ -251,8 +251,11 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
         problems.append(f"{source}: key 'description' is missing; add one line saying what "
                         f"the sweep explores")
         description = ""
+    raw_options = data.get("options", {})
     try:
-        options = RunOptions.from_dict(dict(data.get("options", {})), source)
+        if isinstance(raw_options, Mapping) and raw_options.get("model") == "route":
+            raise InputError(f"{source}: {NO_ROUTE_SWEEPS}")
+        options = RunOptions.from_dict(dict(raw_options), source)
     except InputError as err:
         problems += err.problems
         options = RunOptions()

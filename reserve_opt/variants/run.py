@@ -12,8 +12,18 @@ from reserve_opt.variants.compare import plan_summary
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
 
-ModelName = Literal["plan", "allocate"]
-MODELS: tuple[str, ...] = ("plan", "allocate")
+ModelName = Literal["plan", "allocate", "route"]
+MODELS: tuple[str, ...] = ("plan", "allocate", "route")
+
+ROUTE_TIME_LIMIT_S = 10.0
+"""Seconds per routing solve by default, as ``reserve-opt route``."""
+
+ROUTE_FIELDS = ("period", "engine", "route_time_limit_s", "route_seed")
+"""Options only route runs read (sweeps leave them out of their run keys)."""
+
+NO_ROUTE_SWEEPS = ("sweeps do not run model route; use plan or allocate, or compare routes "
+                   "with reserve-opt whatif --model route")
+"""Why a sweep refuses ``model = "route"``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +36,8 @@ class RunOptions:
     Parameters
     ----------
     model
-        ``"plan"`` (placement) or ``"allocate"`` (one event).
+        ``"plan"`` (placement), ``"allocate"`` (one event) or ``"route"`` (one day of
+        the event's allocation on vehicles, as ``reserve-opt route``).
     solver
         Solver registry name.
     time_limit_s
@@ -40,9 +51,18 @@ class RunOptions:
     sharing, response_time, service_level, risk_weight, cvar_level
         Placement options (see :class:`~reserve_opt.models.placement.PlacementOptions`).
     scenario
-        Event of an allocate run: a scenario id.
+        Event of an allocate or route run: a scenario id.
     periods
-        Days of an allocate run, or ``None`` for the model's default.
+        Days of an allocate or route run, or ``None`` for the model's default (a route
+        run's: the routed day, as ``reserve-opt route``).
+    period
+        Day of the allocation a route run routes (1-based).
+    engine
+        Routing engine of a route run: ``pyvrp`` or ``ortools``.
+    route_time_limit_s
+        Seconds per routing solve.
+    route_seed
+        Random seed of the routing engine (PyVRP), fixed so runs repeat.
     """
 
     model: str = "plan"
@@ -58,6 +78,10 @@ class RunOptions:
     cvar_level: float = 0.9
     scenario: str | None = None
     periods: int | None = None
+    period: int = 1
+    engine: str = "pyvrp"
+    route_time_limit_s: float = ROUTE_TIME_LIMIT_S
+    route_seed: int = 0
 
     def __post_init__(self) -> None:
         kinds: dict[str, tuple[type, ...]] = {
@@ -65,7 +89,8 @@ class RunOptions:
             "mip_gap": (int, float), "threads": (int,), "seed": (int,),
             "response_time": (bool,), "service_level": (int, float),
             "risk_weight": (int, float), "cvar_level": (int, float), "scenario": (str,),
-            "periods": (int,)}
+            "periods": (int,), "period": (int,), "engine": (str,),
+            "route_time_limit_s": (int, float), "route_seed": (int,)}
         wrong = [f"option {k} = {getattr(self, k)!r} must be "
                  f"{' or '.join(t.__name__ for t in kinds[k])}"
                  for k in kinds if getattr(self, k) is not None and (
@@ -74,12 +99,33 @@ class RunOptions:
         if wrong:
             raise InputError(wrong)
         if self.model not in MODELS:
-            raise InputError(f"model '{self.model}' is not known; use plan or allocate")
+            raise InputError(f"model '{self.model}' is not known; use plan, allocate or "
+                             "route")
         if self.model == "allocate" and not self.scenario:
             raise InputError("model allocate needs the event: add --scenario ID (in a sweep "
                              "file, scenario = \"ID\" under [options])")
+        if self.model == "route":
+            self._check_route()
         if self.time_limit_s is not None and not math.isfinite(self.time_limit_s):
             raise InputError("time limit must be a finite number of seconds")
+
+    def _check_route(self) -> None:
+        from reserve_opt.models.routing import ENGINES
+
+        if not self.scenario:
+            raise InputError("model route needs the event whose allocation is routed: add "
+                             "--scenario ID")
+        if self.period < 1:
+            raise InputError(f"period {self.period} is not a day of the event; days are "
+                             "1-based, use --period 1 or more")
+        if self.periods is not None and self.periods < self.period:
+            raise InputError(f"periods {self.periods} ends before the routed day "
+                             f"{self.period}; give --periods {self.period} or more")
+        if self.engine not in ENGINES:
+            raise InputError(f"engine '{self.engine}' is not known; use "
+                             f"{' or '.join(ENGINES)}")
+        if not (math.isfinite(self.route_time_limit_s) and self.route_time_limit_s > 0):
+            raise InputError("route time limit must be a positive, finite number of seconds")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (every field)."""
@@ -87,8 +133,11 @@ class RunOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> RunOptions:
-        """Options from a mapping (a grid file's ``[options]``), unknown keys refused."""
-        names = {f.name for f in fields(cls)}
+        """Options from a mapping (a grid file's ``[options]``), unknown keys refused.
+
+        Route-only options are not among them: sweeps do not run route.
+        """
+        names = {f.name for f in fields(cls)} - set(ROUTE_FIELDS)
         unknown = [k for k in data if k not in names]
         if unknown:
             raise InputError([f"{source}: option '{k}' is not known; options are "
@@ -100,8 +149,8 @@ class RunOptions:
 
 
 def check_scenario(inst: Instance, opts: RunOptions, name: str) -> None:
-    """Refuse an allocate run whose event is not a scenario of ``inst``."""
-    if opts.model == "allocate" and opts.scenario not in inst.scenario_index:
+    """Refuse an allocate or route run whose event is not a scenario of ``inst``."""
+    if opts.model in ("allocate", "route") and opts.scenario not in inst.scenario_index:
         raise InputError(f"{name}: scenario '{opts.scenario}' is not in the instance; use one "
                          f"of {', '.join(s.id for s in inst.scenarios)}")
 
@@ -132,9 +181,12 @@ def run_model(inst: Instance, opts: RunOptions) -> tuple[dict[str, Any], dict[st
     -------
     dict
         The model's own JSON result (``PlacementResult.to_dict()``, the same as
-        ``reserve-opt plan --format json``; or ``AllocationResult.to_dict()``).
+        ``reserve-opt plan --format json``; or ``AllocationResult.to_dict()``; or
+        ``RouteRun.to_dict()``, the keys of ``reserve-opt route --format json``).
     dict
-        The summary (see :func:`reserve_opt.variants.compare.plan_summary`).
+        The summary (see :func:`reserve_opt.variants.compare.plan_summary`,
+        :func:`~reserve_opt.variants.allocate.allocation_summary`,
+        :func:`~reserve_opt.variants.route.route_summary`).
     object
         The result object itself.
     """
@@ -152,6 +204,11 @@ def run_model(inst: Instance, opts: RunOptions) -> tuple[dict[str, Any], dict[st
         result = solve_placement(inst, popts, solver=opts.solver,
                                  solver_options=solver_options)
         return result.to_dict(), plan_summary(inst, result), result
+    if opts.model == "route":
+        from reserve_opt.variants.route import route_event, route_summary
+
+        run = route_event(inst, opts, solver_options)
+        return run.to_dict(), route_summary(inst, run), run
     from reserve_opt.variants.allocate import allocation_summary, solve_event
 
     res = solve_event(inst, opts, solver_options)

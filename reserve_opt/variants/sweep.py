@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 from reserve_opt.errors import InputError
 from reserve_opt.variants.compare import summary_row
 from reserve_opt.variants.grid import Run, SweepSpec
-from reserve_opt.variants.run import RunOptions, resolve_for, run_model
+from reserve_opt.variants.run import (
+    NO_ROUTE_SWEEPS,
+    ROUTE_FIELDS,
+    RunOptions,
+    resolve_for,
+    run_model,
+)
 from reserve_opt.variants.variant import Change, stable_hash
 
 if TYPE_CHECKING:
@@ -79,8 +85,11 @@ class BaseRows:
 
 def run_key(base: BaseRows, changes: Sequence[Change], opts: RunOptions) -> str:
     """The hash that names a run's part file: base, changes and options."""
+    # route-only options are left out: they change no sweep run, and keys stay those of
+    # sweeps started before route runs existed (they resume without repeating work)
+    options = {k: v for k, v in opts.to_dict().items() if k not in ROUTE_FIELDS}
     return stable_hash({"base": base.fingerprint, "changes": [c.to_dict() for c in changes],
-                        "options": opts.to_dict()})
+                        "options": options})
 
 
 def execute(base: BaseRows, changes: Sequence[Change], opts: RunOptions,
@@ -252,6 +261,8 @@ def run_sweep(
     from reserve_opt.variants.run import check_scenario
 
     t0 = time.perf_counter()
+    if spec.options.model == "route":
+        raise InputError(f"{spec.source}: {NO_ROUTE_SWEEPS}")
     check_scenario(base, spec.options, spec.source)
     runs = spec.runs()
     check_runs(base, runs)
