@@ -27,8 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from reserve_opt.errors import InputError
-from reserve_opt.geo.crs import check_lonlat
 from reserve_opt.geo.distance import (
+    _as_lonlat,
     chord_for_distance_km,
     geodesic_arcs_km,
     geodesic_matrix_km,
@@ -148,15 +148,6 @@ def _finish(
     )
 
 
-def _arrays(lon: ArrayLike, lat: ArrayLike, what: str) -> tuple[_F64, _F64]:
-    lo = np.ascontiguousarray(lon, dtype=np.float64).ravel()
-    la = np.ascontiguousarray(lat, dtype=np.float64).ravel()
-    if lo.shape != la.shape:
-        raise ValueError(f"{what}: lon has {lo.size} values but lat has {la.size}")
-    check_lonlat(lo, la, what)
-    return lo, la
-
-
 def sparse_arcs(
     origin_lon: ArrayLike,
     origin_lat: ArrayLike,
@@ -200,8 +191,8 @@ def sparse_arcs(
     the chord for D_j then holds all true k nearest, which are picked exactly.
     """
     _check_rule(max_time_h, k_nearest, detour_factor)
-    olo, ola = _arrays(origin_lon, origin_lat, "origins")
-    dlo, dla = _arrays(dest_lon, dest_lat, "destinations")
+    olo, ola = _as_lonlat(origin_lon, origin_lat, "origins")
+    dlo, dla = _as_lonlat(dest_lon, dest_lat, "destinations")
     n, m = olo.size, dlo.size
     empty_i = np.empty(0, dtype=np.int64)
     empty_f = np.empty(0, dtype=np.float64)
@@ -279,8 +270,8 @@ def dense_arcs(
     ArcTable
     """
     _check_rule(max_time_h, k_nearest, detour_factor)
-    olo, ola = _arrays(origin_lon, origin_lat, "origins")
-    dlo, dla = _arrays(dest_lon, dest_lat, "destinations")
+    olo, ola = _as_lonlat(origin_lon, origin_lat, "origins")
+    dlo, dla = _as_lonlat(dest_lon, dest_lat, "destinations")
     n, m = olo.size, dlo.size
     geo = geodesic_matrix_km(olo, ola, dlo, dla)
     keep = np.zeros((n, m), dtype=bool)
