@@ -16,6 +16,7 @@ Set covering (Toregas et al. 1971)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TypeAlias
 
 import numpy as np
@@ -24,8 +25,8 @@ import scipy.sparse as sp
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.result import SitingResult, siting_result
-from reserve_opt.solvers import Model, SolverOptions, solve
+from reserve_opt.models.siting.result import BoolArray, IntArray, SitingResult, siting_result
+from reserve_opt.solvers import Model, SolveResult, SolverOptions, solve
 
 Coverage: TypeAlias = npt.ArrayLike | sp.spmatrix | sp.sparray
 
@@ -79,20 +80,8 @@ def max_coverage(
     a = inputs.coverage_matrix(coverage, "coverage matrix")
     w = inputs.vector(weights, a.shape[0], "client weights")
     res = solve(max_coverage_model(a, p, w), solver, options)
-    if not res.has_solution:
-        return siting_result(
-            "max-coverage", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
-        )
-    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
-    covered = np.asarray(a[:, open_sites].sum(axis=1)).ravel() > 0
-    return siting_result(
-        "max-coverage",
-        res,
-        objective=float(w[covered].sum()),
-        open_sites=open_sites,
-        covered=covered,
-        seconds=time.perf_counter() - t0,
-    )
+    return _coverage_result("max-coverage", res, a, t0,
+                            lambda _, covered: float(w[covered].sum()))
 
 
 def set_cover_model(coverage: Coverage, costs: npt.ArrayLike | None = None) -> Model:
@@ -147,16 +136,28 @@ def set_cover(
     a = inputs.coverage_matrix(coverage, "coverage matrix")
     f = inputs.vector(costs, a.shape[1], "site costs")
     res = solve(set_cover_model(a, f), solver, options)
+    return _coverage_result("set-cover", res, a, t0,
+                            lambda open_sites, _: float(f[open_sites].sum()))
+
+
+def _coverage_result(
+    model: str,
+    res: SolveResult,
+    a: sp.csr_matrix,
+    t0: float,
+    objective: Callable[[IntArray, BoolArray], float],
+) -> SitingResult:
+    """Open sites, the clients they cover, and ``objective(open_sites, covered)``."""
     if not res.has_solution:
         return siting_result(
-            "set-cover", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
+            model, res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
         )
     open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
     covered = np.asarray(a[:, open_sites].sum(axis=1)).ravel() > 0
     return siting_result(
-        "set-cover",
+        model,
         res,
-        objective=float(f[open_sites].sum()),
+        objective=objective(open_sites, covered),
         open_sites=open_sites,
         covered=covered,
         seconds=time.perf_counter() - t0,
