@@ -143,21 +143,15 @@ def detect_format(path: Path) -> str:
             first = next((ln.split() for ln in fh if ln.strip()), [])
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"Cannot read {path}: {err}.") from None
-    numeric = all(_is_number(t) for t in first)
+    from reserve_opt.models.siting.orlib import is_number
+
+    numeric = all(is_number(t) for t in first)
     if numeric and len(first) == 2:
         return "orlib-cap"
     if numeric and len(first) == 3:
         return "orlib-pmed"
     raise InputError(f"Cannot tell the format of {path} from its first line; pass "
                      "--input-format orlib-cap, orlib-pmed or instance.")
-
-
-def _is_number(tok: str) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return True
 
 
 def site(

@@ -74,14 +74,15 @@ def _numbers(path: Path) -> FloatArray:
     try:
         return np.array(text.split(), dtype=np.float64)
     except ValueError:
-        bad = next(t for t in text.split() if not _is_number(t))
+        bad = next(t for t in text.split() if not is_number(t))
         raise InputError(
             f"{path.name}: found {bad!r} where a number was expected; "
             f"this reader takes the numeric OR-Library layout."
         ) from None
 
 
-def _is_number(tok: str) -> bool:
+def is_number(tok: str) -> bool:
+    """Whether ``tok`` reads as a float (the OR-Library files hold only numbers)."""
     try:
         float(tok)
     except ValueError:
@@ -164,6 +165,6 @@ def read_optima(path: str | Path) -> dict[str, float]:
     out: dict[str, float] = {}
     for line in Path(path).read_text().splitlines():
         parts = line.split()
-        if len(parts) == 2 and _is_number(parts[1]):
+        if len(parts) == 2 and is_number(parts[1]):
             out[parts[0]] = float(parts[1])
     return out
