@@ -324,7 +324,9 @@ def print_whatif(report: dict[str, Any]) -> None:
     typer.echo("")
 
     def table(title: str) -> Table:
-        t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+        # at least as wide as its title, which would wrap otherwise
+        t = Table(title=title, title_justify="left", show_edge=False, header_style="bold",
+                  min_width=len(title))
         t.add_column("", no_wrap=True)
         for r in runs:
             t.add_column(r["name"], justify="right", no_wrap=True)
@@ -388,6 +390,9 @@ def _route_table(t: Table, cmp: list[dict[str, Any]], inst: Instance) -> Table:
     for c in inst.commodities:
         t.add_row(f"  unmet {c.id}", *cells(f"unmet_units_{c.id}"))
     t.add_row("unmet deliveries", *cells("unmet_deliveries", _count))
+    # what the allocation could not find at all, beside what the trucks could not carry
+    for c in inst.commodities:
+        t.add_row(f"allocation shortage {c.id}", *cells(f"expected_shortage_units_{c.id}"))
     for c in inst.commodities:
         t.add_row(f"allocation fill rate {c.id}", *cells(f"fill_rate_{c.id}", _pct))
     t.add_row("lowest region fill rate", *cells("lowest_fill_rate", _pct))

@@ -29,6 +29,9 @@ _UNITS_EPS = 0.5
 
 _EPS = 1e-9
 
+_DEPOT_LINES = 8
+"""Depot load changes shown as sentences, largest first (the JSON has every one)."""
+
 
 @dataclass(frozen=True, eq=False)
 class RouteRun:
@@ -230,7 +233,8 @@ def route_diff(base: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
         ``vehicles`` (base, variant, change), ``unmet_units`` (base, variant, change;
         units), ``cost`` (base, variant, change; currency), ``depots``: shipping
         facilities whose delivered units of a commodity differ by half a unit or more
-        (``base``, ``variant``, ``change``), and ``lines``: the same in sentences.
+        (``base``, ``variant``, ``change``), and ``lines``: the same in sentences (the
+        largest depot changes only).
     """
     def change(key: str) -> dict[str, Any]:
         b, v = base.get(key), variant.get(key)
@@ -255,7 +259,12 @@ def route_diff(base: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
             if abs(v - b) >= _UNITS_EPS:
                 depots.append({"depot": f, "commodity": c, "base": b, "variant": v,
                                "change": v - b})
-                lines.append(f"{f} loads {v - b:+,.0f} units of {c}")
+    moves = sorted(depots, key=lambda d: -abs(d["change"]))
+    lines += [f"{d['depot']} loads {d['change']:+,.0f} units of {d['commodity']}"
+              for d in moves[:_DEPOT_LINES]]
+    if len(moves) > _DEPOT_LINES:
+        lines.append(f"and {len(moves) - _DEPOT_LINES} more depot loads changed (all in the "
+                     "JSON diff's depots)")
     if not lines and base.get("costs") is not None and variant.get("costs") is not None:
         lines.append("same vehicles, loads and unmet units as the base")
     return {"vehicles": vehicles, "unmet_units": unmet, "cost": cost, "depots": depots,
