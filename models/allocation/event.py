@@ -26,7 +26,7 @@ import dataclasses
 import json
 import math
 import tomllib
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +128,20 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
                 out[k] = v
         return out
 
+    def rows(key: str, label: str, fields: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        # each entry of a list field that is a table, with where it stands for messages
+        for i, row in enumerate(doc.get(key) or [], start=1):
+            where = f"{p}: {label} {i}"
+            if isinstance(row, Mapping):
+                yield where, row
+            else:
+                problems.append(f"{where} must be a table with {fields}.")
+
     days = collect(_number, f"{p}: field 'days'", doc.get("days", 1.0), 0.0)
     affected = per_id("affected", "region", regions, "", 0.0)
     damage = per_id("damage", "facility", facs, " (surviving share)", 0.0, 1.0)
     demand: dict[tuple[str, str], float] = {}
-    for i, row in enumerate(doc.get("demand") or [], start=1):
-        where = f"{p}: demand entry {i}"
-        if not isinstance(row, Mapping):
-            problems.append(f"{where} must be a table with region, commodity and quantity.")
-            continue
+    for where, row in rows("demand", "demand entry", "region, commodity and quantity"):
         rid, cid = row.get("region"), row.get("commodity")
         if rid not in regions:
             problems.append(_not_in_instance(where, "region", rid))
@@ -147,11 +152,7 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
             if v is not None:
                 demand[(str(rid), str(cid))] = v
     outages: list[Outage] = []
-    for i, row in enumerate(doc.get("outages") or [], start=1):
-        where = f"{p}: outage {i}"
-        if not isinstance(row, Mapping):
-            problems.append(f"{where} must be a table with from, to and speed_factor.")
-            continue
+    for where, row in rows("outages", "outage", "from, to and speed_factor"):
         a, b = row.get("from"), row.get("to")
         bad = next((x for x in (a, b) if x not in locations), None)
         if bad is not None or a is None:
