@@ -14,8 +14,19 @@ from rich.console import Console
 from rich.table import Table
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.instance_cmds import InstancePath
-from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S, progress
+from reserve_opt.cli.options import (
+    GapOption,
+    InstancePath,
+    ResponseTimeOption,
+    SeedOption,
+    SharingOption,
+    SolverOption,
+    ThreadsOption,
+    out_option,
+    progress,
+    time_limit_option,
+)
+from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
 from reserve_opt.cli.render import echo_json
 from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
 
@@ -59,24 +70,20 @@ def whatif(
     route_seed: Annotated[int, typer.Option(
         "--route-seed", help="Random seed of the routing engine (--model route); fixed so "
         "runs repeat.")] = 0,
-    solver: Annotated[str, typer.Option(help="highs, scip, pulp-cbc, ortools-cbc or auto.")] = (
-        "highs"),
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve of "
-                                              "the plan or allocation.")] = (
-        DEFAULT_TIME_LIMIT_S),
-    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.")] = 1e-4,
-    threads: Annotated[int, typer.Option(help="Solver threads.")] = 1,
-    seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
-    sharing: Annotated[str, typer.Option(help="auto, pooled or agreements.")] = "auto",
-    response_time: Annotated[bool, typer.Option(
-        "--response-time", help="Count stock only where it arrives within the 6/8/10 h "
-        "standard.")] = False,
+    solver: SolverOption = "highs",
+    time_limit: Annotated[float, time_limit_option(
+        "Seconds per solve of the plan or allocation.")] = DEFAULT_TIME_LIMIT_S,
+    gap: GapOption = 1e-4,
+    threads: ThreadsOption = 1,
+    seed: SeedOption = 0,
+    sharing: SharingOption = "auto",
+    response_time: ResponseTimeOption = False,
     service_level: Annotated[float | None, typer.Option(
         help="Floor on each region's expected fill rate, 0-1.")] = None,
     risk_weight: Annotated[float, typer.Option(help="Weight of CVaR, 0-1.")] = 0.0,
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for whatif.json, "
-                                             "comparison CSVs and each run's plan.")] = None,
+    out: Annotated[Path | None, out_option(
+        "Folder for whatif.json, comparison CSVs and each run's plan.")] = None,
     fmt: Annotated[WhatifFormat, typer.Option(
         "--format", "-f", help="table for people, json or csv for machines.")] = (
         WhatifFormat.TABLE),
