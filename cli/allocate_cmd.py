@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from reserve_opt.models.allocation import AllocationResult
 
 DEFAULT_TIME_LIMIT_S = 60.0
+#: Explanation lines shown per short (region, commodity) in the table.
+EXPLAIN_PER_PAIR = 3
 
 
 def allocate(
@@ -179,15 +181,21 @@ def print_allocation(inst: Instance, result: AllocationResult) -> None:
                      for r in resp.to_dict(orient="records")])
     ex = result.explanations
     if len(ex):
-        print_table("Why shortages happen", ["region", "commodity", "short", "reason",
-                                             "detail", "periods", "worth", "method"],
+        # per short region and commodity: the structural reasons, then the strongest few
+        # binding constraints and outages (the rest are in explanations.csv and the JSON)
+        shown = (ex.sort_values(["region", "commodity", "worth"], ascending=[True, True, False],
+                                kind="stable", na_position="first")
+                 .groupby(["region", "commodity"], sort=False).head(EXPLAIN_PER_PAIR))
+        print_table("Why shortages happen (strongest reasons first)",
+                    ["region", "commodity", "short", "reason", "detail", "periods", "worth",
+                     "method"],
                     [[r["region"], r["commodity"], r["shortage"], r["reason"], r["detail"],
                       r["periods"], None if r["worth"] is None or r["worth"] != r["worth"]
                       else round(float(r["worth"]), 4), r["method"]]
-                     for r in ex.head(30).to_dict(orient="records")])
-        if len(ex) > 30:
-            typer.echo(f"... {len(ex) - 30} more lines in explanations.csv (--out) or the "
-                       "JSON output")
+                     for r in shown.head(40).to_dict(orient="records")])
+        if len(ex) > min(len(shown), 40):
+            typer.echo(f"... {len(ex) - min(len(shown), 40)} more lines in explanations.csv "
+                       "(--out) or the JSON output")
         typer.echo("worth (dual): units x periods of that commodity's shortage avoided per "
                    "extra unit of stock, cap or surplus; shortage penalty x periods "
                    f"({cur} x periods) avoided per extra kg, m3 or kg x h of fleet capacity. "
