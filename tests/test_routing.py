@@ -99,7 +99,8 @@ def _brute_force_cvrp(problem: RoutingProblem) -> float:
                 out = min(out, cost + partition(rest - route))
         return out
 
-    return float(partition(frozenset(range(n)))) / problem.scaling.distance
+    best: float = float(partition(frozenset(range(n)))) / problem.scaling.distance
+    return best
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -379,3 +380,80 @@ def test_parts_served_by_separate_fleets_are_solved_apart(engine: str) -> None:
     assert [u.name for u in result.unserved] == ["nobody"]
     assert {r.vehicle_type_name: r.depot for r in result.routes} == {"west van": 0,
                                                                       "east van": 1}
+
+
+def _released(release: float, *, count: int, max_trips: int) -> RoutingProblem:
+    """A at (10, 0) due by 15; B at (10, 1) released at ``release`` (time = distance).
+
+    Without a release one route D-A-B-D costs 10 + 1 + sqrt(101) = 21.050. With B
+    released at 30, A (due by 15) and B cannot share a trip: D-A-D plus D-B-D cost
+    20 + 2 sqrt(101) = 40.100, on two vehicles or on two trips of one.
+    """
+    b = RoutingProblemBuilder(Scaling(distance=1000, time=1000))
+    b.add_depot("D", x=0, y=0)
+    b.add_client("A", x=10, y=0, demand=(1, 0), tw_late=15)
+    b.add_client("B", x=10, y=1, demand=(1, 0), release_time=release)
+    b.add_vehicle_type("van", depot=0, count=count, capacity=(2, 0), max_trips=max_trips)
+    return b.build()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("count", "max_trips"), [(2, 1), (1, 2)])
+def test_release_time_forces_a_later_departure(engine: str, count: int, max_trips: int) -> None:
+    free = _solve(_released(0, count=count, max_trips=max_trips), engine)
+    assert free.cost == pytest.approx(10 + 1 + math.sqrt(101), abs=1e-3)
+    problem = _released(30, count=count, max_trips=max_trips)
+    assert problem.clients[1].release_time == 30_000  # scaled like the windows
+    result = _solve(problem, engine)
+    assert result.status is Status.SOLVED
+    assert result.cost == pytest.approx(20 + 2 * math.sqrt(101), abs=1e-3)
+    trips = [trip for route in result.routes for trip in route.trips]
+    assert sorted(len(trip.visits) for trip in trips) == [1, 1]
+    (b_trip,) = [trip for trip in trips if trip.visits[0].name == "B"]
+    (a_trip,) = [trip for trip in trips if trip.visits[0].name == "A"]
+    assert b_trip.departure >= 30 - 1e-9
+    assert a_trip.visits[0].start <= 15
+    assert b_trip.visits[0].arrival == pytest.approx(b_trip.departure + math.sqrt(101), abs=1e-3)
+
+
+def test_checker_rejects_a_trip_leaving_before_its_release() -> None:
+    # the plan made without the release leaves at 0 with B on board
+    early = _solve(_released(0, count=2, max_trips=1), "ortools")
+    assert [r.start for r in early.routes] == [0.0]
+    report = check(_released(30, count=2, max_trips=1), early)
+    assert report.violations == (
+        "route 0 trip 0: leaves its depot at 0, before the goods of 'B' are released at 30.",
+    )
+    # a later trip too: move the second trip of a two-trip plan 10 earlier
+    late = _solve(_released(30, count=1, max_trips=2), "pyvrp")
+    (route,) = late.routes
+    second = route.trips[1]
+    shifted = dataclasses.replace(second, departure=second.departure - 10, visits=tuple(
+        dataclasses.replace(v, arrival=v.arrival - 10, start=v.start - 10) for v in second.visits
+    ))
+    tampered = dataclasses.replace(
+        late, routes=(dataclasses.replace(route, trips=(route.trips[0], shifted)),)
+    )
+    violations = check(_released(30, count=1, max_trips=2), tampered).violations
+    assert "route 0 trip 1: leaves its depot at 20, before the goods of 'B' are released at 30." \
+        in violations
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_release_after_the_window_is_unmet_with_the_reason(engine: str) -> None:
+    b = RoutingProblemBuilder(Scaling(distance=1000, time=1000))
+    b.add_depot("D", x=0, y=0)
+    b.add_client("A", x=10, y=0, demand=(1, 0))
+    b.add_client("B", x=10, y=1, demand=(1, 0), release_time=30, tw_late=35)
+    b.add_vehicle_type("van", depot=0, count=1, capacity=(2, 0))
+    result = _solve(b.build(), engine)
+    assert [(u.name, u.reason) for u in result.unserved] == [
+        ("B", "no vehicle can serve it: van arrives at 40.05 at the earliest (its goods "
+              "are released at 30), after the window closes at 35"),
+    ]
+    with pytest.raises(InputError, match="Client 'B' has release time -1000; give a finite"):
+        b2 = RoutingProblemBuilder(Scaling(time=1000))
+        b2.add_depot("D", x=0, y=0)
+        b2.add_client("B", x=1, y=0, demand=(1, 0), release_time=-1)
+        b2.add_vehicle_type("van", depot=0, count=1, capacity=(2, 0))
+        b2.build()

@@ -286,3 +286,81 @@ def test_fleetless_none_and_response_deadline(toy: Instance) -> None:
     # day 2 has no deadline
     day2 = from_allocation(toy, _frame(TOY_DELIVERIES), "snow", period=2)
     assert not day2.loads["first"].any()
+
+
+# --------------------------------------------------------------------------- release times
+
+
+@pytest.fixture(scope="module")
+def typhoon_day1(toy: Instance) -> pd.DataFrame:
+    from reserve_opt.models.allocation import solve_allocation
+
+    day1: pd.DataFrame = solve_allocation(toy, "typhoon").deliveries(1)
+    return day1
+
+
+def _long_days(inst: Instance) -> Instance:
+    """The toy with 24 h working days, so a truck can still go after a 12 h release."""
+    fleet = tuple(dataclasses.replace(f, max_hours=24.0) for f in inst.fleet)
+    return dataclasses.replace(inst, fleet=fleet)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_contract_water_leaves_after_its_release(
+    toy: Instance, typhoon_day1: pd.DataFrame, engine: str
+) -> None:
+    river = typhoon_day1[typhoon_day1["source"] == "S_river"]
+    assert len(river) and (river["ready_h"] == 12.0).all()  # the contract's activation delay
+    plan = from_allocation(_long_days(toy), typhoon_day1, "typhoon",
+                           options=DeliveryOptions(fleetless="nearest"))
+    loads = plan.loads[plan.loads["source"] == "S_river"]
+    assert len(loads) and (loads["release_h"] == 12.0).all()
+    clients = set(loads["client"])
+    assert {plan.problem.clients[c].release_time for c in clients} == {12 * 60}
+    others = plan.loads[plan.loads["source"] == "W_north"]
+    assert set(others["release_h"]) == {0.0, 2.0}  # tents to river at once, sea at 2 h
+    result = _route(plan, engine)
+    assert plan.unrouted.empty and not result.unserved
+    trips = [t for r in result.routes for t in r.trips
+             if any(v.client in clients for v in t.visits)]
+    assert trips and all(t.departure >= 12.0 for t in trips)
+    # the same deliveries without ready_h (a --deliveries file) would leave at once
+    bare = from_allocation(_long_days(toy), typhoon_day1[COLUMNS], "typhoon",
+                           options=DeliveryOptions(fleetless="nearest"))
+    assert (bare.loads["release_h"] == 0.0).all()
+    assert all(c.release_time == 0 for c in bare.problem.clients)
+
+
+def test_release_too_late_for_the_working_day_is_unmet(
+    toy: Instance, typhoon_day1: pd.DataFrame
+) -> None:
+    # the borrowed truck's day ends at 10 h minus the drive home: 12 h is too late
+    plan = from_allocation(toy, typhoon_day1, "typhoon",
+                           options=DeliveryOptions(fleetless="nearest"))
+    late = plan.unrouted[plan.unrouted["source"] == "S_river"]
+    assert late["quantity"].sum() == 4000.0
+    (reason,) = set(late["reason"])
+    assert reason == (
+        "not ready until 12 h of day 1 (12 h after the event's start): no vehicle of S_river "
+        "can then load, reach river and be back before its working day ends at 8.38 h"
+    )
+    result = _route(plan, "pyvrp", 1.0)  # every delivery routed or unmet with a reason
+    assert all(u.reason for u in result.unserved)
+
+
+def test_release_on_a_later_day_counts_from_that_day(toy: Instance) -> None:
+    frame = pd.DataFrame([("W_north", "north", "water", 100.0, 30.0),
+                          ("W_north", "north", "tent", 10.0, 12.0)],
+                         columns=[*COLUMNS, "ready_h"])
+    plan = from_allocation(toy, frame, "typhoon", period=2)
+    # day 2 starts 24 h after the event: ready at 30 h is 6 h on its clock, 12 h is now
+    by_commodity = dict(zip(plan.loads["commodity"], plan.loads["release_h"], strict=True))
+    assert by_commodity == {"water": 6.0, "tent": 0.0}
+    assert plan.loads["client"].nunique() == 2  # different releases, different loads
+    result = _route(plan, "ortools", 1.0)
+    water = plan.loads.loc[plan.loads["commodity"] == "water", "client"].item()
+    (trip,) = [t for r in result.routes for t in r.trips
+               if any(v.client == water for v in t.visits)]
+    assert trip.departure >= 6.0
+    with pytest.raises(InputError, match=r"ready_h -1\.0 must be a number >= 0"):
+        from_allocation(toy, frame.assign(ready_h=-1.0), "typhoon")

@@ -36,6 +36,7 @@ def problems(draw: st.DrawFn) -> RoutingProblem:
             tw_early=early,
             tw_late=early + draw(st.sampled_from([20, 60, 300])),
             allowed_vehicle_types=[draw(st.integers(0, n_types - 1))] if restricted else None,
+            release_time=draw(st.sampled_from([0, 0, 40, 120])),
         )
     for k in range(n_types):
         b.add_vehicle_type(

@@ -3,7 +3,8 @@
 It shares no code with the engines or with :func:`models.routing.result.assemble`: from
 the problem's matrices and each route's vehicle type, start time and visit order it
 recomputes loads per trip in both dimensions, the schedule (time windows, depot hours,
-working hours, shift length; driver breaks inside the route, never during loading or
+working hours, shift length; no trip leaving its depot before the largest release time
+of the clients it visits; driver breaks inside the route, never during loading or
 service, never more than the allowed working time without one), the distance and cost,
 and checks that every client's demand is delivered exactly (or listed as unmet, with a
 reason).
@@ -182,7 +183,22 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
         busy: list[tuple[int, int, str]] = []
         for t_no, trip in enumerate(route.trips):
             is_last = t_no == len(route.trips) - 1
+            # the trip may not start loading before the goods of every client it visits
+            # are released: check the reported departure (and the route start)
+            released = [
+                (problem.clients[v.client].release_time, problem.clients[v.client].name)
+                for v in trip.visits
+                if 0 <= v.client < n_clients
+            ]
+            release, latest = max(released, default=(0, ""))
+            leaves = min(to_time(trip.departure), now) if t_no == 0 else to_time(trip.departure)
+            if leaves < release - 1:
+                bad.append(
+                    f"{tag} trip {t_no}: leaves its depot at {s.real_time(leaves):g}, before "
+                    f"the goods of {latest!r} are released at {s.real_time(release):g}."
+                )
             if t_no > 0:
+                now = max(now, release)
                 if flexible:
                     now = _reported(
                         to_time(trip.departure), now, bad,

@@ -27,6 +27,10 @@ Mapping
 * Vehicle-client restrictions: the node's vehicle variable is limited to the allowed
   vehicles (and -1, unperformed); ``SetAllowedVehiclesForIndex`` does not accept a
   Python list in OR-Tools 9.15's bindings.
+* Release times: a zero-transit "ready" dimension whose level may rise only at the
+  route start and at reload nodes; a client's level is at least its release and the
+  start or reload node's time at least the level of the trip it begins, so every trip
+  starts loading no earlier than the releases of the clients it visits (exact).
 * Unserved: every piece sits in a disjunction whose penalty is its unmet penalty.
 
 Search: ``PARALLEL_CHEAPEST_INSERTION`` (does not fail on tight windows) then guided
@@ -47,6 +51,47 @@ from .problem import UNBOUNDED, IntMatrix, RoutingProblem
 from .result import EngineRoute
 
 __all__ = ["solve_ortools"]
+
+
+def _add_release_times(
+    problem: RoutingProblem,
+    prepared: Prepared,
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    time_dim: pywrapcp.RoutingDimension,
+    first_piece: int,
+    reload_owner: list[int],
+) -> None:
+    """No trip leaves (starts loading) before the release time of a client it visits.
+
+    A "ready" dimension with no transit carries, along the route, the release level of
+    the current trip: it may rise only through the slack of the route start and of the
+    reload nodes (client slack is 0), each client's cumul is at least its release, and
+    the time at a start or reload node is at least the level it sets for the trip that
+    follows (cumul + slack). Trips leave in time order, so a level that never falls
+    loses no plan: the rule holds exactly per trip.
+    """
+    releases = [problem.clients[p.client].release_time for p in prepared.pieces]
+    if not any(r > 0 for r in releases):
+        return
+    top = max(releases)
+    zero = routing.RegisterUnaryTransitVector([0] * manager.GetNumberOfNodes())
+    routing.AddDimension(zero, top, top, False, "ready")
+    ready = routing.GetDimensionOrDie("ready")
+    solver = routing.solver()
+    for n, release in enumerate(releases, start=first_piece):
+        idx = manager.NodeToIndex(n)
+        ready.SlackVar(idx).SetValue(0)
+        if release > 0:
+            ready.CumulVar(idx).SetMin(release)
+    for v in range(routing.vehicles()):
+        start = routing.Start(v)
+        ready.CumulVar(start).SetValue(0)
+        solver.Add(time_dim.CumulVar(start) >= ready.SlackVar(start))
+    first_reload = first_piece + len(releases)
+    for r in range(len(reload_owner)):
+        idx = manager.NodeToIndex(first_reload + r)
+        solver.Add(time_dim.CumulVar(idx) >= ready.CumulVar(idx) + ready.SlackVar(idx))
 
 
 def solve_ortools(
@@ -71,7 +116,8 @@ def solve_ortools(
         Accepted for a uniform interface; OR-Tools routing has no seed (see module).
     max_iterations
         Stop after this many improving solutions (OR-Tools ``solution_limit``); the run
-        is then reproducible regardless of machine speed.
+        is then reproducible regardless of machine speed. A backstop of
+        ``max(10, 10 * time_limit_s)`` seconds ends a search that never finds that many.
 
     Returns
     -------
@@ -166,6 +212,7 @@ def solve_ortools(
             *(vt.shift_end for vt in problem.vehicle_types),
             *(c.tw_late for c in problem.clients),
             *(c.tw_early for c in problem.clients),
+            *(c.release_time for c in problem.clients),
         )
         if t < UNBOUNDED
     ]
@@ -202,11 +249,13 @@ def solve_ortools(
         if vt.max_duration < UNBOUNDED:
             time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
 
+    solver = routing.solver()
+    _add_release_times(problem, prepared, routing, manager, time_dim, first_piece, reload_owner)
+
     # Driver breaks: optional fixed-length intervals per vehicle, as many as a full
     # shift could need; OR-Tools keeps them off node visits (loading, service) and
     # forces enough of them that no stretch between breaks exceeds ``break_after``.
     breaks_of: dict[int, list[pywrapcp.IntervalVar]] = {}
-    solver = routing.solver()
     for v, k in enumerate(vehicle_type_of):
         vt = problem.vehicle_types[k]
         if not vt.has_breaks:
@@ -284,7 +333,9 @@ def solve_ortools(
     )
     if max_iterations is not None:
         params.solution_limit = max_iterations
-        params.time_limit.FromSeconds(10**6)
+        # backstop: guided local search on a tiny problem may never find that many
+        # solutions and would search forever; real runs reach the limit long before
+        params.time_limit.FromMilliseconds(round(max(10.0, 10.0 * time_limit_s) * 1000))
     else:
         params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
@@ -296,6 +347,8 @@ def solve_ortools(
         if not routing.IsVehicleUsed(solution, v):
             continue
         trips: list[list[int]] = [[]]
+        # loading start of every trip: the route start, then each reload node
+        trip_starts = [int(solution.Value(time_dim.CumulVar(routing.Start(v))))]
         idx = solution.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(idx):
             node = manager.IndexToNode(idx)
@@ -303,8 +356,12 @@ def solve_ortools(
                 trips[-1].append(node - first_piece)
             elif node >= first_reload and node != sink:
                 trips.append([])
+                trip_starts.append(int(solution.Value(time_dim.CumulVar(idx))))
             idx = solution.Value(routing.NextVar(idx))
-        departure = solution.Value(time_dim.CumulVar(routing.Start(v)))
+        # the route starts with its first trip that carries something: a reload before
+        # it (an empty trip) may wait there, e.g. for a release time
+        departure = next((at for at, t in zip(trip_starts, trips, strict=True) if t),
+                         trip_starts[0])
         if v not in breaks_of:
             out.append(
                 EngineRoute(

@@ -15,6 +15,8 @@ Mapping
   vehicle's ``max_distance``, so any route using them is infeasible.
 * Depot loading time is PyVRP's depot ``service_duration`` (paid at the start of every
   trip).
+* Release times are PyVRP's own ``release_time``: PyVRP 0.14 applies it per trip (the
+  trip that visits the client starts its depot service, our loading, no earlier).
 
 Search: clients without their own ``unmet_penalty`` are first required (PyVRP searches
 best that way); if the fleet cannot carry everything, or PyVRP finds no feasible plan
@@ -111,6 +113,7 @@ def _data(
                 tw_late=c.tw_late,
                 prize=0 if must else weights.prize(problem, piece.client, per_client[piece.client]),
                 required=must,
+                release_time=c.release_time,
                 name=c.name,
             )
         )
@@ -201,7 +204,8 @@ def _max_penalty(problem: RoutingProblem, data: pyvrp.ProblemData) -> float:
     finite = [t for t in (c.tw_late for c in problem.clients) if t < UNBOUNDED]
     longest = max(int(m.max(initial=0)) for m in problem.durations)
     service = sum(c.service_duration for c in data.clients())
-    horizon = max(finite, default=0) + service + (data.num_clients + 2) * longest
+    release = max((c.release_time for c in problem.clients), default=0)
+    horizon = max(*finite, release, 0) + service + (data.num_clients + 2) * longest
     # a route's excess over max_distance can reach its whole length, and restricted
     # profiles carry very long arcs: bound it by the longest arc times the arcs in a route
     longest_arc = max((int(np.max(m)) for m in data.distance_matrices()), default=0)
@@ -215,13 +219,18 @@ def _routes(solution: pyvrp.Solution, type_index: list[int]) -> list[EngineRoute
     out: list[EngineRoute] = []
     for route in solution.routes():
         trips: dict[int, list[int]] = {}
+        loading: dict[int, int] = {}  # trip -> start of its depot service (loading)
         for activity in route.schedule():
             if activity.is_client():
                 trips.setdefault(activity.trip, []).append(activity.idx)
+            elif activity.is_depot():
+                loading.setdefault(activity.trip, int(activity.start_time))
+        # the route starts with its first trip that carries something
+        first = min(trips, default=0)
         out.append(
             EngineRoute(
                 vehicle_type=type_index[route.vehicle_type()],
-                departure=int(route.start_time()),
+                departure=loading.get(first, int(route.start_time())),
                 trips=tuple(tuple(trips[t]) for t in sorted(trips)),
             )
         )

@@ -1,7 +1,8 @@
 """Routing one period of an allocation: from "who ships what to whom" to a RoutingProblem.
 
 :func:`from_allocation` takes one day's deliveries (``source, region, commodity,
-quantity`` in units, as ``AllocationResult.deliveries(period)`` returns them), the
+quantity`` in units and ``ready_h``, as ``AllocationResult.deliveries(period)`` returns
+them; a table without ``ready_h`` is ready at 0 h), the
 instance and a scenario, and builds a :class:`~models.routing.problem.RoutingProblem`:
 
 * **Depots** are the shipping facilities. **Clients** are the receiving distribution
@@ -33,6 +34,14 @@ instance and a scenario, and builds a :class:`~models.routing.problem.RoutingPro
   (``Settings.response_h``: 6/8/10 h); when even a direct trip cannot make it, the load
   keeps the working-day window and a note says so (``strict_response=True`` makes it
   unmet instead).
+* **Release.** Goods may not leave before ``ready_h`` (hours from the event's start: a
+  contract's activation delay, an agreement's release delay, production done). On the
+  day's clock, whose 0 h is ``(period - 1) x 24`` h after the start, a load's release
+  is ``max(0, ready_h - (period - 1) x 24)`` h: no trip carrying it starts loading
+  earlier (the client's ``release_time``). Goods with different releases go in
+  different loads. A load released too late for any vehicle to load, deliver and be back
+  within its working day is unmet with that reason; the response standard counts from
+  the release (a first load that cannot make it is relaxed or unmet as above).
 * **Driver breaks** come from the fleet table (``break_min``, ``drive_h_before_break``)
   or the options, and **vehicle-client restrictions** from ``max_vehicle_kg`` (a point
   only vehicles up to that capacity reach).
@@ -167,7 +176,8 @@ class DeliveryProblem:
     loads
         One row per client and commodity: ``client`` (problem client index),
         ``delivery``, ``source``, ``region``, ``point``, ``commodity``, ``quantity``
-        (units), ``first`` (the first load of its pair, due by the standard).
+        (units), ``first`` (the first load of its pair, due by the standard),
+        ``release_h`` (earliest loading on the day's clock, h).
     unrouted
         Parts of deliveries set aside before solving: ``delivery``, ``source``,
         ``region``, ``point``, ``commodity``, ``quantity`` (units), ``reason``.
@@ -349,6 +359,12 @@ def _read_deliveries(inst: Instance, deliveries: pd.DataFrame) -> pd.DataFrame:
         )
     df = deliveries.loc[:, list(DELIVERY_COLUMNS)].copy()
     df["quantity"] = pd.to_numeric(df["quantity"], errors="coerce")
+    # without a ready_h column (a hand-made deliveries file) everything is ready at 0 h
+    df["ready_h"] = (
+        pd.to_numeric(deliveries["ready_h"], errors="coerce")
+        if "ready_h" in deliveries.columns
+        else 0.0
+    )
     problems: list[str] = []
     for n, rec in enumerate(df.to_dict("records")):
         source, region, commodity = rec["source"], rec["region"], rec["commodity"]
@@ -365,6 +381,10 @@ def _read_deliveries(inst: Instance, deliveries: pd.DataFrame) -> pd.DataFrame:
         if not math.isfinite(q) or q < 0:
             problems.append(f"{where}: quantity {rec['quantity']!r} must be a number >= 0 "
                             "(units).")
+        ready = float(rec["ready_h"])
+        if not math.isfinite(ready) or ready < 0:
+            problems.append(f"{where}: ready_h {rec['ready_h']!r} must be a number >= 0 "
+                            "(hours from the event's start).")
     if problems:
         raise InputError(problems)
     df = df[df["quantity"] > 0].reset_index(drop=True)
@@ -410,6 +430,7 @@ class _Load:
     items: dict[int, float]  # delivery index -> units
     weight: float = 0.0
     volume: float = 0.0
+    release_h: float = 0.0  # earliest loading, hours on the day's clock
 
 
 def _pack(
@@ -543,7 +564,9 @@ def from_allocation(
         The instance (facilities, regions, commodities, fleet, settings, outages).
     deliveries
         Columns ``source`` (facility id), ``region`` (region id), ``commodity`` and
-        ``quantity`` (units), as ``AllocationResult.deliveries(period)`` returns.
+        ``quantity`` (units), and optionally ``ready_h`` (hours from the event's start
+        when the goods may leave; 0 without the column), as
+        ``AllocationResult.deliveries(period)`` returns.
     scenario
         Scenario id whose outages apply.
     period
@@ -630,6 +653,10 @@ def from_allocation(
     level_of = {r.id: r.level for r in instance.regions}
     region_of = _region_of(instance)
     order = {c.id: (c.priority, k) for k, c in enumerate(instance.commodities)}
+    # release on the day's clock: hour 0 of period p is (p - 1) x 24 h after the start
+    day_start_h = (period - 1) * 24.0
+    release_of = {int(d): max(0.0, float(h) - day_start_h)
+                  for d, h in zip(table.index, table["ready_h"], strict=True)}
 
     # loads per (source, point)
     built: list[tuple[str, str, _Load, bool]] = []  # source, point, load, first
@@ -655,20 +682,30 @@ def from_allocation(
             set_aside(items, point, reason)
             continue
         big = max(fitting, key=lambda r: (r.capacity_kg, r.capacity_m3))
-        goods = sorted(items, key=lambda it: order[str(table.loc[it[0], "commodity"])])
-        spec = []
-        for d, units in goods:
-            c = instance.commodity(str(table.loc[d, "commodity"]))
-            spec.append((d, units, c.weight_kg, c.volume_m3))
-        loads, too_big = _pack(spec, (big.capacity_kg, big.capacity_m3))
-        for d, units in too_big:
-            c = instance.commodity(str(table.loc[d, "commodity"]))
-            set_aside([(d, units)], point,
-                      f"one unit of {c.id} ({c.weight_kg:g} kg, {c.volume_m3:g} m3) does not fit "
-                      f"the largest vehicle of {source} that reaches {point} ({big.id}: "
-                      f"{big.capacity_kg:g} kg, {big.capacity_m3:g} m3)")
-        for k, load in enumerate(loads):
-            built.append((source, point, load, k == 0))
+        # goods released at different hours go in different loads, earliest first, so
+        # ready goods never wait for later ones; the pair's first load is its first batch
+        by_release: dict[float, list[tuple[int, float]]] = {}
+        for d, units in items:
+            by_release.setdefault(release_of[d], []).append((d, units))
+        n_pair = 0
+        for release in sorted(by_release):
+            goods = sorted(by_release[release],
+                           key=lambda it: order[str(table.loc[it[0], "commodity"])])
+            spec = []
+            for d, units in goods:
+                c = instance.commodity(str(table.loc[d, "commodity"]))
+                spec.append((d, units, c.weight_kg, c.volume_m3))
+            loads, too_big = _pack(spec, (big.capacity_kg, big.capacity_m3))
+            for d, units in too_big:
+                c = instance.commodity(str(table.loc[d, "commodity"]))
+                set_aside([(d, units)], point,
+                          f"one unit of {c.id} ({c.weight_kg:g} kg, {c.volume_m3:g} m3) does not "
+                          f"fit the largest vehicle of {source} that reaches {point} ({big.id}: "
+                          f"{big.capacity_kg:g} kg, {big.capacity_m3:g} m3)")
+            for load in loads:
+                load.release_h = release
+                built.append((source, point, load, n_pair == 0))
+                n_pair += 1
 
     # vehicle types: own rows, and shares of home rows for borrowers
     weight_at: dict[str, float] = {}
@@ -715,30 +752,46 @@ def from_allocation(
                           f"{home}'s vehicles go to the sources that ship more")
             set_aside(load.items.items(), point, reason)
             continue
+        lead = borrow[source].h if source in borrow else 0.0
+        leave = max(lead, load.release_h)
+        ratio = {r.id: instance.settings.speed_kmh / max(r.speed_kmh, _EPS) for r in rows}
+        if load.release_h > lead and not any(
+            leave + opt.load_h + opt.unload_h
+            + float(time_h[pos[source], pos[point]] + time_h[pos[point], pos[source]])
+            * ratio[r.id] <= r.max_hours - lead + _EPS
+            for r in rows
+        ):
+            ready = load.release_h + day_start_h
+            ends = max(r.max_hours for r in rows) - lead
+            set_aside(load.items.items(), point,
+                      f"not ready until {load.release_h:g} h of day {period} ({ready:g} h after "
+                      f"the event's start): no vehicle of {source} can then load, reach {point} "
+                      f"and be back before its working day ends at {ends:.2f} h")
+            continue
         if first and period == 1 and opt.response_deadline and rows:
             level = level_of[region_of[point]]
             deadline = instance.settings.response_h(level)
-            lead = borrow[source].h if source in borrow else 0.0
             fastest = min(
-                lead + opt.load_h + float(time_h[pos[source], pos[point]])
-                * (instance.settings.speed_kmh / max(r.speed_kmh, _EPS))
+                leave + opt.load_h + float(time_h[pos[source], pos[point]]) * ratio[r.id]
                 for r in rows
             )
+            held = (f" (its goods are ready at {load.release_h:g} h)"
+                    if load.release_h > lead else "")
             if fastest <= deadline + _EPS:
                 tw_late = deadline
             elif opt.strict_response:
                 reason = (
                     f"first batch cannot reach {point} within the {deadline:g} h standard for "
                     f"{level} regions: the fastest direct trip from {source} arrives after "
-                    f"{fastest:.2f} h"
+                    f"{fastest:.2f} h{held}"
                 )
                 set_aside(load.items.items(), point, reason)
                 continue
             else:
                 notes.append(
-                    f"{source} -> {point}: a direct trip takes {fastest:.2f} h, more than the "
-                    f"{deadline:g} h standard for {level} regions; routed within the working "
-                    "day instead."
+                    f"{source} -> {point}: a direct trip arrives at {fastest:.2f} h{held}, "
+                    f"later than the {deadline:g} h standard for {level} regions; routed "
+                    "within the working day instead."
                 )
         kept.append((source, point, load, first, tw_late))
 
@@ -800,12 +853,13 @@ def from_allocation(
             service_time=opt.unload_h,
             tw_late=tw_late,
             allowed_vehicle_types=types,
+            release_time=load.release_h,
         )
         for d, units in load.items.items():
             load_rows.append({"client": client, "delivery": d, "source": source,
                               "region": table.loc[d, "region"], "point": point,
                               "commodity": table.loc[d, "commodity"], "quantity": units,
-                              "first": tw_late is not None})
+                              "first": tw_late is not None, "release_h": load.release_h})
     problem = b.build()
     locs = instance.locations()
     location_ids = tuple(loc_ids)
@@ -816,7 +870,8 @@ def from_allocation(
         period=period,
         deliveries=table,
         loads=pd.DataFrame(load_rows, columns=["client", "delivery", "source", "region",
-                                               "point", "commodity", "quantity", "first"]),
+                                               "point", "commodity", "quantity", "first",
+                                               "release_h"]),
         unrouted=pd.DataFrame(unrouted, columns=cols),
         notes=tuple(notes),
         location_ids=location_ids,

@@ -88,9 +88,10 @@ def single_visit_infeasibility(
 ) -> str | None:
     """Why a vehicle of ``vehicle_type`` cannot make a one-client trip to ``client``.
 
-    Checks the exact one-visit schedule: leave as late as useful (to wait least), load,
-    drive, start service within the window, and be back (or finish) within the shift and
-    the depot's hours and the longest route duration. Returns ``None`` when it works.
+    Checks the exact one-visit schedule: leave as late as useful (to wait least) but not
+    before the client's release time, load, drive, start service within the window, and
+    be back (or finish) within the shift and the depot's hours and the longest route
+    duration. Returns ``None`` when it works.
 
     Parameters
     ----------
@@ -113,13 +114,16 @@ def single_visit_infeasibility(
     s = problem.scaling
     d, loc = vt.depot, problem.client_location(client)
     lead = depot.loading_time + int(t[d, loc])
-    earliest_leave = max(vt.shift_start, depot.opens)
+    # the goods are not ready before the release time: no trip carrying them leaves earlier
+    released = c.release_time > max(vt.shift_start, depot.opens)
+    earliest_leave = max(vt.shift_start, depot.opens, c.release_time)
+    why_late = f" (its goods are released at {s.real_time(c.release_time):g})" if released else ""
     leave = max(earliest_leave, c.tw_early - lead)
     start = max(leave + lead, c.tw_early)
     if start > c.tw_late:
         return (
-            f"{vt.name} arrives at {s.real_time(earliest_leave + lead):g} at the earliest, "
-            f"after the window closes at {s.real_time(c.tw_late):g}"
+            f"{vt.name} arrives at {s.real_time(earliest_leave + lead):g} at the earliest"
+            f"{why_late}, after the window closes at {s.real_time(c.tw_late):g}"
         )
     end = start + c.service_time + (int(t[loc, d]) if vt.returns_to_depot else 0)
     if vt.has_breaks:
@@ -130,8 +134,8 @@ def single_visit_infeasibility(
     close = min(vt.shift_end, depot.closes) if vt.returns_to_depot else vt.shift_end
     if end > close:
         return (
-            f"{vt.name} cannot finish before {s.real_time(end):g}, after its shift or "
-            f"depot closes at {s.real_time(close):g}"
+            f"{vt.name} cannot finish before {s.real_time(end):g}{why_late}, after its "
+            f"shift or depot closes at {s.real_time(close):g}"
         )
     if vt.max_duration < UNBOUNDED and end - leave > vt.max_duration:
         return (

@@ -130,6 +130,9 @@ class Client:
     unmet_penalty
         Cost (real currency) charged when the client is left unserved; ``None`` lets the
         engine pick a penalty large enough that the client is served whenever possible.
+    release_time
+        Earliest time a vehicle may leave the depot (start loading) on a trip that
+        visits this client, as in PyVRP: its goods are not ready before. 0: no release.
     """
 
     name: str
@@ -139,6 +142,7 @@ class Client:
     tw_late: int = UNBOUNDED
     allowed_vehicle_types: frozenset[int] | None = None
     unmet_penalty: float | None = None
+    release_time: int = 0
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,11 @@ class RoutingProblem:
         return any(vt.has_breaks and vt.count > 0 for vt in self.vehicle_types)
 
     @property
+    def has_release_times(self) -> bool:
+        """Whether some client has a release time after 0."""
+        return any(c.release_time > 0 for c in self.clients)
+
+    @property
     def has_restrictions(self) -> bool:
         """Whether some client may be served by only some vehicle types."""
         return any(c.allowed_vehicle_types is not None for c in self.clients)
@@ -326,6 +335,10 @@ def _validate(problem: RoutingProblem) -> None:
             errors.append(f"Client {c.name!r} has a time window that ends before it starts.")
         if c.service_time < 0:
             errors.append(f"Client {c.name!r} has a negative service time.")
+        if not 0 <= c.release_time < UNBOUNDED:
+            errors.append(
+                f"Client {c.name!r} has release time {c.release_time}; give a finite time >= 0."
+            )
         if c.allowed_vehicle_types is not None and any(
             not 0 <= k < n_types for k in c.allowed_vehicle_types
         ):
@@ -357,6 +370,7 @@ class _ClientSpec:
     tw_late: float | None
     allowed: tuple[int, ...] | None
     unmet_penalty: float | None
+    release_time: float = 0.0
 
 
 @dataclass
@@ -462,6 +476,7 @@ class RoutingProblemBuilder:
         tw_late: float | None = None,
         allowed_vehicle_types: Sequence[int] | None = None,
         unmet_penalty: float | None = None,
+        release_time: float = 0.0,
     ) -> int:
         """Add a client; return its index (0-based among clients).
 
@@ -481,6 +496,9 @@ class RoutingProblemBuilder:
             Vehicle type indices allowed to serve this client (``None``: all).
         unmet_penalty
             Cost of leaving the client unserved (``None``: large automatic penalty).
+        release_time
+            Earliest real time a vehicle may start loading at the depot for a trip that
+            visits this client (its goods are ready then); 0 for no release.
 
         Returns
         -------
@@ -499,6 +517,7 @@ class RoutingProblemBuilder:
                 tw_late,
                 allowed,
                 unmet_penalty,
+                release_time,
             )
         )
         return len(self._clients) - 1
@@ -676,6 +695,7 @@ class RoutingProblemBuilder:
                 tw_late=s.int_time(c.tw_late),
                 allowed_vehicle_types=None if c.allowed is None else frozenset(c.allowed),
                 unmet_penalty=c.unmet_penalty,
+                release_time=s.int_time(c.release_time),
             )
             for c in self._clients
         )

@@ -319,7 +319,9 @@ def assemble(
         for n, trip in enumerate(trips_idx):
             last_trip = n == len(trips_idx) - 1
             if n > 0:
-                t = max(t, depot.opens)
+                # a later trip waits for the depot to open and for its goods' release
+                release = max(problem.clients[pieces[p].client].release_time for p in trip)
+                t = max(t, depot.opens, release)
                 if fixed is not None:
                     t = max(t, er.trip_departures[n - 1])
             departure = t
