@@ -321,7 +321,8 @@ def _visits_frame(problem: RoutingProblem, result: RoutingResult,
                     "route": r_no, "vehicle_type": route.vehicle_type_name,
                     "vehicle": route.vehicle, "depot": problem.depots[route.depot].name,
                     "trip": t_no + 1, "stop": s_no + 1, "client": v.name,
-                    "arrival": v.arrival, "start": v.start,
+                    # the trip's loading start: never before its goods' release time
+                    "departure": trip.departure, "arrival": v.arrival, "start": v.start,
                     "delivered_weight": v.delivered[0], "delivered_volume": v.delivered[1],
                 }
                 if plan is not None:
@@ -329,6 +330,7 @@ def _visits_frame(problem: RoutingProblem, result: RoutingResult,
                     row["point"] = plan.location_ids[loc]
                     row["lon"], row["lat"] = plan.location_lonlat[loc]
                     row = {k.replace("arrival", "arrival_h").replace("start", "start_h")
+                           .replace("departure", "departure_h")
                            .replace("_weight", "_kg").replace("_volume", "_m3"): x
                            for k, x in row.items()}
                 rows.append(row)

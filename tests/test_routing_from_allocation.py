@@ -364,3 +364,20 @@ def test_release_on_a_later_day_counts_from_that_day(toy: Instance) -> None:
     assert trip.departure >= 6.0
     with pytest.raises(InputError, match=r"ready_h -1\.0 must be a number >= 0"):
         from_allocation(toy, frame.assign(ready_h=-1.0), "typhoon")
+
+
+def test_route_command_reads_ready_h_from_a_deliveries_file(tmp_path: Path) -> None:
+    from tests.cli_runner import run_cli
+
+    path = tmp_path / "day2.csv"
+    pd.DataFrame([("W_north", "north", "water", 100.0, 30.0)],
+                 columns=[*COLUMNS, "ready_h"]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run_cli("route", str(ROOT / "instances" / "toy"), "--scenario", "typhoon",
+                     "--period", "2", "--deliveries", str(path), "--time-limit", "1",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    visits = pd.read_csv(out / "routes.csv")
+    # ready 30 h after the start is 6 h on day 2's clock: the trip loads from then on
+    assert len(visits) == 1 and visits["departure_h"].item() == pytest.approx(6.0)
+    assert visits["arrival_h"].item() > 6.0
