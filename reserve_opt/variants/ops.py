@@ -312,18 +312,32 @@ def _add_facility(ctx: Context) -> None:
     ctx.note(f"added {row.get('kind', 'facility')} {fid} in {row.get('region', '?')}")
 
 
+def _change_columns(ctx: Context, param: str, table: str,
+                    ) -> tuple[str, Row, list[str]] | None:
+    """Set the columns a change gives on the row of ``table`` that ``param`` names.
+
+    Returns the id, the changed row and the columns set, or ``None`` when the id is
+    missing or unknown (the problem is already recorded).
+    """
+    rid = ctx.id_of(param, table)
+    if rid is None:
+        return None
+    row = ctx.row(table, rid)
+    assert row is not None
+    keys = [k for k in ctx.params if k != param]
+    ctx.columns(table, row, keys)
+    return rid, row, keys
+
+
 @_op("change_facility", "change a facility's space, shelter size, location or status "
      "(existing = true turns a candidate into a built warehouse)",
      {"facility": "facility id",
       **_columns_doc("facilities", ("id", "kind", "region"))}, ("facility",))
 def _change_facility(ctx: Context) -> None:
-    fid = ctx.id_of("facility", "facilities")
-    if fid is None:
+    changed = _change_columns(ctx, "facility", "facilities")
+    if changed is None:
         return
-    row = ctx.row("facilities", fid)
-    assert row is not None
-    keys = [k for k in ctx.params if k != "facility"]
-    ctx.columns("facilities", row, keys)
+    fid, row, keys = changed
     ctx.note(f"{fid}: " + ", ".join(f"{k} = {row.get(k)}" for k in keys))
 
 
@@ -620,13 +634,10 @@ def _drop_agreement(ctx: Context) -> None:
      "commodities, tier (write \"none\" to clear a cap)",
      {"agreement": "agreement id", **_columns_doc("agreements", ("id",))}, ("agreement",))
 def _change_agreement(ctx: Context) -> None:
-    aid = ctx.id_of("agreement", "agreements")
-    if aid is None:
+    changed = _change_columns(ctx, "agreement", "agreements")
+    if changed is None:
         return
-    row = ctx.row("agreements", aid)
-    assert row is not None
-    keys = [k for k in ctx.params if k != "agreement"]
-    ctx.columns("agreements", row, keys)
+    aid, _, keys = changed
     ctx.note(f"agreement {aid}: " + ", ".join(f"{k} = {ctx.params[k]}" for k in keys))
 
 
@@ -717,13 +728,10 @@ def _drop_contract(ctx: Context) -> None:
      {"contract": "contract id", **_columns_doc("contracts", ("id", "facility"))},
      ("contract",))
 def _change_contract(ctx: Context) -> None:
-    cid = ctx.id_of("contract", "contracts")
-    if cid is None:
+    changed = _change_columns(ctx, "contract", "contracts")
+    if changed is None:
         return
-    row = ctx.row("contracts", cid)
-    assert row is not None
-    keys = [k for k in ctx.params if k != "contract"]
-    ctx.columns("contracts", row, keys)
+    cid, _, keys = changed
     ctx.note(f"contract {cid}: " + ", ".join(f"{k} = {ctx.params[k]}" for k in keys))
 
 
