@@ -231,6 +231,7 @@ def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | N
         delivery_report,
         from_allocation,
         route_lines,
+        routed_status,
         solve,
     )
 
@@ -276,9 +277,8 @@ def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | N
                       "commodity": r["commodity"], "unmet_units": float(r["unmet"]),
                       "reason": r["reason"]} for r in unmet.to_dict("records")],
         "notes": list(plan.notes),
+        "status": routed_status(plan, result).value,
     })
-    if len(plan.unrouted) and summary["status"] == "solved":
-        summary["status"] = "partial"  # deliveries set aside before routing are unmet too
     if out is not None:
         with folder_swap(out) as tmp:
             _visits_frame(plan.problem, result, plan).to_csv(tmp / "routes.csv", index=False)

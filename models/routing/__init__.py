@@ -14,6 +14,7 @@ from .from_allocation import (
     delivery_report,
     from_allocation,
     route_lines,
+    routed_status,
     travel_matrices,
 )
 from .prepare import Piece, prepare, split_amount
@@ -75,6 +76,7 @@ __all__ = [
     "read_solution",
     "read_vrplib",
     "route_lines",
+    "routed_status",
     "solve",
     "split_amount",
     "travel_matrices",

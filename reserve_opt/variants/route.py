@@ -71,7 +71,7 @@ class RouteRun:
 
         The allocation's solver status instead when it has no plan.
         """
-        from reserve_opt.models.routing.from_allocation import routed_status
+        from reserve_opt.models.routing import routed_status
 
         if self.plan is None or self.result is None:
             return str(self.allocation.status.value)
