@@ -5,7 +5,8 @@ the domain objects. It recomputes each period's demand, who may serve whom (own 
 agreements with their tiers, parents), release and arrival times, surviving stock, contract
 and production limits, caps, protect_own, fleet hours, the backlog and fill rates, every
 cost term, the settlement ledger and the shortage levels' values. Usable arcs and their
-times come from :func:`reserve_opt.transport.build_arcs` (the definition of the network).
+times come from :func:`reserve_opt.transport.build_arcs` (the definition of the network),
+which fleet a source ships on from :func:`~.data.home_fleets`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from reserve_opt.domain import ContractKind, FacilityKind, Instance, Scenario, T
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
+from .data import home_fleets
 from .event import event_instance
 from .result import AllocationResult
 
@@ -293,22 +295,13 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             bad.append(f"{rid} lends {q:g} {cid} under protect_own terms but its surplus over "
                        f"its own need is {surplus:g}.")
     if o.fleet_limits:
-        # each source ships on its own vehicles, else on its region's nearest depot's
-        depots = sorted({v.depot for v in inst.fleet})
-
-        def fleet_of(src: str) -> str | None:
-            if src in depots:
-                return src
-            fac = inst.facility(src)
-            near = sorted((math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)),
-                                      d.lat - fac.lat), d.id)
-                          for d in map(inst.facility, depots) if d.region == fac.region)
-            return near[0][1] if near else None
-
+        # each source ships on its own vehicles, else on its region's nearest depot's (the
+        # definition, like the arcs, is shared with the model)
+        fleet_of = home_fleets(inst, {src for src, _ in fleet_kg})
         for usage in (fleet_kg, fleet_m3, load_kg, load_m3):
             pooled: dict[tuple[str, int], float] = defaultdict(float)
             for (src, t), used in usage.items():
-                depot = fleet_of(src)
+                depot = fleet_of[src]
                 if depot is not None:
                     pooled[(depot, t)] += used
             usage.clear()

@@ -10,7 +10,7 @@ never a Python loop over unit x region pairs.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,15 +137,23 @@ def period_demand(instance: Instance, event: Scenario, options: AllocationOption
     return out
 
 
-def _fleet_of(instance: Instance, source: str, depots: tuple[str, ...],
-              dpos: Mapping[str, int]) -> int:
-    """Position of the fleet ``source`` ships on: its own, else its region's nearest."""
-    if source in dpos:
-        return dpos[source]
-    fac = instance.facility(source)
-    near = [(math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)), d.lat - fac.lat),
-             d.id) for d in (instance.facility(i) for i in depots) if d.region == fac.region]
-    return dpos[min(near)[1]] if near else -1
+def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | None]:
+    """The depot whose vehicles carry what each source ships.
+
+    A facility with vehicles uses its own; one without uses the nearest fleet depot of its
+    region (as routing borrows it); ``None`` when its region has no fleet.
+    """
+    depots = [instance.facility(d) for d in dict.fromkeys(v.depot for v in instance.fleet)]
+    out: dict[str, str | None] = {}
+    for src in sources:
+        fac = instance.facility(src)
+        if any(d.id == src for d in depots):
+            out[src] = src
+            continue
+        near = [(math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)),
+                            d.lat - fac.lat), d.id) for d in depots if d.region == fac.region]
+        out[src] = min(near)[1] if near else None
+    return out
 
 
 def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
@@ -308,7 +316,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     # routing borrows them); with no fleet in its region it is not limited
     depot_ids = tuple(depot_kg)
     dpos = {d: i for i, d in enumerate(depot_ids)}
-    src_depot = np.array([_fleet_of(instance, s, depot_ids, dpos) for s in arcs.source_ids],
+    fleet_of = home_fleets(instance, arcs.source_ids) if depot_ids else {}
+    src_depot = np.array([dpos.get(fleet_of.get(s) or "", -1) for s in arcs.source_ids],
                          dtype=np.int64)
     f_src = units["src"].to_numpy(np.int64)[f_u]
 
