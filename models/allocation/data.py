@@ -90,6 +90,11 @@ class AllocationData:
         return j, k, t
 
     @property
+    def held(self) -> FloatArray:
+        """Units each region holds for the event (stock, contracts, production), (J, K)."""
+        return region_supply(self.u_owner, self.u_k, self.u_avail, self.demand.shape[:2])
+
+    @property
     def f_j(self) -> IntArray:
         """Receiving region of each candidate."""
         return self.h_region[self.f_h]
@@ -103,6 +108,14 @@ class AllocationData:
     def f_tier(self) -> IntArray:
         """Agreement tier of each candidate (0 own)."""
         return self.h_tier[self.f_h]
+
+
+def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
+                  shape: tuple[int, int]) -> FloatArray:
+    """Units summed by (owner region, commodity), shape ``shape`` = (J, K)."""
+    out = np.zeros(shape)
+    np.add.at(out, (owner, k), units)
+    return out
 
 
 def period_demand(instance: Instance, event: Scenario, options: AllocationOptions) -> FloatArray:
@@ -235,9 +248,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
 
     # ---------------- channels: own, agreements, parent regions
     need = demand.sum(axis=2) > 0  # (J, K)
-    supply_ok = np.zeros((J, K))
-    np.add.at(supply_ok, (u_owner, u_k), u_avail)
-    lender_supply = supply_ok  # units each region could lend, by commodity
+    lender_supply = region_supply(u_owner, u_k, u_avail, (J, K))
     rows: list[tuple[int, int, int, int, int, float, float, bool, float]] = []
     for j in range(J):
         for k in range(K):

@@ -143,9 +143,7 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
     f_o = data.h_owner[data.f_h]
     fpro = np.flatnonzero(data.h_protect[data.f_h] & (f_o != f_j))
     if fpro.size:
-        supply = np.zeros((J, K))
-        np.add.at(supply, (data.u_owner, data.u_k), data.u_avail)
-        surplus = np.maximum(supply - data.demand.sum(axis=2), 0.0)
+        surplus = np.maximum(data.held - data.demand.sum(axis=2), 0.0)
         key = f_o[fpro] * K + f_k[fpro]
         keys, row = np.unique(key, return_inverse=True)
         m.add_constraints("protect_own", (row, ship[fpro], np.ones(fpro.size)),

@@ -38,14 +38,16 @@ from .result import (
 FloatArray = npt.NDArray[np.float64]
 
 
-def _backlog(data: AllocationData, ship: FloatArray) -> FloatArray:
+def _backlog(data: AllocationData, delivered: FloatArray) -> FloatArray:
     """Units still owed at the end of each period, (J, K, T), rounding noise removed.
+
+    ``delivered`` is :func:`_delivered`'s units arriving per region, commodity and period.
 
     A backlog below 1e-9 of what is due by then (plus 1e-6 units) is what cumulative
     float sums leave behind, not a shortage.
     """
     cum_d = np.cumsum(data.demand, axis=2)
-    short = np.maximum(cum_d - np.cumsum(_delivered(data, ship), axis=2), 0.0)
+    short = np.maximum(cum_d - np.cumsum(delivered, axis=2), 0.0)
     short[short <= 1e-9 * cum_d + 1e-6] = 0.0
     return short
 
@@ -294,7 +296,7 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
     deliv = _delivered(data, ship)
     cum_d = np.cumsum(data.demand, axis=2)
     cum_x = np.cumsum(deliv, axis=2)
-    short = _backlog(data, ship)
+    short = _backlog(data, deliv)
     jj, kk = np.nonzero(data.demand.sum(axis=2) > 0)
     rows = []
     for t in range(T):
@@ -401,7 +403,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     """Why each (region, commodity) is short: no route, too late, binding rows, outages."""
     inst = data.instance
     J, K, T = data.shape
-    short = _backlog(data, ship)
+    short = _backlog(data, _delivered(data, ship))
     periods = short.sum(axis=2)
     sj, sk = np.nonzero(periods > 0)
     if not sj.size:
@@ -423,8 +425,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
     earliest = np.full((J, K), T, dtype=np.int64)
     np.minimum.at(earliest, (data.f_j, data.f_k), data.f_arrival)
     first_need = np.argmax(data.demand > 0, axis=2)
-    held = np.zeros((J, K))
-    np.add.at(held, (data.u_owner, data.u_k), data.u_avail)
+    held = data.held
     may = np.zeros((J, K), dtype=bool)  # some region holding k may serve j
     ok_h = held[data.h_owner, data.h_k] > 0
     may[data.h_region[ok_h], data.h_k[ok_h]] = True
@@ -495,7 +496,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
         if r2 is None or r2.x is None:
             continue
         s2 = np.asarray(r2.x)[l2.ship]
-        short2 = _backlog(d2, _clean(s2)).sum(axis=2)
+        short2 = _backlog(d2, _delivered(d2, _clean(s2))).sum(axis=2)
         for j, k in zip(sj, sk, strict=True):
             gain = periods[j, k] - short2[j, k]
             if gain > 1e-6 * max(1.0, periods[j, k]):
