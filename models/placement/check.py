@@ -134,15 +134,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     reg = {r.id: r for r in instance.regions}
     covering: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for ai, agr in enumerate(instance.agreements):
-        if agr.alliance is not None:
-            mem = [r.id for r in instance.regions if r.alliance == agr.alliance]
-            pairs = [(lo, bo) for lo in mem for bo in mem if lo != bo]
-        elif agr.lender is not None and agr.borrower is not None:
-            pairs = [(agr.lender, agr.borrower)] + (
-                [(agr.borrower, agr.lender)] if agr.reciprocal else [])
-        else:
-            pairs = []
-        for lo, bo in pairs:
+        for lo, bo in instance.lending_pairs(agr):
             for k in comm:
                 if agr.covers(k):
                     covering[(lo, bo, k)].append(ai)
