@@ -116,6 +116,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     parents = inst.ancestors
     contracts = {c.id: c for c in inst.contracts}
     agreements = {a.id: a for a in inst.agreements}
+    lends = {a.id: set(inst.lending_pairs(a)) for a in inst.agreements}
     arcs = build_arcs(inst, sources=sorted({*result.flows["source"]}) or None,
                       max_time_h=o.max_arc_time_h if o.max_arc_time_h is not None
                       else o.periods * o.period_h) if len(result.flows) else None
@@ -201,13 +202,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
                 bad.append(f"{where}: agreement {f.agreement!r} does not exist or does not "
                            f"cover {f.commodity}.")
                 continue
-            if a.alliance is not None:
-                ok = (inst.region(f.lender).alliance == a.alliance
-                      == inst.region(f.region).alliance)
-            else:
-                ok = (a.lender, a.borrower) == (f.lender, f.region) or (
-                    a.reciprocal and (a.borrower, a.lender) == (f.lender, f.region))
-            if not ok:
+            if (f.lender, f.region) not in lends[a.id]:
                 bad.append(f"{where}: agreement {a.id} does not let {f.lender} lend to "
                            f"{f.region}.")
             if f.tier != a.tier:
