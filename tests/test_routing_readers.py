@@ -118,3 +118,13 @@ def test_readers_refuse_malformed_files(tmp_path: Path) -> None:
     bad.write_text("nonsense\n")
     with pytest.raises(InputError):
         read_solomon(bad)
+
+
+def test_vrplib_without_edge_weight_type_is_one_sentence(tmp_path: Path) -> None:
+    f = tmp_path / "bad.vrp"
+    f.write_text("NAME : x\nTYPE : CVRP\nDIMENSION : 3\n")
+    with pytest.raises(InputError) as err:
+        read_vrplib(f)
+    assert err.value.problems == (
+        f"{f}: has no EDGE_WEIGHT_TYPE line; a VRPLIB file gives 'EDGE_WEIGHT_TYPE : EUC_2D' "
+        "in its header (or pass the right --input-format).",)

@@ -81,7 +81,12 @@ def read_vrplib(path: str | Path) -> RoutingProblem:
             header[key.strip().upper()] = value.strip().strip('"')
         elif current is not None:
             sections[current].append(line.split())
-    if header.get("EDGE_WEIGHT_TYPE") != "EUC_2D":
+    if "EDGE_WEIGHT_TYPE" not in header:
+        raise InputError(
+            f"{path}: has no EDGE_WEIGHT_TYPE line; a VRPLIB file gives "
+            "'EDGE_WEIGHT_TYPE : EUC_2D' in its header (or pass the right --input-format)."
+        )
+    if header["EDGE_WEIGHT_TYPE"] != "EUC_2D":
         raise InputError(
             f"{path}: only EDGE_WEIGHT_TYPE EUC_2D is supported, got "
             f"{header.get('EDGE_WEIGHT_TYPE')!r}."
