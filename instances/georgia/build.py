@@ -16,9 +16,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +24,11 @@ import numpy as np
 from pyproj import Transformer
 
 from reserve_opt import InstanceBuilder
-from reserve_opt.io import write_folder
+from reserve_opt.io import refresh_folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
-GENERATED = ("instance.toml", "README.md")
 SOURCE_CRS = "EPSG:26916"
 """NAD83 / UTM zone 16N: the CRS of G_utm.shp (no .prj shipped)."""
 
@@ -451,16 +447,6 @@ def readme(facts: dict[str, object]) -> str:
     return "\n".join(L)
 
 
-def install(built: Path, out: Path) -> None:
-    """Replace the generated files in ``out`` with those in ``built``, keeping scripts."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():
-        if old.is_file() and (old.suffix in {".csv", ".gpkg"} or old.name in GENERATED):
-            old.unlink()
-    for new in sorted(built.iterdir()):
-        shutil.copyfile(new, out / new.name)
-
-
 def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """Build, validate and write the instance folder.
 
@@ -478,13 +464,7 @@ def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """
     b, facts = build(Path(shared))
     inst = b.build()
-    # GDAL stamps GeoPackages with the current time; pin it so rebuilds are byte-identical.
-    os.environ.setdefault("OGR_CURRENT_DATE", "2000-01-01T00:00:00.000Z")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = write_folder(inst, Path(tmp) / "georgia")
-        (folder / "README.md").write_text(readme(facts), encoding="utf-8")
-        install(folder, Path(out))
-    return Path(out)
+    return refresh_folder(inst, out, readme(facts))
 
 
 def main() -> None:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from reserve_opt import InstanceBuilder
-from reserve_opt.io import write_folder
+from reserve_opt.io import refresh_folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
-GENERATED = ("instance.toml", "README.md")
 
 # --- Regions -----------------------------------------------------------------------------
 # region id -> (English name in the population table, GeoNames id of the seat, alliance)
@@ -639,16 +636,6 @@ def add_fleet(b: InstanceBuilder) -> None:
                                fixed_cost=fixed, max_hours=10.0)
 
 
-def install(built: Path, out: Path) -> None:
-    """Replace the generated files in ``out`` with those in ``built``, keeping scripts."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():
-        if old.is_file() and (old.suffix in {".csv", ".gpkg"} or old.name in GENERATED):
-            old.unlink()
-    for new in sorted(built.iterdir()):
-        shutil.copyfile(new, out / new.name)
-
-
 def add_service_areas(b: InstanceBuilder, shared: Path) -> None:
     """Give each prefecture a polygon: its seat's Voronoi cell clipped to the land.
 
@@ -694,11 +681,7 @@ def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     add_service_areas(b, Path(shared))
     add_fleet(b)
     inst = b.build()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = write_folder(inst, Path(tmp) / "liaoning")
-        (folder / "README.md").write_text(readme(facts, inst), encoding="utf-8")
-        install(folder, Path(out))
-    return Path(out)
+    return refresh_folder(inst, out, readme(facts, inst))
 
 
 def main() -> None:

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from reserve_opt import InstanceBuilder
-from reserve_opt.io import write_folder
+from reserve_opt.io import refresh_folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -42,7 +40,6 @@ UNIT_NAMES = {
     "food": ("Food (meals ready to eat)", "1000 MREs"),
     "medical_kits": ("Medical kits", "1 kit"),
 }
-GENERATED = ("instance.toml", "README.md")
 
 
 @dataclass(frozen=True)
@@ -361,16 +358,6 @@ def readme(facts: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def install(built: Path, out: Path) -> None:
-    """Replace the generated files in ``out`` with those in ``built``, keeping scripts."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():
-        if old.is_file() and (old.suffix in {".csv", ".gpkg"} or old.name in GENERATED):
-            old.unlink()
-    for new in sorted(built.iterdir()):
-        shutil.copyfile(new, out / new.name)
-
-
 def convert(source: Path = DEFAULT_SOURCE, out: Path = HERE) -> Path:
     """Read the shared tables in ``source`` and write the instance folder ``out``.
 
@@ -388,11 +375,7 @@ def convert(source: Path = DEFAULT_SOURCE, out: Path = HERE) -> Path:
     """
     builder, facts = build(Path(source))
     inst = builder.build()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = write_folder(inst, Path(tmp) / "rt")
-        (folder / "README.md").write_text(readme(facts), encoding="utf-8")
-        install(folder, Path(out))
-    return Path(out)
+    return refresh_folder(inst, out, readme(facts))
 
 
 def main() -> None:

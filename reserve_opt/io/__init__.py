@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
-from reserve_opt.io.folder import read_folder, write_folder
+from reserve_opt.io.folder import read_folder, refresh_folder, write_folder
 from reserve_opt.io.jsondoc import read_json, to_document, write_json
 from reserve_opt.io.raw import RawInstance
 from reserve_opt.io.schema import instance_schema
@@ -65,6 +65,7 @@ __all__ = [
     "read_folder",
     "read_json",
     "read_raw",
+    "refresh_folder",
     "save_instance",
     "to_document",
     "write_folder",

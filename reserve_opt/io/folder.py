@@ -260,3 +260,52 @@ def _write_parquet(path: Path, name: str, rows: list[dict[str, Any]]) -> None:
         for c in spec.columns
     }
     pq.write_table(pa.table(arrays), path)
+
+
+#: Files an instance folder's writer produces besides its tables (``.csv``) and geometry
+#: (``.gpkg``); :func:`refresh_folder` replaces these and keeps everything else.
+GENERATED_FILES = ("instance.toml", "README.md")
+
+
+def refresh_folder(inst: Instance, folder: str | os.PathLike[str], readme: str) -> Path:
+    """Write ``inst`` and its README into a folder that holds other files too.
+
+    How bundled instances are rebuilt by their scripts: the folder's tables, geometry,
+    manifest and README are replaced; anything else (the build script, ``variants/``) is
+    kept. GeoPackages are stamped with a fixed date so a rebuild is byte-identical.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    folder
+        Target folder, created if missing.
+    readme
+        Text of ``README.md`` (where each number comes from).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    import shutil
+    import tempfile
+
+    out = Path(folder)
+    stamp = os.environ.get("OGR_CURRENT_DATE")
+    os.environ["OGR_CURRENT_DATE"] = stamp or "2000-01-01T00:00:00.000Z"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            built = write_folder(inst, Path(tmp) / "instance")
+            (built / "README.md").write_text(readme, encoding="utf-8")
+            out.mkdir(parents=True, exist_ok=True)
+            for old in out.iterdir():
+                if old.is_file() and (old.suffix in {".csv", ".gpkg"}
+                                      or old.name in GENERATED_FILES):
+                    old.unlink()
+            for new in sorted(built.iterdir()):
+                shutil.copyfile(new, out / new.name)
+    finally:
+        if stamp is None:
+            del os.environ["OGR_CURRENT_DATE"]
+    return out
