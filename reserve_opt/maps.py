@@ -219,8 +219,58 @@ def _draw_png(inst: Instance, path: Path, shade: Shade,
     plt.close(fig)
 
 
+def html_text(value: object) -> str:
+    """``value`` as text that is inert in HTML and in a JavaScript template literal.
+
+    ``html.escape`` covers ``<``, ``>``, ``&`` and both quotes; the backtick and ``$`` are
+    written as character references too, so the text stays plain even if it ever lands
+    in a template literal (folium renders tooltips that way) where `` ` `` or ``${``
+    would run. A browser shows the original characters.
+
+    Parameters
+    ----------
+    value
+        Anything; ``str(value)`` is escaped.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
+    import html
+
+    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;")
+
+
+def _html_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """``frame[columns]`` with every non-numeric value as :func:`html_text`.
+
+    Folium's ``GeoJsonTooltip`` writes property values into ``innerHTML`` as they are, so
+    a name such as ``<img src=x onerror=...>`` would run when hovered. The values travel
+    into the page as JSON (folium's ``tojson`` escapes ``<``, ``>``, ``&`` and ``'``),
+    never as script text; escaping them here makes them plain text in the tooltip too.
+    """
+    import pandas as pd
+
+    out = frame[[*columns, "geometry"]].copy()
+    for col in columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+            out[col] = [None if v is None else html_text(v) for v in out[col]]
+    return out
+
+
+def _tooltip(columns: list[str], aliases: list[str]) -> Any:
+    """A folium tooltip showing the properties ``columns`` under ``aliases``."""
+    import folium
+
+    return folium.GeoJsonTooltip(columns, aliases=[html_text(a) for a in aliases])
+
+
 def _draw_html(inst: Instance, path: Path, shade: Shade,
                routes: gpd.GeoDataFrame | None = None) -> None:
+    # Every input string reaches the page only as a GeoJSON property (JSON data, escaped
+    # by folium) and is HTML-escaped before a tooltip shows it: no name, id or column
+    # label is ever written into script text, where ``${...}`` or ``</script>`` would run.
     import folium
 
     regions, facilities, agreements = region_frame(inst), facility_frame(inst), \
@@ -228,30 +278,48 @@ def _draw_html(inst: Instance, path: Path, shade: Shade,
     minx, miny, maxx, maxy = regions.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7,
                       tiles="OpenStreetMap")
-    folium.Choropleth(geo_data=regions.to_json(), data=regions, columns=["id", shade],
-                      key_on="feature.properties.id", fill_color="OrRd", fill_opacity=0.6,
-                      line_opacity=0.4,
+    # keyed by position, so not even a region id has to be written into the page raw
+    shading = regions[[shade, "geometry"]].assign(key=[f"r{i}" for i in range(len(regions))])
+    folium.Choropleth(geo_data=shading.to_json(), data=shading,
+                      columns=["key", shade], key_on="feature.properties.key",
+                      fill_color="OrRd", fill_opacity=0.6, line_opacity=0.4,
                       legend_name=f"{shade} ({'persons' if shade == 'population' else '0-1'})"
                       ).add_to(fmap)
-    folium.GeoJson(regions.to_json(), style_function=lambda _: {"fillOpacity": 0,
-                                                                "weight": 0},
-                   tooltip=folium.GeoJsonTooltip(["id", "name", "population", "risk"])
-                   ).add_to(fmap)
-    for line in agreements.itertuples():
-        coords = [(y, x) for x, y in line.geometry.coords]
-        folium.PolyLine(coords, color="#2b8cbe", dash_array="6", weight=2,
-                        tooltip=f"agreement {line.id} (tier {line.tier})").add_to(fmap)
-    colours = {k.value: c for k, (_, c, _) in FACILITY_STYLE.items()}
-    for f in facilities.itertuples():
-        folium.CircleMarker([f.geometry.y, f.geometry.x], radius=6, color=colours[f.kind],
-                            fill=f.existing, fill_opacity=0.9,
-                            tooltip=f"{f.id}: {f.name} ({f.kind})").add_to(fmap)
-    if routes is not None:
-        tip_cols = [c for c in routes.columns if c != "geometry"]
-        for n, row in enumerate(routes.itertuples(index=False)):
-            coords = [(y, x) for x, y in row.geometry.coords]
-            tip = "<br>".join(f"{c}: {getattr(row, c)}" for c in tip_cols)
-            folium.PolyLine(coords, color=ROUTE_COLOURS[n % len(ROUTE_COLOURS)], weight=3,
-                            opacity=0.85, tooltip=tip).add_to(fmap)
+    cols = ["id", "name", "population", "risk"]
+    folium.GeoJson(_html_safe(regions, cols).to_json(),
+                   style_function=lambda _: {"fillOpacity": 0, "weight": 0},
+                   tooltip=_tooltip(cols, ["region", *cols[1:]])).add_to(fmap)
+    if len(agreements):
+        cols = ["id", "tier", "lender", "borrower"]
+        folium.GeoJson(_html_safe(agreements, cols).to_json(),
+                       style_function=lambda _: {"color": "#2b8cbe", "dashArray": "6",
+                                                 "weight": 2},
+                       tooltip=_tooltip(cols, ["agreement", *cols[1:]])
+                       ).add_to(fmap)
+    if len(facilities):
+        colours = {k.value: c for k, (_, c, _) in FACILITY_STYLE.items()}
+        facilities["colour"] = [colours[k] for k in facilities["kind"]]
+        facilities["fill"] = facilities["existing"].astype(int)  # candidates hollow
+        cols = ["id", "name", "kind"]
+        data = _html_safe(facilities, [*cols, "colour", "fill"])
+        folium.GeoJson(data.to_json(),
+                       marker=folium.CircleMarker(radius=6, fill_opacity=0.9),
+                       style_function=lambda f: {
+                           "color": f["properties"]["colour"],
+                           "fillColor": f["properties"]["colour"],
+                           "fill": bool(f["properties"]["fill"])},
+                       tooltip=_tooltip(cols, ["facility", *cols[1:]])
+                       ).add_to(fmap)
+    if routes is not None and len(routes):
+        # columns become c0, c1, ...: a column name is shown only as an escaped label
+        columns = [c for c in routes.columns if c != "geometry"]
+        labels = [str(c) for c in columns]
+        keys = [f"c{i}" for i in range(len(columns))]
+        lines = routes.rename(columns=dict(zip(columns, keys, strict=True)))
+        lines["colour"] = [ROUTE_COLOURS[n % len(ROUTE_COLOURS)] for n in range(len(lines))]
+        folium.GeoJson(_html_safe(lines, [*keys, "colour"]).to_json(),
+                       style_function=lambda f: {"color": f["properties"]["colour"],
+                                                 "weight": 3, "opacity": 0.85},
+                       tooltip=_tooltip(keys, labels)).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap.save(str(path))
