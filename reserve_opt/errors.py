@@ -33,3 +33,28 @@ class InputError(ReserveOptError):
 
 class SolverError(ReserveOptError):
     """A solver is missing, crashed, or returned something unusable."""
+
+
+def shown(text: object, limit: int = 80) -> str:
+    """``text`` fit to quote in a one-line message: printable and at most ``limit`` long.
+
+    What a user's file or a parser's exception says can be long, span lines or hold control
+    characters (a file that is not a table at all, e.g. ``/proc/self/environ``); messages
+    quote it through this so they stay one short line that cannot carry a whole file.
+
+    Parameters
+    ----------
+    text
+        What to quote; ``str(text)`` is used.
+    limit
+        Most characters kept; longer text is cut and ends in ``...``.
+
+    Returns
+    -------
+    str
+        The text with each run of whitespace as one space and other unprintable
+        characters as ``?``.
+    """
+    flat = " ".join(str(text).split())
+    clean = "".join(ch if ch.isprintable() else "?" for ch in flat)
+    return clean if len(clean) <= limit else clean[: max(limit - 3, 0)] + "..."

@@ -21,7 +21,9 @@ import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
 from reserve_opt import load_instance
+from reserve_opt.errors import InputError
 from reserve_opt.maps import draw_map, html_text
+from reserve_opt.variants.grid import read_sweep
 from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,3 +210,162 @@ def test_a_browser_opening_every_tooltip_runs_nothing(hostile: Path, tmp_path: P
     # each tooltip shows the name as it was written
     for payload in PAYLOADS.values():
         assert json.dumps(payload)[1:-1] in shown
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def _instance(tmp_path: Path, manifest_tail: str = "") -> Path:
+    folder = tmp_path / "inst"
+    shutil.copytree(TOY, folder)
+    if manifest_tail:
+        with (folder / "instance.toml").open("a", encoding="utf-8") as fh:
+            fh.write(manifest_tail)
+    return folder
+
+
+def _one_error(*args: str) -> str:
+    result = run_cli(*args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+OUTSIDE = [
+    ("/proc/self/environ", "is an absolute path; give the file's path inside the instance "
+                           "folder"),
+    ("/etc/hostname", "is an absolute path; give the file's path inside the instance folder"),
+    ("../../../../etc/passwd", "leads outside the instance folder; move the file into the "
+                               "instance folder and give its path there"),
+    ("sub/../../regions.csv", "leads outside the instance folder; move the file into the "
+                              "instance folder and give its path there"),
+]
+
+
+@pytest.mark.parametrize(("name", "reason"), OUTSIDE)
+def test_a_table_outside_the_instance_is_refused_unread(tmp_path: Path, name: str,
+                                                        reason: str) -> None:
+    folder = _instance(tmp_path, f'\n[tables]\nregions = "{name}"\n')
+    assert _one_error("validate", str(folder)) == \
+        f'error: instance.toml: [tables] regions = "{name}" {reason}'
+
+
+@pytest.mark.parametrize(("name", "reason"), OUTSIDE)
+def test_geometry_outside_the_instance_is_refused_unread(tmp_path: Path, name: str,
+                                                         reason: str) -> None:
+    folder = _instance(tmp_path, f'\n[geometry]\nregions = "{name}"\n')
+    assert _one_error("validate", str(folder)) == \
+        f'error: instance.toml: [geometry] regions = "{name}" {reason}'
+
+
+def test_symbolic_links_out_of_the_instance_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,population\nSECRET_VALUE,1\n", encoding="utf-8")
+    folder = _instance(tmp_path)
+    (folder / "regions.csv").unlink()
+    (folder / "regions.csv").symlink_to(secret)
+    assert _one_error("validate", str(folder)) == (
+        "error: regions.csv is a symbolic link leading outside the instance folder; copy the "
+        "file into the instance folder instead")
+    folder = _instance(tmp_path / "b", '\n[tables]\nregions = "data/regions.csv"\n')
+    (folder / "data").symlink_to(tmp_path)  # a linked folder, then a plain name in it
+    (tmp_path / "regions.csv").write_text("id\n", encoding="utf-8")
+    assert _one_error("validate", str(folder)) == (
+        'error: instance.toml: [tables] regions = "data/regions.csv" is a symbolic link '
+        'leading outside the instance folder; copy the file into the instance folder instead')
+
+
+def test_links_and_subfolders_inside_the_instance_still_work(tmp_path: Path) -> None:
+    folder = _instance(tmp_path, '\n[tables]\nregions = "tables/regions.csv"\n'
+                                 'facilities = "facilities-link.csv"\n')
+    (folder / "tables").mkdir()
+    (folder / "regions.csv").rename(folder / "tables" / "regions.csv")
+    (folder / "facilities-link.csv").symlink_to("facilities.csv")
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 0, result.output
+
+
+def test_folders_and_loops_named_as_files_get_one_line(tmp_path: Path) -> None:
+    folder = _instance(tmp_path, '\n[geometry]\nregions = "."\n')
+    assert _one_error("validate", str(folder)) == (
+        'error: instance.toml: [geometry] regions = "." is a folder; name the geometry file, '
+        'e.g. "regions.gpkg"')
+    folder = _instance(tmp_path / "b", '\n[tables]\nregions = "."\n')
+    assert _one_error("validate", str(folder)) == (
+        'error: instance.toml: [tables] regions = "." is a folder; name the table\'s file, '
+        'e.g. "regions.csv"')
+    folder = _instance(tmp_path / "c", '\n[tables]\nregions = "loop.csv"\n')
+    (folder / "loop.csv").symlink_to("loop.csv")
+    assert _one_error("validate", str(folder)) == (
+        'error: instance.toml: [tables] regions = "loop.csv" is a symbolic link that leads '
+        'nowhere (a loop); replace it with the file itself')
+
+
+def test_a_file_that_is_no_table_is_not_quoted_back(tmp_path: Path) -> None:
+    folder = _instance(tmp_path, '\n[tables]\nregions = "notes.txt"\n')
+    (folder / "notes.txt").write_text("TOKEN=" + "x" * 500 + "\n", encoding="utf-8")
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert "x" * 60 not in result.stderr
+    assert ("error: notes.txt: column 'TOKEN=" + "x" * 51 + "...' is not known; known "
+            "columns are id, name, population, lon, lat, level, parent, alliance, risk"
+            ) in result.stderr.splitlines()
+
+
+def _variant(path: Path, include: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'description = "x"\ninclude = ["{include}"]\n', encoding="utf-8")
+    return path
+
+
+def test_variant_includes_stay_in_their_folder(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    top = _variant(work / "top.toml", "../elsewhere.toml")
+    _variant(tmp_path / "elsewhere.toml", "top.toml")
+    assert _one_error("whatif", str(TOY), "--variant", str(top)) == (
+        f'error: {top}: include = "../elsewhere.toml" leads outside {work}; move the file '
+        f'into {work} and give its path, relative to the file that names it')
+    top = _variant(work / "abs.toml", "/etc/x.toml")
+    assert _one_error("whatif", str(TOY), "--variant", str(top)) == (
+        f'error: {top}: include = "/etc/x.toml" is an absolute path; give the file\'s path '
+        f'inside {work}, relative to the file that names it')
+    # a nested include is held to the folder of the file the user named
+    top = _variant(work / "nested.toml", "sub/inner.toml")
+    inner = _variant(work / "sub" / "inner.toml", "../../elsewhere.toml")
+    assert _one_error("whatif", str(TOY), "--variant", str(top)) == (
+        f'error: {inner}: include = "../../elsewhere.toml" leads outside {work}; move the '
+        f'file into {work} and give its path, relative to the file that names it')
+
+
+def test_files_of_an_instance_may_name_each_other_across_its_folders(tmp_path: Path) -> None:
+    # what instances/liaoning/variants/sweeps/demand_budget_depot.toml does ("../x.toml")
+    spec = read_sweep(ROOT / "instances/liaoning/variants/sweeps/demand_budget_depot.toml")
+    assert len(spec.runs()) == 60
+    folder = _instance(tmp_path)
+    top = _variant(folder / "variants" / "sweeps" / "v.toml", "../../variants/close.toml")
+    (folder / "variants" / "close.toml").write_text(
+        'description = "c"\n[[change]]\nop = "close_facility"\nfacility = "W_north"\n',
+        encoding="utf-8")
+    result = run_cli("variant", "check", str(folder), "--variant", str(top))
+    assert result.exit_code == 0, result.output
+    # ... but not beyond the instance folder
+    top = _variant(folder / "variants" / "out.toml", "../../outside.toml")
+    assert _one_error("variant", "check", str(folder), "--variant", str(top)) == (
+        f'error: {top}: include = "../../outside.toml" leads outside {folder}; move the file '
+        f'into {folder} and give its path, relative to the file that names it')
+
+
+def test_sweep_includes_and_level_files_stay_in_their_folder(tmp_path: Path) -> None:
+    grid = tmp_path / "work" / "grid.toml"
+    grid.parent.mkdir()
+    grid.write_text('description = "g"\ninclude = ["/etc/a.toml"]\n[[axis]]\nname = "d"\n'
+                    'levels = { open = [], out = "../b.toml" }\n', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_sweep(grid)
+    work = grid.parent
+    assert err.value.problems == (
+        f'{grid}: include = "/etc/a.toml" is an absolute path; give the file\'s path inside '
+        f'{work}, relative to the file that names it',
+        f'{grid}: axis 1 (\'d\'): level \'out\' = "../b.toml" leads outside {work}; move the file '
+        f'into {work} and give its path, relative to the file that names it')

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reserve_opt.domain import Instance
-from reserve_opt.errors import InputError
+from reserve_opt.errors import InputError, shown
 from reserve_opt.io.atomic import folder_swap
 from reserve_opt.io.export import instance_manifest, instance_tables
+from reserve_opt.io.paths import confined_path
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
 from reserve_opt.io.spec import TABLES
 
@@ -54,7 +55,15 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
                 problems: list[str], manifest_name: str) -> Path | None:
     named = manifest.get("tables", {})
     if isinstance(named, dict) and isinstance(named.get(name), str):
-        path: Path = folder / str(named[name])
+        try:
+            path = confined_path(folder, named[name], f"{manifest_name}: [tables] {name}")
+        except InputError as err:
+            problems += err.problems
+            return None
+        if path.is_dir():
+            problems.append(f"{manifest_name}: [tables] {name} = \"{shown(named[name])}\" is "
+                            f"a folder; name the table's file, e.g. \"{name}.csv\"")
+            return None
         if not path.is_file():
             problems.append(
                 f"{manifest_name}: table '{name}' names {named[name]}, which does not exist; "
@@ -64,6 +73,12 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
         return path
     options = [folder / f"{name}.{ext}" for ext in ("csv", "parquet")]
     existing = [p for p in options if p.is_file()]
+    try:
+        for p in existing:
+            confined_path(folder, p.name, None)  # a link to a file elsewhere
+    except InputError as err:
+        problems += err.problems
+        return None
     if len(existing) > 1:
         problems.append(
             f"{folder}: both {name}.csv and {name}.parquet exist; keep one, or name the one "
@@ -79,7 +94,8 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         try:
             table = pq.read_table(path)
         except Exception as err:  # pyarrow raises many types for broken files
-            problems.append(f"{path.name}: cannot be read as Parquet ({err}); re-export it")
+            problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
+                            f"re-export it")
             return None
         return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
                         parquet_locator(path.name))
@@ -113,7 +129,15 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     if not isinstance(geometry, dict) or not isinstance(geometry.get("regions"), str):
         return
     name = geometry["regions"]
-    path = folder / name
+    try:
+        path = confined_path(folder, name, f"{raw.manifest_source}: [geometry] regions")
+    except InputError as err:
+        raw.problems += err.problems
+        return
+    if path.is_dir():
+        raw.problems.append(f"{raw.manifest_source}: [geometry] regions = \"{shown(name)}\" "
+                            f"is a folder; name the geometry file, e.g. \"regions.gpkg\"")
+        return
     if not path.exists():
         raw.problems.append(
             f"{raw.manifest_source}: geometry file {name} does not exist; fix the file name"
@@ -124,7 +148,7 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     try:
         frame = gpd.read_file(path)
     except Exception as err:  # pyogrio raises DataSourceError and friends
-        raw.problems.append(f"{name}: cannot be read as geodata ({err}); re-export it")
+        raw.problems.append(f"{name}: cannot be read as geodata ({shown(err)}); re-export it")
         return
     if frame.crs is None:
         raw.problems.append(
@@ -163,8 +187,11 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
     manifest, manifest_name = read_manifest(path)
     raw = RawInstance(manifest=manifest, manifest_source=manifest_name)
     for spec in TABLES:
+        reported = len(raw.problems)
         file = _table_file(path, spec.name, manifest, raw.problems, manifest_name)
         if file is None:
+            if len(raw.problems) > reported:  # named but refused: said once, not "missing"
+                raw.unreadable.add(spec.name)
             continue
         table = _read_table(spec.name, file, raw.problems)
         if table is None:

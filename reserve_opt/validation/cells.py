@@ -6,6 +6,7 @@ import difflib
 import math
 from typing import Any
 
+from reserve_opt.errors import shown
 from reserve_opt.io.raw import RawTable, Row
 from reserve_opt.io.spec import Column, Table
 
@@ -124,7 +125,8 @@ def check_table(spec: Table, table: RawTable, problems: list[str]) -> list[Row]:
             close = difflib.get_close_matches(name, list(spec.by_name), n=1)
             hint = f"did you mean '{close[0]}'?" if close else (
                 f"known columns are {', '.join(spec.by_name)}")
-            problems.append(f"{table.source}: column '{name}' is not known; {hint}")
+            # shown(): the header of a file that is no table at all may be anything, long
+            problems.append(f"{table.source}: column '{shown(name, 60)}' is not known; {hint}")
     for col in spec.columns:
         if col.required and col.name not in present:
             unit = f" ({col.unit})" if col.unit else ""

@@ -59,7 +59,7 @@ from reserve_opt.variants.variant import (
     Change,
     Variant,
     _load_mapping,
-    read_variant,
+    read_referenced,
     variant_from_dict,
 )
 
@@ -266,7 +266,7 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
     include = data.get("include", [])
     for inc in [include] if isinstance(include, str) else include:
         try:
-            common += read_variant((base_dir or Path()) / str(inc)).changes
+            common += read_referenced(inc, f"{source}: include", base_dir).changes
         except InputError as err:
             problems += err.problems
     axes = tuple(a for i, raw in enumerate(_tables(data, "axis", source, problems), 1)
@@ -333,7 +333,7 @@ def _levels(raw: Any, where: str, base_dir: Path | None,
     for label, item in raw.items():
         if isinstance(item, str):
             try:
-                v = read_variant((base_dir or Path()) / item)
+                v = read_referenced(item, f"{where}: level '{label}'", base_dir)
             except InputError as err:
                 problems += err.problems
                 continue

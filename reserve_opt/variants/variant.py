@@ -124,7 +124,8 @@ def _load_mapping(path: Path) -> dict[str, Any]:
     raise InputError(f"{path}: is not a .toml or .yaml variant file")
 
 
-def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) -> Variant:
+def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = (),
+                 _root: Path | None = None) -> Variant:
     """Read a variant file (TOML or YAML), with the files it includes.
 
     Parameters
@@ -141,7 +142,9 @@ def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) -> 
     ------
     InputError
         Every problem with the file's shape, one sentence each, naming the file and the
-        change number. Ids are checked when the variant is applied.
+        change number. Ids are checked when the variant is applied. Files it includes
+        must lie in its folder or below, or in the instance folder that holds it
+        (:func:`reserve_opt.io.paths.reference_root`).
     """
     p = Path(path)
     if p.resolve() in _seen:
@@ -149,12 +152,44 @@ def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) -> 
                          f"remove the loop")
     data = _load_mapping(p)
     return variant_from_dict(data, str(p), default_name=p.stem, base_dir=p.parent,
-                             _seen=(*_seen, p.resolve()))
+                             _seen=(*_seen, p.resolve()), _root=_root)
+
+
+def read_referenced(name: object, key: str, base_dir: Path | None,
+                    _root: Path | None = None, _seen: tuple[Path, ...] = ()) -> Variant:
+    """Read the variant file that a variant or sweep file names under ``key``.
+
+    Parameters
+    ----------
+    name
+        The file name as given, relative to ``base_dir``.
+    key
+        How messages name the setting, e.g. ``sweep.toml: include``.
+    base_dir
+        Folder of the file that names it (default: the working folder).
+
+    Returns
+    -------
+    Variant
+        The variant read.
+
+    Raises
+    ------
+    InputError
+        The name is absolute or leads outside the folder the naming file may read from
+        (:func:`reserve_opt.io.paths.reference_root`), or the variant is bad.
+    """
+    from reserve_opt.io.paths import confined_path, reference_root
+
+    base = base_dir or Path()
+    root = _root or reference_root(base)
+    path = confined_path(root, str(name), key, base=base, scope=str(root))
+    return read_variant(path, _seen, _root=root)
 
 
 def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = "variant",
                       base_dir: Path | None = None,
-                      _seen: tuple[Path, ...] = ()) -> Variant:
+                      _seen: tuple[Path, ...] = (), _root: Path | None = None) -> Variant:
     """Build a :class:`Variant` from the keys of a variant file.
 
     Parameters
@@ -194,7 +229,7 @@ def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = 
         include = []
     for inc in include:
         try:
-            included.append(read_variant((base_dir or Path()) / str(inc), _seen))
+            included.append(read_referenced(inc, f"{source}: include", base_dir, _root, _seen))
         except InputError as err:
             problems += err.problems
     raw_changes = data.get("change", [])
@@ -202,7 +237,7 @@ def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = 
         problems.append(f"{source}: change must be a list of tables ([[change]] in TOML, "
                         f"a list of mappings in YAML)")
         raw_changes = []
-    if not raw_changes and not included:
+    if not raw_changes and not include:  # a bad include is reported already
         problems.append(f"{source}: has no change; add at least one [[change]] with an op")
     changes: list[Change] = []
     for i, raw in enumerate(raw_changes, start=1):
