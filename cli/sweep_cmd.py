@@ -51,8 +51,13 @@ def sweep(
     workers: Annotated[int | None, typer.Option(help="Local cluster worker processes "
                                                 "(default: the machine's cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask "
-                                                  "scheduler, e.g. tcp://10.0.0.5:8786.")] = (
+                                                  "scheduler on this machine, e.g. "
+                                                  "tcp://127.0.0.1:8786, or a tls:// one.")] = (
         None),
+    trust_scheduler: Annotated[bool, typer.Option(
+        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS. "
+        "Dask sends pickles: everyone who can reach that address (and every worker it "
+        "uses) can run code as you.")] = False,
     serial: Annotated[bool, typer.Option("--serial", help="Run in this process without "
                                          "Dask (for debugging).")] = False,
     max_runs: Annotated[int | None, typer.Option("--max-runs", help="Run at most this many "
@@ -69,13 +74,18 @@ def sweep(
             from reserve_opt.errors import InputError
 
             raise InputError(f"--workers {workers}: give at least 1 worker process")
+        if scheduler is not None:
+            from reserve_opt.variants.sweep import checked_scheduler
+
+            checked_scheduler(scheduler, trust_scheduler)  # before reading or solving
         spec = read_sweep(grid)
         inst = load_instance(base)
         target = out if out is not None else grid.with_suffix(".sweep")
         try:
             with progress_bar(f"sweep {grid.stem}") as hooks:
                 report = run_sweep(inst, spec, target, workers=workers, scheduler=scheduler,
-                                   serial=serial, max_runs=max_runs, **hooks)
+                                   trust_scheduler=trust_scheduler, serial=serial,
+                                   max_runs=max_runs, **hooks)
         except KeyboardInterrupt:
             typer.echo(f"interrupted: finished runs are kept in {target}/; run the same "
                        f"command again to resume", err=True)

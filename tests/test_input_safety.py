@@ -24,6 +24,7 @@ from reserve_opt import load_instance
 from reserve_opt.errors import InputError
 from reserve_opt.maps import draw_map, html_text
 from reserve_opt.variants.grid import read_sweep
+from reserve_opt.variants.sweep import checked_scheduler
 from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -369,3 +370,99 @@ def test_sweep_includes_and_level_files_stay_in_their_folder(tmp_path: Path) -> 
         f'{work}, relative to the file that names it',
         f'{grid}: axis 1 (\'d\'): level \'out\' = "../b.toml" leads outside {work}; move the file '
         f'into {work} and give its path, relative to the file that names it')
+
+
+# --------------------------------------------------------------------------- scheduler
+
+GRID = """description = "one run"
+[[axis]]
+name = "budget"
+op = "set_budget"
+param = "budget"
+values = [1500000]
+"""
+
+FORM = "write SCHEME://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+BAD_ADDRESSES = [
+    ("tcp://", f"is not an address with a host and a port; {FORM}"),
+    ("::::", f"is not an address with a host and a port; {FORM}"),
+    ("tcp://host:notaport", f"is not an address with a host and a port; {FORM}"),
+    ("tcp://localhost", f"is not an address with a host and a port; {FORM}"),
+    ("http://x", "'http' is not an address scheme Dask speaks (inproc, tcp, tls, ucx, ws, "
+                 f"wss); {FORM}"),
+    ("tcp://a b:1", f"'a b' is not a host name or IP address; {FORM}"),
+    ("tcp://127.0.0.1:0", f"port 0 is not between 1 and 65535; {FORM}"),
+    ("tcp://10.0.0.5:8786", "is neither on this machine nor tls://, and Dask lets whoever "
+                            "answers there run code as you; use tls:// (with Dask's TLS "
+                            "certificates) or add --trust-scheduler if you trust everyone "
+                            "who can reach that address"),
+    ("tcp://scheduler.example.org:8786", "is neither on this machine nor tls://, and Dask "
+                                         "lets whoever answers there run code as you; use "
+                                         "tls:// (with Dask's TLS certificates) or add "
+                                         "--trust-scheduler if you trust everyone who can "
+                                         "reach that address"),
+    ("tls://10.0.0.5:8786", "Dask has no TLS certificates configured; set "
+                            "distributed.comm.tls.ca-file, .client.cert and .client.key in "
+                            "Dask's configuration"),
+]
+
+
+@pytest.mark.parametrize(("address", "reason"), BAD_ADDRESSES)
+def test_sweep_refuses_a_bad_or_untrusted_scheduler_before_any_work(
+        tmp_path: Path, address: str, reason: str) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    out = tmp_path / "out"
+    assert _one_error("sweep", str(TOY), "--grid", str(grid), "--out", str(out),
+                      "--scheduler", address) == f"error: --scheduler '{address}': {reason}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786",
+                                     "tcp://127.9.9.9:1", "tcp://localhost:8786",
+                                     "tcp://LOCALHOST:8786", "tcp://[::1]:8786",
+                                     "ws://127.0.0.1:8786", "inproc://10.0.0.5/1/2"])
+def test_this_machine_is_accepted_without_trust(address: str) -> None:
+    assert checked_scheduler(address) == address
+
+
+def test_a_remote_scheduler_is_accepted_only_when_trusted() -> None:
+    with pytest.raises(InputError):
+        checked_scheduler("tcp://10.0.0.5:8786")
+    assert checked_scheduler("tcp://10.0.0.5:8786", trusted=True) == "tcp://10.0.0.5:8786"
+    with pytest.raises(InputError, match="is not an address with a host and a port"):
+        checked_scheduler("tcp://10.0.0.5", trusted=True)  # trust does not fix a typo
+
+
+def test_a_loopback_scheduler_runs_the_sweep(tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        result = run_cli("sweep", str(TOY), "--grid", str(grid), "--out",
+                         str(tmp_path / "out"), "--scheduler", cluster.scheduler_address,
+                         "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ran"] == 1
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    import dask
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        line = _one_error("sweep", str(TOY), "--grid", str(grid), "--out",
+                          str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9")
+    assert line.startswith("error: --scheduler 'tcp://127.0.0.1:9': cannot connect (")
+    assert line.endswith("); check that a Dask scheduler runs there")
+
+
+def test_trust_scheduler_help_says_what_it_trusts() -> None:
+    result = run_cli("sweep", "--help")
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "--trust-scheduler" in text
+    assert "everyone who can reach that address" in text and "can run code as you" in text

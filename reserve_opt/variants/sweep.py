@@ -20,6 +20,7 @@ import copy
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reserve_opt.errors import InputError
+from reserve_opt.errors import InputError, shown
 from reserve_opt.variants.compare import summary_row
 from reserve_opt.variants.grid import Run, SweepSpec
 from reserve_opt.variants.run import (
@@ -165,17 +166,100 @@ def _write_part(path: Path, row: dict[str, Any]) -> None:
     _write_atomic(path, lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
 
 
+TLS_SCHEMES = ("tls", "wss")
+"""Dask address schemes that authenticate the scheduler with Dask's TLS certificates."""
+
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def checked_scheduler(address: str, trusted: bool = False) -> str:
+    """``address`` if it is a Dask scheduler address this process may connect to.
+
+    Dask's protocol sends pickles, so a scheduler, or a worker it hands runs to, can run
+    code in this process. Accepted without ``trusted``: ``inproc://`` (this process), a
+    loopback host (``localhost``, ``127.x.x.x``, ``[::1]``) and ``tls://`` / ``wss://``
+    when Dask's TLS certificates are configured, so that only a holder of a certificate
+    from that authority can answer. Any other host only when ``trusted``.
+
+    Parameters
+    ----------
+    address
+        E.g. ``tcp://127.0.0.1:8786`` or ``tls://scheduler.example.org:8786``.
+    trusted
+        The user vouches for everyone who can reach the address (``--trust-scheduler``).
+
+    Returns
+    -------
+    str
+        ``address`` unchanged.
+
+    Raises
+    ------
+    InputError
+        A malformed address, or a remote one neither TLS nor trusted.
+    """
+    import ipaddress
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    flag = f"--scheduler '{shown(address)}'"
+    form = "write SCHEME://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+    scheme, loc = parse_address(address, strict=False)
+    if scheme not in backends:
+        raise InputError(f"{flag}: '{shown(scheme, 20)}' is not an address scheme Dask "
+                         f"speaks ({', '.join(sorted(backends))}); {form}")
+    if scheme == "inproc":
+        return address  # a scheduler inside this very process
+    try:
+        host, port = parse_host_port(loc)
+    except ValueError:
+        raise InputError(f"{flag}: is not an address with a host and a port; {form}") from None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        if not _HOST.fullmatch(host):
+            raise InputError(f"{flag}: '{shown(host, 40)}' is not a host name or IP address; "
+                             f"{form}") from None
+        loopback = host.lower() == "localhost"
+    if not 1 <= port <= 65535:
+        raise InputError(f"{flag}: port {port} is not between 1 and 65535; {form}")
+    if scheme in TLS_SCHEMES:
+        from distributed.security import Security
+
+        if Security().get_connection_args("client")["ssl_context"] is None:  # type: ignore[no-untyped-call]
+            raise InputError(
+                f"{flag}: Dask has no TLS certificates configured; set "
+                f"distributed.comm.tls.ca-file, .client.cert and .client.key in Dask's "
+                f"configuration")
+        return address
+    if not loopback and not trusted:
+        raise InputError(
+            f"{flag}: is neither on this machine nor tls://, and Dask lets whoever answers "
+            f"there run code as you; use tls:// (with Dask's TLS certificates) or add "
+            f"--trust-scheduler if you trust everyone who can reach that address")
+    return address
+
+
 @contextmanager
-def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
+def dask_client(workers: int | None, scheduler: str | None,
+                trust_scheduler: bool = False) -> Iterator[Client]:
     """A client of an existing scheduler, or of an embedded local cluster.
 
     The local cluster has ``workers`` processes (default: the machine's cores) with one
-    thread each: solvers are single-threaded, the parallelism is across runs.
+    thread each: solvers are single-threaded, the parallelism is across runs. An existing
+    scheduler's address must pass :func:`checked_scheduler`.
     """
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
-        client = Client(scheduler)  # type: ignore[no-untyped-call]
+        checked_scheduler(scheduler, trust_scheduler)
+        try:
+            client = Client(scheduler)  # type: ignore[no-untyped-call]
+        except OSError as err:  # refused, or timed out (distributed.comm.timeouts.connect)
+            raise InputError(f"--scheduler '{shown(scheduler)}': cannot connect "
+                             f"({shown(err, 120)}); check that a Dask scheduler runs "
+                             f"there") from None
         try:
             yield client
         finally:
@@ -227,6 +311,7 @@ def run_sweep(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    trust_scheduler: bool = False,
     serial: bool = False,
     max_runs: int | None = None,
     on_start: Callable[[int], None] | None = None,
@@ -245,7 +330,11 @@ def run_sweep(
     workers
         Local cluster processes (default: the machine's cores).
     scheduler
-        Address of an existing Dask scheduler instead of a local cluster.
+        Address of an existing Dask scheduler instead of a local cluster; see
+        :func:`checked_scheduler` for those accepted.
+    trust_scheduler
+        Accept a remote ``scheduler`` that is not ``tls://``: everyone who can reach it
+        can run code in this process.
     serial
         Run in this process, one run after the other, without Dask.
     max_runs
@@ -261,6 +350,8 @@ def run_sweep(
     from reserve_opt.variants.run import check_scenario
 
     t0 = time.perf_counter()
+    if scheduler is not None:
+        checked_scheduler(scheduler, trust_scheduler)  # before any work, not after it
     if spec.options.model == "route":
         raise InputError(f"{spec.source}: {NO_ROUTE_SWEEPS}")
     check_scenario(base, spec.options, spec.source)
@@ -293,7 +384,7 @@ def run_sweep(
         else:
             from dask.distributed import as_completed
 
-            with dask_client(workers, scheduler) as client:
+            with dask_client(workers, scheduler, trust_scheduler) as client:
                 base_future = client.scatter(rows, broadcast=True)  # type: ignore[no-untyped-call]
                 futures = {client.submit(execute, base_future, run.variant.changes, opts,
                                          commodities, key=f"run-{key}", pure=False): key
