@@ -244,20 +244,13 @@ OUTSIDE = [
 ]
 
 
+@pytest.mark.parametrize("section", ["tables", "geometry"])
 @pytest.mark.parametrize(("name", "reason"), OUTSIDE)
-def test_a_table_outside_the_instance_is_refused_unread(tmp_path: Path, name: str,
-                                                        reason: str) -> None:
-    folder = _instance(tmp_path, f'\n[tables]\nregions = "{name}"\n')
+def test_a_table_or_geometry_outside_the_instance_is_refused_unread(
+        tmp_path: Path, section: str, name: str, reason: str) -> None:
+    folder = _instance(tmp_path, f'\n[{section}]\nregions = "{name}"\n')
     assert _one_error("validate", str(folder)) == \
-        f'error: instance.toml: [tables] regions = "{name}" {reason}'
-
-
-@pytest.mark.parametrize(("name", "reason"), OUTSIDE)
-def test_geometry_outside_the_instance_is_refused_unread(tmp_path: Path, name: str,
-                                                         reason: str) -> None:
-    folder = _instance(tmp_path, f'\n[geometry]\nregions = "{name}"\n')
-    assert _one_error("validate", str(folder)) == \
-        f'error: instance.toml: [geometry] regions = "{name}" {reason}'
+        f'error: instance.toml: [{section}] regions = "{name}" {reason}'
 
 
 def test_symbolic_links_out_of_the_instance_are_refused(tmp_path: Path) -> None:
