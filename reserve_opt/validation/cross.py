@@ -83,6 +83,7 @@ def check_cross(
     _check_facilities(tables, parsed, problems)
     _check_contracts(tables, parsed, problems)
     _check_agreements(tables, parsed, problems)
+    _check_needs(tables, parsed, problems)
     return _check_probabilities(tables, parsed, settings_normalise, source, problems)
 
 
@@ -239,6 +240,27 @@ def _check_agreements(tables: dict[str, RawTable], parsed: Parsed, problems: lis
                 f"{label}: alliance '{alliance}' has {alliances[alliance]} member region(s) in "
                 f"{tables['regions'].source}; set the alliance column of at least two regions"
             )
+
+
+_NEEDS = ("need_per_person_day", "need_per_person", "persons_per_unit")
+
+
+def _check_needs(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    """A commodity states its need one way: per person and day, or per person once."""
+    table = tables.get("commodities")
+    for i, row in enumerate(parsed.get("commodities", [])):
+        assert table is not None
+        label = row_label(table, i, table.rows[i])
+        given = [n for n in _NEEDS if row.get(n)]
+        if row.get("persons_per_unit") == 0:
+            problems.append(f"{label}: persons_per_unit is 0; give the persons one unit "
+                            "serves (a family tent: 4), or leave it empty")
+        elif len(given) > 1:
+            problems.append(
+                f"{label}: gives both {given[0]} and {given[1]}; give one need: "
+                "need_per_person_day for goods used up each day (water, food), "
+                "need_per_person or persons_per_unit for goods needed once (quilts, tents, "
+                "kits)")
 
 
 def _check_probabilities(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserve_opt.builder import InstanceBuilder
+from reserve_opt.domain.commodity import units_needed
 from reserve_opt.io.spec import SETTING_BY_NAME, TABLE_BY_NAME, Column
 from reserve_opt.validation.cells import CellError, parse_cell
 
@@ -399,13 +400,18 @@ def _damage_facility(ctx: Context) -> None:
 
 def effective_demand(b: InstanceBuilder) -> dict[tuple[str, str, str], float]:
     """(scenario, region, commodity) -> units, as :meth:`Instance.demand` derives it."""
-    need = {c["id"]: float(c.get("need_per_person_day") or 0.0) for c in b.rows["commodities"]}
+    def need(c: Row, column: str) -> float:
+        return float(c.get(column) or 0.0)
+
+    needs = {c["id"]: (need(c, "need_per_person_day"), need(c, "need_per_person"),
+                       need(c, "persons_per_unit")) for c in b.rows["commodities"]}
     days = {s["id"]: float(1.0 if s.get("days") is None else s["days"])
             for s in b.rows["scenarios"]}
     out: dict[tuple[str, str, str], float] = {}
     for a in b.rows["affected"]:
-        for cid, n in need.items():
-            q = float(a["persons"]) * n * days.get(a["scenario"], 1.0)
+        for cid, (per_day, once, per_unit) in needs.items():
+            q = units_needed(float(a["persons"]), days.get(a["scenario"], 1.0), per_day, once,
+                             per_unit)
             if q > 0:
                 out[(a["scenario"], a["region"], cid)] = q
     for d in b.rows["demand"]:
