@@ -381,6 +381,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("province_response_h", "float", 10.0, "h", "first batch deadline for provinces"),
     Setting("normalise_probabilities", "bool", False, "",
             "divide scenario probabilities by their sum instead of rejecting them"),
+    Setting("no_event_remainder", "bool", False, "",
+            "scenario probabilities (annual ones, say) may sum below 1: the rest is an implied "
+            "scenario 'no_event' with no demand, damage or outages"),
 )
 SETTING_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
