@@ -13,11 +13,19 @@ from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 
 
 def validate(path: InstancePath) -> None:
-    """Check an instance completely; print every problem, one per line."""
+    """Check an instance completely; print every problem, one per line.
+
+    Demand that no source, agreement or parent can ever serve is a warning (stderr, exit
+    code 0): the instance is valid, but a plan will leave that demand short.
+    """
     from reserve_opt.io import load_instance
+    from reserve_opt.validation import unreachable_demand
 
     with reported_errors():
         inst = load_instance(path)
+        warnings = unreachable_demand(inst)
+    for line in warnings:
+        typer.echo(f"warning: {line}", err=True)
     counts = inst.summary()
     typer.echo(
         f"{path}: valid ({counts['regions']} regions, {counts['commodities']} commodities, "
