@@ -13,11 +13,19 @@ from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 
 
 def validate(path: InstancePath) -> None:
-    """Check an instance completely; print every problem, one per line."""
+    """Check an instance completely; print every problem, one per line.
+
+    Demand that no source, agreement or parent can ever serve is a warning (stderr, exit
+    code 0): the instance is valid, but a plan will leave that demand short.
+    """
     from reserve_opt.io import load_instance
+    from reserve_opt.validation import unreachable_demand
 
     with reported_errors():
         inst = load_instance(path)
+        warnings = unreachable_demand(inst)
+    for line in warnings:
+        typer.echo(f"warning: {line}", err=True)
     counts = inst.summary()
     typer.echo(
         f"{path}: valid ({counts['regions']} regions, {counts['commodities']} commodities, "
@@ -59,9 +67,9 @@ def _print_info(inst: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
                 [[r.id, r.name, r.level, r.population, r.alliance, r.risk]
                  for r in inst.regions])
     print_table("Commodities", ["id", "unit", "kg/unit", "m3/unit", f"purchase ({cur}/unit)",
-                                f"shortage ({cur}/unit)", "priority"],
+                                f"shortage ({cur}/unit)", "priority", "need (units)"],
                 [[c.id, c.unit, c.weight_kg, c.volume_m3, c.purchase_cost,
-                  c.shortage_penalty, c.priority] for c in inst.commodities])
+                  c.shortage_penalty, c.priority, _need(c)] for c in inst.commodities])
     print_table("Facilities", ["id", "kind", "region", "status", "capacity (m3)",
                                "stock (units)"],
                 [[f.id, f.kind.value, f.region,
@@ -93,6 +101,17 @@ def _print_info(inst: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
                      len(s.damage), len(s.outages)])
     print_table("Scenarios", ["id", "probability", "hazard", "demand (units)",
                               "damaged facilities", "outages"], rows)
+
+
+def _need(c: Any) -> str:
+    """A commodity's need in words: per person and day, per person once, or none."""
+    if c.need_per_person_day:
+        return f"{c.need_per_person_day:g} per person-day"
+    if c.need_per_person:
+        return f"{c.need_per_person:g} per person"
+    if c.persons_per_unit:
+        return f"1 per {c.persons_per_unit:g} persons"
+    return "given as demand"
 
 
 def schema() -> None:

@@ -376,7 +376,8 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
         capacitated = model == "cflp"
         if not data.demand_m3.any():
             raise InputError("Facility location needs demand: give commodities a "
-                             "need_per_person_day, or pick a --scenario with demand.")
+                             "need_per_person_day, need_per_person or persons_per_unit, or pick a "
+                             "--scenario with demand.")
         cap = data.finite_capacity() if capacitated else None
         if cap is not None and cap.sum() < data.demand_m3.sum():
             need = "one day of need of the whole population" if scenario is None else (

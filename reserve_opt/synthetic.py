@@ -31,7 +31,7 @@ from reserve_opt.domain import (
 __all__ = ["COMMODITIES", "synthetic_instance"]
 
 #: (id, unit, kg/unit, m3/unit, purchase CNY/unit, penalty CNY/unit, priority,
-#: need per person-day (0 = durable: explicit demand per affected person))
+#: need per person-day (0 = durable: needed once, see _DURABLE_PER_PERSON))
 COMMODITIES: tuple[tuple[str, str, float, float, float, float, int, float], ...] = (
     ("water", "case of 12 x 550 mL", 7.0, 0.012, 18.0, 720.0, 1, 0.5),
     ("food", "ration pack (1 person-day)", 1.2, 0.004, 40.0, 1600.0, 1, 1.0),
@@ -40,7 +40,7 @@ COMMODITIES: tuple[tuple[str, str, float, float, float, float, int, float], ...]
     ("tent", "12 m2 tent", 35.0, 0.2, 1200.0, 36000.0, 2, 0.0),
     ("lamp", "solar lamp", 0.8, 0.003, 60.0, 1200.0, 3, 0.0),
 )
-#: Durable goods needed per affected person (units per person).
+#: Durable goods needed once per affected person (units per person).
 _DURABLE_PER_PERSON = {"medkit": 0.1, "quilt": 0.5, "tent": 0.05, "lamp": 0.1}
 
 
@@ -116,7 +116,8 @@ def synthetic_instance(n_regions: int = 2554, n_facilities: int = 1000,
     commodities = tuple(
         Commodity(id=c[0], name=c[0], unit=c[1], weight_kg=c[2], volume_m3=c[3],
                   purchase_cost=c[4], shortage_penalty=c[5], holding_cost=0.1 * c[4],
-                  priority=c[6], need_per_person_day=c[7])
+                  priority=c[6], need_per_person_day=c[7],
+                  need_per_person=_DURABLE_PER_PERSON.get(c[0], 0.0))
         for c in comm_rows)
 
     # facilities in regions drawn by population
@@ -180,13 +181,12 @@ def synthetic_instance(n_regions: int = 2554, n_facilities: int = 1000,
     hc = lonlat[rng.choice(n_regions, min(hazards, n_regions), replace=False)]
     d_deg = np.sqrt(((lonlat[:, None, :] - hc[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     severity = 0.002 + 0.05 * np.exp(-((d_deg / 1.5) ** 2))
+    # demand follows from the affected persons (Instance.demand)
     affected = {rid[i]: float(round(pop[i] * severity[i])) for i in range(n_regions)}
-    demand = {(rid[i], c[0]): float(round(affected[rid[i]] * _DURABLE_PER_PERSON[c[0]]))
-              for i in range(n_regions) for c in comm_rows if c[7] == 0}
     near = {facilities[n].id: 0.7 for n in range(n_facilities)
             if np.sqrt(((lonlat[where[n]] - hc) ** 2).sum(axis=1)).min() < 0.5}
     scenario = Scenario(id="event", name="Synthetic national event", probability=1.0,
-                        hazard="typhoon+flood", days=days, demand=demand, affected=affected,
+                        hazard="typhoon+flood", days=days, affected=affected,
                         damage=near)
     return Instance(name=f"synthetic-{n_regions}x{n_facilities}", currency="CNY",
                     regions=regions, commodities=commodities, facilities=tuple(facilities),

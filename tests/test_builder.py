@@ -47,8 +47,10 @@ def test_builder_reports_every_problem_at_once() -> None:
         "regions row 1 (id 'r1'): lon 200 is above 180; give a value of at most 180 degrees east",
         "facilities row 1 (id 'w1'): region 'r9' is not a region in regions; use a region id "
         "from regions, or add the region there",
-        "scenarios: scenario probabilities sum to 0.5, not 1; fix them, or pass "
-        "normalise_probabilities=True to the builder to divide each by their sum",
+        "scenarios: scenario probabilities sum to 0.5, below 1; if the rest is the chance "
+        "that no event happens, pass no_event_remainder=True to the builder (it adds scenario "
+        "'no_event' with probability 0.5 and no demand) or add that scenario yourself; "
+        "normalise_probabilities=True would instead divide each by 0.5 (s1 0.5 -> 1)",
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reserve_opt import InstanceBuilder
+from reserve_opt.domain import Commodity
 from reserve_opt.io import refresh_folder
 
 HERE = Path(__file__).resolve().parent
@@ -426,6 +427,12 @@ def build(shared: Path) -> tuple[InstanceBuilder, dict[str, object]]:
     return b, facts
 
 
+def _need(c: Commodity) -> str:
+    if c.consumable:
+        return f"{c.need_per_person_day:g} per person-day"
+    return "once per person, by hazard (below)"
+
+
 def _n(x: float) -> str:
     return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
 
@@ -492,13 +499,13 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "",
         "## Commodities (illustrative)",
         "| id | unit | kg | m3 | purchase CNY | holding CNY | shortage CNY | priority | "
-        "need/person/day | shelf life d |",
+        "need | shelf life d |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in inst.commodities:
         L.append(f"| {c.id} | {c.unit} | {c.weight_kg:g} | {c.volume_m3:g} | "
                  f"{_n(c.purchase_cost)} | {_n(c.holding_cost)} | {_n(c.shortage_penalty)} | "
-                 f"{c.priority} | {c.need_per_person_day:g} | "
+                 f"{c.priority} | {_need(c)} | "
                  f"{'' if c.shelf_life_days is None else f'{c.shelf_life_days:g}'} |")
     L += [
         "",
@@ -583,11 +590,17 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "",
         "## Scenarios (illustrative)",
         "The scenarios are the major event of a planning year, mutually exclusive, with",
-        "probabilities summing to 1 (`none` = no major event). Affected persons = population",
-        "x the share below (`affected.csv`); water and food follow from affected persons x",
-        "need per person-day x the scenario's days. Quilts, tents and medical kits are needed",
-        "once per affected person, so their demand is given directly (`demand.csv`) = affected",
-        "x a per-hazard norm (compound events take the largest norm of their hazards):",
+        "probabilities summing to 1 (`none` = no major event, holding the rest of the",
+        "annual probability; `no_event_remainder = true` under [settings] would imply it).",
+        "Affected persons = population x the share below (`affected.csv`); water and food",
+        "follow from affected persons x need per person-day x the scenario's days. Quilts,",
+        "tents and medical kits are needed once per affected person, so their demand is given",
+        "directly (`demand.csv`) = affected x a per-hazard norm (compound events take the",
+        "largest norm of their hazards;",
+        "`need_per_person` is 0 in `commodities.csv` because the norm depends on the hazard).",
+        "No figure changed when reserve-opt began counting durable goods once per person",
+        "instead of multiplying every need by the event's days: the one-off goods were always",
+        "given as demand rows here.",
         "",
         "| hazard | quilt | tent | medkit |",
         "|---|---|---|---|",

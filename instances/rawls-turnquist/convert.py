@@ -305,6 +305,9 @@ def readme(facts: dict[str, object]) -> str:
         "compound scenario (e.g. `1+2`) combines two hurricanes: demands add up, damage and",
         "outages are the union. `s51` is 'no hurricane' (probability 0.0174, no demand).",
         "`days` is 1 (demand is given directly, not derived from affected persons).",
+        "The commodities carry no need per person (`need_per_person_day` and",
+        "`need_per_person` 0, `persons_per_unit` empty), so counting durable goods once per",
+        "person instead of per day changed no figure here.",
         "",
         "| # | hurricane | cat. | landfall (0-based) | unusable links (0-based) | "
         "Table 3 totals w/f/m | per-node sums w/f/m |",

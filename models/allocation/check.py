@@ -64,7 +64,7 @@ def _demand_by_period(inst: Instance, ev: Scenario, periods: int, period_h: floa
     out: dict[tuple[str, str, int], float] = defaultdict(float)
     for (rid, cid), q in inst.demand(ev.id).items():
         c = inst.commodity(cid)
-        spread = profile == "even" or (profile == "auto" and c.need_per_person_day > 0)
+        spread = profile == "even" or (profile == "auto" and c.consumable)
         for t in range(periods):
             if spread and ev.days > 0:
                 lo, hi = t * period_h, (t + 1) * period_h

@@ -121,8 +121,9 @@ def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
 def period_demand(instance: Instance, event: Scenario, options: AllocationOptions) -> FloatArray:
     """Units of each commodity each region needs in each period, shape (J, K, T).
 
-    Consumables (``need_per_person_day`` > 0) are spread evenly over the event's days;
-    durable goods are needed in the first period (``demand_profile="auto"``).
+    Consumables (:attr:`Commodity.consumable`: a need per person-day) are spread evenly
+    over the event's days; everything else (durable goods, and goods whose demand is only
+    given in units) is needed in the first period (``demand_profile="auto"``).
     """
     J, K, T = len(instance.regions), len(instance.commodities), options.periods
     out = np.zeros((J, K, T))
@@ -145,7 +146,7 @@ def period_demand(instance: Instance, event: Scenario, options: AllocationOption
         elif options.demand_profile == "first-day":
             prof = first
         else:
-            prof = even if c.need_per_person_day > 0 else first
+            prof = even if c.consumable else first
         out[j, k] += q * prof
     return out
 

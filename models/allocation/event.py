@@ -10,7 +10,7 @@ An event file is TOML, YAML or JSON with the fields of a scenario::
     dalian = 120000
     [damage]                     # surviving share of a facility's stock, 0-1
     W_dalian = 0.5
-    [[demand]]                   # explicit units; wins over affected x norm x days
+    [[demand]]                   # explicit units; wins over what the affected need
     region = "dalian"
     commodity = "tent"
     quantity = 500

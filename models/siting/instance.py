@@ -187,7 +187,8 @@ def siting_data(
     units = np.zeros((n, len(comms)))  # demand per region and commodity, units
     if scenario is None:
         pop = np.array([r.population for r in regions], dtype=np.float64)
-        units = pop[:, None] * np.array([c.need_per_person_day for c in comms])[None, :]
+        # a day of consumables and the durable goods, for everyone
+        units = np.array([[c.units_needed(p, 1.0) for c in comms] for p in pop])
         weight, unit = pop, "persons"
     else:
         for (rid, cid), q in instance.demand(scenario).items():

@@ -33,7 +33,15 @@ class Commodity:
     priority
         Dispatch rank between commodities, 1 = first (water before quilts).
     need_per_person_day
-        Per-capita norm, units per person per day.
+        Consumables (water, food): units each affected person uses a day; demand over an
+        event is persons x this x the event's days.
+    need_per_person
+        Durable goods (quilts, kits): units each affected person needs once, however long
+        the event lasts.
+    persons_per_unit
+        Durable goods counted per household (a family tent: 4): affected persons one unit
+        serves, once; ``None`` when not counted this way. At most one of the three needs
+        is given (validation refuses more).
     shelf_life_days
         Days before a unit expires, or ``None``.
     """
@@ -49,4 +57,41 @@ class Commodity:
     transport_cost_per_km: float | None = None
     priority: int = 1
     need_per_person_day: float = 0.0
+    need_per_person: float = 0.0
+    persons_per_unit: float | None = None
     shelf_life_days: float | None = None
+
+    @property
+    def consumable(self) -> bool:
+        """Used up each day (a need per person-day): its demand spreads over an event."""
+        return self.need_per_person_day > 0
+
+    def units_needed(self, persons: float, days: float) -> float:
+        """Units ``persons`` affected persons need over an event of ``days`` days."""
+        return units_needed(persons, days, self.need_per_person_day, self.need_per_person,
+                            self.persons_per_unit)
+
+
+def units_needed(persons: float, days: float, need_per_person_day: float,
+                 need_per_person: float, persons_per_unit: float | None) -> float:
+    """Units affected persons need: the one rule deriving demand from affected persons.
+
+    Consumables count per person and day, durable goods once per person (or one per
+    ``persons_per_unit`` persons), whatever the event's length.
+
+    Parameters
+    ----------
+    persons
+        Affected persons.
+    days
+        Days of need of the event.
+    need_per_person_day, need_per_person, persons_per_unit
+        The commodity's needs (see :class:`Commodity`); zero or ``None`` when not given.
+
+    Returns
+    -------
+    float
+        Units, 0 when the commodity has no need.
+    """
+    once = need_per_person + (1.0 / persons_per_unit if persons_per_unit else 0.0)
+    return persons * need_per_person_day * days + persons * once

@@ -137,14 +137,15 @@ class Instance:
     def demand(self, scenario_id: str) -> dict[tuple[str, str], float]:
         """Effective demand of a scenario, (region id, commodity id) -> units.
 
-        Explicit demand rows win; elsewhere demand is affected persons x the
-        commodity's ``need_per_person_day`` x the scenario's ``days``.
+        Explicit demand rows win; elsewhere demand is what the affected persons need
+        (:meth:`Commodity.units_needed`: consumables per person and day of the scenario,
+        durable goods once per person).
         """
         sc = self.scenario(scenario_id)
         out: dict[tuple[str, str], float] = {}
         for region_id, persons in sc.affected.items():
             for c in self.commodities:
-                q = persons * c.need_per_person_day * sc.days
+                q = c.units_needed(persons, sc.days)
                 if q > 0:
                     out[(region_id, c.id)] = q
         out.update(sc.demand)

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from reserve_opt.domain.frozen import frozen_empty
 
+NO_EVENT = "no_event"
+"""Id of the scenario the ``no_event_remainder`` setting adds: no event, the rest of the
+probability."""
+
 
 @dataclass(frozen=True, slots=True)
 class Outage:
@@ -49,6 +53,9 @@ class Scenario:
         Share of stock that survives, facility id -> fraction (1 where absent).
     outages
         Links cut or slowed.
+    implied
+        Added by the ``no_event_remainder`` setting rather than read from a table (files
+        and documents written from the instance leave it out; reading adds it again).
     """
 
     id: str
@@ -60,6 +67,7 @@ class Scenario:
     affected: Mapping[str, float] = field(default_factory=frozen_empty)
     damage: Mapping[str, float] = field(default_factory=frozen_empty)
     outages: tuple[Outage, ...] = ()
+    implied: bool = False
 
     def surviving(self, facility: str) -> float:
         """Share of ``facility``'s stock that survives this scenario."""

@@ -24,6 +24,9 @@ class Settings:
         national guidance of 2024: 6, 8 and 10 h).
     normalise_probabilities
         Scenario probabilities were divided by their sum when read.
+    no_event_remainder
+        Scenario probabilities may sum below 1; the rest is the implied scenario
+        :data:`~reserve_opt.domain.scenario.NO_EVENT` (no demand, damage or outages).
     """
 
     detour_factor: float = 1.3
@@ -34,6 +37,7 @@ class Settings:
     prefecture_response_h: float = 8.0
     province_response_h: float = 10.0
     normalise_probabilities: bool = False
+    no_event_remainder: bool = False
 
     def response_h(self, level: str) -> float:
         """Deadline for the first batch to a region of ``level``, hours."""

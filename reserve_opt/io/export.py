@@ -36,6 +36,8 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
     t["contracts"] = [_entity_row("contracts", c) for c in inst.contracts]
     t["agreements"] = [_entity_row("agreements", a) for a in inst.agreements]
     for s in inst.scenarios:
+        if s.implied:  # the no_event_remainder setting adds it again when read
+            continue
         t["scenarios"].append(_entity_row("scenarios", s))
         t["demand"] += [{"scenario": s.id, "region": r, "commodity": c, "quantity": q}
                         for (r, c), q in s.demand.items()]

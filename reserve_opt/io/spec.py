@@ -161,7 +161,16 @@ TABLES: tuple[Table, ...] = (
                    default=1, minimum=1, doc="dispatch priority between commodities"),
             Column("need_per_person_day", "float", "units/person/day", required=False,
                    nullable=True, default=0.0, minimum=_NONNEG,
-                   doc="per-capita norm used to derive demand from affected persons"),
+                   doc="consumables (water, food): units an affected person uses a day; "
+                   "demand = persons x this x the scenario's days"),
+            Column("need_per_person", "float", "units/person", required=False,
+                   nullable=True, default=0.0, minimum=_NONNEG,
+                   doc="durable goods (quilts, kits): units an affected person needs once, "
+                   "whatever the days; demand = persons x this"),
+            Column("persons_per_unit", "float", "persons/unit", required=False, nullable=True,
+                   minimum=_NONNEG,
+                   doc="durable goods per household (a family tent: 4): affected persons one "
+                   "unit serves; demand = persons / this; instead of need_per_person"),
             Column("shelf_life_days", "float", "days", required=False, nullable=True,
                    minimum=_NONNEG, doc="empty when the commodity does not expire"),
         ),
@@ -280,7 +289,8 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "affected", "affected row", key=("scenario", "region"),
-        doc="persons in need; demand = persons x need_per_person_day x days where not given",
+        doc="persons in need; where demand is not given it is persons x need_per_person_day "
+        "x days, persons x need_per_person, or persons / persons_per_unit",
         columns=(
             Column("scenario", "str", ref="scenarios"),
             Column("region", "str", ref="regions"),
@@ -371,6 +381,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("province_response_h", "float", 10.0, "h", "first batch deadline for provinces"),
     Setting("normalise_probabilities", "bool", False, "",
             "divide scenario probabilities by their sum instead of rejecting them"),
+    Setting("no_event_remainder", "bool", False, "",
+            "scenario probabilities (annual ones, say) may sum below 1: the rest is an implied "
+            "scenario 'no_event' with no demand, damage or outages"),
 )
 SETTING_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

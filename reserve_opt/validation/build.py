@@ -22,11 +22,12 @@ from reserve_opt.domain import (
     Tier,
     VehicleType,
 )
+from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.errors import InputError
 from reserve_opt.io.raw import RawInstance, Row
 from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
 from reserve_opt.validation.cells import check_table
-from reserve_opt.validation.cross import check_cross
+from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
 
 
@@ -57,7 +58,7 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
                     f"fix the id or add the region"
                 )
     total = check_cross(raw.tables, parsed, settings.normalise_probabilities,
-                        raw.manifest_source, problems)
+                        raw.manifest_source, problems, settings.no_event_remainder)
     return problems, parsed, settings, total
 
 
@@ -141,6 +142,11 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         )
         for r in parsed["scenarios"]
     )
+    rest = 1.0 - sum(s.probability for s in scenarios)
+    if settings.no_event_remainder and rest > PROBABILITY_TOLERANCE:
+        # annual probabilities: the years without any of the events
+        scenarios += (Scenario(id=NO_EVENT, name="No event (the rest of the probability)",
+                               probability=rest, days=0.0, implied=True),)
     links = tuple(Link(r["from"], r["to"], r["distance_km"]) for r in parsed.get("links", []))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     return Instance(

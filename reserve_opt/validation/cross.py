@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.io.raw import RawTable, Row
 from reserve_opt.validation.cells import check_refs, row_label
 
@@ -45,9 +46,9 @@ def _ids(parsed: Parsed, table: str) -> set[str]:
 
 def check_cross(
     tables: dict[str, RawTable], parsed: Parsed, settings_normalise: bool, source: str,
-    problems: list[str],
+    problems: list[str], remainder: bool = False,
 ) -> float | None:
-    """Run every cross-table check.
+    """Run every cross-table check (``remainder``: the no_event_remainder setting).
 
     Returns
     -------
@@ -83,7 +84,9 @@ def check_cross(
     _check_facilities(tables, parsed, problems)
     _check_contracts(tables, parsed, problems)
     _check_agreements(tables, parsed, problems)
-    return _check_probabilities(tables, parsed, settings_normalise, source, problems)
+    _check_needs(tables, parsed, problems)
+    return _check_probabilities(tables, parsed, settings_normalise, source, problems,
+                                remainder)
 
 
 def _first(parsed: Parsed, table: str, column: str) -> dict[str, Any]:
@@ -241,23 +244,82 @@ def _check_agreements(tables: dict[str, RawTable], parsed: Parsed, problems: lis
             )
 
 
+_NEEDS = ("need_per_person_day", "need_per_person", "persons_per_unit")
+
+
+def _check_needs(tables: dict[str, RawTable], parsed: Parsed, problems: list[str]) -> None:
+    """A commodity states its need one way: per person and day, or per person once."""
+    table = tables.get("commodities")
+    for i, row in enumerate(parsed.get("commodities", [])):
+        assert table is not None
+        label = row_label(table, i, table.rows[i])
+        given = [n for n in _NEEDS if row.get(n)]
+        if row.get("persons_per_unit") == 0:
+            problems.append(f"{label}: persons_per_unit is 0; give the persons one unit "
+                            "serves (a family tent: 4), or leave it empty")
+        elif len(given) > 1:
+            problems.append(
+                f"{label}: gives both {given[0]} and {given[1]}; give one need: "
+                "need_per_person_day for goods used up each day (water, food), "
+                "need_per_person or persons_per_unit for goods needed once (quilts, tents, "
+                "kits)")
+
+
 def _check_probabilities(
     tables: dict[str, RawTable], parsed: Parsed, normalise: bool, source: str,
-    problems: list[str],
+    problems: list[str], remainder: bool,
 ) -> float | None:
     rows = parsed.get("scenarios", [])
     probs = [r["probability"] for r in rows if r.get("probability") is not None]
     if not rows or len(probs) != len(rows):
+        return None
+    where = tables["scenarios"].source
+    builder = source == "builder"
+
+    def setting(name: str) -> str:
+        return (f"pass {name}=True to the builder" if builder else
+                f"set {name} = true under [settings] in {source}")
+
+    if normalise and remainder:
+        problems.append(
+            f"{source}: normalise_probabilities and no_event_remainder are both set, but the "
+            "first scales the probabilities up to 1 and the second keeps them and adds the "
+            "rest as 'no_event'; keep one")
         return None
     total = float(sum(probs))
     if abs(total - 1.0) <= PROBABILITY_TOLERANCE:
         return None
     if normalise and total > 0:
         return total
-    how = ("pass normalise_probabilities=True to the builder" if source == "builder" else
-           f"set normalise_probabilities = true under [settings] in {source}")
+    ids = [str(r.get("id")) for r in rows]
+    scaled = ", ".join(f"{i} {p:g} -> {p / total:.3g}" for i, p in zip(ids[:8], probs,
+                                                                         strict=False))
+    if len(rows) > 8:
+        scaled += f", and {len(rows) - 8} more"
+    if total > 1.0:
+        problems.append(
+            f"{where}: scenario probabilities sum to {total:.6g}, above 1, but scenarios are "
+            "events that exclude each other (the major event of a year), so their "
+            "probabilities sum to at most 1; lower them, or "
+            f"{setting('normalise_probabilities')} to divide each by {total:.6g} ({scaled})")
+        return None
+    if remainder:
+        if NO_EVENT in ids:
+            problems.append(
+                f"{where}: no_event_remainder adds scenario '{NO_EVENT}' with the rest of the "
+                f"probability ({1.0 - total:.6g}), but that id is taken; rename that "
+                f"scenario, or give it the rest yourself so the probabilities sum to 1")
+        return None
+    normalising = ("normalise_probabilities=True" if builder else
+                   "normalise_probabilities = true")
+    if total <= 0:
+        problems.append(f"{where}: scenario probabilities are all 0; give each event its "
+                        "probability")
+        return None
     problems.append(
-        f"{tables['scenarios'].source}: scenario probabilities sum to {total:.6g}, not 1; fix "
-        f"them, or {how} to divide each by their sum"
-    )
+        f"{where}: scenario probabilities sum to {total:.6g}, below 1; if the rest is "
+        f"the chance that no event happens, {setting('no_event_remainder')} (it adds scenario "
+        f"'{NO_EVENT}' with probability {1.0 - total:.6g} and no demand) or add that "
+        f"scenario yourself; {normalising} would instead divide each by {total:.6g} "
+        f"({scaled})")
     return None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserve_opt.builder import InstanceBuilder
+from reserve_opt.domain.commodity import units_needed
+from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.io.spec import SETTING_BY_NAME, TABLE_BY_NAME, Column
 from reserve_opt.validation.cells import CellError, parse_cell
 
@@ -399,13 +401,18 @@ def _damage_facility(ctx: Context) -> None:
 
 def effective_demand(b: InstanceBuilder) -> dict[tuple[str, str, str], float]:
     """(scenario, region, commodity) -> units, as :meth:`Instance.demand` derives it."""
-    need = {c["id"]: float(c.get("need_per_person_day") or 0.0) for c in b.rows["commodities"]}
+    def need(c: Row, column: str) -> float:
+        return float(c.get(column) or 0.0)
+
+    needs = {c["id"]: (need(c, "need_per_person_day"), need(c, "need_per_person"),
+                       need(c, "persons_per_unit")) for c in b.rows["commodities"]}
     days = {s["id"]: float(1.0 if s.get("days") is None else s["days"])
             for s in b.rows["scenarios"]}
     out: dict[tuple[str, str, str], float] = {}
     for a in b.rows["affected"]:
-        for cid, n in need.items():
-            q = float(a["persons"]) * n * days.get(a["scenario"], 1.0)
+        for cid, (per_day, once, per_unit) in needs.items():
+            q = units_needed(float(a["persons"]), days.get(a["scenario"], 1.0), per_day, once,
+                             per_unit)
             if q > 0:
                 out[(a["scenario"], a["region"], cid)] = q
     for d in b.rows["demand"]:
@@ -466,10 +473,25 @@ def _which(ctx: Context, scenarios: list[str]) -> str:
     return ", ".join(scenarios)
 
 
+def _remainder(ctx: Context) -> bool:
+    """Whether the instance implies a no-event scenario holding the rest of the probability."""
+    return bool(ctx.b.manifest.get("settings", {}).get("no_event_remainder"))
+
+
 def _probabilities(ctx: Context, key: str, delta: float, skip: str) -> None:
-    """Take ``delta`` of probability from the scenario named by ``key``, or from all."""
+    """Take ``delta`` of probability from the scenario named by ``key``, or from all.
+
+    With the ``no_event_remainder`` setting the default is the implied no-event
+    remainder instead: the other events keep their (annual) probabilities.
+    """
     rows = [r for r in ctx.rows("scenarios") if r["id"] != skip]
     source = ctx.params.get(key)
+    if source is None and _remainder(ctx):
+        rest = 1.0 - sum(float(r["probability"]) for r in rows)
+        if delta > rest + 1e-12:
+            ctx.bad(f"probability {delta:g} is more than the {max(rest, 0.0):g} left for "
+                    f"'{NO_EVENT}' (no_event_remainder); give {key}")
+        return
     if source is not None:
         sid = ctx.id_of(key, "scenarios")
         row = ctx.row("scenarios", sid) if sid else None
@@ -502,7 +524,8 @@ def _probabilities(ctx: Context, key: str, delta: float, skip: str) -> None:
       "damage": "list of {facility, surviving_fraction}",
       "outages": "list of {from, to, speed_factor}",
       "take_from": "scenario id whose probability pays for the new one (e.g. 'none'); "
-      "default: every other scenario scaled down in proportion"},
+      "default: every other scenario scaled down in proportion (with no_event_remainder: "
+      "the implied no-event remainder)"},
      ("id", "probability"))
 def _add_scenario(ctx: Context) -> None:
     sid = ctx.text("id")
@@ -541,13 +564,15 @@ def _add_scenario(ctx: Context) -> None:
             ctx.rows(table).append(new)
     ctx.note(f"added scenario {sid} with probability {p:g}"
              + (f" taken from {ctx.params['take_from']}" if "take_from" in ctx.params
+                else f" taken from {NO_EVENT}" if _remainder(ctx)
                 else " (others scaled down)"))
 
 
 @_op("drop_scenario", "a hazard is ruled out; its probability goes to one scenario "
      "(give_to) or to all in proportion",
      {"scenario": "scenario id", "give_to": "scenario id receiving its probability; default "
-      "every other scenario scaled up in proportion"}, ("scenario",))
+      "every other scenario scaled up in proportion (with no_event_remainder: the implied "
+      "no-event remainder)"}, ("scenario",))
 def _drop_scenario(ctx: Context) -> None:
     sid = ctx.id_of("scenario", "scenarios")
     if sid is None:
