@@ -306,6 +306,17 @@ def test_route_empty_deliveries_files(tmp_path: Path) -> None:
         "delivery, or route the allocation without --deliveries.")
 
 
+@pytest.mark.parametrize("quantity", ["1e308", "1e9"])
+def test_route_a_quantity_beyond_any_fleet_is_refused_before_packing(tmp_path: Path,
+                                                                     quantity: str) -> None:
+    rows = write(tmp_path, "d.csv",
+                 f"source,region,commodity,quantity\nW_north,sea,water,{quantity}\n")
+    shown = f"{float(quantity):g}"
+    assert one_error("route", str(TOY), "--scenario", "snow", "--deliveries", str(rows)) == (
+        f"error: Delivery row 0: {shown} units need more than 5000 vehicle loads; a day's "
+        "routing takes at most 5000: check the quantity, or route the day in parts.")
+
+
 def test_route_period_outside_the_event(tmp_path: Path) -> None:
     rows = write(tmp_path, "d.csv", "source,region,commodity,quantity\nW_north,sea,water,1\n")
     for period in ("99", "0"):
