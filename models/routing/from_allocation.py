@@ -14,6 +14,7 @@ instance and a scenario, and builds a :class:`~models.routing.problem.RoutingPro
   largest vehicle of that source allowed at the point. Every load is one client with an
   exact manifest (commodity -> units), so a routed or unmet load maps back to units
   exactly. Demand is in kg and m3 from the commodities' ``weight_kg``/``volume_m3``.
+  A day of more than :data:`MAX_LOADS` loads is refused.
 * **Fleet.** Vehicle types are the instance's fleet rows at the source. A shipping
   facility without a fleet borrows from the nearest fleet depot in its region
   (``fleetless="region"``, default), the nearest anywhere (``"nearest"``), or none
