@@ -178,7 +178,7 @@ def read_vrplib(path: str | Path) -> RoutingProblem:
             key = key.strip().upper()
             if not colon:
                 raise InputError(f"{path} line {n}: is neither 'KEY : value' nor a section "
-                                 "name; fix the header.")
+                                 "name; fix the header (or pass the right --input-format).")
             if key not in VRPLIB_KEYS:
                 raise InputError(f"{path} line {n}: header key {key[:40]} is not supported; "
                                  f"this reader takes CVRP files ({', '.join(VRPLIB_KEYS[:7])}).")
@@ -430,7 +430,8 @@ def read_cordeau(path: str | Path, scale: float = CORDEAU_SCALE) -> RoutingProbl
              enumerate(read_published_text(path).splitlines(), start=1) if ln.strip()]
     if not lines or len(lines[0][1]) < 4:
         raise InputError(f"{path}: the first line must be 'type m n t' (problem type, vehicles "
-                         "per depot, customers, depots); fix the header.")
+                         "per depot, customers, depots); fix the header (or pass the right "
+                         "--input-format).")
     where = f"{path} line {lines[0][0]}"
     kind = _whole(lines[0][1][0], where, "problem type")
     if kind != 2:
