@@ -40,7 +40,9 @@ def route(
         "--input-format", help="Benchmark file format: vrplib, solomon or cordeau.")] = None,
     scenario: Annotated[str | None, scenario_option(
         "Scenario whose allocation is routed (instances).")] = None,
-    period: Annotated[int, typer.Option(help="Day of the allocation to route (1-based).")] = 1,
+    period: Annotated[int | None, typer.Option(
+        help="Day of the allocation to route, from 1 to the event's last day (default 1).",
+        show_default=False)] = None,
     deliveries: Annotated[Path | None, typer.Option(
         help="CSV of deliveries (source, region, commodity, quantity in units) to route "
         "instead of solving the allocation.")] = None,
@@ -48,21 +50,25 @@ def route(
                                         "ortools).")] = "pyvrp",
     time_limit: Annotated[float, time_limit_option("Seconds for the routing engine.")] = (
         DEFAULT_TIME_LIMIT_S),
-    seed: Annotated[int, typer.Option(help="Random seed (PyVRP).")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed (PyVRP), 0 to 4294967295.")] = 0,
+    max_iterations: Annotated[int | None, typer.Option(
+        "--max-iterations", help="Stop after this many iterations (PyVRP) or solutions "
+        "(OR-Tools) instead of at the time limit: the same routes on any machine.")] = None,
     break_min: Annotated[float | None, typer.Option(
         "--break-min", help="Driver break length, minutes, for every vehicle (with "
         "--drive-h; China: 20 after 4 h).")] = None,
     drive_h: Annotated[float | None, typer.Option(
         "--drive-h", help="Most working hours between breaks.")] = None,
-    max_trips: Annotated[int, typer.Option(
+    max_trips: Annotated[int | None, typer.Option(
         "--max-trips", help="Most trips per vehicle where a depot has more loads than "
-        "vehicles.")] = 3,
+        "vehicles (default 3).", show_default=False)] = None,
     max_vehicle_kg: Annotated[list[str] | None, typer.Option(
         "--max-vehicle-kg", help="POINT=KG: only vehicles up to KG capacity reach this "
         "distribution point (or region); repeat for several.")] = None,
-    fleetless: Annotated[str, typer.Option(
+    fleetless: Annotated[str | None, typer.Option(
         help="A shipping facility without vehicles borrows from the nearest fleet depot in "
-        "its region (region), anywhere (nearest), or not at all (none).")] = "region",
+        "its region (region, the default), anywhere (nearest), or not at all (none).",
+        show_default=False)] = None,
     out: Annotated[Path | None, out_option(
         "Folder for routes.csv, routes.geojson, unmet.csv, deliveries.csv and "
         "solution.json.")] = None,
@@ -72,23 +78,36 @@ def route(
 ) -> None:
     """Plan vehicle routes: an allocation's deliveries, or a VRP benchmark file."""
     from reserve_opt.errors import InputError
+    from reserve_opt.models.routing.solve import check_seed
 
     with reported_errors():
         if engine not in ("pyvrp", "ortools"):
             raise InputError(f"--engine {engine}: use pyvrp or ortools.")
+        check_seed(seed, "--seed")
+        if max_iterations is not None and max_iterations < 1:
+            raise InputError(f"--max-iterations {max_iterations}: give a whole number of 1 "
+                             "or more.")
         if input_format is not None:
-            if scenario is not None or deliveries is not None or map_file is not None:
-                raise InputError("--scenario, --deliveries and --map are for instances; a "
-                                 "benchmark file takes --input-format alone.")
-            summary = _route_benchmark(path, input_format, engine, time_limit, seed, out)
+            given = [flag for flag, value in (
+                ("--scenario", scenario), ("--deliveries", deliveries), ("--map", map_file),
+                ("--period", period), ("--break-min", break_min), ("--drive-h", drive_h),
+                ("--max-trips", max_trips), ("--max-vehicle-kg", max_vehicle_kg),
+                ("--fleetless", fleetless)) if value is not None]
+            if given:
+                raise InputError(f"{', '.join(given)}: for instances only; a benchmark file "
+                                 "takes --input-format with the engine, time, seed and output "
+                                 "options.")
+            summary = _route_benchmark(path, input_format, engine, time_limit, seed, out,
+                                       max_iterations)
         else:
             if scenario is None:
                 raise InputError(f"{path}: give --scenario ID to route an instance's "
                                  "allocation, or --input-format for a benchmark file.")
             limits = _limits(max_vehicle_kg or [])
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
-                                      seed, break_min, drive_h, fleetless, out, map_file,
-                                      max_trips, limits)
+                                      seed, break_min, drive_h, fleetless or "region", out,
+                                      map_file, 3 if max_trips is None else max_trips, limits,
+                                      max_iterations)
     show(fmt, lambda: summary, lambda: _print_summary(summary), wrote=out)
     if fmt is OutputFormat.TABLE and map_file is not None:
         typer.echo(f"wrote {map_file}")
@@ -112,46 +131,71 @@ def _read_benchmark(path: Path, input_format: str) -> RoutingProblem:
     return reader[input_format](path)
 
 
-def known_best(path: Path) -> float | None:
+def known_best(path: Path, problem: RoutingProblem) -> float | None:
     """The best-known cost of a benchmark file, or ``None``.
 
     Looked up in a ``BKS.csv`` in the file's folder or the one above, then in a ``.sol``
-    beside it.
+    beside it. These files are not the user's input: one that cannot be read, has another
+    layout, or describes another size of problem is named in a one-line warning on stderr
+    and skipped, and the run goes on without the comparison.
     """
+    from reserve_opt.errors import InputError
     from reserve_opt.models.routing import read_bks, read_solution
+
+    def skip(why: str) -> None:
+        typer.echo(f"warning: {why.rstrip('.')}; going on without the best-known "
+                   "comparison.", err=True)
 
     sol = path.with_suffix(".sol")
     for folder in (path.parent, path.parent.parent):
         table = folder / "BKS.csv"
         if table.is_file():
-            entries = read_bks(table)
-            if path.stem in entries:
-                return float(entries[path.stem].bks)
-    if sol.is_file():
-        return float(read_solution(sol).cost)
+            try:
+                entries = read_bks(table)
+            except InputError as err:
+                skip(err.problems[0])
+                return None
+            entry = entries.get(path.stem)
+            if entry is None:
+                continue
+            sizes = ((entry.n_customers, problem.n_clients, "customers"),
+                     (entry.n_depots, problem.n_depots, "depots"))
+            for listed, found, what in sizes:
+                if listed is not None and listed != found:
+                    skip(f"{table} lists {path.stem} with {listed} {what}, but {path.name} "
+                         f"has {found}")
+                    return None
+            return float(entry.bks)
+    if sol.is_file() and sol != path:
+        try:
+            return float(read_solution(sol).cost)
+        except InputError as err:
+            skip(err.problems[0])
     return None
 
 
 def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: float, seed: int,
-                     out: Path | None) -> dict[str, Any]:
+                     out: Path | None, max_iterations: int | None = None) -> dict[str, Any]:
     from reserve_opt.errors import SolverError
     from reserve_opt.models.routing import check, solve
 
     problem = _read_benchmark(path, input_format)
+    # files beside the user's are read before the solve, so a warning comes first
+    best = known_best(path, problem)
     with progress(f"routing {path.name} with {engine}"):
-        result = solve(problem, engine, time_limit_s=time_limit, seed=seed)
+        result = solve(problem, engine, time_limit_s=time_limit, seed=seed,
+                       max_iterations=max_iterations)
     report = check(problem, result)
     if not report.ok:
         raise SolverError("the independent route checker rejected the plan: "
                           + "; ".join(report.violations))
-    best = known_best(path)
     summary = _common(result)
     summary.update({
         "instance": path.stem,
         "clients": problem.n_clients,
         "bks": best,
         # rounding can put an optimal plan a hair below the published value
-        "gap": None if best is None or not result.routes else
+        "gap": None if not best or not result.routes else
         round((result.cost - best) / best, 9) + 0.0,
         "unserved": [{"client": u.name, "missing": list(u.missing), "reason": u.reason}
                      for u in result.unserved],
@@ -194,17 +238,31 @@ def _allocation_deliveries(inst: Instance, scenario: str, period: int,
 
 
 def _limits(items: list[str]) -> dict[str, float]:
+    """``--max-vehicle-kg POINT=KG`` items as point -> kg (a positive finite number)."""
     from reserve_opt.errors import InputError
 
     out: dict[str, float] = {}
     for item in items:
-        point, _, kg = item.partition("=")
+        point, eq, kg = (part.strip() for part in item.partition("="))
         try:
-            out[point.strip()] = float(kg)
+            value = float(kg)
         except ValueError:
+            value = math.nan
+        if not eq or not point:
             raise InputError(f"--max-vehicle-kg {item}: write POINT=KG, e.g. "
-                             "D_dl_school=2000.") from None
+                             "D_dl_school=2000.")
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"--max-vehicle-kg {item}: KG must be a positive number of "
+                             "kilograms, e.g. D_dl_school=2000.")
+        if point in out:
+            raise InputError(f"--max-vehicle-kg {item}: {point} is given a second time; give "
+                             "each point once.")
+        out[point] = value
     return out
+
+
+#: Columns of a ``--deliveries`` file (``ready_h``, hours from the event's start, optional).
+DELIVERY_FILE_COLUMNS = "source, region, commodity, quantity and an optional ready_h"
 
 
 def _read_deliveries_csv(path: Path) -> pd.DataFrame:
@@ -213,16 +271,45 @@ def _read_deliveries_csv(path: Path) -> pd.DataFrame:
     from reserve_opt.errors import InputError
 
     if not path.is_file():
-        raise InputError(f"{path}: no such file; give a CSV with columns source, region, "
-                         "commodity, quantity.")
-    return pd.read_csv(path, dtype={"source": str, "region": str, "commodity": str})
+        raise InputError(f"--deliveries {path}: no such file; give a CSV with columns "
+                         f"{DELIVERY_FILE_COLUMNS}.")
+    try:
+        frame = pd.read_csv(path, dtype={"source": str, "region": str, "commodity": str},
+                            encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError(f"--deliveries {path}: the file is empty; give a header line with "
+                         f"{DELIVERY_FILE_COLUMNS}, and one line per delivery.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--deliveries {path}: is not UTF-8 text; save it as UTF-8 "
+                         "CSV.") from None
+    except (pd.errors.ParserError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"--deliveries {path}: is not a valid CSV table ({first}); fix "
+                         "it.") from None
+    if frame.empty:
+        raise InputError(f"--deliveries {path}: lists no delivery under its header; add one "
+                         "line per delivery, or route the allocation without --deliveries.")
+    return frame
 
 
-def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | None,
+def _check_period(inst: Instance, scenario: str, period: int) -> None:
+    """Refuse a day outside the event: 1 .. its days (at least the allocation's horizon)."""
+    from reserve_opt.errors import InputError
+    from reserve_opt.models.allocation import AllocationOptions
+
+    days = inst.scenario(scenario).days
+    last = max(math.ceil(days), AllocationOptions().periods)
+    if not 1 <= period <= last:
+        raise InputError(f"--period {period}: scenario {scenario} ({days:g} days) is allocated "
+                         f"over periods 1 to {last}; give a period from 1 to {last}.")
+
+
+def _route_instance(path: Path, scenario: str, period: int | None, deliveries: Path | None,
                     engine: str, time_limit: float, seed: int, break_min: float | None,
                     drive_h: float | None, fleetless: str, out: Path | None,
                     map_file: Path | None, max_trips: int = 3,
-                    limits: dict[str, float] | None = None) -> dict[str, Any]:
+                    limits: dict[str, float] | None = None,
+                    max_iterations: int | None = None) -> dict[str, Any]:
     from reserve_opt.errors import InputError, SolverError
     from reserve_opt.io import load_instance
     from reserve_opt.models.routing import (
@@ -242,19 +329,23 @@ def _route_instance(path: Path, scenario: str, period: int, deliveries: Path | N
     if scenario not in inst.scenario_index:
         raise InputError(f"--scenario {scenario}: {inst.name} has no such scenario; use one "
                          f"of {', '.join(s.id for s in inst.scenarios)}.")
-    table = (_read_deliveries_csv(deliveries) if deliveries is not None
-             else _allocation_deliveries(inst, scenario, period, time_limit))
+    period = 1 if period is None else period
+    _check_period(inst, scenario, period)
     unknown = sorted(set(limits or {}) - {f.id for f in inst.facilities}
                      - {r.id for r in inst.regions})
     if unknown:
         raise InputError(f"--max-vehicle-kg: {', '.join(unknown)} is not a distribution point "
                          "or region of the instance.")
+    # options are checked before the allocation is solved, so a typo costs no solve
     options = DeliveryOptions(fleetless=fleetless, break_min=break_min,  # type: ignore[arg-type]
                               drive_h_before_break=drive_h, max_trips=max_trips,
                               max_vehicle_kg=dict(limits or {}))
+    table = (_read_deliveries_csv(deliveries) if deliveries is not None
+             else _allocation_deliveries(inst, scenario, period, time_limit))
     plan = from_allocation(inst, table, scenario, period=period, options=options)
     with progress(f"routing {len(plan.problem.clients)} loads with {engine}"):
-        result = solve(plan.problem, engine, time_limit_s=time_limit, seed=seed)
+        result = solve(plan.problem, engine, time_limit_s=time_limit, seed=seed,
+                       max_iterations=max_iterations)
     verdict = check_deliveries(plan, result)
     if not verdict.ok:
         raise SolverError("the independent checker rejected the plan: "

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 MODELS = ("p-median", "max-coverage", "set-cover", "cflp", "uflp")
 INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "instance")
+#: Models whose sites cover clients within a radius or a travel time.
+COVERAGE_MODELS = ("max-coverage", "set-cover")
 #: Optimum files the OR-Library benchmarks keep next to their instances, per model.
 OPTIMA_FILES = {"cflp": "capopt.txt", "uflp": "uncapopt.txt", "p-median": "pmedopt.txt"}
 #: |ours - published| / published at or below this counts as matching a known optimum.
@@ -175,6 +177,10 @@ def site(
     max_hours: Annotated[float | None, typer.Option(
         "--max-hours", help="Coverage: a site covers regions within this travel time (h); "
         "default: each region's 6/8/10 h response standard.")] = None,
+    capacity: Annotated[float | None, typer.Option(
+        "--capacity", help="cflp on an orlib-cap file: every warehouse's capacity, in place "
+        "of the file's; needed for capa, capb and capc, which write the word 'capacity' "
+        "(capa: 8000, 10000, 12000 or 14000).", show_default=False)] = None,
     optima: Annotated[Path | None, typer.Option(
         help="File of known optima ('name value' lines); default: the benchmark's own "
         "capopt.txt, uncapopt.txt or pmedopt.txt next to PATH.")] = None,
@@ -205,6 +211,17 @@ def site(
         if not path.exists():
             raise InputError(f"{path} does not exist; give an OR-Library file or an instance "
                              "folder or JSON document.")
+        # an option the model does not use is refused, never silently dropped
+        unused = [flag for flag, value, models in (
+            ("-p/--facilities", facilities, ("p-median", "max-coverage")),
+            ("--radius-km", radius_km, COVERAGE_MODELS),
+            ("--max-hours", max_hours, COVERAGE_MODELS),
+            ("--optima", optima, tuple(OPTIMA_FILES))) if value is not None and model not in models]
+        if unused:
+            raise InputError(f"{', '.join(unused)}: not used by {model}; leave it out.")
+        if capacity is not None and (kind != "orlib-cap" or model != "cflp"):
+            raise InputError(f"--capacity {capacity:g}: applies to cflp on an orlib-cap file; "
+                             "leave it out here.")
         opts = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=seed)
         args = dict(model=model, path=path, p=facilities, solver=solver, options=opts)
         with progress(f"solving {model} on {path.name} with {solver}"):
@@ -218,7 +235,7 @@ def site(
                     raise InputError("--scenario and --max-hours apply to instances, not to "
                                      f"{kind} files.")
                 run = _run_orlib(**args, kind=kind, radius=radius_km,  # type: ignore[arg-type]
-                                 optima=optima)
+                                 optima=optima, capacity=capacity)
         if run.result.has_solution and not run.check.ok:
             warn_checker(run.check.problems)
         if out is not None and run.result.has_solution:
@@ -236,7 +253,8 @@ def _need_p(model: str, p: int | None) -> int:
 
 
 def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: Any, kind: str,
-               radius: float | None, optima: Path | None) -> SiteRun:
+               radius: float | None, optima: Path | None,
+               capacity: float | None = None) -> SiteRun:
     from reserve_opt.models import siting as st
 
     name = path.stem
@@ -244,8 +262,8 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
         if model not in ("cflp", "uflp"):
             raise InputError(f"Model {model!r} does not apply to an orlib-cap file; use cflp "
                              "or uflp.")
-        cap = st.read_orlib_cap(path)
         capacitated = model == "cflp"
+        cap = st.read_orlib_cap(path, capacity, uncapacitated=not capacitated)
         r = st.facility_location(cap.demand, cap.fixed_cost, cap.cost,
                                  cap.capacity if capacitated else None,
                                  capacitated=capacitated, solver=solver, options=options)
@@ -286,7 +304,10 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
                 units = {"objective": "vertices opened"}
     run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
                   [str(j + 1) for j in range(m)], rep, breakdown, units, p=used_p)
-    run.known = _known_optimum(run, path, optima, file_p=None if kind == "orlib-cap" else pm.p)
+    if capacity is not None:
+        run.notes.append(f"every warehouse's capacity is {capacity:g} (--capacity).")
+    run.known = _known_optimum(run, path, optima, file_p=None if kind == "orlib-cap" else pm.p,
+                               capacity=capacity)
     return run
 
 
@@ -304,9 +325,13 @@ def _fl_breakdown(r: SitingResult, fixed: npt.NDArray[np.float64],
 
 
 def _known_optimum(run: SiteRun, path: Path, optima: Path | None,
-                   file_p: int | None) -> dict[str, Any] | None:
-    """The published optimum of this file and how the run compares, if one is known."""
-    from reserve_opt.models.siting import read_optima
+                   file_p: int | None, capacity: float | None = None) -> dict[str, Any] | None:
+    """The published optimum of this file and how the run compares, if one is known.
+
+    ``--optima`` is the user's input: a file that cannot be read is an error. The optima
+    file beside the benchmark is not: it is named in a one-line warning and skipped.
+    """
+    from reserve_opt.models.siting.orlib import read_optima_file
 
     if run.model not in OPTIMA_FILES:
         return None
@@ -315,9 +340,18 @@ def _known_optimum(run: SiteRun, path: Path, optima: Path | None,
         raise InputError(f"--optima {optima} is not a readable file.")
     if not src.is_file():
         return None
-    known = read_optima(src).get(run.name)
+    try:
+        table = read_optima_file(src)
+    except InputError as err:
+        if optima is not None:
+            raise
+        typer.echo(f"warning: {err.problems[0].rstrip('.')}; going on without the known "
+                   "optimum.", err=True)
+        return None
+    known = table.get(run.name, capacity)
     if known is None:
-        run.notes.append(f"{src.name} lists no optimum for {run.name}.")
+        with_cap = "" if capacity is None else f" with capacity {capacity:g}"
+        run.notes.append(f"{src.name} lists no optimum for {run.name}{with_cap}.")
         return None
     if run.model == "p-median" and run.p != file_p:
         run.notes.append(f"{src.name} holds the optimum for p = {file_p}, not p = {run.p}.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.errors import InputError
@@ -34,8 +35,9 @@ def read_plan(path: str | Path, instance: Instance,
     Raises
     ------
     InputError
-        If the file is missing or unreadable, or names a facility, commodity or contract
-        the instance does not have.
+        If the file is missing or unreadable, names a facility, commodity or contract
+        the instance does not have, gives a stock total that is not a finite number >= 0
+        or a ``signed`` that is not true or false, or lists a line twice.
     """
     p = Path(path)
     if p.is_dir():
@@ -56,23 +58,60 @@ def read_plan(path: str | Path, instance: Instance,
                   if f.kind is FacilityKind.GOVERNMENT_WAREHOUSE}
     stock: dict[tuple[str, str], float] = {}
     for i, line in enumerate(doc["stock"], start=1):
-        fid, cid = line.get("facility"), line.get("commodity")
+        if not isinstance(line, dict):
+            problems.append(f"{p}: stock line {i} is not an object with facility, commodity "
+                            "and total; give the solution.json that 'reserve-opt plan --out "
+                            "DIR' wrote.")
+            continue
+        fid, cid, total = line.get("facility"), line.get("commodity"), line.get("total")
         if fid not in warehouses:
-            problems.append(f"{p}: stock line {i} names facility {fid!r}, which is not a "
+            problems.append(f"{p}: stock line {i} names facility {_shown(fid)}, which is not a "
                             f"government warehouse of instance {instance.name!r}; was the "
                             "plan made for another instance?")
         elif cid not in instance.commodity_index:
-            problems.append(f"{p}: stock line {i} names commodity {cid!r}, which instance "
-                            f"{instance.name!r} does not have.")
+            problems.append(f"{p}: stock line {i} names commodity {_shown(cid)}, which "
+                            f"instance {instance.name!r} does not have.")
+        elif not _units(total):
+            problems.append(f"{p}: stock line {i} ({fid}, {cid}) has total {_shown(total)}; "
+                            "give the units held as a finite number >= 0.")
+        elif (fid, cid) in stock:
+            problems.append(f"{p}: stock line {i} gives {fid}, {cid} a second time; keep one "
+                            "line per warehouse and commodity.")
         else:
-            stock[(str(fid), str(cid))] = float(line.get("total", 0.0))
-    signed = {str(c.get("contract")): bool(c.get("signed")) for c in doc.get("contracts", [])}
-    unknown = sorted(set(signed) - {c.id for c in instance.contracts})
-    if unknown:
-        problems.append(f"{p}: names contract {unknown[0]!r}, which instance "
-                        f"{instance.name!r} does not have.")
+            stock[(str(fid), str(cid))] = float(total)
+    contracts = doc.get("contracts", [])
+    if not isinstance(contracts, list):
+        contracts = [contracts]
+    signed: dict[str, bool] = {}
+    known = {c.id for c in instance.contracts}
+    for i, line in enumerate(contracts, start=1):
+        cid = line.get("contract") if isinstance(line, dict) else None
+        flag = line.get("signed") if isinstance(line, dict) else None
+        if cid not in known:
+            problems.append(f"{p}: contract line {i} names contract {_shown(cid)}, which "
+                            f"instance {instance.name!r} does not have.")
+        elif not isinstance(flag, bool):
+            problems.append(f"{p}: contract line {i} ({cid}) has signed {_shown(flag)}; give "
+                            "true or false.")
+        elif cid in signed:
+            problems.append(f"{p}: contract line {i} gives {cid} a second time; keep one line "
+                            "per contract.")
+        else:
+            signed[str(cid)] = flag
     if problems:
         raise InputError(problems)
     contracts = tuple(dataclasses.replace(c, signed=signed.get(c.id, c.signed))
                       for c in instance.contracts)
     return dataclasses.replace(instance, contracts=contracts), stock
+
+
+def _units(value: Any) -> TypeGuard[float]:
+    """Whether ``value`` is a JSON number of units: finite and >= 0 (a bool is not)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value for a message, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -14,6 +14,7 @@ instance and a scenario, and builds a :class:`~models.routing.problem.RoutingPro
   largest vehicle of that source allowed at the point. Every load is one client with an
   exact manifest (commodity -> units), so a routed or unmet load maps back to units
   exactly. Demand is in kg and m3 from the commodities' ``weight_kg``/``volume_m3``.
+  A day of more than :data:`MAX_LOADS` loads is refused.
 * **Fleet.** Vehicle types are the instance's fleet rows at the source. A shipping
   facility without a fleet borrows from the nearest fleet depot in its region
   (``fleetless="region"``, default), the nearest anywhere (``"nearest"``), or none
@@ -100,6 +101,9 @@ SCALING = Scaling(distance=1000.0, time=60.0, load=(1.0, 1000.0))
 Fleetless = Literal["region", "nearest", "none"]
 
 _EPS = 1e-9
+#: Most vehicle loads one routing problem takes (loads are the engines' clients, with
+#: dense client-by-client matrices).
+MAX_LOADS = 5000
 
 
 @dataclass(frozen=True)
@@ -441,6 +445,17 @@ def _pack(
     Whole units go in while they fit; a fractional remainder below one unit is packed as
     it is. Returns the loads and the (delivery, units) whose single unit exceeds ``cap``.
     """
+    needed = 0.0
+    for delivery, units, w, v in items:
+        if w > cap[0] + _EPS or v > cap[1] + _EPS:
+            continue  # set aside below, whatever the quantity
+        # counted before packing: 1e308 units would never finish (nor fit in memory)
+        needed += units * max(w / cap[0] if cap[0] > 0 else 0.0,
+                              v / cap[1] if cap[1] > 0 else 0.0)
+        if needed > MAX_LOADS:
+            raise InputError(f"Delivery row {delivery}: {units:g} units need more than "
+                             f"{MAX_LOADS} vehicle loads; a day's routing takes at most "
+                             f"{MAX_LOADS}: check the quantity, or route the day in parts.")
     loads: list[_Load] = []
     too_big: list[tuple[int, float]] = []
     cur = _Load({})
@@ -706,6 +721,10 @@ def from_allocation(
                 load.release_h = release
                 built.append((source, point, load, n_pair == 0))
                 n_pair += 1
+    if len(built) > MAX_LOADS:
+        raise InputError(f"The day's deliveries make {len(built)} vehicle loads; a day's routing "
+                         f"takes at most {MAX_LOADS}: route the day in parts (fewer rows per "
+                         "--deliveries file).")
 
     # vehicle types: own rows, and shares of home rows for borrowers
     weight_at: dict[str, float] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Literal
 
@@ -14,7 +15,7 @@ from .prepare import Prepared, prepare
 from .problem import LOAD_DIMENSIONS, RoutingProblem
 from .result import Route, RoutingResult, Status, Unserved, assemble
 
-__all__ = ["ENGINES", "Engine", "components", "solve"]
+__all__ = ["ENGINES", "MAX_SEED", "Engine", "check_seed", "components", "solve"]
 
 Engine = Literal["pyvrp", "ortools"]
 #: Names accepted by :func:`solve`.
@@ -58,6 +59,22 @@ def pyvrp_breaks_message(problem: RoutingProblem) -> str:
     )
 
 
+#: Largest random seed PyVRP takes (an unsigned 32-bit integer).
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int, name: str = "seed") -> None:
+    """Refuse a seed PyVRP cannot take (it is an unsigned 32-bit integer).
+
+    Raises
+    ------
+    InputError
+        Naming ``name`` (e.g. the command-line flag) if ``seed`` is out of range.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"{name} {seed}: give a whole number from 0 to {MAX_SEED}.")
+
+
 def solve(
     problem: RoutingProblem,
     engine: Engine | str = "pyvrp",
@@ -97,16 +114,18 @@ def solve(
     Raises
     ------
     InputError
-        For an unknown engine, a non-positive time limit, or driver breaks with the
+        For an unknown engine, a time limit that is not a positive finite number, a seed
+        outside 0 .. :data:`MAX_SEED`, or driver breaks with the
         ``pyvrp`` engine (PyVRP 0.14 has no breaks; vehicle-client restrictions work with
         both engines).
     """
     if engine not in ENGINES:
         raise InputError(f"Unknown routing engine {engine!r}; use one of {', '.join(ENGINES)}.")
-    if not time_limit_s > 0:
-        raise InputError(f"time_limit_s must be positive, got {time_limit_s}.")
+    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise InputError(f"time_limit_s must be a positive number of seconds, got {time_limit_s}.")
     if max_iterations is not None and max_iterations < 1:
         raise InputError(f"max_iterations must be at least 1, got {max_iterations}.")
+    check_seed(seed)
     if engine == "pyvrp" and problem.needs_breaks:
         raise InputError(pyvrp_breaks_message(problem))
     parts = components(problem)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from reserve_opt.errors import InputError
 
+#: Largest seed every backend takes (HiGHS, SCIP, CBC and CP-SAT read a signed 32-bit int).
+MAX_SEED = 2**31 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class SolverOptions:
@@ -52,7 +55,8 @@ class SolverOptions:
             problems.append(f"mip_gap must be a finite number >= 0, got {self.mip_gap!r}.")
         if int(self.threads) != self.threads or self.threads < 1:
             problems.append(f"threads must be a whole number >= 1, got {self.threads!r}.")
-        if int(self.seed) != self.seed or self.seed < 0:
-            problems.append(f"seed must be a whole number >= 0, got {self.seed!r}.")
+        if int(self.seed) != self.seed or not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must be a whole number from 0 to {MAX_SEED}, got "
+                            f"{self.seed!r}.")
         if problems:
             raise InputError(problems)
