@@ -9,10 +9,12 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     FormatOption,
     InstancePath,
     SeedOption,
     out_option,
+    output_folder,
     parent_serves_option,
     progress,
     scenario_option,
@@ -25,7 +27,6 @@ from reserve_opt.cli.options import (
 )
 from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
-from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -67,6 +68,7 @@ def allocate(
     out: Annotated[Path | None, out_option(
         "Folder for flows, fill, settlement, response and explanation tables (CSV), flows "
         "as GeoPackage lines, and solution.json.")] = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Allocate supplies for one event, day by day, under the sharing agreements."""
@@ -81,6 +83,7 @@ def allocate(
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
+        dest = output_folder(out, "allocate", [path, event, plan], force)
         if (scenario is None) == (event is None):
             raise InputError("Give exactly one of --scenario ID (a scenario of the instance) "
                              "or --event FILE (an event file).")
@@ -101,28 +104,28 @@ def allocate(
             report = check_allocation(inst, ev, result, stock=stock)
             if not report.ok:
                 warn_checker(report.violations[:5])
-        if out is not None:
-            write_allocation(inst, result, out)
+        if dest is not None:
+            with dest.write() as folder:
+                write_allocation(inst, result, folder)
     show(fmt, result.to_dict, lambda: print_allocation(inst, result), wrote=out)
     if not result.has_plan:
         raise typer.Exit(1)
 
 
-def write_allocation(inst: Instance, result: AllocationResult, out: Path) -> None:
+def write_allocation(inst: Instance, result: AllocationResult, folder: Path) -> None:
     """Write the result tables (CSV), flows as lines (GeoPackage) and solution.json."""
     import geopandas as gpd
     from shapely.geometry import LineString
 
-    with folder_swap(out) as tmp:
-        write_tables(tmp, result.tables())
-        pts = inst.locations()
-        f = result.flows
-        if len(f):
-            geo = gpd.GeoDataFrame(
-                f, geometry=[LineString([pts[s], pts[r]]) for s, r in zip(
-                    f["source"], f["region"], strict=True)], crs="EPSG:4326")
-            geo.to_file(tmp / "flows.gpkg", layer="flows", driver="GPKG")
-        write_json(tmp / "solution.json", result.to_dict())
+    write_tables(folder, result.tables())
+    pts = inst.locations()
+    f = result.flows
+    if len(f):
+        geo = gpd.GeoDataFrame(
+            f, geometry=[LineString([pts[s], pts[r]]) for s, r in zip(
+                f["source"], f["region"], strict=True)], crs="EPSG:4326")
+        geo.to_file(folder / "flows.gpkg", layer="flows", driver="GPKG")
+    write_json(folder / "solution.json", result.to_dict())
 
 
 def _hours(v: float) -> str:

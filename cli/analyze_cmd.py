@@ -9,6 +9,7 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     FormatOption,
     InstancePath,
     ResponseTimeOption,
@@ -16,6 +17,7 @@ from reserve_opt.cli.options import (
     SolverOption,
     gap_option,
     out_option,
+    output_folder,
     progress,
     show,
     time_limit_option,
@@ -24,7 +26,6 @@ from reserve_opt.cli.options import (
 )
 from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
-from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,6 +72,7 @@ def analyze(
     response_time: ResponseTimeOption = False,
     out: Annotated[Path | None, out_option(
         "Folder for the tables (CSV) and analysis.json.")] = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Centrality of the transport and agreement networks, knock-out ranking, mismatch."""
@@ -80,6 +82,7 @@ def analyze(
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
+        dest = output_folder(out, "analyze", [path], force)
         if top < 1:
             raise InputError(f"--top {top}: give at least 1 row per table.")
         if time_limit <= 0:
@@ -95,16 +98,16 @@ def analyze(
                                   rank_by=rank_by,  # type: ignore[arg-type]
                                   exposure=exposure,  # type: ignore[arg-type]
                                   commodity=commodity, under=under, over=over)
-        if out is not None:
-            write_analysis(report, out)
+        if dest is not None:
+            with dest.write() as folder:
+                write_analysis(report, folder)
     show(fmt, report.to_dict, lambda: print_analysis(report, top), wrote=out)
 
 
-def write_analysis(report: AnalysisReport, out: Path) -> None:
-    """Write every table as CSV and the whole analysis as ``analysis.json``, atomically."""
-    with folder_swap(out) as tmp:
-        write_tables(tmp, report.tables())
-        write_json(tmp / "analysis.json", report.to_dict(), ensure_ascii=False)
+def write_analysis(report: AnalysisReport, folder: Path) -> None:
+    """Write every table as CSV and the whole analysis as ``analysis.json``."""
+    write_tables(folder, report.tables())
+    write_json(folder / "analysis.json", report.to_dict(), ensure_ascii=False)
 
 
 def _top(df: pd.DataFrame, by: str, n: int) -> pd.DataFrame:

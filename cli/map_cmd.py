@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.options import InstancePath, out_option
+from reserve_opt.cli.options import InstancePath, out_option, output_file
 
 
 def map_(
     path: InstancePath,
-    out: Annotated[Path, out_option("Output file: .png or .html.")],
+    out: Annotated[Path, out_option(
+        "Output file: .png or .html (a file reserve-opt did not write is never replaced).")],
     shade: Annotated[str, typer.Option(help="Shade regions by population or risk.")] = (
         "population"),
 ) -> None:
@@ -26,7 +27,8 @@ def map_(
         if shade not in ("population", "risk"):
             raise InputError(f"--shade {shade}: use population or risk")
         kind: Literal["population", "risk"] = "population" if shade == "population" else "risk"
-        written = draw_map(load_instance(path), out, kind)
+        dest = output_file(out, "--out", [path])
+        written = draw_map(load_instance(path), dest or out, kind)
     typer.echo(f"wrote {written}")
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reserve_opt.cli.render import OutputFormat, echo_json
+from reserve_opt.io.outdir import OutputFile, OutputFolder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,43 @@ def out_option(help: str) -> Any:
     return typer.Option("--out", "-o", help=help)
 
 
+FORCE_HELP = (
+    "Also replace an --out folder reserve-opt wrote for another command, or whose files were "
+    "edited or added to since; files reserve-opt did not write are kept as they are. Without "
+    "it --out must be new, empty, or this command's own earlier output left unchanged (then "
+    "it is replaced). A folder reserve-opt did not write is never replaced.")
+
+
+def _waiting(label: str) -> Callable[[], None]:
+    return lambda: typer.echo(f"waiting: another reserve-opt run is writing {label}", err=True)
+
+
+def output_folder(out: Path | None, command: str, inputs: Sequence[Path | None] = (),
+                  force: bool = False, in_place: bool = False) -> OutputFolder | None:
+    """``--out`` of ``command`` under the output rules, checked now, before any solve.
+
+    Returns ``None`` without ``--out``. See :mod:`reserve_opt.io.outdir` for the rules.
+    """
+    if out is None:
+        return None
+    dest = OutputFolder(out, command, inputs=tuple(inputs), force=force, name=f"--out {out}",
+                        force_hint=None if in_place else "--force", in_place=in_place,
+                        on_wait=_waiting(str(out)))
+    dest.check()
+    return dest
+
+
+def output_file(path: Path | None, flag: str, inputs: Sequence[Path | None] = ()
+                ) -> OutputFile | None:
+    """A single output file (``--out map.png``, ``--map day1.html``), checked now."""
+    if path is None:
+        return None
+    dest = OutputFile(path, inputs=tuple(inputs), name=f"{flag} {path}",
+                      on_wait=_waiting(str(path)))
+    dest.check()
+    return dest
+
+
 def scenario_option(help: str) -> Any:
     """``--scenario/-s ID``, a scenario of the instance; ``help`` says what it is for."""
     return typer.Option("--scenario", "-s", help=help)
@@ -64,6 +102,7 @@ FormatOption = Annotated[
 SolverOption = Annotated[str, solver_option()]
 GapOption = Annotated[float, gap_option()]
 ThreadsOption = Annotated[int, typer.Option(help="Solver threads.")]
+ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 SeedOption = Annotated[int, typer.Option(help="Solver random seed.")]
 SharingOption = Annotated[str, typer.Option(help="auto, pooled or agreements.")]
 ResponseTimeOption = Annotated[bool, typer.Option(

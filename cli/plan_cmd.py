@@ -9,6 +9,7 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     FormatOption,
     GapOption,
     InstancePath,
@@ -18,6 +19,7 @@ from reserve_opt.cli.options import (
     SolverOption,
     ThreadsOption,
     out_option,
+    output_folder,
     parent_serves_option,
     show,
     time_limit_option,
@@ -27,7 +29,6 @@ from reserve_opt.cli.options import (
 )
 from reserve_opt.cli.options import progress as progress  # whatif_cmd imports it here
 from reserve_opt.cli.render import OutputFormat, print_table
-from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -56,6 +57,7 @@ def plan(
         "Let parent regions serve their children at tier 3 (with agreements).")] = True,
     out: Annotated[Path | None, out_option(
         "Folder for solution tables (CSV, GeoPackage) and solution.json.")] = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Decide which warehouses to open, what to stock and which contracts to sign."""
@@ -64,6 +66,7 @@ def plan(
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
+        dest = output_folder(out, "plan", [path], force)
         inst = load_instance(path)
         options = PlacementOptions(sharing=sharing, response_time=response_time,  # type: ignore[arg-type]
                                    service_level=service_level, risk_weight=risk_weight,
@@ -77,37 +80,37 @@ def plan(
             report = check_placement(inst, result)
             if not report.ok:
                 warn_checker(report.violations)
-        if out is not None:
-            write_plan(inst, result, out)
+        if dest is not None:
+            with dest.write() as folder:
+                write_plan(inst, result, folder)
     show(fmt, result.to_dict, lambda: print_plan(inst, result), wrote=out)
     if result.costs is None:
         raise typer.Exit(1)
 
 
-def write_plan(inst: Instance, result: PlacementResult, out: Path) -> None:
+def write_plan(inst: Instance, result: PlacementResult, folder: Path) -> None:
     """Write solution tables (CSV), facilities with their plan (GeoPackage), solution.json.
 
-    Everything is written to a temporary folder beside ``out`` and moved into place at
-    the end; an existing ``out`` is replaced only then.
+    ``folder`` exists and is empty; the command swaps it into ``--out`` (see
+    :class:`reserve_opt.io.outdir.OutputFolder`).
     """
     import geopandas as gpd
     from shapely.geometry import Point
 
     tables = result.tables()
-    with folder_swap(out) as tmp:
-        write_tables(tmp, tables)
-        per_facility: dict[str, dict[str, Any]] = {}
-        for row in tables["stock"].itertuples():
-            per_facility.setdefault(str(row.facility), {})[f"stock_{row.commodity}"] = row.total
-        opened = {o.facility: o.size for o in result.opened}
-        rows = []
-        for f in inst.facilities:
-            rows.append({"id": f.id, "kind": f.kind.value, "region": f.region,
-                         "opened_size": opened.get(f.id, "existing" if f.existing else ""),
-                         **per_facility.get(f.id, {}), "geometry": Point(f.lon, f.lat)})
-        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(
-            tmp / "plan.gpkg", layer="facilities", driver="GPKG")
-        write_json(tmp / "solution.json", result.to_dict())
+    write_tables(folder, tables)
+    per_facility: dict[str, dict[str, Any]] = {}
+    for row in tables["stock"].itertuples():
+        per_facility.setdefault(str(row.facility), {})[f"stock_{row.commodity}"] = row.total
+    opened = {o.facility: o.size for o in result.opened}
+    rows = []
+    for f in inst.facilities:
+        rows.append({"id": f.id, "kind": f.kind.value, "region": f.region,
+                     "opened_size": opened.get(f.id, "existing" if f.existing else ""),
+                     **per_facility.get(f.id, {}), "geometry": Point(f.lon, f.lat)})
+    gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(
+        folder / "plan.gpkg", layer="facilities", driver="GPKG")
+    write_json(folder / "solution.json", result.to_dict())
 
 
 def print_plan(inst: Instance, result: PlacementResult) -> None:

@@ -10,8 +10,11 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     FormatOption,
     out_option,
+    output_file,
+    output_folder,
     progress,
     scenario_option,
     show,
@@ -19,12 +22,12 @@ from reserve_opt.cli.options import (
     write_json,
 )
 from reserve_opt.cli.render import OutputFormat, print_table
-from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from reserve_opt.domain import Instance
+    from reserve_opt.io.outdir import OutputFolder
     from reserve_opt.models.routing import DeliveryProblem, RoutingProblem, RoutingResult
 
 INPUT_FORMATS = ("vrplib", "solomon", "cordeau")
@@ -73,7 +76,9 @@ def route(
         "Folder for routes.csv, routes.geojson, unmet.csv, deliveries.csv and "
         "solution.json.")] = None,
     map_file: Annotated[Path | None, typer.Option(
-        "--map", help="Draw the routes over the instance map: .png or .html.")] = None,
+        "--map", help="Draw the routes over the instance map: .png or .html (a file "
+        "reserve-opt did not write is never replaced).")] = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Plan vehicle routes: an allocation's deliveries, or a VRP benchmark file."""
@@ -84,6 +89,7 @@ def route(
         if engine not in ("pyvrp", "ortools"):
             raise InputError(f"--engine {engine}: use pyvrp or ortools.")
         check_seed(seed, "--seed")
+        dest = output_folder(out, "route", [path, deliveries], force)
         if max_iterations is not None and max_iterations < 1:
             raise InputError(f"--max-iterations {max_iterations}: give a whole number of 1 "
                              "or more.")
@@ -97,7 +103,7 @@ def route(
                 raise InputError(f"{', '.join(given)}: for instances only; a benchmark file "
                                  "takes --input-format with the engine, time, seed and output "
                                  "options.")
-            summary = _route_benchmark(path, input_format, engine, time_limit, seed, out,
+            summary = _route_benchmark(path, input_format, engine, time_limit, seed, dest,
                                        max_iterations)
         else:
             if scenario is None:
@@ -105,7 +111,7 @@ def route(
                                  "allocation, or --input-format for a benchmark file.")
             limits = _limits(max_vehicle_kg or [])
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
-                                      seed, break_min, drive_h, fleetless or "region", out,
+                                      seed, break_min, drive_h, fleetless or "region", dest,
                                       map_file, 3 if max_trips is None else max_trips, limits,
                                       max_iterations)
     show(fmt, lambda: summary, lambda: _print_summary(summary), wrote=out)
@@ -175,7 +181,8 @@ def known_best(path: Path, problem: RoutingProblem) -> float | None:
 
 
 def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: float, seed: int,
-                     out: Path | None, max_iterations: int | None = None) -> dict[str, Any]:
+                     out: OutputFolder | None,
+                     max_iterations: int | None = None) -> dict[str, Any]:
     from reserve_opt.errors import SolverError
     from reserve_opt.models.routing import check, solve
 
@@ -201,7 +208,7 @@ def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: flo
                      for u in result.unserved],
     })
     if out is not None:
-        with folder_swap(out) as tmp:
+        with out.write() as tmp:
             _visits_frame(problem, result, None).to_csv(tmp / "routes.csv", index=False)
             _unserved_frame(result).to_csv(tmp / "unmet.csv", index=False)
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
@@ -306,12 +313,13 @@ def _check_period(inst: Instance, scenario: str, period: int) -> None:
 
 def _route_instance(path: Path, scenario: str, period: int | None, deliveries: Path | None,
                     engine: str, time_limit: float, seed: int, break_min: float | None,
-                    drive_h: float | None, fleetless: str, out: Path | None,
+                    drive_h: float | None, fleetless: str, out: OutputFolder | None,
                     map_file: Path | None, max_trips: int = 3,
                     limits: dict[str, float] | None = None,
                     max_iterations: int | None = None) -> dict[str, Any]:
     from reserve_opt.errors import InputError, SolverError
     from reserve_opt.io import load_instance
+    from reserve_opt.io.outdir import inside
     from reserve_opt.models.routing import (
         DeliveryOptions,
         check_deliveries,
@@ -325,6 +333,10 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     if map_file is not None and map_file.suffix.lower() not in (".png", ".html"):
         raise InputError(f"--map {map_file}: a map is written as .png or .html; change the "
                          "file name.")
+    if out is not None and map_file is not None and inside(map_file, out.path):
+        raise InputError(f"--map {map_file}: is inside --out {out.path}, which is written as "
+                         "a whole; put the map beside it")
+    map_dest = output_file(map_file, "--map", [path, deliveries])
     inst = load_instance(path)
     if scenario not in inst.scenario_index:
         raise InputError(f"--scenario {scenario}: {inst.name} has no such scenario; use one "
@@ -371,16 +383,16 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
         "status": routed_status(plan, result).value,
     })
     if out is not None:
-        with folder_swap(out) as tmp:
+        with out.write() as tmp:
             _visits_frame(plan.problem, result, plan).to_csv(tmp / "routes.csv", index=False)
             lines.to_file(tmp / "routes.geojson", driver="GeoJSON")
             unmet.to_csv(tmp / "unmet.csv", index=False)
             report.to_csv(tmp / "deliveries.csv", index=False)
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
-    if map_file is not None:
+    if map_dest is not None:
         from reserve_opt.maps import draw_map
 
-        draw_map(inst, map_file, routes=lines)
+        draw_map(inst, map_dest, routes=lines)
     return summary
 
 

@@ -11,11 +11,13 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     FormatOption,
     SeedOption,
     ThreadsOption,
     gap_option,
     out_option,
+    output_folder,
     progress,
     show,
     solver_option,
@@ -25,7 +27,6 @@ from reserve_opt.cli.options import (
 )
 from reserve_opt.cli.render import OutputFormat, print_table
 from reserve_opt.errors import InputError
-from reserve_opt.io.atomic import folder_swap
 
 if TYPE_CHECKING:
     import numpy as np
@@ -196,12 +197,14 @@ def site(
     out: Annotated[Path | None, out_option(
         "Folder for solution tables (CSV), GeoPackage layers (instance input) and "
         "solution.json.")] = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Open sites with a classic siting model: p-median, coverage, set cover, CFLP, UFLP."""
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
+        dest = output_folder(out, "site", [path, optima], force)
         if model not in MODELS:
             raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
         if input_format is not None and input_format not in INPUT_FORMATS:
@@ -238,8 +241,9 @@ def site(
                                  optima=optima, capacity=capacity)
         if run.result.has_solution and not run.check.ok:
             warn_checker(run.check.problems)
-        if out is not None and run.result.has_solution:
-            write_site(run, out)
+        if dest is not None and run.result.has_solution:
+            with dest.write() as folder:
+                write_site(run, folder)
     show(fmt, run.to_dict, lambda: print_site(run),
          wrote=out if run.result.has_solution else None)
     if not run.result.has_solution:
@@ -441,12 +445,11 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
                    rep, breakdown, units, p=used_p, data=data, notes=notes)
 
 
-def write_site(run: SiteRun, out: Path) -> None:
+def write_site(run: SiteRun, folder: Path) -> None:
     """Write sites.csv, clients.csv, solution.json and, for instances, sites.gpkg.
 
     The GeoPackage holds two layers: ``opened_sites`` (points) and ``assignments`` (a line
-    from each region to the site serving it). Everything goes to a temporary folder that
-    replaces ``out`` only when complete.
+    from each region to the site serving it).
     """
     import numpy as np
     import pandas as pd
@@ -478,12 +481,11 @@ def write_site(run: SiteRun, out: Path) -> None:
         clients["reachable"] = np.where(ok, d.reachable[rows, sj], False)
     if r.covered is not None:
         clients["covered"] = np.asarray(r.covered)
-    with folder_swap(out) as tmp:
-        sites.to_csv(tmp / "sites.csv", index=False)
-        clients.to_csv(tmp / "clients.csv", index=False)
-        if d is not None:
-            _write_gpkg(run, served, tmp / "sites.gpkg")
-        write_json(tmp / "solution.json", run.to_dict())
+    sites.to_csv(folder / "sites.csv", index=False)
+    clients.to_csv(folder / "clients.csv", index=False)
+    if d is not None:
+        _write_gpkg(run, served, folder / "sites.gpkg")
+    write_json(folder / "solution.json", run.to_dict())
 
 
 def _write_gpkg(run: SiteRun, served: npt.NDArray[np.int64], target: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.options import FormatOption, InstancePath, out_option
+from reserve_opt.cli.options import FormatOption, InstancePath, out_option, output_folder
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 
 
@@ -47,7 +47,7 @@ def sweep(
                                        "axes and/or a Monte Carlo sample.")],
     out: Annotated[Path | None, out_option(
         "Output folder (kept to resume); default <grid file stem>.sweep beside the grid "
-        "file.")] = None,
+        "file. Only a new or empty folder or an earlier sweep's is written.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local cluster worker processes "
                                                 "(default: the machine's cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask "
@@ -78,14 +78,15 @@ def sweep(
             from reserve_opt.variants.sweep import checked_scheduler
 
             checked_scheduler(scheduler, trust_scheduler)  # before reading or solving
+        target = out if out is not None else grid.with_suffix(".sweep")
+        dest = output_folder(target, "sweep", [base, grid], in_place=True)
         spec = read_sweep(grid)
         inst = load_instance(base)
-        target = out if out is not None else grid.with_suffix(".sweep")
         try:
             with progress_bar(f"sweep {grid.stem}") as hooks:
-                report = run_sweep(inst, spec, target, workers=workers, scheduler=scheduler,
-                                   trust_scheduler=trust_scheduler, serial=serial,
-                                   max_runs=max_runs, **hooks)
+                report = run_sweep(inst, spec, dest or target, workers=workers,
+                                   scheduler=scheduler, trust_scheduler=trust_scheduler,
+                                   serial=serial, max_runs=max_runs, **hooks)
         except KeyboardInterrupt:
             typer.echo(f"interrupted: finished runs are kept in {target}/; run the same "
                        f"command again to resume", err=True)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    ForceOption,
     GapOption,
     InstancePath,
     ResponseTimeOption,
@@ -23,6 +24,8 @@ from reserve_opt.cli.options import (
     SolverOption,
     ThreadsOption,
     out_option,
+    output_file,
+    output_folder,
     progress,
     time_limit_option,
 )
@@ -47,6 +50,11 @@ class WhatifFormat(StrEnum):
 VariantOption = Annotated[list[str], typer.Option(
     "--variant", "-v", help="Variant file (TOML/YAML); a+b.toml composes two; a folder "
     "gives each file in it. Repeat for more variants.")]
+
+
+def variant_paths(args: list[str]) -> list[Path]:
+    """The files and folders ``--variant`` arguments name (inputs an output must spare)."""
+    return [Path(part) for arg in args for part in {arg, *arg.split("+")}]
 
 
 def whatif(
@@ -84,6 +92,7 @@ def whatif(
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
     out: Annotated[Path | None, out_option(
         "Folder for whatif.json, comparison CSVs and each run's plan.")] = None,
+    force: ForceOption = False,
     fmt: Annotated[WhatifFormat, typer.Option(
         "--format", "-f", help="table for people, json or csv for machines.")] = (
         WhatifFormat.TABLE),
@@ -93,6 +102,7 @@ def whatif(
     from reserve_opt.variants.run import RunOptions
 
     with reported_errors():
+        dest = output_folder(out, "whatif", [base, *variant_paths(variant)], force)
         opts = RunOptions(model=model, solver=solver, time_limit_s=time_limit, mip_gap=gap,
                           threads=threads, seed=seed, sharing=sharing,
                           response_time=response_time, service_level=service_level,
@@ -102,8 +112,9 @@ def whatif(
         inst = load_instance(base)
         variants = load_variants(variant)
         report = run_whatif(inst, str(base), variants, opts)
-        if out is not None:
-            write_whatif(report, out)
+        if dest is not None:
+            with dest.write() as folder:
+                write_whatif(report, folder)
     if fmt is WhatifFormat.JSON:
         echo_json(report["json"])
     elif fmt is WhatifFormat.CSV:
@@ -231,7 +242,7 @@ def comparison_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def write_whatif(report: dict[str, Any], out: Path) -> None:
+def write_whatif(report: dict[str, Any], folder: Path) -> None:
     """Write the whatif's files and each run's own output folder.
 
     ``whatif.json``, ``comparison.csv``, ``fill_by_region.csv``, ``plan_changes.csv`` and
@@ -240,31 +251,29 @@ def write_whatif(report: dict[str, Any], out: Path) -> None:
     import pandas as pd
 
     from reserve_opt.cli.plan_cmd import write_plan
-    from reserve_opt.io.atomic import folder_swap
 
     doc = report["json"]
-    with folder_swap(out) as tmp:
-        (tmp / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
-                                         encoding="utf-8")
-        (tmp / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
-                                            encoding="utf-8")
-        pd.DataFrame(_fill_rows(report)).to_csv(tmp / "fill_by_region.csv", index=False)
-        changes = [{"variant": r["name"], "kind": kind, "line": line}
-                   for r in report["runs"][1:]
-                   for kind, lines in (("change", r["notes"]), ("plan", r["diff"]["lines"]))
-                   for line in lines]
-        pd.DataFrame(changes, columns=["variant", "kind", "line"]).to_csv(
-            tmp / "plan_changes.csv", index=False)
-        for r in report["runs"]:
-            if report["options"].model == "plan":
-                write_plan(r["instance"], r["result"], tmp / "runs" / r["name"])
-            else:
-                folder = tmp / "runs" / r["name"]
-                folder.mkdir(parents=True)
-                for name, frame in r["result"].tables().items():
-                    frame.to_csv(folder / f"{name}.csv", index=False)
-                (folder / "result.json").write_text(
-                    json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
+    (folder / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
+                                        encoding="utf-8")
+    (folder / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
+                                           encoding="utf-8")
+    pd.DataFrame(_fill_rows(report)).to_csv(folder / "fill_by_region.csv", index=False)
+    changes = [{"variant": r["name"], "kind": kind, "line": line}
+               for r in report["runs"][1:]
+               for kind, lines in (("change", r["notes"]), ("plan", r["diff"]["lines"]))
+               for line in lines]
+    pd.DataFrame(changes, columns=["variant", "kind", "line"]).to_csv(
+        folder / "plan_changes.csv", index=False)
+    for r in report["runs"]:
+        run = folder / "runs" / r["name"]
+        run.mkdir(parents=True)
+        if report["options"].model == "plan":
+            write_plan(r["instance"], r["result"], run)
+        else:
+            for name, frame in r["result"].tables().items():
+                frame.to_csv(run / f"{name}.csv", index=False)
+            (run / "result.json").write_text(
+                json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
 
 
 def _fill_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -443,19 +452,28 @@ def variant_check(base: InstancePath, variant: VariantOption) -> None:
 def variant_apply(
     base: InstancePath,
     variant: VariantOption,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or .json document) for "
-                                      "the patched instance.")],
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or .json document, "
+                                      "never replacing a file) for the patched instance.")],
+    force: ForceOption = False,
 ) -> None:
     """Write the base with the variants applied in order, as an instance of its own."""
-    from reserve_opt.io import load_instance, save_instance
+    from reserve_opt.io import load_instance, write_folder, write_json
     from reserve_opt.variants import compose
 
     with reported_errors():
+        inputs = [base, *variant_paths(variant)]
+        if out.suffix.lower() == ".json":
+            document, dest = output_file(out, "--out", inputs), None
+        else:
+            document, dest = None, output_folder(out, "instance", inputs, force)
         inst = load_instance(base)
         v = compose(load_variants(variant))
         patched = v.apply(inst)
-        save_instance(patched, out, overwrite=overwrite)
+        if document is not None:
+            with document.write() as tmp:
+                write_json(patched, tmp)
+        elif dest is not None:
+            write_folder(patched, dest)
     typer.echo(f"wrote {out} ({v.name})")
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.errors import InputError
+from reserve_opt.io.outdir import OutputFile, signature
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -98,19 +99,22 @@ def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
         gpd.GeoDataFrame({"id": [], "tier": []}, geometry=[], crs="EPSG:4326")
 
 
-def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "population",
-             routes: gpd.GeoDataFrame | None = None) -> Path:
+def draw_map(inst: Instance, path: str | os.PathLike[str] | OutputFile,
+             shade: Shade = "population", routes: gpd.GeoDataFrame | None = None) -> Path:
     """Draw ``inst`` to a ``.png`` (static) or ``.html`` (interactive) file.
 
     The file is written to a temporary name first and renamed at the end, so a failed
-    drawing never leaves a half-written map behind.
+    drawing never leaves a half-written map behind. It carries reserve-opt's signature
+    (PNG ``Software`` text, HTML ``generator`` meta tag): an existing file is replaced only
+    if it carries it too (see :mod:`reserve_opt.io.outdir`).
 
     Parameters
     ----------
     inst
         The instance.
     path
-        Output file; the suffix chooses the kind.
+        Output file, or an :class:`~reserve_opt.io.outdir.OutputFile` naming it; the
+        suffix chooses the kind.
     shade
         Colour regions by ``population`` (persons) or ``risk`` (index 0-1).
     routes
@@ -122,21 +126,16 @@ def draw_map(inst: Instance, path: str | os.PathLike[str], shade: Shade = "popul
     Path
         The file written.
     """
-    out = Path(path)
+    dest = path if isinstance(path, OutputFile) else OutputFile(Path(path))
+    out = dest.path
     suffix = out.suffix.lower()
     if suffix not in {".png", ".html"}:
         raise InputError(f"{out}: a map is written as .png or .html; change the file name")
-    if not out.parent.exists():
-        raise InputError(f"{out.parent}: folder does not exist; create it first")
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    try:
+    with dest.write() as tmp:
         if suffix == ".png":
             _draw_png(inst, tmp, shade, routes)
         else:
             _draw_html(inst, tmp, shade, routes)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -215,7 +214,7 @@ def _draw_png(inst: Instance, path: Path, shade: Shade,
         title += f"; {len(routes)} vehicle routes"
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    fig.savefig(path, format="png", metadata={"Software": signature()})
     plt.close(fig)
 
 
@@ -322,4 +321,7 @@ def _draw_html(inst: Instance, path: Path, shade: Shade,
                                                  "weight": 3, "opacity": 0.85},
                        tooltip=_tooltip(keys, labels)).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    # recognised by reserve_opt.io.outdir: a later run may replace this page
+    fmap.get_root().header.add_child(  # type: ignore[attr-defined]
+        folium.Element(f'<meta name="generator" content="{signature()}">'), name="generator")
     fmap.save(str(path))

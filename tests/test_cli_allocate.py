@@ -60,7 +60,7 @@ def test_out_writes_tables_lines_and_json(tmp_path: Path) -> None:
                   str(out))
     assert res.exit_code == 0, res.stderr
     assert {p.name for p in out.iterdir()} == {
-        "flows.csv", "fill.csv", "settlement.csv", "response.csv", "explanations.csv",
+        ".reserve-opt", "flows.csv", "fill.csv", "settlement.csv", "response.csv", "explanations.csv",
         "flows.gpkg", "solution.json"}
     flows = pd.read_csv(out / "flows.csv")
     lines = gpd.read_file(out / "flows.gpkg", layer="flows")

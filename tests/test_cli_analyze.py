@@ -53,7 +53,7 @@ def test_analyze_writes_csv_tables_and_json(tmp_path: Path) -> None:
     result = run_cli("analyze", str(TOY), "--out", str(out), "--plan")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "analysis.json", "centrality_agreements.csv", "centrality_transport.csv",
+        ".reserve-opt", "analysis.json", "centrality_agreements.csv", "centrality_transport.csv",
         "knockout.csv", "mismatch.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["analysis"]  # no temporary left over
     ko = pd.read_csv(out / "knockout.csv")

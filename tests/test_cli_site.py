@@ -144,8 +144,8 @@ def test_liaoning_scenario_weights_and_outputs(tmp_path: Path) -> None:
                      "typhoon_east", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "independent check: ok" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["clients.csv", "sites.csv", "sites.gpkg",
-                                                     "solution.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".reserve-opt", "clients.csv", "sites.csv",
+                                                     "sites.gpkg", "solution.json"]
     sol = json.loads((out / "solution.json").read_text())
     assert sol["check"]["ok"] and sol["scenario"] == "typhoon_east"
     assert sol["units"]["objective"].startswith("m3 x road km")

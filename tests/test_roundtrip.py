@@ -73,17 +73,21 @@ def test_document_matches_published_schema(toy_path: Path) -> None:
         jsonschema.validate(doc, schema)
 
 
-def test_writing_over_an_existing_folder_needs_consent(toy_path: Path, tmp_path: Path) -> None:
+def test_writing_over_an_existing_folder_replaces_only_our_own(toy_path: Path,
+                                                              tmp_path: Path) -> None:
     inst = load_instance(toy_path)
     target = tmp_path / "out"
     save_instance(inst, target)
     before = sorted(p.name for p in target.iterdir())
-    with pytest.raises(InputError, match="already exists"):
-        save_instance(inst, target)
+    save_instance(inst, target)  # an instance folder reserve-opt wrote: replaced
     assert sorted(p.name for p in target.iterdir()) == before
-    save_instance(inst, target, overwrite=True)
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="was not written by reserve-opt"):
+        save_instance(inst, tmp_path / "user", overwrite=True)
+    assert (tmp_path / "user" / "notes.txt").read_text() == "mine"
     assert load_instance(target) == inst
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "user"]  # no temporary folders
 
 
 def test_normalised_probabilities_are_divided_by_their_sum(toy_path: Path,

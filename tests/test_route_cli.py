@@ -45,7 +45,8 @@ def test_solomon_file_prints_gap_and_writes_tables(tmp_path: Path) -> None:
     assert data["bks"] == pytest.approx(827.3)
     assert 0 <= data["gap"] <= 0.01 and data["vehicles_used"] >= 10
     assert data["unserved"] == []
-    assert sorted(p.name for p in out.iterdir()) == ["routes.csv", "solution.json", "unmet.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".reserve-opt", "routes.csv",
+                                                     "solution.json", "unmet.csv"]
     visits = pd.read_csv(out / "routes.csv")
     assert len(visits) == 100 and visits["client"].nunique() == 100
 
@@ -75,8 +76,8 @@ def test_instance_with_deliveries_file(toy_path: Path, toy_deliveries: Path,
     assert [u["source"] for u in data["unserved"]] == ["S_river"]
     assert data["unserved"][0]["reason"].startswith("S_river has no vehicles")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["deliveries.csv", "routes.csv", "routes.geojson", "solution.json",
-                     "unmet.csv"]
+    assert names == [".reserve-opt", "deliveries.csv", "routes.csv", "routes.geojson",
+                     "solution.json", "unmet.csv"]
     lines = gpd.read_file(out / "routes.geojson")
     assert lines.crs.to_epsg() == 4326
     assert set(lines.geom_type) == {"LineString"} and len(lines) == data["vehicles_used"]

@@ -42,7 +42,7 @@ def test_whatif_json_matches_separate_plan_runs_of_each_variant(
         json.loads(base.stdout))
     assert [v["name"] for v in liaoning_whatif["variants"]] == [n[:-5] for n in THREE]
     for name, entry in zip(THREE, liaoning_whatif["variants"], strict=True):
-        folder = tmp_path / name
+        folder = tmp_path / Path(name).stem  # a folder, not a .toml
         applied = run_cli("variant", "apply", str(LIAONING), "-v",
                           str(LIAONING / "variants" / name), "--out", str(folder))
         assert applied.exit_code == 0, applied.output
@@ -84,9 +84,9 @@ def test_whatif_table_csv_and_out_folder(tmp_path: Path) -> None:
                  "stock of water: -20,000 units in all (W_north -20,000)",
                  "sharing kept to 'agreements'"):
         assert text in table.stdout, text
-    assert {p.name for p in out.iterdir()} == {"whatif.json", "comparison.csv",
-                                               "fill_by_region.csv", "plan_changes.csv",
-                                               "runs"}
+    assert {p.name for p in out.iterdir()} == {".reserve-opt", "whatif.json",
+                                               "comparison.csv", "fill_by_region.csv",
+                                               "plan_changes.csv", "runs"}
     assert {p.name for p in (out / "runs").iterdir()} == {"base", "north_depot_flooded",
                                                           "north_withdraws"}
     assert (out / "runs" / "north_withdraws" / "solution.json").is_file()
@@ -184,7 +184,7 @@ def test_whatif_route_json_matches_separate_route_runs_of_each_variant(
     entries = toy_route_whatif["variants"]
     assert [v["name"] for v in entries] == [n[:-5] for n in ROUTE_VARIANTS]
     for name, entry in zip(ROUTE_VARIANTS, entries, strict=True):
-        folder = tmp_path / name
+        folder = tmp_path / Path(name).stem  # a folder, not a .toml
         applied = run_cli("variant", "apply", str(TOY), "-v", str(TOY / "variants" / name),
                           "--out", str(folder))
         assert applied.exit_code == 0, applied.output

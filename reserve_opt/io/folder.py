@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError, shown
-from reserve_opt.io.atomic import folder_swap
 from reserve_opt.io.export import instance_manifest, instance_tables
+from reserve_opt.io.outdir import MARKER, OutputFolder
 from reserve_opt.io.paths import confined_path
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
 from reserve_opt.io.spec import TABLES
@@ -214,37 +214,45 @@ def _csv_cell(value: Any) -> str:
 
 def write_folder(
     inst: Instance,
-    folder: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | OutputFolder,
     table_format: TableFormat = "csv",
     overwrite: bool = False,
 ) -> Path:
-    """Write ``inst`` as an instance folder.
+    """Write ``inst`` as an instance folder, under the rules of every reserve-opt output.
 
-    The folder is written beside its target first and moved into place at the end, so
-    an interrupted write never leaves a half-written instance.
+    The folder must be new, empty, or an instance folder reserve-opt wrote (then it is
+    replaced); a folder reserve-opt did not write is refused. It is written beside its
+    target first and moved into place at the end, so an interrupted write never leaves a
+    half-written instance (see :mod:`reserve_opt.io.outdir`).
 
     Parameters
     ----------
     inst
         The instance.
     folder
-        Target folder.
+        Target folder, or an :class:`~reserve_opt.io.outdir.OutputFolder` naming it.
     table_format
         ``csv`` or ``parquet``.
     overwrite
-        Replace an existing folder.
+        Also replace a folder reserve-opt wrote that was changed or added to since, or that
+        another command wrote (``--force``); files reserve-opt did not write are kept.
 
     Returns
     -------
     Path
         The folder written.
+
+    Raises
+    ------
+    InputError
+        The folder may not be written (one line naming it and the fix).
     """
     import tomli_w
 
-    target = Path(folder)
-    if target.exists() and not overwrite:
-        raise InputError(f"{target}: already exists; choose another folder or allow overwriting")
-    with folder_swap(target) as tmp:
+    dest = folder if isinstance(folder, OutputFolder) else OutputFolder(
+        Path(folder), "instance", force=overwrite, force_hint="overwrite=True")
+    target = dest.path
+    with dest.write() as tmp:
         manifest = instance_manifest(inst)
         tables = instance_tables(inst)
         names: dict[str, str] = {}
@@ -331,7 +339,8 @@ def refresh_folder(inst: Instance, folder: str | os.PathLike[str], readme: str) 
                                       or old.name in GENERATED_FILES):
                     old.unlink()
             for new in sorted(built.iterdir()):
-                shutil.copyfile(new, out / new.name)
+                if new.name != MARKER:  # the scripts' folder is the project's, not ours
+                    shutil.copyfile(new, out / new.name)
     finally:
         if stamp is None:
             del os.environ["OGR_CURRENT_DATE"]

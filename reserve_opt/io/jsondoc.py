@@ -97,9 +97,9 @@ def read_json(path: str | os.PathLike[str]) -> RawInstance:
 
 def write_json(inst: Instance, path: str | os.PathLike[str]) -> Path:
     """Write ``inst`` as one JSON document, atomically (temporary file, then rename)."""
+    from reserve_opt.io.outdir import replace_file
+
     p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(json.dumps(to_document(inst), indent=1, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
-    tmp.replace(p)
+    text = json.dumps(to_document(inst), indent=1, ensure_ascii=False) + "\n"
+    replace_file(p, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return p

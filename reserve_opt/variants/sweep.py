@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reserve_opt.errors import InputError, shown
+from reserve_opt.io.outdir import OutputFolder, replace_file
 from reserve_opt.variants.compare import summary_row
 from reserve_opt.variants.grid import Run, SweepSpec
 from reserve_opt.variants.run import (
@@ -149,21 +149,10 @@ class SweepReport:
     solves: int = 0
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_part(path: Path, row: dict[str, Any]) -> None:
     import pandas as pd
 
-    _write_atomic(path, lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
+    replace_file(path, lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
 
 
 TLS_SCHEMES = ("tls", "wss")
@@ -307,7 +296,7 @@ def check_runs(base: Instance, runs: Sequence[Run]) -> None:
 def run_sweep(
     base: Instance,
     spec: SweepSpec,
-    out: Path,
+    out: Path | OutputFolder,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -326,7 +315,9 @@ def run_sweep(
     spec
         The sweep.
     out
-        Output folder (created; reused to resume).
+        Output folder (created; reused to resume), or an
+        :class:`~reserve_opt.io.outdir.OutputFolder` naming it. It must be new, empty or
+        an earlier sweep's; one sweep at a time writes it, a second is refused.
     workers
         Local cluster processes (default: the machine's cores).
     scheduler
@@ -361,42 +352,45 @@ def run_sweep(
     opts = spec.options
     commodities = [c.id for c in base.commodities]
     keys = [run_key(rows, r.variant.changes, opts) for r in runs]
-    parts = out / PARTS
-    parts.mkdir(parents=True, exist_ok=True)
-    # runs with the same changes share one key and one part: solve them once
-    unique = list({k: r for r, k in zip(runs, keys, strict=True)}.items())
-    todo = [(r, k) for k, r in unique if not (parts / f"{k}.parquet").is_file()]
-    pending = {k for _, k in todo}
-    reused = sum(1 for k in keys if k not in pending)
-    if max_runs is not None:
-        todo = todo[:max_runs]
-    if on_start:
-        on_start(len(todo))
-    solved: set[str] = set()
-    try:
-        if serial or not todo:
-            for run, key in todo:
-                _write_part(parts / f"{key}.parquet",
-                            execute(rows, run.variant.changes, opts, commodities))
-                solved.add(key)
-                if on_done:
-                    on_done()
-        else:
-            from dask.distributed import as_completed
-
-            with dask_client(workers, scheduler, trust_scheduler) as client:
-                base_future = client.scatter(rows, broadcast=True)  # type: ignore[no-untyped-call]
-                futures = {client.submit(execute, base_future, run.variant.changes, opts,
-                                         commodities, key=f"run-{key}", pure=False): key
-                           for run, key in todo}
-                for fut in as_completed(futures):  # type: ignore[no-untyped-call]
-                    _write_part(parts / f"{futures[fut]}.parquet", fut.result())
-                    solved.add(futures[fut])
+    dest = out if isinstance(out, OutputFolder) else OutputFolder(
+        Path(out), "sweep", force_hint=None, in_place=True)
+    with dest.update() as folder:
+        parts = folder / PARTS
+        parts.mkdir(parents=True, exist_ok=True)
+        # runs with the same changes share one key and one part: solve them once
+        unique = list({k: r for r, k in zip(runs, keys, strict=True)}.items())
+        todo = [(r, k) for k, r in unique if not (parts / f"{k}.parquet").is_file()]
+        pending = {k for _, k in todo}
+        reused = sum(1 for k in keys if k not in pending)
+        if max_runs is not None:
+            todo = todo[:max_runs]
+        if on_start:
+            on_start(len(todo))
+        solved: set[str] = set()
+        try:
+            if serial or not todo:
+                for run, key in todo:
+                    _write_part(parts / f"{key}.parquet",
+                                execute(rows, run.variant.changes, opts, commodities))
+                    solved.add(key)
                     if on_done:
                         on_done()
-    finally:
-        results = collect(out, runs, keys, spec)
-        _write_meta(out, spec, base, runs, keys, results)
+            else:
+                from dask.distributed import as_completed
+
+                with dask_client(workers, scheduler, trust_scheduler) as client:
+                    base_future = client.scatter(rows, broadcast=True)  # type: ignore[no-untyped-call]
+                    futures = {client.submit(execute, base_future, run.variant.changes, opts,
+                                             commodities, key=f"run-{key}", pure=False): key
+                               for run, key in todo}
+                    for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+                        _write_part(parts / f"{futures[fut]}.parquet", fut.result())
+                        solved.add(futures[fut])
+                        if on_done:
+                            on_done()
+        finally:
+            results = collect(folder, runs, keys, spec)
+            _write_meta(folder, spec, base, runs, keys, results)
     ran = sum(1 for k in keys if k in solved)
     return SweepReport(len(runs), reused, ran, len(runs) - len(results), results,
                        time.perf_counter() - t0, len(solved))
@@ -417,7 +411,7 @@ def collect(out: Path, runs: Sequence[Run], keys: Sequence[str],
         frames.append(pd.concat([pd.DataFrame(head), frame], axis=1))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["run", "key", "status"])
-    _write_atomic(out / RESULTS, lambda p: table.to_parquet(p, index=False))
+    replace_file(out / RESULTS, lambda p: table.to_parquet(p, index=False))
     return table
 
 
@@ -438,5 +432,5 @@ def _write_meta(out: Path, spec: SweepSpec, base: Instance, runs: Sequence[Run],
                       "changes": [c.to_dict() for c in r.variant.changes]}
                      for r, k in zip(runs, keys, strict=True)],
     }
-    _write_atomic(out / META, lambda p: p.write_text(json.dumps(meta, indent=1, default=str),
+    replace_file(out / META, lambda p: p.write_text(json.dumps(meta, indent=1, default=str),
                                                      encoding="utf-8"))
