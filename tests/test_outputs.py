@@ -500,3 +500,13 @@ def test_a_rebuilt_bundled_instance_gets_no_marker(tmp_path: Path) -> None:
     refresh_folder(load_instance(TOY), folder, "# readme\n")
     assert MARKER not in {p.name for p in folder.iterdir()}
     assert (folder / "build.py").read_text() == "# the project's script\n"
+
+
+def test_a_symbolic_link_loop_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    refused(run_cli("plan", str(TOY), "--out", str(tmp_path / "a")),
+            f"--out {tmp_path / 'a'}: is a symbolic link that leads nowhere (a loop); replace "
+            "it")
+    refused(run_cli("plan", str(tmp_path / "b"), "--out", str(tmp_path / "out")),
+            f"{tmp_path / 'b'}: is a symbolic link that leads nowhere (a loop); replace it")

@@ -83,6 +83,15 @@ def _listing(names: Sequence[str]) -> str:
     return shown if len(names) <= _LISTED else f"{shown} and {len(names) - _LISTED} more"
 
 
+def _real(path: Path, name: str | None = None) -> Path:
+    """``path`` with symbolic links resolved; a link loop is refused in one line."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop (Python 3.11)
+        raise InputError(f"{name or path}: is a symbolic link that leads nowhere (a loop); "
+                         "replace it") from None
+
+
 def _relation(out: Path, inp: Path) -> str | None:
     """How resolved ``out`` stands to resolved ``inp``: is, is inside, contains, or none."""
     if out == inp:
@@ -96,7 +105,7 @@ def _relation(out: Path, inp: Path) -> str | None:
 
 def inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is ``folder`` or lies inside it, symbolic links resolved."""
-    p, f = Path(path).resolve(), Path(folder).resolve()
+    p, f = _real(Path(path)), _real(Path(folder))
     return p == f or f in p.parents
 
 
@@ -104,7 +113,7 @@ def _check_inputs(name: str, resolved: Path, inputs: Iterable[Path | None]) -> N
     for inp in inputs:
         if inp is None:
             continue
-        how = _relation(resolved, inp.resolve())
+        how = _relation(resolved, _real(inp))
         if how is not None:
             raise InputError(f"{name}: {how} the input {inp}; write to another place so "
                              "the input stays as it is")
@@ -332,7 +341,7 @@ class OutputFolder:
         if suffix in FILE_SUFFIXES:
             raise InputError(f"{name}: looks like a file name ({suffix}) but this output is "
                              f"a folder; give a folder name such as {given.stem}")
-        resolved = given.resolve()
+        resolved = _real(given, name)
         try:
             cwd: Path | None = Path.cwd().resolve()
         except OSError:  # the current folder was removed: nothing can be inside it
@@ -638,7 +647,7 @@ class OutputFile:
             One line naming the file and the fix.
         """
         name, given = self.label, Path(self.path)
-        resolved = given.resolve()
+        resolved = _real(given, name)
         _check_inputs(name, resolved, self.inputs)
         parent = resolved.parent
         if not parent.exists():
