@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +13,7 @@ from reserve_opt.errors import InputError
 from reserve_opt.io.atomic import folder_swap
 from reserve_opt.io.export import instance_manifest, instance_tables
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
+from reserve_opt.io.safeload import parse_toml, parse_yaml, read_text
 from reserve_opt.io.spec import TABLES
 
 MANIFEST_NAMES = ("instance.toml", "instance.yaml", "instance.yml")
@@ -31,20 +31,11 @@ def read_manifest(folder: Path) -> tuple[dict[str, Any], str]:
     if len(found) > 1:
         raise InputError(f"{folder}: both {found[0]} and {found[1]} exist; keep only one")
     name = found[0]
-    text = (folder / name).read_text(encoding="utf-8")
+    text = read_text(folder / name, name)
     if name.endswith(".toml"):
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise InputError(f"{name}: not valid TOML ({err}); fix the syntax") from None
+        data: Any = parse_toml(text, name)
     else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            reason = " ".join(str(err).split())
-            raise InputError(f"{name}: not valid YAML ({reason}); fix the syntax") from None
+        data = parse_yaml(text, name)
         if not isinstance(data, dict):
             raise InputError(f"{name}: must be a mapping of keys to values")
     return dict(data), name

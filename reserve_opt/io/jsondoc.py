@@ -16,6 +16,7 @@ from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 from reserve_opt.io.export import instance_manifest, instance_tables
 from reserve_opt.io.raw import RawInstance, RawTable, json_locator
+from reserve_opt.io.safeload import parse_json, read_text
 from reserve_opt.io.spec import TABLES
 
 
@@ -85,13 +86,8 @@ def _read_geometry(regions: list[Any], source: str, raw: RawInstance) -> None:
 def read_json(path: str | os.PathLike[str]) -> RawInstance:
     """Read a JSON instance document without validating it."""
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(
-            f"{p.name}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
-            f"fix the syntax"
-        ) from None
+    # no size limit: an instance with its region polygons may be large
+    doc = parse_json(read_text(p, p.name, limit=None), p.name)
     return raw_from_document(doc, p.name)
 
 
