@@ -30,6 +30,20 @@ def is_empty(value: Any) -> bool:
     return False
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float when it is a finite int or float (not a bool), else ``None``.
+
+    Whole numbers too large for a float (a 400-digit integer) are ``None`` as well.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _unit_phrase(col: Column) -> str:
     return f" in {col.unit}" if col.unit and col.unit not in {"rank", "fraction"} else ""
 
