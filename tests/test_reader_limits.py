@@ -279,3 +279,70 @@ def test_negative_max_runs_is_refused(tmp_path: Path) -> None:
             "--max-runs -1: give 0 or more runs (0 runs none now and writes the results table "
             "of the runs already done)")
     assert not (tmp_path / "out").exists()
+
+
+# -- tables, events and the published schema ----------------------------------------------
+
+def test_a_parquet_table_with_a_repeated_column_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = toy_copy(tmp_path)
+    (folder / "stock.csv").unlink()
+    table = pa.Table.from_arrays(
+        [pa.array(["W_north"]), pa.array(["water"]), pa.array([20000.0]), pa.array([0.0])],
+        names=["facility", "commodity", "quantity", "quantity"])
+    pq.write_table(table, folder / "stock.parquet")
+    text = (folder / "instance.toml").read_text(encoding="utf-8")
+    (folder / "instance.toml").write_text(text.replace("[sources]", "[tables]\n"
+                                          'stock = "stock.parquet"\n\n[sources]'),
+                                          encoding="utf-8")
+    refused(run_cli("validate", str(folder)),
+            "stock.parquet: column 'quantity' appears twice (columns 3 and 4); keep one")
+
+
+def test_an_event_file_goes_through_the_same_safe_reader(tmp_path: Path) -> None:
+    event = tmp_path / "storm.yaml"
+    event.write_text("id: storm\ndays: 2\naffected:\n  1: 3000\n", encoding="utf-8")
+    refused(run_cli("allocate", str(TOY), "--event", str(event)),
+            f"{event} line 4: key 1 is not text; write keys as names (quote it, \"1\", if it "
+            f"must look like a number)")
+
+
+def test_values_at_the_caps_are_valid_and_one_beyond_is_refused(tmp_path: Path) -> None:
+    folder = toy_copy(tmp_path)
+    demand = folder / "demand.csv"
+    demand.write_text(demand.read_text(encoding="utf-8").replace(
+        "typhoon,sea,water,12000", "typhoon,sea,water,1e12"), encoding="utf-8")
+    fleet = folder / "fleet.csv"
+    fleet.write_text(fleet.read_text(encoding="utf-8").replace(
+        "T_north,W_north,5,10000,40,60", "T_north,W_north,10000,1e6,1e5,200"), encoding="utf-8")
+    assert run_cli("validate", str(folder)).exit_code == 0
+    fleet.write_text(fleet.read_text(encoding="utf-8").replace(",200,", ",201,"),
+                     encoding="utf-8")
+    refused(run_cli("validate", str(folder)),
+            "fleet.csv line 2 (id 'T_north'): speed_kmh 201 is above 200; give a value of at "
+            "most 200 km/h")
+
+
+def test_the_schema_publishes_the_caps() -> None:
+    from reserve_opt.io import instance_schema
+
+    schema = instance_schema()["properties"]
+    speed = schema["fleet"]["items"]["properties"]["speed_kmh"]["anyOf"][0]
+    assert (speed["exclusiveMinimum"], speed["maximum"]) == (0.0, 200.0)
+    assert schema["demand"]["items"]["properties"]["quantity"]["maximum"] == 1e12
+    setting = schema["settings"]["properties"]["speed_kmh"]
+    assert (setting["exclusiveMinimum"], setting["maximum"]) == (0.0, 200.0)
+
+
+def test_a_variant_cannot_set_what_plan_would_refuse(tmp_path: Path) -> None:
+    variant = tmp_path / "v.toml"
+    variant.write_text('description = "x"\n[[change]]\nop = "set_setting"\nname = "speed_kmh"\n'
+                       'value = 0\n[[change]]\nop = "set_stock"\nfacility = "W_north"\n'
+                       'commodity = "water"\nquantity = 1e308\n', encoding="utf-8")
+    refused(run_cli("variant", "check", str(TOY), "--variant", str(variant)),
+            f"{variant}: the patched instance is not valid: builder: setting 'speed_kmh' = 0 "
+            f"is not above 0; give more than 0 km/h",
+            f"{variant}: the patched instance is not valid: stock row 1: quantity 1e+308 is "
+            f"above 1e+12; give a value of at most 1e+12 units")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from typing import Any
 
@@ -57,10 +58,12 @@ def parse_cell(col: Column, value: Any) -> Any:
         With a message such as ``"population 'many' is not a number; give a
         value in persons"``.
     """
-    shown = repr(value) if isinstance(value, str) else str(value)
+    shown = _shown(value)
     if col.dtype == "str":
-        if not isinstance(value, str | int):
-            raise CellError(f"{col.name} {shown} is not text; give a text value")
+        # ids and labels are text in every source: a JSON true or 7 is refused, not
+        # turned into "True" or "7" (bool is an int, and 7 and "7" would differ elsewhere)
+        if not isinstance(value, str):
+            raise CellError(f"{col.name} {shown} is not text; write it as text (in quotes)")
         text = str(value).strip()
         if col.choices and text not in col.choices:
             raise CellError(
@@ -99,6 +102,11 @@ def parse_cell(col: Column, value: Any) -> Any:
         number = int(number)
     unit = f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
                                                            "probability"} else ""
+    if col.exclusive_minimum and col.minimum is not None and number <= col.minimum:
+        raise CellError(
+            f"{col.name} {_fmt(number)} is not above {_fmt(col.minimum)}; "
+            f"give a value above {_fmt(col.minimum)}{unit}"
+        )
     if col.minimum is not None and number < col.minimum:
         raise CellError(
             f"{col.name} {_fmt(number)} is below {_fmt(col.minimum)}; "
@@ -110,6 +118,17 @@ def parse_cell(col: Column, value: Any) -> Any:
             f"give a value of at most {_fmt(col.maximum)}{unit}"
         )
     return number
+
+
+def _shown(value: Any) -> str:
+    """A raw cell as messages show it: text quoted, JSON literals as JSON writes them."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bool) or value is None:
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:
