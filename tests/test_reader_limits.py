@@ -346,3 +346,33 @@ def test_a_variant_cannot_set_what_plan_would_refuse(tmp_path: Path) -> None:
             f"is not above 0; give more than 0 km/h",
             f"{variant}: the patched instance is not valid: stock row 1: quantity 1e+308 is "
             f"above 1e+12; give a value of at most 1e+12 units")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("description: x\naxis:\n  - {name: b, op: {a: 1}, param: budget, values: [1]}\n",
+     "axis 1 ('b'): op {'a': 1} is not known; use one of"),
+    ("description: x\noptions: fast\naxis:\n  - {name: b, op: set_budget, param: budget, "
+     "values: [1]}\n", "[options] must be a table of option = value"),
+    ("description: x\ninclude: 3\naxis:\n  - {name: b, op: set_budget, param: budget, "
+     "values: [1]}\n", "include must be a list of variant files"),
+    ("description: x\noptions: {time_limit_s: " + "9" * 400 + "}\naxis:\n  - {name: b, "
+     "op: set_budget, param: budget, values: [1]}\n",
+     "time limit must be a finite number of seconds"),
+])
+def test_sweep_keys_of_the_wrong_type_are_one_line(tmp_path: Path, text: str,
+                                                   message: str) -> None:
+    sweep = tmp_path / "bad.yaml"
+    sweep.write_text(text, encoding="utf-8")
+    result = run_cli("sweep", str(TOY), "--grid", str(sweep), "--serial")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {sweep}: {message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_400_digit_number_in_a_variant_is_one_line(tmp_path: Path) -> None:
+    variant = tmp_path / "v.toml"
+    variant.write_text('description = "x"\n[[change]]\nop = "change_facility"\n'
+                       f'facility = "W_north"\nlon = {"9" * 400}\n', encoding="utf-8")
+    refused(run_cli("variant", "check", str(TOY), "--variant", str(variant)),
+            f"{variant}: change 1 (change_facility): lon 999999999999999999999999999999... "
+            f"(400 characters) is too large; give a value of at most 180 degrees east")

@@ -93,6 +93,10 @@ def parse_cell(col: Column, value: Any) -> Any:
         raise CellError(
             f"{col.name} {shown} is not a number; give a value{_unit_phrase(col)}"
         ) from None
+    except OverflowError:  # a whole number beyond any float (JSON/YAML/TOML ints)
+        limit = (f"a value of at most {_fmt(col.maximum)}{_bound_unit(col)}"
+                 if col.maximum is not None else "a smaller value")
+        raise CellError(f"{col.name} {shown} is too large; give {limit}") from None
     if not math.isfinite(number):
         raise CellError(f"{col.name} {shown} is not a finite number; give a value"
                         f"{_unit_phrase(col)}")
@@ -100,8 +104,7 @@ def parse_cell(col: Column, value: Any) -> Any:
         if number != int(number):
             raise CellError(f"{col.name} {shown} is not a whole number; give a whole number")
         number = int(number)
-    unit = f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
-                                                           "probability"} else ""
+    unit = _bound_unit(col)
     if col.exclusive_minimum and col.minimum is not None and number <= col.minimum:
         raise CellError(
             f"{col.name} {_fmt(number)} is not above {_fmt(col.minimum)}; "
@@ -118,6 +121,12 @@ def parse_cell(col: Column, value: Any) -> Any:
             f"give a value of at most {_fmt(col.maximum)}{unit}"
         )
     return number
+
+
+def _bound_unit(col: Column) -> str:
+    """The unit after a bound in messages ("at most 90 degrees north"), if it reads well."""
+    return f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
+                                                           "probability"} else ""
 
 
 def _shown(value: Any) -> str:

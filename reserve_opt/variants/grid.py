@@ -260,6 +260,9 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
                         f"the sweep explores")
         description = ""
     raw_options = data.get("options", {})
+    if not isinstance(raw_options, Mapping):
+        problems.append(f"{source}: [options] must be a table of option = value")
+        raw_options = {}
     try:
         if isinstance(raw_options, Mapping) and raw_options.get("model") == "route":
             raise InputError(f"{source}: {NO_ROUTE_SWEEPS}")
@@ -272,7 +275,11 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
         options = RunOptions()
     common: tuple[Change, ...] = ()
     include = data.get("include", [])
-    for inc in [include] if isinstance(include, str) else include:
+    include = [include] if isinstance(include, str) else include
+    if not isinstance(include, list) or not all(isinstance(i, str) for i in include):
+        problems.append(f"{source}: include must be a list of variant files")
+        include = []
+    for inc in include:
         try:
             common += read_variant((base_dir or Path()) / str(inc)).changes
         except InputError as err:
@@ -369,7 +376,7 @@ def _op_template(raw: Mapping[str, Any], skip: Sequence[str], where: str,
                  problems: list[str]) -> tuple[dict[str, Any], str | None]:
     op = raw.get("op")
     param = raw.get("param")
-    if op not in OPERATIONS:
+    if not isinstance(op, str) or op not in OPERATIONS:
         close = difflib.get_close_matches(str(op), list(OPERATIONS), n=1)
         problems.append(f"{where}: op {op!r} is not known; "
                         + (f"did you mean '{close[0]}'?" if close
@@ -415,7 +422,7 @@ def _random(raw: Mapping[str, Any], where: str, base_dir: Path | None,
         return None
     where = f"{where} ('{name}')"
     dist = raw.get("distribution")
-    if dist not in DISTRIBUTIONS:
+    if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
         problems.append(f"{where}: distribution {dist!r} is not known; use one of "
                         f"{', '.join(DISTRIBUTIONS)}")
         return None
