@@ -74,6 +74,11 @@ def sweep(
             from reserve_opt.errors import InputError
 
             raise InputError(f"--workers {workers}: give at least 1 worker process")
+        if max_runs is not None and max_runs < 0:
+            from reserve_opt.errors import InputError
+
+            raise InputError(f"--max-runs {max_runs}: give 0 or more runs (0 runs none now "
+                             f"and writes the results table of the runs already done)")
         if scheduler is not None:
             from reserve_opt.variants.sweep import checked_scheduler
 

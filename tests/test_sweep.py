@@ -145,7 +145,6 @@ distribution = "beta"
         f"factor, regions, alliances, commodities, scenarios",
         f"{bad}: random 1 ('r'): distribution 'beta' is not known; use one of uniform, "
         f"normal, lognormal, triangular, choice",
-        f"{bad}: has no [[axis]] and no [[random]]; add at least one",
     )
 
 

@@ -23,17 +23,14 @@ An event file is TOML, YAML or JSON with the fields of a scenario::
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import tomllib
 from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reserve_opt.domain import Instance, Outage, Scenario
 from reserve_opt.errors import InputError
+from reserve_opt.io.safeload import parse_json, parse_toml, parse_yaml, read_text
 
 __all__ = ["event_instance", "read_event"]
 
@@ -41,18 +38,13 @@ _KEYS = {"id", "name", "hazard", "days", "affected", "damage", "demand", "outage
 
 
 def _load(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        if suffix == ".json":
-            return json.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as err:
-        raise InputError(f"{path}: cannot be parsed ({err}); fix its syntax.") from None
-    raise InputError(f"{path}: unknown event file type {suffix!r}; use .toml, .yaml or .json.")
+    parse = {".toml": parse_toml, ".yaml": parse_yaml, ".yml": parse_yaml,
+             ".json": parse_json}.get(suffix)
+    if parse is None:
+        raise InputError(f"{path}: unknown event file type {suffix!r}; use .toml, .yaml or "
+                         ".json.")
+    return parse(read_text(path, str(path)), str(path))
 
 
 def _number(where: str, value: Any, lo: float, hi: float = math.inf) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tomllib
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +15,8 @@ from reserve_opt.io.export import instance_manifest, instance_tables
 from reserve_opt.io.outdir import MARKER, OutputFolder
 from reserve_opt.io.paths import confined_path
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
-from reserve_opt.io.spec import TABLES
+from reserve_opt.io.safeload import parse_toml, parse_yaml, read_text
+from reserve_opt.io.spec import TABLES, lonlat_bounds_ok
 
 MANIFEST_NAMES = ("instance.toml", "instance.yaml", "instance.yml")
 TableFormat = Literal["csv", "parquet"]
@@ -32,20 +33,11 @@ def read_manifest(folder: Path) -> tuple[dict[str, Any], str]:
     if len(found) > 1:
         raise InputError(f"{folder}: both {found[0]} and {found[1]} exist; keep only one")
     name = found[0]
-    text = (folder / name).read_text(encoding="utf-8")
+    text = read_text(folder / name, name)
     if name.endswith(".toml"):
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise InputError(f"{name}: not valid TOML ({err}); fix the syntax") from None
+        data: Any = parse_toml(text, name)
     else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            reason = " ".join(str(err).split())
-            raise InputError(f"{name}: not valid YAML ({reason}); fix the syntax") from None
+        data = parse_yaml(text, name)
         if not isinstance(data, dict):
             raise InputError(f"{name}: must be a mapping of keys to values")
     return dict(data), name
@@ -92,6 +84,11 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         import pyarrow.parquet as pq
 
         try:
+            twice = _repeated_column(list(pq.read_schema(path).names))
+            if twice:
+                problems.append(f"{path.name}: column '{twice[0]}' appears twice (columns "
+                                f"{twice[1]} and {twice[2]}); keep one")
+                return None
             table = pq.read_table(path)
         except Exception as err:  # pyarrow raises many types for broken files
             problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
@@ -103,6 +100,12 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = [c.strip() for c in (reader.fieldnames or [])]
+            twice = _repeated_column(columns)
+            if twice:
+                # a dict row keeps only the last copy: the first would be lost silently
+                problems.append(f"{path.name}: column '{twice[0]}' appears twice in the header "
+                                f"(columns {twice[1]} and {twice[2]}); keep one")
+                return None
             rows: list[dict[str, Any]] = []
             for line in reader:
                 if None in line:
@@ -111,7 +114,17 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                         f"{len(columns)} columns; remove the extra cells or quote them"
                     )
                     line.pop(None)
-                rows.append({k.strip(): v for k, v in line.items() if k is not None})
+                # DictReader gives None for cells a short row lacks; "" is an empty cell
+                missing = [k for k, v in line.items() if v is None]
+                if missing:
+                    problems.append(
+                        f"{path.name} line {reader.line_num}: has {len(columns) - len(missing)} "
+                        f"cells, fewer than the header's {len(columns)} columns (no "
+                        f"{', '.join(k.strip() for k in missing)}); add the missing cells, "
+                        f"empty ones as ','"
+                    )
+                rows.append({k.strip(): "" if v is None else v for k, v in line.items()
+                             if k is not None})
     except UnicodeDecodeError:
         problems.append(f"{path.name}: is not UTF-8 text; save it as UTF-8 CSV")
         return None
@@ -122,6 +135,28 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         problems.append(f"{path.name}: is empty; a CSV table needs a header line")
         return None
     return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def _report_dangling_links(folder: Path, name: str, problems: list[str]) -> bool:
+    """Report a table file that is a link to nothing: a broken table, not an absent one."""
+    found = False
+    for ext in ("csv", "parquet"):
+        link = folder / f"{name}.{ext}"
+        if link.is_symlink() and not link.exists():
+            problems.append(f"{link.name}: is a link to {os.readlink(link)}, which does not "
+                            f"exist; fix the link or remove it")
+            found = True
+    return found
+
+
+def _repeated_column(columns: list[str]) -> tuple[str, int, int] | None:
+    """The first column named twice, with both 1-based positions, or ``None``."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(columns, start=1):
+        if name in first:
+            return name, first[name], i
+        first[name] = i
+    return None
 
 
 def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> None:
@@ -146,9 +181,19 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     import geopandas as gpd
 
     try:
-        frame = gpd.read_file(path)
+        with warnings.catch_warnings():
+            # pyogrio warns (on stderr) of extra layers and unknown geometry types; both
+            # are reported below as problems instead
+            warnings.simplefilter("ignore")
+            frame = gpd.read_file(path)
     except Exception as err:  # pyogrio raises DataSourceError and friends
         raw.problems.append(f"{name}: cannot be read as geodata ({shown(err)}); re-export it")
+        return
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raw.problems.append(
+            f"{name}: holds no geometries; name a GeoPackage, GeoJSON or Shapefile of the "
+            f"region polygons under [geometry]"
+        )
         return
     if frame.crs is None:
         raw.problems.append(
@@ -159,15 +204,29 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     if "id" not in frame.columns:
         raw.problems.append(f"{name}: has no 'id' column; add one holding each region's id")
         return
+    ids = [str(i) for i in frame["id"]]
+    for i, (rid, geom) in enumerate(zip(ids, frame.geometry, strict=True), start=1):
+        if geom is None or geom.is_empty:
+            raw.problems.append(
+                f"{name}: feature {i} (id '{rid}') has no geometry, or one of a type that "
+                f"cannot be read; give it a Polygon or MultiPolygon"
+            )
+            return
+    twice = _repeated_column(ids)
+    if twice:
+        raw.problems.append(
+            f"{name}: features {twice[1]} and {twice[2]} both have id '{twice[0]}'; give each "
+            f"region one feature (a MultiPolygon for a region in several parts)"
+        )
+        return
     frame = frame.to_crs("EPSG:4326")
-    minx, miny, maxx, maxy = frame.total_bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    if not lonlat_bounds_ok(tuple(frame.total_bounds)):
         raw.problems.append(
             f"{name}: coordinates fall outside lon -180..180 / lat -90..90 after conversion "
             f"from {frame.crs}; its CRS is probably wrong"
         )
         return
-    raw.geometry = {str(i): g for i, g in zip(frame["id"], frame.geometry, strict=True)}
+    raw.geometry = dict(zip(ids, frame.geometry, strict=True))
 
 
 def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
@@ -190,7 +249,8 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
         reported = len(raw.problems)
         file = _table_file(path, spec.name, manifest, raw.problems, manifest_name)
         if file is None:
-            if len(raw.problems) > reported:  # named but refused: said once, not "missing"
+            if len(raw.problems) > reported or _report_dangling_links(
+                    path, spec.name, raw.problems):  # said once, not also "missing"
                 raw.unreadable.add(spec.name)
             continue
         table = _read_table(spec.name, file, raw.problems)

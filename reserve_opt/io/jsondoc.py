@@ -16,7 +16,8 @@ from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 from reserve_opt.io.export import instance_manifest, instance_tables
 from reserve_opt.io.raw import RawInstance, RawTable, json_locator
-from reserve_opt.io.spec import TABLES
+from reserve_opt.io.safeload import parse_json, read_text
+from reserve_opt.io.spec import TABLES, lonlat_bounds_ok
 
 
 def to_document(inst: Instance) -> dict[str, Any]:
@@ -68,30 +69,39 @@ def raw_from_document(doc: Any, source: str = "instance.json") -> RawInstance:
 
 
 def _read_geometry(regions: list[Any], source: str, raw: RawInstance) -> None:
+    from shapely.errors import ShapelyError
     from shapely.geometry import shape
 
     for i, row in enumerate(regions):
         if not isinstance(row, dict) or row.get("geometry") is None:
             continue
+        rid = row.get("id")
+        if not isinstance(rid, str):
+            continue  # the id itself is reported by the validator
         try:
-            raw.geometry[str(row.get("id"))] = shape(row["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            geom = shape(row["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError, ShapelyError) as err:
+            reason = " ".join(str(err).split())
             raw.problems.append(
-                f"{source} regions[{i}]: geometry is not a GeoJSON geometry ({err}); give "
+                f"{source} regions[{i}]: geometry is not a GeoJSON geometry ({reason}); give "
                 f"a GeoJSON Polygon or MultiPolygon in WGS84"
             )
+            continue
+        # the same bounds as a folder's geometry file (there after conversion to WGS84)
+        if not lonlat_bounds_ok(geom.bounds):
+            raw.problems.append(
+                f"{source} regions[{i}]: geometry coordinates fall outside lon -180..180 / "
+                f"lat -90..90; give WGS84 longitudes and latitudes in degrees"
+            )
+            continue
+        raw.geometry[rid] = geom
 
 
 def read_json(path: str | os.PathLike[str]) -> RawInstance:
     """Read a JSON instance document without validating it."""
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(
-            f"{p.name}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
-            f"fix the syntax"
-        ) from None
+    # no size limit: an instance with its region polygons may be large
+    doc = parse_json(read_text(p, p.name, limit=None), p.name)
     return raw_from_document(doc, p.name)
 
 

@@ -18,7 +18,7 @@ def _column_schema(col: Column) -> dict[str, Any]:
     if col.choices:
         out["enum"] = list(col.choices)
     if col.minimum is not None:
-        out["minimum"] = col.minimum
+        out["exclusiveMinimum" if col.exclusive_minimum else "minimum"] = col.minimum
     if col.maximum is not None:
         out["maximum"] = col.maximum
     desc = col.doc
@@ -58,7 +58,9 @@ def instance_schema() -> dict[str, Any]:
         s.name: {
             "type": "number" if s.dtype == "float" else "boolean",
             "description": f"{s.doc}" + (f" [{s.unit}]" if s.unit else ""),
-            **({"minimum": s.minimum} if s.dtype == "float" and s.minimum is not None else {}),
+            **({"exclusiveMinimum" if s.exclusive_minimum else "minimum": s.minimum}
+               if s.dtype == "float" and s.minimum is not None else {}),
+            **({"maximum": s.maximum} if s.dtype == "float" and s.maximum is not None else {}),
         }
         for s in SETTINGS
     }

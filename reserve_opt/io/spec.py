@@ -13,6 +13,35 @@ from typing import Literal
 
 Dtype = Literal["str", "float", "int", "bool", "list"]
 
+UNIT_MAXIMUM: dict[str, float] = {
+    "persons": 1e10,              # more than the world's population
+    "units": 1e12,                # a trillion of anything
+    "units/day": 1e12,
+    "units/person/day": 1e6,
+    "kg/unit": 1e6,               # a thousand tonnes per unit
+    "m3/unit": 1e6,
+    "currency": 1e15,             # money, whatever the currency
+    # rates: HiGHS fails on a purchase cost of 1e15, routing hangs on 1e15 per km
+    "currency/unit": 1e12,
+    "currency/(unit km)": 1e12,
+    "currency/(kg km)": 1e12,
+    "currency/km": 1e12,
+    "m3": 1e9,                    # storage space (a vehicle's is capped lower)
+    "kg": 1e6,                    # a vehicle's load: a thousand tonnes
+    "km": 5e4,                    # more than the Earth's circumference
+    "km/h": 200.0,                # road vehicles
+    "h": 8760.0,                  # a year
+    "min": 1440.0,                # a day
+    "days": 36500.0,              # a century
+    "vehicles": 1e4,              # of one type at one depot
+    "rank (1 = first)": 1e6,
+    "ratio": 10.0,                # road length / great-circle length
+}
+"""Largest plausible value of a number in each unit, used where a column or setting names
+no maximum of its own. Far beyond any real instance, these keep a typo such as ``1e308``
+(or a 400-digit number) out of the models: solvers fail on such coefficients, and sizes
+derived from them (vehicles, loads) exhaust memory."""
+
 FORMAT_VERSION = "reserve-opt/1"
 """Value of the ``format`` key in every manifest and JSON document."""
 
@@ -45,7 +74,10 @@ class Column:
     default
         Value used when the column is absent or the cell is empty.
     minimum, maximum
-        Inclusive bounds on numeric values.
+        Inclusive bounds on numeric values; a numeric column with a unit and no maximum
+        takes that of :data:`UNIT_MAXIMUM`.
+    exclusive_minimum
+        Values must be above ``minimum``, not equal to it (a speed of 0 moves nothing).
     choices
         Allowed values of a ``str`` column.
     ref
@@ -62,9 +94,14 @@ class Column:
     default: object = None
     minimum: float | None = None
     maximum: float | None = None
+    exclusive_minimum: bool = False
     choices: tuple[str, ...] = ()
     ref: str | None = None
     doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.maximum is None and self.dtype in ("float", "int"):
+            object.__setattr__(self, "maximum", UNIT_MAXIMUM.get(self.unit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +144,26 @@ def _name() -> Column:
     return Column("name", "str", required=False, nullable=True, default="", doc="display name")
 
 
+LON_RANGE = (-180.0, 180.0)
+LAT_RANGE = (-90.0, 90.0)
+"""Longitudes and latitudes in degrees, of the lon/lat columns and of region geometry."""
+
+
+def lonlat_bounds_ok(bounds: tuple[float, ...]) -> bool:
+    """Whether ``(minx, miny, maxx, maxy)`` lies within :data:`LON_RANGE` x :data:`LAT_RANGE`.
+
+    False for NaN bounds (no coordinates, or NaN ones).
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    return (LON_RANGE[0] <= minx <= maxx <= LON_RANGE[1]
+            and LAT_RANGE[0] <= miny <= maxy <= LAT_RANGE[1])
+
+
 def _lonlat() -> tuple[Column, Column]:
     return (
-        Column("lon", "float", "degrees east", minimum=-180.0, maximum=180.0,
+        Column("lon", "float", "degrees east", minimum=LON_RANGE[0], maximum=LON_RANGE[1],
                doc="longitude in the manifest's geographic CRS"),
-        Column("lat", "float", "degrees north", minimum=-90.0, maximum=90.0,
+        Column("lat", "float", "degrees north", minimum=LAT_RANGE[0], maximum=LAT_RANGE[1],
                doc="latitude in the manifest's geographic CRS"),
     )
 
@@ -335,21 +387,21 @@ TABLES: tuple[Table, ...] = (
             Column("depot", "str", ref="facilities"),
             Column("count", "int", "vehicles", minimum=0),
             Column("capacity_kg", "float", "kg", minimum=_NONNEG),
-            Column("capacity_m3", "float", "m3", minimum=_NONNEG),
+            Column("capacity_m3", "float", "m3", minimum=_NONNEG, maximum=1e5),
             Column("speed_kmh", "float", "km/h", required=False, nullable=True, default=60.0,
-                   minimum=_NONNEG),
+                   minimum=_NONNEG, exclusive_minimum=True),
             Column("cost_per_km", "float", "currency/km", required=False, nullable=True,
                    default=0.0, minimum=_NONNEG),
             Column("fixed_cost", "float", "currency", required=False, nullable=True,
                    default=0.0, minimum=_NONNEG, doc="cost of using the vehicle once"),
             Column("max_hours", "float", "h", required=False, nullable=True, default=10.0,
-                   minimum=_NONNEG, doc="working hours per day"),
+                   minimum=_NONNEG, maximum=24.0, doc="working hours per day"),
             Column("break_min", "float", "min", required=False, nullable=True,
                    minimum=_NONNEG, doc="driver break length; empty: no break rule "
                    "(China: 20 min after 4 h driving)"),
             Column("drive_h_before_break", "float", "h", required=False, nullable=True,
-                   minimum=_NONNEG, doc="most working hours between two breaks; empty: no "
-                   "break rule"),
+                   minimum=_NONNEG, maximum=24.0,
+                   doc="most working hours between two breaks; empty: no break rule"),
         ),
     ),
 )
@@ -359,7 +411,11 @@ TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One key of the manifest's ``[settings]`` section."""
+    """One key of the manifest's ``[settings]`` section.
+
+    Bounds as in :class:`Column`: ``maximum`` defaults to the unit's in
+    :data:`UNIT_MAXIMUM`.
+    """
 
     name: str
     dtype: Literal["float", "bool"]
@@ -367,11 +423,18 @@ class Setting:
     unit: str
     doc: str
     minimum: float | None = 0.0
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+
+    def __post_init__(self) -> None:
+        if self.maximum is None and self.dtype == "float":
+            object.__setattr__(self, "maximum", UNIT_MAXIMUM.get(self.unit))
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("detour_factor", "float", 1.3, "ratio", "road length / great-circle length", 1.0),
-    Setting("speed_kmh", "float", 60.0, "km/h", "truck speed used for travel times"),
+    Setting("speed_kmh", "float", 60.0, "km/h", "truck speed used for travel times",
+            exclusive_minimum=True),
     Setting("transport_cost_per_kg_km", "float", 0.0, "currency/(kg km)",
             "cost of moving one kg one km"),
     Setting("budget", "float", None, "currency",

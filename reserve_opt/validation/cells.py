@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from typing import Any
 
@@ -31,6 +32,20 @@ def is_empty(value: Any) -> bool:
     return False
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float when it is a finite int or float (not a bool), else ``None``.
+
+    Whole numbers too large for a float (a 400-digit integer) are ``None`` as well.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _unit_phrase(col: Column) -> str:
     return f" in {col.unit}" if col.unit and col.unit not in {"rank", "fraction"} else ""
 
@@ -44,10 +59,12 @@ def parse_cell(col: Column, value: Any) -> Any:
         With a message such as ``"population 'many' is not a number; give a
         value in persons"``.
     """
-    shown = repr(value) if isinstance(value, str) else str(value)
+    shown = _shown(value)
     if col.dtype == "str":
-        if not isinstance(value, str | int):
-            raise CellError(f"{col.name} {shown} is not text; give a text value")
+        # ids and labels are text in every source: a JSON true or 7 is refused, not
+        # turned into "True" or "7" (bool is an int, and 7 and "7" would differ elsewhere)
+        if not isinstance(value, str):
+            raise CellError(f"{col.name} {shown} is not text; write it as text (in quotes)")
         text = str(value).strip()
         if col.choices and text not in col.choices:
             raise CellError(
@@ -77,6 +94,10 @@ def parse_cell(col: Column, value: Any) -> Any:
         raise CellError(
             f"{col.name} {shown} is not a number; give a value{_unit_phrase(col)}"
         ) from None
+    except OverflowError:  # a whole number beyond any float (JSON/YAML/TOML ints)
+        limit = (f"a value of at most {_fmt(col.maximum)}{_bound_unit(col)}"
+                 if col.maximum is not None else "a smaller value")
+        raise CellError(f"{col.name} {shown} is too large; give {limit}") from None
     if not math.isfinite(number):
         raise CellError(f"{col.name} {shown} is not a finite number; give a value"
                         f"{_unit_phrase(col)}")
@@ -84,8 +105,12 @@ def parse_cell(col: Column, value: Any) -> Any:
         if number != int(number):
             raise CellError(f"{col.name} {shown} is not a whole number; give a whole number")
         number = int(number)
-    unit = f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
-                                                           "probability"} else ""
+    unit = _bound_unit(col)
+    if col.exclusive_minimum and col.minimum is not None and number <= col.minimum:
+        raise CellError(
+            f"{col.name} {_fmt(number)} is not above {_fmt(col.minimum)}; "
+            f"give a value above {_fmt(col.minimum)}{unit}"
+        )
     if col.minimum is not None and number < col.minimum:
         raise CellError(
             f"{col.name} {_fmt(number)} is below {_fmt(col.minimum)}; "
@@ -97,6 +122,23 @@ def parse_cell(col: Column, value: Any) -> Any:
             f"give a value of at most {_fmt(col.maximum)}{unit}"
         )
     return number
+
+
+def _bound_unit(col: Column) -> str:
+    """The unit after a bound in messages ("at most 90 degrees north"), if it reads well."""
+    return f" {col.unit}" if col.unit and col.unit not in {"rank", "fraction",
+                                                           "probability"} else ""
+
+
+def _shown(value: Any) -> str:
+    """A raw cell as messages show it: text quoted, JSON literals as JSON writes them."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bool) or value is None:
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from typing import Any
 
 from reserve_opt.domain.settings import Settings
 from reserve_opt.io.spec import FORMAT_VERSION, MANIFEST_KEYS, SETTING_BY_NAME, TABLE_BY_NAME
+from reserve_opt.validation.cells import finite_number
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -30,8 +30,15 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
             f"\"{FORMAT_VERSION}\""
         )
     name = manifest.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        problems.append(f"{source}: name must be text, not a {_kind(name)}; write "
+                        f"name = \"a short name\"")
+    elif not isinstance(name, str) or not name.strip():
         problems.append(f"{source}: key 'name' is missing; add name = \"a short name\"")
+    description = manifest.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"{source}: description must be text, not a "
+                        f"{_kind(description)}; write description = \"one line\"")
     currency = manifest.get("currency")
     if currency is None:
         problems.append(
@@ -62,6 +69,17 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
                         f"{source}: [{section}] names table '{key}', which is not known; "
                         f"use one of {', '.join(TABLE_BY_NAME)}"
                     )
+
+
+def _kind(value: Any) -> str:
+    """What a parsed TOML/YAML/JSON value is, in words."""
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "true/false"
+    return "number" if isinstance(value, int | float) else type(value).__name__
 
 
 def check_crs(crs: Any, source: str, problems: list[str]) -> None:
@@ -108,18 +126,30 @@ def parse_settings(manifest: dict[str, Any], source: str, problems: list[str]) -
                 continue
             values[key] = value
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
-        ):
+        number = finite_number(value)
+        if number is None:
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}..."
             problems.append(
-                f"{source}: setting '{key}' = {value!r} is not a number; give it in {spec.unit}"
+                f"{source}: setting '{key}' = {shown} is not a number; give it in {spec.unit}"
             )
             continue
-        if spec.minimum is not None and value < spec.minimum:
+        if spec.exclusive_minimum and spec.minimum is not None and number <= spec.minimum:
             problems.append(
-                f"{source}: setting '{key}' = {value:g} is below {spec.minimum:g}; "
+                f"{source}: setting '{key}' = {number:g} is not above {spec.minimum:g}; "
+                f"give more than {spec.minimum:g} {spec.unit}"
+            )
+            continue
+        if spec.minimum is not None and number < spec.minimum:
+            problems.append(
+                f"{source}: setting '{key}' = {number:g} is below {spec.minimum:g}; "
                 f"give at least {spec.minimum:g} {spec.unit}"
             )
             continue
-        values[key] = float(value)
+        if spec.maximum is not None and number > spec.maximum:
+            problems.append(
+                f"{source}: setting '{key}' = {number:g} is above {spec.maximum:g}; "
+                f"give at most {spec.maximum:g} {spec.unit}"
+            )
+            continue
+        values[key] = number
     return Settings(**values)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from reserve_opt.errors import InputError
+from reserve_opt.validation.cells import finite_number
 from reserve_opt.variants.ops import OPERATIONS
 from reserve_opt.variants.run import NO_ROUTE_SWEEPS, RunOptions
 from reserve_opt.variants.variant import (
@@ -67,6 +69,12 @@ SWEEP_KEYS = ("description", "options", "include", "axis", "sample", "random")
 AXIS_KEYS = ("name", "op", "param", "values", "levels")
 RANDOM_KEYS = ("name", "op", "param", "distribution", "low", "high", "mode", "mean", "sd",
                "sigma", "values", "weights", "levels", "clip")
+MAX_SWEEP_RUNS = 10_000
+"""Most runs a sweep may expand to (grid points x Monte Carlo runs), checked from the
+axis lengths and ``[sample] runs`` before any run is built: every run is built, checked
+against the base and listed in ``sweep.json`` before the first solve, and even at a second
+a solve 10,000 runs take hours; split a larger study into several sweeps."""
+
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "uniform": ("low", "high"),
     "normal": ("mean", "sd"),
@@ -252,6 +260,9 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
                         f"the sweep explores")
         description = ""
     raw_options = data.get("options", {})
+    if not isinstance(raw_options, Mapping):
+        problems.append(f"{source}: [options] must be a table of option = value")
+        raw_options = {}
     try:
         if isinstance(raw_options, Mapping) and raw_options.get("model") == "route":
             raise InputError(f"{source}: {NO_ROUTE_SWEEPS}")
@@ -264,7 +275,11 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
         options = RunOptions()
     common: tuple[Change, ...] = ()
     include = data.get("include", [])
-    for inc in [include] if isinstance(include, str) else include:
+    include = [include] if isinstance(include, str) else include
+    if not isinstance(include, list) or not all(isinstance(i, str) for i in include):
+        problems.append(f"{source}: include must be a list of variant files")
+        include = []
+    for inc in include:
         try:
             common += read_referenced(inc, f"{source}: include", base_dir).changes
         except InputError as err:
@@ -276,7 +291,9 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
         problems.append(f"{source}: [sample] must be a table with runs and seed")
         sample = {}
     _unknown(sample, ("runs", "seed"), f"{source}: [sample]", problems)
-    randoms = tuple(r for i, raw in enumerate(_tables(data, "random", source, problems), 1)
+    raw_axes = data.get("axis") or []
+    raw_randoms = _tables(data, "random", source, problems)
+    randoms = tuple(r for i, raw in enumerate(raw_randoms, 1)
                     if (r := _random(raw, f"{source}: random {i}", base_dir, problems))
                     is not None)
     runs, seed = sample.get("runs", 1 if not randoms else None), sample.get("seed", 0)
@@ -287,14 +304,23 @@ def sweep_from_dict(data: Mapping[str, Any], source: str,
         problems.append(f"{source}: [sample] runs must be a whole number >= 1, got {runs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.append(f"{source}: [sample] seed must be a whole number >= 0, got {seed!r}")
-    if sample and not randoms:
+    # a [[random]] that failed is reported already: the rest would only echo it
+    if sample and not raw_randoms:
         problems.append(f"{source}: [sample] has no [[random]] parameter to draw; add one or "
                         f"remove [sample]")
+    replicates = runs if isinstance(runs, int) and not isinstance(runs, bool) else 1
+    size = math.prod(len(a.levels) for a in axes) * replicates
+    if size > MAX_SWEEP_RUNS:
+        parts = [f"{len(a.levels)} ({a.name})" for a in axes]
+        parts += [f"{replicates:,} Monte Carlo runs"] if randoms else []
+        problems.append(f"{source}: expands to {size:,} runs ({' x '.join(parts)}), more than "
+                        f"the {MAX_SWEEP_RUNS:,} a sweep may hold; use fewer values or runs, "
+                        f"or split it into several sweeps")
     names = [a.name for a in axes] + [r.name for r in randoms]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"{source}: name '{name}' is used twice; give each axis and random "
                         f"parameter its own name")
-    if not axes and not randoms:
+    if not raw_axes and not raw_randoms:
         problems.append(f"{source}: has no [[axis]] and no [[random]]; add at least one")
     if problems:
         raise InputError(problems)
@@ -350,7 +376,7 @@ def _op_template(raw: Mapping[str, Any], skip: Sequence[str], where: str,
                  problems: list[str]) -> tuple[dict[str, Any], str | None]:
     op = raw.get("op")
     param = raw.get("param")
-    if op not in OPERATIONS:
+    if not isinstance(op, str) or op not in OPERATIONS:
         close = difflib.get_close_matches(str(op), list(OPERATIONS), n=1)
         problems.append(f"{where}: op {op!r} is not known; "
                         + (f"did you mean '{close[0]}'?" if close
@@ -396,17 +422,17 @@ def _random(raw: Mapping[str, Any], where: str, base_dir: Path | None,
         return None
     where = f"{where} ('{name}')"
     dist = raw.get("distribution")
-    if dist not in DISTRIBUTIONS:
+    if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
         problems.append(f"{where}: distribution {dist!r} is not known; use one of "
                         f"{', '.join(DISTRIBUTIONS)}")
         return None
     spec: dict[str, Any] = {"distribution": dist}
     for key in DISTRIBUTIONS[dist]:
-        value = raw.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{where}: {dist} needs {key} = <number>")
+        number = finite_number(raw.get(key))
+        if number is None:
+            problems.append(f"{where}: {dist} needs {key} = <finite number>")
             return None
-        spec[key] = float(value)
+        spec[key] = number
     if dist == "uniform" and spec["low"] > spec["high"]:
         problems.append(f"{where}: low {spec['low']:g} is above high {spec['high']:g}")
     if dist == "triangular" and not spec["low"] <= spec["mode"] <= spec["high"]:
@@ -416,11 +442,12 @@ def _random(raw: Mapping[str, Any], where: str, base_dir: Path | None,
             problems.append(f"{where}: {key} must be >= 0")
     if "clip" in raw:
         clip = raw["clip"]
-        if not (isinstance(clip, list) and len(clip) == 2
-                and all(isinstance(c, int | float) for c in clip) and clip[0] <= clip[1]):
-            problems.append(f"{where}: clip must be [low, high]")
+        ends = [finite_number(c) for c in clip] if isinstance(clip, list) else []
+        if not (len(ends) == 2 and ends[0] is not None and ends[1] is not None
+                and ends[0] <= ends[1]):
+            problems.append(f"{where}: clip must be [low, high], two finite numbers")
         else:
-            spec["clip"] = [float(c) for c in clip]
+            spec["clip"] = ends
     levels: tuple[tuple[str, tuple[dict[str, Any], ...]], ...] = ()
     if dist == "choice":
         if "levels" in raw:
@@ -435,11 +462,12 @@ def _random(raw: Mapping[str, Any], where: str, base_dir: Path | None,
             return None
         weights = raw.get("weights")
         if weights is not None:
-            if not (isinstance(weights, list) and len(weights) == n and all(
-                    isinstance(w, int | float) and w >= 0 for w in weights) and sum(weights) > 0):
-                problems.append(f"{where}: weights must be {n} numbers >= 0, not all 0")
+            ws = [finite_number(w) for w in weights] if isinstance(weights, list) else []
+            if not (len(ws) == n and all(w is not None and w >= 0 for w in ws)
+                    and sum(w or 0.0 for w in ws) > 0):
+                problems.append(f"{where}: weights must be {n} finite numbers >= 0, not all 0")
             else:
-                spec["weights"] = [float(w) for w in weights]
+                spec["weights"] = ws
     if levels:
         return _Random(name, spec, {}, None, levels)
     skip = ("name", "op", "param", *RANDOM_KEYS)

@@ -10,7 +10,6 @@ and the offending id. The patched instance is validated again as a whole afterwa
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from reserve_opt.builder import InstanceBuilder
 from reserve_opt.domain.commodity import units_needed
 from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.io.spec import SETTING_BY_NAME, TABLE_BY_NAME, Column
-from reserve_opt.validation.cells import CellError, parse_cell
+from reserve_opt.validation.cells import CellError, finite_number, parse_cell
 
 Row = dict[str, Any]
 
@@ -97,11 +96,11 @@ class Context:
             if required:
                 self.bad(f"'{key}' is missing; add {key} = <number{' ' + unit if unit else ''}>")
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                float(value)):
-            self.bad(f"'{key}' must be a number{' in ' + unit if unit else ''}, got {value!r}")
+        x = finite_number(value)
+        if x is None:
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}..."
+            self.bad(f"'{key}' must be a number{' in ' + unit if unit else ''}, got {shown}")
             return None
-        x = float(value)
         if minimum is not None and x < minimum:
             self.bad(f"'{key}' {x:g} is below {minimum:g}; give at least {minimum:g}")
             return None
@@ -137,17 +136,29 @@ class Context:
         self.bad(f"{entity} '{rid}' is not in the instance; {hint}")
         return False
 
-    def id_list(self, key: str, table: str) -> list[str] | None:
-        """An optional list of ids of ``table`` (``None`` when absent: all of them)."""
+    def text_list(self, key: str, what: str = "ids") -> list[str] | None:
+        """An optional non-empty list of text (one text is a list of one); ``None`` if absent.
+
+        A selector of the wrong type or an empty one is reported (and gives ``[]``): it
+        would otherwise select nothing and the change would silently do nothing.
+        """
         value = self.params.get(key)
         if value is None:
             return None
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.bad(f"'{key}' must be a list of ids, got {value!r}")
+            self.bad(f"'{key}' must be a list of {what}, got {value!r}")
             return []
-        return [v for v in value if self.known(table, v)]
+        if not value:
+            self.bad(f"'{key}' is an empty list, so the change would select nothing; name at "
+                     f"least one, or leave '{key}' out to mean all")
+        return list(value)
+
+    def id_list(self, key: str, table: str) -> list[str] | None:
+        """An optional list of ids of ``table`` (``None`` when absent: all of them)."""
+        value = self.text_list(key)
+        return None if value is None else [v for v in value if self.known(table, v)]
 
     def scenario_ids(self) -> list[str]:
         """The scenarios the change applies to: ``scenarios = [...]``, default all."""
@@ -432,13 +443,11 @@ def _scale_demand(ctx: Context) -> None:
     regions = ctx.id_list("regions", "regions")
     commodities = ctx.id_list("commodities", "commodities")
     scenarios = set(ctx.scenario_ids())
-    alliances = ctx.params.get("alliances")
+    alliances = ctx.text_list("alliances", "alliance names")
     if alliances is not None:
-        if isinstance(alliances, str):
-            alliances = [alliances]
         known = {str(r["alliance"]) for r in ctx.rows("regions") if r.get("alliance")}
         members: list[str] = []
-        for a in alliances if isinstance(alliances, list) else []:
+        for a in alliances:
             if a not in known:
                 ctx.bad(f"alliance '{a}' has no member region; use one of "
                         f"{', '.join(sorted(known)) or '(none)'}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from reserve_opt.errors import InputError
+from reserve_opt.validation.cells import finite_number
 from reserve_opt.variants.compare import plan_summary
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class RunOptions:
                              "file, scenario = \"ID\" under [options])")
         if self.model == "route":
             self._check_route()
-        if self.time_limit_s is not None and not math.isfinite(self.time_limit_s):
+        if self.time_limit_s is not None and finite_number(self.time_limit_s) is None:
             raise InputError("time limit must be a finite number of seconds")
 
     def _check_route(self) -> None:
@@ -124,7 +124,7 @@ class RunOptions:
         if self.engine not in ENGINES:
             raise InputError(f"engine '{self.engine}' is not known; use "
                              f"{' or '.join(ENGINES)}")
-        if not (math.isfinite(self.route_time_limit_s) and self.route_time_limit_s > 0):
+        if not ((finite_number(self.route_time_limit_s) or 0.0) > 0):
             raise InputError("route time limit must be a positive, finite number of seconds")
 
     def to_dict(self) -> dict[str, Any]:

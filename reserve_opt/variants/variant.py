@@ -6,7 +6,6 @@ import difflib
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from reserve_opt.builder import InstanceBuilder
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
+from reserve_opt.io.safeload import parse_toml, parse_yaml, read_text
 from reserve_opt.variants.ops import OPERATIONS, Context
 
 VARIANT_KEYS = ("name", "description", "include", "change")
@@ -104,28 +104,57 @@ def stable_hash(data: Any) -> str:
 def _load_mapping(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path}: does not exist; give a variant file (.toml or .yaml)")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise InputError(f"{path}: not valid TOML ({err}); fix the syntax") from None
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            reason = " ".join(str(err).split())
-            raise InputError(f"{path}: not valid YAML ({reason}); fix the syntax") from None
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return parse_toml(read_text(path, str(path)), str(path))
+    if suffix in (".yaml", ".yml"):
+        data = parse_yaml(read_text(path, str(path)), str(path))
         if not isinstance(data, dict):
             raise InputError(f"{path}: must be a mapping with description and change")
         return data
     raise InputError(f"{path}: is not a .toml or .yaml variant file")
 
 
-def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = (),
-                 _root: Path | None = None) -> Variant:
+MAX_INCLUDES = 64
+"""Most variant files one file may include, at every level together."""
+
+MAX_INCLUDE_DEPTH = 8
+"""Most files open at once along a chain of includes (the file read first counts)."""
+
+
+class _IncludeLimit(InputError):
+    """A limit of includes was passed: the whole read stops (a bomb must not go on)."""
+
+
+@dataclass
+class _Includes:
+    """The includes of one read: the files open (outermost first) and every file taken."""
+
+    chain: list[Path] = field(default_factory=list)
+    root: Path | None = None  # the folder every include must stay in
+    taken: dict[Path, str] = field(default_factory=dict)  # resolved path -> includer
+
+    def admit(self, target: Path, source: str) -> None:
+        """Count an include of ``target`` by ``source``, refusing it past a limit."""
+        resolved = target.resolve()
+        if resolved in self.chain:
+            return  # a loop: read_variant names it
+        if resolved in self.taken:
+            raise _IncludeLimit(
+                f"{source}: includes {target}, which {self.taken[resolved]} includes already; "
+                f"include each file once (its changes would apply twice)")
+        if len(self.chain) >= MAX_INCLUDE_DEPTH:
+            raise _IncludeLimit(
+                f"{source}: includes {target}, which nests includes more than "
+                f"{MAX_INCLUDE_DEPTH} files deep; include fewer levels")
+        if len(self.taken) >= MAX_INCLUDES:
+            raise _IncludeLimit(
+                f"{source}: includes {target}, one file more than the {MAX_INCLUDES} "
+                f"allowed in all; merge some of them")
+        self.taken[resolved] = source
+
+
+def read_variant(path: str | os.PathLike[str], _includes: _Includes | None = None) -> Variant:
     """Read a variant file (TOML or YAML), with the files it includes.
 
     Parameters
@@ -144,19 +173,26 @@ def read_variant(path: str | os.PathLike[str], _seen: tuple[Path, ...] = (),
         Every problem with the file's shape, one sentence each, naming the file and the
         change number. Ids are checked when the variant is applied. Files it includes
         must lie in its folder or below, or in the instance folder that holds it
-        (:func:`reserve_opt.io.paths.reference_root`).
+        (:func:`reserve_opt.io.paths.reference_root`), and are limited
+        (:data:`MAX_INCLUDES` files, :data:`MAX_INCLUDE_DEPTH` levels, each file once).
     """
     p = Path(path)
-    if p.resolve() in _seen:
-        raise InputError(f"{p}: includes itself (through {' -> '.join(map(str, _seen))}); "
-                         f"remove the loop")
+    state = _includes if _includes is not None else _Includes()
+    here = p.resolve()
+    if here in state.chain:
+        raise _IncludeLimit(f"{p}: includes itself (through "
+                            f"{' -> '.join(map(str, state.chain))}); remove the loop")
     data = _load_mapping(p)
-    return variant_from_dict(data, str(p), default_name=p.stem, base_dir=p.parent,
-                             _seen=(*_seen, p.resolve()), _root=_root)
+    state.chain.append(here)
+    try:
+        return variant_from_dict(data, str(p), default_name=p.stem, base_dir=p.parent,
+                                 _includes=state)
+    finally:
+        state.chain.pop()
 
 
 def read_referenced(name: object, key: str, base_dir: Path | None,
-                    _root: Path | None = None, _seen: tuple[Path, ...] = ()) -> Variant:
+                    _includes: _Includes | None = None) -> Variant:
     """Read the variant file that a variant or sweep file names under ``key``.
 
     Parameters
@@ -177,19 +213,23 @@ def read_referenced(name: object, key: str, base_dir: Path | None,
     ------
     InputError
         The name is absolute or leads outside the folder the naming file may read from
-        (:func:`reserve_opt.io.paths.reference_root`), or the variant is bad.
+        (:func:`reserve_opt.io.paths.reference_root`), passes a limit of includes, or the
+        variant is bad.
     """
     from reserve_opt.io.paths import confined_path, reference_root
 
+    state = _includes if _includes is not None else _Includes()
     base = base_dir or Path()
-    root = _root or reference_root(base)
-    path = confined_path(root, str(name), key, base=base, scope=str(root))
-    return read_variant(path, _seen, _root=root)
+    if state.root is None:
+        state.root = reference_root(base)
+    path = confined_path(state.root, str(name), key, base=base, scope=str(state.root))
+    state.admit(path, key.removesuffix(": include"))
+    return read_variant(path, state)
 
 
 def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = "variant",
                       base_dir: Path | None = None,
-                      _seen: tuple[Path, ...] = (), _root: Path | None = None) -> Variant:
+                      _includes: _Includes | None = None) -> Variant:
     """Build a :class:`Variant` from the keys of a variant file.
 
     Parameters
@@ -227,9 +267,12 @@ def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = 
     if not isinstance(include, list):
         problems.append(f"{source}: include must be a list of variant files")
         include = []
+    state = _includes if _includes is not None else _Includes()
     for inc in include:
         try:
-            included.append(read_referenced(inc, f"{source}: include", base_dir, _root, _seen))
+            included.append(read_referenced(inc, f"{source}: include", base_dir, state))
+        except _IncludeLimit:
+            raise
         except InputError as err:
             problems += err.problems
     raw_changes = data.get("change", [])

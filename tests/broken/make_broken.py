@@ -59,6 +59,35 @@ def links_without_river_sea(folder: Path) -> None:
                                       "north,sea,\n")
 
 
+def population_twice(folder: Path) -> None:
+    """A second population column of zeros: a dict row would keep only the zeros."""
+    path = folder / "regions.csv"
+    lines = path.read_text().splitlines()
+    lines = [lines[0] + ",population"] + [line + ",0" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def dangling_stock_link(folder: Path) -> None:
+    (folder / "stock.csv").unlink()
+    (folder / "stock.csv").symlink_to("stock-2024.csv")
+
+
+def geometry(file: str, features: list[tuple[str, dict[str, object]]]) -> Callable[[Path], None]:
+    """Write ``features`` (id, GeoJSON geometry) to ``file`` and name it under [geometry]."""
+    def edit(folder: Path) -> None:
+        collection = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": rid}, "geometry": geom}
+            for rid, geom in features]}
+        (folder / file).write_text(json.dumps(collection))
+        sub("instance.toml", "[sources]", f'[geometry]\nregions = "{file}"\n\n[sources]')(folder)
+    return edit
+
+
+def square(lon: float, lat: float) -> dict[str, object]:
+    ring = [[lon, lat], [lon + 0.2, lat], [lon + 0.2, lat + 0.2], [lon, lat + 0.2], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
 DEFECTS: dict[str, list[Callable[[Path], None]]] = {
     "missing-manifest": [delete("instance.toml")],
     "manifest-not-toml": [sub("instance.toml", 'name = "toy"', 'name = toy')],
@@ -94,6 +123,29 @@ DEFECTS: dict[str, list[Callable[[Path], None]]] = {
     "outage-off-the-links": [links_without_river_sea],
     "extra-cells": [sub("stock.csv", "W_north,water,20000", "W_north,water,20000,12")],
     "geometry-without-crs": [shapefile_without_prj],
+    "duplicate-column": [population_twice],
+    "short-row-contract": [sub("contracts.csv", "C_tent,P_hill,tent,capacity,600,100,20000,700,48,false",
+                               "C_tent,P_hill,tent,capacity,600,100,20000,700")],
+    "short-row-region": [sub("regions.csv", "sea,Seaside,80000,122.8,40.1,county,north,bay,0.8",
+                             "sea,Seaside,80000,122.8,40.1,county,north")],
+    "description-is-a-table": [sub("instance.toml", 'description = "Four regions round a bay, two '
+                                   'commodities, three hazards: small enough to check by hand."\n',
+                                   ""),
+                               sub("instance.toml", "[sources]", '[description]\ntext = "bay"\n\n'
+                                   "[sources]")],
+    "dangling-table-link": [dangling_stock_link],
+    "geometry-not-geodata": [sub("instance.toml", "[sources]",
+                                 '[geometry]\nregions = "regions.csv"\n\n[sources]')],
+    "geometry-unknown-type": [geometry("regions.geojson", [
+        ("north", square(123.0, 41.1)), ("river", {"type": "Blob", "coordinates": [1, 2]})])],
+    "geometry-duplicate-id": [geometry("regions.geojson", [
+        ("north", square(123.0, 41.1)), ("river", square(122.3, 40.6)),
+        ("north", square(123.2, 41.3))])],
+    "capacity-kg-huge": [sub("fleet.csv", "T_north,W_north,5,10000", "T_north,W_north,5,1e308")],
+    "cost-huge": [sub("commodities.csv", "1.5 L bottle,1.6,0.002,2.0", "1.5 L bottle,1.6,0.002,1e308")],
+    "speed-zero": [sub("fleet.csv", "T_north,W_north,5,10000,40,60", "T_north,W_north,5,10000,40,0")],
+    "setting-speed-zero": [sub("instance.toml", "speed_kmh = 60.0", "speed_kmh = 0")],
+    "quantity-huge": [sub("demand.csv", "typhoon,sea,water,12000", "typhoon,sea,water,1e308")],
     "many-problems": [sub("regions.csv", "Rivermouth,120000", "Rivermouth,-1"),
                       sub("stock.csv", "W_north,tent,800", "W_north,quilt,800"),
                       sub("scenarios.csv", "Seaside,0.3", "Seaside,0.25")],
@@ -106,7 +158,20 @@ def toy_json() -> dict[str, object]:
     return to_document(load_instance(TOY))
 
 
+def json_edit(table: str, index: int, key: str, value: object) -> Callable[[], str]:
+    def make() -> str:
+        doc = toy_json()
+        doc[table][index][key] = value  # type: ignore[index]
+        return json.dumps(doc, indent=1)
+    return make
+
+
 JSON_DEFECTS: dict[str, Callable[[], str]] = {
+    "json-id-true": json_edit("agreements", 0, "id", True),
+    "json-id-number": json_edit("fleet", 0, "id", 7),
+    "json-coordinates-huge": json_edit("regions", 0, "geometry", square(1e300, 41.0)),
+    "json-geometry-unknown-type": json_edit("regions", 1, "geometry",
+                                            {"type": "Blob", "coordinates": [1, 2]}),
     "json-not-json": lambda: json.dumps(toy_json(), indent=1)[:-30],
     "json-table-not-array": lambda: json.dumps({**toy_json(), "scenarios": {"typhoon": 0.3}}),
 }
