@@ -301,6 +301,33 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
     )
 
 
+def stock_bound(data: PlacementData) -> FloatArray:
+    """Most units of each commodity an optimal plan needs at each warehouse, (G, K).
+
+    A unit at g survives scenario s with probability rho_sg, so covering the whole demand
+    D_sk of k (every region) takes D_sk / rho_sg units at g; more than the largest of these
+    over the scenarios where g survives at all is never used. When g's region lends k
+    under a share cap (``cap_share`` sigma), lending D_sk can take D_sk / sigma held, so
+    the bound is divided by the smallest such share (at most 1). Stock above the bound
+    only adds purchase and holding cost (never negative), and loosens no constraint
+    (protect_own surpluses and share caps are already met at the bound), so with positive
+    purchase costs no optimum holds more. 0 where g survives no scenario.
+    """
+    S, _, K = data.shape
+    G = data.n_gov
+    dtot = data.demand.sum(axis=1)  # (S, K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_s = np.where(data.rho[:, :, None] > 0,
+                         dtot[:, None, :] / data.rho[:, :, None], 0.0)  # (S, G, K)
+    out = per_s.max(axis=0) if S else np.zeros((G, K))
+    share = np.ones((data.shape[1], K))  # smallest share cap per (lender, commodity), <= 1
+    capped = np.flatnonzero(np.isfinite(data.tri_cap_share) & (data.tri_cap_share > 0))
+    np.minimum.at(share, (data.tri_lender[capped], data.tri_k[capped]),
+                  data.tri_cap_share[capped])
+    out /= share[data.gov_region]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Layout:
     """Where each part of the model sits, for reading a solution back."""
@@ -399,24 +426,30 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
              np.concatenate([v1, -data.size_capacity[ls], extra_v])),
             ub=rhs, n_rows=sp_g.size)
 
-    # optimality cut (tightens the LP): a candidate holds at most the largest scenario total
-    # demand of k, and nothing unless opened: buy_gk <= Dmax_k * sum_l y_gl. Valid for every
-    # optimal plan when purchase costs are positive (more stock than any scenario can use
-    # only costs).
-    dmax = data.demand.sum(axis=1).max(axis=0) if S else np.zeros(K)
-    cut_k = np.flatnonzero((data.purchase > 0) & np.isfinite(dmax))
+    # optimality cut (tightens the LP): candidate g holds at most stock_bound(g, k) of k, and
+    # nothing unless opened: buy_gk <= sum_l min(bound_gk, M_l / b_k) y_gl. Valid when
+    # purchase costs are positive (see stock_bound); M_l / b_k is what size l can hold.
+    cut_k = np.flatnonzero(data.purchase > 0)
     if L and cut_k.size:
         cand, row_of = np.unique(data.size_gov, return_inverse=True)
+        bound = stock_bound(data)[cand][:, cut_k]  # (candidates, |cut_k|)
+        with np.errstate(divide="ignore"):
+            fits = np.where(data.volume[cut_k] > 0,
+                            data.size_capacity[:, None] / data.volume[cut_k][None, :], np.inf)
+        coef = np.minimum(bound[row_of], fits)  # (L, |cut_k|)
+        keep = np.isfinite(coef).all(axis=0)
+        cut_k, bound, coef = cut_k[keep], bound[:, keep], coef[:, keep]
         nck = cand.size * cut_k.size
         rc = np.arange(nck, dtype=np.int64).reshape(cand.size, cut_k.size)
         rows_y = rc[row_of]  # (L, |cut_k|)
-        m.add_constraints(
-            "candidate_stock_link",
-            (np.concatenate([rc.ravel(), rows_y.ravel()]),
-             np.concatenate([buy[cand[:, None], cut_k[None, :]].ravel(),
-                             np.repeat(y, cut_k.size)]),
-             np.concatenate([np.ones(nck), -np.tile(dmax[cut_k], L)])),
-            ub=0.0, n_rows=nck)
+        if nck:
+            m.add_constraints(
+                "candidate_stock_link",
+                (np.concatenate([rc.ravel(), rows_y.ravel()]),
+                 np.concatenate([buy[cand[:, None], cut_k[None, :]].ravel(),
+                                 np.repeat(y, cut_k.size)]),
+                 np.concatenate([np.ones(nck), -coef.ravel()])),
+                ub=0.0, n_rows=nck)
 
     # budget on new first-stage spending
     if data.budget is not None:
