@@ -3,7 +3,8 @@
 It reads no model matrices and calls no solver. It recomputes, from the domain objects and
 the plan's lines: at most one size per candidate, space, budget, flows within surviving stock
 and contract amounts, demand balance and shortages, sharing permissions and agreement caps,
-response times, the service-level floor, and every cost term. Usable arcs and their lengths
+protect_own surpluses (as allocation defines them), response times, the service-level floor,
+and every cost term. Usable arcs and their lengths
 come from :func:`reserve_opt.transport.build_arcs` (the definition of the network).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance
@@ -28,7 +30,7 @@ class CheckReport:
     violations
         Broken constraints and cost mismatches, one sentence each.
     warnings
-        Things allowed but worth a look (e.g. a lender short while lending, protect_own).
+        Things allowed but worth a look.
     costs
         Recomputed cost terms, currency.
     """
@@ -236,6 +238,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         if not leq(q, cap):
             v.append(f"{lo} lends {q:.3f} {k} to {bo} in {sid}, over the agreement cap "
                      f"{cap:.3f}.")
+    v += _protect_own(instance, lent, covering, avail_region, leq)
 
     shortage = 0.0
     short_line = {(x.scenario, x.region, x.commodity): x for x in result.shortages}
@@ -258,11 +261,6 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             loss[sc.id] += comm[k].shortage_penalty * w
             exp_d[(j, k)] += sc.probability * d
             exp_w[(j, k)] += sc.probability * w
-            if w > tol and result.sharing == "agreements":
-                for (s2, lo, _j2, k2), q in lent.items():
-                    if s2 == sc.id and lo == j and k2 == k and q > tol:
-                        warn.append(f"{j} lends {k} in {sc.id} while short of it itself "
-                                    "(protect_own is not enforced by placement).")
         for (s2, j, k), got in served.items():
             if s2 == sc.id and (j, k) not in dem and got > tol:
                 v.append(f"{j} receives {got:.3f} {k} in {sc.id} without demand.")
@@ -310,3 +308,38 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             v.append(f"Objective {result.objective:,.6f} differs from (1-lambda) E[cost] + "
                      f"lambda CVaR = {mix:,.6f}.")
     return CheckReport(tuple(v), tuple(dict.fromkeys(warn)), costs)
+
+
+def _protect_own(instance: Instance, lent: dict[tuple[str, str, str, str], float],
+                 covering: dict[tuple[str, str, str], list[int]],
+                 held: dict[tuple[str, str, str], float],
+                 leq: Callable[[float, float], bool]) -> list[str]:
+    """Lenders give under protect_own terms and as parents at most their surplus.
+
+    Allocation's rule: over an event, what region o gives of k under agreements with
+    ``protect_own`` and as a parent is at most ``max(0, held - own demand)``, held = o's
+    surviving stock and available contracts (not what it receives). A flow on a pair is
+    booked first to the pair's agreements without protect_own, up to their caps; the rest
+    is protected lending.
+    """
+    v: list[str] = []
+    need: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (sid, lo, bo, k), q in lent.items():
+        free = 0.0
+        for ai in covering[(lo, bo, k)]:
+            if ai < 0 or instance.agreements[ai].protect_own:
+                continue
+            ag = instance.agreements[ai]
+            free += min(math.inf if ag.cap_quantity is None else ag.cap_quantity,
+                        math.inf if ag.cap_share is None
+                        else ag.cap_share * held[(sid, lo, k)])
+        need[(sid, lo, k)] += max(q - free, 0.0)
+    demand = {sc.id: instance.demand(sc.id) for sc in instance.scenarios}
+    for (sid, lo, k), q in need.items():
+        have = held[(sid, lo, k)]
+        own = demand[sid].get((lo, k), 0.0)
+        if not leq(q, max(have - own, 0.0)):
+            v.append(f"{lo} lends {q:.3f} {k} in {sid} under protect_own terms or as a parent, "
+                     f"more than its surplus {max(have - own, 0.0):.3f} (holds {have:.3f}, "
+                     f"needs {own:.3f}).")
+    return v
