@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reserve_opt import InstanceBuilder
+from reserve_opt import InstanceBuilder, load_instance
 from reserve_opt.domain import Instance
 from reserve_opt.models.allocation import read_plan, solve_allocation
 from reserve_opt.models.placement import (
@@ -23,6 +23,7 @@ from reserve_opt.models.placement import (
 )
 from reserve_opt.solvers import SolveStatus
 
+ROOT = Path(__file__).resolve().parents[1]
 GW = "government_warehouse"
 
 
@@ -141,3 +142,94 @@ def test_lender_buys_to_cover_itself_before_lending() -> None:
     assert res.stock_totals()["w"] == pytest.approx(150.0 + 70.0)
     assert short_of(res) == {"A": 0.0, "B": 0.0}
     assert res.costs is not None and res.costs.purchase == pytest.approx(90.0)
+
+
+# ---------------------------------------------------------------- 3. risk: E + lambda CVaR
+
+
+def one_region() -> Instance:
+    """Demand 10 (p 0.9) or 100 (p 0.1); a candidate with 10 m3 (100) or 100 m3 (300)."""
+    b = InstanceBuilder("risk", currency="CNY")
+    b.add_region("A", population=1000, lon=120.0, lat=40.0)
+    b.add_commodity("w", unit="unit", weight_kg=1, volume_m3=1.0, purchase_cost=10,
+                    shortage_penalty=50, holding_cost=0, transport_cost_per_km=0)
+    b.add_facility("WA", kind=GW, region="A", lon=120.0, lat=40.0, existing=False)
+    b.add_size("WA", "small", 10.0, 100.0)
+    b.add_size("WA", "large", 100.0, 300.0)
+    for sid, p, d in (("low", 0.9, 10.0), ("high", 0.1, 100.0)):
+        b.add_scenario(sid, probability=p)
+        b.add_demand(sid, "A", "w", d)
+    return b.build()
+
+
+@pytest.mark.parametrize(("lam", "stock", "objective"), [
+    # small, 10 units: 200 + E[Q] 0.1 x 90 x 50 = 450, CVaR_0.9(Q) = Q_high = 4,500
+    (0.0, 10.0, 650.0), (0.05, 10.0, 650.0 + 0.05 * 4500.0),
+    # a unit above 10 costs 10, saves 0.1 x 50 in E[Q] and 50 x lambda in CVaR: worth it
+    # for lambda > 0.1; large, 100 units: 300 + 1,000, no shortage left
+    (1.0, 100.0, 1300.0)])
+def test_risk_term_by_hand(lam: float, stock: float, objective: float) -> None:
+    res = solve_checked(one_region(), PlacementOptions(risk_weight=lam, cvar_level=0.9))
+    assert res.stock_totals()["w"] == pytest.approx(stock)
+    assert res.objective == pytest.approx(objective, rel=1e-9)
+    assert res.costs is not None
+    assert res.costs.objective(lam) == pytest.approx(objective, rel=1e-9)
+
+
+def scenario_costs(inst: Instance, res: PlacementResult) -> dict[str, float]:
+    """Second-stage cost of each scenario from the plan's lines, by a plain loop."""
+    comm = {c.id: c for c in inst.commodities}
+    out = {s.id: 0.0 for s in inst.scenarios}
+    shipped: dict[tuple[str, str, str], float] = {}
+    for f in res.flows:
+        out[f.scenario] += f.quantity * (f.unit_cost + f.unit_price)
+        if f.contract is None:
+            key = (f.scenario, f.source, f.commodity)
+            shipped[key] = shipped.get(key, 0.0) + f.quantity
+    for sc in inst.scenarios:
+        for line in res.stock:
+            left = sc.surviving(line.facility) * line.total - shipped.get(
+                (sc.id, line.facility, line.commodity), 0.0)
+            out[sc.id] += comm[line.commodity].holding_cost * left
+    for s in res.shortages:
+        out[s.scenario] += comm[s.commodity].shortage_penalty * s.shortage
+    return out
+
+
+def tail_mean(costs: dict[str, float], probs: dict[str, float], beta: float) -> float:
+    """Mean of the worst 1 - beta of the distribution: fill the tail from the top."""
+    left, total = 1.0 - beta, 0.0
+    for sid in sorted(costs, key=costs.__getitem__, reverse=True):
+        take = min(probs[sid], left)
+        total += take * costs[sid]
+        left -= take
+        if left <= 1e-12:
+            break
+    return total / (1.0 - beta)
+
+
+def test_risk_weight_one_on_the_toy_keeps_money_in_view() -> None:
+    inst = load_instance(ROOT / "instances" / "toy")
+    neutral = solve_checked(inst)
+    averse = solve_checked(inst, PlacementOptions(risk_weight=1.0))
+    assert neutral.costs is not None and averse.costs is not None
+    # the toy's plan is never short, so more stock only adds holding to every scenario's
+    # cost: the risk-averse plan is the risk-neutral one (it once bought 750,000 water)
+    assert averse.stock_totals() == pytest.approx(neutral.stock_totals())
+    assert averse.costs.total == pytest.approx(neutral.costs.total, rel=1e-9)
+    q = scenario_costs(inst, averse)
+    probs = {s.id: s.probability for s in inst.scenarios}
+    by_loop = tail_mean(q, probs, 0.9)
+    assert averse.costs.cvar_second_stage == pytest.approx(by_loop, rel=1e-9)
+    assert averse.objective == pytest.approx(averse.costs.total + by_loop, rel=1e-9)
+
+
+def test_checker_rejects_the_old_risk_objective() -> None:
+    inst = one_region()
+    res = solve_checked(inst, PlacementOptions(risk_weight=0.05))
+    assert res.costs is not None
+    old = 0.95 * res.costs.total + 0.05 * res.costs.cvar_shortage  # 842.5, not 875
+    wrong = dataclasses.replace(res, objective=old, bound=old)
+    assert ("Objective 842.500000 differs from the recomputed E[cost] + 0.05 x "
+            "CVaR_0.9(second-stage cost) 875.000000.") in check_placement(inst,
+                                                                           wrong).violations

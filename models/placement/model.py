@@ -496,7 +496,7 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
     C = len(data.con_ids)
     L = data.size_gov.size
     lam = options.risk_weight
-    sc = 0.0 if elastic else 1.0 - lam  # weight of expected cost terms
+    sc = 0.0 if elastic else 1.0  # weight of the expected cost terms
     P = data.prob
     m = Model("placement-elastic" if elastic else "placement")
 
@@ -682,16 +682,19 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
              np.concatenate([P[ds], extra_v])),
             ub=(1.0 - options.service_level) * ed[sl_j, sl_k], n_rows=sl_j.size)
 
-    # CVaR of the scenario shortage cost (Rockafellar-Uryasev)
+    # risk: + lambda CVaR_beta of the scenario's second-stage cost Q_s (Rockafellar-Uryasev):
+    # eta + sum_s P_s xi_s / (1 - beta), xi_s >= Q_s - eta, Q_s = transport + unit prices +
+    # holding + shortage penalty in s
     if lam > 0 and not elastic:
         beta = options.cvar_level
         eta = m.add_variables("cvar_eta", 1, lb=-math.inf, obj=lam)
         xi = m.add_variables("cvar_excess", S, obj=lam * P / (1.0 - beta))
         m.add_constraints(
             "cvar",
-            (np.concatenate([np.arange(S), np.arange(S), ds]),
-             np.concatenate([xi, np.repeat(eta, S), w]),
-             np.concatenate([np.ones(2 * S), -data.penalty[dk]])),
+            (np.concatenate([np.arange(S), np.arange(S), data.f_s, s_idx, ds]),
+             np.concatenate([xi, np.repeat(eta, S), x, z.ravel(), w]),
+             np.concatenate([np.ones(2 * S), -(data.f_cost + data.f_price),
+                             -data.holding[k_idx], -data.penalty[dk]])),
             lb=0.0, n_rows=S)
 
     layout = Layout(ds.astype(np.int64), dj.astype(np.int64), dk.astype(np.int64), dq,
