@@ -67,6 +67,32 @@ def test_damage_cut_keeps_the_true_optimum() -> None:
     assert existing.stock_totals()["w"] == pytest.approx(200.0)
 
 
+def test_checker_rejects_the_cut_off_plan() -> None:
+    inst = damaged(candidate=True)
+    res = solve_checked(inst)
+    assert res.costs is not None
+    wrong = dataclasses.replace(
+        res, objective=601.0, bound=601.0, gap=0.0,
+        stock=(dataclasses.replace(res.stock[0], added=100.0, total=100.0),),
+        flows=(dataclasses.replace(res.flows[0], quantity=50.0),),
+        shortages=(dataclasses.replace(res.shortages[0], shortage=50.0, fill_rate=0.5),),
+        costs=dataclasses.replace(res.costs, purchase=100.0, shortage=500.0,
+                                  cvar_shortage=500.0, cvar_second_stage=500.0))
+    assert check_placement(inst, wrong).violations == (
+        "Bound 601.000000 is wrong: holding 100.000 more w at W (now 100.000) for the short "
+        "regions it serves gives a plan costing 201.000000.",)
+    # the same plan with a true bound, but called optimal
+    claimed = dataclasses.replace(wrong, bound=201.0, gap=400.0 / 601.0,
+                                  status=SolveStatus.OPTIMAL, mip_gap=0.7)
+    assert check_placement(inst, claimed).ok  # within the requested gap 0.7
+    strict = dataclasses.replace(claimed, mip_gap=1e-4)
+    assert check_placement(inst, strict).violations == (
+        "Status 'optimal' with gap 0.665557, above the requested gap 0.0001; it is 'feasible'.",
+        "Status 'optimal' is wrong: holding 100.000 more w at W (now 100.000) for the short "
+        "regions it serves lowers the expected total cost from 601.000000 to 201.000000, "
+        "beyond the requested gap 0.0001.")
+
+
 # ---------------------------------------------------------------- 2. protect_own, parents
 
 
@@ -233,3 +259,35 @@ def test_checker_rejects_the_old_risk_objective() -> None:
     assert ("Objective 842.500000 differs from the recomputed E[cost] + 0.05 x "
             "CVaR_0.9(second-stage cost) 875.000000.") in check_placement(inst,
                                                                            wrong).violations
+
+
+# ---------------------------------------------------------------- 4. the solver's claims
+
+
+def test_checker_holds_status_bound_and_gap_to_account() -> None:
+    inst = damaged(candidate=True)
+    res = solve_checked(inst)
+    assert res.mip_gap == 0.0
+
+    def found(**changes: object) -> tuple[str, ...]:
+        return check_placement(inst, dataclasses.replace(res, **changes)).violations  # type: ignore[arg-type]
+
+    assert found(bound=250.0) == (
+        "Bound 250.000000 is above the objective 201.000000; when minimising, the bound is at "
+        "most the objective.",
+        "Gap 0 does not match objective 201.000000 and bound 250.000000 (|objective - bound| "
+        "/ |objective| = 0.243781).",
+        "Status 'optimal' with gap 0.243781, above the requested gap 0; it is 'feasible'.",
+        "Bound 250.000000 is above the plan's recomputed expected total cost 201.000000; a "
+        "lower bound cannot exceed a plan's cost.")
+    assert found(bound=150.0) == (
+        "Gap 0 does not match objective 201.000000 and bound 150.000000 (|objective - bound| "
+        "/ |objective| = 0.253731).",
+        "Status 'optimal' with gap 0.253731, above the requested gap 0; it is 'feasible'.")
+    assert found(bound=150.0, gap=51.0 / 201.0, status=SolveStatus.FEASIBLE) == ()
+    assert found(status=SolveStatus.INFEASIBLE) == (
+        "Status 'infeasible' carries no plan, yet the result has one.",)
+    unknown = check_placement(inst, dataclasses.replace(res, mip_gap=None))
+    assert unknown.ok and unknown.warnings == (
+        "Status 'optimal' with gap 0; the requested gap is unknown, so it cannot be "
+        "confirmed.",)

@@ -235,7 +235,11 @@ class PlacementResult:
         the best plan found, with its gap).
     objective, bound, gap
         Solver objective (expected total cost, plus lambda x CVaR of the second-stage
-        cost when risk averse), best bound and relative gap; ``None`` without a plan.
+        cost when risk averse), best bound and relative gap ``(objective - bound) /
+        |objective|``; ``None`` without a plan.
+    mip_gap
+        The relative gap the solver was asked for (``optimal`` means ``gap`` within it);
+        ``None`` when unknown.
     solve_seconds
         Wall-clock seconds in the solver.
     solver
@@ -270,6 +274,7 @@ class PlacementResult:
     flows: tuple[FlowLine, ...] = ()
     shortages: tuple[ShortageLine, ...] = ()
     settlement: tuple[SettlementLine, ...] = ()
+    mip_gap: float | None = None
     scenario_probabilities: tuple[tuple[str, float], ...] = ()
     infeasibility: Infeasibility | None = None
     message: str = ""
@@ -326,6 +331,7 @@ class PlacementResult:
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
+            "mip_gap": self.mip_gap,
             "solve_seconds": self.solve_seconds,
             "solver": self.solver,
             "sharing": self.sharing,

@@ -107,6 +107,7 @@ def solve_placement(
     res = solve(compiled, solver, sopts)
     base = dict(
         status=res.status, objective=res.objective, bound=res.bound, gap=res.gap,
+        mip_gap=sopts.mip_gap,
         solve_seconds=res.solve_seconds + start_s, solver=res.solver, sharing=data.sharing,
         options=opts, message=res.message + message,
         scenario_probabilities=tuple((s.id, s.probability) for s in instance.scenarios),
