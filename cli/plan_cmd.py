@@ -51,7 +51,9 @@ def plan(
     service_level: Annotated[float | None, typer.Option(
         help="Floor on each region's expected fill rate, 0-1.")] = None,
     risk_weight: Annotated[float, typer.Option(
-        help="Weight of CVaR of shortage cost, 0 (risk neutral) to 1.")] = 0.0,
+        help="lambda, 0 (risk neutral) to 1: minimise E[cost] + lambda x CVaR of the "
+        "scenario's second-stage cost (transport, contract prices, holding, shortage "
+        "penalty); the first stage counts once, in E[cost].")] = 0.0,
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level beta.")] = 0.9,
     parent_serves: Annotated[bool, parent_serves_option(
         "Let parent regions serve their children at tier 3 (with agreements).")] = True,

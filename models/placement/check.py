@@ -3,17 +3,23 @@
 It reads no model matrices and calls no solver. It recomputes, from the domain objects and
 the plan's lines: at most one size per candidate, space, budget, flows within surviving stock
 and contract amounts, demand balance and shortages, sharing permissions and agreement caps,
-response times, the service-level floor, and every cost term. Usable arcs and their lengths
-come from :func:`reserve_opt.transport.build_arcs` (the definition of the network).
+protect_own surpluses (as allocation defines them), response times, the service-level floor,
+every cost term, the risk term and the objective; the solver's claims (status, bound, gap)
+for consistency; and one family of neighbour plans (one more unit at a warehouse with room,
+used by short regions it serves without agreement), none of which may beat the bound or a
+plan called optimal. Usable arcs and their lengths come from
+:func:`reserve_opt.transport.build_arcs` (the definition of the network).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance
+from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
 from .result import PlacementResult, cvar
@@ -28,7 +34,7 @@ class CheckReport:
     violations
         Broken constraints and cost mismatches, one sentence each.
     warnings
-        Things allowed but worth a look (e.g. a lender short while lending, protect_own).
+        Things allowed but worth a look (e.g. an unknown requested gap).
     costs
         Recomputed cost terms, currency.
     """
@@ -69,6 +75,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     if result.costs is None:
         return CheckReport(("The result carries no plan to check.",), ())
     opts = result.options
+    _solver_claims(result, v, warn)
     tol = abs_tol
 
     def leq(a: float, b: float) -> bool:
@@ -90,6 +97,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             continue
         size_of[op.facility] = (match[0].capacity_m3, match[0].fixed_cost)
     stock: dict[tuple[str, str], float] = defaultdict(float)
+    room: dict[str, float] = {}  # m3 left at each warehouse that may hold stock
     purchase = 0.0
     for ln in result.stock:
         f = instance.facility(ln.facility)
@@ -114,6 +122,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             cap = math.inf if f.capacity_m3 is None else f.capacity_m3
         if not leq(used, cap):
             v.append(f"{f.id} holds {used:.3f} m3 but has {cap:.3f} m3.")
+        if not f.is_candidate or f.id in size_of:
+            room[f.id] = cap - used
         if f.is_candidate and f.id not in size_of and any(
                 q > tol for (fid, _), q in stock.items() if fid == f.id):
             v.append(f"{f.id} holds stock but is not opened.")
@@ -146,7 +156,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     contracts = {c.id: c for c in instance.contracts}
 
     # ---------------- second stage
-    sources = sorted({s for s, _ in stock} | {c.facility for c in instance.contracts})
+    sources = sorted({s for s, _ in stock} | {c.facility for c in instance.contracts}
+                     | set(room))
     arcs = build_arcs(instance, sources=sources or None, max_time_h=opts.max_arc_time_h)
     arc_of: dict[tuple[str, str, str], tuple[float, float]] = {}
     for sa in arcs.scenarios:
@@ -158,6 +169,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     out_con: dict[tuple[str, str], float] = defaultdict(float)
     served: dict[tuple[str, str, str], float] = defaultdict(float)
     lent: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    scen_cost: dict[str, float] = defaultdict(float)  # second-stage cost of each scenario
     transport = unit_prices = 0.0
     for fl in result.flows:
         if fl.quantity < -tol:
@@ -198,9 +210,10 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario} takes "
                          f"{time_h + delay:.2f} h > {lim} h.")
         served[(fl.scenario, fl.region, fl.commodity)] += fl.quantity
-        transport += prob[fl.scenario] * fl.quantity * dist * \
-            instance.transport_cost_per_unit_km(fl.commodity)
+        cost = fl.quantity * dist * instance.transport_cost_per_unit_km(fl.commodity)
+        transport += prob[fl.scenario] * cost
         unit_prices += prob[fl.scenario] * fl.quantity * price
+        scen_cost[fl.scenario] += cost + fl.quantity * price
 
     holding = 0.0
     avail_region: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -212,6 +225,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             if not leq(out, have):
                 v.append(f"{fid} ships {out:.3f} {k} in {sc.id} but has {have:.3f} left.")
             holding += sc.probability * comm[k].holding_cost * max(have - out, 0.0)
+            scen_cost[sc.id] += comm[k].holding_cost * max(have - out, 0.0)
         for c in instance.contracts:
             if c.kind is ContractKind.STOCK:
                 av = c.quantity * sc.surviving(c.facility)
@@ -236,8 +250,10 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         if not leq(q, cap):
             v.append(f"{lo} lends {q:.3f} {k} to {bo} in {sid}, over the agreement cap "
                      f"{cap:.3f}.")
+    v += _protect_own(instance, lent, covering, avail_region, leq)
 
     shortage = 0.0
+    short_of: dict[tuple[str, str, str], float] = {}
     short_line = {(x.scenario, x.region, x.commodity): x for x in result.shortages}
     loss: dict[str, float] = defaultdict(float)
     exp_d: dict[tuple[str, str], float] = defaultdict(float)
@@ -256,13 +272,10 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                          f"{None if sh is None else sh.shortage}, recomputed {w:.4f}.")
             shortage += sc.probability * comm[k].shortage_penalty * w
             loss[sc.id] += comm[k].shortage_penalty * w
+            scen_cost[sc.id] += comm[k].shortage_penalty * w
+            short_of[(sc.id, j, k)] = w
             exp_d[(j, k)] += sc.probability * d
             exp_w[(j, k)] += sc.probability * w
-            if w > tol and result.sharing == "agreements":
-                for (s2, lo, _j2, k2), q in lent.items():
-                    if s2 == sc.id and lo == j and k2 == k and q > tol:
-                        warn.append(f"{j} lends {k} in {sc.id} while short of it itself "
-                                    "(protect_own is not enforced by placement).")
         for (s2, j, k), got in served.items():
             if s2 == sc.id and (j, k) not in dem and got > tol:
                 v.append(f"{j} receives {got:.3f} {k} in {sc.id} without demand.")
@@ -286,27 +299,192 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                          f"units, flows give {exp_lent.get(key, 0.0):.4f}.")
 
     scen_p = [sc.probability for sc in instance.scenarios]
+    second = [scen_cost.get(sc.id, 0.0) for sc in instance.scenarios]
     costs = {
         "fixed": fixed, "purchase": purchase, "retainer": retainer, "transport": transport,
         "unit_prices": unit_prices, "holding": holding, "shortage": shortage,
         "cvar_shortage": cvar([loss.get(sc.id, 0.0) for sc in instance.scenarios], scen_p,
                               opts.cvar_level),
+        "cvar_second_stage": cvar(second, scen_p, opts.cvar_level),
     }
     costs["total"] = sum(costs[k] for k in ("fixed", "purchase", "retainer", "transport",
                                              "unit_prices", "holding", "shortage"))
+    lam = opts.risk_weight
+    costs["objective"] = costs["total"] + lam * costs["cvar_second_stage"]
     rep = result.costs.to_dict()
-    scale = max(abs(costs["total"]), 1.0)
+    scale = max(abs(costs["objective"]), 1.0)
     for k, val in costs.items():
-        if abs(val - rep[k]) > max(1e-6 * scale, 1e-4):
+        if k in rep and abs(val - rep[k]) > max(1e-6 * scale, 1e-4):
             v.append(f"Cost {k}: reported {rep[k]:,.6f}, recomputed {val:,.6f}.")
-    if opts.risk_weight == 0 and result.objective is not None and abs(
-            result.objective - costs["total"]) > max(1e-6 * scale, 1e-4):
-        v.append(f"Objective {result.objective:,.6f} differs from the recomputed expected "
-                 f"total cost {costs['total']:,.6f}.")
-    if opts.risk_weight > 0 and result.objective is not None:
-        lam = opts.risk_weight
-        mix = (1 - lam) * costs["total"] + lam * costs["cvar_shortage"]
-        if abs(result.objective - mix) > max(1e-6 * scale, 1e-4):
-            v.append(f"Objective {result.objective:,.6f} differs from (1-lambda) E[cost] + "
-                     f"lambda CVaR = {mix:,.6f}.")
+    obj_tol = max(1e-6 * scale, 1e-4)
+    what = ("expected total cost" if lam == 0 else
+            f"E[cost] + {lam:g} x CVaR_{opts.cvar_level:g}(second-stage cost)")
+    # the solver's objective is c x; with risk, eta and the excesses may sit above their
+    # minimum at a non-final incumbent, so the objective may exceed the plan's value
+    if result.objective is not None and (
+            result.objective < costs["objective"] - obj_tol
+            or (lam == 0 and result.objective > costs["objective"] + obj_tol)):
+        v.append(f"Objective {result.objective:,.6f} differs from the recomputed {what} "
+                 f"{costs['objective']:,.6f}.")
+    elif result.objective is not None and result.objective > costs["objective"] + obj_tol:
+        warn.append(f"Objective {result.objective:,.6f} is above the plan's recomputed {what} "
+                    f"{costs['objective']:,.6f} (the solver's CVaR auxiliaries are not at "
+                    "their minimum).")
+    if result.bound is not None and math.isfinite(result.bound) and (
+            result.bound > costs["objective"] + obj_tol):
+        v.append(f"Bound {result.bound:,.6f} is above the plan's recomputed {what} "
+                 f"{costs['objective']:,.6f}; a lower bound cannot exceed a plan's cost.")
+    move = _cheaper_neighbour(instance, result, stock, room, new_spend, budget, arc_of,
+                              short_of, second, region_of)
+    if move is not None:
+        delta, desc = move
+        better = costs["objective"] + delta
+        allowed = result.mip_gap if result.mip_gap is not None else 0.0
+        if result.bound is not None and math.isfinite(result.bound) and (
+                better < result.bound - obj_tol):
+            v.append(f"Bound {result.bound:,.6f} is wrong: {desc} gives a plan costing "
+                     f"{better:,.6f}.")
+        elif result.status is SolveStatus.OPTIMAL and (
+                better < costs["objective"] - allowed * abs(costs["objective"]) - obj_tol):
+            v.append(f"Status 'optimal' is wrong: {desc} lowers the {what} from "
+                     f"{costs['objective']:,.6f} to {better:,.6f}, beyond the requested gap "
+                     f"{allowed:g}.")
     return CheckReport(tuple(v), tuple(dict.fromkeys(warn)), costs)
+
+
+#: Slack on the requested gap when judging ``optimal`` (solvers measure it their own way).
+GAP_SLACK = 1e-6
+
+
+def _solver_claims(result: PlacementResult, v: list[str], warn: list[str]) -> None:
+    """Status, objective, bound and gap of a minimisation agree with each other."""
+    st, obj, bound, gap = result.status, result.objective, result.bound, result.gap
+    if not st.has_solution:
+        v.append(f"Status {st.value!r} carries no plan, yet the result has one.")
+    if obj is None or not math.isfinite(obj):
+        v.append(f"A plan with objective {obj!r}; it must be a finite number.")
+        return
+    tol = max(1e-6 * abs(obj), 1e-6)
+    if bound is not None and not math.isnan(bound) and bound > obj + tol:
+        v.append(f"Bound {bound:,.6f} is above the objective {obj:,.6f}; when minimising, the "
+                 "bound is at most the objective.")
+    real_gap = relative_gap(obj, bound)
+    if gap is not None and (real_gap is None or not (
+            abs(gap - real_gap) <= 1e-6 * max(1.0, abs(real_gap)))):
+        said = "no bound" if bound is None else f"bound {bound:,.6f}"
+        real = "none" if real_gap is None else f"{real_gap:.6g}"
+        v.append(f"Gap {gap:.6g} does not match objective {obj:,.6f} and {said} "
+                 f"(|objective - bound| / |objective| = {real}).")
+    if st is not SolveStatus.OPTIMAL:
+        return
+    if real_gap is None:
+        warn.append("Status 'optimal' comes without a bound to confirm it.")
+    elif result.mip_gap is None:
+        warn.append(f"Status 'optimal' with gap {real_gap:.6g}; the requested gap is unknown, "
+                    "so it cannot be confirmed.")
+    elif real_gap > result.mip_gap + GAP_SLACK:
+        v.append(f"Status 'optimal' with gap {real_gap:.6g}, above the requested gap "
+                 f"{result.mip_gap:g}; it is 'feasible'.")
+
+
+def _protect_own(instance: Instance, lent: dict[tuple[str, str, str, str], float],
+                 covering: dict[tuple[str, str, str], list[int]],
+                 held: dict[tuple[str, str, str], float],
+                 leq: Callable[[float, float], bool]) -> list[str]:
+    """Lenders give under protect_own terms and as parents at most their surplus.
+
+    Allocation's rule: over an event, what region o gives of k under agreements with
+    ``protect_own`` and as a parent is at most ``max(0, held - own demand)``, held = o's
+    surviving stock and available contracts (not what it receives). A flow on a pair is
+    booked first to the pair's agreements without protect_own, up to their caps; the rest
+    is protected lending.
+    """
+    v: list[str] = []
+    need: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (sid, lo, bo, k), q in lent.items():
+        free = 0.0
+        for ai in covering[(lo, bo, k)]:
+            if ai < 0 or instance.agreements[ai].protect_own:
+                continue
+            ag = instance.agreements[ai]
+            free += min(math.inf if ag.cap_quantity is None else ag.cap_quantity,
+                        math.inf if ag.cap_share is None
+                        else ag.cap_share * held[(sid, lo, k)])
+        need[(sid, lo, k)] += max(q - free, 0.0)
+    demand = {sc.id: instance.demand(sc.id) for sc in instance.scenarios}
+    for (sid, lo, k), q in need.items():
+        have = held[(sid, lo, k)]
+        own = demand[sid].get((lo, k), 0.0)
+        if not leq(q, max(have - own, 0.0)):
+            v.append(f"{lo} lends {q:.3f} {k} in {sid} under protect_own terms or as a parent, "
+                     f"more than its surplus {max(have - own, 0.0):.3f} (holds {have:.3f}, "
+                     f"needs {own:.3f}).")
+    return v
+
+
+def _cheaper_neighbour(instance: Instance, result: PlacementResult,
+                       stock: dict[tuple[str, str], float], room: dict[str, float],
+                       spent: float, budget: float | None,
+                       arc_of: dict[tuple[str, str, str], tuple[float, float]],
+                       short_of: dict[tuple[str, str, str], float], second: list[float],
+                       region_of: dict[str, str]) -> tuple[float, str] | None:
+    """The best plan one step away: delta more units of k at a warehouse with room.
+
+    In each scenario the surviving part of the extra units goes to the short region it
+    may serve without an agreement (any region when pooled, its own under agreements) where
+    it saves most (shortage penalty minus transport), or stays unused (holding). delta is
+    the largest amount for which every scenario's change is linear: within the room, the
+    budget and every used region's shortage. Such a plan is feasible (more stock only
+    loosens the share caps and protect_own surpluses; shortages only fall), so its cost
+    change ``q delta + E[dQ] + lambda (CVaR(Q + dQ) - CVaR(Q))`` must not be negative in
+    an optimal plan.
+
+    Returns
+    -------
+    tuple or None
+        (cost change, description) of the best such step, or ``None`` if none lowers cost.
+    """
+    opts = result.options
+    scens = instance.scenarios
+    probs = [sc.probability for sc in scens]
+    reg = {r.id: r for r in instance.regions}
+    base_cvar = cvar(second, probs, opts.cvar_level)
+    short_by: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for (sid, j, k), w in short_of.items():
+        if w > 1e-9:
+            short_by[(sid, k)].append((j, w))
+    best: tuple[float, str] | None = None
+    for fid, m3 in room.items():
+        for c in instance.commodities:
+            k = c.id
+            units = m3 / c.volume_m3 if c.volume_m3 > 0 else math.inf
+            if budget is not None and c.purchase_cost > 0:
+                units = min(units, (budget - spent) / c.purchase_cost)
+            per_unit: list[float] = []  # second-stage cost change per unit added, by scenario
+            for sc in scens:
+                rho = sc.surviving(fid)
+                use = c.holding_cost  # unused surviving units are held
+                for j, w in short_by.get((sc.id, k), []):
+                    if result.sharing == "agreements" and j != region_of[fid]:
+                        continue
+                    arc = arc_of.get((sc.id, fid, j))
+                    if arc is None or (opts.response_time and arc[1] > instance.settings
+                                       .response_h(reg[j].level) + 1e-9):
+                        continue
+                    gain = arc[0] * instance.transport_cost_per_unit_km(k) - c.shortage_penalty
+                    if gain < use:
+                        use = gain
+                        if rho > 0:
+                            units = min(units, w / rho)
+                per_unit.append(rho * use)
+            if not math.isfinite(units) or units <= 1e-9 or min(per_unit) >= 0:
+                continue
+            d_q = [q + units * u for q, u in zip(second, per_unit, strict=True)]
+            delta = units * c.purchase_cost + sum(
+                p * units * u for p, u in zip(probs, per_unit, strict=True)) + \
+                opts.risk_weight * (cvar(d_q, probs, opts.cvar_level) - base_cvar)
+            if best is None or delta < best[0]:
+                have = stock.get((fid, k), 0.0)
+                best = (delta, f"holding {units:,.3f} more {k} at {fid} (now {have:,.3f}) "
+                               "for the short regions it serves")
+    return best if best is not None and best[0] < 0 else None

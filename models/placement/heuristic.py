@@ -6,9 +6,12 @@ root. HiGHS's own root heuristics spend most of its time finding such a plan on 
 first good one comes from a sub-MIP after about 20 s). This module finds one with a few
 LP solves and hands it over as a hint (``MatrixModel.start``).
 
-1. **Dive.** Solve the LP relaxation; fix the fractional integer variable with the largest
-   value to 1 (for a warehouse size, its other sizes to 0); repeat until the LP optimum
-   is integral. The LP is re-solved at most once per integer variable.
+1. **Dive.** Solve the LP relaxation; fix the fractional first-stage integer variable
+   (a size or a contract) with the largest value to 1 (for a warehouse size, its other
+   sizes to 0); repeat until they are integral in the LP optimum. The LP is re-solved at
+   most once per integer variable. Second-stage binaries (``protect_on``) are then
+   rounded to the nearest, or all set to 0 (no protected lending) if that LP is
+   infeasible.
 2. **Size local search.** For each opened candidate warehouse try closing it and every
    other size, each evaluated by the LP with all integer variables fixed (small after
    presolve); take the first improvement and start over, until none improves.
@@ -81,6 +84,11 @@ def primal_start(model: MatrixModel, data: PlacementData, *, solver: str = "high
     def left() -> float:
         return time_budget_s - (time.perf_counter() - t0)
 
+    # the dive fixes first-stage integers; second-stage ones (protect_on) are rounded at the
+    # end: 0 (no protected lending in that scenario) is always feasible
+    first = np.isin(ints, np.concatenate([np.arange(model.var_blocks[b].start,
+                                                    model.var_blocks[b].stop)
+                                          for b in ("open", "sign")]))
     lb, ub = model.col_lb.copy(), model.col_ub.copy()
     found: tuple[float, FloatArray] | None = None
     for _ in range(ints.size + 1):
@@ -88,7 +96,7 @@ def primal_start(model: MatrixModel, data: PlacementData, *, solver: str = "high
         if found is None:
             return None, None
         vals = found[1][ints]
-        frac = np.flatnonzero(np.abs(vals - np.round(vals)) > 1e-6)
+        frac = np.flatnonzero((np.abs(vals - np.round(vals)) > 1e-6) & first)
         if frac.size == 0:
             break
         pick = int(ints[frac[np.argmax(vals[frac])]])
@@ -107,6 +115,14 @@ def primal_start(model: MatrixModel, data: PlacementData, *, solver: str = "high
         got = _lp(model, lo, hi, solver, left())
         return None if got is None else got[0]
 
+    if not first.all():
+        got = evaluate(best)
+        if got is None:
+            best[~first] = 0.0
+            got = evaluate(best)
+        if got is None:
+            return None, None
+        best_obj = got
     pos = {int(v): k for k, v in enumerate(ints)}
     improved = True
     while improved and left() > 0:

@@ -29,8 +29,9 @@ class PlacementOptions:
         Floor alpha in [0, 1] on every region's expected fill rate per commodity,
         ``sum_s P_s served / sum_s P_s demand >= alpha``; ``None`` for none.
     risk_weight
-        lambda in [0, 1]: minimise ``(1 - lambda) E[cost] + lambda CVaR_beta`` of the
-        scenario shortage cost. 0 (default) is risk neutral.
+        lambda in [0, 1]: minimise ``E[cost] + lambda CVaR_beta(Q_s)``, Q_s the scenario's
+        second-stage cost (transport, contract unit prices, holding, shortage penalty);
+        the first stage is counted once, in E[cost]. 0 (default) is risk neutral.
     cvar_level
         beta in [0, 1): the CVaR confidence level (0.9 = mean of the worst 10%).
     budget

@@ -65,6 +65,10 @@ class CostBreakdown:
         Expected shortage penalty.
     cvar_shortage
         CVaR at the options' level of the scenario shortage penalty (reported always).
+    cvar_second_stage
+        CVaR at the options' level of the scenario second-stage cost (transport, unit
+        prices, holding, shortage): the risk term, ``objective = total + lambda x this``
+        (reported always).
     expected_compensation
         Expected compensation paid between regions under agreements: a transfer, not in the
         system objective.
@@ -79,6 +83,7 @@ class CostBreakdown:
     holding: float
     shortage: float
     cvar_shortage: float
+    cvar_second_stage: float
     expected_compensation: float
 
     @property
@@ -95,6 +100,10 @@ class CostBreakdown:
     def total(self) -> float:
         """Expected total cost (the objective when risk neutral)."""
         return self.first_stage + self.expected_second_stage
+
+    def objective(self, risk_weight: float) -> float:
+        """The placement objective: ``total + risk_weight x cvar_second_stage``."""
+        return self.total + risk_weight * self.cvar_second_stage
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, with the first-stage, second-stage and total sums."""
@@ -225,8 +234,12 @@ class PlacementResult:
         Normalised solver status; a plan exists for ``optimal`` and ``feasible`` (time limit:
         the best plan found, with its gap).
     objective, bound, gap
-        Solver objective (expected total cost, or the CVaR-weighted mix), best bound and
-        relative gap; ``None`` without a plan.
+        Solver objective (expected total cost, plus lambda x CVaR of the second-stage
+        cost when risk averse), best bound and relative gap ``(objective - bound) /
+        |objective|``; ``None`` without a plan.
+    mip_gap
+        The relative gap the solver was asked for (``optimal`` means ``gap`` within it);
+        ``None`` when unknown.
     solve_seconds
         Wall-clock seconds in the solver.
     solver
@@ -261,6 +274,7 @@ class PlacementResult:
     flows: tuple[FlowLine, ...] = ()
     shortages: tuple[ShortageLine, ...] = ()
     settlement: tuple[SettlementLine, ...] = ()
+    mip_gap: float | None = None
     scenario_probabilities: tuple[tuple[str, float], ...] = ()
     infeasibility: Infeasibility | None = None
     message: str = ""
@@ -317,6 +331,7 @@ class PlacementResult:
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
+            "mip_gap": self.mip_gap,
             "solve_seconds": self.solve_seconds,
             "solver": self.solver,
             "sharing": self.sharing,

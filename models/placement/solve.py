@@ -107,6 +107,7 @@ def solve_placement(
     res = solve(compiled, solver, sopts)
     base = dict(
         status=res.status, objective=res.objective, bound=res.bound, gap=res.gap,
+        mip_gap=sopts.mip_gap,
         solve_seconds=res.solve_seconds + start_s, solver=res.solver, sharing=data.sharing,
         options=opts, message=res.message + message,
         scenario_probabilities=tuple((s.id, s.probability) for s in instance.scenarios),
@@ -188,6 +189,8 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
                                              ag.compensation, q * ag.compensation))
             comp_total += q * ag.compensation
     loss = np.bincount(layout.demand_s, weights=data.penalty[layout.demand_k] * w, minlength=S)
+    second = loss + np.bincount(data.f_s, weights=(data.f_cost + data.f_price) * x,
+                                minlength=S) + (z * data.holding[None, None, :]).sum(axis=(1, 2))
     costs = CostBreakdown(
         currency=inst.currency,
         fixed=float(data.size_cost @ y) if y.size else 0.0,
@@ -198,6 +201,7 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         holding=float((P[:, None, None] * data.holding[None, None, :] * z).sum()),
         shortage=float(P @ loss),
         cvar_shortage=cvar(loss, P, opts.cvar_level),
+        cvar_second_stage=cvar(second, P, opts.cvar_level),
         expected_compensation=comp_total,
     )
     return dict(opened=opened, stock=stock, contracts=contracts, flows=flows,
