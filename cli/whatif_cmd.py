@@ -88,7 +88,9 @@ def whatif(
     response_time: ResponseTimeOption = False,
     service_level: Annotated[float | None, typer.Option(
         help="Floor on each region's expected fill rate, 0-1.")] = None,
-    risk_weight: Annotated[float, typer.Option(help="Weight of CVaR, 0-1.")] = 0.0,
+    risk_weight: Annotated[float, typer.Option(
+        help="lambda, 0 (risk neutral) to 1: minimise E[cost] + lambda x CVaR of the "
+        "scenario second-stage cost, as plan does.")] = 0.0,
     cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
     out: Annotated[Path | None, out_option(
         "Folder for whatif.json, comparison CSVs and each run's plan.")] = None,
