@@ -511,6 +511,56 @@ CORE_STRUCTURE = {"dup-header", "short-row", "long-row", "dup-row", "utf16", "da
                   "link-outside"}
 
 
+def _parquet(columns: Sequence[str], arrays: Sequence[Sequence[Any]]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_arrays([pa.array(a) for a in arrays], names=list(columns)),
+                   sink)
+    return sink.getvalue()
+
+
+def parquet_mutations() -> Iterator[Mutation]:
+    """The regions table as Parquet: as text columns, with bad numbers, broken files."""
+    rows = toy_rows("regions")
+    header, data = list(rows[0]), [list(r) for r in rows[1:]]
+    cols = [[r[j] for r in data] for j in range(len(header))]
+    pop = header.index("population")
+
+    def swap(content: bytes) -> Callable[[Work], None]:
+        def fn(work: Work) -> None:
+            del work.files["toy/regions.csv"]
+            work.files["toy/regions.parquet"] = content
+        return fn
+
+    def numbers(value: float) -> bytes:
+        values = [float(v) for v in cols[pop]]
+        values[0] = value
+        return _parquet(header, [*cols[:pop], values, *cols[pop + 1:]])
+    t = "toy/regions.csv"
+    yield Mutation("regions.parquet:as-text", swap(_parquet(header, cols)), VALID,
+                   "the regions table as Parquet (text columns)", t)
+    yield Mutation("regions.parquet:population=nan", swap(numbers(math.nan)), INVALID,
+                   "regions.parquet population NaN (required)", t)
+    yield Mutation("regions.parquet:population=inf", swap(numbers(math.inf)), INVALID,
+                   "regions.parquet population is not finite", t)
+    yield Mutation("regions.parquet:population=neg1", swap(numbers(-1.0)), INVALID,
+                   "regions.parquet population is negative", t)
+    yield Mutation("regions.parquet:dup-column", swap(_parquet(
+        [*header, "population"], [*cols, ["0"] * len(data)])), INVALID,
+        "regions.parquet has column 'population' twice", t)
+    yield Mutation("regions.parquet:garbage", swap(bytes(range(256))), INVALID,
+                   "regions.parquet is not Parquet", t)
+    yield Mutation("regions.parquet:truncated", swap(_parquet(header, cols)[:-20]), INVALID,
+                   "regions.parquet is cut short", t)
+
+    def both(work: Work) -> None:
+        work.files["toy/regions.parquet"] = _parquet(header, cols)
+    yield Mutation("regions.parquet:beside-csv", both, INVALID,
+                   "both regions.csv and regions.parquet", t)
+
+
 def core_cell_labels(table: str, col: Column) -> list[str]:
     """The two pool values the default run tries in a column (from its rules)."""
     labels = _cell_labels(table, col)
@@ -545,6 +595,8 @@ def _cell_labels(table: str, col: Column) -> list[str]:
 
 def table_cases(tier_cells: str = "core", all_rows: bool = False) -> Iterator[Case]:
     """Table cases: structure of each toy table, and values in its cells."""
+    for m in parquet_mutations():
+        yield make(f"table/{m.name}", "table", "toy", _table_cmd(m.name), [m])
     for table in toy_tables():
         first_drop = True
         for m in table_mutations(table):
@@ -991,8 +1043,8 @@ def json_oracle(table: str, col: Column, value: Any) -> tuple[str | None, str]:
             return cell_oracle(table, col, value)
         return cell_oracle(table, col, repr(float(value)))
     if col.dtype == "bool":
-        if isinstance(value, bool):
-            return None, ""
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return None, ""  # 0 and 1 read as false and true, as in CSV
         if isinstance(value, str):
             return cell_oracle(table, col, value)
         return INVALID, f"{where} {value!r} is not true or false"
@@ -1994,6 +2046,7 @@ def cli_items() -> Iterator[CliItem]:
         ("time-limit=0", ["--time-limit", "0"], None, ""),
         ("gap=-1", ["--gap", "-1"], INVALID, "a negative gap"),
         ("gap=nan", ["--gap", "nan"], INVALID, "a NaN gap"),
+        ("gap=inf", ["--gap", "inf"], INVALID, "an infinite gap"),
         ("gap=2", ["--gap", "2"], None, ""),
         ("threads=-1", ["--threads", "-1"], INVALID, "negative threads"),
         ("seed=-1", ["--seed", "-1"], None, ""),
@@ -2031,6 +2084,8 @@ def cli_items() -> Iterator[CliItem]:
         ("periods=-1", ["-s", "typhoon", "--periods", "-1"], INVALID, "negative periods", {}),
         ("period-h=0", ["-s", "typhoon", "--period-h", "0"], INVALID, "a zero-hour period", {}),
         ("period-h=nan", ["-s", "typhoon", "--period-h", "nan"], INVALID, "a NaN period", {}),
+        ("period-h=inf", ["-s", "typhoon", "--period-h", "inf"], INVALID,
+         "an infinite period", {}),
         ("time-limit=-1", ["-s", "typhoon", "--time-limit", "-1"], INVALID,
          "a negative time limit", {}),
         ("solver=bogus", ["-s", "typhoon", "--solver", "bogus"], INVALID, "an unknown solver",
@@ -2083,6 +2138,8 @@ def cli_items() -> Iterator[CliItem]:
          "a negative break", {}),
         ("break-min=nan", ["--break-min", "nan", "--drive-h", "4"], INVALID,
          "a NaN break", {}),
+        ("break-min=inf", ["--break-min", "inf", "--drive-h", "4"], INVALID,
+         "an endless break", {}),
         ("drive-h=-1", ["--break-min", "20", "--drive-h", "-1"], INVALID,
          "negative driving hours", {}),
         ("drive-h=nan", ["--break-min", "20", "--drive-h", "nan"], INVALID,
@@ -2195,6 +2252,7 @@ def cli_items() -> Iterator[CliItem]:
          "an unknown commodity"),
         ("under=nan", ["--no-knockout", "--under", "nan"], INVALID, "a NaN --under"),
         ("under=-1", ["--no-knockout", "--under", "-1"], INVALID, "a negative --under"),
+        ("over=inf", ["--no-knockout", "--over", "inf"], INVALID, "an infinite --over"),
         ("over=nan", ["--no-knockout", "--over", "nan"], INVALID, "a NaN --over"),
         ("out=xlsx", ["--no-knockout", "--out", "a.xlsx"], INVALID,
          "--out with a file-like name"),
