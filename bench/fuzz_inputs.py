@@ -143,6 +143,13 @@ def main() -> int:
         cases = cases[: args.limit]
 
     work_root = Path(tempfile.mkdtemp(prefix="fuzz-inputs-"))
+    try:
+        return _run_all(args, cases, work_root)
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
+
+
+def _run_all(args: argparse.Namespace, cases: list[Case], work_root: Path) -> int:
 
     def run(case: Case, folder: Path) -> Outcome:
         if args.isolate or case.bomb:
@@ -183,7 +190,6 @@ def main() -> int:
                   f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     if out_json:
         out_json.close()
-    shutil.rmtree(work_root, ignore_errors=True)
     wall = time.perf_counter() - t0
     _report(outcomes, failed, wall, shrink_runs, args.keep)
     return 1 if failed else 0
