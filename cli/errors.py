@@ -15,8 +15,13 @@ DEBUG = {"on": False}
 
 
 def print_problems(problems: tuple[str, ...] | list[str]) -> None:
-    """Print each problem on its own line on stderr."""
-    for line in problems:
+    """Print each problem on its own line on stderr.
+
+    A message that quotes input holding a line break (a cell with a newline inside
+    quotes) is flattened, so one problem is always one line.
+    """
+    for problem in problems:
+        line = problem if problem.isprintable() else " ".join(problem.split())
         typer.echo(f"error: {line}", err=True)
 
 

@@ -1246,8 +1246,9 @@ def _param_values(param: str) -> list[tuple[str, Any, str | None, str]]:
                 ("list", ["a"], INVALID, f"{param} is a list, not an id"),
                 ("empty", "", INVALID, f"{param} is empty")]
     elif kind == "ids":
-        out += [("text", "sea", INVALID,
-                 f"{param} is text, not a list (issue 11: wrong-type selectors)"),
+        one = {"scenarios": "flood", "commodities": "water"}.get(param, "sea")
+        out += [("text", one, VALID,  # models/variants.md: one text is a list of one
+                 f"{param} as one text selects that one id"),
                 ("numbers", [5], INVALID, f"{param} holds numbers, not ids"),
                 ("unknown", [f"nope_{param}"], INVALID, f"{param} names an unknown id"),
                 ("empty", [], None, "")]
@@ -1418,7 +1419,7 @@ def variant_cases(full: bool = False) -> Iterator[Case]:
     v = "toy/variants/coast_road_cut.toml"
     for label, arg, expect, why in (
         ("missing", "nope.toml", INVALID, "a variant file that does not exist"),
-        ("folder", "toy/variants", INVALID, "a folder as a variant"),
+        ("folder", "toy/variants", VALID, "a folder: each variant file in it (documented)"),
         ("txt", "secret.txt", INVALID, "a .txt file as a variant"),
         ("plus", f"{v}+toy/variants/north_withdraws.toml", VALID, "two variants composed"),
         ("plus-missing", f"{v}+nope.toml", INVALID, "composition with a missing file"),
@@ -1495,8 +1496,8 @@ def sweep_mutations() -> Iterator[Mutation]:
         ("axis-op-unknown", ["axis", 0, "op"], "flood", INVALID, "an unknown axis operation"),
         ("axis-param-unknown", ["axis", 0, "param"], "colour", INVALID,
          "an axis parameter the operation lacks"),
-        ("axis-regions-text", ["axis", 0, "regions"], "hill", INVALID,
-         "regions as text, not a list"),
+        ("axis-regions-text", ["axis", 0, "regions"], "hill", VALID,
+         "regions as one text selects that one region (models/variants.md)"),
         ("axis-regions-unknown", ["axis", 0, "regions"], ["nope"], INVALID,
          "an unknown region"),
         ("axis-name-number", ["axis", 0, "name"], 5, INVALID, "an axis name that is a number"),
@@ -2264,7 +2265,8 @@ def cli_items() -> Iterator[CliItem]:
         ("ok", ["--variant", v], VALID, "one bundled variant"),
         ("model-bogus", ["--variant", v, "--model", "bogus"], INVALID, "an unknown model"),
         ("variant-missing", ["--variant", "nope.toml"], INVALID, "a missing variant"),
-        ("variant-folder", ["--variant", "toy/variants"], INVALID, "a folder as a variant"),
+        ("variant-folder", ["--variant", "toy/variants"], VALID,
+         "a folder: each variant file in it (documented)"),
         ("allocate-no-scenario", ["--variant", v, "--model", "allocate"], INVALID,
          "allocate without a scenario"),
         ("allocate-scenario-unknown", ["--variant", v, "--model", "allocate", "-s", "nope"],

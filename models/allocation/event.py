@@ -111,7 +111,12 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
                *bounds: float) -> dict[str, float]:
         # a table id -> number, e.g. affected persons per region
         out: dict[str, float] = {}
-        for k, value in dict(doc.get(key) or {}).items():
+        table = doc.get(key) or {}
+        if not isinstance(table, Mapping):
+            problems.append(f"{p}: field '{key}' must be a table of {kind} id = number "
+                            f"([{key}] in TOML, a mapping in YAML or JSON).")
+            return out
+        for k, value in table.items():
             if k not in known:
                 problems.append(_not_in_instance(f"{p}: {key}", kind, k))
                 continue
@@ -122,7 +127,11 @@ def read_event(path: str | Path, instance: Instance) -> Scenario:
 
     def rows(key: str, label: str, fields: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         # each entry of a list field that is a table, with where it stands for messages
-        for i, row in enumerate(doc.get(key) or [], start=1):
+        entries = doc.get(key) or []
+        if not isinstance(entries, list):
+            problems.append(f"{p}: field '{key}' must be a list of tables with {fields}.")
+            return
+        for i, row in enumerate(entries, start=1):
             where = f"{p}: {label} {i}"
             if isinstance(row, Mapping):
                 yield where, row

@@ -147,8 +147,8 @@ class DeliveryOptions:
     max_vehicle_kg: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.load_h < 0 or self.unload_h < 0:
-            raise InputError("load_h and unload_h are hours and must not be negative.")
+        if not (0 <= self.load_h <= 24 and 0 <= self.unload_h <= 24):  # NaN fails too
+            raise InputError("load_h and unload_h are hours and must be from 0 to 24.")
         if self.max_trips < 1:
             raise InputError(f"max_trips must be at least 1, got {self.max_trips}.")
         if self.fleetless not in ("region", "nearest", "none"):
@@ -159,10 +159,11 @@ class DeliveryOptions:
             raise InputError(
                 "Give break_min and drive_h_before_break together (e.g. 20 and 4), or neither."
             )
-        if self.break_min is not None and (
-            self.break_min <= 0 or (self.drive_h_before_break or 0) <= 0
-        ):
-            raise InputError("break_min and drive_h_before_break must be positive.")
+        if self.break_min is not None and not (
+            0 < self.break_min <= 24 * 60 and 0 < (self.drive_h_before_break or 0) <= 24
+        ):  # written so that NaN fails too
+            raise InputError("break_min and drive_h_before_break must be positive and within "
+                             "a day (at most 1440 minutes and 24 hours).")
 
 
 @dataclass(frozen=True, eq=False)

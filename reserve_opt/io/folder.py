@@ -58,8 +58,8 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
             return None
         if not path.is_file():
             problems.append(
-                f"{manifest_name}: table '{name}' names {named[name]}, which does not exist; "
-                f"fix the file name"
+                f"{manifest_name}: table '{name}' names {shown(named[name])}, which does not "
+                f"exist; fix the file name"
             )
             return None
         return path

@@ -9,6 +9,7 @@ an error message), so such names are refused when they are absolute or lead, thr
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -53,6 +54,15 @@ def confined_path(root: Path, name: str, key: str | None, *, base: Path | None =
         raise InputError(f"{what} is an absolute path; give the file's path inside {scope}"
                          f"{relative}")
     path = start / name
+    try:
+        os.stat(path)
+    except OSError as err:  # a missing file is reported by the caller, in its own terms
+        if err.errno == errno.ENAMETOOLONG:
+            raise InputError(f"{what} is longer than this system allows a file name to be; "
+                             f"give a shorter name") from None
+    except ValueError:  # a name the system cannot even represent
+        raise InputError(f"{what} is not a file name; give the path of a file inside "
+                         f"{scope}{relative}") from None
     try:
         inside = path.resolve().is_relative_to(root.resolve())
     except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python 3.11)

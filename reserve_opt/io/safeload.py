@@ -265,6 +265,17 @@ def _json_float(text: str) -> float:
     return value
 
 
+class _NotJson(Exception):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _json_constant(text: str) -> float:
+    # NaN, Infinity and -Infinity are Python's extension, not JSON: an instance cell
+    # holding one would otherwise read as empty (NaN) or pass a range check (Infinity)
+    raise _NotJson(text)
+
+
 def parse_json(text: str, label: str) -> Any:
     """Parse JSON text within the limits of the module docstring.
 
@@ -274,7 +285,8 @@ def parse_json(text: str, label: str) -> Any:
         Bad syntax, a number too large, or nesting deeper than :data:`MAX_NESTING`.
     """
     try:
-        data = json.loads(text, parse_int=_json_int, parse_float=_json_float)
+        data = json.loads(text, parse_int=_json_int, parse_float=_json_float,
+                          parse_constant=_json_constant)
     except json.JSONDecodeError as err:
         raise InputError(
             f"{label}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
@@ -282,6 +294,13 @@ def parse_json(text: str, label: str) -> Any:
         ) from None
     except RecursionError:
         raise _nesting_problem(label) from None
+    except _NotJson as err:
+        at = text.find(err.text)
+        where = f" line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+        raise InputError(
+            f"{label}{where}: {err.text} is not a JSON value; give a finite number, or leave "
+            f"an optional value out (null)"
+        ) from None
     except _TooLarge as err:
         at = text.find(err.text)
         where = f" line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""

@@ -150,7 +150,7 @@ def row_label(table: RawTable, i: int, row: Row) -> str:
     where = table.locate(i)
     rid = row.get("id")
     if isinstance(rid, str) and rid.strip():
-        return f"{where} (id '{rid.strip()}')"
+        return f"{where} (id '{shown(rid.strip(), 40)}')"
     return where
 
 

@@ -14,9 +14,26 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -> None:
-    """Report problems with the manifest's top-level keys."""
+    """Report problems with the manifest's top-level keys.
+
+    A JSON document (or the builder) holds its tables inline as top-level arrays; a
+    manifest file names files instead, under ``[tables]`` and ``[geometry]``. Either
+    form's keys in the other are refused, since they would be ignored.
+    """
+    inline = source.endswith(".json") or source == "builder"
     for key in manifest:
-        if key not in MANIFEST_KEYS and key not in TABLE_BY_NAME:
+        if key in TABLE_BY_NAME and not inline:
+            problems.append(
+                f"{source}: key '{key}' names a table, whose rows an instance folder keeps "
+                f"in a file of their own; remove the key, or name the file under [tables] "
+                f"({key} = \"{key}.csv\")"
+            )
+        elif key in ("tables", "geometry") and inline:
+            problems.append(
+                f"{source}: key '{key}' names files, but a document holds its tables "
+                f"inline (region polygons as each region's 'geometry'); remove '{key}'"
+            )
+        elif key not in MANIFEST_KEYS and key not in TABLE_BY_NAME:
             close = difflib.get_close_matches(key, MANIFEST_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else (
                 f"known keys are {', '.join(MANIFEST_KEYS)}")

@@ -11,6 +11,8 @@ from reserve_opt.variants.compare import plan_summary
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
+    from reserve_opt.models.placement import PlacementOptions
+    from reserve_opt.solvers import SolverOptions
 
 ModelName = Literal["plan", "allocate", "route"]
 MODELS: tuple[str, ...] = ("plan", "allocate", "route")
@@ -108,6 +110,27 @@ class RunOptions:
             self._check_route()
         if self.time_limit_s is not None and finite_number(self.time_limit_s) is None:
             raise InputError("time limit must be a finite number of seconds")
+        # the solver's and the placement model's own checks, before any run is built (a
+        # sweep would otherwise fail every run, each with the same message)
+        self.solver_options()
+        if self.model == "plan":
+            self.placement_options()
+
+    def solver_options(self) -> SolverOptions:
+        """The solver options of every solve of a run."""
+        from reserve_opt.solvers import SolverOptions
+
+        return SolverOptions(time_limit_s=self.time_limit_s, mip_gap=self.mip_gap,
+                             threads=self.threads, seed=self.seed)
+
+    def placement_options(self) -> PlacementOptions:
+        """The placement model's options of a plan run."""
+        from reserve_opt.models.placement import PlacementOptions
+
+        return PlacementOptions(sharing=self.sharing,  # type: ignore[arg-type]
+                                response_time=self.response_time,
+                                service_level=self.service_level,
+                                risk_weight=self.risk_weight, cvar_level=self.cvar_level)
 
     def _check_route(self) -> None:
         from reserve_opt.models.routing import ENGINES
@@ -190,18 +213,11 @@ def run_model(inst: Instance, opts: RunOptions) -> tuple[dict[str, Any], dict[st
     object
         The result object itself.
     """
-    from reserve_opt.solvers import SolverOptions
-
-    solver_options = SolverOptions(time_limit_s=opts.time_limit_s, mip_gap=opts.mip_gap,
-                                   threads=opts.threads, seed=opts.seed)
+    solver_options = opts.solver_options()
     if opts.model == "plan":
-        from reserve_opt.models.placement import PlacementOptions, solve_placement
+        from reserve_opt.models.placement import solve_placement
 
-        popts = PlacementOptions(sharing=opts.sharing,  # type: ignore[arg-type]
-                                 response_time=opts.response_time,
-                                 service_level=opts.service_level,
-                                 risk_weight=opts.risk_weight, cvar_level=opts.cvar_level)
-        result = solve_placement(inst, popts, solver=opts.solver,
+        result = solve_placement(inst, opts.placement_options(), solver=opts.solver,
                                  solver_options=solver_options)
         return result.to_dict(), plan_summary(inst, result), result
     if opts.model == "route":
