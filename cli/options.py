@@ -139,10 +139,21 @@ def show(fmt: OutputFormat, as_json: Callable[[], Any], for_people: Callable[[],
             typer.echo(f"\nwrote {wrote}/")
 
 
+#: Output CSVs start with a UTF-8 byte-order mark: Excel (on Chinese Windows above all) reads
+#: a CSV without one in the ANSI code page and garbles every name beyond ASCII. Our readers,
+#: pandas and Python's ``utf-8-sig`` all skip the mark.
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` as CSV for Excel: no index, UTF-8 with a byte-order mark."""
+    frame.to_csv(path, index=False, encoding=CSV_ENCODING)
+
+
 def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Write each table as ``<name>.csv`` in ``folder``, without the index."""
+    """Write each table as ``<name>.csv`` in ``folder`` (see :func:`write_csv`)."""
     for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False)
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def write_json(path: Path, data: Any, *, ensure_ascii: bool = True) -> None:

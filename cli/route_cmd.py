@@ -19,6 +19,7 @@ from reserve_opt.cli.options import (
     scenario_option,
     show,
     time_limit_option,
+    write_csv,
     write_json,
 )
 from reserve_opt.cli.render import OutputFormat, print_table
@@ -209,8 +210,8 @@ def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: flo
     })
     if out is not None:
         with out.write() as tmp:
-            _visits_frame(problem, result, None).to_csv(tmp / "routes.csv", index=False)
-            _unserved_frame(result).to_csv(tmp / "unmet.csv", index=False)
+            write_csv(_visits_frame(problem, result, None), tmp / "routes.csv")
+            write_csv(_unserved_frame(result), tmp / "unmet.csv")
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     return summary
 
@@ -384,10 +385,10 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     })
     if out is not None:
         with out.write() as tmp:
-            _visits_frame(plan.problem, result, plan).to_csv(tmp / "routes.csv", index=False)
+            write_csv(_visits_frame(plan.problem, result, plan), tmp / "routes.csv")
             lines.to_file(tmp / "routes.geojson", driver="GeoJSON")
-            unmet.to_csv(tmp / "unmet.csv", index=False)
-            report.to_csv(tmp / "deliveries.csv", index=False)
+            write_csv(unmet, tmp / "unmet.csv")
+            write_csv(report, tmp / "deliveries.csv")
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     if map_dest is not None:
         from reserve_opt.maps import draw_map

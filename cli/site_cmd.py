@@ -23,6 +23,7 @@ from reserve_opt.cli.options import (
     solver_option,
     time_limit_option,
     warn_checker,
+    write_csv,
     write_json,
 )
 from reserve_opt.cli.render import OutputFormat, print_table
@@ -481,8 +482,8 @@ def write_site(run: SiteRun, folder: Path) -> None:
         clients["reachable"] = np.where(ok, d.reachable[rows, sj], False)
     if r.covered is not None:
         clients["covered"] = np.asarray(r.covered)
-    sites.to_csv(folder / "sites.csv", index=False)
-    clients.to_csv(folder / "clients.csv", index=False)
+    write_csv(sites, folder / "sites.csv")
+    write_csv(clients, folder / "clients.csv")
     if d is not None:
         _write_gpkg(run, served, folder / "sites.gpkg")
     write_json(folder / "solution.json", run.to_dict())

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    CSV_ENCODING,
     ForceOption,
     GapOption,
     InstancePath,
@@ -28,6 +29,8 @@ from reserve_opt.cli.options import (
     output_folder,
     progress,
     time_limit_option,
+    write_csv,
+    write_tables,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
 from reserve_opt.cli.render import echo_json
@@ -258,22 +261,21 @@ def write_whatif(report: dict[str, Any], folder: Path) -> None:
     (folder / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
                                         encoding="utf-8")
     (folder / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
-                                           encoding="utf-8")
-    pd.DataFrame(_fill_rows(report)).to_csv(folder / "fill_by_region.csv", index=False)
+                                           encoding=CSV_ENCODING)
+    write_csv(pd.DataFrame(_fill_rows(report)), folder / "fill_by_region.csv")
     changes = [{"variant": r["name"], "kind": kind, "line": line}
                for r in report["runs"][1:]
                for kind, lines in (("change", r["notes"]), ("plan", r["diff"]["lines"]))
                for line in lines]
-    pd.DataFrame(changes, columns=["variant", "kind", "line"]).to_csv(
-        folder / "plan_changes.csv", index=False)
+    write_csv(pd.DataFrame(changes, columns=["variant", "kind", "line"]),
+              folder / "plan_changes.csv")
     for r in report["runs"]:
         run = folder / "runs" / r["name"]
         run.mkdir(parents=True)
         if report["options"].model == "plan":
             write_plan(r["instance"], r["result"], run)
         else:
-            for name, frame in r["result"].tables().items():
-                frame.to_csv(run / f"{name}.csv", index=False)
+            write_tables(run, r["result"].tables())
             (run / "result.json").write_text(
                 json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
 

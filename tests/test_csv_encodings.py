@@ -49,3 +49,15 @@ def test_latin1_that_would_decode_as_rare_ideographs_is_refused(tmp_path: Path) 
     assert got.stderr.splitlines() == [
         f"error: regions.csv: is neither UTF-8 nor Chinese GBK/GB18030 text (byte 0xfc at "
         f"offset {offset} is not UTF-8); save it as \"CSV UTF-8\""]
+
+
+def test_output_csvs_carry_a_byte_order_mark_for_excel(tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "alloc"
+    got = run_cli("allocate", str(chinese_toy(tmp_path, "gbk")), "-s", "typhoon", "--out",
+                  str(out))
+    assert got.exit_code == 0, got.output
+    flows = out / "flows.csv"
+    assert flows.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert not pd.read_csv(flows).columns[0].startswith("\ufeff")

@@ -93,7 +93,7 @@ def test_whatif_table_csv_and_out_folder(tmp_path: Path) -> None:
     got = run_cli("whatif", str(TOY), "-v", v[0], "-v", v[1], "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(got.stdout)))
     assert [r["name"] for r in rows] == ["base", "north_depot_flooded", "north_withdraws"]
-    saved = list(csv.DictReader((out / "comparison.csv").open(encoding="utf-8")))
+    saved = list(csv.DictReader((out / "comparison.csv").open(encoding="utf-8-sig")))
     assert [r["objective"] for r in rows] == [r["objective"] for r in saved]
     # withdrawing from the only agreement keeps agreement sharing (no pooling), but
     # Northtown is Seaside's parent region and still serves it at tier 3: nothing changes
