@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reserve_opt.cli.render import OutputFormat, echo_json
+from reserve_opt.cli.render import TOP_HELP, OutputFormat, echo_json
 from reserve_opt.io.outdir import OutputFile, OutputFolder
 
 if TYPE_CHECKING:
@@ -104,7 +104,11 @@ GapOption = Annotated[float, gap_option()]
 ThreadsOption = Annotated[int, typer.Option(help="Solver threads.")]
 ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 SeedOption = Annotated[int, typer.Option(help="Solver random seed.")]
-SharingOption = Annotated[str, typer.Option(help="auto, pooled or agreements.")]
+SharingOption = Annotated[str, typer.Option(help=(
+    "How regions share stock: pooled (a central planner: any stock may serve any region), "
+    "agreements (a region draws on its own stock, its sharing agreements and its parent "
+    "regions only), or auto (agreements when the instance has any, else pooled)."))]
+TopOption = Annotated[int, typer.Option("--top", min=0, help=TOP_HELP)]
 ResponseTimeOption = Annotated[bool, typer.Option(
     "--response-time", help="Count stock only where it reaches a region within the "
     "6/8/10 h standard.")]

@@ -37,7 +37,8 @@ def test_info_json_lists_every_entity_with_its_id(toy_path: Path) -> None:
     assert data["counts"]["total_population_persons"] == 460000
 
 
-def test_info_table_is_readable(toy_path: Path) -> None:
+def test_info_table_is_readable(toy_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # wide enough for every header on one line
     result = run_cli("info", str(toy_path))
     assert result.exit_code == 0, result.output
     for text in ("Regions", "population (persons)", "purchase (CNY/unit)", "A_north_sea",
