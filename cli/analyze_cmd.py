@@ -153,16 +153,13 @@ def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str]
     a = report.agreements
     say(f"Agreement network: {len(a)} regions, {a.attrs.get('edges')} lender -> "
         "borrower arcs (alliances as cliques; path lengths in hops)\n")
-    print_table(f"Agreement centrality, top {top} by degree",
-                ["region", "alliance", "lends to", "borrows from", "degree centrality",
-                 "closeness in (1/hop)", "closeness out (1/hop)", "betweenness"],
-                [[r.node, r.alliance, r.out_degree, r.in_degree, _num(r.degree_centrality),
-                  _num(r.closeness_in_per_hop), _num(r.closeness_out_per_hop),
-                  _num(r.betweenness_centrality)]
-                 for r in _top(a, "degree_centrality", top).itertuples()],
-                total=len(a), where="all in centrality_agreements.csv (--out)",
-                legend=["closeness in: how near its lenders are; out: how near its "
-                        "borrowers are."])
+    measures = ["out_degree", "in_degree", "degree_centrality", "closeness_in_per_hop",
+                "closeness_out_per_hop", "betweenness_centrality"]
+    if len(a) > 1 and all(a[c].nunique() == 1 for c in measures):
+        say(f"Agreement centrality: all {len(a)} regions alike (each lends to and borrows "
+            f"from {int(a['out_degree'].iloc[0])}), so there is nothing to rank.\n")
+    else:
+        _print_agreements(a, top)
     ko = report.knockout
     if ko is not None:
         b = ko.base
@@ -223,6 +220,19 @@ def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str]
                      for _, r in shown.iterrows()],
                     total=len(flagged), where="all in mismatch.csv (--out)",
                     legend=["relative: its reserve per person at risk / its peers'."])
+
+
+def _print_agreements(a: pd.DataFrame, top: int) -> None:
+    print_table(f"Agreement centrality, top {top} by degree",
+                ["region", "alliance", "lends to", "borrows from", "degree centrality",
+                 "closeness in (1/hop)", "closeness out (1/hop)", "betweenness"],
+                [[r.node, r.alliance, r.out_degree, r.in_degree, _num(r.degree_centrality),
+                  _num(r.closeness_in_per_hop), _num(r.closeness_out_per_hop),
+                  _num(r.betweenness_centrality)]
+                 for r in _top(a, "degree_centrality", top).itertuples()],
+                total=len(a), where="all in centrality_agreements.csv (--out)",
+                legend=["closeness in: how near its lenders are; out: how near its "
+                        "borrowers are."])
 
 
 def register(app: typer.Typer) -> None:

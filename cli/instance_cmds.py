@@ -36,7 +36,7 @@ def validate(path: InstancePath) -> None:
     for line in warnings:
         typer.echo(f"warning: {line}", err=True)
     counts = inst.summary()
-    typer.echo(
+    say(
         f"{path}: valid ({counts['regions']} regions, {counts['commodities']} commodities, "
         f"{counts['facilities']} facilities, {counts['agreements']} agreements, "
         f"{counts['scenarios']} scenarios)"

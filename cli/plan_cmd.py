@@ -186,11 +186,13 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
                                                   "to buy (units)", "total (units)"],
                 [[k, inst.commodity(k).unit, *v] for k, v in totals.items()])
     if result.contracts:
+        contracts = result.contracts if top == 0 else result.contracts[:top]
         print_table("Enterprise contracts", ["contract", "facility", "commodity",
                                              "decision", f"retainer ({cur})"],
                     [[d.contract, d.facility, d.commodity,
                       "in force" if d.signed_before else ("sign" if d.signed else "do not sign"),
-                      d.retainer] for d in result.contracts])
+                      d.retainer] for d in contracts],
+                    total=len(result.contracts), where="all in contracts.csv (--out)")
     fill = result.expected_fill_rates()
     if len(fill):
         short = fill[fill["fill_rate"] < 1 - 1e-9].sort_values("fill_rate", kind="stable")

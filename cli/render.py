@@ -47,7 +47,7 @@ SHORTAGE_PENALTY_NOTE = (
     "the units short; a weight that makes the plan avoid shortage, not money spent.")
 COMPENSATION_NOTE = (
     "(transfer) compensation: what borrowing regions pay lenders under sharing agreements; "
-    "money moves between regions of the province, so it is not in the money spent.")
+    "it moves money between regions, so it is not part of the money spent.")
 TIER_NOTE = ("tier: the order stock is drawn in: 0 the region's own, 1 a neighbour's (bilateral "
              "agreement), 2 the alliance's, 3 a higher-level (parent) region's.")
 
@@ -172,10 +172,14 @@ def _fit(columns: Sequence[str], cells: Sequence[Sequence[str]], limit: int) -> 
         return highs
     if sum(lows) > room:
         return None
+    # columns that unwrap fully with the least room first: most columns on one line
     spare = room - sum(lows)
-    slack = [h - lo for h, lo in zip(highs, lows, strict=True)]
-    total = sum(slack)
-    return [lo + spare * s // total for lo, s in zip(lows, slack, strict=True)]
+    widths = list(lows)
+    for i in sorted(range(len(columns)), key=lambda i: highs[i] - lows[i]):
+        grow = min(highs[i] - lows[i], spare)
+        widths[i] += grow
+        spare -= grow
+    return widths
 
 
 def _print_blocks(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> None:

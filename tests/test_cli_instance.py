@@ -14,7 +14,8 @@ from reserve_opt import __version__
 from tests.cli_runner import run_cli
 
 
-def test_validate_toy_exits_zero(toy_path: Path) -> None:
+def test_validate_toy_exits_zero(toy_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # the line whole, as a wide terminal shows it
     result = run_cli("validate", str(toy_path))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (

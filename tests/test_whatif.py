@@ -230,7 +230,9 @@ def test_whatif_route_comparison_and_diff_say_what_each_variant_does(
 
 
 def test_whatif_route_table_is_readable_and_out_folder_holds_each_run(
-        toy_route_whatif: dict[str, Any], tmp_path: Path) -> None:
+        toy_route_whatif: dict[str, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # each line whole, as a wide terminal shows it
     out = tmp_path / "routes"
     table = run_cli(*_route_args(), "--out", str(out))
     assert table.exit_code == 0, table.output
