@@ -217,11 +217,13 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
     if len(ex):
         # per short region and commodity: the structural reasons, then the strongest few
         # binding constraints and outages (the rest are in explanations.csv and the JSON)
-        shown = (ex.sort_values(["region", "commodity", "worth"], ascending=[True, True, False],
-                                kind="stable", na_position="first")
+        # largest shortages first, so --top shows where most is missing
+        shown = (ex.sort_values(["shortage", "region", "commodity", "worth"],
+                                ascending=[False, True, True, False], kind="stable",
+                                na_position="first")
                  .groupby(["region", "commodity"], sort=False).head(EXPLAIN_PER_PAIR))
         limit = len(shown) if top == 0 else min(len(shown), 2 * top)
-        print_table("Why shortages happen (strongest reasons first)",
+        print_table("Why shortages happen (largest first; strongest reasons first)",
                     ["region", "commodity", "short (units)", "reason", "detail", "periods",
                      "worth", "method"],
                     [[r["region"], r["commodity"], r["shortage"], r["reason"], r["detail"],

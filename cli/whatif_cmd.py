@@ -33,7 +33,7 @@ from reserve_opt.cli.options import (
     write_tables,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
-from reserve_opt.cli.render import DEFAULT_TOP, echo_json, pct, say
+from reserve_opt.cli.render import CVAR_NOTE, DEFAULT_TOP, echo_json, pct, say
 from reserve_opt.cli.render import console as render_console
 from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
 
@@ -95,7 +95,8 @@ def whatif(
     risk_weight: Annotated[float, typer.Option(
         help="lambda, 0 (risk neutral) to 1: minimise E[cost] + lambda x CVaR of the "
         "scenario second-stage cost, as plan does.")] = 0.0,
-    cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
+    cvar_level: Annotated[float, typer.Option(help=f"CVaR confidence level beta. {CVAR_NOTE}")
+                          ] = 0.9,
     out: Annotated[Path | None, out_option(
         "Folder for whatif.json, comparison CSVs and each run's plan.")] = None,
     force: ForceOption = False,
