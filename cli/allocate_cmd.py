@@ -13,6 +13,7 @@ from reserve_opt.cli.options import (
     FormatOption,
     InstancePath,
     SeedOption,
+    TopOption,
     out_option,
     output_folder,
     parent_serves_option,
@@ -25,7 +26,16 @@ from reserve_opt.cli.options import (
     write_json,
     write_tables,
 )
-from reserve_opt.cli.render import OutputFormat, print_table
+from reserve_opt.cli.render import (
+    COMPENSATION_NOTE,
+    DEFAULT_TOP,
+    TIER_NOTE,
+    Num,
+    OutputFormat,
+    pct,
+    print_table,
+    say,
+)
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
@@ -70,6 +80,7 @@ def allocate(
         "as GeoPackage lines, and solution.json.")] = None,
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
+    top: TopOption = DEFAULT_TOP,
 ) -> None:
     """Allocate supplies for one event, day by day, under the sharing agreements."""
     from reserve_opt.io import load_instance
@@ -107,7 +118,7 @@ def allocate(
         if dest is not None:
             with dest.write() as folder:
                 write_allocation(inst, result, folder)
-    show(fmt, result.to_dict, lambda: print_allocation(inst, result), wrote=out)
+    show(fmt, result.to_dict, lambda: print_allocation(inst, result, top), wrote=out)
     if not result.has_plan:
         raise typer.Exit(1)
 
@@ -132,79 +143,106 @@ def _hours(v: float) -> str:
     return "never" if v == float("inf") else f"{max(v, 0.0):.1f}"
 
 
-def print_allocation(inst: Instance, result: AllocationResult) -> None:
-    """Print an allocation for people: status, shortage, tiers, settlement, response, why."""
+
+
+def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAULT_TOP) -> None:
+    """Print an allocation for people: status, shortage, tiers, settlement, response, why.
+
+    ``top`` rows of each per-region table at most (0: all).
+    """
     cur = inst.currency
-    typer.echo(f"{inst.name}, event {result.event}: {result.status.value} in "
-               f"{result.solve_seconds:.1f} s with {result.solver}, "
-               f"{result.options.periods} periods of {result.options.period_h:g} h")
+    say(f"{inst.name}, event {result.event}: {result.status.value} in "
+        f"{result.solve_seconds:.1f} s with {result.solver}, "
+        f"{result.options.periods} periods of {result.options.period_h:g} h")
     if not result.has_plan:
-        typer.echo(result.message or "no allocation was found")
+        say(result.message or "no allocation was found")
         return
-    typer.echo(f"overall fill rate {result.fill_rate:.1%}"
-               + (f", lowest regional fill rate {result.min_fill_rate:.1%}"
-                  if result.min_fill_rate is not None else "") + "\n")
+    lowest = pct(result.min_fill_rate)
+    say(f"overall fill rate {_text(pct(result.fill_rate))}"
+        + (f", lowest regional fill rate {_text(lowest)}" if lowest is not None else "")
+        + "\n")
+    tiered = any(lv.name.startswith("tier") for lv in result.levels)
     print_table("Objectives, in the order they were optimised",
                 ["level", "optimum", "unit"],
-                [[lv.name, lv.value, lv.unit] for lv in result.levels])
+                [[lv.name, lv.value, lv.unit] for lv in result.levels],
+                legend=[TIER_NOTE] if tiered else [])
     fin = result.final()
     rates = result.fill_rates()
     short = result.total_shortage()
     periods = result.shortage_periods()
-    print_table("By commodity (own units)", ["commodity", "unit", "demand", "delivered",
-                                             "never delivered", "units x periods late",
-                                             "fill rate"],
+    print_table("By commodity", ["commodity", "unit", "demand (units)", "delivered (units)",
+                                 "never delivered (units)", "late (units x periods)",
+                                 "fill rate"],
                 [[k, inst.commodity(k).unit, float(g["demand"].sum()),
                   float(g["delivered"].sum()), short.get(str(k), 0.0),
-                  periods.get(str(k), 0.0), f"{rates.get(str(k), 1.0):.1%}"]
-                 for k, g in fin.groupby("commodity", sort=False)])
+                  periods.get(str(k), 0.0), pct(rates.get(str(k), 1.0))]
+                 for k, g in fin.groupby("commodity", sort=False)],
+                legend=["units: each commodity's own unit (column unit)."])
     f = result.flows
     if len(f):
         by = f.groupby(["tier", "commodity"], as_index=False)["quantity"].sum()
         names = {0: "0 own", 1: "1 neighbour", 2: "2 alliance", 3: "3 higher level"}
-        print_table("Supply by tier (units)", ["tier", "commodity", "units"],
+        print_table("Supply by tier", ["tier", "commodity", "units"],
                     [[names.get(int(r["tier"]), str(r["tier"])), r["commodity"],
-                      float(r["quantity"])] for r in by.to_dict(orient="records")])
+                      float(r["quantity"])] for r in by.to_dict(orient="records")],
+                    legend=[] if tiered else [TIER_NOTE])
     c = result.costs()
     print_table(f"Costs ({cur})", ["term", "amount"], [
         ["transport", c["transport"]], ["contract unit prices", c["contract_prices"]],
-        ["(transfer) compensation between regions", c["compensation_transfer"]]])
+        ["money spent", c["transport"] + c["contract_prices"]],
+        ["(transfer) compensation between regions", c["compensation_transfer"]]],
+        legend=[COMPENSATION_NOTE])
     owed = result.settlement_totals()
     if owed:
+        shown_owed = owed if top == 0 else owed[:top]
         print_table(f"Settlement: who owes whom ({cur})", ["debtor", "creditor", "kind",
                                                           "units", "amount"],
                     [[o["debtor"], o["creditor"], o["kind"], o["units"], o["amount"]]
-                     for o in owed])
+                     for o in shown_owed],
+                     total=len(owed), where="all in settlement.csv (--out)")
     resp = result.response
     if len(resp):
-        print_table("Response time: first batch vs the standard (h)",
-                    ["region", "level", "standard", "first arrival", "fastest possible", "met"],
-                    [[r["region"], r["level"], r["standard_h"], _hours(r["first_arrival_h"]),
-                      _hours(r["fastest_possible_h"]), bool(r["met"])]
-                     for r in resp.to_dict(orient="records")])
+        late = resp[~resp["met"].astype(bool)]
+        if not len(late):
+            say("Response time: every region's first batch arrives within its standard.\n")
+        else:
+            rows = late.to_dict(orient="records")
+            shown_rows = rows if top == 0 else rows[:top]
+            print_table("Response time: regions whose first batch misses the standard (h)",
+                        ["region", "level", "standard", "first arrival", "fastest possible"],
+                        [[r["region"], r["level"], r["standard_h"], _hours(r["first_arrival_h"]),
+                          _hours(r["fastest_possible_h"])] for r in shown_rows],
+                          total=len(rows), where="all in response.csv (--out)")
     ex = result.explanations
     if len(ex):
         # per short region and commodity: the structural reasons, then the strongest few
         # binding constraints and outages (the rest are in explanations.csv and the JSON)
-        shown = (ex.sort_values(["region", "commodity", "worth"], ascending=[True, True, False],
-                                kind="stable", na_position="first")
+        # largest shortages first, so --top shows where most is missing
+        shown = (ex.sort_values(["shortage", "region", "commodity", "worth"],
+                                ascending=[False, True, True, False], kind="stable",
+                                na_position="first")
                  .groupby(["region", "commodity"], sort=False).head(EXPLAIN_PER_PAIR))
-        print_table("Why shortages happen (strongest reasons first)",
-                    ["region", "commodity", "short", "reason", "detail", "periods", "worth",
-                     "method"],
+        limit = len(shown) if top == 0 else min(len(shown), 2 * top)
+        print_table("Why shortages happen (largest first; strongest reasons first)",
+                    ["region", "commodity", "short (units)", "reason", "detail", "periods",
+                     "worth", "method"],
                     [[r["region"], r["commodity"], r["shortage"], r["reason"], r["detail"],
                       r["periods"], None if r["worth"] is None or r["worth"] != r["worth"]
-                      else round(float(r["worth"]), 4), r["method"]]
-                     for r in shown.head(40).to_dict(orient="records")])
-        if len(ex) > min(len(shown), 40):
-            typer.echo(f"... {len(ex) - min(len(shown), 40)} more lines in explanations.csv "
-                       "(--out) or the JSON output")
-        typer.echo("worth (dual): units x periods of that commodity's shortage avoided per "
-                   "extra unit of stock, cap or surplus; shortage penalty x periods "
-                   f"({cur} x periods) avoided per extra kg, m3 or kg x h of fleet capacity. "
-                   "worth (re-solve): units x periods avoided by repairing the link.")
+                      else float(r["worth"]), r["method"]]
+                     for r in shown.head(limit).to_dict(orient="records")],
+                    legend=[
+                        "worth (dual): units x periods of that commodity's shortage avoided "
+                        "per extra unit of stock, cap or surplus; shortage penalty x periods "
+                        f"({cur} x periods) avoided per extra kg, m3 or kg x h of fleet "
+                        "capacity. worth (re-solve): units x periods avoided by repairing "
+                        "the link."],
+                        total=len(ex), where="all in explanations.csv (--out) or the JSON output")
     else:
-        typer.echo("No shortage: every demand is met on time.")
+        say("No shortage: every demand is met on time.")
+
+
+def _text(value: Num | None) -> str:
+    return "" if value is None else value.text
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +25,7 @@ from reserve_opt.cli.options import (
     write_json,
     write_tables,
 )
-from reserve_opt.cli.render import OutputFormat, print_table
+from reserve_opt.cli.render import OutputFormat, print_table, say
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def analyze(
             raise InputError(f"--time-limit {time_limit:g}: give a positive number of "
                              "seconds.")
         inst = load_instance(path)
+        candidates = {f.id for f in inst.facilities if not f.existing}
         options = PlacementOptions(sharing=sharing, response_time=response_time)  # type: ignore[arg-type]
         solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap)
         with progress(f"analysing {inst.name}"):
@@ -101,7 +103,7 @@ def analyze(
         if dest is not None:
             with dest.write() as folder:
                 write_analysis(report, folder)
-    show(fmt, report.to_dict, lambda: print_analysis(report, top), wrote=out)
+    show(fmt, report.to_dict, lambda: print_analysis(report, top, candidates), wrote=out)
 
 
 def write_analysis(report: AnalysisReport, folder: Path) -> None:
@@ -115,73 +117,122 @@ def _top(df: pd.DataFrame, by: str, n: int) -> pd.DataFrame:
     return df.sort_values([by, "node"], ascending=[False, True], kind="stable").head(n)
 
 
-def _num(v: Any) -> Any:
-    return round(float(v), 4) if isinstance(v, float) else v
+def _num(v: Any) -> float:
+    """A table cell as a float (pandas types it loosely); render rounds it per column."""
+    return float(v)
 
 
-def print_analysis(report: AnalysisReport, top: int) -> None:
-    """Print the analysis for people: the top rows of each table, with units."""
+CENTRALITY_NOTES = (
+    "degree centrality: share of the other nodes linked directly; closeness: 1 / mean "
+    "shortest path to the others (1/km, or 1/hop), higher is nearer; betweenness: share of "
+    "shortest paths between other nodes that pass through the node (0-1).")
+
+
+def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str] = ()
+                   ) -> None:
+    """Print the analysis for people: the top rows of each table, with units.
+
+    ``candidates`` are candidate warehouse sites: marked, as they hold nothing until a plan
+    opens them.
+    """
     cur = report.currency
     t = report.transport
-    typer.echo(f"{report.instance}: transport network of {len(t)} nodes and "
-               f"{t.attrs.get('edges')} edges ({t.attrs.get('edges_from')}; path lengths in "
-               "km)\n")
-    print_table(f"Transport centrality, top {top} by betweenness (0-1; closeness in 1/km)",
+    say(f"{report.instance}: transport network of {len(t)} nodes and "
+        f"{t.attrs.get('edges')} edges ({t.attrs.get('edges_from')}; path lengths in km)\n")
+    print_table(f"Transport centrality, top {top} by betweenness",
                 ["node", "type", "degree", "degree centrality", "closeness (1/km)",
                  "betweenness"],
-                [[r.node, r.node_type, r.degree, _num(r.degree_centrality),
-                  float(f"{r.closeness_centrality_per_km:.4g}"),
-                  _num(r.betweenness_centrality)]
-                 for r in _top(t, "betweenness_centrality", top).itertuples()])
+                [[r.node, f"{r.node_type} (candidate)" if r.node in candidates
+                  else r.node_type, r.degree, _num(r.degree_centrality),
+                  _num(r.closeness_centrality_per_km), _num(r.betweenness_centrality)]
+                 for r in _top(t, "betweenness_centrality", top).itertuples()],
+                total=len(t), where="all in centrality_transport.csv (--out)",
+                legend=[CENTRALITY_NOTES] + (
+                    ["(candidate): a site a plan may open; it holds nothing until then."]
+                    if candidates and set(t["node"]) & set(candidates) else []))
     a = report.agreements
-    typer.echo(f"\nAgreement network: {len(a)} regions, {a.attrs.get('edges')} lender -> "
-               "borrower arcs (alliances as cliques; path lengths in hops)\n")
-    print_table(f"Agreement centrality, top {top} by degree (0-1; closeness in 1/hop)",
-                ["region", "alliance", "lends to", "borrows from", "degree centrality",
-                 "closeness in (1/hop)", "closeness out (1/hop)", "betweenness"],
-                [[r.node, r.alliance, r.out_degree, r.in_degree, _num(r.degree_centrality),
-                  _num(r.closeness_in_per_hop), _num(r.closeness_out_per_hop),
-                  _num(r.betweenness_centrality)]
-                 for r in _top(a, "degree_centrality", top).itertuples()])
+    say(f"Agreement network: {len(a)} regions, {a.attrs.get('edges')} lender -> "
+        "borrower arcs (alliances as cliques; path lengths in hops)\n")
+    measures = ["out_degree", "in_degree", "degree_centrality", "closeness_in_per_hop",
+                "closeness_out_per_hop", "betweenness_centrality"]
+    if len(a) > 1 and all(a[c].nunique() == 1 for c in measures):
+        say(f"Agreement centrality: all {len(a)} regions alike (each lends to and borrows "
+            f"from {int(a['out_degree'].iloc[0])}), so there is nothing to rank.\n")
+    else:
+        _print_agreements(a, top)
     ko = report.knockout
     if ko is not None:
         b = ko.base
-        typer.echo(f"\nKnock-outs: plan {ko.plan['status']} (objective "
-                   f"{ko.plan['objective']:,.0f} {cur}); frozen base expected shortage "
-                   f"{b['expected_shortage_units']['total']:,.2f} units, penalty "
-                   f"{b['expected_shortage_cost']:,.0f} {cur}\n")
-        df = ko.table.head(top)
-        print_table(f"Knock-out ranking, top {top} by increase in expected shortage "
-                    f"{'penalty' if ko.rank_by == 'cost' else 'units'}",
-                    ["rank", "lost", "kind", "region", "exp. shortage (units)",
-                     "increase (units)", f"increase ({cur})", f"2nd-stage increase ({cur})"],
-                    [[int(r["rank"]), r["target"], r["kind"], r["region"],
-                      _num(r["expected_shortage_units"]), _num(r["shortage_increase_units"]),
-                      _num(r[f"shortage_increase_cost_{cur}"]),
-                      _num(r[f"second_stage_increase_{cur}"])]
-                     for _, r in df.iterrows()])
+        say(f"Knock-outs: plan {ko.plan['status']} (objective "
+            f"{ko.plan['objective']:,.0f} {cur}); frozen base expected shortage "
+            f"{b['expected_shortage_units']['total']:,.0f} units, penalty "
+            f"{b['expected_shortage_cost']:,.0f} {cur}\n")
+        table = ko.table
+        # a loss that adds no expected shortage (to the unit and the currency unit) ranks
+        # nothing: say so instead of listing zeros
+        hurts = table[(table["shortage_increase_units"] >= 0.5)
+                      | (table[f"shortage_increase_cost_{cur}"] >= 0.5)]
+        if not len(hurts):
+            say(f"No single loss causes shortage: none of the {len(table)} knock-outs adds "
+                "expected shortage.\n")
+        else:
+            df = hurts.head(top)
+            print_table(f"Knock-out ranking, top {top} by increase in expected shortage "
+                        f"{'penalty' if ko.rank_by == 'cost' else 'units'}",
+                        ["rank", "lost", "kind", "region", "exp. shortage (units)",
+                         "increase (units)", f"increase ({cur})",
+                         f"2nd-stage increase ({cur})"],
+                        [[int(r["rank"]), r["target"], r["kind"], r["region"],
+                          _num(r["expected_shortage_units"]),
+                          _num(r["shortage_increase_units"]),
+                          _num(r[f"shortage_increase_cost_{cur}"]),
+                          _num(r[f"second_stage_increase_{cur}"])]
+                         for _, r in df.iterrows()],
+                        total=len(hurts), where="all in knockout.csv (--out)",
+                        legend=([f"{len(table) - len(hurts)} knock-out(s) add no expected "
+                                 "shortage and are not listed."]
+                                if len(hurts) < len(table) else [])
+                        + [f"increase ({cur}): of the expected shortage penalty (not money); "
+                           "2nd-stage: of transport, contract prices, holding and penalty."])
         for note in ko.notes:
-            typer.echo(f"note: {note}")
+            say(f"note: {note}")
+        if ko.notes:
+            say()
     m = report.mismatch
     unit = m.unit
     suffix = next(c for c in m.table.columns if c.startswith("reserve_per_person_"))
     peer = next(c for c in m.table.columns if c.startswith("peer_reserve_per_person_"))
     flagged = m.flagged
-    typer.echo(f"\nRisk-reserve mismatch ({m.stock_source} stock, in {unit} per person at "
-               f"risk; persons at risk = {_EXPOSURE[m.exposure]}; median risk "
-               f"{m.median_risk:g}; flags below {m.under:g}x or above {m.over:g}x the "
-               f"alliance): {len(flagged)} of {len(m.table)} regions flagged\n")
+    say(f"Risk-reserve mismatch ({m.stock_source} stock, in {unit} per person at "
+        f"risk; persons at risk = {_EXPOSURE[m.exposure]}; median risk "
+        f"{m.median_risk:g}; flags below {m.under:g}x or above {m.over:g}x the "
+        f"alliance): {len(flagged)} of {len(m.table)} regions flagged\n")
     if len(flagged):
         # most persons at risk first within each flag: where the gap matters most
         shown = flagged.sort_values(["flag", "persons_at_risk", "region"],
                                     ascending=[True, False, True], kind="stable").head(top)
-        print_table(f"Flagged regions (first {top}, most persons at risk first)",
+        print_table("Flagged regions (most persons at risk first)",
                     ["region", "name", "peers", "risk", "persons at risk",
-                     f"per person ({unit})", f"peers per person ({unit})", "relative", "flag"],
+                     f"per person ({unit}/person)", f"peers ({unit}/person)", "relative", "flag"],
                     [[r["region"], r["name"], r["peers"], r["risk"],
                       _num(r["persons_at_risk"]), _num(r[suffix]), _num(r[peer]),
                       _num(r["relative"]), r["flag"]]
-                     for _, r in shown.iterrows()])
+                     for _, r in shown.iterrows()],
+                    total=len(flagged), where="all in mismatch.csv (--out)",
+                    legend=["relative: its reserve per person at risk / its peers'."])
+
+
+def _print_agreements(a: pd.DataFrame, top: int) -> None:
+    print_table(f"Agreement centrality, top {top} by degree",
+                ["region", "alliance", "lends to", "borrows from", "degree centrality",
+                 "closeness in (1/hop)", "closeness out (1/hop)", "betweenness"],
+                [[r.node, r.alliance, r.out_degree, r.in_degree, _num(r.degree_centrality),
+                  _num(r.closeness_in_per_hop), _num(r.closeness_out_per_hop),
+                  _num(r.betweenness_centrality)]
+                 for r in _top(a, "degree_centrality", top).itertuples()],
+                total=len(a), where="all in centrality_agreements.csv (--out)",
+                legend=["closeness in: how near its lenders are; out: how near its "
+                        "borrowers are."])
 
 
 def register(app: typer.Typer) -> None:

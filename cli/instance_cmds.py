@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.options import FormatOption
+from reserve_opt.cli.options import FormatOption, TopOption
 from reserve_opt.cli.options import InstancePath as InstancePath  # whatif_cmd imports it here
-from reserve_opt.cli.render import OutputFormat, echo_json, print_table
+from reserve_opt.cli.render import (
+    DEFAULT_TOP,
+    TIER_NOTE,
+    OutputFormat,
+    echo_json,
+    pct,
+    print_table,
+    say,
+)
 
 
 def validate(path: InstancePath) -> None:
@@ -27,14 +36,15 @@ def validate(path: InstancePath) -> None:
     for line in warnings:
         typer.echo(f"warning: {line}", err=True)
     counts = inst.summary()
-    typer.echo(
+    say(
         f"{path}: valid ({counts['regions']} regions, {counts['commodities']} commodities, "
         f"{counts['facilities']} facilities, {counts['agreements']} agreements, "
         f"{counts['scenarios']} scenarios)"
     )
 
 
-def info(path: InstancePath, fmt: FormatOption = OutputFormat.TABLE) -> None:
+def info(path: InstancePath, fmt: FormatOption = OutputFormat.TABLE,
+         top: TopOption = DEFAULT_TOP) -> None:
     """Show what is in an instance: regions, goods, facilities, agreements, scenarios."""
     from reserve_opt.io import load_instance
     from reserve_opt.io.export import instance_tables
@@ -55,52 +65,65 @@ def info(path: InstancePath, fmt: FormatOption = OutputFormat.TABLE) -> None:
             "sources": dict(inst.sources),
         })
         return
-    _print_info(inst, tables)
+    _print_info(inst, top)
 
 
-def _print_info(inst: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _print_info(inst: Any, top: int) -> None:
     cur = inst.currency
-    typer.echo(f"{inst.name}: {inst.description}".rstrip(": "))
-    typer.echo(f"money in {cur}; commodity quantities in each commodity's unit\n")
+    say(f"{inst.name}: {inst.description}".rstrip(": "))
+    say(f"money in {cur}; commodity quantities in each commodity's unit\n")
+    more = "every row is in --format json"
+    regions = _head(inst.regions, top)
     print_table("Regions", ["id", "name", "level", "population (persons)", "alliance",
                             "risk (0-1)"],
-                [[r.id, r.name, r.level, r.population, r.alliance, r.risk]
-                 for r in inst.regions])
+                [[r.id, r.name, r.level, r.population, r.alliance, r.risk] for r in regions],
+                total=len(inst.regions), where=more)
     print_table("Commodities", ["id", "unit", "kg/unit", "m3/unit", f"purchase ({cur}/unit)",
                                 f"shortage ({cur}/unit)", "priority", "need (units)"],
                 [[c.id, c.unit, c.weight_kg, c.volume_m3, c.purchase_cost,
                   c.shortage_penalty, c.priority, _need(c)] for c in inst.commodities])
+    facilities = _head(inst.facilities, top)
     print_table("Facilities", ["id", "kind", "region", "status", "capacity (m3)",
                                "stock (units)"],
                 [[f.id, f.kind.value, f.region,
                   "existing" if f.existing else f"candidate, {len(f.sizes)} sizes",
                   f.capacity_m3, ", ".join(f"{c} {q:,.0f}" for c, q in f.stock.items())]
-                 for f in inst.facilities])
+                 for f in facilities],
+                 total=len(inst.facilities), where=more)
     if inst.contracts:
+        contracts = _head(inst.contracts, top)
         print_table("Enterprise contracts",
                     ["id", "facility", "commodity", "kind", "quantity (units)",
                      "rate (units/day)", f"retainer ({cur})", "delay (h)", "signed"],
                     [[c.id, c.facility, c.commodity, c.kind.value, c.quantity,
                       c.rate_per_day, c.retainer, c.delay_h, c.signed]
-                     for c in inst.contracts])
+                     for c in contracts],
+                     total=len(inst.contracts), where=more)
     if inst.agreements:
+        agreements = _head(inst.agreements, top)
         print_table("Sharing agreements",
                     ["id", "parties", "tier", "commodities", "cap (units)",
                      f"compensation ({cur}/unit)", "delay (h)"],
                     [[a.id, f"alliance {a.alliance}" if a.alliance else
                       f"{a.lender} {'<->' if a.reciprocal else '->'} {a.borrower}",
                       int(a.tier), a.commodities or "all", a.cap_quantity, a.compensation,
-                      a.delay_h] for a in inst.agreements])
+                      a.delay_h] for a in agreements], legend=[TIER_NOTE],
+                      total=len(inst.agreements), where=more)
     rows = []
     for s in inst.scenarios:
         demand = inst.demand(s.id)
         per = {c.id: sum(q for (_, k), q in demand.items() if k == c.id)
                for c in inst.commodities}
-        rows.append([s.id, s.probability, s.hazard,
+        rows.append([s.id, pct(s.probability), s.hazard,
                      ", ".join(f"{k} {q:,.0f}" for k, q in per.items() if q),
                      len(s.damage), len(s.outages)])
     print_table("Scenarios", ["id", "probability", "hazard", "demand (units)",
                               "damaged facilities", "outages"], rows)
+
+
+def _head(items: Sequence[Any], top: int) -> Sequence[Any]:
+    """The first ``top`` items (all when ``top`` is 0)."""
+    return items if top == 0 else items[:top]
 
 
 def _need(c: Any) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reserve_opt.cli.render import OutputFormat, echo_json
+from reserve_opt.cli.render import TOP_HELP, OutputFormat, echo_json
 from reserve_opt.io.outdir import OutputFile, OutputFolder
 
 if TYPE_CHECKING:
@@ -104,7 +104,11 @@ GapOption = Annotated[float, gap_option()]
 ThreadsOption = Annotated[int, typer.Option(help="Solver threads.")]
 ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 SeedOption = Annotated[int, typer.Option(help="Solver random seed.")]
-SharingOption = Annotated[str, typer.Option(help="auto, pooled or agreements.")]
+SharingOption = Annotated[str, typer.Option(help=(
+    "How regions share stock: pooled (a central planner: any stock may serve any region), "
+    "agreements (a region draws on its own stock, its sharing agreements and its parent "
+    "regions only), or auto (agreements when the instance has any, else pooled)."))]
+TopOption = Annotated[int, typer.Option("--top", min=0, help=TOP_HELP)]
 ResponseTimeOption = Annotated[bool, typer.Option(
     "--response-time", help="Count stock only where it reaches a region within the "
     "6/8/10 h standard.")]
@@ -139,10 +143,21 @@ def show(fmt: OutputFormat, as_json: Callable[[], Any], for_people: Callable[[],
             typer.echo(f"\nwrote {wrote}/")
 
 
+#: Output CSVs start with a UTF-8 byte-order mark: Excel (on Chinese Windows above all) reads
+#: a CSV without one in the ANSI code page and garbles every name beyond ASCII. Our readers,
+#: pandas and Python's ``utf-8-sig`` all skip the mark.
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` as CSV for Excel: no index, UTF-8 with a byte-order mark."""
+    frame.to_csv(path, index=False, encoding=CSV_ENCODING)
+
+
 def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Write each table as ``<name>.csv`` in ``folder``, without the index."""
+    """Write each table as ``<name>.csv`` in ``folder`` (see :func:`write_csv`)."""
     for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False)
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def write_json(path: Path, data: Any, *, ensure_ascii: bool = True) -> None:

@@ -18,6 +18,7 @@ from reserve_opt.cli.options import (
     SharingOption,
     SolverOption,
     ThreadsOption,
+    TopOption,
     out_option,
     output_folder,
     parent_serves_option,
@@ -28,7 +29,16 @@ from reserve_opt.cli.options import (
     write_tables,
 )
 from reserve_opt.cli.options import progress as progress  # whatif_cmd imports it here
-from reserve_opt.cli.render import OutputFormat, print_table
+from reserve_opt.cli.render import (
+    COMPENSATION_NOTE,
+    CVAR_NOTE,
+    DEFAULT_TOP,
+    SHORTAGE_PENALTY_NOTE,
+    OutputFormat,
+    pct,
+    print_table,
+    say,
+)
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -54,13 +64,15 @@ def plan(
         help="lambda, 0 (risk neutral) to 1: minimise E[cost] + lambda x CVaR of the "
         "scenario's second-stage cost (transport, contract prices, holding, shortage "
         "penalty); the first stage counts once, in E[cost].")] = 0.0,
-    cvar_level: Annotated[float, typer.Option(help="CVaR confidence level beta.")] = 0.9,
+    cvar_level: Annotated[float, typer.Option(help=f"CVaR confidence level beta. {CVAR_NOTE}")
+                          ] = 0.9,
     parent_serves: Annotated[bool, parent_serves_option(
         "Let parent regions serve their children at tier 3 (with agreements).")] = True,
     out: Annotated[Path | None, out_option(
         "Folder for solution tables (CSV, GeoPackage) and solution.json.")] = None,
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
+    top: TopOption = DEFAULT_TOP,
 ) -> None:
     """Decide which warehouses to open, what to stock and which contracts to sign."""
     from reserve_opt.io import load_instance
@@ -85,7 +97,7 @@ def plan(
         if dest is not None:
             with dest.write() as folder:
                 write_plan(inst, result, folder)
-    show(fmt, result.to_dict, lambda: print_plan(inst, result), wrote=out)
+    show(fmt, result.to_dict, lambda: print_plan(inst, result, top), wrote=out)
     if result.costs is None:
         raise typer.Exit(1)
 
@@ -115,60 +127,85 @@ def write_plan(inst: Instance, result: PlacementResult, folder: Path) -> None:
     write_json(folder / "solution.json", result.to_dict())
 
 
-def print_plan(inst: Instance, result: PlacementResult) -> None:
-    """Print a plan for people: status, costs, openings, stock, shortages."""
+
+
+def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) -> None:
+    """Print a plan for people: status, money vs penalty, openings, stock, shortages.
+
+    ``top`` rows of the fill-rate table at most (0: all).
+    """
     cur = inst.currency
-    gap = "n/a" if result.gap is None else f"{result.gap:.4%}"
-    obj = "n/a" if result.objective is None else f"{result.objective:,.0f} {cur}"
+    gap = "n/a" if result.gap is None else f"{result.gap:.2%}"
     bound = "n/a" if result.bound is None else f"{result.bound:,.0f} {cur}"
-    typer.echo(f"{inst.name}: {result.status.value} in {result.solve_seconds:.1f} s with "
-               f"{result.solver} (sharing: {result.sharing})")
-    typer.echo(f"objective {obj}, bound {bound}, gap {gap}\n")
+    say(f"{inst.name}: {result.status.value} in {result.solve_seconds:.1f} s with "
+        f"{result.solver} (sharing: {result.sharing})")
     if result.costs is None:
+        obj = "n/a" if result.objective is None else f"{result.objective:,.0f} {cur}"
+        say(f"objective {obj}, bound {bound}, gap {gap}\n")
         if result.infeasibility is not None:
-            typer.echo("why no plan exists:")
+            say("why no plan exists:")
             for line in result.infeasibility.messages:
-                typer.echo(f"  - {line}")
+                say(f"  - {line}")
         elif result.message:
-            typer.echo(result.message)
+            say(result.message)
         return
     c = result.costs
-    print_table(f"Costs ({cur})", ["term", "amount"], [
+    spent = c.total - c.shortage
+    risk = (result.objective or 0.0) - c.total
+    say(f"money spent (expected) {spent:,.0f} {cur}; expected shortage penalty "
+        f"{c.shortage:,.0f} {cur} (not money)")
+    say(f"objective {result.objective or 0.0:,.0f} = money + penalty"
+        + (f" + risk term {risk:,.0f}" if abs(risk) >= 0.5 else "")
+        + f"; bound {bound}, gap {gap}\n")
+    rows: list[list[Any]] = [
         ["fixed (warehouses)", c.fixed], ["purchase (new stock)", c.purchase],
         ["retainers (contracts)", c.retainer], ["expected transport", c.transport],
         ["expected contract unit prices", c.unit_prices], ["expected holding", c.holding],
-        ["expected shortage penalty", c.shortage], ["total", c.total],
-        ["(transfer) expected compensation", c.expected_compensation]])
+        ["money spent", spent], ["expected shortage penalty", c.shortage],
+        ["money + penalty", c.total]]
+    if abs(risk) >= 0.5:
+        rows.append(["risk term (lambda x CVaR)", risk])
+    rows.append(["(transfer) expected compensation", c.expected_compensation])
+    print_table(f"Costs ({cur})", ["term", "amount"], rows,
+                legend=[SHORTAGE_PENALTY_NOTE, COMPENSATION_NOTE]
+                + ([CVAR_NOTE] if abs(risk) >= 0.5 else []))
     if result.opened:
         print_table("Warehouses to open", ["facility", "region", "size", "capacity (m3)",
                                            f"fixed cost ({cur})"],
                     [[o.facility, o.region, o.size, o.capacity_m3, o.fixed_cost]
                      for o in result.opened])
     else:
-        typer.echo("No candidate warehouse is opened.\n")
+        say("No candidate warehouse is opened.\n")
     totals: dict[str, list[float]] = {}
     for s in result.stock:
         t = totals.setdefault(s.commodity, [0.0, 0.0, 0.0])
         t[0] += s.existing
         t[1] += s.added
         t[2] += s.total
-    print_table("Government stock by commodity (units)", ["commodity", "unit", "existing",
-                                                          "to buy", "total"],
+    print_table("Government stock by commodity", ["commodity", "unit", "existing (units)",
+                                                  "to buy (units)", "total (units)"],
                 [[k, inst.commodity(k).unit, *v] for k, v in totals.items()])
     if result.contracts:
+        contracts = result.contracts if top == 0 else result.contracts[:top]
         print_table("Enterprise contracts", ["contract", "facility", "commodity",
                                              "decision", f"retainer ({cur})"],
                     [[d.contract, d.facility, d.commodity,
                       "in force" if d.signed_before else ("sign" if d.signed else "do not sign"),
-                      d.retainer] for d in result.contracts])
+                      d.retainer] for d in contracts],
+                    total=len(result.contracts), where="all in contracts.csv (--out)")
     fill = result.expected_fill_rates()
     if len(fill):
-        worst = fill.sort_values("fill_rate").head(10)
-        print_table("Lowest expected fill rates (units)", ["region", "commodity",
-                                                           "expected demand",
-                                                           "expected shortage", "fill rate"],
+        short = fill[fill["fill_rate"] < 1 - 1e-9].sort_values("fill_rate", kind="stable")
+        if not len(short):
+            say("Expected fill rates: all regions fully served (100%) in every scenario.")
+            return
+        shown = short if top == 0 else short.head(top)
+        print_table("Lowest expected fill rates (regions below 100%)",
+                    ["region", "commodity", "expected demand (units)",
+                     "expected shortage (units)", "fill rate"],
                     [[r.region, r.commodity, r.expected_demand, r.expected_shortage,
-                      round(float(r.fill_rate), 4)] for r in worst.itertuples()])
+                      pct(float(r.fill_rate))] for r in shown.itertuples()],
+                      total=len(short), where="each shortage is in shortages.csv (--out)")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,9 +19,10 @@ from reserve_opt.cli.options import (
     scenario_option,
     show,
     time_limit_option,
+    write_csv,
     write_json,
 )
-from reserve_opt.cli.render import OutputFormat, print_table
+from reserve_opt.cli.render import OutputFormat, print_table, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,8 +210,8 @@ def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: flo
     })
     if out is not None:
         with out.write() as tmp:
-            _visits_frame(problem, result, None).to_csv(tmp / "routes.csv", index=False)
-            _unserved_frame(result).to_csv(tmp / "unmet.csv", index=False)
+            write_csv(_visits_frame(problem, result, None), tmp / "routes.csv")
+            write_csv(_unserved_frame(result), tmp / "unmet.csv")
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     return summary
 
@@ -384,10 +385,10 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     })
     if out is not None:
         with out.write() as tmp:
-            _visits_frame(plan.problem, result, plan).to_csv(tmp / "routes.csv", index=False)
+            write_csv(_visits_frame(plan.problem, result, plan), tmp / "routes.csv")
             lines.to_file(tmp / "routes.geojson", driver="GeoJSON")
-            unmet.to_csv(tmp / "unmet.csv", index=False)
-            report.to_csv(tmp / "deliveries.csv", index=False)
+            write_csv(unmet, tmp / "unmet.csv")
+            write_csv(report, tmp / "deliveries.csv")
             write_json(tmp / "solution.json", {**summary, "routes": _routes_json(result)})
     if map_dest is not None:
         from reserve_opt.maps import draw_map
@@ -456,31 +457,35 @@ def _routes_json(result: RoutingResult) -> list[dict[str, Any]]:
              "trips": [[v.name for v in t.visits] for t in r.trips]} for r in result.routes]
 
 
+_HEADERS = {"unmet_units": "unmet (units)", "missing": "missing (kg, m3)"}
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     what = s.get("scenario")
     head = f"{s['instance']}" + (f" {what} day {s['period']}" if what else "")
-    typer.echo(f"{head}: {s['status']} with {s['engine']} in {s['runtime_s']:.1f} s; "
-               f"{s['vehicles_used']} vehicles, cost {s['cost']:,.2f}"
-               + (f" {s['currency']}" if s.get("currency") else "")
-               + f", distance {s['distance']:,.1f}" + (" km" if what else ""))
+    say(f"{head}: {s['status']} with {s['engine']} in {s['runtime_s']:.1f} s; "
+        f"{s['vehicles_used']} vehicles, cost "
+        # money to the currency unit; a benchmark's cost is its own measure, kept exact
+        + (f"{s['cost']:,.0f}" if s.get("currency") else f"{s['cost']:,.2f}")
+        + (f" {s['currency']}" if s.get("currency") else "")
+        + f", distance {s['distance']:,.1f}" + (" km" if what else ""))
     if "gap" in s:
         if s["bks"] is None:
-            typer.echo("no best-known solution found beside the file")
+            say("no best-known solution found beside the file")
         elif s["gap"] is not None:
-            typer.echo(f"best known {s['bks']:,.1f}, gap {s['gap']:.2%}")
+            say(f"best known {s['bks']:,.1f}, gap {s['gap']:.2%}")
     if what:
-        typer.echo(f"{s['deliveries']} deliveries in {s['loads']} loads: "
-                   f"{s['delivered_units']:,.0f} units on routes, "
-                   f"{s['unmet_units']:,.0f} unmet")
+        say(f"{s['deliveries']} deliveries in {s['loads']} loads: "
+            f"{s['delivered_units']:,.0f} units on routes, "
+            f"{s['unmet_units']:,.0f} unmet")
         for note in s["notes"]:
-            typer.echo(f"  note: {note}")
+            say(f"  note: {note}")
     if s["unserved"]:
         shown = s["unserved"][:MAX_UNMET_ROWS]
         cols = list(shown[0])
-        print_table("Unmet", cols, [[_short(r[c]) for c in cols] for r in shown])
-        if len(s["unserved"]) > len(shown):
-            typer.echo(f"... and {len(s['unserved']) - len(shown)} more (all in unmet.csv "
-                       "with --out, or --format json)")
+        print_table("Unmet", [_HEADERS.get(c, c) for c in cols],
+                    [[_short(r[c]) for c in cols] for r in shown], total=len(s["unserved"]),
+                    where="all in unmet.csv (--out) or --format json")
 
 
 def _short(value: Any) -> Any:

@@ -23,9 +23,10 @@ from reserve_opt.cli.options import (
     solver_option,
     time_limit_option,
     warn_checker,
+    write_csv,
     write_json,
 )
-from reserve_opt.cli.render import OutputFormat, print_table
+from reserve_opt.cli.render import OutputFormat, print_table, say
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
@@ -481,8 +482,8 @@ def write_site(run: SiteRun, folder: Path) -> None:
         clients["reachable"] = np.where(ok, d.reachable[rows, sj], False)
     if r.covered is not None:
         clients["covered"] = np.asarray(r.covered)
-    sites.to_csv(folder / "sites.csv", index=False)
-    clients.to_csv(folder / "clients.csv", index=False)
+    write_csv(sites, folder / "sites.csv")
+    write_csv(clients, folder / "clients.csv")
     if d is not None:
         _write_gpkg(run, served, folder / "sites.gpkg")
     write_json(folder / "solution.json", run.to_dict())
@@ -514,23 +515,23 @@ def print_site(run: SiteRun) -> None:
     gap = "n/a" if r.gap is None else f"{r.gap:.4%}"
     obj = _fmt(r.objective)
     bound = _fmt(r.bound)
-    typer.echo(f"{run.name}: {TITLES[run.model]} ({run.input_format}), {r.status.value} in "
-               f"{r.solve_seconds:.2f} s with {r.solver}")
-    typer.echo(f"objective {obj} ({run.units['objective']}), bound {bound}, gap {gap}")
+    say(f"{run.name}: {TITLES[run.model]} ({run.input_format}), {r.status.value} in "
+        f"{r.solve_seconds:.2f} s with {r.solver}")
+    say(f"objective {obj} ({run.units['objective']}), bound {bound}, gap {gap}")
     if run.data is not None and run.model in ("max-coverage", "set-cover"):
-        typer.echo(f"coverage: {run.data.coverage_rule}")
+        say(f"coverage: {run.data.coverage_rule}")
     if run.known is not None:
         k = run.known
         rel = k["relative_difference"]
         verdict = "matches" if k["matches"] else "DOES NOT match"
-        typer.echo(f"known optimum {_fmt(k['value'])} ({Path(k['file']).name}): {verdict}"
-                   + ("" if rel is None else f", relative difference {rel:.1e}"))
+        say(f"known optimum {_fmt(k['value'])} ({Path(k['file']).name}): {verdict}"
+        + ("" if rel is None else f", relative difference {rel:.1e}"))
     if not r.has_solution:
-        typer.echo("no plan: the solver found no solution within the limits.")
+        say("no plan: the solver found no solution within the limits.")
         return
-    typer.echo("independent check: " + ("ok" if run.check.ok else
-                                        "FAILED: " + "; ".join(run.check.problems)))
-    typer.echo("")
+    say("independent check: " + ("ok" if run.check.ok else
+                                 "FAILED: " + "; ".join(run.check.problems)))
+    say()
     print_table("Objective terms", ["term", "amount"],
                 [[k, v] for k, v in run.breakdown.items()])
     served = run.served_by()
@@ -543,11 +544,10 @@ def print_site(run: SiteRun) -> None:
         rows = [[run.site_ids[j], run.data.site_kinds[j], c]
                 for j, c in zip(r.open_sites, counts, strict=True)]
     shown = rows[:30]
-    print_table(f"Open sites ({len(rows)})", cols, shown)
-    if len(rows) > len(shown):
-        typer.echo(f"... and {len(rows) - len(shown)} more (see --out or --format json)")
+    print_table(f"Open sites ({len(rows)})", cols, shown, total=len(rows),
+                where="all in sites.csv (--out) or --format json")
     for note in run.notes:
-        typer.echo(f"note: {note}")
+        say(f"note: {note}")
 
 
 def _fmt(v: float | None) -> str:

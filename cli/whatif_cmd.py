@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import (
+    CSV_ENCODING,
     ForceOption,
     GapOption,
     InstancePath,
@@ -23,14 +23,18 @@ from reserve_opt.cli.options import (
     SharingOption,
     SolverOption,
     ThreadsOption,
+    TopOption,
     out_option,
     output_file,
     output_folder,
     progress,
     time_limit_option,
+    write_csv,
+    write_tables,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
-from reserve_opt.cli.render import echo_json
+from reserve_opt.cli.render import CVAR_NOTE, DEFAULT_TOP, echo_json, pct, say
+from reserve_opt.cli.render import console as render_console
 from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
 
 if TYPE_CHECKING:
@@ -91,13 +95,15 @@ def whatif(
     risk_weight: Annotated[float, typer.Option(
         help="lambda, 0 (risk neutral) to 1: minimise E[cost] + lambda x CVaR of the "
         "scenario second-stage cost, as plan does.")] = 0.0,
-    cvar_level: Annotated[float, typer.Option(help="CVaR confidence level.")] = 0.9,
+    cvar_level: Annotated[float, typer.Option(help=f"CVaR confidence level beta. {CVAR_NOTE}")
+                          ] = 0.9,
     out: Annotated[Path | None, out_option(
         "Folder for whatif.json, comparison CSVs and each run's plan.")] = None,
     force: ForceOption = False,
     fmt: Annotated[WhatifFormat, typer.Option(
         "--format", "-f", help="table for people, json or csv for machines.")] = (
         WhatifFormat.TABLE),
+    top: TopOption = DEFAULT_TOP,
 ) -> None:
     """Run the base instance and each variant; compare objective, shortage, fill, plans."""
     from reserve_opt.io import load_instance
@@ -122,7 +128,7 @@ def whatif(
     elif fmt is WhatifFormat.CSV:
         typer.echo(comparison_csv(report["json"]["comparison"]), nl=False)
     else:
-        print_whatif(report)
+        print_whatif(report, top)
         if out is not None:
             typer.echo(f"\nwrote {out}/")
     if any(r["summary"]["costs"] is None for r in report["runs"]):
@@ -258,22 +264,21 @@ def write_whatif(report: dict[str, Any], folder: Path) -> None:
     (folder / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
                                         encoding="utf-8")
     (folder / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
-                                           encoding="utf-8")
-    pd.DataFrame(_fill_rows(report)).to_csv(folder / "fill_by_region.csv", index=False)
+                                           encoding=CSV_ENCODING)
+    write_csv(pd.DataFrame(_fill_rows(report)), folder / "fill_by_region.csv")
     changes = [{"variant": r["name"], "kind": kind, "line": line}
                for r in report["runs"][1:]
                for kind, lines in (("change", r["notes"]), ("plan", r["diff"]["lines"]))
                for line in lines]
-    pd.DataFrame(changes, columns=["variant", "kind", "line"]).to_csv(
-        folder / "plan_changes.csv", index=False)
+    write_csv(pd.DataFrame(changes, columns=["variant", "kind", "line"]),
+              folder / "plan_changes.csv")
     for r in report["runs"]:
         run = folder / "runs" / r["name"]
         run.mkdir(parents=True)
         if report["options"].model == "plan":
             write_plan(r["instance"], r["result"], run)
         else:
-            for name, frame in r["result"].tables().items():
-                frame.to_csv(run / f"{name}.csv", index=False)
+            write_tables(run, r["result"].tables())
             (run / "result.json").write_text(
                 json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
 
@@ -289,15 +294,13 @@ def _fill_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f}%"
+    share = pct(x)
+    return "" if share is None else share.text
 
 
 def _money(x: float | None) -> str:
-    return "" if x is None else f"{x:,.0f}"
-
-
-def _cents(x: float | None) -> str:
-    return "" if x is None else f"{x:,.2f}"
+    # + 0.0 turns a -0.3 rounded to "-0" into "0"
+    return "" if x is None else f"{round(x) + 0.0:,.0f}"
 
 
 def _km(x: float | None) -> str:
@@ -308,113 +311,168 @@ def _count(x: int | None) -> str:
     return "" if x is None else str(x)
 
 
-def print_whatif(report: dict[str, Any]) -> None:
-    """Print the comparison for people: runs, metrics side by side, region fill, changes."""
+def print_whatif(report: dict[str, Any], top: int = DEFAULT_TOP) -> None:
+    """Print the comparison for people: runs, metrics side by side, region fill, changes.
+
+    Runs sit side by side as columns; when they do not fit the terminal they are shown a
+    few at a time, each group beside the base. ``top`` regions of the fill table at most.
+    """
     from reserve_opt.variants.compare import region_fill
 
     runs = report["runs"]
     inst = report["instance"]
     opts = report["options"]
     cur = inst.currency
-    # wide enough that no column wraps: a planner reads these side by side
-    width = 30 + sum(max(len(r["name"]), 12) + 3 for r in runs)
-    console = Console(width=max(100, width), soft_wrap=False)
+    console = render_console()
     what = ("expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
             + (f", day {opts.period}" if opts.model == "route" else ""))
     how = f"solver {opts.solver}" + (
         f", engine {opts.engine} ({opts.route_time_limit_s:g} s, seed {opts.route_seed})"
         if opts.model == "route" else "")
-    typer.echo(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
-               f"({what}), {how}")
+    say(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
+        f"({what}), {how}")
     if opts.model == "allocate":
-        typer.echo("objective: cost of the allocation once shortage is as small as it can be")
+        say("objective: cost of the allocation once shortage is as small as it can be")
+    if opts.model == "plan":
+        say(f"objective: money spent + expected shortage penalty ({cur}; the penalty is a "
+            "weight on shortage, not money)")
     if opts.model == "route":
-        typer.echo(f"routing cost: the day's routes ({cur}); fill rates: the allocation's, "
-                   "at the end of its horizon")
-    typer.echo("")
+        say(f"routing cost: the day's routes ({cur}); fill rates: the allocation's, "
+            "at the end of its horizon")
+    say()
     for r in runs:
         desc = "the base instance" if r["variant"] is None else r["variant"].description
-        typer.echo(f"  {r['name']}: {desc} [{r['summary']['status']}]")
+        say(f"  {r['name']}: {desc} [{r['summary']['status']}]")
         for note in r["notes"]:
-            typer.echo(f"      - {note}")
+            say(f"      - {note}")
         if r["warning"]:
-            typer.echo(f"      warning: {r['warning']}")
-    typer.echo("")
+            say(f"      warning: {r['warning']}")
+    say()
 
-    def table(title: str) -> Table:
-        # at least as wide as its title, which would wrap otherwise
-        t = Table(title=title, title_justify="left", show_edge=False, header_style="bold",
-                  min_width=len(title))
-        t.add_column("", no_wrap=True)
-        for r in runs:
-            t.add_column(r["name"], justify="right", no_wrap=True)
+    groups = _groups([r["name"] for r in runs], console.width)
+
+    def table(title: str, group: list[int]) -> Table:
+        say(title)  # wrapped at the terminal, not at the (narrower) table
+        t = Table(show_edge=False, pad_edge=False, header_style="bold")
+        t.add_column("", no_wrap=True, max_width=_LABEL)
+        for i in group:
+            t.add_column(runs[i]["name"], justify="right", no_wrap=True)
         return t
+
+    def pick(rows: list[list[str]], group: list[int]) -> list[list[str]]:
+        return [[row[0], *(row[1 + i] for i in group)] for row in rows]
 
     cmp = report["json"]["comparison"]
     if opts.model == "route":
-        console.print(_route_table(table(f"Comparison ({cur}; units in each commodity's "
-                                         "unit)"), cmp, inst))
-        _print_unmet(runs)
+        rows = _route_rows(cmp, inst)
+        title = f"Comparison ({cur}; units in each commodity's unit)"
     else:
-        console.print(_model_table(table(f"Comparison ({cur}; shortage in each commodity's "
-                                         "unit)"), cmp, inst, opts.model,
-                                   runs[0]["summary"]["cost_terms"]))
+        rows = _model_rows(cmp, inst, opts.model, runs[0]["summary"]["cost_terms"])
+        title = f"Comparison ({cur}; shortage in each commodity's unit)"
+    for group in groups:
+        t = table(title, group)
+        for row in pick(rows, group):
+            t.add_row(*row)
+        console.print(t)
+    say()
+    if opts.model == "route":
+        _print_unmet(runs)
     fills = [region_fill(r["summary"]) for r in runs]
-    t = table(("Allocation fill" if opts.model == "route" else "Fill")
-              + " rate by region (lowest over commodities)")
-    for region in inst.regions:
-        cells = [f.get(region.id) for f in fills]
-        if any(c is not None for c in cells):
-            t.add_row(region.id, *(_pct(c) for c in cells))
-    console.print(t)
+    short = [(min(c for c in cells if c is not None), region.id, cells)
+             for region in inst.regions
+             for cells in [[f.get(region.id) for f in fills]]
+             if any(c is not None and c < 1 - 1e-9 for c in cells)]
+    label = "Allocation fill" if opts.model == "route" else "Fill"
+    if not short:
+        say(f"{label} rate by region: every region fully served (100%) in every run.\n")
+    else:
+        short.sort(key=lambda x: (x[0], x[1]))
+        shown = short if top == 0 else short[:top]
+        fill_rows = [[rid, *(_pct(c) for c in cells)] for _, rid, cells in shown]
+        for group in groups:
+            t = table(f"{label} rate by region (lowest over commodities; regions below "
+                      "100% in some run, lowest first)", group)
+            for row in pick(fill_rows, group):
+                t.add_row(*row)
+            console.print(t)
+        if len(short) > len(shown):
+            say(f"… and {len(short) - len(shown):,} more; all in fill_by_region.csv (--out)")
+        say()
     what = "routes" if opts.model == "route" else "plan"
-    typer.echo(f"What changed in the {what} (against the base):")
+    say(f"What changed in the {what} (against the base):")
     for r in runs[1:]:
-        typer.echo(f"  {r['name']}:")
+        say(f"  {r['name']}:")
         for line in r["diff"]["lines"] or [f"(no {what})"]:
-            typer.echo(f"      - {line}")
+            say(f"      - {line}")
 
 
-def _model_table(t: Table, cmp: list[dict[str, Any]], inst: Instance, model: str,
-                 terms: list[str]) -> Table:
-    t.add_row("objective", *(_money(c["objective"]) for c in cmp))
-    t.add_row("change from base", *(_money(c["objective_change"]) for c in cmp))
+#: Width of the label column of the comparison (longer labels are cut with "…").
+_LABEL = 28
+
+
+def _groups(names: list[str], limit: int) -> list[list[int]]:
+    """Indices of runs shown together: all when they fit, else the base and a few more."""
+    def wide(i: int) -> int:
+        return max(len(names[i]), 12) + 3
+
+    room = limit - _LABEL
+    if sum(wide(i) for i in range(len(names))) <= room:
+        return [list(range(len(names)))]
+    groups: list[list[int]] = []
+    group = [0]
+    for i in range(1, len(names)):
+        if len(group) > 1 and sum(wide(j) for j in group) + wide(i) > room:
+            groups.append(group)
+            group = [0]
+        group.append(i)
+    groups.append(group)
+    return groups
+
+
+#: Cost terms whose name alone misleads: the penalty is no money, compensation a transfer.
+_TERMS = {"shortage": "penalty (not money)", "total": "money + penalty",
+          "expected_compensation": "(transfer) compensation"}
+
+
+def _model_rows(cmp: list[dict[str, Any]], inst: Instance, model: str,
+                terms: list[str]) -> list[list[str]]:
+    rows = [["objective", *(_money(c["objective"]) for c in cmp)],
+            ["change from base", *(_money(c["objective_change"]) for c in cmp)]]
     for term in terms:
-        t.add_row(f"  {term.replace('_', ' ')}", *(_money(c.get(f"cost_{term}")) for c in cmp))
-    for c in inst.commodities:
-        label = "expected shortage" if model == "plan" else "shortage"
-        t.add_row(f"{label} {c.id}", *(_money(r.get(f"expected_shortage_units_{c.id}"))
-                                        for r in cmp))
-    for c in inst.commodities:
-        t.add_row(f"fill rate {c.id}", *(_pct(r.get(f"fill_rate_{c.id}")) for r in cmp))
-    t.add_row("lowest region fill rate", *(_pct(r["lowest_fill_rate"]) for r in cmp))
+        label = _TERMS.get(term, term.replace("_", " "))
+        rows.append([f"  {label}", *(_money(c.get(f"cost_{term}")) for c in cmp)])
+    label = "expected shortage" if model == "plan" else "shortage"
+    rows += [[f"{label} {c.id}", *(_money(r.get(f"expected_shortage_units_{c.id}"))
+                                   for r in cmp)] for c in inst.commodities]
+    rows += [[f"fill rate {c.id}", *(_pct(r.get(f"fill_rate_{c.id}")) for r in cmp)]
+             for c in inst.commodities]
+    rows.append(["lowest region fill rate", *(_pct(r["lowest_fill_rate"]) for r in cmp)])
     if model == "plan":
-        t.add_row("warehouses opened", *(str(r.get("warehouses_opened", "")) for r in cmp))
-        t.add_row("contracts held", *(str(r.get("contracts_held", "")) for r in cmp))
-    return t
+        rows.append(["warehouses opened", *(str(r.get("warehouses_opened", "")) for r in cmp)])
+        rows.append(["contracts held", *(str(r.get("contracts_held", "")) for r in cmp)])
+    return rows
 
 
-def _route_table(t: Table, cmp: list[dict[str, Any]], inst: Instance) -> Table:
+def _route_rows(cmp: list[dict[str, Any]], inst: Instance) -> list[list[str]]:
     def cells(key: str, fmt: Any = _money) -> list[str]:
         return [fmt(r.get(key)) for r in cmp]
 
-    t.add_row("routing cost", *(_cents(r["objective"]) for r in cmp))
-    t.add_row("change from base", *(_cents(r["objective_change"]) for r in cmp))
-    t.add_row("distance km", *cells("distance_km", _km))
-    t.add_row("vehicles used", *cells("vehicles_used", _count))
-    t.add_row("loads", *cells("loads", _count))
-    t.add_row("units on routes", *cells("delivered_units"))
-    t.add_row("units unmet", *cells("unmet_units"))
-    for c in inst.commodities:
-        t.add_row(f"  unmet {c.id}", *cells(f"unmet_units_{c.id}"))
-    t.add_row("unmet deliveries", *cells("unmet_deliveries", _count))
+    rows = [["routing cost", *cells("objective")],
+            ["change from base", *cells("objective_change")],
+            ["distance km", *cells("distance_km", _km)],
+            ["vehicles used", *cells("vehicles_used", _count)],
+            ["loads", *cells("loads", _count)],
+            ["units on routes", *cells("delivered_units")],
+            ["units unmet", *cells("unmet_units")]]
+    rows += [[f"  unmet {c.id}", *cells(f"unmet_units_{c.id}")] for c in inst.commodities]
+    rows.append(["unmet deliveries", *cells("unmet_deliveries", _count)])
     # what the allocation could not find at all, beside what the trucks could not carry
-    for c in inst.commodities:
-        t.add_row(f"allocation shortage {c.id}", *cells(f"expected_shortage_units_{c.id}"))
-    for c in inst.commodities:
-        t.add_row(f"allocation fill rate {c.id}", *cells(f"fill_rate_{c.id}", _pct))
-    t.add_row("lowest region fill rate", *cells("lowest_fill_rate", _pct))
-    return t
+    rows += [[f"allocation shortage {c.id}", *cells(f"expected_shortage_units_{c.id}")]
+             for c in inst.commodities]
+    rows += [[f"allocation fill rate {c.id}", *cells(f"fill_rate_{c.id}", _pct)]
+             for c in inst.commodities]
+    rows.append(["lowest region fill rate", *cells("lowest_fill_rate", _pct)])
+    return rows
 
 
 def _print_unmet(runs: list[dict[str, Any]]) -> None:

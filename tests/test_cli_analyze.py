@@ -33,7 +33,9 @@ def test_analyze_json_has_every_part_and_matches_the_library() -> None:
                      "hill": "", "sea": "high-risk under-stocked"}
 
 
-def test_analyze_table_output_is_readable(toy_path: Path) -> None:
+def test_analyze_table_output_is_readable(toy_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # wide enough for every header and note on a line
     result = run_cli("analyze", str(toy_path), "--top", "2")
     assert result.exit_code == 0, result.output
     out = result.stdout

@@ -14,7 +14,8 @@ from reserve_opt import __version__
 from tests.cli_runner import run_cli
 
 
-def test_validate_toy_exits_zero(toy_path: Path) -> None:
+def test_validate_toy_exits_zero(toy_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # the line whole, as a wide terminal shows it
     result = run_cli("validate", str(toy_path))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
@@ -37,7 +38,8 @@ def test_info_json_lists_every_entity_with_its_id(toy_path: Path) -> None:
     assert data["counts"]["total_population_persons"] == 460000
 
 
-def test_info_table_is_readable(toy_path: Path) -> None:
+def test_info_table_is_readable(toy_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # wide enough for every header on one line
     result = run_cli("info", str(toy_path))
     assert result.exit_code == 0, result.output
     for text in ("Regions", "population (persons)", "purchase (CNY/unit)", "A_north_sea",

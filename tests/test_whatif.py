@@ -93,7 +93,7 @@ def test_whatif_table_csv_and_out_folder(tmp_path: Path) -> None:
     got = run_cli("whatif", str(TOY), "-v", v[0], "-v", v[1], "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(got.stdout)))
     assert [r["name"] for r in rows] == ["base", "north_depot_flooded", "north_withdraws"]
-    saved = list(csv.DictReader((out / "comparison.csv").open(encoding="utf-8")))
+    saved = list(csv.DictReader((out / "comparison.csv").open(encoding="utf-8-sig")))
     assert [r["objective"] for r in rows] == [r["objective"] for r in saved]
     # withdrawing from the only agreement keeps agreement sharing (no pooling), but
     # Northtown is Seaside's parent region and still serves it at tier 3: nothing changes
@@ -230,7 +230,9 @@ def test_whatif_route_comparison_and_diff_say_what_each_variant_does(
 
 
 def test_whatif_route_table_is_readable_and_out_folder_holds_each_run(
-        toy_route_whatif: dict[str, Any], tmp_path: Path) -> None:
+        toy_route_whatif: dict[str, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # each line whole, as a wide terminal shows it
     out = tmp_path / "routes"
     table = run_cli(*_route_args(), "--out", str(out))
     assert table.exit_code == 0, table.output

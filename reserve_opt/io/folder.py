@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -96,8 +98,14 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
             return None
         return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
                         parquet_locator(path.name))
+    text = _csv_text(path)
+    if isinstance(text, UnicodeDecodeError):
+        problems.append(f"{path.name}: is neither UTF-8 nor Chinese GBK/GB18030 text (byte "
+                        f"0x{text.object[text.start]:02x} at offset {text.start} is not UTF-8); "
+                        f"save it as \"CSV UTF-8\"")
+        return None
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
+        with io.StringIO(text, newline="") as fh:
             reader = csv.DictReader(fh)
             columns = [c.strip() for c in (reader.fieldnames or [])]
             twice = _repeated_column(columns)
@@ -125,9 +133,6 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                     )
                 rows.append({k.strip(): "" if v is None else v for k, v in line.items()
                              if k is not None})
-    except UnicodeDecodeError:
-        problems.append(f"{path.name}: is not UTF-8 text; save it as UTF-8 CSV")
-        return None
     except csv.Error as err:
         problems.append(f"{path.name}: is not valid CSV ({err}); fix the quoting")
         return None
@@ -135,6 +140,47 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         problems.append(f"{path.name}: is empty; a CSV table needs a header line")
         return None
     return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def _csv_text(path: Path) -> str | UnicodeDecodeError:
+    """The text of a CSV file: UTF-8 (with or without a byte-order mark), else GB18030.
+
+    Returns the UTF-8 decoding error when the file is neither.
+
+    Excel on Chinese Windows saves "CSV" in the ANSI code page, GBK (a subset of GB18030).
+    Bytes that are not UTF-8 are read as GB18030 only when they decode cleanly, every
+    character beyond ASCII is Chinese text or its punctuation, and at least half of those are
+    common characters (GB2312): Latin-1 bytes such as "Müller" also decode as GB18030, into
+    rare ideographs ("M黮ler"), and are refused instead.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        not_utf8 = err
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return not_utf8
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    common = sum(1 for ch in wide if _in_gb2312(ch))
+    chinese = all(_CHINESE.match(ch) for ch in wide) and 2 * common >= len(wide)
+    return text if chinese else not_utf8
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# CJK ideographs (and extension A), CJK and full-width punctuation, general punctuation
+# (curly quotes, dashes), Latin-1 signs GBK holds (° · × ÷), Bopomofo
+_CHINESE = re.compile("[\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2100-\u22ff\u2460-\u27bf"
+                      "\u3000-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+                      "\uff00-\uffef]")
 
 
 def _report_dangling_links(folder: Path, name: str, problems: list[str]) -> bool:
