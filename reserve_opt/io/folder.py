@@ -219,6 +219,18 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
             f"region one feature (a MultiPolygon for a region in several parts)"
         )
         return
+    import shapely
+
+    from reserve_opt.geo.crs import ensure_crs
+
+    xy = shapely.get_coordinates(frame.geometry.to_numpy())
+    try:  # the file's CRS must be able to hold its coordinates (range, area of use)
+        ensure_crs(frame.crs, xy[:, 0], xy[:, 1], source=name,
+                   fix="declare the CRS the data are in, in the file (for a Shapefile, its .prj)")
+    except InputError as err:
+        raw.problems += err.problems
+        return
+    raw.geometry_source, raw.geometry_crs = name, frame.crs
     frame = frame.to_crs("EPSG:4326")
     if not lonlat_bounds_ok(tuple(frame.total_bounds)):
         raw.problems.append(

@@ -73,6 +73,10 @@ class RawInstance:
         Problems found while reading (a file that could not be parsed, ...).
     unreadable
         Tables that exist but could not be read (already reported in ``problems``).
+    geometry_source
+        Name of the file the region geometry came from, for messages.
+    geometry_crs
+        The CRS that file declared, from which ``geometry`` was converted (``None``: WGS84).
     """
 
     manifest: dict[str, Any]
@@ -81,6 +85,8 @@ class RawInstance:
     geometry: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     unreadable: set[str] = field(default_factory=set)
+    geometry_source: str = "region geometry"
+    geometry_crs: Any = None
 
     def add_hint(self, table: str) -> str:
         """How to add a missing table, in the terms of this source."""
