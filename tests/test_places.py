@@ -200,3 +200,13 @@ def test_json_document_is_checked_the_same_way(tmp_path: Path) -> None:
         "13,991.7 km outside the polygon of its region 'c13121' (Fulton County) in "
         "georgia.json regions geometry (up to 5 km is allowed for coasts); lon and lat look "
         "swapped: write lon -84.404385, lat 33.843885",)
+
+
+def test_polygons_without_crs_name_the_zone_the_seats_fit(tmp_path: Path) -> None:
+    inst = _georgia_as_shapefile(tmp_path, 26916)
+    (inst / "regions.prj").unlink()  # as libpysal ships G_utm.shp
+    assert _errors(inst) == [
+        "error: regions.shp: has no CRS, so its coordinates cannot be placed; write it with a "
+        "CRS (for a Shapefile, add the .prj file); in EPSG:32616 (WGS 84 / UTM zone 16N) 159 "
+        "of 159 region seats in regions.csv fall inside their polygons, so that is probably "
+        "its CRS"]

@@ -23,6 +23,7 @@ __all__ = [
     "ensure_crs",
     "in_degrees",
     "local_aeqd",
+    "locate_crs",
     "refit_utm_zone",
 ]
 
@@ -259,4 +260,37 @@ def refit_utm_zone(
         n = int(np.count_nonzero(np.asarray(fits(moved_lon, moved_lat)) & ok))
         if 2 * n > lon_a.size and (best is None or n > best[1]):
             best = (zone, n)
+    return best
+
+
+def locate_crs(lon: ArrayLike, lat: ArrayLike, fits: Any) -> tuple[CRS, int] | None:
+    """Find the CRS of a file that declares none, from points known to lie on its features.
+
+    WGS84 degrees and every WGS 84 UTM zone are tried: the points are moved to where that
+    CRS would have put them in the file, and ``fits`` says whether they land on their
+    features there.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 degrees of the reference points.
+    fits
+        Callable ``fits(x, y) -> bool array`` in the file's coordinates.
+
+    Returns
+    -------
+    (pyproj.CRS, int) or None
+        The CRS under which most points fit and how many do, or ``None`` when none fits
+        more than half of them.
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    utm_1n = CRS.from_epsg(32601)
+    best: tuple[CRS, int] | None = None
+    for crs in [WGS84, utm_1n, *_utm_zones(utm_1n)]:
+        x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lon_a, lat_a)
+        ok = np.isfinite(x) & np.isfinite(y)
+        n = int(np.count_nonzero(np.asarray(fits(x, y)) & ok))
+        if 2 * n > lon_a.size and (best is None or n > best[1]):
+            best = (crs, n)
     return best

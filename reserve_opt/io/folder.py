@@ -196,10 +196,15 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
         )
         return
     if frame.crs is None:
-        raw.problems.append(
-            f"{name}: has no CRS, so its coordinates cannot be placed; write it with a CRS "
-            f"(for a Shapefile, add the .prj file)"
-        )
+        no_crs = (f"{name}: has no CRS, so its coordinates cannot be placed; write it with a "
+                  f"CRS (for a Shapefile, add the .prj file)")
+        ids = [str(i) for i in frame["id"]] if "id" in frame.columns else []
+        if ids and _repeated_column(ids) is None and not frame.geometry.is_empty.any():
+            # validation says it, with the CRS in which the region seats fall inside
+            raw.geometry_source, raw.geometry_unplaced = name, (
+                no_crs, dict(zip(ids, frame.geometry, strict=True)))
+        else:
+            raw.problems.append(no_crs)
         return
     if "id" not in frame.columns:
         raw.problems.append(f"{name}: has no 'id' column; add one holding each region's id")

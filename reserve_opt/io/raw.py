@@ -77,6 +77,9 @@ class RawInstance:
         Name of the file the region geometry came from, for messages.
     geometry_crs
         The CRS that file declared, from which ``geometry`` was converted (``None``: WGS84).
+    geometry_unplaced
+        For a geometry file without a CRS: the problem to report and its polygons as read,
+        so that validation can name the CRS in which the region seats fall inside them.
     """
 
     manifest: dict[str, Any]
@@ -87,6 +90,7 @@ class RawInstance:
     unreadable: set[str] = field(default_factory=set)
     geometry_source: str = "region geometry"
     geometry_crs: Any = None
+    geometry_unplaced: tuple[str, dict[str, Any]] | None = None
 
     def add_hint(self, table: str) -> str:
         """How to add a missing table, in the terms of this source."""

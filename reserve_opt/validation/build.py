@@ -29,7 +29,7 @@ from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
 from reserve_opt.validation.cells import check_table
 from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
-from reserve_opt.validation.places import check_places, to_wgs84
+from reserve_opt.validation.places import check_places, to_wgs84, unplaced
 
 
 def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], Any, float | None]:
@@ -61,6 +61,8 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
                 )
         check_places(raw.tables, parsed, raw.geometry, raw.geometry_source, raw.geometry_crs,
                      problems)
+    if raw.geometry_unplaced is not None:
+        problems.append(unplaced(*raw.geometry_unplaced, raw.tables, parsed))
     total = check_cross(raw.tables, parsed, settings.normalise_probabilities,
                         raw.manifest_source, problems, settings.no_event_remainder)
     return problems, parsed, settings, total

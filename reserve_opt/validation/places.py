@@ -242,3 +242,23 @@ def _report_table(pts: _Points, what: str, outside: NDArray[np.intp],
 def _crs_name(crs: Any) -> str:
     code = crs.to_authority()
     return f"{code[0]}:{code[1]} ({crs.name})" if code else crs.name
+
+
+def unplaced(problem: str, geometry: dict[str, Any], tables: dict[str, RawTable],
+             parsed: dict[str, list[Row]]) -> str:
+    """The problem of a geometry file without a CRS, naming the CRS it is probably in.
+
+    That is the CRS (WGS84 degrees or a WGS 84 UTM zone) in which most region seats fall
+    inside their polygons; the problem is returned as it is when none does.
+    """
+    from reserve_opt.geo.crs import locate_crs
+
+    seats = _points(tables.get("regions"), parsed.get("regions", []), "id", geometry)
+    if seats is None or seats.lon.size < 3:
+        return problem
+    found = locate_crs(seats.lon, seats.lat,
+                       lambda x, y: _covered(geometry, seats.region, x, y))
+    if found is None:
+        return problem
+    return (f"{problem}; in {_crs_name(found[0])} {found[1]} of {seats.lon.size} region seats "
+            f"in {seats.table.source} fall inside their polygons, so that is probably its CRS")
