@@ -166,7 +166,10 @@ def check_places(
         if pts is None or not pts.rows:
             continue
         inside = _covered(geometry, pts.region, pts.lon, pts.lat)
-        outside = np.flatnonzero(~inside)
+        away = {int(k): distance_km(geometry[pts.region[k]], float(pts.lon[k]),
+                                    float(pts.lat[k]))
+                for k in np.flatnonzero(~inside)}
+        outside = np.array([k for k, d in away.items() if d > COAST_TOLERANCE_KM], dtype=int)
         if pts.lon.size >= 3 and 2 * outside.size > pts.lon.size:
             _report_table(pts, what, outside, geometry, geometry_source, geometry_crs,
                           problems)
@@ -174,19 +177,16 @@ def check_places(
                 return  # the facilities would only repeat it
             continue
         for k in outside:
-            _report_point(pts, int(k), what, geometry, geometry_source, regions_by_id,
-                          index, tree, problems)
+            _report_point(pts, int(k), away[int(k)], what, geometry, geometry_source,
+                          regions_by_id, index, tree, problems)
 
 
-def _report_point(pts: _Points, k: int, what: str, geometry: dict[str, Any],
+def _report_point(pts: _Points, k: int, away: float, what: str, geometry: dict[str, Any],
                   geometry_source: str, regions: dict[str, Row], index: list[str],
                   tree: Any, problems: list[str]) -> None:
     import shapely
 
     rid, lon, lat = pts.region[k], float(pts.lon[k]), float(pts.lat[k])
-    away = distance_km(geometry[rid], lon, lat)
-    if away <= COAST_TOLERANCE_KM:
-        return
     i = pts.rows[k]
     label = row_label(pts.table, i, pts.table.rows[i])
     name = regions.get(rid, {}).get("name")
