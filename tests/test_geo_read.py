@@ -22,7 +22,8 @@ def test_missing_crs_refused_with_exact_message() -> None:
         read_polygons(GEORGIA)
     assert str(err.value) == (
         f"{GEORGIA} has no coordinate reference system; "
-        "add a .prj or pass crs='EPSG:26917' (the CRS the data are in)."
+        "add a .prj or pass crs=... with the CRS the data are in (for UTM data EPSG:326NN "
+        "(north) or EPSG:327NN (south), NN the zone)."
     )
 
 
@@ -32,8 +33,8 @@ def test_projected_data_declared_as_degrees_refused_with_exact_message() -> None
     assert str(err.value) == (
         f"{GEORGIA}: coordinates span lon 627306..1.08219e+06, lat 3.36806e+06..3.87981e+06, "
         "outside lon [-180, 180] / lat [-90, 90]; the data are not in geographic degrees, "
-        "so pass the CRS they are really in (e.g. crs='EPSG:26917') or swap the longitude "
-        "and latitude columns."
+        "so pass the CRS they are really in (for UTM data EPSG:326NN (north) or EPSG:327NN "
+        "(south), NN the zone) or swap the longitude and latitude columns."
     )
 
 
@@ -47,14 +48,16 @@ def test_csv_lon_lat_out_of_range_refused_with_exact_message(tmp_path: Path) -> 
     assert str(err.value) == (
         f"{p}: coordinates span lon 41.8..123.4, lat 41.8..123.4, outside lon [-180, 180] / "
         "lat [-90, 90]; the data are not in geographic degrees, so pass the CRS they are "
-        "really in (e.g. crs='EPSG:26917') or swap the longitude and latitude columns."
+        "really in (for UTM data EPSG:326NN (north) or EPSG:327NN (south), NN the zone) or "
+        "swap the longitude and latitude columns."
     )
 
 
 def test_wrong_utm_zone_far_away_refused() -> None:
-    with pytest.raises(InputError, match=r"far outside that CRS's area of use"):
+    with pytest.raises(InputError, match=r"degrees outside that CRS's area of use"):
         read_polygons(GEORGIA, crs="EPSG:27700")  # British National Grid for US data
     # A wrong UTM zone cannot be caught this way: UTM 50N puts Georgia in eastern China.
+    # Inside an instance the region seats tell the zone (tests/test_places.py).
     assert read_polygons(GEORGIA, crs="EPSG:32650")["lon"].between(110, 130).all()
 
 

@@ -17,6 +17,7 @@ import argparse
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reserve_opt import InstanceBuilder
 from reserve_opt.domain import Commodity
@@ -473,7 +474,9 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "  used only to pick the larger county-level places.",
         "- Region polygons (`regions.gpkg`) are service areas, not legal boundaries: the",
         "  Voronoi cells of the 14 seats clipped to China's outline from Natural Earth 1:50m",
-        "  (public domain, `../shared/data/natural_earth`) within 60 km of the instance's places.",
+        "  (public domain, `../shared/data/natural_earth`) within 60 km of the instance's places;",
+        "  a facility outside its prefecture's cell adds its own cell to it (Beining, Zhuanghe,",
+        "  then Xiuyan, which Zhuanghe's cell took).",
         "- Depot standard and response times: `../shared/data/reserve_facts/FACTS.md`",
         "  (JianBiao 121-2009 and the 2024 national guidance: first batch within 8 h for a",
         "  prefecture, the `prefecture_response_h` default).",
@@ -658,7 +661,7 @@ def add_service_areas(b: InstanceBuilder, shared: Path) -> None:
     places, so the map shows the Liaodong coast.
     """
     import geopandas as gpd
-    from shapely import MultiPoint
+    from shapely import MultiPoint, Point, union_all
 
     from reserve_opt.geo import voronoi_service_areas
 
@@ -669,10 +672,26 @@ def add_service_areas(b: InstanceBuilder, shared: Path) -> None:
         (f["lon"], f["lat"]) for f in b.rows["facilities"]]
     hull = gpd.GeoSeries([MultiPoint(points).convex_hull], crs="EPSG:4326")
     area = hull.to_crs("EPSG:32651").buffer(60_000).to_crs("EPSG:4326").iloc[0]
+    land = area.intersection(china)
     cells = voronoi_service_areas([r["lon"] for r in regions], [r["lat"] for r in regions],
-                                  [r["id"] for r in regions], boundary=area.intersection(china))
-    for rid, cell in zip(cells.index, cells.geometry, strict=True):
-        b.geometry[str(rid)] = cell
+                                  [r["id"] for r in regions], boundary=land)
+    # A facility must lie in its region's polygon (validation checks it), but a county town
+    # near a prefecture's edge can fall in the neighbour's cell (Beining, Zhuanghe): such
+    # facilities become generators too, labelled with their region, and cells are merged.
+    # A new generator can take a neighbour's facility, hence the loop (two rounds here).
+    own = {str(rid): cell for rid, cell in zip(cells.index, cells.geometry, strict=True)}
+    sites = [(r["lon"], r["lat"], r["id"]) for r in regions]
+    while stray := [(f["lon"], f["lat"], f["region"]) for f in b.rows["facilities"]
+                    if not own[f["region"]].covers(Point(f["lon"], f["lat"]))]:
+        sites += stray
+        cells = voronoi_service_areas([s[0] for s in sites], [s[1] for s in sites],
+                                      list(range(len(sites))), boundary=land)
+        parts: dict[str, list[Any]] = {}
+        for i, cell in zip(cells.index, cells.geometry, strict=True):
+            parts.setdefault(sites[int(i)][2], []).append(cell)
+        own = {rid: union_all(p) for rid, p in parts.items()}
+    for r in regions:
+        b.geometry[r["id"]] = own[r["id"]]
 
 
 def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:

@@ -242,10 +242,15 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
         )
         return
     if frame.crs is None:
-        raw.problems.append(
-            f"{name}: has no CRS, so its coordinates cannot be placed; write it with a CRS "
-            f"(for a Shapefile, add the .prj file)"
-        )
+        no_crs = (f"{name}: has no CRS, so its coordinates cannot be placed; write it with a "
+                  f"CRS (for a Shapefile, add the .prj file)")
+        ids = [str(i) for i in frame["id"]] if "id" in frame.columns else []
+        if ids and _repeated_column(ids) is None and not frame.geometry.is_empty.any():
+            # validation says it, with the CRS in which the region seats fall inside
+            raw.geometry_source, raw.geometry_unplaced = name, (
+                no_crs, dict(zip(ids, frame.geometry, strict=True)))
+        else:
+            raw.problems.append(no_crs)
         return
     if "id" not in frame.columns:
         raw.problems.append(f"{name}: has no 'id' column; add one holding each region's id")
@@ -265,6 +270,18 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
             f"region one feature (a MultiPolygon for a region in several parts)"
         )
         return
+    import shapely
+
+    from reserve_opt.geo.crs import ensure_crs
+
+    xy = shapely.get_coordinates(frame.geometry.to_numpy())
+    try:  # the file's CRS must be able to hold its coordinates (range, area of use)
+        ensure_crs(frame.crs, xy[:, 0], xy[:, 1], source=name,
+                   fix="declare the CRS the data are in, in the file (for a Shapefile, its .prj)")
+    except InputError as err:
+        raw.problems += err.problems
+        return
+    raw.geometry_source, raw.geometry_crs = name, frame.crs
     frame = frame.to_crs("EPSG:4326")
     if not lonlat_bounds_ok(tuple(frame.total_bounds)):
         raw.problems.append(

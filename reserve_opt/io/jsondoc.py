@@ -72,6 +72,7 @@ def _read_geometry(regions: list[Any], source: str, raw: RawInstance) -> None:
     from shapely.errors import ShapelyError
     from shapely.geometry import shape
 
+    raw.geometry_source = f"{source} regions geometry"
     for i, row in enumerate(regions):
         if not isinstance(row, dict) or row.get("geometry") is None:
             continue

@@ -73,6 +73,13 @@ class RawInstance:
         Problems found while reading (a file that could not be parsed, ...).
     unreadable
         Tables that exist but could not be read (already reported in ``problems``).
+    geometry_source
+        Name of the file the region geometry came from, for messages.
+    geometry_crs
+        The CRS that file declared, from which ``geometry`` was converted (``None``: WGS84).
+    geometry_unplaced
+        For a geometry file without a CRS: the problem to report and its polygons as read,
+        so that validation can name the CRS in which the region seats fall inside them.
     """
 
     manifest: dict[str, Any]
@@ -81,6 +88,9 @@ class RawInstance:
     geometry: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     unreadable: set[str] = field(default_factory=set)
+    geometry_source: str = "region geometry"
+    geometry_crs: Any = None
+    geometry_unplaced: tuple[str, dict[str, Any]] | None = None
 
     def add_hint(self, table: str) -> str:
         """How to add a missing table, in the terms of this source."""

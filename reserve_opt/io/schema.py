@@ -81,7 +81,8 @@ def instance_schema() -> dict[str, Any]:
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$",
                          "description": "ISO 4217 code of every money figure"},
             "crs": {"type": "string",
-                    "description": "geographic CRS of lon/lat, e.g. EPSG:4326"},
+                    "description": "geographic CRS of lon/lat in degrees, e.g. EPSG:4326; "
+                                   "another is converted to WGS84 on reading"},
             "settings": {"type": "object", "properties": settings,
                          "additionalProperties": False},
             "sources": {"type": "object", "additionalProperties": {"type": "string"},

@@ -29,6 +29,7 @@ from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
 from reserve_opt.validation.cells import check_table
 from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
+from reserve_opt.validation.places import check_places, to_wgs84, unplaced
 
 
 def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], Any, float | None]:
@@ -48,6 +49,7 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
                 f"{raw.manifest_source}: table '{spec.name}' is missing; every instance needs "
                 f"{', '.join(t.name for t in TABLES if t.required)} ({raw.add_hint(spec.name)})"
             )
+    to_wgs84(raw.manifest.get("crs"), parsed)
     if "regions" in parsed:
         known = {r["id"] for r in parsed["regions"]}
         for rid in raw.geometry:
@@ -57,6 +59,10 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
                     f"feature id '{rid}' is not a region in {raw.tables['regions'].source}; "
                     f"fix the id or add the region"
                 )
+        check_places(raw.tables, parsed, raw.geometry, raw.geometry_source, raw.geometry_crs,
+                     problems)
+    if raw.geometry_unplaced is not None:
+        problems.append(unplaced(*raw.geometry_unplaced, raw.tables, parsed))
     total = check_cross(raw.tables, parsed, settings.normalise_probabilities,
                         raw.manifest_source, problems, settings.no_event_remainder)
     return problems, parsed, settings, total

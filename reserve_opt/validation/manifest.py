@@ -100,7 +100,11 @@ def _kind(value: Any) -> str:
 
 
 def check_crs(crs: Any, source: str, problems: list[str]) -> None:
-    """Report a missing, unknown or non-geographic CRS for the lon/lat columns."""
+    """Report a missing, unknown or non-geographic CRS for the lon/lat columns.
+
+    A geographic CRS in degrees other than WGS84 is accepted: validation converts the
+    lon/lat columns from it (:func:`reserve_opt.validation.places.to_wgs84`).
+    """
     if crs is None:
         problems.append(
             f"{source}: key 'crs' is missing, so the lon/lat columns cannot be placed; "
@@ -109,6 +113,8 @@ def check_crs(crs: Any, source: str, problems: list[str]) -> None:
         return
     from pyproj import CRS
     from pyproj.exceptions import CRSError
+
+    from reserve_opt.geo.crs import in_degrees
 
     try:
         parsed = CRS.from_user_input(crs)
@@ -119,6 +125,11 @@ def check_crs(crs: Any, source: str, problems: list[str]) -> None:
         problems.append(
             f"{source}: crs '{crs}' is projected, but lon/lat columns hold degrees; "
             f"convert them to a geographic CRS such as \"EPSG:4326\""
+        )
+    elif not in_degrees(parsed):
+        problems.append(
+            f"{source}: crs '{crs}' measures angles in {parsed.axis_info[0].unit_name}, but "
+            f"lon/lat columns hold degrees; give a CRS in degrees such as \"EPSG:4326\""
         )
 
 
