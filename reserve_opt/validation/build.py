@@ -20,6 +20,7 @@ from reserve_opt.domain import (
     Scenario,
     SizeOption,
     Tier,
+    TravelTable,
     VehicleType,
 )
 from reserve_opt.domain.scenario import NO_EVENT
@@ -147,7 +148,11 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         # annual probabilities: the years without any of the events
         scenarios += (Scenario(id=NO_EVENT, name="No event (the rest of the probability)",
                                probability=rest, days=0.0, implied=True),)
-    links = tuple(Link(r["from"], r["to"], r["distance_km"]) for r in parsed.get("links", []))
+    links = tuple(Link(r["from"], r["to"], r["distance_km"], r["time_h"], r["speed_kmh"],
+                       bool(r["oneway"])) for r in parsed.get("links", []))
+    trows = parsed.get("travel", [])
+    travel = TravelTable(*(tuple(r[c] for r in trows)
+                           for c in ("from", "to", "distance_km", "time_h", "scenario")))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     return Instance(
         name=m["name"],
@@ -161,6 +166,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         scenarios=scenarios,
         links=links,
         fleet=fleet,
+        travel=travel,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
     )

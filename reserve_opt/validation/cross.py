@@ -34,6 +34,7 @@ _REFS = (
     ("damage", "scenario", "scenarios"),
     ("damage", "facility", "facilities"),
     ("outages", "scenario", "scenarios"),
+    ("travel", "scenario", "scenarios"),
     ("fleet", "depot", "facilities"),
 )
 _ENTITY = {"regions": "region", "facilities": "facility", "commodities": "commodity",
@@ -72,13 +73,18 @@ def check_cross(
                 f"'{row['id']}' is also a region id; give regions and facilities different ids"
             )
     locations = regions | facilities
-    for table in ("outages", "links"):
+    for table in ("outages", "links", "travel"):
         if table in parsed and "regions" in parsed and "facilities" in parsed:
             for column in ("from", "to"):
                 check_refs(tables[table], parsed[table], column, locations,
                            "a region or facility id", problems,
                            "use the id of a region or facility, or add it")
             _check_self_links(tables[table], parsed[table], problems)
+    for i, row in enumerate(parsed.get("links", [])):
+        if row.get("time_h") is not None and row.get("speed_kmh") is not None:
+            problems.append(
+                f"{tables['links'].locate(i)}: both time_h and speed_kmh are given; give one "
+                "of them, the other would be ignored")
     _check_outages_on_links(tables, parsed, problems)
     _check_parents(tables, parsed, problems)
     _check_facilities(tables, parsed, problems)
