@@ -159,3 +159,50 @@ def test_grid_network_matches_networkx() -> None:
             km_ref = sum(g[x][y]["km"] for x, y in pairwise(path))
             assert tm.time_h[a, b] == pytest.approx(t_ref[int(v)], rel=1e-9)
             assert tm.distance_km[a, b] == pytest.approx(km_ref, rel=1e-9)
+
+
+def test_osm_oneway_tags(roads: gpd.GeoDataFrame) -> None:
+    # ab along the line only, bc against it only (C -> B), ad and dc both ways
+    roads = roads.assign(oneway=["yes", "-1", "no", None])
+    net = build_road_network(roads, speed_column="speed", oneway_column="oneway")
+    tm = net.travel([A[0], C[0], B[0]], [A[1], C[1], B[1]], [C[0], A[0], B[0]],
+                    [C[1], A[1], B[1]])
+    detour = _km(A, D) / 50.0 + _km(D, C) / 60.0  # A-D-C, dc at the 60 km/h default
+    assert tm.time_h[0, 0] == pytest.approx(detour, rel=1e-9)  # A -> C: B -> C is one-way
+    assert tm.time_h[1, 1] == pytest.approx(detour, rel=1e-9)  # C -> A: B -> A is one-way
+    assert tm.time_h[1, 2] == pytest.approx(_km(B, C) / 100.0, rel=1e-9)  # C -> B allowed
+    assert np.isinf(tm.time_h[2, 0])  # B -> C: the road runs C -> B only
+    # "no", "false", "0", "reversible" and False are all two-way: A -> C over A-B-C
+    for two_way in ("no", "false", "0", "reversible", False):
+        net2 = build_road_network(roads.assign(oneway=[two_way] * 4), speed_column="speed",
+                                  oneway_column="oneway")
+        back = net2.travel([C[0]], [C[1]], [A[0]], [A[1]])
+        assert back.time_h[0, 0] == pytest.approx(_km(A, B) / 100 + _km(B, C) / 100, rel=1e-9)
+    with pytest.raises(InputError) as err:
+        build_road_network(roads.assign(oneway=["yes", "maybe", "no", "no"]),
+                           oneway_column="oneway")
+    assert str(err.value) == (
+        "road network: column 'oneway': row 1 has oneway 'maybe'; give yes, no, -1 or "
+        "reversible (or true/false/1/0), or leave it empty for a two-way road.")
+
+
+def test_osm_maxspeed_tags(roads: gpd.GeoDataFrame) -> None:
+    roads = roads.assign(maxspeed=["50 mph", "80 km/h", "30;50", None])
+    net = build_road_network(roads, speed_column="maxspeed", default_speed_kmh=60.0)
+    assert net.edge_speed_kmh.tolist() == pytest.approx(
+        [80.4672, 80.0, 40.0, 60.0, 80.4672, 80.0, 40.0, 60.0])
+    tm = net.travel([A[0]], [A[1]], [C[0]], [C[1]])
+    # A-B-C at 80.4672 then 80 km/h beats A-D-C at 40 then 60 km/h
+    abc = _km(A, B) / 80.4672 + _km(B, C) / 80.0
+    assert abc < _km(A, D) / 40.0 + _km(D, C) / 60.0
+    assert tm.time_h[0, 0] == pytest.approx(abc, rel=1e-9)
+    # implicit limits take the default, as a missing tag does
+    dflt = build_road_network(roads.assign(maxspeed=["none", "DE:urban", "signals", 70]),
+                              speed_column="maxspeed", default_speed_kmh=60.0)
+    assert dflt.edge_speed_kmh[:4].tolist() == [60.0, 60.0, 60.0, 70.0]
+    with pytest.raises(InputError) as err:
+        build_road_network(roads.assign(maxspeed=["50 mph", "fast", None, None]),
+                           speed_column="maxspeed")
+    assert str(err.value) == (
+        "road network: column 'maxspeed': row 1 has speed 'fast'; give a positive km/h, a "
+        "tag such as '50 mph' or '30 km/h', or leave it empty for the default.")
