@@ -26,6 +26,7 @@ import resource
 import sys
 import tempfile
 import time
+import tomllib
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +36,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
-import tomllib
 
 from reserve_opt import load_instance
 from reserve_opt.geo import VehicleClass, geodesic_arcs_km, sparse_arcs

@@ -6,20 +6,13 @@ from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
 from reserve_opt.errors import InputError
 from reserve_opt.geo.distance import geodesic_arcs_km
-from reserve_opt.geo.outages import (
-    LinkOutage,
-    apply_outages_to_arc_table,
-    apply_outages_to_arcs,
-    apply_outages_to_matrix,
-)
+from reserve_opt.geo.outages import LinkOutage
 from reserve_opt.geo.roads import build_road_network
-from reserve_opt.geo.sparse import sparse_arcs
 from reserve_opt.geo.travel import VehicleClass
 
 A, B, C, D = (120.0, 40.0), (120.1, 40.0), (120.2, 40.0), (120.1, 40.1)
@@ -86,44 +79,6 @@ def test_oneway_and_snapping(roads: gpd.GeoDataFrame) -> None:
     assert near.time_h[0, 0] == pytest.approx(_km(A, B) / 100.0 + leg / 10.0, rel=1e-9)
     with pytest.raises(InputError, match=r"origin 'far' is .* km from the nearest road node"):
         net.travel([125.0], [40.0], [B[0]], [B[1]], origin_ids=["far"])
-
-
-def test_outages_on_arc_list_and_matrix() -> None:
-    arcs = pd.DataFrame({"origin_id": ["W1", "W1", "W2"], "destination_id": ["R1", "R2", "R1"],
-                         "distance_km": [100.0, 200.0, 50.0], "time_h": [1.0, 2.0, 0.5]})
-    out = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0), ("R1", "W2", 0.5)])
-    assert out[["origin_id", "destination_id"]].values.tolist() == [["W1", "R2"], ["W2", "R1"]]
-    assert out["time_h"].tolist() == [2.0, 1.0]
-    assert out["distance_km"].tolist() == [200.0, 50.0]
-    kept = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0)], drop_cut=False)
-    assert np.isinf(kept["time_h"].iloc[0])
-    # compound: two slow-downs on one link multiply
-    both = apply_outages_to_arcs(arcs, [("W2", "R1", 0.5), ("W2", "R1", 0.5)])
-    assert both["time_h"].iloc[2] == 2.0
-    one_way = apply_outages_to_arcs(arcs, [("W1", "R1", 0.5)], both_directions=False)
-    assert one_way["time_h"].iloc[0] == 2.0
-    with pytest.raises(InputError, match="outage 'W3' -> 'R1' matches no link in the arc list"):
-        apply_outages_to_arcs(arcs, [("W3", "R1", 0.0)])
-    with pytest.raises(InputError, match=r"speed_factor=1\.5 must be between 0"):
-        apply_outages_to_arcs(arcs, [("W1", "R1", 1.5)])
-
-    t = np.array([[1.0, 2.0], [0.5, 4.0]])
-    m = apply_outages_to_matrix(t, ["W1", "W2"], ["R1", "R2"], [("W1", "R1", 0), ("W2", "R2", 0.5)])
-    np.testing.assert_array_equal(m, [[np.inf, 2.0], [0.5, 8.0]])
-    np.testing.assert_array_equal(t, [[1.0, 2.0], [0.5, 4.0]])  # input untouched
-
-
-def test_outages_on_arc_table() -> None:
-    truck = VehicleClass("truck", 60.0, 1.0)
-    table = sparse_arcs([120.0, 121.0], [40.0, 41.0], [120.5, 122.0], [40.5, 41.5], truck,
-                        k_nearest=2)
-    out = apply_outages_to_arc_table(table, [("W1", "R1", 0.0), ("W2", "R2", 0.25)],
-                                     ["W1", "W2"], ["R1", "R2"])
-    assert len(out) == 3
-    assert not ((out.origin == 0) & (out.destination == 0)).any()
-    i = int(np.flatnonzero((table.origin == 1) & (table.destination == 1))[0])
-    j = int(np.flatnonzero((out.origin == 1) & (out.destination == 1))[0])
-    assert out.time_h[j] == pytest.approx(table.time_h[i] * 4)
 
 
 def test_grid_network_matches_networkx() -> None:
