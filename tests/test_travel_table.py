@@ -183,3 +183,33 @@ def test_travel_table_round_trips_through_parquet(tmp_path: Path) -> None:
     folder = write_folder(inst, tmp_path / "od", table_format="parquet")
     assert load_instance(folder) == inst
     shutil.rmtree(folder)
+
+
+def test_parquet_travel_table_is_checked_by_column(tmp_path: Path) -> None:
+    import tomllib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import tomli_w
+
+    folder = write_folder(_od(slow=False), tmp_path / "od")
+    pq.write_table(pa.table({
+        "from": ["W_near", "W_far", "W_near", "city", "W_far"],
+        "to": ["city", "cty", "city", "city", "city"],
+        "distance_km": [300.0, 10.0, 310.0, 1.0, -2.0],
+        "time_h": [30.0, None, None, None, 1.0],
+    }), folder / "travel.parquet")
+    manifest = tomllib.loads((folder / "instance.toml").read_text())
+    manifest["tables"]["travel"] = "travel.parquet"
+    (folder / "instance.toml").write_text(tomli_w.dumps(manifest))
+    res = run_cli("validate", str(folder))
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [
+        "error: travel.parquet row 5: distance_km -2 is below 0; give a value of at least 0 km",
+        "error: travel.parquet row 3: from 'W_near', to 'city' is used again (first at "
+        "travel.parquet row 1); give each travel row its own from and to and scenario",
+        "error: travel.parquet row 2: to 'cty' is not a region or facility id; did you mean "
+        "'city'?",
+        "error: travel.parquet row 4: from and to are both 'city'; give two different places "
+        "(a place to itself takes no time)",
+    ]

@@ -122,6 +122,10 @@ class Table:
         The table must exist in every instance.
     doc
         One line saying what the table holds.
+    columnar
+        Read and checked a column at a time (a national OD matrix has millions of rows);
+        its columns may only be ``str`` and ``float``, and an empty cell of a nullable
+        column reads as ``None`` / NaN.
     """
 
     name: str
@@ -130,6 +134,7 @@ class Table:
     key: tuple[str, ...] = ("id",)
     required: bool = False
     doc: str = ""
+    columnar: bool = False
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -388,7 +393,7 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "travel", "travel row", key=("from", "to", "scenario"),
+        "travel", "travel row", key=("from", "to", "scenario"), columnar=True,
         doc="origin-destination travel (a planner's road atlas, GIS or routing service); "
         "a pair given here overrides links and great circles; partial matrices allowed",
         columns=(

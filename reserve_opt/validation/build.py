@@ -6,6 +6,8 @@ from collections import defaultdict
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from reserve_opt.domain import (
     Agreement,
     Commodity,
@@ -27,7 +29,7 @@ from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.errors import InputError
 from reserve_opt.io.raw import RawInstance, Row
 from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
-from reserve_opt.validation.cells import check_table
+from reserve_opt.validation.cells import check_columns, check_table
 from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
 
@@ -42,7 +44,9 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
         table = raw.tables.get(spec.name)
         if table is None:
             continue
-        parsed[spec.name] = check_table(spec, table, problems)
+        # a columnar table is parsed as one row holding a column array per column
+        parsed[spec.name] = ([check_columns(spec, table, problems)] if spec.columnar
+                             else check_table(spec, table, problems))
     for spec in TABLES:
         if spec.required and spec.name not in raw.tables and spec.name not in raw.unreadable:
             problems.append(
@@ -150,9 +154,15 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
                                probability=rest, days=0.0, implied=True),)
     links = tuple(Link(r["from"], r["to"], r["distance_km"], r["time_h"], r["speed_kmh"],
                        bool(r["oneway"])) for r in parsed.get("links", []))
-    trows = parsed.get("travel", [])
-    travel = TravelTable(*(tuple(r[c] for r in trows)
-                           for c in ("from", "to", "distance_km", "time_h", "scenario")))
+    travel = TravelTable()
+    if parsed.get("travel"):
+        tc = parsed["travel"][0]
+        hours = tc["time_h"]
+        travel = TravelTable(
+            tuple(tc["from"].tolist()), tuple(tc["to"].tolist()),
+            tuple(tc["distance_km"].tolist()),
+            tuple(None if np.isnan(h) else h for h in hours.tolist()),
+            tuple(tc["scenario"].tolist()))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     return Instance(
         name=m["name"],
