@@ -341,11 +341,14 @@ def build_arcs(
     if unknown:
         raise InputError(f"Unknown source facilities {unknown}; give facility ids.")
     reg_ids = tuple(r.id for r in instance.regions)
-    if instance.links:
+    table = _table_pairs(instance, src_ids, reg_ids)
+    base: Callable[[str, OutageKey], _Base]
+    if table is not None and table.covers(len(src_ids), len(reg_ids)):
+        base = _no_arcs  # a full matrix: nothing to measure
+    elif instance.links:
         base = _link_arcs(instance, src_ids, reg_ids)
     else:
         base = _geodesic_arcs(instance, src_ids, max_time_h)
-    table = _table_pairs(instance, src_ids, reg_ids)
     where = region_of(instance)
     src_reg = np.asarray([where[s] for s in src_ids], dtype=object)
     src_obj = np.asarray(src_ids, dtype=object)
@@ -384,6 +387,13 @@ class _TablePairs:
     distance_km: FloatArray
     time_h: FloatArray
     scenario: npt.NDArray[np.object_]
+
+    def covers(self, n_origins: int, n_destinations: int) -> bool:
+        """Whether the normal rows give every origin -> destination pair."""
+        normal = pd.isna(self.scenario)
+        seen = np.zeros(n_origins * n_destinations, dtype=bool)
+        seen[self.origin[normal] * n_destinations + self.destination[normal]] = True
+        return bool(seen.all())
 
     def pick(self, scenario: str) -> tuple[IntArray, IntArray, FloatArray, FloatArray,
                                            npt.NDArray[np.bool_]]:
@@ -428,6 +438,11 @@ def _finish(scenario: str, s: IntArray, r: IntArray, d: FloatArray, t: FloatArra
                         d[order].astype(np.float64), t[order].astype(np.float64),
                         code[order].astype(np.int8))
 
+
+
+def _no_arcs(scenario: str, key: OutageKey) -> _Base:
+    none = np.zeros(0, dtype=np.int64)
+    return none, none, np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int8)
 
 
 def _geodesic_arcs(instance: Instance, src_ids: tuple[str, ...],

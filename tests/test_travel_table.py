@@ -213,3 +213,11 @@ def test_parquet_travel_table_is_checked_by_column(tmp_path: Path) -> None:
         "error: travel.parquet row 4: from and to are both 'city'; give two different places "
         "(a place to itself takes no time)",
     ]
+
+
+def test_a_full_matrix_needs_no_geodesic() -> None:
+    b = InstanceBuilder.from_instance(_od(slow=True))
+    b.add_travel("W_far", "city", 70.0, 1.2)
+    sa = build_arcs(b.build()).scenario("s")
+    assert sa.distance_km.tolist() == [300.0, 70.0]
+    assert sa.time_source.tolist() == [0, 0]

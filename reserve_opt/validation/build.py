@@ -157,11 +157,11 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
     travel = TravelTable()
     if parsed.get("travel"):
         tc = parsed["travel"][0]
-        hours = tc["time_h"]
+        hours = tc["time_h"].astype(object)
+        hours[np.isnan(tc["time_h"])] = None  # an empty time is None, as in the builder
         travel = TravelTable(
             tuple(tc["from"].tolist()), tuple(tc["to"].tolist()),
-            tuple(tc["distance_km"].tolist()),
-            tuple(None if np.isnan(h) else h for h in hours.tolist()),
+            tuple(tc["distance_km"].tolist()), tuple(hours.tolist()),
             tuple(tc["scenario"].tolist()))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     return Instance(

@@ -343,14 +343,17 @@ def _float_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
 def _check_column_keys(spec: Table, table: RawTable, cols: Columns,
                        problems: list[str]) -> None:
     """Rows repeating another's key (an empty cell is a value here: a normal travel row)."""
-    keys = pd.DataFrame({k: pd.Series(cols[k], dtype=object).fillna("") for k in spec.key})
-    again = keys.duplicated(keep="first").to_numpy()
-    if not again.any():
-        return
-    first = keys.reset_index().groupby(list(spec.key), sort=False)["index"].transform("min")
+    n = len(next(iter(cols.values()))) if cols else 0
+    key = np.zeros(n, dtype=np.int64)
+    for k in spec.key:
+        codes, uniques = pd.factorize(pd.Series(cols[k], dtype=object), use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+    _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first = first_of[inverse.ravel()]
+    again = first != np.arange(n)
     for i in np.flatnonzero(again):
         shown = ", ".join(f"{k} '{cols[k][i]}'" for k in spec.key if cols[k][i] is not None)
         problems.append(
             f"{table.locate(int(i))}: {shown} is used again (first at "
-            f"{table.locate(int(first.iloc[i]))}); give each {spec.entity} its own "
+            f"{table.locate(int(first[i]))}); give each {spec.entity} its own "
             f"{' and '.join(spec.key)}")
