@@ -221,3 +221,15 @@ def test_a_full_matrix_needs_no_geodesic() -> None:
     sa = build_arcs(b.build()).scenario("s")
     assert sa.distance_km.tolist() == [300.0, 70.0]
     assert sa.time_source.tolist() == [0, 0]
+
+
+def test_travel_table_round_trips_through_json(tmp_path: Path) -> None:
+    from reserve_opt.io.jsondoc import write_json
+
+    inst = _od(slow=True, scenario_row=True)
+    assert load_instance(write_json(inst, tmp_path / "od.json")) == inst
+    doc = json.loads((tmp_path / "od.json").read_text())
+    assert doc["travel"] == [
+        {"from": "W_near", "to": "city", "distance_km": 300.0, "time_h": 30.0,
+         "scenario": None},
+        {"from": "W_far", "to": "city", "distance_km": 80.0, "time_h": 2.0, "scenario": "s"}]
