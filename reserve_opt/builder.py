@@ -132,9 +132,17 @@ class InstanceBuilder:
         self.add("outages", scenario=scenario, speed_factor=speed_factor,
                  **{"from": origin, "to": destination})
 
-    def add_link(self, origin: str, destination: str, distance_km: float | None = None) -> None:
-        """Add an explicit transport link (km)."""
-        self.add("links", distance_km=distance_km, **{"from": origin, "to": destination})
+    def add_link(self, origin: str, destination: str, distance_km: float | None = None,
+                 **extra: Any) -> None:
+        """Add an explicit transport link (km; ``time_h``, ``speed_kmh``, ``oneway``)."""
+        self.add("links", distance_km=distance_km, **{"from": origin, "to": destination},
+                 **extra)
+
+    def add_travel(self, origin: str, destination: str, distance_km: float,
+                   time_h: float | None = None, scenario: str | None = None) -> None:
+        """Add a given origin -> destination travel row (km, h; a scenario's after damage)."""
+        self.add("travel", distance_km=distance_km, time_h=time_h, scenario=scenario,
+                 **{"from": origin, "to": destination})
 
     def add_vehicle_type(self, id: str, *, depot: str, count: int, capacity_kg: float,
                          capacity_m3: float, **extra: Any) -> None:

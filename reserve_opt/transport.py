@@ -1,30 +1,31 @@
-"""Per-scenario transport arcs from supply sources (facilities) to regions.
+"""Travel between places: the one home of distances, times, outages and shortest paths.
 
-An arc ``source -> region`` is usable in a scenario when the region can be reached from the
-source's location after the scenario's outages. Each arc carries its road length (km), travel
-time (h) and, through :meth:`TransportArcs.unit_cost`, a per-unit cost for every commodity
-(currency per unit = km x the commodity's cost per unit km).
+Every model (plan, allocate, route, site, analyze) takes its travel from here. A pair's
+distance and time come from the first of these that knows it (its **time source**):
 
-Two ways of measuring, chosen by the instance:
+1. ``table`` -- a row of the instance's ``travel`` table (a planner's OD matrix; directed,
+   partial matrices allowed). A row with a scenario replaces the normal row in that
+   scenario, and outages do not apply to it (it already is the time after damage).
+2. ``links`` -- the fastest path over the ``links`` table (``scipy.sparse.csgraph``). A
+   link's length is its ``distance_km`` or, when empty, the great-circle length of its
+   ends: the links are the road, so no detour factor. Its time is ``time_h``, or length over
+   its ``speed_kmh`` (else the ``speed_kmh`` setting); ``oneway`` links run from -> to only.
+   Every facility is joined to its region's node by a local link of its geodesic distance x
+   detour factor (a geodesic fallback leg). An outage with ``speed_factor`` 0 removes a
+   link; with f > 0 it divides the link's speed by f. The reported distance is the length of
+   the fastest path. Pairs the links do not join are unusable.
+3. ``geodesic`` -- without links: great-circle distance x ``detour_factor``, at the
+   ``speed_kmh`` setting (sparse with a time limit for big instances).
 
-* **With links** (``instance.links`` not empty): fastest paths over the undirected link graph
-  (``scipy.sparse.csgraph.dijkstra``). A link's length is its ``distance_km`` or, when empty,
-  the geodesic distance of its ends x ``settings.detour_factor``. Every facility is joined to its
-  region's node by a local link of its geodesic distance x detour factor. An outage on a link
-  with ``speed_factor`` 0 removes it; with ``speed_factor`` f > 0 it divides its speed by f
-  (time / f; its length is unchanged). Paths are fastest paths; the reported distance is the
-  length of that path. Shortest paths are cached per distinct outage set.
-* **Without links**: geodesic distance x detour factor between every source and region
-  (:mod:`reserve_opt.geo`), sparse with a time limit for big instances. An outage ``(a, b)``
-  applies to every pair whose ends are ``a`` or located in region ``a``, and ``b`` or located
-  in region ``b``, in both directions; several outages on one pair multiply their factors.
-
-Travel time is road km / ``settings.speed_kmh``.
+The detour factor applies once, to geodesic legs only. An outage ``(a, b)`` on a table or
+geodesic pair applies to every pair whose ends are ``a`` or located in region ``a``, and
+``b`` or located in region ``b``, in both directions; several outages on one pair multiply
+their factors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,20 +39,39 @@ from reserve_opt.errors import InputError
 from reserve_opt.geo import VehicleClass, dense_arcs, geodesic_arcs_km, sparse_arcs
 from reserve_opt.geo.roads import path_lengths
 
-__all__ = ["ScenarioArcs", "TransportArcs", "build_arcs", "default_sources"]
+__all__ = [
+    "TIME_SOURCES",
+    "LinkEdges",
+    "ScenarioArcs",
+    "TransportArcs",
+    "TravelMatrix",
+    "build_arcs",
+    "default_sources",
+    "link_edges",
+    "region_of",
+    "travel_matrix",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+CodeArray = npt.NDArray[np.int8]
 
 #: Above this many source x region pairs, arcs without links are built sparsely
 #: (KD-tree prefilter) and a ``max_time_h`` must be given.
 DENSE_PAIR_LIMIT = 4_000_000
+
+TIME_SOURCES = ("table", "links", "geodesic")
+"""Where a pair's time came from, by code (0, 1, 2), in order of precedence."""
+_TABLE, _LINKS, _GEODESIC = 0, 1, 2
 
 _SOURCE_KINDS = (
     FacilityKind.GOVERNMENT_WAREHOUSE,
     FacilityKind.ENTERPRISE_RESERVE,
     FacilityKind.PRODUCTION_CAPACITY,
 )
+
+OutageKey = tuple[tuple[str, str, float], ...]
+_Base = tuple[IntArray, IntArray, FloatArray, FloatArray, CodeArray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +90,8 @@ class ScenarioArcs:
         Road length, km.
     time_h
         Travel time, hours (outage slow-downs included).
+    time_source
+        Code of where each arc's time came from: a position in :data:`TIME_SOURCES`.
     """
 
     scenario: str
@@ -77,6 +99,7 @@ class ScenarioArcs:
     region: IntArray
     distance_km: FloatArray
     time_h: FloatArray
+    time_source: CodeArray
 
     def __len__(self) -> int:
         return int(self.source.size)
@@ -139,11 +162,12 @@ class TransportArcs:
         Returns
         -------
         pandas.DataFrame
-            Columns ``scenario, source, region, distance_km, time_h`` and one
+            Columns ``scenario, source, region, distance_km, time_h, time_source`` and one
             ``cost_<commodity>`` column per commodity (currency per unit).
         """
         src = np.asarray(self.source_ids, dtype=object)
         reg = np.asarray(self.region_ids, dtype=object)
+        names = np.asarray(TIME_SOURCES, dtype=object)
         frames = []
         for s in self.scenarios:
             df = pd.DataFrame({
@@ -152,13 +176,53 @@ class TransportArcs:
                 "region": reg[s.region],
                 "distance_km": s.distance_km,
                 "time_h": s.time_h,
+                "time_source": names[s.time_source],
             })
             for k, c in enumerate(self.commodity_ids):
                 df[f"cost_{c}"] = s.distance_km * self.cost_per_unit_km[k]
             frames.append(df)
         if not frames:
-            return pd.DataFrame(columns=["scenario", "source", "region", "distance_km", "time_h"])
+            return pd.DataFrame(columns=["scenario", "source", "region", "distance_km",
+                                         "time_h", "time_source"])
         return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True, eq=False)
+class TravelMatrix:
+    """Distance, time and time source between every origin and destination of a scenario.
+
+    Attributes
+    ----------
+    distance_km, time_h
+        Shape (n_origins, n_destinations); ``inf`` where no path is usable.
+    time_source
+        Codes into :data:`TIME_SOURCES`, same shape.
+    """
+
+    distance_km: FloatArray
+    time_h: FloatArray
+    time_source: CodeArray
+
+
+@dataclass(frozen=True, eq=False)
+class LinkEdges:
+    """The edges of the link graph: explicit links, then one local link per facility.
+
+    Attributes
+    ----------
+    origin, destination
+        Location ids of each edge's ends.
+    distance_km, time_h
+        Length (km) and time (h) under normal conditions.
+    oneway
+        The edge runs from origin to destination only.
+    """
+
+    origin: tuple[str, ...]
+    destination: tuple[str, ...]
+    distance_km: FloatArray
+    time_h: FloatArray
+    oneway: npt.NDArray[np.bool_]
 
 
 def default_sources(instance: Instance) -> tuple[str, ...]:
@@ -166,12 +230,82 @@ def default_sources(instance: Instance) -> tuple[str, ...]:
     return tuple(f.id for f in instance.facilities if f.kind in _SOURCE_KINDS)
 
 
-def _outage_key(outages: Iterable[Outage]) -> tuple[tuple[str, str, float], ...]:
+def link_edges(instance: Instance) -> LinkEdges:
+    """The link graph's edges with their lengths and times (see the module docstring).
+
+    Parameters
+    ----------
+    instance
+        The instance (its ``links``, facilities and settings).
+
+    Returns
+    -------
+    LinkEdges
+        Explicit links in file order, then each facility's local link to its region.
+    """
+    st = instance.settings
+    locs = instance.locations()
+    links = instance.links
+    a_id = tuple([lk.origin for lk in links] + [f.id for f in instance.facilities])
+    b_id = tuple([lk.destination for lk in links] + [f.region for f in instance.facilities])
+    geo = geodesic_arcs_km([locs[a][0] for a in a_id], [locs[a][1] for a in a_id],
+                           [locs[b][0] for b in b_id], [locs[b][1] for b in b_id])
+    nl = len(links)
+    given = np.array([np.nan if lk.distance_km is None else lk.distance_km for lk in links],
+                     dtype=np.float64)
+    length = np.concatenate([np.where(np.isnan(given), geo[:nl], given),
+                             geo[nl:] * st.detour_factor])  # detour on the geodesic leg only
+    speed = np.array([st.speed_kmh if lk.speed_kmh is None else lk.speed_kmh for lk in links]
+                     + [st.speed_kmh] * len(instance.facilities), dtype=np.float64)
+    time = length / speed
+    for k, lk in enumerate(links):
+        if lk.time_h is not None:
+            time[k] = lk.time_h
+    oneway = np.array([lk.oneway for lk in links] + [False] * len(instance.facilities),
+                      dtype=bool)
+    return LinkEdges(a_id, b_id, length, time, oneway)
+
+
+def _outage_key(outages: Iterable[Outage]) -> OutageKey:
     items: dict[tuple[str, str], float] = {}
     for o in outages:
         a, b = sorted((o.origin, o.destination))
         items[(a, b)] = items.get((a, b), 1.0) * float(o.speed_factor)
     return tuple(sorted((a, b, f) for (a, b), f in items.items() if f < 1.0))
+
+
+def _pair_factors(key: OutageKey, o_id: npt.NDArray[np.object_],
+                  o_reg: npt.NDArray[np.object_], d_id: npt.NDArray[np.object_],
+                  d_reg: npt.NDArray[np.object_]) -> FloatArray:
+    """Speed factor of each (origin, destination) pair under the pair rule of outages."""
+    factor = np.ones(o_id.size)
+    for a, b, f in key:
+        hit = (((o_id == a) | (o_reg == a)) & ((d_id == b) | (d_reg == b))) | (
+            ((o_id == b) | (o_reg == b)) & ((d_id == a) | (d_reg == a)))
+        factor[hit] *= f
+    return factor
+
+
+def _slowed(time: FloatArray, factor: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        return np.where(factor > 0, time / np.where(factor > 0, factor, 1.0), np.inf)
+
+
+def region_of(instance: Instance) -> dict[str, str]:
+    """The region of every location id: a region is its own, a facility lies in one.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+
+    Returns
+    -------
+    dict
+        Location id -> region id.
+    """
+    return {**{r.id: r.id for r in instance.regions},
+            **{f.id: f.region for f in instance.facilities}}
 
 
 def build_arcs(
@@ -206,35 +340,113 @@ def build_arcs(
     unknown = [s for s in src_ids if s not in instance.facility_index]
     if unknown:
         raise InputError(f"Unknown source facilities {unknown}; give facility ids.")
-    if instance.links:
-        per_scen = _link_arcs(instance, src_ids, max_time_h)
+    reg_ids = tuple(r.id for r in instance.regions)
+    table = _table_pairs(instance, src_ids, reg_ids)
+    base: Callable[[str, OutageKey], _Base]
+    if table is not None and table.covers(len(src_ids), len(reg_ids)):
+        base = _no_arcs  # a full matrix: nothing to measure
+    elif instance.links:
+        base = _link_arcs(instance, src_ids, reg_ids)
     else:
-        per_scen = _geodesic_arcs(instance, src_ids, max_time_h)
+        base = _geodesic_arcs(instance, src_ids, max_time_h)
+    where = region_of(instance)
+    src_reg = np.asarray([where[s] for s in src_ids], dtype=object)
+    src_obj = np.asarray(src_ids, dtype=object)
+    reg_obj = np.asarray(reg_ids, dtype=object)
+    out = []
+    for sc in instance.scenarios:
+        s, r, d, t, code = base(sc.id, _outage_key(sc.outages))
+        if table is not None:
+            ts, tr_, td, tt, fixed = table.pick(sc.id)
+            factor = _pair_factors(_outage_key(sc.outages), src_obj[ts], src_reg[ts],
+                                   reg_obj[tr_], reg_obj[tr_])
+            tt = np.where(fixed, tt, _slowed(tt, factor))
+            other = ~np.isin(s * len(reg_ids) + r, ts * len(reg_ids) + tr_)
+            s, r = np.concatenate([s[other], ts]), np.concatenate([r[other], tr_])
+            d, t = np.concatenate([d[other], td]), np.concatenate([t[other], tt])
+            code = np.concatenate([code[other], np.full(ts.size, _TABLE, dtype=np.int8)])
+        out.append(_finish(sc.id, s, r, d, t, code, max_time_h))
     cpk = np.array([instance.transport_cost_per_unit_km(c.id) for c in instance.commodities],
                    dtype=np.float64)
     return TransportArcs(
         source_ids=src_ids,
-        region_ids=tuple(r.id for r in instance.regions),
+        region_ids=reg_ids,
         commodity_ids=tuple(c.id for c in instance.commodities),
         cost_per_unit_km=cpk,
-        scenarios=tuple(per_scen),
+        scenarios=tuple(out),
         uses_links=bool(instance.links),
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _TablePairs:
+    """Rows of the travel table between given origins and destinations, as positions."""
+
+    origin: IntArray
+    destination: IntArray
+    distance_km: FloatArray
+    time_h: FloatArray
+    scenario: npt.NDArray[np.object_]
+
+    def covers(self, n_origins: int, n_destinations: int) -> bool:
+        """Whether the normal rows give every origin -> destination pair."""
+        normal = pd.isna(self.scenario)
+        seen = np.zeros(n_origins * n_destinations, dtype=bool)
+        seen[self.origin[normal] * n_destinations + self.destination[normal]] = True
+        return bool(seen.all())
+
+    def pick(self, scenario: str) -> tuple[IntArray, IntArray, FloatArray, FloatArray,
+                                           npt.NDArray[np.bool_]]:
+        """Rows in force in ``scenario`` (its own, else the normal ones); which are its own."""
+        own = self.scenario == scenario
+        use = own | pd.isna(self.scenario)
+        o, d = self.origin[use], self.destination[use]
+        dist, time, own = self.distance_km[use], self.time_h[use], own[use]
+        # a scenario's row replaces the normal row of its pair: keep the last of each pair
+        # after putting the scenario's rows last
+        order = np.lexsort((own, d, o))
+        o, d, dist, time, own = o[order], d[order], dist[order], time[order], own[order]
+        last = np.ones(o.size, dtype=bool)
+        last[:-1] = (o[1:] != o[:-1]) | (d[1:] != d[:-1])
+        return o[last], d[last], dist[last], time[last], own[last]
+
+
+def _table_pairs(instance: Instance, origins: Sequence[str],
+                 destinations: Sequence[str]) -> _TablePairs | None:
+    tr = instance.travel
+    if not len(tr):
+        return None
+    o = pd.Index(list(origins)).get_indexer(pd.Index(tr.origin))
+    d = pd.Index(list(destinations)).get_indexer(pd.Index(tr.destination))
+    keep = (o >= 0) & (d >= 0)
+    dist = np.asarray(tr.distance_km, dtype=np.float64)
+    time = np.asarray(tr.time_h, dtype=np.float64)  # None -> nan
+    time = np.where(np.isnan(time), dist / instance.settings.speed_kmh, time)
+    scen = np.asarray(tr.scenario, dtype=object)
+    return _TablePairs(o[keep].astype(np.int64), d[keep].astype(np.int64), dist[keep],
+                       time[keep], scen[keep])
+
+
 def _finish(scenario: str, s: IntArray, r: IntArray, d: FloatArray, t: FloatArray,
-            max_time_h: float | None) -> ScenarioArcs:
+            code: CodeArray, max_time_h: float | None) -> ScenarioArcs:
     keep = np.isfinite(t)
     if max_time_h is not None:
         keep &= t <= max_time_h
-    s, r, d, t = s[keep], r[keep], d[keep], t[keep]
+    s, r, d, t, code = s[keep], r[keep], d[keep], t[keep], code[keep]
     order = np.lexsort((r, s))
     return ScenarioArcs(scenario, s[order].astype(np.int64), r[order].astype(np.int64),
-                        d[order].astype(np.float64), t[order].astype(np.float64))
+                        d[order].astype(np.float64), t[order].astype(np.float64),
+                        code[order].astype(np.int8))
+
+
+
+def _no_arcs(scenario: str, key: OutageKey) -> _Base:
+    none = np.zeros(0, dtype=np.int64)
+    return none, none, np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int8)
 
 
 def _geodesic_arcs(instance: Instance, src_ids: tuple[str, ...],
-                   max_time_h: float | None) -> list[ScenarioArcs]:
+                   max_time_h: float | None) -> Callable[[str, OutageKey], _Base]:
     st = instance.settings
     fac = [instance.facility(f) for f in src_ids]
     n, m = len(fac), len(instance.regions)
@@ -260,99 +472,155 @@ def _geodesic_arcs(instance: Instance, src_ids: tuple[str, ...],
         base_s = base_r = np.zeros(0, dtype=np.int64)
         base_d = base_t = np.zeros(0)
     else:
-        base_s, base_r = table.origin, table.destination
+        base_s, base_r = table.origin.astype(np.int64), table.destination.astype(np.int64)
         base_d, base_t = table.distance_km, table.time_h
     src_id = np.asarray(src_ids, dtype=object)
     src_region = np.asarray([f.region for f in fac], dtype=object)
     reg_id = np.asarray([r.id for r in instance.regions], dtype=object)
-    cache: dict[tuple[tuple[str, str, float], ...], tuple[FloatArray, FloatArray]] = {}
-    out = []
-    for sc in instance.scenarios:
-        key = _outage_key(sc.outages)
+    codes = np.full(base_s.size, _GEODESIC, dtype=np.int8)
+    cache: dict[OutageKey, FloatArray] = {}
+
+    def arcs(scenario: str, key: OutageKey) -> _Base:
         if key not in cache:
-            factor = np.ones(base_s.size)
+            t = base_t
             if key and base_s.size:
-                s_id, s_reg, r_id = src_id[base_s], src_region[base_s], reg_id[base_r]
-                for a, b, f in key:
-                    hit = (((s_id == a) | (s_reg == a)) & (r_id == b)) | (
-                        ((s_id == b) | (s_reg == b)) & (r_id == a))
-                    factor[hit] *= f
-            with np.errstate(divide="ignore"):
-                t = np.where(factor > 0, base_t / np.where(factor > 0, factor, 1.0), np.inf)
-            cache[key] = (base_d, t)
-        d, t = cache[key]
-        out.append(_finish(sc.id, base_s, base_r, d, t, max_time_h))
-    return out
+                t = _slowed(base_t, _pair_factors(key, src_id[base_s], src_region[base_s],
+                                                  reg_id[base_r], reg_id[base_r]))
+            cache[key] = t
+        return base_s, base_r, base_d, cache[key], codes
+
+    return arcs
 
 
 def _link_arcs(instance: Instance, src_ids: tuple[str, ...],
-               max_time_h: float | None) -> list[ScenarioArcs]:
+               reg_ids: tuple[str, ...]) -> Callable[[str, OutageKey], _Base]:
+    graph = _LinkGraph(instance)
+    ns, nr = len(src_ids), len(reg_ids)
+    s_idx = np.repeat(np.arange(ns, dtype=np.int64), nr)
+    r_idx = np.tile(np.arange(nr, dtype=np.int64), ns)
+    codes = np.full(s_idx.size, _LINKS, dtype=np.int8)
+
+    def arcs(scenario: str, key: OutageKey) -> _Base:
+        d, t = graph.paths(key, src_ids, reg_ids)
+        return s_idx, r_idx, d.ravel(), t.ravel(), codes
+
+    return arcs
+
+
+class _LinkGraph:
+    """Fastest paths over the link graph, cached per distinct outage set."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.edges = link_edges(instance)
+        self.node_of: dict[str, int] = {r.id: i for i, r in enumerate(instance.regions)}
+        for j, f in enumerate(instance.facilities):
+            self.node_of[f.id] = len(instance.regions) + j
+        self.nn = len(self.node_of)
+        e = self.edges
+        self.ea = np.array([self.node_of[a] for a in e.origin], dtype=np.int64)
+        self.eb = np.array([self.node_of[b] for b in e.destination], dtype=np.int64)
+        self.cache: dict[tuple[OutageKey, tuple[str, ...]], tuple[FloatArray, FloatArray]] = {}
+
+    def paths(self, key: OutageKey, origins: Sequence[str],
+              destinations: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """Length (km) and time (h) of the fastest path between each origin and destination."""
+        src = tuple(origins)
+        if (key, src) not in self.cache:
+            self.cache[(key, src)] = self._all(key, src)
+        d_all, t_all = self.cache[(key, src)]
+        cols = np.array([self.node_of[x] for x in destinations], dtype=np.int64)
+        return d_all[:, cols], t_all[:, cols]
+
+    def _all(self, key: OutageKey, src: tuple[str, ...]) -> tuple[FloatArray, FloatArray]:
+        e, ea, eb = self.edges, self.ea, self.eb
+        lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
+        factor = np.ones(ea.size)
+        for a, b, f in key:
+            if a in self.node_of and b in self.node_of:
+                na, nb = sorted((self.node_of[a], self.node_of[b]))
+                factor[(lo == na) & (hi == nb)] *= f
+        keep = factor > 0
+        two = keep & ~e.oneway
+        u = np.concatenate([ea[keep], eb[two]])
+        v = np.concatenate([eb[keep], ea[two]])
+        length = np.concatenate([e.distance_km[keep], e.distance_km[two]])
+        time = np.concatenate([e.time_h[keep] / factor[keep], e.time_h[two] / factor[two]])
+        # parallel edges: keep the fastest
+        order = np.lexsort((time, v, u))
+        u, v, length, time = u[order], v[order], length[order], time[order]
+        first = np.ones(u.size, dtype=bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        u, v, length, time = u[first], v[first], length[first], time[first]
+        nodes = np.array([self.node_of[x] for x in src], dtype=np.int64)
+        if nodes.size == 0:
+            return np.zeros((0, self.nn)), np.zeros((0, self.nn))
+        # tiny epsilon keeps zero-length local links as explicit edges in csgraph
+        t_w = sp.csr_matrix((time + 1e-12, (u, v)), shape=(self.nn, self.nn))
+        l_w = sp.csr_matrix((length, (u, v)), shape=(self.nn, self.nn))
+        uniq, inv = np.unique(nodes, return_inverse=True)
+        t_all, pred = csgraph.dijkstra(t_w, directed=True, indices=uniq,
+                                       return_predecessors=True)
+        d_all = path_lengths(pred, l_w, uniq)
+        t_all = np.where(np.isfinite(d_all), t_all, np.inf)
+        return d_all[inv], t_all[inv]
+
+
+def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
+                  destinations: Sequence[str]) -> TravelMatrix:
+    """Distance, time and time source between places in a scenario (the arcs' rule).
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    scenario
+        Scenario id.
+    origins, destinations
+        Facility or region ids.
+
+    Returns
+    -------
+    TravelMatrix
+        Shape ``(len(origins), len(destinations))``; a place to itself is 0 km, 0 h.
+
+    Raises
+    ------
+    InputError
+        On an id that is neither a region nor a facility.
+    """
+    where = region_of(instance)
+    unknown = [i for i in (*origins, *destinations) if i not in where]
+    if unknown:
+        raise InputError(f"Unknown locations {unknown}; give facility or region ids.")
+    key = _outage_key(instance.scenario(scenario).outages)
     st = instance.settings
-    regions = instance.regions
-    nr = len(regions)
-    node_of: dict[str, int] = {r.id: i for i, r in enumerate(regions)}
-    for j, f in enumerate(instance.facilities):
-        node_of[f.id] = nr + j
-    nn = nr + len(instance.facilities)
-    locs = instance.locations()
-    # explicit links, then one local link per facility to its region's node
-    ends = [(lk.origin, lk.destination) for lk in instance.links]
-    given = [lk.distance_km for lk in instance.links]
-    ends += [(f.id, f.region) for f in instance.facilities]
-    given += [None] * len(instance.facilities)
-    a_id = [e[0] for e in ends]
-    b_id = [e[1] for e in ends]
-    geo = geodesic_arcs_km([locs[a][0] for a in a_id], [locs[a][1] for a in a_id],
-                           [locs[b][0] for b in b_id], [locs[b][1] for b in b_id])
-    length = np.where([g is None for g in given], geo * st.detour_factor,
-                      [0.0 if g is None else float(g) for g in given])
-    ea = np.array([node_of[a] for a in a_id], dtype=np.int64)
-    eb = np.array([node_of[b] for b in b_id], dtype=np.int64)
-    lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
-    base_time = length / st.speed_kmh
-    src_nodes = np.array([node_of[s] for s in src_ids], dtype=np.int64)
-    cache: dict[tuple[tuple[str, str, float], ...], tuple[FloatArray, FloatArray]] = {}
-    out = []
-    for sc in instance.scenarios:
-        key = _outage_key(sc.outages)
-        if key not in cache:
-            factor = np.ones(lo.size)
-            for a, b, fac in key:
-                if a not in node_of or b not in node_of:
-                    continue
-                na, nb = sorted((node_of[a], node_of[b]))
-                factor[(lo == na) & (hi == nb)] *= fac
-            cache[key] = _paths(lo, hi, length, base_time, factor, nn, src_nodes, nr)
-        d, t = cache[key]
-        ns = src_nodes.size
-        s_idx = np.repeat(np.arange(ns, dtype=np.int64), nr)
-        r_idx = np.tile(np.arange(nr, dtype=np.int64), ns)
-        out.append(_finish(sc.id, s_idx, r_idx, d.ravel(), t.ravel(), max_time_h))
-    return out
-
-
-def _paths(lo: IntArray, hi: IntArray, length: FloatArray, base_time: FloatArray,
-           factor: FloatArray, nn: int, src_nodes: IntArray,
-           nr: int) -> tuple[FloatArray, FloatArray]:
-    """Fastest-path time and its length from each source node to each region node."""
-    keep = factor > 0
-    lo, hi, length = lo[keep], hi[keep], length[keep]
-    time = base_time[keep] / factor[keep]
-    # parallel links: keep the fastest
-    order = np.lexsort((time, hi, lo))
-    lo, hi, length, time = lo[order], hi[order], length[order], time[order]
-    first = np.ones(lo.size, dtype=bool)
-    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    lo, hi, length, time = lo[first], hi[first], length[first], time[first]
-    # tiny epsilon keeps zero-length local links as explicit edges in csgraph
-    t_w = sp.csr_matrix((np.concatenate([time, time]) + 1e-12,
-                         (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(nn, nn))
-    l_w = sp.csr_matrix((np.concatenate([length, length]),
-                         (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(nn, nn))
-    if src_nodes.size == 0:
-        return np.zeros((0, nr)), np.zeros((0, nr))
-    uniq, inv = np.unique(src_nodes, return_inverse=True)
-    t_all, pred = csgraph.dijkstra(t_w, directed=True, indices=uniq, return_predecessors=True)
-    d_all = path_lengths(pred, l_w, uniq)
-    t_all = np.where(np.isfinite(d_all), t_all, np.inf)
-    return d_all[inv][:, :nr], t_all[inv][:, :nr]
+    o_obj = np.asarray(origins, dtype=object)
+    d_obj = np.asarray(destinations, dtype=object)
+    o_reg = np.asarray([where[i] for i in origins], dtype=object)
+    d_reg = np.asarray([where[i] for i in destinations], dtype=object)
+    n, m = len(origins), len(destinations)
+    if instance.links:
+        dist, time = _LinkGraph(instance).paths(key, origins, destinations)
+        code = np.full((n, m), _LINKS, dtype=np.int8)
+    else:
+        locs = instance.locations()
+        olon, olat = (np.repeat([locs[i][k] for i in origins], m) for k in (0, 1))
+        dlon, dlat = (np.tile([locs[i][k] for i in destinations], n) for k in (0, 1))
+        geo = geodesic_arcs_km(olon, olat, dlon, dlat) if n and m else np.zeros(0)
+        dist = (np.asarray(geo) * st.detour_factor).reshape(n, m)
+        factor = _pair_factors(key, np.repeat(o_obj, m), np.repeat(o_reg, m),
+                               np.tile(d_obj, n), np.tile(d_reg, n)).reshape(n, m)
+        time = _slowed(dist / st.speed_kmh, factor)
+        code = np.full((n, m), _GEODESIC, dtype=np.int8)
+    table = _table_pairs(instance, origins, destinations)
+    if table is not None:
+        o, d, td, tt, fixed = table.pick(scenario)
+        factor = _pair_factors(key, o_obj[o], o_reg[o], d_obj[d], d_reg[d])
+        dist, time, code = dist.copy(), time.copy(), code.copy()
+        dist[o, d] = td
+        time[o, d] = np.where(fixed, tt, _slowed(tt, factor))
+        code[o, d] = _TABLE
+    same = o_obj[:, None] == d_obj[None, :]
+    dist = np.where(same, 0.0, dist)
+    time = np.where(same, 0.0, time)
+    return TravelMatrix(dist, time, code)

@@ -6,20 +6,13 @@ from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
 from reserve_opt.errors import InputError
 from reserve_opt.geo.distance import geodesic_arcs_km
-from reserve_opt.geo.outages import (
-    LinkOutage,
-    apply_outages_to_arc_table,
-    apply_outages_to_arcs,
-    apply_outages_to_matrix,
-)
+from reserve_opt.geo.outages import LinkOutage
 from reserve_opt.geo.roads import build_road_network
-from reserve_opt.geo.sparse import sparse_arcs
 from reserve_opt.geo.travel import VehicleClass
 
 A, B, C, D = (120.0, 40.0), (120.1, 40.0), (120.2, 40.0), (120.1, 40.1)
@@ -88,44 +81,6 @@ def test_oneway_and_snapping(roads: gpd.GeoDataFrame) -> None:
         net.travel([125.0], [40.0], [B[0]], [B[1]], origin_ids=["far"])
 
 
-def test_outages_on_arc_list_and_matrix() -> None:
-    arcs = pd.DataFrame({"origin_id": ["W1", "W1", "W2"], "destination_id": ["R1", "R2", "R1"],
-                         "distance_km": [100.0, 200.0, 50.0], "time_h": [1.0, 2.0, 0.5]})
-    out = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0), ("R1", "W2", 0.5)])
-    assert out[["origin_id", "destination_id"]].values.tolist() == [["W1", "R2"], ["W2", "R1"]]
-    assert out["time_h"].tolist() == [2.0, 1.0]
-    assert out["distance_km"].tolist() == [200.0, 50.0]
-    kept = apply_outages_to_arcs(arcs, [("W1", "R1", 0.0)], drop_cut=False)
-    assert np.isinf(kept["time_h"].iloc[0])
-    # compound: two slow-downs on one link multiply
-    both = apply_outages_to_arcs(arcs, [("W2", "R1", 0.5), ("W2", "R1", 0.5)])
-    assert both["time_h"].iloc[2] == 2.0
-    one_way = apply_outages_to_arcs(arcs, [("W1", "R1", 0.5)], both_directions=False)
-    assert one_way["time_h"].iloc[0] == 2.0
-    with pytest.raises(InputError, match="outage 'W3' -> 'R1' matches no link in the arc list"):
-        apply_outages_to_arcs(arcs, [("W3", "R1", 0.0)])
-    with pytest.raises(InputError, match=r"speed_factor=1\.5 must be between 0"):
-        apply_outages_to_arcs(arcs, [("W1", "R1", 1.5)])
-
-    t = np.array([[1.0, 2.0], [0.5, 4.0]])
-    m = apply_outages_to_matrix(t, ["W1", "W2"], ["R1", "R2"], [("W1", "R1", 0), ("W2", "R2", 0.5)])
-    np.testing.assert_array_equal(m, [[np.inf, 2.0], [0.5, 8.0]])
-    np.testing.assert_array_equal(t, [[1.0, 2.0], [0.5, 4.0]])  # input untouched
-
-
-def test_outages_on_arc_table() -> None:
-    truck = VehicleClass("truck", 60.0, 1.0)
-    table = sparse_arcs([120.0, 121.0], [40.0, 41.0], [120.5, 122.0], [40.5, 41.5], truck,
-                        k_nearest=2)
-    out = apply_outages_to_arc_table(table, [("W1", "R1", 0.0), ("W2", "R2", 0.25)],
-                                     ["W1", "W2"], ["R1", "R2"])
-    assert len(out) == 3
-    assert not ((out.origin == 0) & (out.destination == 0)).any()
-    i = int(np.flatnonzero((table.origin == 1) & (table.destination == 1))[0])
-    j = int(np.flatnonzero((out.origin == 1) & (out.destination == 1))[0])
-    assert out.time_h[j] == pytest.approx(table.time_h[i] * 4)
-
-
 def test_grid_network_matches_networkx() -> None:
     import networkx as nx
 
@@ -159,3 +114,50 @@ def test_grid_network_matches_networkx() -> None:
             km_ref = sum(g[x][y]["km"] for x, y in pairwise(path))
             assert tm.time_h[a, b] == pytest.approx(t_ref[int(v)], rel=1e-9)
             assert tm.distance_km[a, b] == pytest.approx(km_ref, rel=1e-9)
+
+
+def test_osm_oneway_tags(roads: gpd.GeoDataFrame) -> None:
+    # ab along the line only, bc against it only (C -> B), ad and dc both ways
+    roads = roads.assign(oneway=["yes", "-1", "no", None])
+    net = build_road_network(roads, speed_column="speed", oneway_column="oneway")
+    tm = net.travel([A[0], C[0], B[0]], [A[1], C[1], B[1]], [C[0], A[0], B[0]],
+                    [C[1], A[1], B[1]])
+    detour = _km(A, D) / 50.0 + _km(D, C) / 60.0  # A-D-C, dc at the 60 km/h default
+    assert tm.time_h[0, 0] == pytest.approx(detour, rel=1e-9)  # A -> C: B -> C is one-way
+    assert tm.time_h[1, 1] == pytest.approx(detour, rel=1e-9)  # C -> A: B -> A is one-way
+    assert tm.time_h[1, 2] == pytest.approx(_km(B, C) / 100.0, rel=1e-9)  # C -> B allowed
+    assert np.isinf(tm.time_h[2, 0])  # B -> C: the road runs C -> B only
+    # "no", "false", "0", "reversible" and False are all two-way: A -> C over A-B-C
+    for two_way in ("no", "false", "0", "reversible", False):
+        net2 = build_road_network(roads.assign(oneway=[two_way] * 4), speed_column="speed",
+                                  oneway_column="oneway")
+        back = net2.travel([C[0]], [C[1]], [A[0]], [A[1]])
+        assert back.time_h[0, 0] == pytest.approx(_km(A, B) / 100 + _km(B, C) / 100, rel=1e-9)
+    with pytest.raises(InputError) as err:
+        build_road_network(roads.assign(oneway=["yes", "maybe", "no", "no"]),
+                           oneway_column="oneway")
+    assert str(err.value) == (
+        "road network: column 'oneway': row 1 has oneway 'maybe'; give yes, no, -1 or "
+        "reversible (or true/false/1/0), or leave it empty for a two-way road.")
+
+
+def test_osm_maxspeed_tags(roads: gpd.GeoDataFrame) -> None:
+    roads = roads.assign(maxspeed=["50 mph", "80 km/h", "30;50", None])
+    net = build_road_network(roads, speed_column="maxspeed", default_speed_kmh=60.0)
+    assert net.edge_speed_kmh.tolist() == pytest.approx(
+        [80.4672, 80.0, 40.0, 60.0, 80.4672, 80.0, 40.0, 60.0])
+    tm = net.travel([A[0]], [A[1]], [C[0]], [C[1]])
+    # A-B-C at 80.4672 then 80 km/h beats A-D-C at 40 then 60 km/h
+    abc = _km(A, B) / 80.4672 + _km(B, C) / 80.0
+    assert abc < _km(A, D) / 40.0 + _km(D, C) / 60.0
+    assert tm.time_h[0, 0] == pytest.approx(abc, rel=1e-9)
+    # implicit limits take the default, as a missing tag does
+    dflt = build_road_network(roads.assign(maxspeed=["none", "DE:urban", "signals", 70]),
+                              speed_column="maxspeed", default_speed_kmh=60.0)
+    assert dflt.edge_speed_kmh[:4].tolist() == [60.0, 60.0, 60.0, 70.0]
+    with pytest.raises(InputError) as err:
+        build_road_network(roads.assign(maxspeed=["50 mph", "fast", None, None]),
+                           speed_column="maxspeed")
+    assert str(err.value) == (
+        "road network: column 'maxspeed': row 1 has speed 'fast'; give a positive km/h, a "
+        "tag such as '50 mph' or '30 km/h', or leave it empty for the default.")

@@ -74,6 +74,7 @@ class AllocationData:
     f_arrive_h: FloatArray
     f_distance_km: FloatArray
     f_time_h: FloatArray
+    f_time_source: npt.NDArray[np.int8]  # code into transport.TIME_SOURCES
     f_cost: FloatArray  # transport, currency/unit
     # fleet limits per (source facility, period)
     depot_ids: tuple[str, ...]  # facilities with vehicles
@@ -284,7 +285,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     sa = arcs.scenarios[0]
     src_pos = {s: i for i, s in enumerate(arcs.source_ids)}
     arc_df = pd.DataFrame({"src": sa.source, "j": sa.region, "dist": sa.distance_km,
-                           "time": sa.time_h})
+                           "time": sa.time_h, "tsrc": sa.time_source})
     units = pd.DataFrame({"u": np.arange(U), "src": [src_pos[f] for f in uf], "k": u_k,
                           "o": u_owner})
     # channels first (few per unit), then the arc of each (source, region) pair
@@ -351,6 +352,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         f_u=f_u, f_h=cand["h"].to_numpy(np.int64)[c_rep], f_t=t_all, f_arrival=arr_t,
         f_depart_h=depart, f_arrive_h=arrive, f_distance_km=dist,
         f_time_h=cand["time"].to_numpy(np.float64)[c_rep],
+        f_time_source=cand["tsrc"].to_numpy(np.int8)[c_rep],
         f_cost=dist * arcs.cost_per_unit_km[f_k],
         depot_ids=depot_ids,
         depot_kg_h=np.array([depot_kg[d] for d in depot_ids], dtype=np.float64),

@@ -14,7 +14,8 @@ from .options import AllocationOptions
 
 FLOW_COLUMNS = [
     "period", "arrival_period", "source", "source_kind", "contract", "lender", "region",
-    "commodity", "tier", "agreement", "quantity", "distance_km", "time_h", "depart_h",
+    "commodity", "tier", "agreement", "quantity", "distance_km", "time_h", "time_source",
+    "depart_h",
     "arrive_h", "transport_cost", "contract_cost", "compensation",
 ]
 FILL_COLUMNS = ["period", "region", "commodity", "demand", "delivered", "cum_demand",

@@ -20,6 +20,7 @@ from reserve_opt.solvers import (
     SolveStatus,
     solve,
 )
+from reserve_opt.transport import TIME_SOURCES
 
 from .data import OWN, PARENT, AllocationData, prepare
 from .event import event_instance
@@ -274,6 +275,7 @@ def _flows(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
         "quantity": q,
         "distance_km": data.f_distance_km[f],
         "time_h": data.f_time_h[f],
+        "time_source": np.asarray(TIME_SOURCES, dtype=object)[data.f_time_source[f]],
         "depart_h": data.f_depart_h[f],
         "arrive_h": data.f_arrive_h[f],
         "transport_cost": q * data.f_cost[f],

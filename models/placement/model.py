@@ -81,6 +81,7 @@ class PlacementData:
     f_src: IntArray  # position in arcs.source_ids
     f_dist: FloatArray  # km
     f_time: FloatArray  # h
+    f_source: npt.NDArray[np.int8]  # where the time came from, code into TIME_SOURCES
     f_delay: FloatArray  # h (source delay + agreement delay if lent)
     f_cost: FloatArray  # transport, currency/unit
     f_price: FloatArray  # unit price, currency/unit
@@ -247,6 +248,8 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
                              zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0)
     f_time = np.concatenate([arcs.scenarios[s].time_h[a] for s, a in
                              zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0)
+    f_source = np.concatenate([arcs.scenarios[s].time_source[a] for s, a in
+                               zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0, np.int8)
     f_j = np.concatenate([arcs.scenarios[s].region[a] for s, a in
                           zip(range(S), fa_l, strict=True)]) if fa_l else np.zeros(0, np.int64)
     f_k = unit_k[f_u]
@@ -296,6 +299,7 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
         f_src=unit_src[f_u],
         f_dist=f_dist,
         f_time=f_time,
+        f_source=f_source,
         f_delay=unit_delay[f_u] + np.where(f_o != f_j, agr_delay[f_k, f_o, f_j], 0.0)
         if sharing == "agreements" else unit_delay[f_u],
         f_cost=f_dist * arcs.cost_per_unit_km[f_k],

@@ -152,7 +152,9 @@ class FlowLine:
     """Units shipped in one scenario from a source to a region.
 
     ``contract`` is the enterprise contract drawn on, or ``None`` for government stock;
-    ``unit_cost`` is transport currency per unit, ``unit_price`` the contract's price.
+    ``unit_cost`` is transport currency per unit, ``unit_price`` the contract's price;
+    ``time_source`` says where the arc's time came from (``table``, ``links``, ``geodesic``:
+    :data:`reserve_opt.transport.TIME_SOURCES`).
     """
 
     scenario: str
@@ -166,6 +168,7 @@ class FlowLine:
     delay_h: float
     unit_cost: float
     unit_price: float
+    time_source: str
 
 
 @dataclass(frozen=True, slots=True)

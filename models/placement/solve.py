@@ -16,6 +16,7 @@ from reserve_opt.solvers import (
     get_backend,
     solve,
 )
+from reserve_opt.transport import TIME_SOURCES
 
 from .heuristic import primal_start
 from .model import PARENT, Layout, PlacementData, build_model, prepare
@@ -159,7 +160,7 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         FlowLine(sid[data.f_s[f]], src[data.f_src[f]], con_of_unit[data.f_u[f]],
                  rid[data.f_j[f]], kid[fk[f]], float(x[f]), float(data.f_dist[f]),
                  float(data.f_time[f]), float(data.f_delay[f]), float(data.f_cost[f]),
-                 float(data.f_price[f]))
+                 float(data.f_price[f]), TIME_SOURCES[data.f_source[f]])
         for f in keep
     )
     shortages = tuple(

@@ -62,13 +62,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.domain.network import VehicleType as FleetRow
 from reserve_opt.errors import InputError
-from reserve_opt.geo import geodesic_matrix_km
+from reserve_opt.transport import region_of as transport_region_of
+from reserve_opt.transport import travel_matrix
 
 from .check import check
 from .problem import RoutingProblem, RoutingProblemBuilder, Scaling
@@ -214,115 +213,14 @@ class DeliveryProblem:
 # --------------------------------------------------------------------------- travel
 
 
-def _geodesic_travel(
-    inst: Instance, ids: Sequence[str], region_of: Mapping[str, str]
-) -> tuple[FloatMatrix, FloatMatrix]:
-    st = inst.settings
-    locs = inst.locations()
-    lon = np.array([locs[i][0] for i in ids])
-    lat = np.array([locs[i][1] for i in ids])
-    dist = geodesic_matrix_km(lon, lat, lon, lat) * st.detour_factor
-    return dist, dist / st.speed_kmh
-
-
-def _scenario_factors(
-    inst: Instance, scenario: str, ids: Sequence[str], region_of: Mapping[str, str]
-) -> FloatMatrix:
-    """Speed factor of every (a, b) pair without links (transport's pair rule)."""
-    n = len(ids)
-    factor = np.ones((n, n))
-    ends = np.array(ids, dtype=object)
-    regions = np.array([region_of[i] for i in ids], dtype=object)
-    for o in inst.scenario(scenario).outages:
-        at_a = (ends == o.origin) | (regions == o.origin)
-        at_b = (ends == o.destination) | (regions == o.destination)
-        hit = np.outer(at_a, at_b) | np.outer(at_b, at_a)
-        factor[hit] *= float(o.speed_factor)
-    return factor
-
-
-def _link_travel(
-    inst: Instance, scenario: str, ids: Sequence[str]
-) -> tuple[FloatMatrix, FloatMatrix]:
-    """Fastest paths over the link graph (as :mod:`reserve_opt.transport`) between ``ids``."""
-    st = inst.settings
-    regions = inst.regions
-    node_of: dict[str, int] = {r.id: i for i, r in enumerate(regions)}
-    for j, f in enumerate(inst.facilities):
-        node_of[f.id] = len(regions) + j
-    nn = len(regions) + len(inst.facilities)
-    locs = inst.locations()
-    ends = [(lk.origin, lk.destination, lk.distance_km) for lk in inst.links]
-    ends += [(f.id, f.region, None) for f in inst.facilities]
-    a_ids = [e[0] for e in ends]
-    b_ids = [e[1] for e in ends]
-    geo = np.array(
-        [
-            float(
-                geodesic_matrix_km(
-                    [locs[a][0]], [locs[a][1]], [locs[b][0]], [locs[b][1]]
-                )[0, 0]
-            )
-            for a, b in zip(a_ids, b_ids, strict=True)
-        ]
-    )
-    length = np.array(
-        [geo[k] * st.detour_factor if e[2] is None else float(e[2]) for k, e in enumerate(ends)]
-    )
-    factor = np.ones(len(ends))
-    for o in inst.scenario(scenario).outages:
-        pair = {o.origin, o.destination}
-        for k, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):
-            if {a, b} == pair:
-                factor[k] *= float(o.speed_factor)
-    best: dict[tuple[int, int], tuple[float, float]] = {}
-    for k, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):
-        if factor[k] <= 0:
-            continue
-        u, v = sorted((node_of[a], node_of[b]))
-        t = length[k] / st.speed_kmh / factor[k]
-        if (u, v) not in best or t < best[(u, v)][0]:
-            best[(u, v)] = (t, float(length[k]))
-    rows = [u for u, _ in best] + [v for _, v in best]
-    cols = [v for _, v in best] + [u for u, _ in best]
-    # a tiny epsilon keeps zero-length local links as edges
-    times = [t + 1e-12 for t, _ in best.values()] * 2
-    graph = sp.csr_matrix((times, (rows, cols)), shape=(nn, nn))
-    src = np.array([node_of[i] for i in ids], dtype=np.int64)
-    t_all, pred = csgraph.dijkstra(graph, directed=True, indices=src, return_predecessors=True)
-    n = len(ids)
-    dist = np.full((n, n), np.inf)
-    time = np.full((n, n), np.inf)
-    for r in range(n):
-        lengths = np.full(nn, np.inf)
-        lengths[src[r]] = 0.0
-        for node in np.argsort(t_all[r], kind="stable"):
-            p = pred[r, node]
-            if p < 0 or not np.isfinite(t_all[r, node]):
-                continue
-            lengths[node] = lengths[p] + best[(min(p, node), max(p, node))][1]
-        dist[r] = lengths[src]
-        time[r] = np.where(np.isfinite(t_all[r, src]), t_all[r, src], np.inf)
-    return dist, time
-
-
-def _region_of(instance: Instance) -> dict[str, str]:
-    """The region of every location id: a region is its own, a facility lies in one."""
-    return {**{r.id: r.id for r in instance.regions},
-            **{f.id: f.region for f in instance.facilities}}
-
-
 def travel_matrices(
     instance: Instance, scenario: str, ids: Sequence[str]
 ) -> tuple[FloatMatrix, FloatMatrix]:
     """Road distance (km) and travel time (h) between facilities or regions in a scenario.
 
-    Uses the same network as :func:`reserve_opt.transport.build_arcs`: fastest paths over
-    the link graph (facilities joined to their region's node) when the instance has
-    links, otherwise geodesic distance x detour factor with the scenario's outages
-    applied per pair (an outage ``(a, b)`` hits pairs whose ends are, or lie in, ``a``
-    and ``b``). Travel time is at ``settings.speed_kmh``; ``inf`` where a cut leaves no
-    path.
+    The rule of :func:`reserve_opt.transport.travel_matrix` (the travel table, else the
+    link graph, else geodesic x detour factor, with the scenario's outages), so routes
+    use the times allocation and planning use; ``inf`` where a cut leaves no path.
 
     Parameters
     ----------
@@ -338,18 +236,8 @@ def travel_matrices(
     tuple of numpy.ndarray
         Distance (km) and time (h), each ``(len(ids), len(ids))``.
     """
-    region_of = _region_of(instance)
-    unknown = [i for i in ids if i not in region_of]
-    if unknown:
-        raise InputError(f"Unknown locations {unknown}; give facility or region ids.")
-    if instance.links:
-        return _link_travel(instance, scenario, ids)
-    dist, time = _geodesic_travel(instance, ids, region_of)
-    factor = _scenario_factors(instance, scenario, ids, region_of)
-    with np.errstate(divide="ignore"):
-        time = np.where(factor > 0, time / np.where(factor > 0, factor, 1.0), np.inf)
-    np.fill_diagonal(time, 0.0)
-    return dist, time
+    tm = travel_matrix(instance, scenario, ids, ids)
+    return tm.distance_km, tm.time_h
 
 
 # --------------------------------------------------------------------------- input
@@ -667,7 +555,7 @@ def from_allocation(
         for o in instance.scenario(scenario).outages
     ) or "none"
     level_of = {r.id: r.level for r in instance.regions}
-    region_of = _region_of(instance)
+    region_of = transport_region_of(instance)
     order = {c.id: (c.priority, k) for k, c in enumerate(instance.commodities)}
     # release on the day's clock: hour 0 of period p is (p - 1) x 24 h after the start
     day_start_h = (period - 1) * 24.0

@@ -15,10 +15,11 @@ standard (Freeman) definitions are used with networkx's normalisation, on n node
 Networks (``models/analysis.md`` has the details):
 
 * **transport**: nodes are regions and facilities. With a links table, edges are its links
-  (km as given, else geodesic x detour factor) plus one local link from every facility to
-  its region's point, as :mod:`reserve_opt.transport` builds them. Without links, edges are
-  the facility -> region arcs of :func:`reserve_opt.transport.build_arcs` under normal
-  conditions (no outages) whose travel time is within the region's response standard
+  (km as given, else their ends' geodesic) plus one local link from every facility to
+  its region's point (geodesic x detour factor), from
+  :func:`reserve_opt.transport.link_edges`. Without links, edges are the facility ->
+  region arcs of :func:`reserve_opt.transport.build_arcs` under normal conditions (no
+  outages) whose travel time is within the region's response standard
   (6/8/10 h by level). Undirected; path lengths in km (an edge of 0 km counts as 1 mm, as
   networkx miscounts shortest paths over zero-length edges).
 * **agreement**: nodes are regions; an arc lender -> borrower for each bilateral agreement
@@ -36,8 +37,7 @@ import numpy as np
 import pandas as pd
 
 from reserve_opt.domain import Instance
-from reserve_opt.geo import geodesic_arcs_km
-from reserve_opt.transport import build_arcs
+from reserve_opt.transport import build_arcs, link_edges
 
 #: Shortest length given to an edge, km (zero-length edges break path counting).
 _MIN_KM = 1e-6
@@ -63,7 +63,8 @@ def transport_graph(instance: Instance) -> nx.Graph:
     -------
     networkx.Graph
         Nodes: every region (``type="region"``) and facility (``type`` = its kind); edges
-        carry ``km`` (road length) and ``h`` (km / settings.speed_kmh). Graph attribute
+        carry ``km`` (road length) and ``h`` (hours), from
+        :func:`reserve_opt.transport.link_edges` (links) or the arcs (otherwise). Graph attribute
         ``edges_from`` says ``"links"`` or ``"arcs within the response standard"``.
     """
     st = instance.settings
@@ -72,24 +73,19 @@ def transport_graph(instance: Instance) -> nx.Graph:
         g.add_node(r.id, type="region", region=r.id)
     for f in instance.facilities:
         g.add_node(f.id, type=f.kind.value, region=f.region)
-    locs = instance.locations()
     if instance.links:
         g.graph["edges_from"] = "links"
-        ends = [(lk.origin, lk.destination, lk.distance_km) for lk in instance.links]
-        ends += [(f.id, f.region, None) for f in instance.facilities]
-        geo = geodesic_arcs_km([locs[a][0] for a, _, _ in ends], [locs[a][1] for a, _, _ in ends],
-                               [locs[b][0] for _, b, _ in ends], [locs[b][1] for _, b, _ in ends])
-        for (a, b, given), d in zip(ends, geo, strict=True):
-            km = float(d) * st.detour_factor if given is None else float(given)
+        e = link_edges(instance)
+        for a, b, d, h in zip(e.origin, e.destination, e.distance_km, e.time_h, strict=True):
             # networkx miscounts shortest paths over zero-length edges (a facility on its
             # region's point): count them as 1 mm
-            km = max(km, _MIN_KM)
+            km = max(float(d), _MIN_KM)
             if a == b:
                 continue
             # parallel links: keep the shortest, as the fastest-path search does
             if g.has_edge(a, b) and g.edges[a, b]["km"] <= km:
                 continue
-            g.add_edge(a, b, km=km, h=km / st.speed_kmh)
+            g.add_edge(a, b, km=km, h=max(float(h), _MIN_KM / st.speed_kmh))
         return g
     g.graph["edges_from"] = "arcs within the response standard"
     if not instance.facilities or not instance.scenarios:

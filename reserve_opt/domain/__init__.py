@@ -5,7 +5,7 @@ from reserve_opt.domain.commodity import Commodity
 from reserve_opt.domain.contract import Contract, ContractKind
 from reserve_opt.domain.facility import Facility, FacilityKind, SizeOption
 from reserve_opt.domain.instance import Instance
-from reserve_opt.domain.network import Link, VehicleType
+from reserve_opt.domain.network import Link, TravelTable, VehicleType
 from reserve_opt.domain.region import Region
 from reserve_opt.domain.scenario import Outage, Scenario
 from reserve_opt.domain.settings import Settings
@@ -25,5 +25,6 @@ __all__ = [
     "Settings",
     "SizeOption",
     "Tier",
+    "TravelTable",
     "VehicleType",
 ]

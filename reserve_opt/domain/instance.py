@@ -12,7 +12,7 @@ from reserve_opt.domain.agreement import Agreement
 from reserve_opt.domain.commodity import Commodity
 from reserve_opt.domain.contract import Contract
 from reserve_opt.domain.facility import Facility, FacilityKind
-from reserve_opt.domain.network import Link, VehicleType
+from reserve_opt.domain.network import Link, TravelTable, VehicleType
 from reserve_opt.domain.region import Region
 from reserve_opt.domain.scenario import Scenario
 from reserve_opt.domain.settings import Settings
@@ -33,6 +33,8 @@ class Instance:
         ISO 4217 code of every money figure (``CNY``, ``USD``).
     regions, commodities, facilities, contracts, agreements, scenarios, links, fleet
         The entities, in file order.
+    travel
+        Given origin-destination travel (empty: links or great circles only).
     settings
         Instance-wide numbers.
     description
@@ -51,6 +53,7 @@ class Instance:
     agreements: tuple[Agreement, ...] = ()
     links: tuple[Link, ...] = ()
     fleet: tuple[VehicleType, ...] = ()
+    travel: TravelTable = field(default_factory=TravelTable)
     settings: Settings = field(default_factory=Settings)
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -176,6 +179,7 @@ class Instance:
             "agreements": len(self.agreements),
             "scenarios": len(self.scenarios),
             "links": len(self.links),
+            "travel": len(self.travel),
             "vehicle_types": len(self.fleet),
             "total_population_persons": sum(r.population for r in self.regions),
         }

@@ -14,12 +14,50 @@ class Link:
     origin, destination
         Ids of regions or facilities.
     distance_km
-        Road length, km; ``None`` derives it from coordinates and the detour factor.
+        Road length, km; ``None`` takes the great-circle length of its ends.
+    time_h
+        Travel time, h; ``None`` takes length / ``speed_kmh`` (or the instance's speed).
+    speed_kmh
+        Speed on the link, km/h; ``None`` takes the instance's ``speed_kmh`` setting.
+    oneway
+        The link runs from ``origin`` to ``destination`` only.
     """
 
     origin: str
     destination: str
     distance_km: float | None = None
+    time_h: float | None = None
+    speed_kmh: float | None = None
+    oneway: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TravelTable:
+    """Given origin -> destination travel, one tuple per column (rows in file order).
+
+    Columnar so a national matrix (millions of pairs) stays small. A pair given here
+    overrides links and great circles (see :mod:`reserve_opt.transport`).
+
+    Parameters
+    ----------
+    origin, destination
+        Region or facility ids; one direction per row.
+    distance_km
+        Road length, km.
+    time_h
+        Travel time, h; ``None`` takes distance / the instance's ``speed_kmh``.
+    scenario
+        ``None`` for normal conditions; a scenario id for the time after its damage.
+    """
+
+    origin: tuple[str, ...] = ()
+    destination: tuple[str, ...] = ()
+    distance_km: tuple[float, ...] = ()
+    time_h: tuple[float | None, ...] = ()
+    scenario: tuple[str | None, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.origin)
 
 
 @dataclass(frozen=True, slots=True)

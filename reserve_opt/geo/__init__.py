@@ -15,12 +15,7 @@ from reserve_opt.geo.coverage import (
 from reserve_opt.geo.crs import WGS84, check_lonlat, ensure_crs, local_aeqd
 from reserve_opt.geo.distance import geodesic_arcs_km, geodesic_matrix_km
 from reserve_opt.geo.join import join_points_to_regions
-from reserve_opt.geo.outages import (
-    LinkOutage,
-    apply_outages_to_arc_table,
-    apply_outages_to_arcs,
-    apply_outages_to_matrix,
-)
+from reserve_opt.geo.outages import LinkOutage
 from reserve_opt.geo.read import read_points, read_polygons
 from reserve_opt.geo.roads import RoadNetwork, build_road_network
 from reserve_opt.geo.service_areas import voronoi_service_areas
@@ -42,9 +37,6 @@ __all__ = [
     "RoadNetwork",
     "TravelMatrices",
     "VehicleClass",
-    "apply_outages_to_arc_table",
-    "apply_outages_to_arcs",
-    "apply_outages_to_matrix",
     "build_road_network",
     "check_lonlat",
     "coverage_from_arcs",

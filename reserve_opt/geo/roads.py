@@ -30,7 +30,24 @@ from reserve_opt.geo.distance import geodesic_arcs_km, unit_vectors
 from reserve_opt.geo.outages import LinkOutage, as_outages
 from reserve_opt.geo.travel import TravelMatrices, VehicleClass
 
-__all__ = ["RoadNetwork", "build_road_network", "path_lengths"]
+__all__ = [
+    "MPH_KMH",
+    "RoadNetwork",
+    "build_road_network",
+    "parse_maxspeed",
+    "parse_oneway",
+    "path_lengths",
+]
+
+MPH_KMH = 1.609344
+"""km/h in one mph."""
+
+# OSM ``oneway`` values, as OSMnx reads them: forward one-way, reversed one-way (drawn
+# against the traffic), two-way. ``reversible``/``alternating`` roads change direction by
+# time of day, so both directions are kept (as OSMnx does).
+_ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
+_ONEWAY_REVERSED = frozenset({"-1", "reverse"})
+_TWO_WAY = frozenset({"no", "false", "0", "reversible", "alternating"})
 
 _I64 = NDArray[np.int64]
 _F64 = NDArray[np.float64]
@@ -298,6 +315,125 @@ def path_lengths(pred: NDArray[np.int32], lengths: sparse.csr_matrix, src: _I64)
     return np.where(reached, acc, np.inf)
 
 
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_oneway(values: Sequence[Any], *, source: str = "oneway"
+                 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Directions each road may be driven, from OSM ``oneway`` tags (as OSMnx reads them).
+
+    Parameters
+    ----------
+    values
+        One tag per road: ``yes``/``true``/``1`` (or True, 1) along the line as drawn;
+        ``-1``/``reverse`` against it; ``no``/``false``/``0`` (or False, 0), ``reversible``
+        and ``alternating`` (direction changes by time of day) and empty both ways. Case
+        and surrounding spaces are ignored.
+    source
+        Name for error messages.
+
+    Returns
+    -------
+    forward, backward : numpy.ndarray
+        Whether each road may be driven along / against the line.
+
+    Raises
+    ------
+    InputError
+        A value that is none of these, naming its row.
+    """
+    n = len(values)
+    forward = np.ones(n, dtype=bool)
+    backward = np.ones(n, dtype=bool)
+    for i, v in enumerate(values):
+        if _blank(v):
+            continue
+        if isinstance(v, bool | np.bool_):
+            backward[i] = not v
+            continue
+        tag = str(int(v)) if isinstance(v, int | np.integer) else str(v).strip().lower()
+        if tag in _ONEWAY_FORWARD:
+            backward[i] = False
+        elif tag in _ONEWAY_REVERSED:
+            forward[i] = False
+        elif tag not in _TWO_WAY:
+            raise InputError(
+                f"{source}: row {i} has oneway {v!r}; give yes, no, -1 or reversible "
+                "(or true/false/1/0), or leave it empty for a two-way road.")
+    return forward, backward
+
+
+def parse_maxspeed(values: Sequence[Any], default_kmh: float, *, source: str = "maxspeed"
+                   ) -> NDArray[np.float64]:
+    """Speeds in km/h from numbers or OSM ``maxspeed`` tags (as OSMnx reads them).
+
+    Parameters
+    ----------
+    values
+        One value per road: a number (km/h), ``"50"``, ``"50 km/h"``/``"50 kmh"``/
+        ``"50 kph"``, ``"30 mph"`` (x :data:`MPH_KMH`), several separated by ``;`` or
+        ``|`` (their mean, as OSMnx takes). Defaults, documented: an empty value, ``none``
+        (no limit posted), ``signals``, ``variable``, ``walk`` and implicit country tags
+        such as ``DE:urban`` or ``RU:rural`` (a limit set by law, not a number) all take
+        ``default_kmh``.
+    default_kmh
+        Speed of a road without a usable number, km/h.
+    source
+        Name for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        km/h per road, all positive.
+
+    Raises
+    ------
+    InputError
+        A value that is not a positive speed in one of these forms, naming its row.
+    """
+    out = np.empty(len(values), dtype=np.float64)
+    for i, v in enumerate(values):
+        if _blank(v):
+            out[i] = default_kmh
+            continue
+        if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
+            kmh = float(v)
+        else:
+            kmh = _maxspeed_tag(str(v), default_kmh)
+        if not (math.isfinite(kmh) and kmh > 0):
+            raise InputError(
+                f"{source}: row {i} has speed {v!r}; give a positive km/h, a tag such as "
+                "'50 mph' or '30 km/h', or leave it empty for the default.")
+        out[i] = kmh
+    return out
+
+
+def _maxspeed_tag(tag: str, default_kmh: float) -> float:
+    """km/h of one ``maxspeed`` tag; NaN when it is not one."""
+    parts = [p.strip().lower() for p in tag.replace("|", ";").split(";") if p.strip()]
+    speeds = []
+    for p in parts:
+        if p in ("none", "signals", "variable", "walk") or (
+                ":" in p and p.split(":", 1)[0].isalpha()):
+            speeds.append(default_kmh)
+            continue
+        factor = 1.0
+        for unit, f in (("mph", MPH_KMH), ("km/h", 1.0), ("kmh", 1.0), ("kph", 1.0)):
+            if p.endswith(unit):
+                p, factor = p[: -len(unit)].strip(), f
+                break
+        try:
+            speeds.append(float(p) * factor)
+        except ValueError:
+            return math.nan
+    return float(np.mean(speeds)) if speeds else math.nan
+
+
 def build_road_network(
     lines: gpd.GeoDataFrame,
     *,
@@ -318,7 +454,8 @@ def build_road_network(
     lines
         GeoDataFrame of LineStrings / MultiLineStrings with a CRS (or pass ``crs``).
     speed_column
-        Column of speeds in km/h; missing values fall back to ``default_speed_kmh``.
+        Column of speeds: numbers in km/h or OSM ``maxspeed`` tags (see
+        :func:`parse_maxspeed`); missing values fall back to ``default_speed_kmh``.
     default_speed_kmh
         Speed for roads without one.
     id_column
@@ -326,7 +463,9 @@ def build_road_network(
     from_column, to_column
         Road end IDs, for outages given as ``(from_id, to_id, speed_factor)``.
     oneway_column
-        Truthy = the road can be driven only in the direction the line is drawn.
+        OSM ``oneway`` values (see :func:`parse_oneway`): ``yes``/``true``/``1``/True
+        along the line only, ``-1``/``reverse`` against it only, ``no``/``false``/``0``/
+        ``reversible``/``alternating``/empty both ways.
     crs
         CRS override when ``lines`` has none.
     node_precision_deg
@@ -360,17 +499,15 @@ def build_road_network(
     g = gpd.GeoSeries(geoms, crs=the_crs).to_crs(WGS84)
     n_roads = len(lines)
     if speed_column is not None:
-        sp = np.asarray(lines[speed_column].to_numpy(dtype=float, na_value=np.nan))
-        sp = np.where(np.isnan(sp), default_speed_kmh, sp)
-        bad = ~(np.isfinite(sp) & (sp > 0))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{source}: row {i} has speed {sp[i]!r} in {speed_column!r}; "
-                             "give a positive km/h or leave it empty for the default.")
+        sp = parse_maxspeed(lines[speed_column].tolist(), default_speed_kmh,
+                            source=f"{source}: column {speed_column!r}")
     else:
         sp = np.full(n_roads, default_speed_kmh)
-    oneway = (np.asarray(lines[oneway_column].fillna(False).astype(bool).to_numpy())
-              if oneway_column is not None else np.zeros(n_roads, dtype=bool))
+    if oneway_column is not None:
+        forward, backward = parse_oneway(lines[oneway_column].tolist(),
+                                         source=f"{source}: column {oneway_column!r}")
+    else:
+        forward = backward = np.ones(n_roads, dtype=bool)
 
     # explode to simple parts, then to consecutive-vertex segments
     parts, part_road = shapely.get_parts(g.to_numpy(), return_index=True)
@@ -386,11 +523,11 @@ def build_road_network(
     keep = u != v
     u, v, road, a = u[keep], v[keep], road[keep], a[keep]
     km = geodesic_arcs_km(xy[a, 0], xy[a, 1], xy[a + 1, 0], xy[a + 1, 1])
-    back = ~oneway[road]
-    ef = np.concatenate((u, v[back])).astype(np.int64)
-    et = np.concatenate((v, u[back])).astype(np.int64)
-    er = np.concatenate((road, road[back]))
-    ekm = np.concatenate((km, km[back]))
+    fwd, back = forward[road], backward[road]
+    ef = np.concatenate((u[fwd], v[back])).astype(np.int64)
+    et = np.concatenate((v[fwd], u[back])).astype(np.int64)
+    er = np.concatenate((road[fwd], road[back]))
+    ekm = np.concatenate((km[fwd], km[back]))
     ids: tuple[Hashable, ...] = (
         tuple(lines[id_column].tolist()) if id_column is not None else tuple(range(n_roads))
     )

@@ -47,8 +47,13 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
                         for f, x in s.damage.items()]
         t["outages"] += [{"scenario": s.id, "from": o.origin, "to": o.destination,
                           "speed_factor": o.speed_factor} for o in s.outages]
-    t["links"] = [{"from": k.origin, "to": k.destination, "distance_km": k.distance_km}
+    t["links"] = [{"from": k.origin, "to": k.destination, "distance_km": k.distance_km,
+                   "time_h": k.time_h, "speed_kmh": k.speed_kmh, "oneway": k.oneway}
                   for k in inst.links]
+    tr = inst.travel
+    t["travel"] = [{"from": a, "to": b, "distance_km": d, "time_h": h, "scenario": s}
+                   for a, b, d, h, s in zip(tr.origin, tr.destination, tr.distance_km,
+                                            tr.time_h, tr.scenario, strict=True)]
     t["fleet"] = [_entity_row("fleet", v) for v in inst.fleet]
     return t
 

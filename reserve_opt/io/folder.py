@@ -18,7 +18,7 @@ from reserve_opt.io.outdir import MARKER, OutputFolder
 from reserve_opt.io.paths import confined_path
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
 from reserve_opt.io.safeload import parse_toml, parse_yaml, read_text
-from reserve_opt.io.spec import TABLES, lonlat_bounds_ok
+from reserve_opt.io.spec import TABLE_BY_NAME, TABLES, lonlat_bounds_ok
 
 MANIFEST_NAMES = ("instance.toml", "instance.yaml", "instance.yml")
 TableFormat = Literal["csv", "parquet"]
@@ -96,6 +96,11 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
             problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
                             f"re-export it")
             return None
+        if TABLE_BY_NAME[name].columnar:
+            # strings as categories: a few thousand ids, not millions of str objects
+            frame = table.to_pandas(strings_to_categorical=True)
+            return RawTable(name, path.name, list(table.column_names), [],
+                            parquet_locator(path.name), frame=frame)
         return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
                         parquet_locator(path.name))
     text = _csv_text(path)

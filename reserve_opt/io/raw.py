@@ -46,6 +46,9 @@ class RawTable:
         One dict per row; values are strings (CSV) or JSON/Parquet scalars.
     locate
         Turns a 0-based row number into a phrase such as ``regions.csv line 4``.
+    frame
+        For a columnar table read from a file: its cells as a pandas DataFrame (``rows`` is
+        then empty); ``None`` otherwise.
     """
 
     name: str
@@ -53,6 +56,7 @@ class RawTable:
     columns: list[str]
     rows: list[Row]
     locate: Callable[[int], str]
+    frame: Any = None
 
 
 @dataclass

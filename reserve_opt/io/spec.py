@@ -122,6 +122,10 @@ class Table:
         The table must exist in every instance.
     doc
         One line saying what the table holds.
+    columnar
+        Read and checked a column at a time (a national OD matrix has millions of rows);
+        its columns may only be ``str`` and ``float``, and an empty cell of a nullable
+        column reads as ``None`` / NaN.
     """
 
     name: str
@@ -130,6 +134,7 @@ class Table:
     key: tuple[str, ...] = ("id",)
     required: bool = False
     doc: str = ""
+    columnar: bool = False
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -376,7 +381,31 @@ TABLES: tuple[Table, ...] = (
             Column("from", "str", ref="locations"),
             Column("to", "str", ref="locations"),
             Column("distance_km", "float", "km", required=False, nullable=True, minimum=_NONNEG,
-                   doc="road length; empty derives it from coordinates x detour factor"),
+                   doc="road length; empty takes the great-circle length of its ends (the "
+                   "links are the road, so no detour factor)"),
+            Column("time_h", "float", "h", required=False, nullable=True, minimum=_NONNEG,
+                   doc="travel time; empty takes length / speed_kmh"),
+            Column("speed_kmh", "float", "km/h", required=False, nullable=True,
+                   minimum=_NONNEG, exclusive_minimum=True,
+                   doc="speed on the link; empty takes the speed_kmh setting"),
+            Column("oneway", "bool", required=False, nullable=True, default=False,
+                   doc="true when the link runs from 'from' to 'to' only"),
+        ),
+    ),
+    Table(
+        "travel", "travel row", key=("from", "to", "scenario"), columnar=True,
+        doc="origin-destination travel (a planner's road atlas, GIS or routing service); "
+        "a pair given here overrides links and great circles; partial matrices allowed",
+        columns=(
+            Column("from", "str", ref="locations"),
+            Column("to", "str", ref="locations"),
+            Column("distance_km", "float", "km", minimum=_NONNEG,
+                   doc="road length from 'from' to 'to' (one direction)"),
+            Column("time_h", "float", "h", required=False, nullable=True, minimum=_NONNEG,
+                   doc="travel time; empty takes distance_km / speed_kmh"),
+            Column("scenario", "str", required=False, nullable=True, ref="scenarios",
+                   doc="empty for normal conditions; a scenario id gives the pair's travel "
+                   "after that scenario's damage (outages then do not apply to it)"),
         ),
     ),
     Table(

@@ -6,6 +6,8 @@ from collections import defaultdict
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from reserve_opt.domain import (
     Agreement,
     Commodity,
@@ -20,13 +22,14 @@ from reserve_opt.domain import (
     Scenario,
     SizeOption,
     Tier,
+    TravelTable,
     VehicleType,
 )
 from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.errors import InputError
 from reserve_opt.io.raw import RawInstance, Row
 from reserve_opt.io.spec import TABLE_BY_NAME, TABLES
-from reserve_opt.validation.cells import check_table
+from reserve_opt.validation.cells import check_columns, check_table
 from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
 from reserve_opt.validation.places import check_places, to_wgs84, unplaced
@@ -42,7 +45,9 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
         table = raw.tables.get(spec.name)
         if table is None:
             continue
-        parsed[spec.name] = check_table(spec, table, problems)
+        # a columnar table is parsed as one row holding a column array per column
+        parsed[spec.name] = ([check_columns(spec, table, problems)] if spec.columnar
+                             else check_table(spec, table, problems))
     for spec in TABLES:
         if spec.required and spec.name not in raw.tables and spec.name not in raw.unreadable:
             problems.append(
@@ -153,7 +158,17 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         # annual probabilities: the years without any of the events
         scenarios += (Scenario(id=NO_EVENT, name="No event (the rest of the probability)",
                                probability=rest, days=0.0, implied=True),)
-    links = tuple(Link(r["from"], r["to"], r["distance_km"]) for r in parsed.get("links", []))
+    links = tuple(Link(r["from"], r["to"], r["distance_km"], r["time_h"], r["speed_kmh"],
+                       bool(r["oneway"])) for r in parsed.get("links", []))
+    travel = TravelTable()
+    if parsed.get("travel"):
+        tc = parsed["travel"][0]
+        hours = tc["time_h"].astype(object)
+        hours[np.isnan(tc["time_h"])] = None  # an empty time is None, as in the builder
+        travel = TravelTable(
+            tuple(tc["from"].tolist()), tuple(tc["to"].tolist()),
+            tuple(tc["distance_km"].tolist()), tuple(hours.tolist()),
+            tuple(tc["scenario"].tolist()))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     return Instance(
         name=m["name"],
@@ -167,6 +182,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         scenarios=scenarios,
         links=links,
         fleet=fleet,
+        travel=travel,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.io.raw import RawTable, Row
+from reserve_opt.io.spec import TABLES
 from reserve_opt.validation.cells import check_refs, row_label
 
 Parsed = dict[str, list[Row]]
@@ -79,6 +84,12 @@ def check_cross(
                            "a region or facility id", problems,
                            "use the id of a region or facility, or add it")
             _check_self_links(tables[table], parsed[table], problems)
+    for i, row in enumerate(parsed.get("links", [])):
+        if row.get("time_h") is not None and row.get("speed_kmh") is not None:
+            problems.append(
+                f"{tables['links'].locate(i)}: both time_h and speed_kmh are given; give one "
+                "of them, the other would be ignored")
+    _check_columnar_refs(tables, parsed, locations, problems)
     _check_outages_on_links(tables, parsed, problems)
     _check_parents(tables, parsed, problems)
     _check_facilities(tables, parsed, problems)
@@ -95,6 +106,46 @@ def _first(parsed: Parsed, table: str, column: str) -> dict[str, Any]:
     for row in parsed.get(table, []):
         out.setdefault(row["id"], row.get(column))
     return out
+
+
+def _check_columnar_refs(tables: dict[str, RawTable], parsed: Parsed, locations: set[str],
+                         problems: list[str]) -> None:
+    """References and self-pairs of columnar tables (the travel table), checked per id."""
+    for spec in TABLES:
+        if not spec.columnar or not parsed.get(spec.name):
+            continue
+        table, cols = tables[spec.name], parsed[spec.name][0]
+        found: list[tuple[int, str]] = []
+        for col in spec.columns:
+            if col.ref is None:
+                continue
+            if col.ref == "locations":
+                if "regions" not in parsed or "facilities" not in parsed:
+                    continue
+                known, what, fallback = (locations, "a region or facility id",
+                                         "use the id of a region or facility, or add it")
+            else:
+                if col.ref not in parsed:
+                    continue
+                where, entity = tables[col.ref].source, _ENTITY[col.ref]
+                known, what, fallback = (_ids(parsed, col.ref), f"a {entity} in {where}",
+                                         f"use a {entity} id from {where}, or add the "
+                                         f"{entity} there")
+            codes, uniques = pd.factorize(pd.Series(cols[col.name], dtype=object))
+            for k, value in enumerate(uniques):
+                if value in known:
+                    continue
+                close = difflib.get_close_matches(value, sorted(known), n=1)
+                tail = f"did you mean '{close[0]}'?" if close else fallback
+                found += [(int(i), f"{table.locate(int(i))}: {col.name} '{value}' is not "
+                           f"{what}; {tail}") for i in np.flatnonzero(codes == k)]
+        if "from" in cols and "to" in cols:
+            same = np.flatnonzero((cols["from"] == cols["to"]) & (cols["from"] != None))  # noqa: E711
+            found += [(int(i), f"{table.locate(int(i))}: from and to are both "
+                       f"'{cols['from'][i]}'; give two different places (a place to itself "
+                       "takes no time)")
+                      for i in same]
+        problems += [m for _, m in sorted(found, key=lambda x: x[0])]
 
 
 def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> None:

@@ -1,0 +1,133 @@
+"""Benchmark: a national travel table (Parquet) against today's geodesic arc build.
+
+The instance is :func:`reserve_opt.synthetic.synthetic_instance` (2,554 regions, 1,000
+facilities). The travel table gives every facility -> region pair (2,554,000 rows) as a
+planner's OD matrix would: road km = geodesic x a seeded factor in [1.1, 1.5], time at
+55 km/h. Measured, in one run:
+
+* ``geodesic``: the allocation's arc build today, ``build_arcs(instance, sources,
+  max_time_h)`` without a table (dense under 4M pairs), and ``sparse_arcs`` (the KD-tree
+  sparse build) with the same time limit;
+* ``table``: reading and validating ``travel.parquet`` as part of ``load_instance`` (the
+  load without it subtracted) plus ``build_arcs`` with the table.
+
+Each is timed once without tracemalloc and measured once with it (peak MiB); the ratio is
+printed. Run from the repository root::
+
+    .venv/bin/python bench/travel_table.py
+    .venv/bin/python bench/travel_table.py --regions 500 --facilities 200   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+import tomllib
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import tomli_w
+
+from reserve_opt import load_instance
+from reserve_opt.geo import VehicleClass, geodesic_arcs_km, sparse_arcs
+from reserve_opt.io.folder import write_folder
+from reserve_opt.synthetic import synthetic_instance
+from reserve_opt.transport import build_arcs, default_sources
+
+T = TypeVar("T")
+
+
+def measure(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """Return (result, seconds without tracemalloc, tracemalloc peak in MiB)."""
+    gc.collect()
+    t0 = time.perf_counter()
+    res = fn()
+    secs = time.perf_counter() - t0
+    del res
+    gc.collect()
+    tracemalloc.start()
+    res = fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return res, secs, peak / 2**20
+
+
+def maxrss_mib() -> float:
+    """Peak resident set size of this process so far, MiB."""
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 2**20 if sys.platform == "darwin" else r / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--regions", type=int, default=2554)
+    ap.add_argument("--facilities", type=int, default=1000)
+    ap.add_argument("--max-time-h", type=float, default=24.0,
+                    help="arc time limit of both builds (the allocation's horizon)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    inst = synthetic_instance(args.regions, args.facilities, seed=args.seed)
+    src = default_sources(inst)
+    fac = list(inst.facilities)
+    reg = list(inst.regions)
+    rng = np.random.default_rng(args.seed)
+    o = np.repeat(np.arange(len(fac)), len(reg))
+    d = np.tile(np.arange(len(reg)), len(fac))
+    km = geodesic_arcs_km(np.array([f.lon for f in fac])[o], np.array([f.lat for f in fac])[o],
+                          np.array([r.lon for r in reg])[d], np.array([r.lat for r in reg])[d])
+    km = km * rng.uniform(1.1, 1.5, km.size)
+    table = pa.table({
+        "from": pa.array(np.array([f.id for f in fac], dtype=object)[o], pa.string()),
+        "to": pa.array(np.array([r.id for r in reg], dtype=object)[d], pa.string()),
+        "distance_km": km, "time_h": km / 55.0,
+    })
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = write_folder(inst, Path(tmp) / "plain", table_format="parquet")
+        with_table = write_folder(inst, Path(tmp) / "table", table_format="parquet")
+        pq.write_table(table, with_table / "travel.parquet")
+        manifest = tomllib.loads((with_table / "instance.toml").read_text())
+        manifest["tables"]["travel"] = "travel.parquet"
+        (with_table / "instance.toml").write_text(tomli_w.dumps(manifest))
+        size_mib = (with_table / "travel.parquet").stat().st_size / 2**20
+        print(f"instance: {len(reg)} regions, {len(fac)} facilities ({len(src)} sources); "
+              f"travel.parquet {table.num_rows:,} rows, {size_mib:.1f} MiB")
+
+        base, t_plain, m_plain = measure(lambda: load_instance(plain))
+        loaded, t_load, m_load = measure(lambda: load_instance(with_table))
+    lim = args.max_time_h
+    arcs_g, t_geo, m_geo = measure(lambda: build_arcs(base, sources=src, max_time_h=lim))
+    st = base.settings
+    s_fac = [base.facility(f) for f in src]
+    _, t_sp, m_sp = measure(lambda: sparse_arcs(
+        np.array([f.lon for f in s_fac]), np.array([f.lat for f in s_fac]),
+        np.array([r.lon for r in reg]), np.array([r.lat for r in reg]),
+        VehicleClass("planning", st.speed_kmh), max_time_h=lim,
+        detour_factor=st.detour_factor))
+    arcs_t, t_tab, m_tab = measure(lambda: build_arcs(loaded, sources=src, max_time_h=lim))
+    n_geo, n_tab = len(arcs_g.scenarios[0]), len(arcs_t.scenarios[0])
+    from_table = int((arcs_t.scenarios[0].time_source == 0).sum())
+    print(f"load_instance without the table: {t_plain:8.2f} s  peak {m_plain:7.0f} MiB")
+    print(f"load_instance with the table:    {t_load:8.2f} s  peak {m_load:7.0f} MiB")
+    print(f"geodesic build_arcs (today):     {t_geo:8.2f} s  peak {m_geo:7.0f} MiB  "
+          f"{n_geo:,} arcs")
+    print(f"geodesic sparse_arcs:            {t_sp:8.2f} s  peak {m_sp:7.0f} MiB")
+    print(f"table build_arcs:                {t_tab:8.2f} s  peak {m_tab:7.0f} MiB  "
+          f"{n_tab:,} arcs ({from_table:,} from the table)")
+    extra = t_load - t_plain + t_tab
+    print(f"table load + arcs = {extra:.2f} s: {extra / t_geo:.1f}x today's build_arcs, "
+          f"{extra / t_sp:.1f}x sparse_arcs (goal: at most 2x)")
+    print(f"process peak RSS {maxrss_mib():.0f} MiB (goal: under 2048)")
+
+
+if __name__ == "__main__":
+    main()
