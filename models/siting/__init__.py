@@ -1,12 +1,19 @@
 """Classic siting models on arrays.
 
-p-median, maximal coverage, set covering, and capacitated / uncapacitated facility
-location, plus OR-Library readers and an independent checker. Formulations:
+p-median, capacitated p-median, p-center, maximal coverage, set covering, backup
+coverage (LSCP-B), and capacitated / uncapacitated facility location, each with fixed
+(existing) sites, plus OR-Library readers and an independent checker. Formulations:
 ``models/siting.md``.
 """
 
 from __future__ import annotations
 
+from reserve_opt.models.siting.backup import backup_cover, backup_cover_model
+from reserve_opt.models.siting.capacitated import (
+    capacitated_p_median,
+    capacitated_p_median_model,
+)
+from reserve_opt.models.siting.center import center_value, p_center
 from reserve_opt.models.siting.check import CheckReport, check
 from reserve_opt.models.siting.coverage import (
     max_coverage,
@@ -34,6 +41,11 @@ __all__ = [
     "CheckReport",
     "PMedInstance",
     "SitingResult",
+    "backup_cover",
+    "backup_cover_model",
+    "capacitated_p_median",
+    "capacitated_p_median_model",
+    "center_value",
     "check",
     "classic_model",
     "coverage_from_distance",
@@ -41,6 +53,7 @@ __all__ = [
     "facility_location_model",
     "max_coverage",
     "max_coverage_model",
+    "p_center",
     "p_median",
     "read_optima",
     "read_orlib_cap",

@@ -34,6 +34,7 @@ def facility_location_model(
     capacity: npt.ArrayLike | None = None,
     *,
     capacitated: bool = True,
+    fixed: npt.ArrayLike | None = None,
 ) -> Model:
     """Build the facility location model (blocks ``"open"``, ``"assign"``).
 
@@ -47,7 +48,7 @@ def facility_location_model(
     d = inputs.vector(demand, n, "client demand", default=0.0)
     f = inputs.vector(fixed_cost, m, "site fixed costs", default=0.0)
     model = Model("facility-location")
-    y = model.add_binaries("open", m, obj=f)
+    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m), obj=f)
     x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, obj=c)
     model.add_constraints("serve", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
     k = np.arange(n * m)
@@ -85,6 +86,7 @@ def facility_location(
     capacitated: bool = True,
     solver: str = "auto",
     options: SolverOptions | None = None,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Solve capacitated (or uncapacitated) facility location with splittable demand.
 
@@ -102,6 +104,8 @@ def facility_location(
         ``False`` ignores capacities (uncapacitated facility location).
     solver, options
         Solver registry name and options.
+    fixed
+        Indices of sites open already; they are open and their fixed costs count.
 
     Returns
     -------
@@ -111,7 +115,8 @@ def facility_location(
     t0 = time.perf_counter()
     c = inputs.matrix(cost, "assignment cost matrix")
     f = inputs.vector(fixed_cost, c.shape[1], "site fixed costs", default=0.0)
-    model = facility_location_model(demand, f, c, capacity, capacitated=capacitated)
+    model = facility_location_model(demand, f, c, capacity, capacitated=capacitated,
+                                    fixed=fixed)
     res = solve(model, solver, options)
     if not res.has_solution:
         return siting_result(

@@ -46,6 +46,7 @@ from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, 
 Formulation = Literal["radius", "classic"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class _Sorted:
@@ -64,7 +65,9 @@ class _Sorted:
         np.put_along_axis(self.rank_of_site, self.order, np.arange(m)[None, :], axis=1)
 
 
-def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Model:
+def radius_model(
+    srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray, fixed: BoolArray | None = None
+) -> Model:
     """Radius model keeping, for client i, the levels up to that of rank ``cut_rank[i]``.
 
     Parameters
@@ -77,6 +80,8 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
         Client weights (> 0; drop zero-weight clients before).
     cut_rank
         Per client, the 0-based rank of the farthest site whose distance is kept.
+    fixed
+        Mask of the sites that must be open (counted in ``p``).
 
     Returns
     -------
@@ -85,7 +90,7 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
     """
     n, m = srt.s.shape
     model = Model("p-median-radius")
-    y = model.add_binaries("open", m)
+    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed)
     model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
     if n == 0:
         return model
@@ -116,11 +121,11 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
     return model
 
 
-def classic_model(d: FloatArray, p: int, w: FloatArray) -> Model:
+def classic_model(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray | None = None) -> Model:
     """The textbook p-median model with ``x_ij <= y_j`` for every pair (vectorised)."""
     n, m = d.shape
     model = Model("p-median-classic")
-    y = model.add_binaries("open", m)
+    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed)
     x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, obj=w[:, None] * d)
     model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
     model.add_constraints("one_site", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
@@ -146,6 +151,7 @@ def p_median(
     solver: str = "auto",
     options: SolverOptions | None = None,
     max_rounds: int = 20,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Solve the p-median problem.
 
@@ -165,6 +171,8 @@ def p_median(
         Solver options; a time limit covers all rounds together.
     max_rounds
         Most radius rounds before the full model is solved.
+    fixed
+        Indices of sites that are open already (existing facilities); they count in ``p``.
 
     Returns
     -------
@@ -178,9 +186,10 @@ def p_median(
     n, m = d.shape
     p = inputs.count(p, m)
     w = inputs.vector(weights, n, "client weights")
+    fix = inputs.fixed_sites(fixed, m, p)
     opts = options or SolverOptions()
     if formulation == "classic":
-        res = solve(classic_model(d, p, w), solver, opts)
+        res = solve(classic_model(d, p, w, fix), solver, opts)
         return _finish(d, w, res, res.status, res.bound, t0)
     if formulation != "radius":
         raise InputError(
@@ -201,7 +210,7 @@ def p_median(
         if opts.time_limit_s is not None:
             left = opts.time_limit_s - (time.perf_counter() - t0)
             run_opts = replace(opts, time_limit_s=max(left, 0.01))
-        res = solve(radius_model(srt, p, wk, cut), solver, run_opts)
+        res = solve(radius_model(srt, p, wk, cut, fix), solver, run_opts)
         if not res.has_solution:
             return _finish(d, w, res, res.status, res.bound, t0)
         open_sites = np.flatnonzero(res.value("open") > 0.5)
