@@ -121,6 +121,7 @@ def fixed_sites(fixed: npt.ArrayLike | None, n_sites: int, p: int | None = None)
     idx = np.asarray(fixed).ravel()
     if idx.size and not np.issubdtype(idx.dtype, np.integer):
         raise InputError(f"Fixed sites must be whole site indices, got {idx[:10].tolist()}.")
+    idx = idx.astype(np.int64)
     out = idx[(idx < 0) | (idx >= n_sites)]
     if out.size:
         raise InputError(f"Fixed sites {out[:10].tolist()} are not site indices 0 to "
