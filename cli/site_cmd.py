@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MODELS = ("p-median", "p-center", "capacitated-p-median", "max-coverage", "set-cover",
           "backup-cover", "cflp", "uflp")
-INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "instance")
+INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "matrix", "instance")
 #: Models whose sites cover clients within a radius or a travel time.
 COVERAGE_MODELS = ("max-coverage", "set-cover", "backup-cover")
 #: Models that open a given number of sites (-p).
@@ -139,7 +139,7 @@ def _num(v: float) -> float | None:
 
 
 def detect_format(path: Path) -> str:
-    """``instance`` for a folder or JSON/TOML/YAML document, else OR-Library by content.
+    """``instance`` for a folder or document, ``matrix`` for a CSV, else OR-Library by content.
 
     A ``cap`` file starts with ``m n`` (two numbers), a ``pmed`` file with
     ``n_vertices n_edges p`` (three).
@@ -154,6 +154,8 @@ def detect_format(path: Path) -> str:
                          "folder or JSON document.")
     if path.is_dir() or path.suffix.lower() in (".json", ".toml", ".yaml", ".yml"):
         return "instance"
+    if path.suffix.lower() == ".csv":
+        return "matrix"
     try:
         with path.open() as fh:
             first = next((ln.split() for ln in fh if ln.strip()), [])
@@ -167,7 +169,7 @@ def detect_format(path: Path) -> str:
     if numeric and len(first) == 3:
         return "orlib-pmed"
     raise InputError(f"Cannot tell the format of {path} from its first line; pass "
-                     "--input-format orlib-cap, orlib-pmed or instance.")
+                     "--input-format orlib-cap, orlib-pmed, matrix or instance.")
 
 
 def site(
@@ -175,14 +177,17 @@ def site(
                                          "max-coverage, set-cover, backup-cover, cflp or "
                                          "uflp.", show_default=False)],
     path: Annotated[Path, typer.Argument(help="OR-Library file (orlib-cap or orlib-pmed), "
-                                         "or an instance folder or JSON document.",
+                                         "a cost matrix CSV (a row per client: its name, "
+                                         "an optional 'demand' column, then a column per "
+                                         "site), or an instance folder or JSON document.",
                                          show_default=False)],
     facilities: Annotated[int | None, typer.Option(
         "--facilities", "-p", help="Sites to open (p-median, p-center, capacitated-p-median, "
         "max-coverage), besides the fixed ones unless --count-fixed; an orlib-pmed file "
         "gives its own.")] = None,
     input_format: Annotated[str | None, typer.Option(
-        "--input-format", help="orlib-cap, orlib-pmed or instance (default: detected).")] = (
+        "--input-format", help="orlib-cap, orlib-pmed, matrix or instance (default: "
+        "detected).")] = (
         None),
     scenario: Annotated[str | None, typer.Option(
         help="Instance input: weight regions by this scenario's demand (m3) and apply its "
@@ -250,11 +255,12 @@ def site(
             ("--optima", optima, tuple(OPTIMA_FILES))) if value is not None and model not in models]
         if unused:
             raise InputError(f"{', '.join(unused)}: not used by {model}; leave it out.")
-        if capacity is not None and (kind, model) not in (("orlib-cap", "cflp"),
-                                                          ("orlib-pmed", "capacitated-p-median")):
+        if capacity is not None and (kind, model) not in (
+                ("orlib-cap", "cflp"), ("orlib-pmed", "capacitated-p-median"),
+                ("matrix", "capacitated-p-median")):
             raise InputError(f"--capacity {capacity:g}: applies to cflp on an orlib-cap file "
-                             "and capacitated-p-median on an orlib-pmed file; leave it out "
-                             "here.")
+                             "and capacitated-p-median on an orlib-pmed or matrix file; leave "
+                             "it out here.")
         if kind == "instance" and fixed is not None:
             raise InputError(f"--fixed {fixed}: applies to OR-Library files; an instance's "
                              "existing government warehouses are fixed open already "
@@ -309,8 +315,9 @@ def _total_p(p: int, fixed: list[int], count_fixed: bool, m: int, where: str) ->
     return p + len(fixed)
 
 
-def _fixed_sites(text: str | None, site_ids: list[str], where: str) -> list[int]:
-    """Site indices of a ``--fixed`` list of site names (``3,17``)."""
+def _fixed_sites(text: str | None, site_ids: list[str], where: str,
+                 numbered: bool = True) -> list[int]:
+    """Site indices of a ``--fixed`` list of site numbers (``3,17``) or names."""
     if text is None:
         return []
     index = {s: j for j, s in enumerate(site_ids)}
@@ -318,8 +325,10 @@ def _fixed_sites(text: str | None, site_ids: list[str], where: str) -> list[int]
     for raw in text.split(","):
         name = raw.strip()
         if name not in index:
-            raise InputError(f"--fixed: {where} has no site {name!r}; give site numbers "
-                             f"from 1 to {len(site_ids)} separated by commas.")
+            hint = (f"site numbers from 1 to {len(site_ids)}" if numbered
+                    else "site names from its header")
+            raise InputError(f"--fixed: {where} has no site {name!r}; give {hint} separated "
+                             "by commas.")
         if index[name] in out:
             raise InputError(f"--fixed: site {name} is listed twice; list each site once.")
         out.append(index[name])
@@ -393,7 +402,7 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
     from reserve_opt.models import siting as st
 
     name = path.stem
-    used_p = None
+    used_p = file_p = None
     if kind == "orlib-cap":
         if model not in ("cflp", "uflp"):
             raise InputError(f"Model {model!r} does not apply to an orlib-cap file; use cflp "
@@ -410,49 +419,66 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
                        capacity=cap.capacity if capacitated else None, fixed=fix)
         units = {"objective": "cost (file units)"}
         breakdown = _fl_breakdown(r, cap.fixed_cost, cap.cost)
+        run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
+                      [str(j + 1) for j in range(m)], rep, breakdown, units, fixed=fix)
     else:
         if model in ("cflp", "uflp"):
-            raise InputError(f"Model {model!r} does not apply to an orlib-pmed file; use "
+            raise InputError(f"Model {model!r} does not apply to an {kind} file; use "
                              "p-median, p-center, capacitated-p-median, max-coverage, "
                              "set-cover or backup-cover.")
-        pm = st.read_orlib_pmed(path)
-        n, m = pm.distance.shape
-        fix = _fixed_sites(fixed, [str(j + 1) for j in range(m)], path.name)
+        if kind == "matrix":
+            mx = st.read_cost_matrix(path)
+            dist, w, file_p = mx.distance, mx.demand, None
+            client_ids, site_ids = list(mx.client_ids), list(mx.site_ids)
+            unit = "clients" if w is None else "demand"
+            file_units = "matrix units"
+        else:
+            pm = st.read_orlib_pmed(path)
+            dist, w, file_p = pm.distance, None, pm.p
+            client_ids = site_ids = [str(j + 1) for j in range(pm.distance.shape[1])]
+            unit, file_units = "vertices", "file units"
+        n, m = dist.shape
+        fix = _fixed_sites(fixed, site_ids, path.name, numbered=kind != "matrix")
         if model in DISTANCE_MODELS:
-            used_p = _total_p(pm.p if p is None else p, fix, count_fixed, m, path.name)
+            asked = p if p is not None else file_p if file_p is not None else _need_p(model, p)
+            used_p = _total_p(asked, fix, count_fixed, m, path.name)
             caps = None
             if model == "capacitated-p-median":
                 if capacity is None:
-                    raise InputError("capacitated-p-median on an orlib-pmed file needs "
-                                     "--capacity N: the vertices one median may serve.")
+                    raise InputError(f"capacitated-p-median on an {kind} file needs "
+                                     "--capacity N: the demand one site may serve"
+                                     + (" (each vertex has demand 1)." if kind == "orlib-pmed"
+                                        else "."))
                 caps = np.full(m, capacity)
-            r, rep = _solve_distance(model, pm.distance, used_p, None, fix, solver, options,
-                                     caps)
-            what = "largest distance" if model == "p-center" else "sum of distances"
-            breakdown = {("radius" if model == "p-center" else "weighted_distance"):
-                         _or0(r.objective)}
-            units = {"objective": f"{what} to the nearest open vertex (file units)"}
-            if model == "capacitated-p-median":
-                units["objective"] = "sum of distances to the serving vertex (file units)"
+            r, rep = _solve_distance(model, dist, used_p, w, fix, solver, options, caps)
+            if model == "p-center":
+                breakdown = {"radius": _or0(r.objective)}
+                units = {"objective": f"largest distance to the nearest open site ({file_units})"}
+            else:
+                breakdown = {"weighted_distance": _or0(r.objective)}
+                weighted = "" if w is None else "demand x "
+                units = {"objective": f"sum of {weighted}distances to the serving site "
+                         f"({file_units})"}
         else:
             if radius is None:
-                raise InputError(f"{model} on an orlib-pmed file needs a coverage radius; "
-                                 "pass --radius-km R (in the file's distance units).")
-            cov = st.coverage_from_distance(pm.distance, radius)
+                raise InputError(f"{model} on an {kind} file needs a coverage radius; "
+                                 f"pass --radius-km R (in the {file_units} of distance).")
+            cov = st.coverage_from_distance(dist, radius)
             if model == "max-coverage":
                 used_p = _total_p(_need_p(model, p), fix, count_fixed, m, path.name)
-            r, rep = _solve_coverage(model, cov, used_p, None, fix, solver, options)
-            breakdown, units = _coverage_terms(model, r, float(n), "vertices", fix)
-    run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
-                  [str(j + 1) for j in range(m)], rep, breakdown, units, p=used_p, fixed=fix)
+            r, rep = _solve_coverage(model, cov, used_p, w, fix, solver, options)
+            total = float(n if w is None else w.sum())
+            breakdown, units = _coverage_terms(model, r, total, unit, fix)
+        run = SiteRun(model, name, kind, r, client_ids, site_ids, rep, breakdown, units,
+                      p=used_p, fixed=fix)
     if capacity is not None:
-        what = "warehouse" if kind == "orlib-cap" else "vertex"
+        what = {"orlib-cap": "warehouse", "orlib-pmed": "vertex"}.get(kind, "site")
         run.notes.append(f"every {what}'s capacity is {capacity:g} (--capacity).")
     if fix:
         run.notes.append("the published optimum is for no fixed site; not compared.")
     else:
         run.known = _known_optimum(run, path, optima,
-                                   file_p=None if kind == "orlib-cap" else pm.p,
+                                   file_p=file_p,
                                    capacity=capacity)
     return run
 

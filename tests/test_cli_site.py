@@ -212,7 +212,7 @@ def test_unreadable_files_are_one_line(tmp_path: Path) -> None:
     junk.write_text("hello world, this is not a benchmark\n")
     assert one_error_line("cflp", str(junk)) == (
         f"error: Cannot tell the format of {junk} from its first line; pass --input-format "
-        "orlib-cap, orlib-pmed or instance.")
+        "orlib-cap, orlib-pmed, matrix or instance.")
     short = tmp_path / "short.txt"
     short.write_text("2 3\n10 5\n")
     assert one_error_line("cflp", str(short)) == (

@@ -147,8 +147,8 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
         "error: --count-fixed: no site is fixed open here; leave it out or name the fixed "
         "sites with --fixed.")
     assert one_error_line("capacitated-p-median", str(f)) == (
-        "error: capacitated-p-median on an orlib-pmed file needs --capacity N: the vertices "
-        "one median may serve.")
+        "error: capacitated-p-median on an orlib-pmed file needs --capacity N: the demand one "
+        "site may serve (each vertex has demand 1).")
     assert one_error_line("capacitated-p-median", str(f), "--capacity", "3") == (
         "error: The 2 sites with the most capacity (fixed sites included) hold 6, below the "
         "total demand 8; raise p or the capacities.")
@@ -161,4 +161,73 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
         "error: --free-existing: applies to instances, not to orlib-pmed files; leave it out.")
     assert one_error_line("p-center", str(TOY), "-p", "1", "--capacity", "5") == (
         "error: --capacity 5: applies to cflp on an orlib-cap file and capacitated-p-median on "
-        "an orlib-pmed file; leave it out here.")
+        "an orlib-pmed or matrix file; leave it out here.")
+
+
+SF = ROOT / "tests" / "data" / "spopt_sf_205x16.csv"
+
+
+def test_a_cost_matrix_reaches_spopts_san_francisco_optima() -> None:
+    center = site_json("p-center", str(SF), "-p", "4")
+    assert center["input_format"] == "matrix" and center["status"] == "optimal"
+    assert center["objective"] == pytest.approx(7403.06, abs=0.005)
+    assert len(center["open_sites"]) == 4 and center["open_sites"][0].startswith("Store_")
+    median = site_json("p-median", str(SF), "-p", "4")
+    assert median["objective"] == pytest.approx(2848268129.7145, rel=1e-9)
+    assert median["units"]["objective"] == ("sum of demand x distances to the serving site "
+                                            "(matrix units)")
+    fixed = site_json("p-median", str(SF), "-p", "3", "--fixed", "Store_1")
+    assert "Store_1" in fixed["open_sites"] and fixed["n_open"] == 4
+    assert fixed["objective"] >= median["objective"]
+
+
+def test_a_small_cost_matrix_with_every_model(tmp_path: Path) -> None:
+    f = tmp_path / "m.csv"
+    f.write_text("client,A,demand,B,C\nx,1,2,5,9\ny,4,1,1,8\nz,7,3,6,2\n")
+    # {A, C}: 1 x 2 + 4 x 1 + 2 x 3; {A, B}: 21; {B, C}: 17
+    assert site_json("p-median", str(f), "-p", "2")["objective"] == 12
+    assert site_json("p-center", str(f), "-p", "1")["objective"] == 6  # B: 5, 1, 6
+    two = tmp_path / "two.csv"
+    two.write_text("client,A,B\nx,1,5\ny,2,6\n")
+    assert site_json("p-median", str(two), "-p", "2")["objective"] == 3  # both at A
+    cap = site_json("capacitated-p-median", str(two), "-p", "2", "--capacity", "1")
+    assert cap["objective"] == 7 and cap["assignment"] in ({"x": "A", "y": "B"},
+                                                           {"x": "B", "y": "A"})
+    cover = site_json("set-cover", str(f), "--radius-km", "4")
+    assert cover["objective"] == 2 and cover["uncovered"] == []
+    backup = site_json("backup-cover", str(f), "--radius-km", "6")
+    assert backup["n_open"] == 1 and backup["objective"] == 0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("client,A,B\nx,1,2\ny,3\n", "m.csv line 3: has 2 cells, the header 3; give one cell per "
+     "column."),
+    ("client,A,B\nx,1,2\nx,3,4\n", "m.csv line 3: client 'x' is named twice; give each client "
+     "one row."),
+    ("client,A,A\nx,1,2\n", "m.csv line 1: site 'A' is named twice; name each column once."),
+    ("client,A,B\nx,1,\n", "m.csv line 2, column 'B': '' is not a number; give a distance or "
+     "demand from 0 up."),
+    ("client,A,B\nx,1,-2\n", "m.csv line 2, column 'B': -2 is outside 0 to 1e+15; give a "
+     "finite number from 0 up."),
+    ("client,demand\nx,1\n", "m.csv: needs a header with at least one site column and a row "
+     "per client; give 'client,S1,S2,...' then the rows."),
+    ("client,A,B\nx,1,nan\n", "m.csv line 2, column 'B': nan is outside 0 to 1e+15; give a "
+     "finite number from 0 up."),
+])
+def test_bad_cost_matrices_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "m.csv"
+    f.write_text(text)
+    assert one_error_line("p-median", str(f), "-p", "1") == f"error: {message}"
+
+
+def test_cost_matrix_refusals_are_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "m.csv"
+    f.write_text("client,A,B\nx,1,2\n")
+    assert one_error_line("p-median", str(f)) == (
+        "error: p-median needs the number of sites to open; pass -p/--facilities N.")
+    assert one_error_line("cflp", str(f)) == (
+        "error: Model 'cflp' does not apply to an matrix file; use p-median, p-center, "
+        "capacitated-p-median, max-coverage, set-cover or backup-cover.")
+    assert one_error_line("p-median", str(f), "-p", "1", "--fixed", "C") == (
+        "error: --fixed: m.csv has no site 'C'; give site names from its header separated by "
+        "commas.")

@@ -26,6 +26,7 @@ from reserve_opt.models.siting.facility_location import (
     facility_location_model,
 )
 from reserve_opt.models.siting.inputs import coverage_from_distance
+from reserve_opt.models.siting.matrix import MatrixInstance, read_cost_matrix
 from reserve_opt.models.siting.orlib import (
     CapInstance,
     PMedInstance,
@@ -39,6 +40,7 @@ from reserve_opt.models.siting.result import SitingResult
 __all__ = [
     "CapInstance",
     "CheckReport",
+    "MatrixInstance",
     "PMedInstance",
     "SitingResult",
     "backup_cover",
@@ -55,6 +57,7 @@ __all__ = [
     "max_coverage_model",
     "p_center",
     "p_median",
+    "read_cost_matrix",
     "read_optima",
     "read_orlib_cap",
     "read_orlib_pmed",
