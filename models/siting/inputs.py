@@ -135,7 +135,8 @@ def fixed_sites(fixed: npt.ArrayLike | None, n_sites: int, p: int | None = None)
     return mask
 
 
-def add_open(model: Model, n_sites: int, fixed: BoolArray, obj: npt.ArrayLike = 0.0) -> IntArray:
-    """The binary block ``"open"`` with the fixed sites' lower bound at 1."""
+def add_open(model: Model, n_sites: int, fixed: BoolArray, obj: npt.ArrayLike = 0.0,
+             *, integer: bool = True) -> IntArray:
+    """The block ``"open"`` (binary unless ``integer=False``), fixed sites' lower bound 1."""
     return model.add_variables("open", n_sites, lb=fixed.astype(np.float64), ub=1.0,
-                               integer=True, obj=obj)
+                               integer=integer, obj=obj)

@@ -30,6 +30,7 @@ Two formulations, both built without a Python loop over client-site pairs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import replace
@@ -43,7 +44,7 @@ from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.result import SitingResult, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
-Formulation = Literal["radius", "classic"]
+Formulation = Literal["lp-fix", "radius", "classic"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -66,7 +67,8 @@ class _Sorted:
 
 
 def radius_model(
-    srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray, fixed: BoolArray | None = None
+    srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray, fixed: BoolArray | None = None,
+    *, relax: bool = False,
 ) -> Model:
     """Radius model keeping, for client i, the levels up to that of rank ``cut_rank[i]``.
 
@@ -82,6 +84,8 @@ def radius_model(
         Per client, the 0-based rank of the farthest site whose distance is kept.
     fixed
         Mask of the sites that must be open (counted in ``p``).
+    relax
+        Continuous ``y`` (the LP relaxation).
 
     Returns
     -------
@@ -90,7 +94,8 @@ def radius_model(
     """
     n, m = srt.s.shape
     model = Model("p-median-radius")
-    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed)
+    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed,
+                        integer=not relax)
     model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
     if n == 0:
         return model
@@ -191,11 +196,44 @@ def p_median(
     if formulation == "classic":
         res = solve(classic_model(d, p, w, fix), solver, opts)
         return _finish(d, w, res, res.status, res.bound, t0)
-    if formulation != "radius":
+    if formulation not in ("radius", "lp-fix"):
         raise InputError(
-            f"Unknown p-median formulation {formulation!r}; use 'radius' or 'classic'."
+            f"Unknown p-median formulation {formulation!r}; use 'lp-fix', 'radius' or "
+            "'classic'."
         )
 
+    if formulation == "lp-fix":
+        from reserve_opt.models.siting.pmedian_lp import p_median_lp_fix
+
+        return p_median_lp_fix(d, p, w, fix, solver=solver, options=opts, t0=t0,
+                               max_rounds=max_rounds)
+    res, status, bound = radius_mip(d, p, w, fix, solver, opts, t0, max_rounds)
+    return _finish(d, w, res, status, bound, t0)
+
+
+def radius_mip(
+    d: FloatArray,
+    p: int,
+    w: FloatArray,
+    fix: BoolArray,
+    solver: str,
+    opts: SolverOptions,
+    t0: float,
+    max_rounds: int = 20,
+    start: BoolArray | None = None,
+) -> tuple[SolveResult, SolveStatus, float | None]:
+    """The radius MIP, radii grown until no client lies beyond its last one.
+
+    ``start`` (a mask of sites, a known plan) is handed to the solver as a hint for the
+    ``y`` (HiGHS and SCIP take it; the others ignore it).
+
+    Returns
+    -------
+    tuple
+        The last solve (its ``"open"`` block is the plan), the status to report
+        (``feasible`` when radii were still short as time ran out) and the bound.
+    """
+    n, m = d.shape
     keep = np.flatnonzero(w > 0)  # zero-weight clients cost nothing wherever they go
     srt = _Sorted(d[keep])
     wk = w[keep]
@@ -210,24 +248,30 @@ def p_median(
         if opts.time_limit_s is not None:
             left = opts.time_limit_s - (time.perf_counter() - t0)
             run_opts = replace(opts, time_limit_s=max(left, 0.01))
-        res = solve(radius_model(srt, p, wk, cut, fix), solver, run_opts)
+        compiled = radius_model(srt, p, wk, cut, fix).compile()
+        if start is not None:
+            hint = np.full(compiled.num_variables, np.nan)
+            block = compiled.var_blocks["open"]
+            hint[block.start:block.stop] = start
+            compiled = dataclasses.replace(compiled, start=hint)
+        res = solve(compiled, solver, run_opts)
         if not res.has_solution:
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         open_sites = np.flatnonzero(res.value("open") > 0.5)
         if open_sites.size == 0:  # every client had weight zero
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         near_rank = srt.rank_of_site[:, open_sites].min(axis=1)
         cut_dist = srt.s[np.arange(keep.size), cut]
         near_dist = srt.s[np.arange(keep.size), near_rank]
         short = near_dist > cut_dist
         if not short.any():
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         out_of_time = (
             opts.time_limit_s is not None and time.perf_counter() - t0 >= opts.time_limit_s
         )
         if res.status is not SolveStatus.OPTIMAL or out_of_time:
             # the relaxed model's bound stays valid; the plan is feasible for the p-median
-            return _finish(d, w, res, SolveStatus.FEASIBLE, res.bound, t0)
+            return res, SolveStatus.FEASIBLE, res.bound
         cut[short] = np.minimum(full, np.maximum(near_rank[short], 2 * cut[short] + 1))
 
 
