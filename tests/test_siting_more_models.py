@@ -202,3 +202,50 @@ def test_checker_rejects_tampered_plans() -> None:
     wrong = dataclasses.replace(bc, backup=~bc.backup)
     assert "The reported backup coverage differs from that of the open sites." in check(
         wrong, coverage=a).problems
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_p_median_lp_fix_matches_brute_force(seed: int) -> None:
+    # weighted, rounded distances: seed 5 fixes radius variables by reduced cost too
+    rng = np.random.default_rng(seed)
+    a, b = rng.random((30, 2)), rng.random((10, 2))
+    d = np.round(np.linalg.norm(a[:, None] - b[None], axis=2) * 100)
+    w = rng.integers(1, 50, 30).astype(float)
+    best = min(w @ d[:, list(c)].min(axis=1) for c in itertools.combinations(range(10), 3))
+    res = p_median(d, 3, w, formulation="lp-fix", solver="highs")
+    rep = check(res, distance=d, weights=w, p=3)
+    assert res.status is SolveStatus.OPTIMAL and rep.ok, rep.problems
+    assert res.objective == pytest.approx(best) and res.bound == pytest.approx(best)
+
+
+def test_p_median_lp_fix_keeps_fixed_sites_and_agrees_with_radius() -> None:
+    d = np.round(points(11, 60, 25))
+    for fixed in (None, [3, 17]):
+        fast = p_median(d, 5, formulation="lp-fix", solver="highs", fixed=fixed)
+        slow = p_median(d, 5, formulation="radius", solver="highs", fixed=fixed)
+        assert check(fast, distance=d, p=5, fixed=fixed).ok
+        assert fast.status is SolveStatus.OPTIMAL
+        assert fast.objective == pytest.approx(slow.objective)
+
+
+def test_interchange_leaves_no_improving_swap() -> None:
+    from reserve_opt.models.siting.pmedian_lp import interchange
+
+    d = points(12, 40, 15)
+    w = np.random.default_rng(12).integers(1, 9, 40).astype(float)
+    fixed = np.zeros(15, dtype=bool)
+    fixed[4] = True
+    plan = interchange(d, w, 4, fixed).tolist()
+    assert len(plan) == 4 and 4 in plan
+
+    def cost(sites: list[int]) -> float:
+        return sum(w[i] * min(d[i][j] for j in sites) for i in range(40))
+
+    here = cost(plan)
+    for out in plan:
+        if out == 4:
+            continue
+        for into in range(15):
+            if into not in plan:
+                swapped = [into if j == out else j for j in plan]
+                assert cost(swapped) >= here - 1e-9

@@ -68,7 +68,7 @@ class _Sorted:
 
 def radius_model(
     srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray, fixed: BoolArray | None = None,
-    *, relax: bool = False,
+    *, relax: bool = False, reach: FloatArray | None = None,
 ) -> Model:
     """Radius model keeping, for client i, the levels up to that of rank ``cut_rank[i]``.
 
@@ -86,6 +86,9 @@ def radius_model(
         Mask of the sites that must be open (counted in ``p``).
     relax
         Continuous ``y`` (the LP relaxation).
+    reach
+        Per client, a radius within which it must be served (``inf``: none): a row
+        ``sum_{j: d_ij <= reach_i} y_j >= 1`` each (block ``"must_reach"``).
 
     Returns
     -------
@@ -123,6 +126,11 @@ def radius_model(
     model.add_constraints(
         "reach", (rows, cols, vals), lb=np.where(l_of_z == 0, 1.0, 0.0), n_rows=total_z
     )
+    if reach is not None:
+        must = np.flatnonzero(np.isfinite(reach))
+        ci, rk = np.nonzero(s[must] <= reach[must, None])
+        model.add_constraints("must_reach", (ci, y[srt.order[must[ci], rk]], 1.0), lb=1.0,
+                              n_rows=must.size)
     return model
 
 
@@ -221,11 +229,13 @@ def radius_mip(
     t0: float,
     max_rounds: int = 20,
     start: BoolArray | None = None,
+    reach: FloatArray | None = None,
 ) -> tuple[SolveResult, SolveStatus, float | None]:
     """The radius MIP, radii grown until no client lies beyond its last one.
 
     ``start`` (a mask of sites, a known plan) is handed to the solver as a hint for the
-    ``y`` (HiGHS and SCIP take it; the others ignore it).
+    ``y`` (HiGHS and SCIP take it; the others ignore it). ``reach`` (per client, ``inf``
+    for none) keeps a client's radii up to that distance and requires it served within.
 
     Returns
     -------
@@ -239,6 +249,12 @@ def radius_mip(
     wk = w[keep]
     full = m - p
     cut = np.full(keep.size, initial_cut_rank(n, m, p), dtype=np.int64)
+    must = None
+    if reach is not None:
+        must = reach[keep]
+        bounded = np.isfinite(must)
+        within = (srt.s[bounded] <= must[bounded, None]).sum(axis=1) - 1
+        cut[bounded] = np.clip(within, 0, full)
     rounds = 0
     while True:
         rounds += 1
@@ -248,7 +264,7 @@ def radius_mip(
         if opts.time_limit_s is not None:
             left = opts.time_limit_s - (time.perf_counter() - t0)
             run_opts = replace(opts, time_limit_s=max(left, 0.01))
-        compiled = radius_model(srt, p, wk, cut, fix).compile()
+        compiled = radius_model(srt, p, wk, cut, fix, reach=must).compile()
         if start is not None:
             hint = np.full(compiled.num_variables, np.nan)
             block = compiled.var_blocks["open"]
@@ -264,6 +280,8 @@ def radius_mip(
         cut_dist = srt.s[np.arange(keep.size), cut]
         near_dist = srt.s[np.arange(keep.size), near_rank]
         short = near_dist > cut_dist
+        if must is not None:
+            short &= ~np.isfinite(must)  # served within their reach by a row
         if not short.any():
             return res, res.status, res.bound
         out_of_time = (

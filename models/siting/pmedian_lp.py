@@ -15,8 +15,10 @@ after García, Labbé & Marín (2011):
    one). Gives ``LB`` and reduced costs ``rc = c - A^T pi`` of the ``y_j``.
 3. **Reduced-cost fixing.** Any plan that opens a site with ``rc_j > UB - LB`` costs more
    than ``UB``: such sites are dropped; a site with ``rc_j < -(UB - LB)`` is open in every
-   plan better than ``UB`` and is fixed open. ``UB - LB`` within 1e-9 proves ``UB``
-   optimal at once.
+   plan better than ``UB`` and is fixed open. Likewise a ``z_il`` ("client i lies beyond
+   ``D_il``") with reduced cost above ``UB - LB`` is 0 in every better plan: client i
+   keeps radii only up to ``D_il`` and a row requires it served within (the radius
+   variables shrink with the gap). ``UB - LB`` within 1e-9 proves ``UB`` optimal at once.
 4. **MIP on what is left.** The radius MIP (:func:`~reserve_opt.models.siting.pmedian.
    radius_mip`) on the remaining sites; the answer is the better of its plan and the
    incumbent, with bound ``max(LB, min(UB, MIP bound))``.
@@ -107,12 +109,20 @@ def interchange(d: FloatArray, w: FloatArray, p: int, fixed: BoolArray,
 
 
 def lp_bound(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, options: SolverOptions,
-             max_rounds: int = 20) -> tuple[float, FloatArray] | None:
-    """The radius model's LP bound and the reduced costs of the ``y_j``.
+             max_rounds: int = 20) -> tuple[float, FloatArray, FloatArray, FloatArray] | None:
+    """The radius model's LP bound with the reduced costs of its variables.
 
     Radii grow (twice as many) for clients the LP does not fully serve within their
-    kept radii, until none is left; ``None`` when the LP does not solve to optimality
-    (out of time) or gives no duals.
+    kept radii, until none is left.
+
+    Returns
+    -------
+    tuple or None
+        ``(LB, rc_y, rc_z, radius_z)``: the bound, the sites' reduced costs, and per
+        client (all clients, zero weights included, ``inf`` for those left out) nothing
+        else: ``rc_z`` and ``radius_z`` list each ``z_il`` with its radius ``D_il`` and
+        the client's index as ``radius_z[1]``; ``None`` when the LP does not solve to
+        optimality (out of time) or gives no duals.
     """
     keep = np.flatnonzero(w > 0)
     n, m = d.shape
@@ -131,10 +141,31 @@ def lp_bound(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, options: So
         short = (served < 1 - 1e-7) & (cut < full)
         if not short.any():
             rc = compiled.c - compiled.A.T @ res.duals
-            block = compiled.var_blocks["open"]
-            return float(res.objective), np.asarray(rc[block.start:block.stop])
+            yb, zb = compiled.var_blocks["open"], compiled.var_blocks["beyond"]
+            # each z_il (client-major, l = 0..last_i - 1) with its client and radius D_il
+            last = srt.level[rows, cut]
+            dist_lvl = srt.s[srt.new & (srt.level <= last[:, None])]
+            lvl_start = np.concatenate([[0], np.cumsum(last + 1)])
+            client = np.repeat(rows, last)
+            z_start = np.concatenate([[0], np.cumsum(last)])
+            level = np.arange(client.size) - z_start[client]
+            radius = dist_lvl[lvl_start[client] + level]
+            return (float(res.objective), np.asarray(rc[yb.start:yb.stop]),
+                    np.asarray(rc[zb.start:zb.stop]), np.stack([radius, keep[client]]))
         cut[short] = np.minimum(full, 2 * cut[short] + 1)
     return None
+
+
+def reach_bound(n: int, rc_z: FloatArray, radius_z: FloatArray, slack: float) -> FloatArray:
+    """Per client the smallest ``D_il`` whose ``z_il`` has reduced cost above ``slack``.
+
+    Such a ``z_il`` is 0 in every plan better than the incumbent: the client is served
+    within ``D_il``. ``inf`` where no ``z`` qualifies.
+    """
+    reach = np.full(n, np.inf)
+    hit = rc_z > slack
+    np.minimum.at(reach, radius_z[1, hit].astype(np.int64), radius_z[0, hit])
+    return reach
 
 
 def p_median_lp_fix(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, *, solver: str,
@@ -152,19 +183,20 @@ def p_median_lp_fix(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, *, s
     if bound is None:  # no usable LP: the radius MIP on every site, the incumbent kept
         return _answer(d, w, incumbent, ub, radius_mip(d, p, w, fixed, solver, options, t0,
                                                        max_rounds), np.arange(m), None, t0)
-    lb, rc = bound
+    lb, rc, rc_z, radius_z = bound
     slack = ub - lb
     if slack <= tol:
         return _done(d, w, incumbent, lb, t0)
     closed = ~fixed & (rc > slack + tol)
     forced = ~fixed & (rc < -(slack + tol))
+    reach = reach_bound(d.shape[0], rc_z, radius_z, slack + tol)
     left = np.flatnonzero(~closed)
     if left.size <= p or (fixed | forced).sum() > p:  # nothing beats the incumbent
         return _done(d, w, incumbent, ub, t0)
     hint = np.zeros(m, dtype=bool)
     hint[incumbent] = True
     sub = radius_mip(d[:, left], p, w, (fixed | forced)[left], solver, options, t0,
-                     max_rounds, start=hint[left])
+                     max_rounds, start=hint[left], reach=reach)
     return _answer(d, w, incumbent, ub, sub, left, lb, t0)
 
 
@@ -193,7 +225,9 @@ def _answer(d: FloatArray, w: FloatArray, incumbent: IntArray, ub: float,
     bound = min(ub, mip_bound) if mip_bound is not None else None
     if lb is not None:
         bound = lb if bound is None else max(lb, bound)
-    if not res.has_solution:
+    if res.status is SolveStatus.INFEASIBLE:  # no plan beats the incumbent
+        status, bound = SolveStatus.OPTIMAL, ub
+    elif not res.has_solution:
         status = SolveStatus.FEASIBLE
     assignment, objective = nearest_assignment(d, w, plan)
     return siting_result("p-median", res, objective=objective, open_sites=plan,
