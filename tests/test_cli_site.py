@@ -227,8 +227,8 @@ def test_model_that_does_not_fit_the_file_is_one_line() -> None:
     assert one_error_line("p-median", str(CAP / "cap41.txt"), "-p", "3") == (
         "error: Model 'p-median' does not apply to an orlib-cap file; use cflp or uflp.")
     assert one_error_line("cflp", str(PMED / "pmed1.txt")) == (
-        "error: Model 'cflp' does not apply to an orlib-pmed file; use p-median, max-coverage "
-        "or set-cover.")
+        "error: Model 'cflp' does not apply to an orlib-pmed file; use p-median, p-center, "
+        "capacitated-p-median, max-coverage, set-cover or backup-cover.")
 
 
 def test_instance_option_errors_are_one_line() -> None:
