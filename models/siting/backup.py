@@ -37,7 +37,7 @@ def backup_cover_model(
     model = Model("backup-cover", sense="max")
     y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
     u = model.add_binaries("backup", n, obj=w)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([rows_a, np.arange(n)])
     cols = np.concatenate([y[a.indices], u])

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
+from reserve_opt.models.siting.facility_location import add_assignment, add_capacity
 from reserve_opt.models.siting.result import SitingResult, siting_result
 from reserve_opt.solvers import Model, SolverOptions, solve
 
@@ -57,24 +58,9 @@ def capacitated_p_median_model(
         )
     model = Model("capacitated-p-median")
     y = inputs.add_open(model, m, fix)
-    x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, integer=single_source,
-                            obj=q[:, None] * d)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
-    model.add_constraints("serve", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
-    k = np.arange(n * m)
-    model.add_constraints(
-        "link",
-        (np.concatenate([k, k]), np.concatenate([x.ravel(), np.tile(y, n)]),
-         np.repeat([1.0, -1.0], n * m)),
-        ub=0.0,
-    )  # fmt: skip
-    rows = np.concatenate([np.tile(np.arange(m), n), np.arange(m)])
-    cols = np.concatenate([x.ravel(), y])
-    vals = np.concatenate([np.repeat(q, m), -s])
-    model.add_constraints("capacity", (rows, cols, vals), ub=0.0, n_rows=m)
-    model.add_constraints(
-        "total_capacity", (np.zeros(m, dtype=np.int64), y, s), lb=float(q.sum()), n_rows=1
-    )
+    inputs.add_count(model, y, p)
+    x = add_assignment(model, y, q[:, None] * d, integer=single_source)
+    add_capacity(model, x, y, q, s)
     return model
 
 

@@ -27,8 +27,8 @@ import scipy.sparse as sp
 from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.coverage import set_cover_model
 from reserve_opt.models.siting.pmedian import nearest_assignment
-from reserve_opt.models.siting.result import IntArray, SitingResult
-from reserve_opt.solvers import SolverOptions, SolveStatus, relative_gap, solve
+from reserve_opt.models.siting.result import IntArray, SitingResult, siting_result
+from reserve_opt.solvers import SolveResult, SolverOptions, SolveStatus, solve
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -73,11 +73,8 @@ def p_center(
         ``bound`` = the smallest candidate radius not proven out of reach.
     """
     t0 = time.perf_counter()
-    d = inputs.matrix(distance, "distance matrix")
-    n, m = d.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
-    fix = inputs.fixed_sites(fixed, m, p)
+    d, p, w, fix = inputs.distance_problem(distance, p, weights, fixed)
+    m = d.shape[1]
     opts = options or SolverOptions()
     live = w > 0
     wd = w[live, None] * d[live]
@@ -112,20 +109,10 @@ def p_center(
     assignment, _ = nearest_assignment(d, w, best)
     objective = center_value(d, w, best)
     bound = float(values[lo]) if values.size else 0.0
-    for a in (best, assignment):
-        a.setflags(write=False)
-    return SitingResult(
-        model="p-center",
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound),
-        open_sites=best,
-        assignment=assignment,
-        covered=None,
-        solve_seconds=time.perf_counter() - t0,
-        solver=used,
-    )
+    stand_in = SolveResult(status=status, objective=objective, bound=bound, gap=None,
+                           solve_seconds=0.0, solver=used)
+    return siting_result("p-center", stand_in, objective=objective, open_sites=best,
+                         assignment=assignment, seconds=time.perf_counter() - t0)
 
 
 def _fill(chosen: npt.NDArray[np.int64], m: int, p: int) -> IntArray:

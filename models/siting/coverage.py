@@ -45,7 +45,7 @@ def max_coverage_model(
     model = Model("max-coverage", sense="max")
     y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
     z = model.add_binaries("covered", n, obj=w)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([np.arange(n), rows_a])
     cols = np.concatenate([z, y[a.indices]])

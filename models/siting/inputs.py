@@ -140,3 +140,19 @@ def add_open(model: Model, n_sites: int, fixed: BoolArray, obj: npt.ArrayLike = 
     """The block ``"open"`` (binary unless ``integer=False``), fixed sites' lower bound 1."""
     return model.add_variables("open", n_sites, lb=fixed.astype(np.float64), ub=1.0,
                                integer=integer, obj=obj)
+
+
+def add_count(model: Model, y: IntArray, p: int) -> None:
+    """The row ``sum_j y_j = p`` (block ``"count"``)."""
+    model.add_constraints("count", (np.zeros(y.size, dtype=np.int64), y, 1.0), lb=p, ub=p,
+                          n_rows=1)
+
+
+def distance_problem(
+    distance: npt.ArrayLike, p: int, weights: npt.ArrayLike | None, fixed: npt.ArrayLike | None
+) -> tuple[FloatArray, int, FloatArray, BoolArray]:
+    """Validated ``(d, p, w, fixed mask)`` of a model on a distance matrix."""
+    d = matrix(distance, "distance matrix")
+    n, m = d.shape
+    p = count(p, m)
+    return d, p, vector(weights, n, "client weights"), fixed_sites(fixed, m, p)

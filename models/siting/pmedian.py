@@ -99,7 +99,7 @@ def radius_model(
     model = Model("p-median-radius")
     y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed,
                         integer=not relax)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     if n == 0:
         return model
     level, s = srt.level, srt.s
@@ -140,7 +140,7 @@ def classic_model(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray | None 
     model = Model("p-median-classic")
     y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed)
     x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, obj=w[:, None] * d)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     model.add_constraints("one_site", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
     k = np.arange(n * m)
     link = (np.concatenate([k, k]), np.concatenate([x.ravel(), np.tile(y, n)]), [1.0, -1.0])
@@ -195,11 +195,7 @@ def p_median(
         from that plan. ``bound`` is the solver's bound on the (last) model.
     """
     t0 = time.perf_counter()
-    d = inputs.matrix(distance, "distance matrix")
-    n, m = d.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
-    fix = inputs.fixed_sites(fixed, m, p)
+    d, p, w, fix = inputs.distance_problem(distance, p, weights, fixed)
     opts = options or SolverOptions()
     if formulation == "classic":
         res = solve(classic_model(d, p, w, fix), solver, opts)
