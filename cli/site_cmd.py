@@ -194,7 +194,7 @@ def site(
         "outages; default: population and normal conditions.")] = None,
     radius_km: Annotated[float | None, typer.Option(
         "--radius-km", help="Coverage: a site covers clients within this road distance (km; "
-        "the file's distance units for orlib-pmed).")] = None,
+        "the file's distance units for orlib-pmed and matrix files).")] = None,
     max_hours: Annotated[float | None, typer.Option(
         "--max-hours", help="Coverage: a site covers regions within this travel time (h); "
         "default: each region's 6/8/10 h response standard.")] = None,
@@ -205,9 +205,10 @@ def site(
         "every vertex's capacity, in vertices served (each has demand 1).",
         show_default=False)] = None,
     fixed: Annotated[str | None, typer.Option(
-        "--fixed", help="OR-Library files: sites open already, as comma-separated site "
-        "numbers from 1 (e.g. 3,17); they stay open (an instance's existing government "
-        "warehouses are fixed open by itself).", show_default=False)] = None,
+        "--fixed", help="OR-Library and matrix files: sites open already, comma-separated "
+        "(site numbers from 1, e.g. 3,17; a matrix's column names); they stay open (an "
+        "instance's existing government warehouses are fixed open by itself).",
+        show_default=False)] = None,
     count_fixed: Annotated[bool, typer.Option(
         "--count-fixed", help="Fixed sites (--fixed, or an instance's existing government "
         "warehouses) count among the -p sites, instead of coming on top.")] = False,
@@ -262,7 +263,8 @@ def site(
                              "and capacitated-p-median on an orlib-pmed or matrix file; leave "
                              "it out here.")
         if kind == "instance" and fixed is not None:
-            raise InputError(f"--fixed {fixed}: applies to OR-Library files; an instance's "
+            raise InputError(f"--fixed {fixed}: applies to OR-Library and matrix files; an "
+                             "instance's "
                              "existing government warehouses are fixed open already "
                              "(--free-existing lets them close).")
         if kind != "instance" and free_existing:
@@ -306,12 +308,15 @@ def _need_p(model: str, p: int | None) -> int:
 
 def _total_p(p: int, fixed: list[int], count_fixed: bool, m: int, where: str) -> int:
     """Sites open in all: p, plus the fixed ones unless they count among the p."""
+    sites = f"{len(fixed)} site{'' if len(fixed) == 1 else 's'}"
+    if count_fixed and p < len(fixed):
+        raise InputError(f"-p {p} with --count-fixed is fewer than the {sites} fixed open in "
+                         f"{where}; give -p {len(fixed)} or more, or leave out --count-fixed.")
     if count_fixed or not fixed:
         return p
     if p < 0 or p + len(fixed) > m:
-        raise InputError(f"-p {p} new sites and the {len(fixed)} fixed open exceed the {m} "
-                         f"sites of {where}; give -p from 0 to {m - len(fixed)}, or "
-                         "--count-fixed.")
+        raise InputError(f"-p {p} new sites and the {sites} fixed open exceed the {m} sites "
+                         f"of {where}; give -p from 0 to {m - len(fixed)}, or --count-fixed.")
     return p + len(fixed)
 
 
@@ -547,6 +552,9 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
     inst = load_instance(path)
     data = siting_data(inst, scenario=scenario, radius_km=radius_km, max_hours=max_hours)
     if not data.weight.any():
+        if scenario is None:
+            raise InputError(f"No region of {inst.name!r} has a population; give regions "
+                             "their population, or pick a --scenario with demand.")
         raise InputError(f"Scenario {scenario!r} has no demand in any region; pick a scenario "
                          "with demand, or leave out --scenario to weight regions by population.")
     cur = data.currency
@@ -554,6 +562,9 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
     m = len(data.site_ids)
     # existing government warehouses are there: open, and on top of p unless asked
     fix = [] if free_existing else [int(j) for j in np.flatnonzero(data.existing)]
+    if count_fixed and not fix:
+        raise InputError(f"--count-fixed: {inst.name!r} has no existing government "
+                         "warehouse to fix open; leave it out.")
     notes: list[str] = []
     used_p: int | None = None
     if model in P_MODELS:

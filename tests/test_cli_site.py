@@ -233,8 +233,8 @@ def test_model_that_does_not_fit_the_file_is_one_line() -> None:
 
 def test_instance_option_errors_are_one_line() -> None:
     assert one_error_line("p-median", str(TOY), "-p", "9") == (
-        "error: -p 9 new sites and the 1 fixed open exceed the 4 sites of 'toy'; give -p from "
-        "0 to 3, or --count-fixed.")
+        "error: -p 9 new sites and the 1 site fixed open exceed the 4 sites of 'toy'; give -p "
+        "from 0 to 3, or --count-fixed.")
     assert one_error_line("p-median", str(TOY), "-p", "9", "--count-fixed") == (
         "error: p must be a whole number from 1 to 4 (sites), got 9.")
     assert one_error_line("p-median", str(TOY), "-p", "2", "--scenario", "meteor").startswith(

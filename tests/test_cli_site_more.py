@@ -142,7 +142,11 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
     assert one_error_line("p-median", str(f), "--fixed", "3,3") == (
         "error: --fixed: site 3 is listed twice; list each site once.")
     assert one_error_line("p-median", str(f), "--fixed", "1,2,3", "--count-fixed") == (
-        "error: 3 sites are fixed open but only p = 2 may be open; raise p or fix fewer sites.")
+        "error: -p 2 with --count-fixed is fewer than the 3 sites fixed open in ring8.txt; give "
+        "-p 3 or more, or leave out --count-fixed.")
+    assert one_error_line("p-median", str(TOY), "-p", "0", "--count-fixed") == (
+        "error: -p 0 with --count-fixed is fewer than the 1 site fixed open in 'toy'; give -p 1 "
+        "or more, or leave out --count-fixed.")
     assert one_error_line("p-median", str(f), "--count-fixed") == (
         "error: --count-fixed: no site is fixed open here; leave it out or name the fixed "
         "sites with --fixed.")
@@ -155,8 +159,8 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
     assert one_error_line("set-cover", str(f), "--radius-km", "3", "--count-fixed") == (
         "error: --count-fixed: not used by set-cover; leave it out.")
     assert one_error_line("p-median", str(TOY), "-p", "1", "--fixed", "W_sea") == (
-        "error: --fixed W_sea: applies to OR-Library files; an instance's existing government "
-        "warehouses are fixed open already (--free-existing lets them close).")
+        "error: --fixed W_sea: applies to OR-Library and matrix files; an instance's existing "
+        "government warehouses are fixed open already (--free-existing lets them close).")
     assert one_error_line("p-median", str(f), "--free-existing") == (
         "error: --free-existing: applies to instances, not to orlib-pmed files; leave it out.")
     assert one_error_line("p-center", str(TOY), "-p", "1", "--capacity", "5") == (
