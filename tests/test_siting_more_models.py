@@ -249,3 +249,16 @@ def test_interchange_leaves_no_improving_swap() -> None:
             if into not in plan:
                 swapped = [into if j == out else j for j in plan]
                 assert cost(swapped) >= here - 1e-9
+
+
+def test_backup_cover_agrees_with_spopts_san_francisco_percentage() -> None:
+    # spopt's test_lscpb publishes 81.46341463414633 % at 5000 m; its backup rows leave u_i
+    # free for clients that only one site can cover, so it also counts those 22 as backed up
+    d, _ = sf()
+    a = coverage_from_distance(d, 5000.0)
+    res = backup_cover(a, solver="highs")
+    assert res.status is SolveStatus.OPTIMAL and check(res, coverage=a).ok
+    assert res.open_sites.size == 8 and res.objective == 145
+    single = int((np.asarray(a.sum(axis=1)).ravel() == 1).sum())
+    assert single == 22
+    assert (res.objective + single) / 205 * 100 == pytest.approx(81.46341463414633)
