@@ -129,9 +129,9 @@ def test_outputs_mark_fixed_and_backed_up(tmp_path: Path) -> None:
     result = run_cli("site", "backup-cover", str(pmed_file(tmp_path)), "--radius-km", "7",
                      "--fixed", "2", "--out", str(out))
     assert result.exit_code == 0, result.output
-    sites = (out / "sites.csv").read_text().splitlines()
+    sites = (out / "sites.csv").read_text(encoding="utf-8-sig").splitlines()
     assert sites[0] == "site,opened,fixed,clients_served" and sites[2].startswith("2,True,True,")
-    assert (out / "clients.csv").read_text().splitlines()[0] == "client,site,covered,backed_up"
+    assert (out / "clients.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "client,site,covered,backed_up"
 
 
 def test_refusals_are_one_line(tmp_path: Path) -> None:
