@@ -201,8 +201,8 @@ def site(
     capacity: Annotated[float | None, typer.Option(
         "--capacity", help="cflp on an orlib-cap file: every warehouse's capacity, in place "
         "of the file's; needed for capa, capb and capc, which write the word 'capacity' "
-        "(capa: 8000, 10000, 12000 or 14000). capacitated-p-median on an orlib-pmed file: "
-        "every vertex's capacity, in vertices served (each has demand 1).",
+        "(capa: 8000, 10000, 12000 or 14000). capacitated-p-median on an orlib-pmed or "
+        "matrix file: every site's capacity, in demand served (a pmed vertex has demand 1).",
         show_default=False)] = None,
     fixed: Annotated[str | None, typer.Option(
         "--fixed", help="OR-Library and matrix files: sites open already, comma-separated "
