@@ -36,17 +36,24 @@ if TYPE_CHECKING:
     from reserve_opt.models.siting import CheckReport, SitingResult
     from reserve_opt.models.siting.instance import SitingData
 
-MODELS = ("p-median", "max-coverage", "set-cover", "cflp", "uflp")
-INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "instance")
+MODELS = ("p-median", "p-center", "capacitated-p-median", "max-coverage", "set-cover",
+          "backup-cover", "cflp", "uflp")
+INPUT_FORMATS = ("orlib-cap", "orlib-pmed", "matrix", "instance")
 #: Models whose sites cover clients within a radius or a travel time.
-COVERAGE_MODELS = ("max-coverage", "set-cover")
+COVERAGE_MODELS = ("max-coverage", "set-cover", "backup-cover")
+#: Models that open a given number of sites (-p).
+P_MODELS = ("p-median", "p-center", "capacitated-p-median", "max-coverage")
+#: Models that send each client to sites by distance (orlib-pmed files and instances).
+DISTANCE_MODELS = ("p-median", "p-center", "capacitated-p-median")
 #: Optimum files the OR-Library benchmarks keep next to their instances, per model.
 OPTIMA_FILES = {"cflp": "capopt.txt", "uflp": "uncapopt.txt", "p-median": "pmedopt.txt"}
 #: |ours - published| / published at or below this counts as matching a known optimum.
 MATCH_TOL = 1e-6
 DEFAULT_TIME_LIMIT_S = 120.0
-TITLES = {"p-median": "p-median", "max-coverage": "maximal coverage",
-          "set-cover": "set covering", "cflp": "capacitated facility location",
+TITLES = {"p-median": "p-median", "p-center": "p-center",
+          "capacitated-p-median": "capacitated p-median", "max-coverage": "maximal coverage",
+          "set-cover": "set covering", "backup-cover": "backup coverage (LSCP-B)",
+          "cflp": "capacitated facility location",
           "uflp": "uncapacitated facility location"}
 
 
@@ -67,6 +74,7 @@ class SiteRun:
     known: dict[str, Any] | None = None
     data: SitingData | None = None
     notes: list[str] = field(default_factory=list)
+    fixed: list[int] = field(default_factory=list)
 
     def served_by(self) -> list[int]:
         """Per client the serving site's index (-1 if none).
@@ -105,6 +113,7 @@ class SiteRun:
             "p": self.p,
             "open_sites": [self.site_ids[j] for j in r.open_sites],
             "n_open": int(r.open_sites.size),
+            "fixed_sites": [self.site_ids[j] for j in self.fixed],
             "check": {"ok": self.check.ok, "objective": _num(self.check.objective),
                       "problems": list(self.check.problems)},
             "known_optimum": self.known,
@@ -118,6 +127,9 @@ class SiteRun:
             if r.covered is not None:
                 out["uncovered"] = [c for c, ok in zip(self.client_ids, r.covered, strict=True)
                                     if not ok]
+            if r.backup is not None:
+                out["backed_up"] = [c for c, ok in zip(self.client_ids, r.backup, strict=True)
+                                    if ok]
         out["notes"] = self.notes
         return out
 
@@ -127,7 +139,7 @@ def _num(v: float) -> float | None:
 
 
 def detect_format(path: Path) -> str:
-    """``instance`` for a folder or JSON/TOML/YAML document, else OR-Library by content.
+    """``instance`` for a folder or document, ``matrix`` for a CSV, else OR-Library by content.
 
     A ``cap`` file starts with ``m n`` (two numbers), a ``pmed`` file with
     ``n_vertices n_edges p`` (three).
@@ -142,6 +154,8 @@ def detect_format(path: Path) -> str:
                          "folder or JSON document.")
     if path.is_dir() or path.suffix.lower() in (".json", ".toml", ".yaml", ".yml"):
         return "instance"
+    if path.suffix.lower() == ".csv":
+        return "matrix"
     try:
         with path.open() as fh:
             first = next((ln.split() for ln in fh if ln.strip()), [])
@@ -155,34 +169,52 @@ def detect_format(path: Path) -> str:
     if numeric and len(first) == 3:
         return "orlib-pmed"
     raise InputError(f"Cannot tell the format of {path} from its first line; pass "
-                     "--input-format orlib-cap, orlib-pmed or instance.")
+                     "--input-format orlib-cap, orlib-pmed, matrix or instance.")
 
 
 def site(
-    model: Annotated[str, typer.Argument(help="p-median, max-coverage, set-cover, cflp or "
+    model: Annotated[str, typer.Argument(help="p-median, p-center, capacitated-p-median, "
+                                         "max-coverage, set-cover, backup-cover, cflp or "
                                          "uflp.", show_default=False)],
     path: Annotated[Path, typer.Argument(help="OR-Library file (orlib-cap or orlib-pmed), "
-                                         "or an instance folder or JSON document.",
+                                         "a cost matrix CSV (a row per client: its name, "
+                                         "an optional 'demand' column, then a column per "
+                                         "site), or an instance folder or JSON document.",
                                          show_default=False)],
     facilities: Annotated[int | None, typer.Option(
-        "--facilities", "-p", help="Sites to open (p-median, max-coverage); an orlib-pmed "
-        "file gives its own.")] = None,
+        "--facilities", "-p", help="Sites to open (p-median, p-center, capacitated-p-median, "
+        "max-coverage), besides the fixed ones unless --count-fixed; an orlib-pmed file "
+        "gives its own.")] = None,
     input_format: Annotated[str | None, typer.Option(
-        "--input-format", help="orlib-cap, orlib-pmed or instance (default: detected).")] = (
+        "--input-format", help="orlib-cap, orlib-pmed, matrix or instance (default: "
+        "detected).")] = (
         None),
     scenario: Annotated[str | None, typer.Option(
         help="Instance input: weight regions by this scenario's demand (m3) and apply its "
         "outages; default: population and normal conditions.")] = None,
     radius_km: Annotated[float | None, typer.Option(
         "--radius-km", help="Coverage: a site covers clients within this road distance (km; "
-        "the file's distance units for orlib-pmed).")] = None,
+        "the file's distance units for orlib-pmed and matrix files).")] = None,
     max_hours: Annotated[float | None, typer.Option(
         "--max-hours", help="Coverage: a site covers regions within this travel time (h); "
         "default: each region's 6/8/10 h response standard.")] = None,
     capacity: Annotated[float | None, typer.Option(
         "--capacity", help="cflp on an orlib-cap file: every warehouse's capacity, in place "
         "of the file's; needed for capa, capb and capc, which write the word 'capacity' "
-        "(capa: 8000, 10000, 12000 or 14000).", show_default=False)] = None,
+        "(capa: 8000, 10000, 12000 or 14000). capacitated-p-median on an orlib-pmed or "
+        "matrix file: every site's capacity, in demand served (a pmed vertex has demand 1).",
+        show_default=False)] = None,
+    fixed: Annotated[str | None, typer.Option(
+        "--fixed", help="OR-Library and matrix files: sites open already, comma-separated "
+        "(site numbers from 1, e.g. 3,17; a matrix's column names); they stay open (an "
+        "instance's existing government warehouses are fixed open by itself).",
+        show_default=False)] = None,
+    count_fixed: Annotated[bool, typer.Option(
+        "--count-fixed", help="Fixed sites (--fixed, or an instance's existing government "
+        "warehouses) count among the -p sites, instead of coming on top.")] = False,
+    free_existing: Annotated[bool, typer.Option(
+        "--free-existing", help="Instance: existing government warehouses are candidates "
+        "like any other site (they may close), not fixed open.")] = False,
     optima: Annotated[Path | None, typer.Option(
         help="File of known optima ('name value' lines); default: the benchmark's own "
         "capopt.txt, uncapopt.txt or pmedopt.txt next to PATH.")] = None,
@@ -201,7 +233,7 @@ def site(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Open sites with a classic siting model: p-median, coverage, set cover, CFLP, UFLP."""
+    """Open sites: p-median, p-center, capacitated p-median, coverage, backup, CFLP, UFLP."""
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
@@ -217,29 +249,46 @@ def site(
                              "folder or JSON document.")
         # an option the model does not use is refused, never silently dropped
         unused = [flag for flag, value, models in (
-            ("-p/--facilities", facilities, ("p-median", "max-coverage")),
+            ("-p/--facilities", facilities, P_MODELS),
             ("--radius-km", radius_km, COVERAGE_MODELS),
             ("--max-hours", max_hours, COVERAGE_MODELS),
+            ("--count-fixed", count_fixed or None, P_MODELS),
             ("--optima", optima, tuple(OPTIMA_FILES))) if value is not None and model not in models]
         if unused:
             raise InputError(f"{', '.join(unused)}: not used by {model}; leave it out.")
-        if capacity is not None and (kind != "orlib-cap" or model != "cflp"):
-            raise InputError(f"--capacity {capacity:g}: applies to cflp on an orlib-cap file; "
-                             "leave it out here.")
+        if capacity is not None and (kind, model) not in (
+                ("orlib-cap", "cflp"), ("orlib-pmed", "capacitated-p-median"),
+                ("matrix", "capacitated-p-median")):
+            raise InputError(f"--capacity {capacity:g}: applies to cflp on an orlib-cap file "
+                             "and capacitated-p-median on an orlib-pmed or matrix file; leave "
+                             "it out here.")
+        if kind == "instance" and fixed is not None:
+            raise InputError(f"--fixed {fixed}: applies to OR-Library and matrix files; an "
+                             "instance's "
+                             "existing government warehouses are fixed open already "
+                             "(--free-existing lets them close).")
+        if kind != "instance" and free_existing:
+            raise InputError(f"--free-existing: applies to instances, not to {kind} files; "
+                             "leave it out.")
+        if count_fixed and (free_existing or (kind != "instance" and fixed is None)):
+            raise InputError("--count-fixed: no site is fixed open here; leave it out or "
+                             "name the fixed sites with --fixed.")
         opts = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=seed)
-        args = dict(model=model, path=path, p=facilities, solver=solver, options=opts)
+        args = dict(model=model, path=path, p=facilities, solver=solver, options=opts,
+                    count_fixed=count_fixed)
         with progress(f"solving {model} on {path.name} with {solver}"):
             if kind == "instance":
                 if optima is not None:
                     raise InputError("--optima applies to OR-Library files, not to instances.")
                 run = _run_instance(**args, scenario=scenario,  # type: ignore[arg-type]
-                                    radius_km=radius_km, max_hours=max_hours)
+                                    radius_km=radius_km, max_hours=max_hours,
+                                    free_existing=free_existing)
             else:
                 if scenario is not None or max_hours is not None:
                     raise InputError("--scenario and --max-hours apply to instances, not to "
                                      f"{kind} files.")
                 run = _run_orlib(**args, kind=kind, radius=radius_km,  # type: ignore[arg-type]
-                                 optima=optima, capacity=capacity)
+                                 optima=optima, capacity=capacity, fixed=fixed)
         if run.result.has_solution and not run.check.ok:
             warn_checker(run.check.problems)
         if dest is not None and run.result.has_solution:
@@ -257,62 +306,185 @@ def _need_p(model: str, p: int | None) -> int:
     return p
 
 
+def _total_p(p: int, fixed: list[int], count_fixed: bool, m: int, where: str) -> int:
+    """Sites open in all: p, plus the fixed ones unless they count among the p."""
+    sites = f"{len(fixed)} site{'' if len(fixed) == 1 else 's'}"
+    if count_fixed and p < len(fixed):
+        raise InputError(f"-p {p} with --count-fixed is fewer than the {sites} fixed open in "
+                         f"{where}; give -p {len(fixed)} or more, or leave out --count-fixed.")
+    if count_fixed or not fixed:
+        return p
+    if p < 0 or p + len(fixed) > m:
+        raise InputError(f"-p {p} new sites and the {sites} fixed open exceed the {m} sites "
+                         f"of {where}; give -p from 0 to {m - len(fixed)}, or --count-fixed.")
+    return p + len(fixed)
+
+
+def _fixed_sites(text: str | None, site_ids: list[str], where: str,
+                 numbered: bool = True) -> list[int]:
+    """Site indices of a ``--fixed`` list of site numbers (``3,17``) or names."""
+    if text is None:
+        return []
+    index = {s: j for j, s in enumerate(site_ids)}
+    out: list[int] = []
+    for raw in text.split(","):
+        name = raw.strip()
+        if name not in index:
+            hint = (f"site numbers from 1 to {len(site_ids)}" if numbered
+                    else "site names from its header")
+            raise InputError(f"--fixed: {where} has no site {name!r}; give {hint} separated "
+                             "by commas.")
+        if index[name] in out:
+            raise InputError(f"--fixed: site {name} is listed twice; list each site once.")
+        out.append(index[name])
+    return sorted(out)
+
+
+def _solve_distance(model: str, d: npt.NDArray[np.float64], p: int,
+                    w: npt.NDArray[np.float64] | None, fixed: list[int], solver: str,
+                    options: Any, capacity: npt.NDArray[np.float64] | None = None,
+                    ) -> tuple[SitingResult, CheckReport]:
+    """p-median, p-center or capacitated p-median on a distance matrix, checked."""
+    import numpy as np
+
+    from reserve_opt.models import siting as st
+
+    if model == "p-median":
+        r = st.p_median(d, p, w, solver=solver, options=options, fixed=fixed)
+        return r, st.check(r, distance=d, weights=w, p=p, fixed=fixed)
+    if model == "p-center":
+        r = st.p_center(d, p, solver=solver, options=options, fixed=fixed)
+        return r, st.check(r, distance=d, p=p, fixed=fixed)
+    q = w if w is not None else np.ones(d.shape[0])
+    r = st.capacitated_p_median(d, p, q, capacity, solver=solver, options=options, fixed=fixed)
+    return r, st.check(r, distance=d, demand=q, capacity=capacity, p=p, fixed=fixed)
+
+
+def _solve_coverage(model: str, cov: Any, p: int | None, w: npt.NDArray[np.float64] | None,
+                    fixed: list[int], solver: str, options: Any,
+                    ) -> tuple[SitingResult, CheckReport]:
+    """Maximal coverage, set cover (fixed sites cost nothing) or backup cover, checked."""
+    import numpy as np
+
+    from reserve_opt.models import siting as st
+
+    if model == "max-coverage":
+        assert p is not None
+        r = st.max_coverage(cov, p, w, solver=solver, options=options, fixed=fixed)
+        return r, st.check(r, coverage=cov, weights=w, p=p, fixed=fixed)
+    if model == "set-cover":
+        costs = np.ones(cov.shape[1])
+        costs[fixed] = 0.0  # open already: the objective counts the sites to add
+        r = st.set_cover(cov, costs, solver=solver, options=options, fixed=fixed)
+        return r, st.check(r, coverage=cov, fixed_cost=costs, fixed=fixed)
+    r = st.backup_cover(cov, w, solver=solver, options=options, fixed=fixed)
+    return r, st.check(r, coverage=cov, weights=w, fixed=fixed)
+
+
+def _coverage_terms(model: str, r: SitingResult, total: float, unit: str,
+                    fixed: list[int]) -> tuple[dict[str, float], dict[str, str]]:
+    """Objective terms and units of a coverage model's answer."""
+    obj = _or0(r.objective)
+    if model == "max-coverage":
+        return ({f"covered_{unit}": obj, f"total_{unit}": total,
+                 "covered_share": obj / total if total else 0.0},
+                {"objective": f"{unit} covered"})
+    if model == "set-cover":
+        return ({"new_sites": obj, "fixed_sites": float(len(fixed))},
+                {"objective": "sites opened besides the fixed ones so that every client is "
+                 "covered"})
+    return ({f"backed_up_{unit}": obj, f"total_{unit}": total,
+             "sites": float(r.open_sites.size)},
+            {"objective": f"{unit} covered by two open sites or more, with the fewest sites "
+             "that cover everyone"})
+
+
 def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: Any, kind: str,
-               radius: float | None, optima: Path | None,
-               capacity: float | None = None) -> SiteRun:
+               radius: float | None, optima: Path | None, count_fixed: bool,
+               capacity: float | None = None, fixed: str | None = None) -> SiteRun:
+    import numpy as np
+
     from reserve_opt.models import siting as st
 
     name = path.stem
+    used_p = file_p = None
     if kind == "orlib-cap":
         if model not in ("cflp", "uflp"):
             raise InputError(f"Model {model!r} does not apply to an orlib-cap file; use cflp "
                              "or uflp.")
         capacitated = model == "cflp"
         cap = st.read_orlib_cap(path, capacity, uncapacitated=not capacitated)
+        n, m = cap.cost.shape
+        fix = _fixed_sites(fixed, [str(j + 1) for j in range(m)], path.name)
         r = st.facility_location(cap.demand, cap.fixed_cost, cap.cost,
                                  cap.capacity if capacitated else None,
-                                 capacitated=capacitated, solver=solver, options=options)
+                                 capacitated=capacitated, solver=solver, options=options,
+                                 fixed=fix)
         rep = st.check(r, cost=cap.cost, demand=cap.demand, fixed_cost=cap.fixed_cost,
-                       capacity=cap.capacity if capacitated else None)
-        n, m = cap.cost.shape
+                       capacity=cap.capacity if capacitated else None, fixed=fix)
         units = {"objective": "cost (file units)"}
         breakdown = _fl_breakdown(r, cap.fixed_cost, cap.cost)
-        used_p = None
+        run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
+                      [str(j + 1) for j in range(m)], rep, breakdown, units, fixed=fix)
     else:
-        if model not in ("p-median", "max-coverage", "set-cover"):
-            raise InputError(f"Model {model!r} does not apply to an orlib-pmed file; use "
-                             "p-median, max-coverage or set-cover.")
-        pm = st.read_orlib_pmed(path)
-        n, m = pm.distance.shape
-        if model == "p-median":
-            used_p = pm.p if p is None else p
-            r = st.p_median(pm.distance, used_p, solver=solver, options=options)
-            rep = st.check(r, distance=pm.distance, p=used_p)
-            breakdown = {"weighted_distance": _or0(r.objective)}
-            units = {"objective": "sum of distances to the nearest open vertex (file units)"}
+        if model in ("cflp", "uflp"):
+            raise InputError(f"Model {model!r} does not apply to an {kind} file; use "
+                             "p-median, p-center, capacitated-p-median, max-coverage, "
+                             "set-cover or backup-cover.")
+        if kind == "matrix":
+            mx = st.read_cost_matrix(path)
+            dist, w, file_p = mx.distance, mx.demand, None
+            client_ids, site_ids = list(mx.client_ids), list(mx.site_ids)
+            unit = "clients" if w is None else "demand"
+            file_units = "matrix units"
+        else:
+            pm = st.read_orlib_pmed(path)
+            dist, w, file_p = pm.distance, None, pm.p
+            client_ids = site_ids = [str(j + 1) for j in range(pm.distance.shape[1])]
+            unit, file_units = "vertices", "file units"
+        n, m = dist.shape
+        fix = _fixed_sites(fixed, site_ids, path.name, numbered=kind != "matrix")
+        if model in DISTANCE_MODELS:
+            asked = p if p is not None else file_p if file_p is not None else _need_p(model, p)
+            used_p = _total_p(asked, fix, count_fixed, m, path.name)
+            caps = None
+            if model == "capacitated-p-median":
+                if capacity is None:
+                    raise InputError(f"capacitated-p-median on an {kind} file needs "
+                                     "--capacity N: the demand one site may serve"
+                                     + (" (each vertex has demand 1)." if kind == "orlib-pmed"
+                                        else "."))
+                caps = np.full(m, capacity)
+            r, rep = _solve_distance(model, dist, used_p, w, fix, solver, options, caps)
+            if model == "p-center":
+                breakdown = {"radius": _or0(r.objective)}
+                units = {"objective": f"largest distance to the nearest open site ({file_units})"}
+            else:
+                breakdown = {"weighted_distance": _or0(r.objective)}
+                weighted = "" if w is None else "demand x "
+                units = {"objective": f"sum of {weighted}distances to the serving site "
+                         f"({file_units})"}
         else:
             if radius is None:
-                raise InputError(f"{model} on an orlib-pmed file needs a coverage radius; "
-                                 "pass --radius-km R (in the file's distance units).")
-            cov = st.coverage_from_distance(pm.distance, radius)
+                raise InputError(f"{model} on an {kind} file needs a coverage radius; "
+                                 f"pass --radius-km R (in the {file_units} of distance).")
+            cov = st.coverage_from_distance(dist, radius)
             if model == "max-coverage":
-                used_p = _need_p(model, p)
-                r = st.max_coverage(cov, used_p, solver=solver, options=options)
-                rep = st.check(r, coverage=cov, p=used_p)
-                breakdown = {"covered_vertices": _or0(r.objective), "vertices": float(n)}
-                units = {"objective": "vertices within the radius of an open vertex"}
-            else:
-                used_p = None
-                r = st.set_cover(cov, solver=solver, options=options)
-                rep = st.check(r, coverage=cov)
-                breakdown = {"sites": _or0(r.objective)}
-                units = {"objective": "vertices opened"}
-    run = SiteRun(model, name, kind, r, [str(i + 1) for i in range(n)],
-                  [str(j + 1) for j in range(m)], rep, breakdown, units, p=used_p)
+                used_p = _total_p(_need_p(model, p), fix, count_fixed, m, path.name)
+            r, rep = _solve_coverage(model, cov, used_p, w, fix, solver, options)
+            total = float(n if w is None else w.sum())
+            breakdown, units = _coverage_terms(model, r, total, unit, fix)
+        run = SiteRun(model, name, kind, r, client_ids, site_ids, rep, breakdown, units,
+                      p=used_p, fixed=fix)
     if capacity is not None:
-        run.notes.append(f"every warehouse's capacity is {capacity:g} (--capacity).")
-    run.known = _known_optimum(run, path, optima, file_p=None if kind == "orlib-cap" else pm.p,
-                               capacity=capacity)
+        what = {"orlib-cap": "warehouse", "orlib-pmed": "vertex"}.get(kind, "site")
+        run.notes.append(f"every {what}'s capacity is {capacity:g} (--capacity).")
+    if fix:
+        run.notes.append("the published optimum is for no fixed site; not compared.")
+    else:
+        run.known = _known_optimum(run, path, optima,
+                                   file_p=file_p,
+                                   capacity=capacity)
     return run
 
 
@@ -369,7 +541,8 @@ def _known_optimum(run: SiteRun, path: Path, optima: Path | None,
 
 def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options: Any,
                   scenario: str | None, radius_km: float | None,
-                  max_hours: float | None) -> SiteRun:
+                  max_hours: float | None, count_fixed: bool = False,
+                  free_existing: bool = False) -> SiteRun:
     import numpy as np
 
     from reserve_opt.io import load_instance
@@ -379,38 +552,53 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
     inst = load_instance(path)
     data = siting_data(inst, scenario=scenario, radius_km=radius_km, max_hours=max_hours)
     if not data.weight.any():
+        if scenario is None:
+            raise InputError(f"No region of {inst.name!r} has a population; give regions "
+                             "their population, or pick a --scenario with demand.")
         raise InputError(f"Scenario {scenario!r} has no demand in any region; pick a scenario "
                          "with demand, or leave out --scenario to weight regions by population.")
     cur = data.currency
     wu = data.weight_unit
+    m = len(data.site_ids)
+    # existing government warehouses are there: open, and on top of p unless asked
+    fix = [] if free_existing else [int(j) for j in np.flatnonzero(data.existing)]
+    if count_fixed and not fix:
+        raise InputError(f"--count-fixed: {inst.name!r} has no existing government "
+                         "warehouse to fix open; leave it out.")
     notes: list[str] = []
     used_p: int | None = None
-    if model == "p-median":
-        used_p = _need_p(model, p)
-        r = st.p_median(data.distance_km, used_p, data.weight, solver=solver, options=options)
-        rep = st.check(r, distance=data.distance_km, weights=data.weight, p=used_p)
-        breakdown = {f"weighted_distance_{wu}_km": _or0(r.objective)}
-        units = {"objective": f"{wu} x road km to the nearest open site"}
-    elif model == "max-coverage":
-        used_p = _need_p(model, p)
-        r = st.max_coverage(data.coverage, used_p, data.weight, solver=solver, options=options)
-        rep = st.check(r, coverage=data.coverage, weights=data.weight, p=used_p)
-        total = float(data.weight.sum())
-        breakdown = {f"covered_{wu}": _or0(r.objective), f"total_{wu}": total,
-                     "covered_share": _or0(r.objective) / total if total else 0.0}
-        units = {"objective": f"{wu} covered"}
-    elif model == "set-cover":
-        lonely = ~data.coverage.any(axis=1) & (data.weight > 0)
-        if lonely.any():
-            ids = [data.client_ids[i] for i in np.flatnonzero(lonely)]
-            raise InputError(f"No site covers regions {ids} ({data.coverage_rule}); widen "
-                             "--max-hours or --radius-km, or use max-coverage.")
-        # regions without weight (no demand in the scenario) need no cover
-        cov = data.coverage | (data.weight <= 0)[:, None]
-        r = st.set_cover(cov, solver=solver, options=options)
-        rep = st.check(r, coverage=cov)
-        breakdown = {"sites": _or0(r.objective)}
-        units = {"objective": "sites opened so that every region is covered"}
+    if model in P_MODELS:
+        used_p = _total_p(_need_p(model, p), fix, count_fixed, m, repr(inst.name))
+    if model in ("p-median", "p-center"):
+        assert used_p is not None
+        w = data.weight if model == "p-median" else None
+        r, rep = _solve_distance(model, data.distance_km, used_p, w, fix, solver, options)
+        if model == "p-median":
+            breakdown = {f"weighted_distance_{wu}_km": _or0(r.objective)}
+            units = {"objective": f"{wu} x road km to the nearest open site"}
+        else:
+            breakdown = {"radius_km": _or0(r.objective)}
+            units = {"objective": "road km from the farthest region to its nearest open site"}
+    elif model == "capacitated-p-median":
+        assert used_p is not None
+        cap = data.finite_capacity()
+        r, rep = _solve_distance(model, data.distance_km, used_p, data.demand_m3, fix, solver,
+                                 options, cap)
+        breakdown = {"weighted_distance_m3_km": _or0(r.objective)}
+        units = {"objective": "m3 x road km to the serving site", "capacity": "m3 of storage "
+                 "space", "demand": "m3"}
+    elif model in COVERAGE_MODELS:
+        cov = data.coverage
+        if model != "max-coverage":
+            lonely = ~data.coverage.any(axis=1) & (data.weight > 0)
+            if lonely.any():
+                ids = [data.client_ids[i] for i in np.flatnonzero(lonely)]
+                raise InputError(f"No site covers regions {ids} ({data.coverage_rule}); widen "
+                                 "--max-hours or --radius-km, or use max-coverage.")
+            # regions without weight (no demand in the scenario) need no cover
+            cov = data.coverage | (data.weight <= 0)[:, None]
+        r, rep = _solve_coverage(model, cov, used_p, data.weight, fix, solver, options)
+        breakdown, units = _coverage_terms(model, r, float(data.weight.sum()), wu, fix)
     else:
         capacitated = model == "cflp"
         if not data.demand_m3.any():
@@ -425,14 +613,20 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
                              f"{need} ({data.demand_m3.sum():,.0f} m3); use uflp or another "
                              "--scenario.")
         r = st.facility_location(data.demand_m3, data.fixed_cost, data.assign_cost, cap,
-                                 capacitated=capacitated, solver=solver, options=options)
+                                 capacitated=capacitated, solver=solver, options=options,
+                                 fixed=fix)
         rep = st.check(r, cost=data.assign_cost, demand=data.demand_m3,
-                       fixed_cost=data.fixed_cost, capacity=cap)
+                       fixed_cost=data.fixed_cost, capacity=cap, fixed=fix)
         breakdown = _fl_breakdown(r, data.fixed_cost, data.assign_cost)
         units = {"objective": cur, "fixed": f"{cur} (candidate warehouses' largest size, "
                  "unsigned contracts' retainers)",
                  "assignment": f"{cur} (transport of the regions' demand)",
                  "capacity": "m3 of storage space", "demand": "m3"}
+    if fix:
+        notes.append(f"existing government warehouses {[data.site_ids[j] for j in fix]} are "
+                     "fixed open" + (" and count among -p" if count_fixed and used_p else
+                                     " on top of -p" if used_p else "")
+                     + " (--free-existing lets them close).")
     if r.has_solution:
         served = np.asarray(
             SiteRun(model, inst.name, "instance", r, list(data.client_ids),
@@ -443,7 +637,7 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
             notes.append(f"Regions {bad} are assigned to a site they cannot reach under the "
                          "scenario's outages (priced at 10x the longest reachable distance).")
     return SiteRun(model, inst.name, "instance", r, list(data.client_ids), list(data.site_ids),
-                   rep, breakdown, units, p=used_p, data=data, notes=notes)
+                   rep, breakdown, units, p=used_p, data=data, notes=notes, fixed=fix)
 
 
 def write_site(run: SiteRun, folder: Path) -> None:
@@ -462,7 +656,9 @@ def write_site(run: SiteRun, folder: Path) -> None:
     is_open[r.open_sites] = True
     d = run.data
     weight = d.weight if d is not None else np.ones(n)
-    sites = pd.DataFrame({"site": run.site_ids, "opened": is_open,
+    is_fixed = np.zeros(m, dtype=bool)
+    is_fixed[run.fixed] = True
+    sites = pd.DataFrame({"site": run.site_ids, "opened": is_open, "fixed": is_fixed,
                           "clients_served": np.bincount(served[served >= 0], minlength=m)})
     clients = pd.DataFrame({"client": run.client_ids,
                             "site": [run.site_ids[j] if j >= 0 else "" for j in served]})
@@ -482,6 +678,8 @@ def write_site(run: SiteRun, folder: Path) -> None:
         clients["reachable"] = np.where(ok, d.reachable[rows, sj], False)
     if r.covered is not None:
         clients["covered"] = np.asarray(r.covered)
+    if r.backup is not None:
+        clients["backed_up"] = np.asarray(r.backup)
     write_csv(sites, folder / "sites.csv")
     write_csv(clients, folder / "clients.csv")
     if d is not None:
@@ -518,7 +716,7 @@ def print_site(run: SiteRun) -> None:
     say(f"{run.name}: {TITLES[run.model]} ({run.input_format}), {r.status.value} in "
         f"{r.solve_seconds:.2f} s with {r.solver}")
     say(f"objective {obj} ({run.units['objective']}), bound {bound}, gap {gap}")
-    if run.data is not None and run.model in ("max-coverage", "set-cover"):
+    if run.data is not None and run.model in COVERAGE_MODELS:
         say(f"coverage: {run.data.coverage_rule}")
     if run.known is not None:
         k = run.known
@@ -526,6 +724,8 @@ def print_site(run: SiteRun) -> None:
         verdict = "matches" if k["matches"] else "DOES NOT match"
         say(f"known optimum {_fmt(k['value'])} ({Path(k['file']).name}): {verdict}"
         + ("" if rel is None else f", relative difference {rel:.1e}"))
+    if run.fixed and run.data is None:
+        say("fixed open: " + ", ".join(run.site_ids[j] for j in run.fixed))
     if not r.has_solution:
         say("no plan: the solver found no solution within the limits.")
         return

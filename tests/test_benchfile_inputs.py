@@ -392,7 +392,8 @@ def test_capa_needs_a_capacity_and_reads_its_optima_lines(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["known_optimum"]["matches"] is True
     assert one_error("site", "uflp", str(capa), "--capacity", "6") == (
-        "error: --capacity 6: applies to cflp on an orlib-cap file; leave it out here.")
+        "error: --capacity 6: applies to cflp on an orlib-cap file and capacitated-p-median "
+        "on an orlib-pmed or matrix file; leave it out here.")
     assert one_error("site", "cflp", str(capa), "--capacity", "-6") == (
         "error: capacity -6 for capa.txt: give a positive number of units.")
 

@@ -95,13 +95,15 @@ def test_p_other_than_the_files_is_not_compared() -> None:
     assert data["check"]["ok"]
 
 
-def _toy_brute_force(model: str, p: int) -> float:
-    """Best objective over every set of p sites, straight from the data."""
+def _toy_brute_force(model: str, p: int, free_existing: bool = False) -> float:
+    """Best objective over every set of p sites (besides the existing warehouses, fixed
+    open, unless ``free_existing``), straight from the data."""
     d = siting_data(load_instance(TOY))
     m = len(d.site_ids)
+    fixed = [] if free_existing else [j for j in range(m) if d.existing[j]]
     best = np.inf if model == "p-median" else -np.inf
-    for sites in itertools.combinations(range(m), p):
-        s = list(sites)
+    for sites in itertools.combinations([j for j in range(m) if j not in fixed], p):
+        s = [*fixed, *sites]
         if model == "p-median":
             best = min(best, float(d.weight @ d.distance_km[:, s].min(axis=1)))
         else:
@@ -114,7 +116,13 @@ def test_toy_matches_brute_force(model: str) -> None:
     data = site_json(model, str(TOY), "-p", "2")
     assert data["status"] == "optimal" and data["check"]["ok"]
     assert data["objective"] == pytest.approx(_toy_brute_force(model, 2), rel=1e-9)
-    assert data["n_open"] == 2
+    assert data["n_open"] == 3 and data["fixed_sites"] == ["W_north"]
+    free = site_json(model, str(TOY), "-p", "2", "--free-existing")
+    assert free["objective"] == pytest.approx(_toy_brute_force(model, 2, True), rel=1e-9)
+    assert free["n_open"] == 2 and free["fixed_sites"] == []
+    counted = site_json(model, str(TOY), "-p", "2", "--count-fixed")
+    assert counted["objective"] == pytest.approx(_toy_brute_force(model, 1), rel=1e-9)
+    assert counted["n_open"] == 2 and "W_north" in counted["open_sites"]
 
 
 @pytest.mark.parametrize("model", ["set-cover", "cflp", "uflp"])
@@ -184,8 +192,8 @@ def one_error_line(*args: str) -> str:
 
 def test_unknown_model_is_one_line() -> None:
     assert one_error_line("k-center", str(TOY)) == (
-        "error: Unknown model 'k-center'; choose one of p-median, max-coverage, set-cover, "
-        "cflp, uflp.")
+        "error: Unknown model 'k-center'; choose one of p-median, p-center, "
+        "capacitated-p-median, max-coverage, set-cover, backup-cover, cflp, uflp.")
 
 
 def test_missing_p_is_one_line() -> None:
@@ -204,7 +212,7 @@ def test_unreadable_files_are_one_line(tmp_path: Path) -> None:
     junk.write_text("hello world, this is not a benchmark\n")
     assert one_error_line("cflp", str(junk)) == (
         f"error: Cannot tell the format of {junk} from its first line; pass --input-format "
-        "orlib-cap, orlib-pmed or instance.")
+        "orlib-cap, orlib-pmed, matrix or instance.")
     short = tmp_path / "short.txt"
     short.write_text("2 3\n10 5\n")
     assert one_error_line("cflp", str(short)) == (
@@ -219,12 +227,15 @@ def test_model_that_does_not_fit_the_file_is_one_line() -> None:
     assert one_error_line("p-median", str(CAP / "cap41.txt"), "-p", "3") == (
         "error: Model 'p-median' does not apply to an orlib-cap file; use cflp or uflp.")
     assert one_error_line("cflp", str(PMED / "pmed1.txt")) == (
-        "error: Model 'cflp' does not apply to an orlib-pmed file; use p-median, max-coverage "
-        "or set-cover.")
+        "error: Model 'cflp' does not apply to an orlib-pmed file; use p-median, p-center, "
+        "capacitated-p-median, max-coverage, set-cover or backup-cover.")
 
 
 def test_instance_option_errors_are_one_line() -> None:
     assert one_error_line("p-median", str(TOY), "-p", "9") == (
+        "error: -p 9 new sites and the 1 site fixed open exceed the 4 sites of 'toy'; give -p "
+        "from 0 to 3, or --count-fixed.")
+    assert one_error_line("p-median", str(TOY), "-p", "9", "--count-fixed") == (
         "error: p must be a whole number from 1 to 4 (sites), got 9.")
     assert one_error_line("p-median", str(TOY), "-p", "2", "--scenario", "meteor").startswith(
         "error: Scenario 'meteor' is not in 'toy'; choose one of: ")

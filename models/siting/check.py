@@ -47,6 +47,8 @@ def check(
     fixed_cost: npt.ArrayLike | None = None,
     coverage: npt.ArrayLike | sp.spmatrix | sp.sparray | None = None,
     p: int | None = None,
+    fixed: npt.ArrayLike | None = None,
+    single_source: bool = True,
     tol: float = 1e-6,
 ) -> CheckReport:
     """Recompute a plan's feasibility and objective.
@@ -54,9 +56,17 @@ def check(
     Pass the data of the model that produced ``result``:
 
     * p-median: ``distance``, ``p``, optional ``weights``;
+    * p-center: ``distance``, ``p``, optional ``weights``;
+    * capacitated p-median: ``distance``, ``p``, ``demand``, ``capacity``,
+      ``single_source``;
     * max coverage: ``coverage``, ``p``, optional ``weights``;
     * set cover: ``coverage``, optional ``fixed_cost``;
+    * backup cover: ``coverage``, optional ``weights``;
     * facility location: ``cost``, ``demand``, ``fixed_cost``, optional ``capacity``.
+
+    Every model takes ``fixed``: indices of sites that must be open. The models added
+    later (p-center, capacitated p-median, backup cover) are checked with plain loops
+    over clients and sites, sharing nothing with the models' array code.
 
     Parameters
     ----------
@@ -79,6 +89,11 @@ def check(
         problems.append("open_sites lists a site twice.")
     if p is not None and sites.size != p:
         problems.append(f"{sites.size} sites are open, expected p = {p}.")
+    if fixed is not None:
+        is_open = set(sites.tolist())
+        shut = [int(j) for j in np.asarray(fixed).ravel() if int(j) not in is_open]
+        if shut:
+            problems.append(f"Fixed sites {shut[:10]} are not open.")
     objective = float("nan")
 
     if result.model == "p-median":
@@ -136,6 +151,13 @@ def check(
             missing = np.flatnonzero(~covered)
             if missing.size:
                 problems.append(f"Clients {missing[:10].tolist()} are not covered.")
+    elif result.model == "p-center":
+        objective = _check_center(result, distance, weights, sites, problems, tol)
+    elif result.model == "capacitated-p-median":
+        objective = _check_capacitated(result, distance, demand, capacity, sites,
+                                       single_source, problems, tol)
+    elif result.model == "backup-cover":
+        objective = _check_backup(result, coverage, weights, sites, problems)
     else:
         problems.append(f"Unknown model {result.model!r}.")
 
@@ -147,7 +169,7 @@ def check(
             f"{objective:.6f}."
         )
     if result.bound is not None and np.isfinite(objective):
-        sense = -1.0 if result.model == "max-coverage" else 1.0
+        sense = -1.0 if result.model in ("max-coverage", "backup-cover") else 1.0
         if sense * (result.bound - objective) > tol * max(1.0, abs(objective)):
             problems.append(
                 f"The bound {result.bound:.6f} is on the wrong side of the objective "
@@ -167,3 +189,95 @@ def _shares(x: FloatArray, sites: npt.NDArray[np.int64], problems: list[str], to
     bad = np.flatnonzero((x[:, closed] > tol).any(axis=1))
     if bad.size:
         problems.append(f"Clients {bad[:10].tolist()} are served by a closed site.")
+
+
+def _rows(value: npt.ArrayLike | None) -> list[list[float]]:
+    return [[float(v) for v in row] for row in np.asarray(value, dtype=np.float64)]
+
+
+def _assignment_rows(result: SitingResult, n: int, m: int,
+                     problems: list[str]) -> list[list[float]] | None:
+    x = result.assignment
+    if x is None or x.shape != (n, m):
+        problems.append("The assignment is missing or has the wrong shape.")
+        return None
+    return _rows(x)
+
+
+def _check_center(result: SitingResult, distance: npt.ArrayLike | None,
+                  weights: npt.ArrayLike | None, sites: npt.NDArray[np.int64],
+                  problems: list[str], tol: float) -> float:
+    """p-center: the largest weighted distance from a client to its nearest open site."""
+    d = _rows(distance)
+    n, m = len(d), len(d[0]) if d else 0
+    w = [1.0] * n if weights is None else [float(v) for v in np.asarray(weights).ravel()]
+    if not sites.size:
+        problems.append("No site is open.")
+        return float("nan")
+    worst = 0.0
+    for i in range(n):
+        if w[i] > 0:
+            near = min(d[i][j] for j in sites.tolist())
+            worst = max(worst, w[i] * near)
+    x = _assignment_rows(result, n, m, problems)
+    if x is not None:
+        _shares(np.asarray(x), sites, problems, tol)
+        for i in range(n):
+            for j in range(m):
+                if x[i][j] > tol and w[i] * d[i][j] > worst * (1 + tol) + tol:
+                    problems.append(f"Client {i} is assigned beyond the reported radius.")
+                    break
+    return worst
+
+
+def _check_capacitated(result: SitingResult, distance: npt.ArrayLike | None,
+                       demand: npt.ArrayLike | None, capacity: npt.ArrayLike | None,
+                       sites: npt.NDArray[np.int64], single_source: bool,
+                       problems: list[str], tol: float) -> float:
+    """Capacitated p-median: shares, single sourcing, capacities and the weighted distance."""
+    d = _rows(distance)
+    n, m = len(d), len(d[0]) if d else 0
+    q = [float(v) for v in np.asarray(demand).ravel()]
+    s = [float(v) for v in np.asarray(capacity).ravel()]
+    x = _assignment_rows(result, n, m, problems)
+    if x is None:
+        return float("nan")
+    _shares(np.asarray(x), sites, problems, tol)
+    total = 0.0
+    load = [0.0] * m
+    split = []
+    for i in range(n):
+        for j in range(m):
+            total += q[i] * d[i][j] * x[i][j]
+            load[j] += q[i] * x[i][j]
+            if single_source and tol < x[i][j] < 1 - tol:
+                split.append(i)
+    if split:
+        problems.append(f"Clients {sorted(set(split))[:10]} are split between sites.")
+    over = [j for j in range(m) if load[j] > s[j] * (1 + tol) + tol]
+    if over:
+        problems.append(f"Sites {over[:10]} serve more than their capacity.")
+    return total
+
+
+def _check_backup(result: SitingResult, coverage: npt.ArrayLike | sp.spmatrix | sp.sparray
+                  | None, weights: npt.ArrayLike | None, sites: npt.NDArray[np.int64],
+                  problems: list[str]) -> float:
+    """Backup cover: every client covered once; backed-up weight of those covered twice."""
+    a = sp.csr_matrix(coverage)
+    n = a.shape[0]
+    w = [1.0] * n if weights is None else [float(v) for v in np.asarray(weights).ravel()]
+    is_open = set(sites.tolist())
+    times = []
+    for i in range(n):
+        cols = a.indices[a.indptr[i]:a.indptr[i + 1]].tolist()
+        times.append(sum(1 for j in cols if j in is_open))
+    missing = [i for i in range(n) if times[i] == 0]
+    if missing:
+        problems.append(f"Clients {missing[:10]} are not covered.")
+    twice = [t >= 2 for t in times]
+    if result.backup is None or [bool(b) for b in result.backup] != twice:
+        problems.append("The reported backup coverage differs from that of the open sites.")
+    if result.covered is None or [bool(c) for c in result.covered] != [t >= 1 for t in times]:
+        problems.append("The reported coverage differs from the coverage of the open sites.")
+    return sum(w[i] for i in range(n) if twice[i])

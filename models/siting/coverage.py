@@ -31,16 +31,21 @@ from reserve_opt.solvers import Model, SolveResult, SolverOptions, solve
 Coverage: TypeAlias = npt.ArrayLike | sp.spmatrix | sp.sparray
 
 
-def max_coverage_model(coverage: Coverage, p: int, weights: npt.ArrayLike | None = None) -> Model:
+def max_coverage_model(
+    coverage: Coverage,
+    p: int,
+    weights: npt.ArrayLike | None = None,
+    fixed: npt.ArrayLike | None = None,
+) -> Model:
     """Build the maximal covering model (blocks ``"open"``, ``"covered"``)."""
     a = inputs.coverage_matrix(coverage, "coverage matrix")
     n, m = a.shape
     p = inputs.count(p, m)
     w = inputs.vector(weights, n, "client weights")
     model = Model("max-coverage", sense="max")
-    y = model.add_binaries("open", m)
+    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
     z = model.add_binaries("covered", n, obj=w)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([np.arange(n), rows_a])
     cols = np.concatenate([z, y[a.indices]])
@@ -56,6 +61,7 @@ def max_coverage(
     *,
     solver: str = "auto",
     options: SolverOptions | None = None,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Open p sites to cover the most client weight.
 
@@ -69,6 +75,8 @@ def max_coverage(
         Client weights (default 1), >= 0.
     solver, options
         Solver registry name and options.
+    fixed
+        Indices of sites open already (existing facilities); they count in ``p``.
 
     Returns
     -------
@@ -79,12 +87,14 @@ def max_coverage(
     t0 = time.perf_counter()
     a = inputs.coverage_matrix(coverage, "coverage matrix")
     w = inputs.vector(weights, a.shape[0], "client weights")
-    res = solve(max_coverage_model(a, p, w), solver, options)
+    res = solve(max_coverage_model(a, p, w, fixed), solver, options)
     return _coverage_result("max-coverage", res, a, t0,
                             lambda _, covered: float(w[covered].sum()))
 
 
-def set_cover_model(coverage: Coverage, costs: npt.ArrayLike | None = None) -> Model:
+def set_cover_model(
+    coverage: Coverage, costs: npt.ArrayLike | None = None, fixed: npt.ArrayLike | None = None
+) -> Model:
     """Build the set covering model (block ``"open"``).
 
     Raises
@@ -103,7 +113,7 @@ def set_cover_model(coverage: Coverage, costs: npt.ArrayLike | None = None) -> M
             f"{' and more' if ids.size > 10 else ''}; add sites or widen the radius."
         )
     model = Model("set-cover")
-    y = model.add_binaries("open", m, obj=f)
+    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m), obj=f)
     rows = np.repeat(np.arange(n), np.diff(a.indptr))
     model.add_constraints("cover", (rows, y[a.indices], 1.0), lb=1.0, n_rows=n)
     return model
@@ -115,6 +125,7 @@ def set_cover(
     *,
     solver: str = "auto",
     options: SolverOptions | None = None,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Cover every client at least once at the least total site cost.
 
@@ -126,6 +137,8 @@ def set_cover(
         Site costs (default 1: minimise the number of sites).
     solver, options
         Solver registry name and options.
+    fixed
+        Indices of sites open already; they are open and their costs count.
 
     Returns
     -------
@@ -135,7 +148,7 @@ def set_cover(
     t0 = time.perf_counter()
     a = inputs.coverage_matrix(coverage, "coverage matrix")
     f = inputs.vector(costs, a.shape[1], "site costs")
-    res = solve(set_cover_model(a, f), solver, options)
+    res = solve(set_cover_model(a, f, fixed), solver, options)
     return _coverage_result("set-cover", res, a, t0,
                             lambda open_sites, _: float(f[open_sites].sum()))
 

@@ -34,6 +34,7 @@ def facility_location_model(
     capacity: npt.ArrayLike | None = None,
     *,
     capacitated: bool = True,
+    fixed: npt.ArrayLike | None = None,
 ) -> Model:
     """Build the facility location model (blocks ``"open"``, ``"assign"``).
 
@@ -47,16 +48,8 @@ def facility_location_model(
     d = inputs.vector(demand, n, "client demand", default=0.0)
     f = inputs.vector(fixed_cost, m, "site fixed costs", default=0.0)
     model = Model("facility-location")
-    y = model.add_binaries("open", m, obj=f)
-    x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, obj=c)
-    model.add_constraints("serve", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
-    k = np.arange(n * m)
-    model.add_constraints(
-        "link",
-        (np.concatenate([k, k]), np.concatenate([x.ravel(), np.tile(y, n)]),
-         np.repeat([1.0, -1.0], n * m)),
-        ub=0.0,
-    )  # fmt: skip
+    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m), obj=f)
+    x = add_assignment(model, y, c)
     if capacitated:
         if capacity is None:
             raise InputError("A capacitated model needs site capacities; pass capacity=...")
@@ -66,14 +59,44 @@ def facility_location_model(
                 f"Total site capacity {s.sum():g} is below total demand {d.sum():g}; "
                 f"add capacity or use capacitated=False."
             )
-        rows = np.concatenate([np.tile(np.arange(m), n), np.arange(m)])
-        cols = np.concatenate([x.ravel(), y])
-        vals = np.concatenate([np.repeat(d, m), -s])
-        model.add_constraints("capacity", (rows, cols, vals), ub=0.0, n_rows=m)
-        model.add_constraints(
-            "total_capacity", (np.zeros(m, dtype=np.int64), y, s), lb=float(d.sum()), n_rows=1
-        )
+        add_capacity(model, x, y, d, s)
     return model
+
+
+def add_assignment(model: Model, y: npt.NDArray[np.int64], cost: npt.NDArray[np.float64],
+                   *, integer: bool = False) -> npt.NDArray[np.int64]:
+    """Add the assignment shares and their serve and link rows.
+
+    ``x_ij`` in [0, 1] (block ``"assign"``, objective ``cost``), each client fully served
+    (``"serve"``) and only by open sites (``"link"``: ``x_ij <= y_j``).
+    """
+    n, m = cost.shape
+    x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, integer=integer, obj=cost)
+    model.add_constraints("serve", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
+    k = np.arange(n * m)
+    model.add_constraints(
+        "link",
+        (np.concatenate([k, k]), np.concatenate([x.ravel(), np.tile(y, n)]),
+         np.repeat([1.0, -1.0], n * m)),
+        ub=0.0,
+    )  # fmt: skip
+    return x
+
+
+def add_capacity(model: Model, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64],
+                 demand: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64]) -> None:
+    """Add the capacity rows.
+
+    ``sum_i q_i x_ij <= s_j y_j`` (``"capacity"``) and ``sum_j s_j y_j >= sum_i q_i``
+    (``"total_capacity"``, a valid cut).
+    """
+    n, m = x.shape
+    rows = np.concatenate([np.tile(np.arange(m), n), np.arange(m)])
+    cols = np.concatenate([x.ravel(), y])
+    vals = np.concatenate([np.repeat(demand, m), -capacity])
+    model.add_constraints("capacity", (rows, cols, vals), ub=0.0, n_rows=m)
+    model.add_constraints("total_capacity", (np.zeros(m, dtype=np.int64), y, capacity),
+                          lb=float(demand.sum()), n_rows=1)
 
 
 def facility_location(
@@ -85,6 +108,7 @@ def facility_location(
     capacitated: bool = True,
     solver: str = "auto",
     options: SolverOptions | None = None,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Solve capacitated (or uncapacitated) facility location with splittable demand.
 
@@ -102,6 +126,8 @@ def facility_location(
         ``False`` ignores capacities (uncapacitated facility location).
     solver, options
         Solver registry name and options.
+    fixed
+        Indices of sites open already; they are open and their fixed costs count.
 
     Returns
     -------
@@ -111,7 +137,8 @@ def facility_location(
     t0 = time.perf_counter()
     c = inputs.matrix(cost, "assignment cost matrix")
     f = inputs.vector(fixed_cost, c.shape[1], "site fixed costs", default=0.0)
-    model = facility_location_model(demand, f, c, capacity, capacitated=capacitated)
+    model = facility_location_model(demand, f, c, capacity, capacitated=capacitated,
+                                    fixed=fixed)
     res = solve(model, solver, options)
     if not res.has_solution:
         return siting_result(

@@ -7,8 +7,11 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from reserve_opt.errors import InputError
+from reserve_opt.solvers import Model
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 def _ids(mask: npt.NDArray[np.bool_], limit: int = 10) -> str:
@@ -93,3 +96,63 @@ def coverage_from_distance(distance: npt.ArrayLike, radius: float) -> sp.csr_mat
     if not np.isfinite(radius) or radius < 0:
         raise InputError(f"The coverage radius must be a finite number >= 0, got {radius!r}.")
     return coverage_matrix(sp.csr_matrix(d <= radius), "coverage matrix")
+
+
+def fixed_sites(fixed: npt.ArrayLike | None, n_sites: int, p: int | None = None) -> BoolArray:
+    """Sites that must be open, as a mask over the sites (none when ``fixed`` is ``None``).
+
+    Parameters
+    ----------
+    fixed
+        0-based site indices that are already open (existing facilities).
+    n_sites
+        Number of sites.
+    p
+        Sites to open in all, fixed ones included, when the model has a count.
+
+    Raises
+    ------
+    InputError
+        On an index out of range or repeated, or more fixed sites than ``p``.
+    """
+    mask = np.zeros(n_sites, dtype=bool)
+    if fixed is None:
+        return mask
+    idx = np.asarray(fixed).ravel()
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise InputError(f"Fixed sites must be whole site indices, got {idx[:10].tolist()}.")
+    idx = idx.astype(np.int64)
+    out = idx[(idx < 0) | (idx >= n_sites)]
+    if out.size:
+        raise InputError(f"Fixed sites {out[:10].tolist()} are not site indices 0 to "
+                         f"{n_sites - 1}; name existing sites only.")
+    if np.unique(idx).size != idx.size:
+        raise InputError("A fixed site is listed twice; list each existing site once.")
+    if p is not None and idx.size > p:
+        raise InputError(f"{idx.size} sites are fixed open but only p = {p} may be open; "
+                         "raise p or fix fewer sites.")
+    mask[idx] = True
+    return mask
+
+
+def add_open(model: Model, n_sites: int, fixed: BoolArray, obj: npt.ArrayLike = 0.0,
+             *, integer: bool = True) -> IntArray:
+    """The block ``"open"`` (binary unless ``integer=False``), fixed sites' lower bound 1."""
+    return model.add_variables("open", n_sites, lb=fixed.astype(np.float64), ub=1.0,
+                               integer=integer, obj=obj)
+
+
+def add_count(model: Model, y: IntArray, p: int) -> None:
+    """The row ``sum_j y_j = p`` (block ``"count"``)."""
+    model.add_constraints("count", (np.zeros(y.size, dtype=np.int64), y, 1.0), lb=p, ub=p,
+                          n_rows=1)
+
+
+def distance_problem(
+    distance: npt.ArrayLike, p: int, weights: npt.ArrayLike | None, fixed: npt.ArrayLike | None
+) -> tuple[FloatArray, int, FloatArray, BoolArray]:
+    """Validated ``(d, p, w, fixed mask)`` of a model on a distance matrix."""
+    d = matrix(distance, "distance matrix")
+    n, m = d.shape
+    p = count(p, m)
+    return d, p, vector(weights, n, "client weights"), fixed_sites(fixed, m, p)

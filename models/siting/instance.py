@@ -52,6 +52,8 @@ class SitingData:
         Region ids and facility ids, in array order.
     site_kinds
         Facility kind of each site.
+    existing
+        Whether each site is an existing government warehouse (not a candidate).
     weight
         Client weight: persons, or m3 of scenario demand (see ``weight_unit``).
     weight_unit
@@ -86,6 +88,7 @@ class SitingData:
     client_ids: tuple[str, ...]
     site_ids: tuple[str, ...]
     site_kinds: tuple[str, ...]
+    existing: BoolArray
     weight: FloatArray
     weight_unit: str
     distance_km: FloatArray
@@ -215,6 +218,9 @@ def siting_data(
         client_ids=tuple(r.id for r in regions),
         site_ids=tuple(sites),
         site_kinds=tuple(instance.facility(s).kind.value for s in sites),
+        existing=np.array([instance.facility(s).kind is FacilityKind.GOVERNMENT_WAREHOUSE
+                           and not instance.facility(s).is_candidate for s in sites],
+                          dtype=bool),
         weight=np.asarray(weight, dtype=np.float64),
         weight_unit=unit,
         distance_km=priced,

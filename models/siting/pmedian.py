@@ -30,6 +30,7 @@ Two formulations, both built without a Python loop over client-site pairs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import replace
@@ -43,9 +44,10 @@ from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.result import SitingResult, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
-Formulation = Literal["radius", "classic"]
+Formulation = Literal["lp-fix", "radius", "classic"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class _Sorted:
@@ -64,7 +66,10 @@ class _Sorted:
         np.put_along_axis(self.rank_of_site, self.order, np.arange(m)[None, :], axis=1)
 
 
-def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Model:
+def radius_model(
+    srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray, fixed: BoolArray | None = None,
+    *, relax: bool = False, reach: FloatArray | None = None,
+) -> Model:
     """Radius model keeping, for client i, the levels up to that of rank ``cut_rank[i]``.
 
     Parameters
@@ -77,6 +82,13 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
         Client weights (> 0; drop zero-weight clients before).
     cut_rank
         Per client, the 0-based rank of the farthest site whose distance is kept.
+    fixed
+        Mask of the sites that must be open (counted in ``p``).
+    relax
+        Continuous ``y`` (the LP relaxation).
+    reach
+        Per client, a radius within which it must be served (``inf``: none): a row
+        ``sum_{j: d_ij <= reach_i} y_j >= 1`` each (block ``"must_reach"``).
 
     Returns
     -------
@@ -85,8 +97,9 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
     """
     n, m = srt.s.shape
     model = Model("p-median-radius")
-    y = model.add_binaries("open", m)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed,
+                        integer=not relax)
+    inputs.add_count(model, y, p)
     if n == 0:
         return model
     level, s = srt.level, srt.s
@@ -113,16 +126,21 @@ def radius_model(srt: _Sorted, p: int, w: FloatArray, cut_rank: IntArray) -> Mod
     model.add_constraints(
         "reach", (rows, cols, vals), lb=np.where(l_of_z == 0, 1.0, 0.0), n_rows=total_z
     )
+    if reach is not None:
+        must = np.flatnonzero(np.isfinite(reach))
+        ci, rk = np.nonzero(s[must] <= reach[must, None])
+        model.add_constraints("must_reach", (ci, y[srt.order[must[ci], rk]], 1.0), lb=1.0,
+                              n_rows=must.size)
     return model
 
 
-def classic_model(d: FloatArray, p: int, w: FloatArray) -> Model:
+def classic_model(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray | None = None) -> Model:
     """The textbook p-median model with ``x_ij <= y_j`` for every pair (vectorised)."""
     n, m = d.shape
     model = Model("p-median-classic")
-    y = model.add_binaries("open", m)
+    y = inputs.add_open(model, m, np.zeros(m, dtype=bool) if fixed is None else fixed)
     x = model.add_variables("assign", (n, m), lb=0.0, ub=1.0, obj=w[:, None] * d)
-    model.add_constraints("count", (np.zeros(m, dtype=np.int64), y, 1.0), lb=p, ub=p, n_rows=1)
+    inputs.add_count(model, y, p)
     model.add_constraints("one_site", (np.repeat(np.arange(n), m), x.ravel(), 1.0), lb=1, ub=1)
     k = np.arange(n * m)
     link = (np.concatenate([k, k]), np.concatenate([x.ravel(), np.tile(y, n)]), [1.0, -1.0])
@@ -146,6 +164,7 @@ def p_median(
     solver: str = "auto",
     options: SolverOptions | None = None,
     max_rounds: int = 20,
+    fixed: npt.ArrayLike | None = None,
 ) -> SitingResult:
     """Solve the p-median problem.
 
@@ -165,6 +184,8 @@ def p_median(
         Solver options; a time limit covers all rounds together.
     max_rounds
         Most radius rounds before the full model is solved.
+    fixed
+        Indices of sites that are open already (existing facilities); they count in ``p``.
 
     Returns
     -------
@@ -174,24 +195,62 @@ def p_median(
         from that plan. ``bound`` is the solver's bound on the (last) model.
     """
     t0 = time.perf_counter()
-    d = inputs.matrix(distance, "distance matrix")
-    n, m = d.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
+    d, p, w, fix = inputs.distance_problem(distance, p, weights, fixed)
     opts = options or SolverOptions()
     if formulation == "classic":
-        res = solve(classic_model(d, p, w), solver, opts)
+        res = solve(classic_model(d, p, w, fix), solver, opts)
         return _finish(d, w, res, res.status, res.bound, t0)
-    if formulation != "radius":
+    if formulation not in ("radius", "lp-fix"):
         raise InputError(
-            f"Unknown p-median formulation {formulation!r}; use 'radius' or 'classic'."
+            f"Unknown p-median formulation {formulation!r}; use 'lp-fix', 'radius' or "
+            "'classic'."
         )
 
+    if formulation == "lp-fix":
+        from reserve_opt.models.siting.pmedian_lp import p_median_lp_fix
+
+        return p_median_lp_fix(d, p, w, fix, solver=solver, options=opts, t0=t0,
+                               max_rounds=max_rounds)
+    res, status, bound = radius_mip(d, p, w, fix, solver, opts, t0, max_rounds)
+    return _finish(d, w, res, status, bound, t0)
+
+
+def radius_mip(
+    d: FloatArray,
+    p: int,
+    w: FloatArray,
+    fix: BoolArray,
+    solver: str,
+    opts: SolverOptions,
+    t0: float,
+    max_rounds: int = 20,
+    start: BoolArray | None = None,
+    reach: FloatArray | None = None,
+) -> tuple[SolveResult, SolveStatus, float | None]:
+    """The radius MIP, radii grown until no client lies beyond its last one.
+
+    ``start`` (a mask of sites, a known plan) is handed to the solver as a hint for the
+    ``y`` (HiGHS and SCIP take it; the others ignore it). ``reach`` (per client, ``inf``
+    for none) keeps a client's radii up to that distance and requires it served within.
+
+    Returns
+    -------
+    tuple
+        The last solve (its ``"open"`` block is the plan), the status to report
+        (``feasible`` when radii were still short as time ran out) and the bound.
+    """
+    n, m = d.shape
     keep = np.flatnonzero(w > 0)  # zero-weight clients cost nothing wherever they go
     srt = _Sorted(d[keep])
     wk = w[keep]
     full = m - p
     cut = np.full(keep.size, initial_cut_rank(n, m, p), dtype=np.int64)
+    must = None
+    if reach is not None:
+        must = reach[keep]
+        bounded = np.isfinite(must)
+        within = (srt.s[bounded] <= must[bounded, None]).sum(axis=1) - 1
+        cut[bounded] = np.clip(within, 0, full)
     rounds = 0
     while True:
         rounds += 1
@@ -201,24 +260,32 @@ def p_median(
         if opts.time_limit_s is not None:
             left = opts.time_limit_s - (time.perf_counter() - t0)
             run_opts = replace(opts, time_limit_s=max(left, 0.01))
-        res = solve(radius_model(srt, p, wk, cut), solver, run_opts)
+        compiled = radius_model(srt, p, wk, cut, fix, reach=must).compile()
+        if start is not None:
+            hint = np.full(compiled.num_variables, np.nan)
+            block = compiled.var_blocks["open"]
+            hint[block.start:block.stop] = start
+            compiled = dataclasses.replace(compiled, start=hint)
+        res = solve(compiled, solver, run_opts)
         if not res.has_solution:
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         open_sites = np.flatnonzero(res.value("open") > 0.5)
         if open_sites.size == 0:  # every client had weight zero
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         near_rank = srt.rank_of_site[:, open_sites].min(axis=1)
         cut_dist = srt.s[np.arange(keep.size), cut]
         near_dist = srt.s[np.arange(keep.size), near_rank]
         short = near_dist > cut_dist
+        if must is not None:
+            short &= ~np.isfinite(must)  # served within their reach by a row
         if not short.any():
-            return _finish(d, w, res, res.status, res.bound, t0)
+            return res, res.status, res.bound
         out_of_time = (
             opts.time_limit_s is not None and time.perf_counter() - t0 >= opts.time_limit_s
         )
         if res.status is not SolveStatus.OPTIMAL or out_of_time:
             # the relaxed model's bound stays valid; the plan is feasible for the p-median
-            return _finish(d, w, res, SolveStatus.FEASIBLE, res.bound, t0)
+            return res, SolveStatus.FEASIBLE, res.bound
         cut[short] = np.minimum(full, np.maximum(near_rank[short], 2 * cut[short] + 1))
 
 

@@ -21,8 +21,8 @@ class SitingResult:
     Parameters
     ----------
     model
-        Which model produced it (``"p-median"``, ``"max-coverage"``, ``"set-cover"``,
-        ``"facility-location"``).
+        Which model produced it (``"p-median"``, ``"p-center"``, ``"capacitated-p-median"``,
+        ``"max-coverage"``, ``"set-cover"``, ``"backup-cover"``, ``"facility-location"``).
     status
         Normalised solver status.
     objective
@@ -43,6 +43,9 @@ class SitingResult:
         Seconds spent building and solving.
     solver
         Registry name of the solver backend.
+    backup
+        Per-client flags "covered by two open sites or more", for backup coverage;
+        ``None`` otherwise.
     """
 
     model: str
@@ -55,6 +58,7 @@ class SitingResult:
     covered: BoolArray | None
     solve_seconds: float
     solver: str
+    backup: BoolArray | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -83,6 +87,7 @@ def siting_result(
     open_sites: IntArray | None,
     assignment: FloatArray | None = None,
     covered: BoolArray | None = None,
+    backup: BoolArray | None = None,
     seconds: float,
     status: SolveStatus | None = None,
     bound: float | None = None,
@@ -93,7 +98,7 @@ def siting_result(
     ``objective`` and the bound.
     """
     sites = np.zeros(0, dtype=np.int64) if open_sites is None else np.sort(open_sites)
-    for a in (sites, assignment, covered):
+    for a in (sites, assignment, covered, backup):
         _frozen(a)
     bnd = res.bound if bound is None else bound
     return SitingResult(
@@ -107,4 +112,5 @@ def siting_result(
         covered=covered,
         solve_seconds=seconds,
         solver=res.solver,
+        backup=backup,
     )
