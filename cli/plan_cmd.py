@@ -35,6 +35,7 @@ from reserve_opt.cli.render import (
     DEFAULT_TOP,
     SHORTAGE_PENALTY_NOTE,
     OutputFormat,
+    no_result_line,
     pct,
     print_table,
     say,
@@ -146,8 +147,10 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
             say("why no plan exists:")
             for line in result.infeasibility.messages:
                 say(f"  - {line}")
-        elif result.message:
-            say(result.message)
+            return
+        say(no_result_line("plan", result.status))
+        if result.message:
+            say(f"solver: {result.message}")
         return
     c = result.costs
     spent = c.total - c.shortage

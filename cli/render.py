@@ -22,12 +22,15 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from reserve_opt.solvers.status import SolveStatus
 
 #: Width of output that goes to a file or a pipe, when COLUMNS is not set.
 PIPE_WIDTH = 100
@@ -97,6 +100,12 @@ def console() -> Console:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON on stdout."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def no_result_line(noun: str, status: SolveStatus) -> str:
+    """Why a command has no ``noun`` to show: the status in words, and what to try."""
+    hint = "; give it more seconds with --time-limit" if status.value == "no_solution" else ""
+    return f"no {noun}: {status.sentence}{hint}."
 
 
 def say(text: str = "") -> None:

@@ -26,7 +26,7 @@ from reserve_opt.cli.options import (
     write_csv,
     write_json,
 )
-from reserve_opt.cli.render import OutputFormat, print_table, say
+from reserve_opt.cli.render import OutputFormat, no_result_line, print_table, say
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
@@ -727,7 +727,7 @@ def print_site(run: SiteRun) -> None:
     if run.fixed and run.data is None:
         say("fixed open: " + ", ".join(run.site_ids[j] for j in run.fixed))
     if not r.has_solution:
-        say("no plan: the solver found no solution within the limits.")
+        say(no_result_line("plan", r.status))
         return
     say("independent check: " + ("ok" if run.check.ok else
                                  "FAILED: " + "; ".join(run.check.problems)))

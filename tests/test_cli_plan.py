@@ -35,3 +35,20 @@ def test_plan_refuses_a_bad_option_in_one_line(toy_path: Path) -> None:
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert len(result.stderr.splitlines()) == 1 and "sharing='everyone'" in result.stderr
+
+
+NO_PLAN_LINE = ("no plan: no solution found within the time limit (none is proven not to "
+                "exist); give it more seconds with --time-limit.")
+
+
+def test_a_tiny_time_limit_never_reads_infeasible(toy_path: Path) -> None:
+    # The toy's optimum is 96,578 CNY; pulp-cbc at 0.001 s said "infeasible" and explained
+    # "why no plan exists" in 2 of 10 runs. Now: a plan, or no plan within the time limit.
+    for _ in range(5):
+        result = run_cli("plan", str(toy_path), "--solver", "pulp-cbc", "--time-limit", "0.001")
+        assert "infeasible" not in result.stdout and "why no plan" not in result.stdout
+        if result.exit_code == 1:
+            assert result.stdout.startswith("toy: no_solution in ")
+            assert NO_PLAN_LINE in result.stdout.splitlines()
+        else:
+            assert result.exit_code == 0 and "Costs (CNY)" in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,12 +120,16 @@ def test_equality_ranged_and_free_rows(solver: str) -> None:
     np.testing.assert_allclose(r.value("xy"), [1.0, 1.0], atol=1e-7)
 
 
-@pytest.mark.parametrize("solver", AVAILABLE)
-def test_infeasible_mip(solver: str) -> None:
+def binaries_over_two() -> Model:
     m = Model("infeasible")
     v = m.add_binaries("v", 2, obj=[1, 1])
     m.add_constraints("too_much", (np.zeros(2), v, np.ones(2)), lb=3)
-    r = solve(m, solver)
+    return m
+
+
+@pytest.mark.parametrize("solver", AVAILABLE)
+def test_infeasible_mip(solver: str) -> None:
+    r = solve(binaries_over_two(), solver)
     assert r.status is SolveStatus.INFEASIBLE
     assert r.x is None and r.objective is None and not r.has_solution
     with pytest.raises(InputError, match="without a solution"):
@@ -309,3 +314,96 @@ def test_mps_text_names_rows_and_columns_by_index() -> None:
     text = mps_text(mip_max().compile())
     assert " C0 OBJ -5.0" in text  # maximisation written negated
     assert "'INTORG'" in text and " UP BND C2 10.0" in text
+
+
+# --- "infeasible" only when proven ----------------------------------------------------------
+# CBC 2.10 (PuLP's binary) on the bundled toy placement at -sec 0.001: the solution file's
+# first line and the log lines that decide (2 of 10 runs ended like this before the fix).
+TOY_PREPROCESSING_CUT_SHORT = (
+    "Integer infeasible - objective value 96578.17228731",
+    "Continuous objective value is 96578.2 - 0.00 seconds\n"
+    "Cgl0000I Cut generators found to be infeasible! (or unbounded)\n"
+    "Pre-processing says infeasible or unbounded\n"
+    "Total time (CPU seconds):       0.00   (Wallclock seconds):       0.00\n",
+)
+TOY_STOPPED_ON_TIME = (
+    "Stopped on time (no integer solution - continuous used) - objective value 96578.17228731",
+    "Cbc0020I Exiting on maximum time\n"
+    "Cbc0005I Partial search - best objective 1e+50 (best possible 96578.172), took 0 "
+    "iterations and 0 nodes (0.00 seconds)\n"
+    "Result - Stopped on time limit\n\nNo feasible solution found\n"
+    "Lower bound:                    96578.172\n",
+)
+# x + y >= 3 over two binaries: the LP relaxation is infeasible, CBC proves it.
+LP_PROVEN_INFEASIBLE = ("Infeasible - objective value 3.00000000",
+                        "Problem is infeasible - 0.00 seconds\n")
+
+
+@pytest.mark.parametrize(("head", "log", "want"), [
+    (*TOY_PREPROCESSING_CUT_SHORT, SolveStatus.NO_SOLUTION),
+    (*TOY_STOPPED_ON_TIME, SolveStatus.NO_SOLUTION),
+    (*LP_PROVEN_INFEASIBLE, SolveStatus.INFEASIBLE),
+    ("Stopped on time - objective value 96578.17228731", "Result - Stopped on time limit\n",
+     SolveStatus.FEASIBLE),
+])
+def test_cbc_says_infeasible_only_when_proven(head: str, log: str, want: SolveStatus) -> None:
+    from reserve_opt.solvers.backends.pulp_cbc import cbc_status
+
+    assert cbc_status(head, log, is_mip=True) is want
+
+
+def test_ortools_cbc_checks_an_infeasible_claim_made_when_time_ran_out() -> None:
+    from reserve_opt.solvers.backends.ortools_cbc import claim_unproven
+
+    mip = mip_max().compile()
+    assert claim_unproven(mip, SolverOptions(time_limit_s=0.03), solve_s=0.031)
+    assert not claim_unproven(mip, SolverOptions(time_limit_s=0.03), solve_s=0.01)
+    assert not claim_unproven(mip, SolverOptions(), solve_s=100.0)
+    assert not claim_unproven(lp_min().compile(), SolverOptions(time_limit_s=0.03), 1.0)
+
+
+def integer_infeasible() -> Model:
+    # 2a + 2b = 3 over integers in 0..1: the LP relaxation is feasible (a = 1.5 - b), no
+    # integer point is; CBC's pre-processing says so, and a search without it proves it.
+    m = Model("odd_sum")
+    v = m.add_variables("v", 2, ub=1, integer=True, obj=[1, 1])
+    m.add_constraints("odd", (np.zeros(2), v, [2.0, 2.0]), lb=3, ub=3)
+    return m
+
+
+@pytest.mark.parametrize("solver", ["pulp-cbc", "ortools-cbc"])
+def test_cbc_still_proves_real_infeasibility_under_a_time_limit(solver: str) -> None:
+    for model in (integer_infeasible(), binaries_over_two()):
+        r = solve(model, solver, SolverOptions(time_limit_s=60))
+        assert r.status is SolveStatus.INFEASIBLE, (model.name, r.message)
+
+
+@pytest.mark.parametrize("solver", ["pulp-cbc", "ortools-cbc"])
+def test_tiny_time_limits_never_report_the_toy_plan_infeasible(solver: str) -> None:
+    # The toy's optimum is 96,578 CNY. Before the fix pulp-cbc said "infeasible" in 2 of 10
+    # runs at 0.001 s; whatever the machine's speed, each run now ends in one of these.
+    from reserve_opt import load_instance
+    from reserve_opt.models.placement import PlacementOptions
+    from reserve_opt.models.placement.model import build_model, prepare
+
+    inst = load_instance(Path(__file__).resolve().parents[1] / "instances" / "toy")
+    data = prepare(inst, PlacementOptions())
+    model = build_model(data, PlacementOptions())[0].compile()
+    seen = set()
+    for limit in (0.0005, 0.001, 0.002, 0.003) * 5:
+        r = solve(model, solver, SolverOptions(time_limit_s=limit))
+        seen.add(r.status)
+        assert r.status is not SolveStatus.INFEASIBLE, (limit, r.message)
+    assert seen <= {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.NO_SOLUTION}
+
+
+def test_a_stopped_lp_iterate_is_no_solution() -> None:
+    # CLP stopped by its limit leaves a simplex iterate that breaks rows; it is no solution.
+    from reserve_opt.solvers.backends.pulp_cbc import PulpCbcBackend
+
+    model = lp_min().compile()
+    x_breaks_rows = ["Stopped on iterations - objective value 0.00000000",
+                     "      0 C0                     0                       0",
+                     "      1 C1                     0                       0"]
+    r = PulpCbcBackend()._parse(model, x_breaks_rows, "", 1.0, 0.0)
+    assert r.status is SolveStatus.NO_SOLUTION and r.x is None

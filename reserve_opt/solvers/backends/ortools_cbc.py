@@ -71,14 +71,20 @@ class OrtoolsCbcBackend(Backend):
             solver.EnableOutput()
         params = pywraplp.MPSolverParameters()
         params.SetDoubleParam(params.RELATIVE_MIP_GAP, options.mip_gap)
+        t_solve = time.perf_counter()
         code = solver.Solve(params)
+        solve_s = time.perf_counter() - t_solve
         has_sol = solver.NumVariables() == 0 or code in (solver.OPTIMAL, solver.FEASIBLE)
+        message = f"pywraplp result code {code}"
         if code == solver.OPTIMAL:
             status = SolveStatus.OPTIMAL
         elif code == solver.FEASIBLE:
             status = SolveStatus.FEASIBLE
         elif code == solver.INFEASIBLE:
             status = SolveStatus.INFEASIBLE
+            if claim_unproven(model, options, solve_s) and not _lp_infeasible(proto, options):
+                status = SolveStatus.NO_SOLUTION
+                message += UNPROVEN_NOTE
         elif code == solver.UNBOUNDED:
             status = SolveStatus.UNBOUNDED
         elif code == solver.NOT_SOLVED:
@@ -97,5 +103,50 @@ class OrtoolsCbcBackend(Backend):
             seconds=time.perf_counter() - t0,
             bound=bound,
             x=x,
-            message=f"pywraplp result code {code}",
+            message=message,
         )
+
+
+#: Why a CBC "infeasible" became "no solution".
+UNPROVEN_NOTE = (": CBC gave up as its time limit ran out (its pre-processing then claims "
+                 "that no solution exists) and the LP relaxation has solutions: nothing is "
+                 "proven")
+
+
+def claim_unproven(model: MatrixModel, options: SolverOptions, solve_s: float) -> bool:
+    """Whether CBC's "infeasible" on ``model`` needs a proof before it is believed.
+
+    CBC's pre-processing reports a MIP infeasible when the time limit interrupts it, so a
+    claim made once ``solve_s`` reached the limit is checked (by the LP relaxation); one
+    made before is CBC's proof. OR-Tools cannot switch that pre-processing off.
+
+    Parameters
+    ----------
+    model
+        The model solved.
+    options
+        Its solver options (the time limit).
+    solve_s
+        Wall-clock seconds CBC ran.
+
+    Returns
+    -------
+    bool
+    """
+    limit = options.time_limit_s
+    return model.is_mip and limit is not None and solve_s >= limit
+
+
+def _lp_infeasible(proto: Any, options: SolverOptions) -> bool:
+    """Whether CLP proves the LP relaxation of ``proto`` infeasible (within the time limit)."""
+    pywraplp: Any = importlib.import_module("ortools.linear_solver.pywraplp")
+    relaxed = type(proto)()
+    relaxed.CopyFrom(proto)
+    for v in relaxed.variable:
+        v.is_integer = False
+    lp = pywraplp.Solver.CreateSolver("CLP")
+    if lp is None or lp.LoadModelFromProto(relaxed):
+        return False
+    if options.time_limit_s is not None:
+        lp.SetTimeLimit(max(1, round(options.time_limit_s * 1000)))
+    return bool(lp.Solve() == lp.INFEASIBLE)

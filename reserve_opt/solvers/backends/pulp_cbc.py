@@ -4,7 +4,9 @@ The matrix is written straight to free MPS (see :mod:`reserve_opt.solvers.mps`) 
 of building PuLP variable and constraint objects: on a 50,000-variable p-median model
 that is several times faster and gives the same file CBC would read anyway. The
 binary's solution file gives primal values and (for LPs) row duals; its log gives the
-best bound when a limit stops the search.
+best bound when a limit stops the search. "Infeasible" is reported only when CBC proved it:
+its pre-processing's claim is checked by a search without pre-processing (see
+:data:`PREPROCESS_CLAIM`).
 
 PuLP 3.3 bundles CBC and warns that PuLP 4 will not; the project pins ``pulp<4``.
 """
@@ -56,6 +58,81 @@ def cbc_path() -> str | None:
     return path if os.path.exists(path) else None
 
 
+#: What CBC's log says when pre-processing gave up on the model. CBC 2.10 says it when the
+#: time limit interrupts pre-processing's LP solves (seen on the bundled toy at 0.001 s and
+#: on Liaoning at 0.03 s), and on some feasible models (coin-or/Cbc issues 740, 747, 749):
+#: it is no proof of infeasibility.
+PREPROCESS_CLAIM = "Pre-processing says infeasible"
+
+
+def cbc_status(head: str, log: str, *, is_mip: bool) -> SolveStatus:
+    """The status of a CBC run, from its solution file's first line and its log.
+
+    ``Infeasible`` / ``Integer infeasible`` count only when proven: after
+    :data:`PREPROCESS_CLAIM` the status is ``NO_SOLUTION``. ``Stopped on ...`` is
+    ``FEASIBLE`` when an integer solution came with it, else ``NO_SOLUTION``.
+
+    Parameters
+    ----------
+    head
+        First line of the solution file, e.g. ``"Stopped on time - objective value 5"``.
+    log
+        CBC's standard output and error.
+    is_mip
+        Whether the model has integer variables.
+
+    Returns
+    -------
+    SolveStatus
+    """
+    first = head.split()[0] if head.split() else ""
+    if first == "Optimal":
+        return SolveStatus.OPTIMAL
+    if first in ("Infeasible", "Integer"):
+        proven = not (is_mip and PREPROCESS_CLAIM in log)
+        return SolveStatus.INFEASIBLE if proven else SolveStatus.NO_SOLUTION
+    if first == "Unbounded":
+        return SolveStatus.UNBOUNDED
+    if first == "Stopped":
+        obj_m = _NUM_RE.search(head)
+        found = obj_m is not None and abs(float(obj_m.group(1))) < 1e49
+        found = found and "no integer solution" not in head
+        found = found and "No feasible solution" not in log
+        return SolveStatus.FEASIBLE if found else SolveStatus.NO_SOLUTION
+    return SolveStatus.ERROR
+
+
+def _run_cbc(path: str, mps: Path, model: MatrixModel, options: SolverOptions,
+             time_limit_s: float | None, *, preprocess: bool) -> tuple[list[str], str] | str:
+    """Run the CBC binary on ``mps``: the solution file's lines and the log, or an error."""
+    sol = mps.with_suffix(".sol")
+    sol.unlink(missing_ok=True)
+    args = [path, str(mps), "-timeMode", "elapsed"]
+    if time_limit_s is not None:
+        args += ["-sec", repr(float(time_limit_s))]
+    if not preprocess:
+        args += ["-preprocess", "off"]
+    args += [
+        "-ratioGap", repr(float(options.mip_gap)),
+        "-threads", str(options.threads),
+        "-randomSeed", str(options.seed + 1),
+        "-randomCbcSeed", str(options.seed + 1),
+        "-log", "1",
+        "-solve" if model.is_mip else "-initialSolve",
+        "-printingOptions", "all",
+        "-solution", str(sol),
+    ]  # fmt: skip
+    proc = subprocess.run(
+        args, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    log = proc.stdout + proc.stderr
+    if options.verbose:
+        sys.stderr.write(log)
+    if proc.returncode != 0 or not sol.exists():
+        return f"CBC exited with code {proc.returncode}: {log[-2000:]}"
+    return sol.read_text().splitlines(), log
+
+
 class PulpCbcBackend(Backend):
     """CBC 2.10 from PuLP's bundle, run as a subprocess on an MPS file."""
 
@@ -73,57 +150,34 @@ class PulpCbcBackend(Backend):
         sign = -1.0 if model.sense == "max" else 1.0
         with tempfile.TemporaryDirectory(prefix="reserve_opt_cbc_") as tmp:
             mps = write_mps(model, Path(tmp) / "model.mps")
-            sol = Path(tmp) / "model.sol"
-            args = [path, str(mps), "-timeMode", "elapsed"]
-            if options.time_limit_s is not None:
-                args += ["-sec", repr(float(options.time_limit_s))]
-            args += [
-                "-ratioGap", repr(float(options.mip_gap)),
-                "-threads", str(options.threads),
-                "-randomSeed", str(options.seed + 1),
-                "-randomCbcSeed", str(options.seed + 1),
-                "-log", "1",
-                "-solve" if model.is_mip else "-initialSolve",
-                "-printingOptions", "all",
-                "-solution", str(sol),
-            ]  # fmt: skip
-            proc = subprocess.run(
-                args, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-            )
-            log = proc.stdout + proc.stderr
-            if options.verbose:
-                sys.stderr.write(log)
-            if proc.returncode != 0 or not sol.exists():
-                return make_result(
-                    model,
-                    status=SolveStatus.ERROR,
-                    solver=self.name,
-                    seconds=time.perf_counter() - t0,
-                    message=f"CBC exited with code {proc.returncode}: {log[-2000:]}",
-                )
-            lines = sol.read_text().splitlines()
+            limit = options.time_limit_s
+            run = _run_cbc(path, mps, model, options, limit, preprocess=True)
+            if isinstance(run, str):
+                return self._error(model, t0, run)
+            lines, log = run
+            if model.is_mip and PREPROCESS_CLAIM in log:
+                # Pre-processing's "infeasible" is no proof (it says so when the time limit
+                # interrupts it): a search without it, in the time left, gives the verdict.
+                left = None if limit is None else max(limit - (time.perf_counter() - t0), 0.0)
+                run = _run_cbc(path, mps, model, options, left, preprocess=False)
+                if isinstance(run, str):
+                    return self._error(model, t0, run)
+                lines, log = run
+                lines = [f"{lines[0] if lines else ''} (CBC's pre-processing gave up, which "
+                         f"proves nothing; searched again without it)", *lines[1:]]
         return self._parse(model, lines, log, sign, t0)
+
+    def _error(self, model: MatrixModel, t0: float, message: str) -> SolveResult:
+        return make_result(model, status=SolveStatus.ERROR, solver=self.name,
+                           seconds=time.perf_counter() - t0, message=message)
 
     def _parse(
         self, model: MatrixModel, lines: list[str], log: str, sign: float, t0: float
     ) -> SolveResult:
         head = lines[0] if lines else ""
-        first = head.split()[0] if head else ""
         obj_m = _NUM_RE.search(head)
         sol_obj = float(obj_m.group(1)) if obj_m else math.nan
-        if first == "Optimal":
-            status = SolveStatus.OPTIMAL
-        elif first in ("Infeasible", "Integer"):
-            status = SolveStatus.INFEASIBLE
-        elif first == "Unbounded":
-            status = SolveStatus.UNBOUNDED
-        elif first == "Stopped":
-            found = "objective value" in head and abs(sol_obj) < 1e49
-            found = found and "no integer solution" not in head
-            found = found and "No feasible solution" not in log
-            status = SolveStatus.FEASIBLE if found else SolveStatus.NO_SOLUTION
-        else:
-            status = SolveStatus.ERROR
+        status = cbc_status(head, log, is_mip=model.is_mip)
         x = np.zeros(model.num_variables)
         duals_kept: dict[int, float] = {}
         for line in lines[1:]:
@@ -137,6 +191,9 @@ class PulpCbcBackend(Backend):
                 x[int(name[1:])] = float(parts[2])
             elif name[0] == "R":
                 duals_kept[int(name[1:])] = float(parts[3])
+        if status is SolveStatus.FEASIBLE and not model.is_mip and model.max_violation(x) > 1e-6:
+            # a simplex stopped by its limit holds an iterate, not a feasible solution
+            status = SolveStatus.NO_SOLUTION
         duals = None
         if not model.is_mip and status is SolveStatus.OPTIMAL:
             duals = np.zeros(model.num_constraints)
