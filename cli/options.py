@@ -8,7 +8,6 @@ option with the command's own help, so every flag keeps one spelling.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -161,5 +160,7 @@ def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> None:
 
 
 def write_json(path: Path, data: Any, *, ensure_ascii: bool = True) -> None:
-    """Write ``data`` as indented JSON; values JSON cannot hold are written as strings."""
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=ensure_ascii, default=str))
+    """Write ``data`` as indented, strict JSON (see :mod:`reserve_opt.io.jsontext`)."""
+    from reserve_opt.io.jsontext import dumps
+
+    path.write_text(dumps(data, indent=1, ensure_ascii=ensure_ascii), encoding="utf-8")

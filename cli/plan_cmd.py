@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -136,8 +137,10 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
     ``top`` rows of the fill-rate table at most (0: all).
     """
     cur = inst.currency
-    gap = "n/a" if result.gap is None else f"{result.gap:.2%}"
-    bound = "n/a" if result.bound is None else f"{result.bound:,.0f} {cur}"
+    gap = ("n/a" if result.gap is None or not math.isfinite(result.gap)
+           else f"{result.gap:.2%}")
+    bound = ("n/a" if result.bound is None or not math.isfinite(result.bound)
+             else f"{result.bound:,.0f} {cur}")
     say(f"{inst.name}: {result.status.value} in {result.solve_seconds:.1f} s with "
         f"{result.solver} (sharing: {result.sharing})")
     if result.costs is None:

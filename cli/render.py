@@ -12,7 +12,6 @@ of their smallest value, fill rates and other shares as percentages (:func:`pct`
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,6 +27,8 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+
+from reserve_opt.io.jsontext import dumps
 
 if TYPE_CHECKING:
     from reserve_opt.solvers.status import SolveStatus
@@ -98,8 +99,8 @@ def console() -> Console:
 
 
 def echo_json(data: Any) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print ``data`` as indented, strict JSON on stdout (see :mod:`reserve_opt.io.jsontext`)."""
+    typer.echo(dumps(data, indent=2, ensure_ascii=False))
 
 
 def no_result_line(noun: str, status: SolveStatus) -> str:

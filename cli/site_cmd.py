@@ -710,7 +710,7 @@ def _write_gpkg(run: SiteRun, served: npt.NDArray[np.int64], target: Path) -> No
 def print_site(run: SiteRun) -> None:
     """Print a siting answer for people: status, objective, costs, sites, check."""
     r = run.result
-    gap = "n/a" if r.gap is None else f"{r.gap:.4%}"
+    gap = "n/a" if r.gap is None or not math.isfinite(r.gap) else f"{r.gap:.4%}"
     obj = _fmt(r.objective)
     bound = _fmt(r.bound)
     say(f"{run.name}: {TITLES[run.model]} ({run.input_format}), {r.status.value} in "
@@ -751,7 +751,7 @@ def print_site(run: SiteRun) -> None:
 
 
 def _fmt(v: float | None) -> str:
-    if v is None:
+    if v is None or not math.isfinite(v):
         return "n/a"
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3f}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,6 +29,7 @@ from reserve_opt.cli.options import (
     progress,
     time_limit_option,
     write_csv,
+    write_json,
     write_tables,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
@@ -261,8 +261,7 @@ def write_whatif(report: dict[str, Any], folder: Path) -> None:
     from reserve_opt.cli.plan_cmd import write_plan
 
     doc = report["json"]
-    (folder / "whatif.json").write_text(json.dumps(doc, indent=1, default=str),
-                                        encoding="utf-8")
+    write_json(folder / "whatif.json", doc)
     (folder / "comparison.csv").write_text(comparison_csv(doc["comparison"]),
                                            encoding=CSV_ENCODING)
     write_csv(pd.DataFrame(_fill_rows(report)), folder / "fill_by_region.csv")
@@ -279,8 +278,7 @@ def write_whatif(report: dict[str, Any], folder: Path) -> None:
             write_plan(r["instance"], r["result"], run)
         else:
             write_tables(run, r["result"].tables())
-            (run / "result.json").write_text(
-                json.dumps(r["result_dict"], indent=1, default=str), encoding="utf-8")
+            write_json(run / "result.json", r["result_dict"])
 
 
 def _fill_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ finished work. ``OUT/results.parquet`` (one row per run, in run order) and
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reserve_opt.errors import InputError, shown
+from reserve_opt.io.jsontext import dumps
 from reserve_opt.io.outdir import OutputFolder, replace_file
 from reserve_opt.variants.compare import summary_row
 from reserve_opt.variants.grid import Run, SweepSpec
@@ -432,5 +432,4 @@ def _write_meta(out: Path, spec: SweepSpec, base: Instance, runs: Sequence[Run],
                       "changes": [c.to_dict() for c in r.variant.changes]}
                      for r, k in zip(runs, keys, strict=True)],
     }
-    replace_file(out / META, lambda p: p.write_text(json.dumps(meta, indent=1, default=str),
-                                                     encoding="utf-8"))
+    replace_file(out / META, lambda p: p.write_text(dumps(meta, indent=1), encoding="utf-8"))
