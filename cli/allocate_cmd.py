@@ -32,6 +32,7 @@ from reserve_opt.cli.render import (
     TIER_NOTE,
     Num,
     OutputFormat,
+    no_result_line,
     pct,
     print_table,
     say,
@@ -155,16 +156,20 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
         f"{result.solve_seconds:.1f} s with {result.solver}, "
         f"{result.options.periods} periods of {result.options.period_h:g} h")
     if not result.has_plan:
-        say(result.message or "no allocation was found")
+        say(no_result_line("allocation", result.status))
+        if result.message:
+            say(result.message)
         return
+    if result.status.value != "optimal":
+        say(f"not every level was solved: {result.message}; gap unknown")
     lowest = pct(result.min_fill_rate)
     say(f"overall fill rate {_text(pct(result.fill_rate))}"
         + (f", lowest regional fill rate {_text(lowest)}" if lowest is not None else "")
         + "\n")
     tiered = any(lv.name.startswith("tier") for lv in result.levels)
     print_table("Objectives, in the order they were optimised",
-                ["level", "optimum", "unit"],
-                [[lv.name, lv.value, lv.unit] for lv in result.levels],
+                ["level", "optimum", "unit", "status"],
+                [[lv.name, lv.value, lv.unit, lv.status] for lv in result.levels],
                 legend=[TIER_NOTE] if tiered else [])
     fin = result.final()
     rates = result.fill_rates()

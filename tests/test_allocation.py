@@ -242,3 +242,63 @@ def test_same_input_same_answer(toy: Instance) -> None:
     a = solve_allocation(toy, "typhoon")
     b = solve_allocation(toy, "typhoon")
     pd.testing.assert_frame_equal(a.flows, b.flows)
+
+
+# --- a solve stopped by its time limit says which levels it solved -------------------------
+
+class SlowClock:
+    """A machine where reading the clock between levels takes 10 s: with a 25 s limit the
+    first two levels start (with 15 s and 5 s left), the third finds none left."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        self.t += 10.0
+        return self.t
+
+
+def test_a_time_limit_between_levels_reports_the_solved_ones(toy: Instance, monkeypatch) -> None:
+    from reserve_opt.models.allocation import solve as allocation_solve
+    from reserve_opt.solvers import SolverOptions, SolveStatus
+
+    monkeypatch.setattr(allocation_solve, "_now", SlowClock())
+    res = solve_allocation(toy, "typhoon", AllocationOptions(explain=False),
+                           solver_options=SolverOptions(time_limit_s=25))
+    names = [lv.name for lv in res.levels]
+    assert names == ["shortage_p1", "shortage_p2", "tier3", "tier1", "cost"]
+    assert [lv.status for lv in res.levels] == ["optimal"] * 2 + ["not_solved"] * 3
+    assert [lv.value is None for lv in res.levels] == [False] * 2 + [True] * 3
+    assert res.status is SolveStatus.FEASIBLE and res.gap is None
+    assert res.solved_levels == ("shortage_p1", "shortage_p2")
+    assert res.message == (
+        "the time limit ran out before level tier3 started; levels solved: shortage_p1, "
+        "shortage_p2; not solved: tier3, tier1, cost; the allocation meets the solved "
+        "levels only")
+    d = res.to_dict()
+    assert d["status"] == "feasible" and d["gap"] is None and d["objective"] is None
+    assert d["gap_note"] == "unknown: levels not solved: tier3, tier1, cost"
+    assert d["solved_levels"] == ["shortage_p1", "shortage_p2"]
+    # what it delivers meets the solved levels: the checker agrees on flows and shortage
+    assert check_allocation(toy, "typhoon", res).ok
+    assert res.levels[0].value == checked(toy, "typhoon").levels[0].value
+
+
+def test_no_time_left_for_the_first_level_is_no_solution(toy: Instance, monkeypatch) -> None:
+    from reserve_opt.models.allocation import solve as allocation_solve
+    from reserve_opt.solvers import SolverOptions, SolveStatus
+
+    monkeypatch.setattr(allocation_solve, "_now", SlowClock())
+    res = solve_allocation(toy, "typhoon", AllocationOptions(explain=False),
+                           solver_options=SolverOptions(time_limit_s=5))
+    assert res.status is SolveStatus.NO_SOLUTION and not res.has_plan and res.gap is None
+    assert {lv.status for lv in res.levels} == {"not_solved"} and res.solved_levels == ()
+    assert res.message == (
+        "the time limit ran out before level shortage_p1 started; levels solved: none; "
+        "not solved: shortage_p1, shortage_p2, tier3, tier1, cost")
+
+
+def test_every_level_solved_is_optimal_with_its_gap(toy: Instance) -> None:
+    res = checked(toy, "typhoon")
+    assert res.gap == 0.0 and res.message == "" and len(res.solved_levels) == len(res.levels)
+    assert "gap_note" not in res.to_dict()

@@ -148,3 +148,20 @@ def test_a_plan_for_another_instance_is_refused(tmp_path: Path) -> None:
         f"error: {plan_dir / 'solution.json'}: stock line 1 names facility 'W_north', which "
         "is not a government warehouse of instance 'liaoning'; was the plan made for another "
         "instance?")
+
+
+def test_a_solve_stopped_between_levels_says_so(monkeypatch) -> None:
+    # a machine where 10 s pass between levels: with 25 s, two levels start, the rest do not
+    from reserve_opt.models.allocation import solve as allocation_solve
+
+    ticks = iter(range(10, 10_000, 10))
+    monkeypatch.setattr(allocation_solve, "_now", lambda: float(next(ticks)))
+    toy = ROOT / "instances" / "toy"
+    res = run_cli("allocate", str(toy), "-s", "typhoon", "--time-limit", "25")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("toy, event typhoon: feasible in ")
+    assert lines[1] == (
+        "not every level was solved: the time limit ran out before level tier3 started; "
+        "levels solved: shortage_p1, shortage_p2; not solved: tier3, tier1, cost; the "
+        "allocation meets the solved levels only; gap unknown")

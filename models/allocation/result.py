@@ -28,6 +28,11 @@ EXPLANATION_COLUMNS = ["region", "commodity", "shortage", "shortage_periods", "r
                        "detail", "periods", "worth", "worth_unit", "method"]
 
 
+#: Status of a level the solve never started (the time limit ran out, or an earlier level
+#: ended without its optimum).
+NOT_SOLVED = "not_solved"
+
+
 @dataclass(frozen=True, eq=False)
 class LevelValue:
     """The optimum of one lexicographic level.
@@ -37,11 +42,11 @@ class LevelValue:
     name
         Level name (``fairness``, ``shortage_p1``, ``tier3``, ``cost``...).
     value
-        Its optimal value.
+        Its optimal value (``None`` unless the level was solved with a solution).
     unit
         What it counts.
     status
-        Solver status of that level.
+        Solver status of that level, or :data:`NOT_SOLVED`.
     """
 
     name: str
@@ -60,7 +65,9 @@ class AllocationResult:
     Attributes
     ----------
     status
-        Status of the last level solved (``optimal`` when every level was).
+        ``optimal`` when every level was solved to optimality; ``feasible`` when the
+        allocation meets the first levels' optima but a later level was not solved (the
+        time limit ran out); otherwise the first level's status (no allocation).
     event
         Event (scenario) id.
     options
@@ -70,9 +77,11 @@ class AllocationResult:
     currency
         ISO 4217 code of money columns.
     levels
-        Each lexicographic level's optimum, in solve order.
+        Every lexicographic level in solve order, with its optimum and status (unsolved
+        ones :data:`NOT_SOLVED`, value ``None``).
     gap
-        Relative gap of the last level (LPs: 0 at optimum).
+        Relative gap of the last level (LPs: 0 at optimum) when every level was solved;
+        ``None`` otherwise (how far the unsolved levels are from their optima is unknown).
     solve_seconds
         Total solver time over every level, seconds.
     flows
@@ -115,6 +124,11 @@ class AllocationResult:
     def has_plan(self) -> bool:
         """Whether flows were found."""
         return self.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+    @property
+    def solved_levels(self) -> tuple[str, ...]:
+        """Names of the levels solved to optimality, in solve order."""
+        return tuple(lv.name for lv in self.levels if lv.status == SolveStatus.OPTIMAL.value)
 
     @property
     def objective(self) -> float | None:
@@ -212,9 +226,13 @@ class AllocationResult:
             "objective": num(self.objective),
             "objective_unit": self.levels[-1].unit if self.levels else "",
             "gap": num(self.gap),
+            **({"gap_note": "unknown: levels not solved: " + ", ".join(
+                lv.name for lv in self.levels if lv.name not in self.solved_levels)}
+               if self.gap is None and self.levels else {}),
             "solve_seconds": self.solve_seconds,
             "levels": [{"name": lv.name, "value": num(lv.value), "unit": lv.unit,
                         "status": lv.status} for lv in self.levels],
+            "solved_levels": list(self.solved_levels),
             "total_shortage": self.total_shortage(),
             "shortage_periods": self.shortage_periods(),
             "fill_rate": self.fill_rate,

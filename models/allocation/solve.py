@@ -30,6 +30,7 @@ from .result import (
     EXPLANATION_COLUMNS,
     FILL_COLUMNS,
     FLOW_COLUMNS,
+    NOT_SOLVED,
     RESPONSE_COLUMNS,
     SETTLEMENT_COLUMNS,
     AllocationResult,
@@ -107,14 +108,14 @@ def solve_allocation(
     data = prepare(inst, ev, opts, stock)
     model, layout = build(data)
     base = model.compile()
-    started = time.perf_counter()
+    started = _now()
     levels, res, dual_by_level = _lexicographic(base, layout, solver, sopts, started)
-    status = res.status if res is not None else SolveStatus.ERROR
+    status, gap, message = _outcome(levels, res)
     if res is None or res.x is None:
         return AllocationResult(
             status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
-            levels=tuple(levels), gap=None, solve_seconds=time.perf_counter() - started,
-            message=res.message if res is not None else "no level was solved",
+            levels=tuple(levels), gap=None, solve_seconds=_now() - started,
+            message=message,
             flows=pd.DataFrame(columns=FLOW_COLUMNS), fill=pd.DataFrame(columns=FILL_COLUMNS),
             settlement=pd.DataFrame(columns=SETTLEMENT_COLUMNS),
             response=pd.DataFrame(columns=RESPONSE_COLUMNS),
@@ -128,11 +129,43 @@ def solve_allocation(
     min_fill = (float(x[layout.min_fill]) if layout.min_fill >= 0 else None)
     return AllocationResult(
         status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
-        levels=tuple(levels), gap=res.gap, solve_seconds=time.perf_counter() - started,
+        levels=tuple(levels), gap=gap, solve_seconds=_now() - started,
         flows=flows, fill=fill, settlement=_settlement(data, flows),
         response=_response(data, ship), explanations=explanations,
-        min_fill_rate=min_fill, message=res.message if status is not SolveStatus.OPTIMAL else "",
+        min_fill_rate=min_fill, message=message,
     )
+
+
+#: The clock every level's share of the time limit is measured on (a test may slow it).
+_now = time.perf_counter
+
+
+def _outcome(levels: list[LevelValue], last: SolveResult | None,
+             ) -> tuple[SolveStatus, float | None, str]:
+    """Status, gap and message of the whole lexicographic solve.
+
+    ``OPTIMAL`` with the last level's gap only when every level was solved to optimality.
+    A solution that meets the earlier levels but not all is ``FEASIBLE`` with gap ``None``
+    (how far the unsolved levels are from their optima is unknown); no solution at all keeps
+    the first level's status (``NO_SOLUTION`` when the time ran out before it started).
+    """
+    optimal = [lv.name for lv in levels if lv.status == SolveStatus.OPTIMAL.value]
+    if not levels:
+        return SolveStatus.ERROR, None, "the model has no level to solve"
+    if last is not None and len(optimal) == len(levels):
+        return SolveStatus.OPTIMAL, last.gap, ""
+    stop = next(lv for lv in levels if lv.status != SolveStatus.OPTIMAL.value)
+    why = (f"the time limit ran out before level {stop.name} started"
+           if stop.status == NOT_SOLVED else
+           f"level {stop.name} ended {stop.status}"
+           + (f" ({last.message})" if last is not None and last.message else ""))
+    rest = [lv.name for lv in levels if lv.name not in optimal]
+    message = (f"{why}; levels solved: {', '.join(optimal) or 'none'}; not solved: "
+               f"{', '.join(rest)}")
+    if last is None or last.x is None:
+        status = SolveStatus.NO_SOLUTION if stop.status == NOT_SOLVED else SolveStatus(stop.status)
+        return status, None, message
+    return SolveStatus.FEASIBLE, None, message + "; the allocation meets the solved levels only"
 
 
 def _with_level(base: MatrixModel, level: Level, kept: list[tuple[Level, float]],
@@ -202,6 +235,10 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
                    ) -> tuple[list[LevelValue], SolveResult | None, dict[str, SolveResult]]:
     """Solve the levels in order; stop at the first that is not optimal.
 
+    Each level gets the time left of ``sopts.time_limit_s`` (counted from ``started``); one
+    that would start with none left is not started. Every level of ``layout`` is listed in
+    the returned values, those not solved as :data:`NOT_SOLVED` or with their own status.
+
     With LP duals, each level's optimal face is kept by fixing bounds (:func:`_restrict`);
     without them, or if the fixed model fails, by rows that keep earlier optima.
     """
@@ -215,7 +252,9 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
     for lv in todo:
         opts = sopts
         if sopts.time_limit_s is not None:
-            left = max(sopts.time_limit_s - (time.perf_counter() - started), 0.01)
+            left = sopts.time_limit_s - (_now() - started)
+            if left <= 0:
+                break  # this level and the ones after it stay unsolved
             opts = dataclasses.replace(sopts, time_limit_s=left)
         res = solve(_with_level(current, lv, rows), solver, opts)
         if res.status in (SolveStatus.INFEASIBLE, SolveStatus.ERROR) and kept:
@@ -228,13 +267,8 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
                     break
         if res.x is None:
             out.append(LevelValue(lv.name, None, lv.unit, res.status.value))
-            # keep the last good solution (its levels are met) and report this status
-            if last is not None:
-                last = dataclasses.replace(last, status=SolveStatus.FEASIBLE,
-                                           message=f"level {lv.name}: {res.status.value} "
-                                           f"{res.message}".strip())
-            else:
-                last = res
+            # keep the last good solution (its levels are met), with this level's message
+            last = res if last is None else dataclasses.replace(last, message=res.message)
             break
         value = float(lv.c @ np.asarray(res.x))
         out.append(LevelValue(lv.name, value, lv.unit, res.status.value))
@@ -248,6 +282,7 @@ def _lexicographic(base: MatrixModel, layout: Layout, solver: str, sopts: Solver
             current = restricted
         else:
             rows.append((lv, value))
+    out += [LevelValue(lv.name, None, lv.unit, NOT_SOLVED) for lv in todo[len(out):]]
     return out, last, by_level
 
 
@@ -493,7 +528,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
         inst2 = dataclasses.replace(inst, scenarios=(ev,))
         d2 = prepare(inst2, ev, data.options, stock)
         m2, l2 = build(d2)
-        _, r2, _ = _lexicographic(m2.compile(), l2, solver, sopts, time.perf_counter(),
+        _, r2, _ = _lexicographic(m2.compile(), l2, solver, sopts, _now(),
                                   stop_after=n_short)
         if r2 is None or r2.x is None:
             continue
