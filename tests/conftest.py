@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the repository's instances and the shared folder."""
+"""Shared fixtures: paths to the repository's instances."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture

@@ -19,14 +19,11 @@ from reserve_opt.models.siting.instance import siting_data
 from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "benchmarks"
+BENCH = ROOT / "tests" / "data"
 CAP = BENCH / "orlib-cap"
 PMED = BENCH / "orlib-pmed"
 TOY = ROOT / "instances" / "toy"
 LIAONING = ROOT / "instances" / "liaoning"
-
-needs_bench = pytest.mark.skipif(not CAP.is_dir() or not PMED.is_dir(),
-                                 reason="../shared/benchmarks is not present")
 
 
 def site_json(*args: str) -> dict[str, Any]:
@@ -38,7 +35,6 @@ def site_json(*args: str) -> dict[str, Any]:
     return data
 
 
-@needs_bench
 @pytest.mark.parametrize(("model", "file", "optima", "solver"), [
     ("cflp", "cap41", "capopt.txt", "highs"),
     ("cflp", "cap62", "capopt.txt", "highs"),
@@ -63,7 +59,6 @@ def test_orlib_files_reach_their_published_optima(model: str, file: str, optima:
         assert parts["fixed"] + parts["assignment"] == pytest.approx(data["objective"], rel=1e-9)
 
 
-@needs_bench
 def test_orlib_table_output_compares_with_the_optimum_and_reports_the_check() -> None:
     result = run_cli("site", "p-median", str(PMED / "pmed1.txt"))
     assert result.exit_code == 0, result.output
@@ -71,7 +66,6 @@ def test_orlib_table_output_compares_with_the_optimum_and_reports_the_check() ->
     assert "independent check: ok" in result.stdout
 
 
-@needs_bench
 def test_explicit_input_format_and_optima_file(tmp_path: Path) -> None:
     copy = tmp_path / "mine.dat"
     copy.write_bytes((CAP / "cap41.txt").read_bytes())
@@ -86,7 +80,6 @@ def test_explicit_input_format_and_optima_file(tmp_path: Path) -> None:
     assert data["known_optimum"]["relative_difference"] == pytest.approx(0.040444375)
 
 
-@needs_bench
 def test_p_other_than_the_files_is_not_compared() -> None:
     data = site_json("p-median", str(PMED / "pmed1.txt"), "-p", "6")
     assert data["p"] == 6 and data["n_open"] == 6
@@ -222,7 +215,6 @@ def test_unreadable_files_are_one_line(tmp_path: Path) -> None:
     assert one_error_line("cflp", str(binary)).startswith(f"error: Cannot read {binary}: ")
 
 
-@needs_bench
 def test_model_that_does_not_fit_the_file_is_one_line() -> None:
     assert one_error_line("p-median", str(CAP / "cap41.txt"), "-p", "3") == (
         "error: Model 'p-median' does not apply to an orlib-cap file; use cflp or uflp.")

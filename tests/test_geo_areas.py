@@ -17,10 +17,11 @@ from reserve_opt.geo.join import join_points_to_regions
 from reserve_opt.geo.read import read_polygons
 from reserve_opt.geo.service_areas import voronoi_service_areas
 
-GEONAMES = Path("/work/shared/data/geonames/liaoning_cities500.csv")
-POPULATION = Path("/work/shared/data/liaoning/prefecture_population_2021.csv")
-NE = Path("/work/shared/data/natural_earth/ne_50m_admin_0_countries.geojson")
-GEORGIA = Path("/work/shared/data/georgia/G_utm.shp")
+DATA = Path(__file__).resolve().parent / "data"
+GEONAMES = DATA / "geonames" / "liaoning_cities500.csv"
+POPULATION = DATA / "liaoning" / "prefecture_population_2021.csv"
+NE = DATA / "natural_earth" / "ne_50m_admin_0_countries.geojson"  # China only
+GEORGIA = DATA / "georgia" / "G_utm.shp"
 
 
 @pytest.fixture

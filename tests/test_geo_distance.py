@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from reserve_opt.geo.distance import (
     unit_vectors,
 )
 
-GEONAMES = "/work/shared/data/geonames/liaoning_cities500.csv"
+GEONAMES = Path(__file__).resolve().parent / "data" / "geonames" / "liaoning_cities500.csv"
 
 
 def vincenty_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -13,8 +13,9 @@ from shapely.geometry import Point, box
 from reserve_opt.errors import InputError
 from reserve_opt.geo.read import read_points, read_polygons
 
-GEORGIA = Path("/work/shared/data/georgia/G_utm.shp")
-GEONAMES = Path("/work/shared/data/geonames/liaoning_cities500.csv")
+DATA = Path(__file__).resolve().parent / "data"
+GEORGIA = DATA / "georgia" / "G_utm.shp"
+GEONAMES = DATA / "geonames" / "liaoning_cities500.csv"
 
 
 def test_missing_crs_refused_with_exact_message() -> None:

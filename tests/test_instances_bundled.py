@@ -16,11 +16,9 @@ from reserve_opt.domain import Instance
 
 REPO = Path(__file__).resolve().parent.parent
 INSTANCES = REPO / "instances"
-SHARED = REPO.parent / "shared"
-RT_SHARED = SHARED / "benchmarks" / "rawls-turnquist-2010"
+DATA = REPO / "tests" / "data"
+RT_SOURCE = DATA / "rawls-turnquist-2010"
 BUNDLED = sorted(p.parent.name for p in INSTANCES.glob("*/instance.toml"))
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not present")
 
 
 def _module(path: Path) -> ModuleType:
@@ -86,7 +84,7 @@ def test_rt_commodities_and_sizes_match_the_paper(loaded):
 
 def test_rt_scenarios_follow_tables_3_and_4(loaded):
     inst = loaded["rawls-turnquist"]
-    with (RT_SHARED / "rt2010_table4_scenarios.csv").open() as fh:
+    with (RT_SOURCE / "rt2010_table4_scenarios.csv").open() as fh:
         table4 = list(csv.DictReader(fh))
     assert [s.probability for s in inst.scenarios] == [float(r["probability"]) for r in table4]
     # s01 = Alicia alone: category 3, landfall node 5 (1-based) -> n04, link (4;5) -> n03-n04
@@ -105,10 +103,9 @@ def test_rt_scenarios_follow_tables_3_and_4(loaded):
     assert not inst.scenario("s51").demand
 
 
-@needs_shared
 def test_rt_convert_reproduces_the_committed_folder(tmp_path):
     convert = _module(INSTANCES / "rawls-turnquist" / "convert.py")
-    out = convert.convert(RT_SHARED, tmp_path / "rt")
+    out = convert.convert(RT_SOURCE, tmp_path / "rt")
     written = sorted(p.name for p in out.iterdir())
     committed = sorted(p.name for p in (INSTANCES / "rawls-turnquist").iterdir()
                        if p.is_file() and p.name != "convert.py")
@@ -151,9 +148,7 @@ def test_liaoning_has_the_demo_ingredients(loaded):
 
 def test_liaoning_coordinates_come_from_geonames(loaded):
     inst = loaded["liaoning"]
-    path = SHARED / "data" / "geonames" / "liaoning_cities500.csv"
-    if not path.is_file():
-        pytest.skip("shared GeoNames file not present")
+    path = DATA / "geonames" / "liaoning_cities500.csv"
     with path.open(encoding="utf-8") as fh:
         points = {(float(r["longitude"]), float(r["latitude"])) for r in csv.DictReader(fh)}
     assert all((f.lon, f.lat) in points for f in inst.facilities)
@@ -168,13 +163,11 @@ def test_georgia_counties_population_and_polygons(loaded):
     assert all(r.geometry is not None for r in inst.regions)
     total = sum(r.population for r in inst.regions)
     assert total == 6_478_216
-    shp = SHARED / "data" / "georgia" / "G_utm.dbf"
-    if shp.is_file():
-        import pyogrio
+    import pyogrio
 
-        frame = pyogrio.read_dataframe(shp.with_suffix(".shp"), read_geometry=False)
-        assert total == int(frame["TotPop90"].sum())
-        assert {f"c{k}" for k in frame["AreaKey"]} == {r.id for r in inst.regions}
+    frame = pyogrio.read_dataframe(DATA / "georgia" / "G_utm.shp", read_geometry=False)
+    assert total == int(frame["TotPop90"].sum())
+    assert {f"c{k}" for k in frame["AreaKey"]} == {r.id for r in inst.regions}
 
 
 def test_georgia_points_lie_in_their_polygons_in_georgia(loaded):

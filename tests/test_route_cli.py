@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli_runner import run_cli
 
-VRP = Path("/work/shared/benchmarks/vrp")
+VRP = Path(__file__).resolve().parent / "data" / "vrp"
 ROOT = Path(__file__).resolve().parents[1]
 LIAONING = ROOT / "instances" / "liaoning"
 
@@ -34,7 +34,6 @@ def toy_deliveries(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not VRP.is_dir(), reason="shared VRP benchmarks not present")
 def test_solomon_file_prints_gap_and_writes_tables(tmp_path: Path) -> None:
     out = tmp_path / "c101"
     result = run_cli("route", str(VRP / "vrptw" / "C101.txt"), "--input-format", "solomon",
@@ -51,7 +50,6 @@ def test_solomon_file_prints_gap_and_writes_tables(tmp_path: Path) -> None:
     assert len(visits) == 100 and visits["client"].nunique() == 100
 
 
-@pytest.mark.skipif(not VRP.is_dir(), reason="shared VRP benchmarks not present")
 def test_vrplib_table_output_names_the_gap() -> None:
     result = run_cli("route", str(VRP / "cvrp" / "X-n101-k25.vrp"), "--input-format",
                      "vrplib", "--time-limit", "1", "--engine", "ortools")

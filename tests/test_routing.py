@@ -27,7 +27,7 @@ from reserve_opt.models.routing import (
     split_amount,
 )
 
-VRP = Path("/work/shared/benchmarks/vrp")
+VRP = Path(__file__).resolve().parent / "data" / "vrp"
 
 
 def _solve(problem: RoutingProblem, engine: str, **kw: object) -> RoutingResult:
@@ -277,13 +277,12 @@ def test_shift_length_needs_a_second_vehicle(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_seed_same_plan(engine: str) -> None:
-    problem = read_solomon(VRP / "vrptw/C101.txt") if VRP.is_dir() else _line()
+    problem = read_solomon(VRP / "vrptw/C101.txt")
     runs = [_solve(problem, engine, max_iterations=60) for _ in range(2)]
     assert runs[0].routes == runs[1].routes
     assert runs[0].cost == runs[1].cost
 
 
-@pytest.mark.skipif(not VRP.is_dir(), reason="shared benchmarks not mounted")
 @pytest.mark.parametrize("engine", ENGINES)
 def test_solomon_c101_both_engines(engine: str) -> None:
     problem = read_solomon(VRP / "vrptw/C101.txt")

@@ -19,8 +19,7 @@ from reserve_opt.models.routing import (
 )
 from reserve_opt.models.routing.result import EngineRoute, assemble
 
-VRP = Path("/work/shared/benchmarks/vrp")
-pytestmark = pytest.mark.skipif(not VRP.is_dir(), reason="shared benchmarks not mounted")
+VRP = Path(__file__).resolve().parent / "data" / "vrp"
 
 
 def _bks_result(problem, sol):  # type: ignore[no-untyped-def]

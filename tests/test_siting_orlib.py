@@ -18,14 +18,13 @@ from reserve_opt.models.siting import (
 )
 from reserve_opt.solvers import SolveStatus
 
-BENCH = Path("/work/shared/benchmarks")
+BENCH = Path(__file__).resolve().parent / "data"
 CAP = BENCH / "orlib-cap"
 PMED = BENCH / "orlib-pmed"
-pytestmark = pytest.mark.skipif(not CAP.is_dir(), reason="shared benchmarks not mounted")
 
-CAP_OPT = read_optima(CAP / "capopt.txt") if CAP.is_dir() else {}
-UNCAP_OPT = read_optima(CAP / "uncapopt.txt") if CAP.is_dir() else {}
-PMED_OPT = read_optima(PMED / "pmedopt.txt") if PMED.is_dir() else {}
+CAP_OPT = read_optima(CAP / "capopt.txt")
+UNCAP_OPT = read_optima(CAP / "uncapopt.txt")
+PMED_OPT = read_optima(PMED / "pmedopt.txt")
 SMALL_CAP = ["cap41", "cap51", "cap61", "cap71"]
 SMALL_PMED = ["pmed1", "pmed2", "pmed4", "pmed5"]
 
