@@ -82,6 +82,10 @@ def whatif(
     route_seed: Annotated[int, typer.Option(
         "--route-seed", help="Random seed of the routing engine (--model route); fixed so "
         "runs repeat.")] = 0,
+    route_max_iterations: Annotated[int | None, typer.Option(
+        "--route-max-iterations", help="Stop each routing solve after N iterations (pyvrp) "
+        "or solutions (ortools) instead of --route-time-limit: the same routes on any "
+        "machine.")] = None,
     solver: SolverOption = "highs",
     time_limit: Annotated[float, time_limit_option(
         "Seconds per solve of the plan or allocation.")] = DEFAULT_TIME_LIMIT_S,
@@ -116,7 +120,8 @@ def whatif(
                           response_time=response_time, service_level=service_level,
                           risk_weight=risk_weight, cvar_level=cvar_level, scenario=scenario,
                           periods=periods, period=period, engine=engine,
-                          route_time_limit_s=route_time_limit, route_seed=route_seed)
+                          route_time_limit_s=route_time_limit, route_seed=route_seed,
+                          route_max_iterations=route_max_iterations)
         inst = load_instance(base)
         variants = load_variants(variant)
         report = run_whatif(inst, str(base), variants, opts)
@@ -325,7 +330,7 @@ def print_whatif(report: dict[str, Any], top: int = DEFAULT_TOP) -> None:
     what = ("expected over scenarios" if opts.model == "plan" else f"event {opts.scenario}"
             + (f", day {opts.period}" if opts.model == "route" else ""))
     how = f"solver {opts.solver}" + (
-        f", engine {opts.engine} ({opts.route_time_limit_s:g} s, seed {opts.route_seed})"
+        f", engine {opts.engine} ({_route_budget(opts)}, seed {opts.route_seed})"
         if opts.model == "route" else "")
     say(f"{inst.name}: base and {len(runs) - 1} variant(s), model {opts.model} "
         f"({what}), {how}")
@@ -539,3 +544,10 @@ def register(app: typer.Typer) -> None:
     """Add ``whatif`` and ``variant`` to ``app``."""
     app.command()(whatif)
     app.add_typer(variant_app, name="variant")
+
+
+def _route_budget(opts: RunOptions) -> str:
+    """What stops each routing solve: iterations when given, else seconds."""
+    if opts.route_max_iterations is not None:
+        return f"{opts.route_max_iterations} iterations"
+    return f"{opts.route_time_limit_s:g} s"

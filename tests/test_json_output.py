@@ -87,7 +87,7 @@ COMMANDS = {
     "allocate": ["allocate", str(LIAONING), "-s", "typhoon_east", "--time-limit", "1e-9"],
     "whatif": ["whatif", str(LIAONING), "--variant",
                str(LIAONING / "variants" / "dandong_depot_flooded.toml"), "--time-limit", "1e-9"],
-    "route": ["route", str(TOY), "-s", "typhoon", "--time-limit", "1"],
+    "route": ["route", str(TOY), "-s", "typhoon", "--max-iterations", "2000"],
     "analyze": ["analyze", str(TOY), "--no-knockout"],
 }
 

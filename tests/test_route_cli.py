@@ -37,7 +37,8 @@ def toy_deliveries(tmp_path: Path) -> Path:
 def test_solomon_file_prints_gap_and_writes_tables(tmp_path: Path) -> None:
     out = tmp_path / "c101"
     result = run_cli("route", str(VRP / "vrptw" / "C101.txt"), "--input-format", "solomon",
-                     "--time-limit", "2", "--seed", "1", "--out", str(out), "--format", "json")
+                     "--max-iterations", "2000", "--seed", "1", "--out", str(out), "--format",
+                     "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] == "solved" and data["checked"] is True
@@ -52,7 +53,7 @@ def test_solomon_file_prints_gap_and_writes_tables(tmp_path: Path) -> None:
 
 def test_vrplib_table_output_names_the_gap() -> None:
     result = run_cli("route", str(VRP / "cvrp" / "X-n101-k25.vrp"), "--input-format",
-                     "vrplib", "--time-limit", "1", "--engine", "ortools")
+                     "vrplib", "--max-iterations", "30", "--engine", "ortools")
     assert result.exit_code == 0, result.output
     assert "X-n101-k25: solved with ortools" in result.stdout
     assert "best known 27,591.0, gap " in result.stdout
@@ -62,7 +63,7 @@ def test_instance_with_deliveries_file(toy_path: Path, toy_deliveries: Path,
                                        tmp_path: Path) -> None:
     out = tmp_path / "routes"
     result = run_cli("route", str(toy_path), "--scenario", "snow", "--deliveries",
-                     str(toy_deliveries), "--time-limit", "1", "--out", str(out),
+                     str(toy_deliveries), "--max-iterations", "2000", "--out", str(out),
                      "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -91,7 +92,7 @@ def test_point_only_small_trucks_reach(tmp_path: Path) -> None:
                  columns=["source", "region", "commodity", "quantity"]).to_csv(path, index=False)
     out = tmp_path / "out"
     result = run_cli("route", str(LIAONING), "--scenario", "none", "--deliveries", str(path),
-                     "--max-vehicle-kg", "D_dl_school=2000", "--time-limit", "1",
+                     "--max-vehicle-kg", "D_dl_school=2000", "--max-iterations", "2000",
                      "--out", str(out))
     assert result.exit_code == 0, result.output
     visits = pd.read_csv(out / "routes.csv")
@@ -102,7 +103,7 @@ def test_point_only_small_trucks_reach(tmp_path: Path) -> None:
 
 def test_breaks_need_ortools(toy_path: Path, toy_deliveries: Path) -> None:
     args = ["route", str(toy_path), "--scenario", "snow", "--deliveries", str(toy_deliveries),
-            "--time-limit", "1", "--break-min", "20", "--drive-h", "4"]
+            "--max-iterations", "100", "--break-min", "20", "--drive-h", "4"]
     result = run_cli(*args)
     assert result.exit_code == 1
     assert result.stderr == (
@@ -129,6 +130,8 @@ def test_breaks_need_ortools(toy_path: Path, toy_deliveries: Path) -> None:
                                                    ".png or .html; change the file name.\n"),
         (["--scenario", "snow", "--max-vehicle-kg", "D_sea"],
          "error: --max-vehicle-kg D_sea: write POINT=KG, e.g. D_dl_school=2000.\n"),
+        (["--scenario", "snow", "--max-iterations", "0"],
+         "error: --max-iterations 0: give a whole number of 1 or more.\n"),
         (["--scenario", "snow", "--max-vehicle-kg", "D_moon=2000"],
          "error: --max-vehicle-kg: D_moon is not a distribution point or region of the "
          "instance.\n"),
@@ -144,8 +147,9 @@ def test_liaoning_typhoon_allocation_routed_on_a_map(tmp_path: Path) -> None:
     """End to end: allocate the typhoon, route day 1, draw the routes (PNG)."""
     png = tmp_path / "typhoon.png"
     out = tmp_path / "out"
-    result = run_cli("route", str(LIAONING), "--scenario", "typhoon_east", "--time-limit", "3",
-                     "--seed", "1", "--map", str(png), "--out", str(out), "--format", "json")
+    result = run_cli("route", str(LIAONING), "--scenario", "typhoon_east", "--max-iterations",
+                     "2000", "--seed", "1", "--map", str(png), "--out", str(out), "--format",
+                     "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] in ("solved", "partial") and data["vehicles_used"] > 0

@@ -49,6 +49,8 @@ def test_pmedian_with_p_equal_sites_opens_everything() -> None:
 
 
 def test_pmedian_time_limit_returns_a_checked_plan() -> None:
+    # HiGHS has a plan from about 0.05 s and proves it optimal at about 0.4 s: either
+    # status passes, so the outcome holds on a machine 10 times slower
     d = points(0, 300, 80)
     res = p_median(d, 6, solver="highs", options=SolverOptions(time_limit_s=0.5))
     assert res.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)

@@ -36,7 +36,8 @@ Mapping
 Search: ``PARALLEL_CHEAPEST_INSERTION`` (does not fail on tight windows) then guided
 local search until the time limit. OR-Tools routing has no random seed: the search is
 deterministic by construction, and only the wall-clock limit can make two runs differ;
-give ``max_iterations`` (a solution limit) to make a run exactly reproducible.
+give ``max_iterations`` (a limit on solutions found and on search branches) to make a run
+exactly reproducible on any machine.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ from .problem import UNBOUNDED, IntMatrix, RoutingProblem
 from .result import EngineRoute
 
 __all__ = ["solve_ortools"]
+
+#: With ``max_iterations`` N, the search also stops after this many x N branches (search
+#: decisions): guided local search on a small problem can go on without new solutions.
+BRANCHES_PER_ITERATION = 1000
+
 
 
 def _add_release_times(
@@ -115,9 +121,11 @@ def solve_ortools(
     seed
         Accepted for a uniform interface; OR-Tools routing has no seed (see module).
     max_iterations
-        Stop after this many improving solutions (OR-Tools ``solution_limit``); the run
-        is then reproducible regardless of machine speed. A backstop of
-        ``max(10, 10 * time_limit_s)`` seconds ends a search that never finds that many.
+        Stop after this many solutions (OR-Tools' ``solution_limit``) or
+        :data:`BRANCHES_PER_ITERATION` times as many search branches, whichever comes
+        first; both are counts, so the run is the same on any machine. (Solutions alone:
+        guided local search on a small problem stops finding new ones, and such runs went
+        on until the backstop.) A backstop of ``max(10, 10 * time_limit_s)`` seconds stays.
 
     Returns
     -------
@@ -333,8 +341,9 @@ def solve_ortools(
     )
     if max_iterations is not None:
         params.solution_limit = max_iterations
-        # backstop: guided local search on a tiny problem may never find that many
-        # solutions and would search forever; real runs reach the limit long before
+        # counted in C++: a Python search monitor would slow every search step down
+        routing.AddSearchMonitor(solver.BranchesLimit(BRANCHES_PER_ITERATION * max_iterations))
+        # backstop only: the counts end every search long before it
         params.time_limit.FromMilliseconds(round(max(10.0, 10.0 * time_limit_s) * 1000))
     else:
         params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))

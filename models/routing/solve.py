@@ -102,8 +102,11 @@ def solve(
     seed
         Random seed (PyVRP); OR-Tools routing is deterministic and has none.
     max_iterations
-        Stop after this many iterations (PyVRP) or solutions (OR-Tools) instead of after
-        ``time_limit_s``, which makes a run reproducible on any machine. With only a
+        Stop after this many iterations instead of after ``time_limit_s``, which makes a
+        run reproducible on any machine: PyVRP's iterations (a perturbation and a local
+        search each; tens of thousands a second on small problems), or OR-Tools'
+        solutions (or 1,000 search branches per iteration, whichever comes first; tens
+        to hundreds of solutions a second). With only a
         time limit, a run is reproducible for a seed as long as it gets as far.
 
     Returns

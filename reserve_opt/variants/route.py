@@ -130,7 +130,8 @@ def route_event(inst: Instance, opts: RunOptions, solver_options: SolverOptions)
     The allocation covers ``opts.periods`` days, by default the routed day's
     (``reserve-opt route`` solves it so: day 1 of a one-day horizon, not of three). The
     routing uses the default :class:`~reserve_opt.models.routing.DeliveryOptions`,
-    ``opts.engine``, ``opts.route_time_limit_s`` and ``opts.route_seed``.
+    ``opts.engine``, ``opts.route_time_limit_s`` (or ``opts.route_max_iterations``) and
+    ``opts.route_seed``.
 
     Raises
     ------
@@ -156,7 +157,7 @@ def route_event(inst: Instance, opts: RunOptions, solver_options: SolverOptions)
     plan = from_allocation(inst, alloc.deliveries(opts.period), opts.scenario,
                            period=opts.period, options=DeliveryOptions())
     result = solve(plan.problem, opts.engine, time_limit_s=opts.route_time_limit_s,
-                   seed=opts.route_seed)
+                   seed=opts.route_seed, max_iterations=opts.route_max_iterations)
     verdict = check_deliveries(plan, result)
     if not verdict.ok:
         raise SolverError(f"{inst.name}: the independent checker rejected the routes: "

@@ -20,7 +20,7 @@ MODELS: tuple[str, ...] = ("plan", "allocate", "route")
 ROUTE_TIME_LIMIT_S = 10.0
 """Seconds per routing solve by default, as ``reserve-opt route``."""
 
-ROUTE_FIELDS = ("period", "engine", "route_time_limit_s", "route_seed")
+ROUTE_FIELDS = ("period", "engine", "route_time_limit_s", "route_seed", "route_max_iterations")
 """Options only route runs read (sweeps leave them out of their run keys)."""
 
 NO_ROUTE_SWEEPS = ("sweeps do not run model route; use plan or allocate, or compare routes "
@@ -65,6 +65,9 @@ class RunOptions:
         Seconds per routing solve.
     route_seed
         Random seed of the routing engine (PyVRP), fixed so runs repeat.
+    route_max_iterations
+        Stop each routing solve after this many iterations (PyVRP) or solutions (OR-Tools)
+        instead of ``route_time_limit_s``: the same routes on any machine.
     """
 
     model: str = "plan"
@@ -84,6 +87,7 @@ class RunOptions:
     engine: str = "pyvrp"
     route_time_limit_s: float = ROUTE_TIME_LIMIT_S
     route_seed: int = 0
+    route_max_iterations: int | None = None
 
     def __post_init__(self) -> None:
         kinds: dict[str, tuple[type, ...]] = {
@@ -92,7 +96,8 @@ class RunOptions:
             "response_time": (bool,), "service_level": (int, float),
             "risk_weight": (int, float), "cvar_level": (int, float), "scenario": (str,),
             "periods": (int,), "period": (int,), "engine": (str,),
-            "route_time_limit_s": (int, float), "route_seed": (int,)}
+            "route_time_limit_s": (int, float), "route_seed": (int,),
+            "route_max_iterations": (int,)}
         wrong = [f"option {k} = {getattr(self, k)!r} must be "
                  f"{' or '.join(t.__name__ for t in kinds[k])}"
                  for k in kinds if getattr(self, k) is not None and (
@@ -149,6 +154,9 @@ class RunOptions:
                              f"{' or '.join(ENGINES)}")
         if not ((finite_number(self.route_time_limit_s) or 0.0) > 0):
             raise InputError("route time limit must be a positive, finite number of seconds")
+        if self.route_max_iterations is not None and self.route_max_iterations < 1:
+            raise InputError(f"route max iterations {self.route_max_iterations}: give a whole "
+                             "number of 1 or more")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (every field)."""
