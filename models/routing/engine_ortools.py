@@ -345,6 +345,9 @@ def solve_ortools(
         routing.AddSearchMonitor(solver.BranchesLimit(BRANCHES_PER_ITERATION * max_iterations))
         # backstop only: the counts end every search long before it
         params.time_limit.FromMilliseconds(round(max(10.0, 10.0 * time_limit_s) * 1000))
+        # large-neighbourhood moves otherwise stop after 0.1 s of wall time each, which
+        # made the result depend on the machine's load
+        params.lns_time_limit.CopyFrom(params.time_limit)
     else:
         params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
