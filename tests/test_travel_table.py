@@ -102,7 +102,8 @@ def test_travel_csv_through_the_cli(tmp_path: Path) -> None:
         out[slow] = json.loads(res.stdout)["flows"]
     assert [(f["source"], f["time_source"]) for f in out[False]] == [("W_near", "geodesic")]
     assert [(f["source"], f["time_source"]) for f in out[True]] == [("W_far", "geodesic")]
-    site = run_cli("site", "p-median", str(folders[True]), "-p", "1", "--format", "json")
+    site = run_cli("site", "p-median", str(folders[True]), "-p", "1", "--free-existing",
+                   "--format", "json")
     assert site.exit_code == 0, site.output
     doc = json.loads(site.stdout)
     assert doc["open_sites"] == ["W_far"]
