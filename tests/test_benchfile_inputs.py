@@ -118,6 +118,9 @@ def test_vrplib_non_utf8_comment_reads(tmp_path: Path) -> None:
      "at most 5000, as it builds dense distance matrices."),
     ("2 3 4", "2 3 1e400",
      "{path} line 9: y 1e400 is beyond 1e+09, the largest this reader takes; fix the file."),
+    ("3 4\n4 5", "3 1000000000\n4 5",  # it was split into 10^8 loads and never answered
+     "{path}: client 3 has demand 1e+09, above the vehicle capacity 10; one vehicle serves "
+     "each client of this format, so lower the demand or raise the capacity."),
 ])
 def test_vrplib_refusals(tmp_path: Path, old: str, new: str, message: str) -> None:
     assert old in VRP

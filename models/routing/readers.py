@@ -27,6 +27,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,6 +278,7 @@ def read_vrplib(path: str | Path) -> RoutingProblem:
     b = RoutingProblemBuilder(Scaling(), name=name)
     for i in depot_ids:
         b.add_depot(str(i), x=coords[i][0], y=coords[i][1])
+    _fits_one_vehicle(path, ((str(i), demand[i]) for i in client_ids), capacity)
     for i in client_ids:
         b.add_client(str(i), x=coords[i][0], y=coords[i][1], demand=(demand[i], 0))
     for d in range(len(depot_ids)):
@@ -284,6 +286,20 @@ def read_vrplib(path: str | Path) -> RoutingProblem:
     b.set_int_distances(matrix)
     b.set_int_durations(matrix)
     return b.build()
+
+
+def _fits_one_vehicle(path: str | Path, demands: Iterable[tuple[str, float]],
+                      capacity: float) -> None:
+    """Refuse a client whose demand no vehicle of the file can carry.
+
+    Benchmark VRPs serve each client with one vehicle; such a client would otherwise be
+    split into as many loads as its demand needs (10^8 for a demand of 10^9).
+    """
+    for name, demand in demands:
+        if demand > capacity:
+            raise InputError(f"{path}: client {name} has demand {demand:g}, above the vehicle "
+                             f"capacity {capacity:g}; one vehicle serves each client of this "
+                             "format, so lower the demand or raise the capacity.")
 
 
 def read_solomon(path: str | Path) -> RoutingProblem:
@@ -381,6 +397,7 @@ def read_solomon(path: str | Path) -> RoutingProblem:
     b = RoutingProblemBuilder(Scaling(distance=SOLOMON_SCALE, time=SOLOMON_SCALE),
                               name=lines[0][1][0])
     depot = data[0]
+    _fits_one_vehicle(path, ((str(int(r[0])), r[3]) for r in data[1:]), capacity)
     b.add_depot(str(int(depot[0])), x=depot[1], y=depot[2], opens=depot[4], closes=depot[5])
     for r in data[1:]:
         b.add_client(
@@ -479,6 +496,8 @@ def read_cordeau(path: str | Path, scale: float = CORDEAU_SCALE) -> RoutingProbl
                           _number(row[3], where, "service duration", limit=limit, minimum=0),
                           _whole(row[4], where, "demand", 0)))
     depots = [node(n, row, 3, "depot") for n, row in lines[1 + t + n_cust :]]
+    _fits_one_vehicle(path, ((c[0], c[4]) for c in customers),
+                      max(capacity for _, capacity in limits))
     for d_name, x, y in depots:
         b.add_depot(d_name, x=x, y=y)
     for c_name, x, y, service, dem in customers:
