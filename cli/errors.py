@@ -10,6 +10,9 @@ import typer
 
 from reserve_opt.errors import InputError, ReserveOptError
 
+MAX_SHOWN = 100
+"""Most problems printed at once (a table of two million bad rows is not two million lines)."""
+
 DEBUG = {"on": False}
 """Set by the global ``--debug`` flag: re-raise errors with their traceback."""
 
@@ -18,11 +21,15 @@ def print_problems(problems: tuple[str, ...] | list[str]) -> None:
     """Print each problem on its own line on stderr.
 
     A message that quotes input holding a line break (a cell with a newline inside
-    quotes) is flattened, so one problem is always one line.
+    quotes) is flattened, so one problem is always one line; past :data:`MAX_SHOWN`
+    problems, one line says how many more there are.
     """
-    for problem in problems:
+    for problem in problems[:MAX_SHOWN]:
         line = problem if problem.isprintable() else " ".join(problem.split())
         typer.echo(f"error: {line}", err=True)
+    if len(problems) > MAX_SHOWN:
+        typer.echo(f"error: ... and {len(problems) - MAX_SHOWN:,} more problems not shown; "
+                   f"fix those above and run again", err=True)
 
 
 @contextmanager

@@ -376,3 +376,19 @@ def test_a_400_digit_number_in_a_variant_is_one_line(tmp_path: Path) -> None:
     refused(run_cli("variant", "check", str(TOY), "--variant", str(variant)),
             f"{variant}: change 1 (change_facility): lon 999999999999999999999999999999... "
             f"(400 characters) is too large; give a value of at most 180 degrees east")
+
+
+def test_problems_past_a_hundred_are_counted_not_printed(tmp_path: Path) -> None:
+
+    folder = tmp_path / "toy"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "instances" / "toy", folder)
+    demand = folder / "demand.csv"
+    lines = demand.read_text(encoding="utf-8").splitlines()
+    demand.write_text("\n".join([lines[0]] + [lines[1]] * 151) + "\n", encoding="utf-8")
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 101
+    assert all(e.startswith("error: ") for e in errors)
+    assert errors[-1] == ("error: ... and 50 more problems not shown; fix those above and "
+                          "run again")
