@@ -379,7 +379,6 @@ def test_a_400_digit_number_in_a_variant_is_one_line(tmp_path: Path) -> None:
 
 
 def test_problems_past_a_hundred_are_counted_not_printed(tmp_path: Path) -> None:
-
     folder = tmp_path / "toy"
     shutil.copytree(Path(__file__).resolve().parents[1] / "instances" / "toy", folder)
     demand = folder / "demand.csv"
