@@ -56,6 +56,14 @@ def reported_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except MemoryError:
+        if DEBUG["on"]:
+            raise
+        # not a bug to report: the work is larger than the memory this process may use
+        typer.echo("error: ran out of memory; the input is larger than this process may hold "
+                   "(its files, rows or limits), so give it more memory or a smaller input",
+                   err=True)
+        raise typer.Exit(1) from None
     except Exception as err:
         if DEBUG["on"]:
             raise

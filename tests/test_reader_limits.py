@@ -391,3 +391,18 @@ def test_problems_past_a_hundred_are_counted_not_printed(tmp_path: Path) -> None
     assert all(e.startswith("error: ") for e in errors)
     assert errors[-1] == ("error: ... and 50 more problems not shown; fix those above and "
                           "run again")
+
+
+def test_running_out_of_memory_is_one_line_not_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import reserve_opt.io as rio
+
+    def exhausted(*_: object, **__: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(rio, "load_instance", exhausted)
+    result = run_cli("validate", "instances/toy")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: ran out of memory; the input is larger than this process may hold (its files, "
+        "rows or limits), so give it more memory or a smaller input\n")
