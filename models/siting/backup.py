@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.coverage import Coverage, set_cover
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.coverage import Coverage, counted_cover_model, set_cover
+from reserve_opt.models.siting.result import SitingResult, opened, siting_result
 from reserve_opt.solvers import Model, SolverOptions, SolveStatus, solve
 
 
@@ -30,14 +30,9 @@ def backup_cover_model(
     fixed: npt.ArrayLike | None = None,
 ) -> Model:
     """Stage 2 of LSCP-B with p sites (blocks ``"open"``, ``"backup"``)."""
-    a = inputs.coverage_matrix(coverage, "coverage matrix")
-    n, m = a.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
-    model = Model("backup-cover", sense="max")
-    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
-    u = model.add_binaries("backup", n, obj=w)
-    inputs.add_count(model, y, p)
+    model: Model  # the sibling modules' types reach mypy as Any
+    model, a, y, u = counted_cover_model("backup-cover", "backup", coverage, p, weights, fixed)
+    n = a.shape[0]
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([rows_a, np.arange(n)])
     cols = np.concatenate([y[a.indices], u])
@@ -96,7 +91,7 @@ def backup_cover(
         sites = first.open_sites
         status = SolveStatus.FEASIBLE
     else:
-        sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+        sites = opened(res)
         status = res.status
         if first.status is not SolveStatus.OPTIMAL and status is SolveStatus.OPTIMAL:
             status = SolveStatus.FEASIBLE

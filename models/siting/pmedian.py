@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.result import SitingResult, no_plan, opened, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
 Formulation = Literal["lp-fix", "radius", "classic"]
@@ -298,10 +298,8 @@ def _finish(
     t0: float,
 ) -> SitingResult:
     if not res.has_solution:
-        return siting_result(
-            "p-median", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
-        )
-    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+        return no_plan("p-median", res, t0)
+    open_sites = opened(res)
     assignment, objective = nearest_assignment(d, w, open_sites)
     return siting_result(
         "p-median",
