@@ -14,7 +14,6 @@ its best cover and the plan is ``feasible`` (stage 2's bound holds for that p*).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -82,10 +81,7 @@ def backup_cover(
     if not first.has_solution:
         return first
     p = int(first.open_sites.size)
-    run_opts = opts
-    if opts.time_limit_s is not None:
-        left = opts.time_limit_s - (time.perf_counter() - t0)
-        run_opts = replace(opts, time_limit_s=max(left, 0.01))
+    run_opts = inputs.rest_of_budget(opts, t0)
     res = solve(backup_cover_model(a, p, w, fixed), solver, run_opts)
     if not res.has_solution:  # stage 1's cover is still a plan; its backup is what it is
         sites = first.open_sites

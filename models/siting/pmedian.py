@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -256,10 +255,7 @@ def radius_mip(
         rounds += 1
         if rounds >= max_rounds:
             cut[:] = full
-        run_opts = opts
-        if opts.time_limit_s is not None:
-            left = opts.time_limit_s - (time.perf_counter() - t0)
-            run_opts = replace(opts, time_limit_s=max(left, 0.01))
+        run_opts = inputs.rest_of_budget(opts, t0)
         compiled = radius_model(srt, p, wk, cut, fix, reach=must).compile()
         if start is not None:
             hint = np.full(compiled.num_variables, np.nan)
