@@ -14,14 +14,13 @@ its best cover and the plan is ``feasible`` (stage 2's bound holds for that p*).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.coverage import Coverage, set_cover
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.coverage import Coverage, counted_cover_model, set_cover
+from reserve_opt.models.siting.result import SitingResult, opened, siting_result
 from reserve_opt.solvers import Model, SolverOptions, SolveStatus, solve
 
 
@@ -30,14 +29,9 @@ def backup_cover_model(
     fixed: npt.ArrayLike | None = None,
 ) -> Model:
     """Stage 2 of LSCP-B with p sites (blocks ``"open"``, ``"backup"``)."""
-    a = inputs.coverage_matrix(coverage, "coverage matrix")
-    n, m = a.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
-    model = Model("backup-cover", sense="max")
-    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
-    u = model.add_binaries("backup", n, obj=w)
-    inputs.add_count(model, y, p)
+    model: Model  # the sibling modules' types reach mypy as Any
+    model, a, y, u = counted_cover_model("backup-cover", "backup", coverage, p, weights, fixed)
+    n = a.shape[0]
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([rows_a, np.arange(n)])
     cols = np.concatenate([y[a.indices], u])
@@ -87,16 +81,13 @@ def backup_cover(
     if not first.has_solution:
         return first
     p = int(first.open_sites.size)
-    run_opts = opts
-    if opts.time_limit_s is not None:
-        left = opts.time_limit_s - (time.perf_counter() - t0)
-        run_opts = replace(opts, time_limit_s=max(left, 0.01))
+    run_opts = inputs.rest_of_budget(opts, t0)
     res = solve(backup_cover_model(a, p, w, fixed), solver, run_opts)
     if not res.has_solution:  # stage 1's cover is still a plan; its backup is what it is
         sites = first.open_sites
         status = SolveStatus.FEASIBLE
     else:
-        sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+        sites = opened(res)
         status = res.status
         if first.status is not SolveStatus.OPTIMAL and status is SolveStatus.OPTIMAL:
             status = SolveStatus.FEASIBLE

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.facility_location import add_assignment, add_capacity
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.result import SitingResult, allocation_result
 from reserve_opt.solvers import Model, SolverOptions, solve
 
 
@@ -106,17 +106,5 @@ def capacitated_p_median(
     model = capacitated_p_median_model(d, p, q, capacity, single_source=single_source,
                                        fixed=fixed)
     res = solve(model, solver, options)
-    if not res.has_solution:
-        return siting_result("capacitated-p-median", res, objective=None, open_sites=None,
-                             seconds=time.perf_counter() - t0)
-    x = np.clip(res.value("assign"), 0.0, 1.0)
-    x[x < 1e-12] = 0.0
-    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
-    return siting_result(
-        "capacitated-p-median",
-        res,
-        objective=float((q[:, None] * d * x).sum()),
-        open_sites=open_sites,
-        assignment=x,
-        seconds=time.perf_counter() - t0,
-    )
+    return allocation_result("capacitated-p-median", res, t0,
+                             lambda _, x: float((q[:, None] * d * x).sum()))

@@ -25,10 +25,42 @@ import scipy.sparse as sp
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.result import BoolArray, IntArray, SitingResult, siting_result
+from reserve_opt.models.siting.result import (
+    BoolArray,
+    IntArray,
+    SitingResult,
+    no_plan,
+    opened,
+    siting_result,
+)
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, solve
 
 Coverage: TypeAlias = npt.ArrayLike | sp.spmatrix | sp.sparray
+
+
+def counted_cover_model(
+    name: str,
+    block: str,
+    coverage: Coverage,
+    p: int,
+    weights: npt.ArrayLike | None,
+    fixed: npt.ArrayLike | None,
+) -> tuple[Model, sp.csr_matrix, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A maximising model with p open sites and a weighted binary per client.
+
+    Returns the model, the checked coverage matrix ``a``, the ``"open"`` variables and
+    the per-client variables (block ``block``, objective the client weights); the caller
+    adds the rows tying them to ``a``.
+    """
+    a = inputs.coverage_matrix(coverage, "coverage matrix")
+    n, m = a.shape
+    p = inputs.count(p, m)
+    w = inputs.vector(weights, n, "client weights")
+    model = Model(name, sense="max")
+    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
+    z = model.add_binaries(block, n, obj=w)
+    inputs.add_count(model, y, p)
+    return model, a, y, z
 
 
 def max_coverage_model(
@@ -38,14 +70,8 @@ def max_coverage_model(
     fixed: npt.ArrayLike | None = None,
 ) -> Model:
     """Build the maximal covering model (blocks ``"open"``, ``"covered"``)."""
-    a = inputs.coverage_matrix(coverage, "coverage matrix")
-    n, m = a.shape
-    p = inputs.count(p, m)
-    w = inputs.vector(weights, n, "client weights")
-    model = Model("max-coverage", sense="max")
-    y = inputs.add_open(model, m, inputs.fixed_sites(fixed, m, p))
-    z = model.add_binaries("covered", n, obj=w)
-    inputs.add_count(model, y, p)
+    model, a, y, z = counted_cover_model("max-coverage", "covered", coverage, p, weights, fixed)
+    n = a.shape[0]
     rows_a = np.repeat(np.arange(n), np.diff(a.indptr))
     rows = np.concatenate([np.arange(n), rows_a])
     cols = np.concatenate([z, y[a.indices]])
@@ -162,10 +188,8 @@ def _coverage_result(
 ) -> SitingResult:
     """Open sites, the clients they cover, and ``objective(open_sites, covered)``."""
     if not res.has_solution:
-        return siting_result(
-            model, res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
-        )
-    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+        return no_plan(model, res, t0)
+    open_sites = opened(res)
     covered = np.asarray(a[:, open_sites].sum(axis=1)).ravel() > 0
     return siting_result(
         model,

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.result import SitingResult, allocation_result
 from reserve_opt.solvers import Model, SolverOptions, solve
 
 
@@ -140,21 +140,5 @@ def facility_location(
     model = facility_location_model(demand, f, c, capacity, capacitated=capacitated,
                                     fixed=fixed)
     res = solve(model, solver, options)
-    if not res.has_solution:
-        return siting_result(
-            "facility-location", res, objective=None, open_sites=None,
-            seconds=time.perf_counter() - t0,
-        )  # fmt: skip
-    y = res.value("open")
-    x = np.clip(res.value("assign"), 0.0, 1.0)
-    x[np.abs(x) < 1e-12] = 0.0
-    open_sites = np.flatnonzero(y > 0.5).astype(np.int64)
-    objective = float(f[open_sites].sum() + (c * x).sum())
-    return siting_result(
-        "facility-location",
-        res,
-        objective=objective,
-        open_sites=open_sites,
-        assignment=x,
-        seconds=time.perf_counter() - t0,
-    )
+    return allocation_result("facility-location", res, t0,
+                             lambda open_sites, x: float(f[open_sites].sum() + (c * x).sum()))

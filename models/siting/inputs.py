@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from reserve_opt.errors import InputError
-from reserve_opt.solvers import Model
+from reserve_opt.solvers import Model, SolverOptions
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -156,3 +159,11 @@ def distance_problem(
     n, m = d.shape
     p = count(p, m)
     return d, p, vector(weights, n, "client weights"), fixed_sites(fixed, m, p)
+
+
+def rest_of_budget(opts: SolverOptions, t0: float) -> SolverOptions:
+    """``opts`` with the time limit cut to what is left since ``t0`` (at least 0.01 s)."""
+    if opts.time_limit_s is None:
+        return opts
+    left = opts.time_limit_s - (time.perf_counter() - t0)
+    return replace(opts, time_limit_s=max(left, 0.01))

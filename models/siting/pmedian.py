@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -41,7 +40,7 @@ import numpy.typing as npt
 
 from reserve_opt.errors import InputError
 from reserve_opt.models.siting import inputs
-from reserve_opt.models.siting.result import SitingResult, siting_result
+from reserve_opt.models.siting.result import SitingResult, no_plan, opened, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
 Formulation = Literal["lp-fix", "radius", "classic"]
@@ -256,10 +255,7 @@ def radius_mip(
         rounds += 1
         if rounds >= max_rounds:
             cut[:] = full
-        run_opts = opts
-        if opts.time_limit_s is not None:
-            left = opts.time_limit_s - (time.perf_counter() - t0)
-            run_opts = replace(opts, time_limit_s=max(left, 0.01))
+        run_opts = inputs.rest_of_budget(opts, t0)
         compiled = radius_model(srt, p, wk, cut, fix, reach=must).compile()
         if start is not None:
             hint = np.full(compiled.num_variables, np.nan)
@@ -298,10 +294,8 @@ def _finish(
     t0: float,
 ) -> SitingResult:
     if not res.has_solution:
-        return siting_result(
-            "p-median", res, objective=None, open_sites=None, seconds=time.perf_counter() - t0
-        )
-    open_sites = np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+        return no_plan("p-median", res, t0)
+    open_sites = opened(res)
     assignment, objective = nearest_assignment(d, w, open_sites)
     return siting_result(
         "p-median",

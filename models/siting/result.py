@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,4 +115,40 @@ def siting_result(
         solve_seconds=seconds,
         solver=res.solver,
         backup=backup,
+    )
+
+
+def opened(res: SolveResult) -> IntArray:
+    """The sites a solution opens: indices where block ``"open"`` is above 0.5."""
+    return np.flatnonzero(res.value("open") > 0.5).astype(np.int64)
+
+
+def no_plan(model: str, res: SolveResult, t0: float) -> SitingResult:
+    """The result of a solve that found no plan (no sites, no objective)."""
+    return siting_result(model, res, objective=None, open_sites=None,
+                         seconds=time.perf_counter() - t0)
+
+
+def allocation_result(
+    model: str,
+    res: SolveResult,
+    t0: float,
+    objective: Callable[[IntArray, FloatArray], float],
+) -> SitingResult:
+    """Open sites, assignment shares (block ``"assign"``) and ``objective(open_sites, x)``.
+
+    Shares are clipped to [0, 1] and solver noise below 1e-12 is set to 0.
+    """
+    if not res.has_solution:
+        return no_plan(model, res, t0)
+    x = np.clip(res.value("assign"), 0.0, 1.0)
+    x[x < 1e-12] = 0.0
+    open_sites = opened(res)
+    return siting_result(
+        model,
+        res,
+        objective=objective(open_sites, x),
+        open_sites=open_sites,
+        assignment=x,
+        seconds=time.perf_counter() - t0,
     )
