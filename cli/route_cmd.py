@@ -45,11 +45,17 @@ def route(
     scenario: Annotated[str | None, scenario_option(
         "Scenario whose allocation is routed (instances).")] = None,
     period: Annotated[int | None, typer.Option(
-        help="Day of the allocation to route, from 1 to the event's last day (default 1).",
+        help="Day of the allocation (or of a --deliveries file with a period column) to "
+        "route, from 1 to the event's last day (default 1).",
         show_default=False)] = None,
     deliveries: Annotated[Path | None, typer.Option(
-        help="CSV of deliveries (source, region, commodity, quantity in units) to route "
-        "instead of solving the allocation.")] = None,
+        help="CSV of deliveries (source, region, commodity, quantity in units, optional "
+        "ready_h and period) to route instead of solving the allocation; with a period "
+        "column only --period's rows are routed.")] = None,
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="A plan's folder or solution.json (reserve-opt plan --out): route "
+        "the allocation of its stock and contracts, as allocate --plan allocates them.")
+        ] = None,
     engine: Annotated[str, typer.Option(help="pyvrp or ortools (driver breaks need "
                                         "ortools).")] = "pyvrp",
     time_limit: Annotated[float, time_limit_option("Seconds for the routing engine.")] = (
@@ -90,16 +96,17 @@ def route(
         if engine not in ("pyvrp", "ortools"):
             raise InputError(f"--engine {engine}: use pyvrp or ortools.")
         check_seed(seed, "--seed")
-        dest = output_folder(out, "route", [path, deliveries], force)
+        dest = output_folder(out, "route", [path, deliveries, plan], force)
         if max_iterations is not None and max_iterations < 1:
             raise InputError(f"--max-iterations {max_iterations}: give a whole number of 1 "
                              "or more.")
         if input_format is not None:
             given = [flag for flag, value in (
                 ("--scenario", scenario), ("--deliveries", deliveries), ("--map", map_file),
-                ("--period", period), ("--break-min", break_min), ("--drive-h", drive_h),
-                ("--max-trips", max_trips), ("--max-vehicle-kg", max_vehicle_kg),
-                ("--fleetless", fleetless)) if value is not None]
+                ("--period", period), ("--plan", plan), ("--break-min", break_min),
+                ("--drive-h", drive_h), ("--max-trips", max_trips),
+                ("--max-vehicle-kg", max_vehicle_kg), ("--fleetless", fleetless))
+                if value is not None]
             if given:
                 raise InputError(f"{', '.join(given)}: for instances only; a benchmark file "
                                  "takes --input-format with the engine, time, seed and output "
@@ -110,11 +117,14 @@ def route(
             if scenario is None:
                 raise InputError(f"{path}: give --scenario ID to route an instance's "
                                  "allocation, or --input-format for a benchmark file.")
+            if plan is not None and deliveries is not None:
+                raise InputError("--plan, --deliveries: give one; --plan routes the "
+                                 "allocation of the plan's stock, --deliveries a file's.")
             limits = _limits(max_vehicle_kg or [])
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
                                       seed, break_min, drive_h, fleetless or "region", dest,
                                       map_file, 3 if max_trips is None else max_trips, limits,
-                                      max_iterations)
+                                      max_iterations, plan)
     show(fmt, lambda: summary, lambda: _print_summary(summary), wrote=out)
     if fmt is OutputFormat.TABLE and map_file is not None:
         typer.echo(f"wrote {map_file}")
@@ -220,7 +230,14 @@ def _route_benchmark(path: Path, input_format: str, engine: str, time_limit: flo
 
 
 def _allocation_deliveries(inst: Instance, scenario: str, period: int,
-                           time_limit: float) -> pd.DataFrame:
+                           time_limit: float, plan: Path | None = None) -> pd.DataFrame:
+    """Day ``period``'s deliveries of the scenario's allocation, of ``plan``'s stock if given.
+
+    The allocation covers days 1 to ``period`` (day N of ``allocate --periods N``, as
+    ``whatif --model route`` does), and a plan is read and checked by ``allocate``'s own
+    ``read_plan``, so ``route --plan --period N`` routes day N of what
+    ``allocate --plan --periods N`` allocated.
+    """
     from reserve_opt.errors import InputError
 
     try:
@@ -232,12 +249,17 @@ def _allocation_deliveries(inst: Instance, scenario: str, period: int,
         raise InputError("the allocation model is not available in this version; give "
                          "--deliveries FILE.csv (source, region, commodity, quantity) to "
                          "route hand-made deliveries.") from None
+    from reserve_opt.models.allocation import read_plan
     from reserve_opt.solvers import SolverOptions
 
+    stock = None
+    if plan is not None:
+        inst, stock = read_plan(plan, inst)
     with progress(f"allocating {inst.name} for {scenario}"):
         res = solve_allocation(inst, scenario, AllocationOptions(periods=max(period, 1)),
                                solver="highs",
-                               solver_options=SolverOptions(time_limit_s=max(60.0, time_limit)))
+                               solver_options=SolverOptions(time_limit_s=max(60.0, time_limit)),
+                               stock=stock)
     if str(res.status) not in ("optimal", "feasible") and not str(res.status).endswith(
             ("optimal", "feasible")):
         raise InputError(f"the allocation for {scenario} is {res.status}; nothing to route.")
@@ -269,8 +291,30 @@ def _limits(items: list[str]) -> dict[str, float]:
     return out
 
 
-#: Columns of a ``--deliveries`` file (``ready_h``, hours from the event's start, optional).
-DELIVERY_FILE_COLUMNS = "source, region, commodity, quantity and an optional ready_h"
+#: Columns of a ``--deliveries`` file (``ready_h``, hours from the event's start, and
+#: ``period``, the 1-based day, optional).
+DELIVERY_FILE_COLUMNS = ("source, region, commodity, quantity and an optional ready_h and "
+                         "period")
+
+
+def _day_of(frame: pd.DataFrame, path: Path, period: int) -> tuple[pd.DataFrame, int]:
+    """The rows of day ``period`` of a deliveries table, and how many rows are of other days.
+
+    A table without a ``period`` column is one day's: all of it is routed, as before.
+    """
+    import pandas as pd
+
+    from reserve_opt.errors import InputError
+
+    if "period" not in frame.columns:
+        return frame, 0
+    days = pd.to_numeric(frame["period"], errors="coerce")
+    for row, (given, day) in enumerate(zip(frame["period"], days, strict=True), start=2):
+        if not (math.isfinite(day) and day >= 1 and float(day).is_integer()):
+            raise InputError(f"--deliveries {path} line {row}: period {given!r} is not a day; "
+                             "give a whole number of 1 or more.")
+    mine = days == period
+    return frame[mine].reset_index(drop=True), int((~mine).sum())
 
 
 def _read_deliveries_csv(path: Path) -> pd.DataFrame:
@@ -317,7 +361,8 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                     drive_h: float | None, fleetless: str, out: OutputFolder | None,
                     map_file: Path | None, max_trips: int = 3,
                     limits: dict[str, float] | None = None,
-                    max_iterations: int | None = None) -> dict[str, Any]:
+                    max_iterations: int | None = None,
+                    plan_path: Path | None = None) -> dict[str, Any]:
     from reserve_opt.errors import InputError, SolverError
     from reserve_opt.io import load_instance
     from reserve_opt.io.outdir import inside
@@ -353,8 +398,14 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     options = DeliveryOptions(fleetless=fleetless, break_min=break_min,  # type: ignore[arg-type]
                               drive_h_before_break=drive_h, max_trips=max_trips,
                               max_vehicle_kg=dict(limits or {}))
-    table = (_read_deliveries_csv(deliveries) if deliveries is not None
-             else _allocation_deliveries(inst, scenario, period, time_limit))
+    other_days: list[str] = []
+    if deliveries is not None:
+        table, elsewhere = _day_of(_read_deliveries_csv(deliveries), deliveries, period)
+        if elsewhere:
+            other_days.append(f"{elsewhere} deliveries of other days in {deliveries.name} "
+                              f"left for their own day (route them with --period N)")
+    else:
+        table = _allocation_deliveries(inst, scenario, period, time_limit, plan_path)
     plan = from_allocation(inst, table, scenario, period=period, options=options)
     with progress(f"routing {len(plan.problem.clients)} loads with {engine}"):
         result = solve(plan.problem, engine, time_limit_s=time_limit, seed=seed,
@@ -380,7 +431,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                       "region": r["region"], "point": r["point"],
                       "commodity": r["commodity"], "unmet_units": float(r["unmet"]),
                       "reason": r["reason"]} for r in unmet.to_dict("records")],
-        "notes": list(plan.notes),
+        "notes": other_days + list(plan.notes),
         "status": routed_status(plan, result).value,
     })
     if out is not None:

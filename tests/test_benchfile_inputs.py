@@ -302,7 +302,8 @@ def test_route_empty_deliveries_files(tmp_path: Path) -> None:
     empty = write(tmp_path, "empty.csv", "")
     assert one_error("route", str(TOY), "--scenario", "snow", "--deliveries", str(empty)) == (
         f"error: --deliveries {empty}: the file is empty; give a header line with source, "
-        "region, commodity, quantity and an optional ready_h, and one line per delivery.")
+        "region, commodity, quantity and an optional ready_h and period, and one line per "
+        "delivery.")
     header = write(tmp_path, "header.csv", "source,region,commodity,quantity\n")
     assert one_error("route", str(TOY), "--scenario", "snow", "--deliveries", str(header)) == (
         f"error: --deliveries {header}: lists no delivery under its header; add one line per "
