@@ -15,19 +15,14 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import gc
-import resource
-import sys
-import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from measure import maxrss_mib, measure
 
-from reserve_opt.geo.sparse import ArcTable, dense_arcs, sparse_arcs
+from reserve_opt.geo.sparse import dense_arcs, sparse_arcs
 from reserve_opt.geo.travel import VehicleClass
 
 NE = (Path(__file__).resolve().parents[1].parent
@@ -56,25 +51,6 @@ def china_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(lon)[:n], np.concatenate(lat)[:n]
 
 
-def measure(fn: Callable[[], ArcTable]) -> tuple[ArcTable, float, float]:
-    """Return (result, seconds without tracemalloc, tracemalloc peak in MiB)."""
-    gc.collect()
-    t0 = time.perf_counter()
-    res = fn()
-    secs = time.perf_counter() - t0
-    del res
-    gc.collect()
-    tracemalloc.start()
-    res = fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return res, secs, peak / 2**20
-
-
-def maxrss_mib() -> float:
-    """Peak resident set size of this process so far, MiB."""
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / 2**20 if sys.platform == "darwin" else r / 1024
 
 
 def main() -> None:

@@ -21,50 +21,21 @@ printed. Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import gc
-import resource
-import sys
 import tempfile
-import time
 import tomllib
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
+from measure import maxrss_mib, measure
 
 from reserve_opt import load_instance
 from reserve_opt.geo import VehicleClass, geodesic_arcs_km, sparse_arcs
 from reserve_opt.io.folder import write_folder
 from reserve_opt.synthetic import synthetic_instance
 from reserve_opt.transport import build_arcs, default_sources
-
-T = TypeVar("T")
-
-
-def measure(fn: Callable[[], T]) -> tuple[T, float, float]:
-    """Return (result, seconds without tracemalloc, tracemalloc peak in MiB)."""
-    gc.collect()
-    t0 = time.perf_counter()
-    res = fn()
-    secs = time.perf_counter() - t0
-    del res
-    gc.collect()
-    tracemalloc.start()
-    res = fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return res, secs, peak / 2**20
-
-
-def maxrss_mib() -> float:
-    """Peak resident set size of this process so far, MiB."""
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / 2**20 if sys.platform == "darwin" else r / 1024
 
 
 def main() -> None:
