@@ -191,8 +191,7 @@ def read_variant(path: str | os.PathLike[str], _includes: _Includes | None = Non
         state.chain.pop()
 
 
-def read_referenced(name: object, key: str, base_dir: Path | None,
-                    _includes: _Includes | None = None) -> Variant:
+def read_referenced(name: object, key: str, base_dir: Path | None) -> Variant:
     """Read the variant file that a variant or sweep file names under ``key``.
 
     Parameters
@@ -213,18 +212,20 @@ def read_referenced(name: object, key: str, base_dir: Path | None,
     ------
     InputError
         The name is absolute or leads outside the folder the naming file may read from
-        (:func:`reserve_opt.io.paths.reference_root`), passes a limit of includes, or the
-        variant is bad.
+        (:func:`reserve_opt.io.paths.reference_root`), or the variant is bad.
     """
+    state = _Includes()
+    return read_variant(_referenced_path(name, key, base_dir, state), state)
+
+
+def _referenced_path(name: object, key: str, base_dir: Path | None, state: _Includes) -> Path:
+    """The file ``name`` given under ``key``, confined to the folder the read started in."""
     from reserve_opt.io.paths import confined_path, reference_root
 
-    state = _includes if _includes is not None else _Includes()
     base = base_dir or Path()
     if state.root is None:
         state.root = reference_root(base)
-    path = confined_path(state.root, str(name), key, base=base, scope=str(state.root))
-    state.admit(path, key.removesuffix(": include"))
-    return read_variant(path, state)
+    return confined_path(state.root, str(name), key, base=base, scope=str(state.root))
 
 
 def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = "variant",
@@ -270,7 +271,9 @@ def variant_from_dict(data: Mapping[str, Any], source: str, default_name: str = 
     state = _includes if _includes is not None else _Includes()
     for inc in include:
         try:
-            included.append(read_referenced(inc, f"{source}: include", base_dir, state))
+            path = _referenced_path(inc, f"{source}: include", base_dir, state)
+            state.admit(path, source)
+            included.append(read_variant(path, state))
         except _IncludeLimit:
             raise
         except InputError as err:
