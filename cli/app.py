@@ -10,7 +10,7 @@ import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.route_cmd as route_cmd
 import reserve_opt.cli.site_cmd as site_cmd
-from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
+from reserve_opt.cli import check_cmd, instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
 from reserve_opt.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ sweep_cmd.register(app)
 site_cmd.register(app)
 analyze_cmd.register(app)
 route_cmd.register(app)
+check_cmd.register(app)
 
 
 def main() -> None:

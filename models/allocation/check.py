@@ -16,7 +16,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from reserve_opt.domain import ContractKind, FacilityKind, Instance, Scenario, Tier
+from reserve_opt.domain import (
+    PARENT_AGREEMENT,
+    ContractKind,
+    FacilityKind,
+    Instance,
+    Scenario,
+    Tier,
+)
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
@@ -75,6 +82,28 @@ def _demand_by_period(inst: Instance, ev: Scenario, periods: int, period_h: floa
     return out
 
 
+def _unknown_ids(inst: Instance, result: AllocationResult) -> str:
+    """The first ids of the allocation the instance lacks, as ``kind id`` phrases, or ``""``."""
+    known = {"facility": set(inst.facility_index), "region": set(inst.region_index),
+             "commodity": set(inst.commodity_index),
+             "contract": {c.id for c in inst.contracts} | {""},
+             "agreement": {a.id for a in inst.agreements} | {"", PARENT_AGREEMENT}}
+    columns = [("flows", "source", "facility"), ("flows", "lender", "region"),
+               ("flows", "region", "region"), ("flows", "commodity", "commodity"),
+               ("flows", "contract", "contract"), ("flows", "agreement", "agreement"),
+               ("fill", "region", "region"), ("fill", "commodity", "commodity"),
+               ("response", "region", "region")]
+    missing: set[str] = set()
+    for table, column, kind in columns:
+        frame = getattr(result, table)
+        if column in frame:
+            missing |= {f"{kind} {v!r}" for v in frame[column].dropna().astype(str).unique()
+                        if v not in known[kind]}
+    ordered = sorted(missing)
+    return ", ".join(ordered[:3]) + (f" and {len(ordered) - 3} more" if len(ordered) > 3
+                                     else "")
+
+
 def check_allocation(instance: Instance, event: str | Scenario, result: AllocationResult, *,
                      stock: Mapping[tuple[str, str], float] | None = None,
                      rel_tol: float = 1e-6) -> CheckReport:
@@ -100,6 +129,11 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         ``ok`` when nothing is violated; recomputed ``costs``.
     """
     inst, ev = event_instance(instance, event)
+    unknown = _unknown_ids(inst, result)
+    if unknown:
+        return CheckReport(violations=(f"The allocation names {unknown}, which instance "
+                                       f"{inst.name!r} does not have: it was made for another "
+                                       "instance.",), warnings=())
     o = result.options
     T, H = o.periods, o.period_h
     bad: list[str] = []
@@ -190,7 +224,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         if f.region == f.lender:
             if f.tier != Tier.OWN or f.agreement:
                 bad.append(f"{where}: own stock must be tier 0 without an agreement.")
-        elif f.agreement == "(parent region)":
+        elif f.agreement == PARENT_AGREEMENT:
             if not o.parent_serves or f.lender not in parents[f.region]:
                 bad.append(f"{where}: {f.lender} is not a parent of {f.region}.")
             if f.tier != Tier.HIGHER_LEVEL:

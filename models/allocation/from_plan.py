@@ -98,11 +98,65 @@ def read_plan(path: str | Path, instance: Instance,
                             "per contract.")
         else:
             signed[str(cid)] = flag
+    if not problems:
+        problems = (_checked(p, doc, instance) if "status" in doc
+                    else _space(p, doc, instance, stock))
     if problems:
         raise InputError(problems)
     contracts = tuple(dataclasses.replace(c, signed=signed.get(c.id, c.signed))
                       for c in instance.contracts)
     return dataclasses.replace(instance, contracts=contracts), stock
+
+
+def _checked(p: Path, doc: dict[str, Any], instance: Instance) -> list[str]:
+    """A whole plan, as ``plan --out`` writes it, must pass the independent plan checker."""
+    from reserve_opt.models.placement.check import check_placement
+    from reserve_opt.models.placement.result import PlacementResult
+
+    report = check_placement(instance, PlacementResult.from_dict(doc, str(p)))
+    if report.ok:
+        return []
+    more = len(report.violations) - 1
+    return [f"{p}: fails the independent plan checker: {report.violations[0].rstrip('.')}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+            + "; was it edited, or made for another instance? 'reserve-opt check INSTANCE "
+            "PLAN' lists every problem."]
+
+
+def _space(p: Path, doc: dict[str, Any], instance: Instance,
+           stock: dict[tuple[str, str], float]) -> list[str]:
+    """A plan of stock lines alone: stock only where a warehouse stands, within its space.
+
+    A candidate warehouse holds stock only when the document's ``opened`` list opens it
+    at one of its sizes; its space is that size's, an existing warehouse's its own.
+    """
+    opened: dict[str, float] = {}
+    for i, line in enumerate(doc.get("opened") or [], start=1):
+        fid = line.get("facility") if isinstance(line, dict) else None
+        size = line.get("size") if isinstance(line, dict) else None
+        idx = instance.facility_index.get(fid) if isinstance(fid, str) else None
+        fac = instance.facilities[idx] if idx is not None else None
+        sizes = {z.size: z.capacity_m3 for z in fac.sizes} if fac is not None else {}
+        if fac is None or not fac.is_candidate or size not in sizes:
+            return [f"{p}: opened line {i} ({_shown(fid)}, size {_shown(size)}) is not a "
+                    f"candidate warehouse and size of instance {instance.name!r}; give the "
+                    "solution.json that 'reserve-opt plan --out DIR' wrote."]
+        opened[str(fid)] = sizes[size]
+    volume: dict[str, float] = {}
+    for (fid, cid), q in stock.items():
+        volume[fid] = volume.get(fid, 0.0) + q * instance.commodity(cid).volume_m3
+    out: list[str] = []
+    for fid, m3 in sorted(volume.items()):
+        fac = instance.facility(fid)
+        room = opened.get(fid) if fac.is_candidate else fac.capacity_m3
+        if fac.is_candidate and room is None and m3 > 0:
+            out.append(f"{p}: stocks candidate warehouse {fid}, which the plan does not "
+                       "open; list it under 'opened' with a size, or move its stock to an "
+                       "open warehouse.")
+        elif room is not None and m3 > room * (1 + 1e-9) + 1e-9:
+            out.append(f"{p}: stocks {m3:,.1f} m3 at {fid}, which has room for "
+                       f"{room:,.1f} m3; hold less there.")
+    return out
 
 
 def _units(value: Any) -> TypeGuard[float]:

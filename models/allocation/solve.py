@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from reserve_opt.domain import Instance, Scenario
+from reserve_opt.domain import PARENT_AGREEMENT, Instance, Scenario
 from reserve_opt.solvers import (
     Block,
     MatrixModel,
@@ -291,7 +291,7 @@ def _flows(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
     f = np.flatnonzero(ship > 0)
     u, h = data.f_u[f], data.f_h[f]
     agr = data.h_agreement[h]
-    agr_ids = np.array([a.id for a in inst.agreements] + ["", "(parent region)"], dtype=object)
+    agr_ids = np.array([a.id for a in inst.agreements] + ["", PARENT_AGREEMENT], dtype=object)
     kinds = {fac.id: fac.kind.value for fac in inst.facilities}
     fac = np.array(data.u_facility, dtype=object)[u] if f.size else np.zeros(0, dtype=object)
     q = ship[f]
@@ -358,7 +358,7 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
 def _settlement(data: AllocationData, flows: pd.DataFrame) -> pd.DataFrame:
     inst = data.instance
     parts = []
-    lent = flows[(flows["tier"] > 0) & (flows["agreement"] != "(parent region)")]
+    lent = flows[(flows["tier"] > 0) & (flows["agreement"] != PARENT_AGREEMENT)]
     if len(lent):
         g = lent.groupby(["region", "lender", "agreement", "commodity"], as_index=False,
                          sort=True)[["quantity", "compensation"]].sum()

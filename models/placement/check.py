@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reserve_opt.domain import ContractKind, FacilityKind, Instance
+from reserve_opt.domain import PARENT_AGREEMENT, ContractKind, FacilityKind, Instance
 from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
@@ -53,6 +53,34 @@ def _close(a: float, b: float, rel: float, abs_: float) -> bool:
     return abs(a - b) <= max(abs_, rel * max(abs(a), abs(b)))
 
 
+def _unknown_ids(instance: Instance, result: PlacementResult) -> str:
+    """The first ids of the plan the instance lacks, as ``kind id`` phrases, or ``""``."""
+    known = {"facility": set(instance.facility_index), "region": set(instance.region_index),
+             "commodity": set(instance.commodity_index),
+             "scenario": set(instance.scenario_index),
+             "contract": {c.id for c in instance.contracts},
+             "agreement": {a.id for a in instance.agreements}}
+    named: list[tuple[str, str | None]] = [
+        *(("facility", o.facility) for o in result.opened),
+        *(x for s in result.stock for x in (("facility", s.facility),
+                                             ("commodity", s.commodity))),
+        *(("contract", c.contract) for c in result.contracts),
+        *(x for f in result.flows for x in (("facility", f.source), ("region", f.region),
+                                             ("commodity", f.commodity), ("scenario", f.scenario),
+                                             ("contract", f.contract))),
+        *(x for s in result.shortages for x in (("region", s.region),
+                                                 ("commodity", s.commodity),
+                                                 ("scenario", s.scenario))),
+        *(("agreement", s.agreement) for s in result.settlement
+          if s.agreement != PARENT_AGREEMENT),
+        *(("scenario", sid) for sid, _ in result.scenario_probabilities),
+    ]
+    missing = sorted({f"{kind} {i!r}" for kind, i in named
+                      if i is not None and i not in known[kind]})
+    return ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                     else "")
+
+
 def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: float = 1e-6,
                     abs_tol: float = 1e-5) -> CheckReport:
     """Check a plan against the instance and recompute its costs.
@@ -74,6 +102,10 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     warn: list[str] = []
     if result.costs is None:
         return CheckReport(("The result carries no plan to check.",), ())
+    unknown = _unknown_ids(instance, result)
+    if unknown:
+        return CheckReport((f"The plan names {unknown}, which instance {instance.name!r} does "
+                            "not have: it was made for another instance.",), ())
     opts = result.options
     _solver_claims(result, v, warn)
     tol = abs_tol

@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reserve_opt.errors import InputError
+from reserve_opt.io.records import record, records
 from reserve_opt.solvers import SolveStatus
 
 from .options import PlacementOptions
@@ -351,3 +353,103 @@ class PlacementResult:
             else asdict(self.infeasibility),
             "message": self.message,
         }
+
+    @classmethod
+    def from_dict(cls, doc: Any, where: str = "solution.json") -> PlacementResult:
+        """Rebuild a result from :meth:`to_dict`'s document (a plan's ``solution.json``).
+
+        Parameters
+        ----------
+        doc
+            The parsed JSON document.
+        where
+            The file's name, for messages.
+
+        Returns
+        -------
+        PlacementResult
+
+        Raises
+        ------
+        InputError
+            Naming the first field or line that is missing or of the wrong type.
+        """
+        fix = "give the solution.json that 'reserve-opt plan --out DIR' wrote."
+        if not isinstance(doc, dict):
+            raise InputError(f"{where} is not a JSON object; {fix}")
+        try:
+            status = SolveStatus(str(doc.get("status")))
+        except ValueError:
+            raise InputError(f"{where} has status {doc.get('status')!r}; it must be one of "
+                             + ", ".join(s.value for s in SolveStatus) + f"; {fix}") from None
+        head = record(_Head, {k: doc.get(k) for k in _HEAD}, where, fix)
+        opts = doc.get("options")
+        if not isinstance(opts, dict) or set(opts) - _OPTION_NAMES:
+            extra = sorted(set(opts) - _OPTION_NAMES) if isinstance(opts, dict) else []
+            raise InputError(f"{where} has options {', '.join(extra) or 'that are not an object'}"
+                             f" unknown to placement; {fix}")
+        try:
+            options = PlacementOptions(**opts)
+        except (InputError, TypeError) as err:
+            raise InputError(f"{where}: options: {err}; {fix}") from None
+        probs = doc.get("scenario_probabilities")
+        if not isinstance(probs, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in probs.values()):
+            raise InputError(f"{where} has no 'scenario_probabilities' object of numbers; {fix}")
+        costs = doc.get("costs")
+        cost_names = {f.name for f in fields(CostBreakdown)}
+        return cls(
+            status=status, objective=head.objective, bound=head.bound, gap=head.gap,
+            mip_gap=head.mip_gap, solve_seconds=head.solve_seconds, solver=head.solver,
+            sharing=head.sharing, options=options, message=head.message,
+            costs=None if costs is None else record(
+                CostBreakdown, {k: v for k, v in costs.items() if k in cost_names}
+                if isinstance(costs, dict) else costs, f"{where}: costs", fix),
+            opened=records(OpenedWarehouse, doc, "opened", where, fix),
+            stock=records(StockLine, doc, "stock", where, fix),
+            contracts=records(ContractDecision, doc, "contracts", where, fix),
+            flows=records(FlowLine, doc, "flows", where, fix),
+            shortages=records(ShortageLine, doc, "shortages", where, fix),
+            settlement=records(SettlementLine, doc, "settlement", where, fix),
+            scenario_probabilities=tuple((str(k), float(v)) for k, v in probs.items()),
+            infeasibility=_infeasibility(doc.get("infeasibility"), where, fix),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The scalar fields of a result document, checked by :func:`record`."""
+
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    mip_gap: float | None
+    solve_seconds: float
+    solver: str
+    sharing: str
+    message: str
+
+
+_HEAD = [f.name for f in fields(_Head)]
+_OPTION_NAMES = {f.name for f in fields(PlacementOptions)}
+
+
+def _infeasibility(doc: Any, where: str, fix: str) -> Infeasibility | None:
+    if doc is None:
+        return None
+    ok = (isinstance(doc, dict) and isinstance(doc.get("method"), str)
+          and isinstance(doc.get("messages"), list)
+          and all(isinstance(m, str) for m in doc["messages"]))
+    if not ok:
+        raise InputError(f"{where} has an 'infeasibility' without method and messages; {fix}")
+    try:
+        return Infeasibility(
+            method=doc["method"], messages=tuple(doc["messages"]),
+            unserved=tuple((str(a), str(b), float(c), float(d), float(e))
+                           for a, b, c, d, e in doc.get("unserved", [])),
+            budget_shortfall=None if doc.get("budget_shortfall") is None
+            else float(doc["budget_shortfall"]),
+            space_overflow=tuple((str(a), float(b)) for a, b in doc.get("space_overflow", [])))
+    except (TypeError, ValueError):
+        raise InputError(f"{where} has an 'infeasibility' whose lines are not as written; "
+                         f"{fix}") from None

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from reserve_opt.domain import Instance
+from reserve_opt.domain import PARENT_AGREEMENT, Instance
 from reserve_opt.solvers import (
     SolveResult,
     SolverOptions,
@@ -182,7 +182,7 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
             if q <= _EPS:
                 continue
             if a == PARENT:  # a parent region's help is free
-                settlement.append(SettlementLine("(parent region)", rid[o], rid[j], kid[k], q,
+                settlement.append(SettlementLine(PARENT_AGREEMENT, rid[o], rid[j], kid[k], q,
                                                  0.0, 0.0))
                 continue
             ag = inst.agreements[a]

@@ -1,6 +1,6 @@
 """The domain: immutable descriptions of regions, goods, facilities and events."""
 
-from reserve_opt.domain.agreement import Agreement, Tier
+from reserve_opt.domain.agreement import PARENT_AGREEMENT, Agreement, Tier
 from reserve_opt.domain.commodity import Commodity
 from reserve_opt.domain.contract import Contract, ContractKind
 from reserve_opt.domain.facility import Facility, FacilityKind, SizeOption
@@ -11,6 +11,7 @@ from reserve_opt.domain.scenario import Outage, Scenario
 from reserve_opt.domain.settings import Settings
 
 __all__ = [
+    "PARENT_AGREEMENT",
     "Agreement",
     "Commodity",
     "Contract",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+#: The ``agreement`` a parent region's help is booked under in flows and settlements: it
+#: lends without an agreement (tier 3), so no agreement id can name it.
+PARENT_AGREEMENT = "(parent region)"
+
 
 class Tier(IntEnum):
     """Order in which stock is drawn: own first, then neighbours, alliance, higher level."""
