@@ -240,3 +240,31 @@ def test_cli_reports_every_problem_in_one_line_each(tmp_path: Path) -> None:
         f"error: {bad}: change 2 (drop_contract): contract 'C_none' is not in the instance; "
         f"use a contract id of the instance (reserve-opt info lists them)",
     ]
+
+
+def test_change_commodity_sets_parameters_and_moves_the_plan(tmp_path: Path) -> None:
+    from reserve_opt.models.placement import solve_placement
+
+    base = load_instance(TOY)
+    v = tmp_path / "free_water.toml"
+    v.write_text('description = "water costs nothing to hold"\n[[change]]\n'
+                 'op = "change_commodity"\ncommodity = "water"\nholding_cost = 0\n'
+                 'shortage_penalty = 200\n', encoding="utf-8")
+    changed = read_variant(v).apply(base)
+    water = changed.commodity("water")
+    assert (water.holding_cost, water.shortage_penalty) == (0.0, 200.0)
+    assert changed.commodity("tent") == base.commodity("tent")
+    a, b = solve_placement(base), solve_placement(changed)
+    assert a.costs is not None and b.costs is not None
+    # holding is charged on stock left unused in each scenario: free water leaves the tents'
+    assert b.costs.holding < a.costs.holding
+    bad = tmp_path / "bad.toml"
+    bad.write_text('description = "x"\n[[change]]\nop = "change_commodity"\n'
+                   'commodity = "water"\nprice = 3\n', encoding="utf-8")
+    r = run_cli("variant", "check", str(TOY), "-v", str(bad))
+    assert r.exit_code == 1
+    assert r.stderr == (f"error: {bad}: change 1 (change_commodity): parameter 'price' is not "
+                        "known; change_commodity takes commodity, name, unit, weight_kg, "
+                        "volume_m3, purchase_cost, holding_cost, shortage_penalty, "
+                        "transport_cost_per_km, priority, need_per_person_day, "
+                        "need_per_person, persons_per_unit, shelf_life_days\n")

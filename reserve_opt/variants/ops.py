@@ -793,6 +793,18 @@ def _add_contract(ctx: Context) -> None:
 
 # -- settings -------------------------------------------------------------------------
 
+@_op("change_commodity", "new parameters for a commodity: shortage penalty, purchase and "
+     "holding costs, weight, volume, priority, need per person (a costlier shortage, a "
+     "lighter package, a new price)",
+     {"commodity": "commodity id", **_columns_doc("commodities", ("id",))}, ("commodity",))
+def _change_commodity(ctx: Context) -> None:
+    changed = _change_columns(ctx, "commodity", "commodities")
+    if changed is None:
+        return
+    cid, _, keys = changed
+    ctx.note(f"commodity {cid}: " + ", ".join(f"{k} = {ctx.params[k]}" for k in keys))
+
+
 @_op("set_budget", "a different budget for first-stage spending (\"none\" removes it)",
      {"budget": "currency, or \"none\" (give this or factor)",
       "factor": "multiplier of the base budget (give this or budget)"})
