@@ -13,6 +13,7 @@ from reserve_opt.cli.options import (
     FormatOption,
     InstancePath,
     SeedOption,
+    SharingOption,
     TopOption,
     out_option,
     output_folder,
@@ -68,6 +69,7 @@ def allocate(
         "levels.")] = True,
     parent_serves: Annotated[bool, parent_serves_option(
         "Let parent regions serve their children at tier 3.")] = True,
+    sharing: SharingOption = "auto",
     fleet_limits: Annotated[bool, typer.Option(
         "--fleet-limits/--no-fleet-limits", help="Limit what a depot ships per period by "
         "its fleet's vehicle-hours.")] = True,
@@ -106,7 +108,8 @@ def allocate(
         ev = read_event(event, inst) if event is not None else str(scenario)
         options = AllocationOptions(periods=periods, period_h=period_h, fairness=fairness,
                                     tiers=tiers, parent_serves=parent_serves,
-                                    fleet_limits=fleet_limits)
+                                    fleet_limits=fleet_limits,
+                                    sharing=sharing)  # type: ignore[arg-type]
         sopts = SolverOptions(time_limit_s=time_limit, seed=seed)
         label = ev if isinstance(ev, str) else ev.id
         with progress(f"allocating for {label} with {solver}"):
@@ -154,7 +157,8 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
     cur = inst.currency
     say(f"{inst.name}, event {result.event}: {result.status.value} in "
         f"{result.solve_seconds:.1f} s with {result.solver}, "
-        f"{result.options.periods} periods of {result.options.period_h:g} h")
+        f"{result.options.periods} periods of {result.options.period_h:g} h (sharing: "
+        f"{result.sharing})")
     if not result.has_plan:
         say(no_result_line("allocation", result.status))
         if result.message:
@@ -166,7 +170,7 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
     say(f"overall fill rate {_text(pct(result.fill_rate))}"
         + (f", lowest regional fill rate {_text(lowest)}" if lowest is not None else "")
         + "\n")
-    tiered = any(lv.name.startswith("tier") for lv in result.levels)
+    tiered = any(lv.name.startswith("tier") or lv.name == "pooled" for lv in result.levels)
     print_table("Objectives, in the order they were optimised",
                 ["level", "optimum", "unit", "status"],
                 [[lv.name, lv.value, lv.unit, lv.status] for lv in result.levels],
@@ -186,7 +190,8 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
     f = result.flows
     if len(f):
         by = f.groupby(["tier", "commodity"], as_index=False)["quantity"].sum()
-        names = {0: "0 own", 1: "1 neighbour", 2: "2 alliance", 3: "3 higher level"}
+        names = {0: "0 own", 1: "1 neighbour", 2: "2 alliance", 3: "3 higher level",
+                 4: "4 pooled"}
         print_table("Supply by tier", ["tier", "commodity", "units"],
                     [[names.get(int(r["tier"]), str(r["tier"])), r["commodity"],
                       float(r["quantity"])] for r in by.to_dict(orient="records")],

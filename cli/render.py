@@ -53,7 +53,8 @@ COMPENSATION_NOTE = (
     "(transfer) compensation: what borrowing regions pay lenders under sharing agreements; "
     "it moves money between regions, so it is not part of the money spent.")
 TIER_NOTE = ("tier: the order stock is drawn in: 0 the region's own, 1 a neighbour's (bilateral "
-             "agreement), 2 the alliance's, 3 a higher-level (parent) region's.")
+             "agreement), 2 the alliance's, 3 a higher-level (parent) region's; 4 any other "
+             "region's, moved by a central planner under pooled sharing (no agreements).")
 
 
 class OutputFormat(StrEnum):

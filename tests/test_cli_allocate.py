@@ -162,7 +162,7 @@ def test_a_solve_stopped_between_levels_says_so(monkeypatch) -> None:
     assert res.stdout.startswith("toy, event typhoon: feasible in ")
     text = " ".join(res.stdout.split())  # lines are wrapped to the terminal's width
     assert (
-        "periods of 24 h not every level was solved: the time limit ran out before level "
-        "tier3 started; levels solved: shortage_p1, shortage_p2; not solved: tier3, tier1, "
+        "periods of 24 h (sharing: agreements) not every level was solved: the time limit "
+        "ran out before level tier3 started; levels solved: shortage_p1, shortage_p2; not solved: tier3, tier1, "
         "cost; the allocation meets the solved levels only; gap unknown overall fill rate"
     ) in text

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from reserve_opt.domain import (
     PARENT_AGREEMENT,
+    POOLED_AGREEMENT,
     ContractKind,
     FacilityKind,
     Instance,
@@ -87,7 +88,8 @@ def _unknown_ids(inst: Instance, result: AllocationResult) -> str:
     known = {"facility": set(inst.facility_index), "region": set(inst.region_index),
              "commodity": set(inst.commodity_index),
              "contract": {c.id for c in inst.contracts} | {""},
-             "agreement": {a.id for a in inst.agreements} | {"", PARENT_AGREEMENT}}
+             "agreement": {a.id for a in inst.agreements} | {"", PARENT_AGREEMENT,
+                                                              POOLED_AGREEMENT}}
     columns = [("flows", "source", "facility"), ("flows", "lender", "region"),
                ("flows", "region", "region"), ("flows", "commodity", "commodity"),
                ("flows", "contract", "contract"), ("flows", "agreement", "agreement"),
@@ -224,6 +226,15 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         if f.region == f.lender:
             if f.tier != Tier.OWN or f.agreement:
                 bad.append(f"{where}: own stock must be tier 0 without an agreement.")
+        elif f.agreement == POOLED_AGREEMENT:
+            if result.sharing != "pooled":
+                bad.append(f"{where}: pooled between regions, but the allocation shares under "
+                           "agreements.")
+            if f.tier != Tier.POOLED:
+                bad.append(f"{where}: pooled stock is tier {int(Tier.POOLED)}, not {f.tier}.")
+            if f.compensation:
+                bad.append(f"{where}: pooled stock owes no compensation, not "
+                           f"{f.compensation}.")
         elif f.agreement == PARENT_AGREEMENT:
             if not o.parent_serves or f.lender not in parents[f.region]:
                 bad.append(f"{where}: {f.lender} is not a parent of {f.region}.")

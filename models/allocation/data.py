@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reserve_opt.domain import ContractKind, FacilityKind, Instance, Scenario, Tier
+from reserve_opt.domain import (
+    ContractKind,
+    FacilityKind,
+    Instance,
+    Scenario,
+    Tier,
+    resolve_sharing,
+)
 from reserve_opt.errors import InputError
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -27,8 +34,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Channel agreement index of own stock and of a parent region (no agreement).
-OWN, PARENT = -1, -2
+#: Channel agreement index of own stock, of a parent region and of pooled sharing (no
+#: agreement).
+OWN, PARENT, POOLED = -1, -2, -3
 _EPS = 1e-9
 
 
@@ -256,7 +264,13 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         for k in range(K):
             if need[j, k]:
                 rows.append((j, j, k, int(Tier.OWN), OWN, 0.0, 0.0, False, math.inf))
-    for ai, a in enumerate(instance.agreements):
+    pooled = resolve_sharing(options.sharing, instance.agreements) == "pooled"
+    for o, j, k in zip(*np.nonzero((lender_supply[:, None, :] > _EPS) & need[None, :, :]),
+                       strict=True) if pooled else ():
+        if o != j:
+            rows.append((int(o), int(j), int(k), int(Tier.POOLED), POOLED, 0.0, 0.0, False,
+                         math.inf))
+    for ai, a in enumerate(() if pooled else instance.agreements):
         pairs = [(ridx[o], ridx[j]) for o, j in instance.lending_pairs(a)]
         ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
         for o, j in pairs:
@@ -268,7 +282,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
                     cap = min(cap, a.cap_share * lender_supply[o, k])
                 rows.append((o, j, k, int(a.tier), ai, a.delay_h, a.compensation,
                              a.protect_own, cap))
-    if options.parent_serves:
+    if options.parent_serves and not pooled:
         for j, r in enumerate(regs):
             for o in (ridx[a] for a in instance.ancestors[r.id]):
                 for k in range(K):

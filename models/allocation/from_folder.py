@@ -118,7 +118,7 @@ def read_allocation(path: str | Path) -> AllocationResult:
     return AllocationResult(
         status=status, event=doc["event"], options=options, solver=head.solver,
         currency=head.currency, gap=head.gap, solve_seconds=head.solve_seconds,
-        min_fill_rate=head.min_fill_rate, message=head.message,
+        min_fill_rate=head.min_fill_rate, message=head.message, sharing=head.sharing,
         levels=tuple(record(LevelValue, lv, f"{where}: level {i}", _FIX)
                      for i, lv in enumerate(levels, start=1)),
         flows=_table(doc, "flows", FLOW_COLUMNS, where),
@@ -139,3 +139,4 @@ class _Head:
     solve_seconds: float
     min_fill_rate: float | None
     message: str
+    sharing: str

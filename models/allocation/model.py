@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reserve_opt.domain import Tier
 from reserve_opt.solvers import Model
 
 from .data import AllocationData
@@ -202,12 +203,14 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         levels.append(Level(name, "min", c, "penalty x units x periods short (currency x "
                                             "periods)"))
     if opts.tiers:
-        for tier in (3, 2, 1):
+        for tier in (Tier.POOLED, Tier.HIGHER_LEVEL, Tier.ALLIANCE, Tier.NEIGHBOUR):
             hit = data.f_tier == tier
             if hit.any():
                 c = np.zeros(nvar)
                 c[ship[hit]] = 1.0
-                levels.append(Level(f"tier{tier}", "min", c, f"units drawn at tier {tier}"))
+                name = "pooled" if tier is Tier.POOLED else f"tier{int(tier)}"
+                levels.append(Level(name, "min", c, "units drawn from other regions' stock"
+                                    if tier is Tier.POOLED else f"units drawn at tier {tier}"))
     c = np.zeros(nvar)
     c[ship] = data.f_cost + data.u_price[data.f_u]
     levels.append(Level("cost", "min", c, "transport + contract prices (currency)"))

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from reserve_opt.domain import SHARING_MODES, Sharing
 from reserve_opt.errors import InputError
 
 DemandProfile = Literal["auto", "even", "first-day"]
@@ -54,6 +55,13 @@ class AllocationOptions:
         the horizon).
     explain
         Explain each shortage: binding constraints and their duals, and outages by re-solve.
+    sharing
+        ``"agreements"``: a region is served by its own stock, its sharing agreements and
+        its parent regions. ``"pooled"``: a central planner moves any region's stock to any
+        region (tier :attr:`~reserve_opt.domain.Tier.POOLED`, after own stock; no agreement,
+        cap or compensation), as placement plans when there are no agreements. ``"auto"``
+        (default): agreements when the instance has any, else pooled, the rule placement
+        follows, so a plan is allocated under the rules it was made by.
     """
 
     periods: int = 3
@@ -68,6 +76,7 @@ class AllocationOptions:
     demand_profile: DemandProfile = "auto"
     max_arc_time_h: float | None = None
     explain: bool = True
+    sharing: Sharing = "auto"
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -82,6 +91,9 @@ class AllocationOptions:
         if self.demand_profile not in ("auto", "even", "first-day"):
             problems.append(f"demand_profile={self.demand_profile!r}: choose 'auto', 'even' "
                             "or 'first-day'.")
+        if self.sharing not in SHARING_MODES:
+            problems.append(f"sharing={self.sharing!r}: choose 'auto', 'pooled' or "
+                            "'agreements'.")
         if self.max_arc_time_h is not None and not self.max_arc_time_h > 0:
             problems.append(f"max_arc_time_h={self.max_arc_time_h!r} must be > 0 or None.")
         if problems:
@@ -107,4 +119,5 @@ class AllocationOptions:
             "demand_profile": self.demand_profile,
             "max_arc_time_h": self.max_arc_time_h,
             "explain": self.explain,
+            "sharing": self.sharing,
         }

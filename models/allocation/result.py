@@ -102,6 +102,9 @@ class AllocationResult:
         late (``structure``).
     message
         Solver messages when something went wrong.
+    sharing
+        ``"agreements"`` or ``"pooled"``: the sharing rules the allocation followed (what
+        the options' ``"auto"`` resolved to).
     """
 
     status: SolveStatus
@@ -119,6 +122,7 @@ class AllocationResult:
     explanations: pd.DataFrame = field(repr=False)
     min_fill_rate: float | None = None
     message: str = ""
+    sharing: str = "agreements"
 
     @property
     def has_plan(self) -> bool:
@@ -223,6 +227,7 @@ class AllocationResult:
             "event": self.event,
             "solver": self.solver,
             "currency": self.currency,
+            "sharing": self.sharing,
             "objective": num(self.objective),
             "objective_unit": self.levels[-1].unit if self.levels else "",
             "gap": num(self.gap),

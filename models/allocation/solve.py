@@ -11,7 +11,13 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from reserve_opt.domain import PARENT_AGREEMENT, Instance, Scenario
+from reserve_opt.domain import (
+    PARENT_AGREEMENT,
+    POOLED_AGREEMENT,
+    Instance,
+    Scenario,
+    resolve_sharing,
+)
 from reserve_opt.solvers import (
     Block,
     MatrixModel,
@@ -22,7 +28,7 @@ from reserve_opt.solvers import (
 )
 from reserve_opt.transport import TIME_SOURCES
 
-from .data import OWN, PARENT, AllocationData, prepare
+from .data import OWN, PARENT, POOLED, AllocationData, prepare
 from .event import event_instance
 from .model import Layout, Level, build
 from .options import AllocationOptions
@@ -114,6 +120,7 @@ def solve_allocation(
     if res is None or res.x is None:
         return AllocationResult(
             status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
+            sharing=resolve_sharing(opts.sharing, inst.agreements),
             levels=tuple(levels), gap=None, solve_seconds=_now() - started,
             message=message,
             flows=pd.DataFrame(columns=FLOW_COLUMNS), fill=pd.DataFrame(columns=FILL_COLUMNS),
@@ -129,6 +136,7 @@ def solve_allocation(
     min_fill = (float(x[layout.min_fill]) if layout.min_fill >= 0 else None)
     return AllocationResult(
         status=status, event=ev.id, options=opts, solver=solver, currency=inst.currency,
+        sharing=resolve_sharing(opts.sharing, inst.agreements),
         levels=tuple(levels), gap=gap, solve_seconds=_now() - started,
         flows=flows, fill=fill, settlement=_settlement(data, flows),
         response=_response(data, ship), explanations=explanations,
@@ -291,7 +299,8 @@ def _flows(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
     f = np.flatnonzero(ship > 0)
     u, h = data.f_u[f], data.f_h[f]
     agr = data.h_agreement[h]
-    agr_ids = np.array([a.id for a in inst.agreements] + ["", PARENT_AGREEMENT], dtype=object)
+    agr_ids = np.array([a.id for a in inst.agreements] + ["", PARENT_AGREEMENT,
+                                                           POOLED_AGREEMENT], dtype=object)
     kinds = {fac.id: fac.kind.value for fac in inst.facilities}
     fac = np.array(data.u_facility, dtype=object)[u] if f.size else np.zeros(0, dtype=object)
     q = ship[f]
@@ -305,8 +314,8 @@ def _flows(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
         "region": np.array([r.id for r in inst.regions], dtype=object)[data.h_region[h]],
         "commodity": np.array([c.id for c in inst.commodities], dtype=object)[data.u_k[u]],
         "tier": data.h_tier[h],
-        "agreement": agr_ids[np.where(agr == OWN, len(inst.agreements),
-                                      np.where(agr == PARENT, len(inst.agreements) + 1, agr))],
+        "agreement": agr_ids[np.select([agr == OWN, agr == PARENT, agr == POOLED],
+                                       [len(inst.agreements) + i for i in range(3)], agr)],
         "quantity": q,
         "distance_km": data.f_distance_km[f],
         "time_h": data.f_time_h[f],
@@ -358,7 +367,8 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
 def _settlement(data: AllocationData, flows: pd.DataFrame) -> pd.DataFrame:
     inst = data.instance
     parts = []
-    lent = flows[(flows["tier"] > 0) & (flows["agreement"] != PARENT_AGREEMENT)]
+    lent = flows[(flows["tier"] > 0)
+                 & ~flows["agreement"].isin([PARENT_AGREEMENT, POOLED_AGREEMENT])]
     if len(lent):
         g = lent.groupby(["region", "lender", "agreement", "commodity"], as_index=False,
                          sort=True)[["quantity", "compensation"]].sum()

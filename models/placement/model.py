@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from reserve_opt.domain import ContractKind, FacilityKind, Instance
+from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -104,14 +104,6 @@ class PlacementData:
         return self.unit_k[self.f_u]
 
 
-def resolve_sharing(instance: Instance, options: PlacementOptions) -> Literal["pooled",
-                                                                               "agreements"]:
-    """The sharing mode ``"auto"`` stands for on this instance."""
-    if options.sharing == "auto":
-        return "agreements" if instance.agreements else "pooled"
-    return options.sharing
-
-
 def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
     """Turn an instance into the arrays of :class:`PlacementData`.
 
@@ -126,7 +118,7 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
     -------
     PlacementData
     """
-    sharing = resolve_sharing(instance, options)
+    sharing = resolve_sharing(options.sharing, instance.agreements)
     regs = instance.regions
     comms = instance.commodities
     scens = instance.scenarios

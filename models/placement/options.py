@@ -6,9 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from reserve_opt.domain import Sharing
 from reserve_opt.errors import InputError
-
-Sharing = Literal["auto", "pooled", "agreements"]
 
 
 @dataclass(frozen=True, slots=True)

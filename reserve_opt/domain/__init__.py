@@ -1,6 +1,14 @@
 """The domain: immutable descriptions of regions, goods, facilities and events."""
 
-from reserve_opt.domain.agreement import PARENT_AGREEMENT, Agreement, Tier
+from reserve_opt.domain.agreement import (
+    PARENT_AGREEMENT,
+    POOLED_AGREEMENT,
+    SHARING_MODES,
+    Agreement,
+    Sharing,
+    Tier,
+    resolve_sharing,
+)
 from reserve_opt.domain.commodity import Commodity
 from reserve_opt.domain.contract import Contract, ContractKind
 from reserve_opt.domain.facility import Facility, FacilityKind, SizeOption
@@ -12,6 +20,8 @@ from reserve_opt.domain.settings import Settings
 
 __all__ = [
     "PARENT_AGREEMENT",
+    "POOLED_AGREEMENT",
+    "SHARING_MODES",
     "Agreement",
     "Commodity",
     "Contract",
@@ -24,8 +34,10 @@ __all__ = [
     "Region",
     "Scenario",
     "Settings",
+    "Sharing",
     "SizeOption",
     "Tier",
     "TravelTable",
     "VehicleType",
+    "resolve_sharing",
 ]

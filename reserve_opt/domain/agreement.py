@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Literal
 
 #: The ``agreement`` a parent region's help is booked under in flows and settlements: it
 #: lends without an agreement (tier 3), so no agreement id can name it.
 PARENT_AGREEMENT = "(parent region)"
+#: The ``agreement`` of a flow between regions under pooled sharing (a central planner
+#: moves any stock to any region, with no agreement, cap or compensation).
+POOLED_AGREEMENT = "(pooled)"
+
+#: How regions share stock: ``pooled`` (a central planner), ``agreements`` (own stock,
+#: sharing agreements and parent regions only), ``auto`` (agreements when the instance has
+#: any, else pooled).
+Sharing = Literal["auto", "pooled", "agreements"]
+SHARING_MODES: tuple[str, ...] = ("auto", "pooled", "agreements")
 
 
 class Tier(IntEnum):
-    """Order in which stock is drawn: own first, then neighbours, alliance, higher level."""
+    """Order in which stock is drawn: own first, then neighbours, alliance, higher level.
+
+    ``POOLED`` is another region's stock moved by a central planner under pooled sharing,
+    where there are no agreements (it is never an agreement's tier).
+    """
 
     OWN = 0
     NEIGHBOUR = 1
     ALLIANCE = 2
     HIGHER_LEVEL = 3
+    POOLED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +84,15 @@ class Agreement:
     def covers(self, commodity: str) -> bool:
         """Whether the agreement covers ``commodity``."""
         return not self.commodities or commodity in self.commodities
+
+
+def resolve_sharing(sharing: Sharing, agreements: Sequence[Agreement]
+                    ) -> Literal["pooled", "agreements"]:
+    """The sharing mode ``sharing`` stands for on an instance with these agreements.
+
+    ``auto`` is ``agreements`` when there is any agreement, else ``pooled``: the rule both
+    placement and allocation follow, so a plan is allocated under the rules it was made by.
+    """
+    if sharing == "auto":
+        return "agreements" if agreements else "pooled"
+    return sharing
