@@ -175,6 +175,13 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
     print_table(f"Costs ({cur})", ["term", "amount"], rows,
                 legend=[SHORTAGE_PENALTY_NOTE, COMPENSATION_NOTE]
                 + ([CVAR_NOTE] if abs(risk) >= 0.5 else []))
+    b = result.budget_use
+    if b is not None:
+        say(f"budget {b.budget:,.0f} {cur}: {b.spent:,.0f} spent on new warehouses, stock and "
+            "contracts; " + (f"it binds: one more {cur} of budget lowers the expected cost by "
+                             f"{b.worth:,.2f} {cur}" if b.binding and b.worth > 0 else
+                             "it is all spent" if b.binding else
+                             f"{b.budget - b.spent:,.0f} {cur} left (it does not bind)") + "\n")
     if result.opened:
         print_table("Warehouses to open", ["facility", "region", "size", "capacity (m3)",
                                            f"fixed cost ({cur})"],
@@ -212,6 +219,27 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
                     [[r.region, r.commodity, r.expected_demand, r.expected_shortage,
                       pct(float(r.fill_rate))] for r in shown.itertuples()],
                       total=len(short), where="each shortage is in shortages.csv (--out)")
+        _print_reasons(result, cur, top)
+
+
+def _print_reasons(result: PlacementResult, cur: str, top: int) -> None:
+    """Why each expected shortage happens: the plan's counterpart of allocate's table."""
+    if not result.reasons:
+        return
+    pairs = list(dict.fromkeys((r.region, r.commodity) for r in result.reasons))
+    keep = set(pairs if top == 0 else pairs[:top])
+    shown = [r for r in result.reasons if (r.region, r.commodity) in keep]
+    print_table("Why expected shortages happen (largest first; strongest reasons first)",
+                ["region", "commodity", "expected short (units)", "reason", "detail",
+                 "worth", "worth unit"],
+                [[r.region, r.commodity, r.expected_shortage, r.reason, r.detail, r.worth,
+                  r.worth_unit] for r in shown],
+                legend=["reason: structure (no source can reach it in some scenarios), binding "
+                        "(the budget or a warehouse's space is used up; worth is what one more "
+                        f"{cur} of budget or m3 of space lowers the expected cost by), cost "
+                        "(holding more costs more than the expected penalty it avoids; worth "
+                        f"is that penalty, {cur} per unit)."],
+                total=len(result.reasons), where="all in reasons.csv (--out)")
 
 
 def register(app: typer.Typer) -> None:

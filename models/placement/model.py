@@ -469,6 +469,11 @@ def protect_own_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArra
                       ub=np.array(rhs), n_rows=len(rhs))
 
 
+def space_rows(data: PlacementData) -> IntArray:
+    """The warehouse of each ``space`` row: candidates and capacity-limited warehouses."""
+    return np.flatnonzero(data.gov_candidate | np.isfinite(data.gov_capacity))
+
+
 def build_model(data: PlacementData, options: PlacementOptions, *,
                 elastic: bool = False) -> tuple[Model, Layout]:
     """Build the placement MILP (or its elastic phase-1 twin) in vectorised blocks.
@@ -529,8 +534,7 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
         return rows, sl, np.full(rows.size, sign)
 
     # space: sum_k b_k (e + buy) <= cap (existing) or sum_l M_l y_l (candidate)
-    has_space = data.gov_candidate | np.isfinite(data.gov_capacity)
-    sp_g = np.flatnonzero(has_space)
+    sp_g = space_rows(data)
     if sp_g.size:
         row_of_g = np.full(G, -1, dtype=np.int64)
         row_of_g[sp_g] = np.arange(sp_g.size)

@@ -46,6 +46,11 @@ class PlacementOptions:
     explain_infeasible
         When the model is infeasible, re-solve it with elastic slacks on the service-level,
         budget and space rows to say which regions, budget or capacity bind.
+    explain_shortages
+        Say why each region and commodity with expected shortage is short, and whether the
+        budget binds, by pricing the plan: its integer decisions fixed, an LP re-solve gives
+        the duals (:mod:`models.placement.explain`; only when the plan has shortage or
+        spends its budget).
     primal_heuristic
         For solvers that take a MIP start (HiGHS, SCIP), first find a plan by LP diving
         and a size local search (:mod:`models.placement.heuristic`) and hand it over.
@@ -61,6 +66,7 @@ class PlacementOptions:
     explain_infeasible: bool = True
     parent_serves: bool = True
     primal_heuristic: bool = True
+    explain_shortages: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -95,4 +101,5 @@ class PlacementOptions:
             "parent_serves": self.parent_serves,
             "explain_infeasible": self.explain_infeasible,
             "primal_heuristic": self.primal_heuristic,
+            "explain_shortages": self.explain_shortages,
         }

@@ -199,6 +199,40 @@ class SettlementLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ShortageReason:
+    """One reason why a region is expected to be short of a commodity.
+
+    ``reason`` is ``structure`` (no source can reach it in some scenarios), ``binding`` (a
+    constraint binds: the budget, a warehouse's space) or ``cost`` (holding more costs more
+    than the expected penalty it avoids); ``worth`` is what one more unit of the binding
+    resource lowers the expected cost by, in ``worth_unit`` (``None`` for structure).
+    ``expected_shortage`` is in the commodity's unit.
+    """
+
+    region: str
+    commodity: str
+    expected_shortage: float
+    reason: str
+    detail: str
+    worth: float | None
+    worth_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """New first-stage spending against the budget (currency).
+
+    ``binding`` when the budget is spent (or its dual is nonzero); ``worth`` is how much
+    the expected cost falls per unit of currency added to the budget (0 when not binding).
+    """
+
+    budget: float
+    spent: float
+    binding: bool
+    worth: float
+
+
+@dataclass(frozen=True, slots=True)
 class Infeasibility:
     """Why a plan does not exist, found by an elastic re-solve.
 
@@ -260,6 +294,11 @@ class PlacementResult:
         commodity with positive demand.
     infeasibility
         Explanation when the model is infeasible, else ``None``.
+    reasons
+        Why each region and commodity with expected shortage is short, strongest reason
+        first (:mod:`models.placement.explain`).
+    budget_use
+        The budget and what the plan spends of it, or ``None`` without a budget.
     message
         Solver message.
     """
@@ -283,6 +322,8 @@ class PlacementResult:
     scenario_probabilities: tuple[tuple[str, float], ...] = ()
     infeasibility: Infeasibility | None = None
     message: str = ""
+    reasons: tuple[ShortageReason, ...] = ()
+    budget_use: BudgetUse | None = None
 
     @property
     def has_plan(self) -> bool:
@@ -326,6 +367,7 @@ class PlacementResult:
             "flows": _records(self.flows, FlowLine),
             "shortages": _records(self.shortages, ShortageLine),
             "settlement": _records(self.settlement, SettlementLine),
+            "reasons": _records(self.reasons, ShortageReason),
             "costs": costs,
         }
 
@@ -352,6 +394,8 @@ class PlacementResult:
             "infeasibility": None if self.infeasibility is None
             else asdict(self.infeasibility),
             "message": self.message,
+            "reasons": [asdict(o) for o in self.reasons],
+            "budget_use": None if self.budget_use is None else asdict(self.budget_use),
         }
 
     @classmethod
@@ -413,6 +457,10 @@ class PlacementResult:
             settlement=records(SettlementLine, doc, "settlement", where, fix),
             scenario_probabilities=tuple((str(k), float(v)) for k, v in probs.items()),
             infeasibility=_infeasibility(doc.get("infeasibility"), where, fix),
+            reasons=records(ShortageReason, doc, "reasons", where, fix)
+            if "reasons" in doc else (),
+            budget_use=None if doc.get("budget_use") is None
+            else record(BudgetUse, doc["budget_use"], f"{where}: budget_use", fix),
         )
 
 

@@ -18,6 +18,7 @@ from reserve_opt.solvers import (
 )
 from reserve_opt.transport import TIME_SOURCES
 
+from .explain import explain_plan
 from .heuristic import primal_start
 from .model import PARENT, Layout, PlacementData, build_model, prepare
 from .options import PlacementOptions
@@ -114,7 +115,13 @@ def solve_placement(
         scenario_probabilities=tuple((s.id, s.probability) for s in instance.scenarios),
     )
     if res.has_solution:
-        return PlacementResult(**base, **_read_plan(data, layout, res, opts))  # type: ignore[arg-type]
+        plan = _read_plan(data, layout, res, opts)
+        if opts.explain_shortages:
+            reasons, budget_use, note = explain_plan(data, layout, compiled, res, sopts)
+            plan.update(reasons=reasons, budget_use=budget_use)
+            if note:
+                base["message"] = f"{base['message']}; {note}"
+        return PlacementResult(**base, **plan)  # type: ignore[arg-type]
     infeas = None
     if res.status is SolveStatus.INFEASIBLE and opts.explain_infeasible:
         infeas = explain_infeasibility(data, opts, solver, solver_options)
