@@ -260,7 +260,8 @@ def scene(inst: Instance, shade: Shade = "population",
     points = _unmet_points(inst, unmet) if unmet is not None and len(unmet) else None
     if points is not None:
         legend.append(LegendEntry(
-            f"unmet deliveries ({len(points)} points, {points['units'].sum():,.0f} units)",
+            f"unmet deliveries ({len(points)} point{'s' if len(points) > 1 else ''}, "
+            f"{points['units'].sum():,.0f} units)",
             UNMET_COLOUR, "cross"))
 
     minx, miny, maxx, maxy = (float(v) for v in regions.total_bounds)
@@ -472,10 +473,11 @@ def _charmap(path: Path) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
 
     if path.suffix.lower() == ".ttc":
-        font = TTCollection(str(path)).fonts[0]  # pan-CJK collections share one repertoire
-    else:
-        font = TTFont(str(path), lazy=True)
-    return frozenset(font.getBestCmap())
+        with TTCollection(str(path), lazy=True) as collection:
+            # pan-CJK collections share one repertoire across their faces
+            return frozenset(collection.fonts[0].getBestCmap())
+    with TTFont(str(path), lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def drawable(text: str, fonts: Collection[Path]) -> bool:
@@ -518,12 +520,23 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
     import matplotlib.pyplot as plt
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
+    from matplotlib.patheffects import withStroke
 
     notes = list(view.notes)
-    undrawable = sorted({ch for r in view.regions["name"] for ch in str(r)
-                         if not drawable(ch, fonts)})
-    title = view.title if drawable(view.title, fonts) else "(name not drawable)"
-    fig, ax = plt.subplots(figsize=(10, 9.5), dpi=120)
+    texts = [view.title, view.subtitle, *map(str, view.regions["name"]),
+             *(e.label for e in view.legend)]
+    undrawable = sorted({ch for t in texts for ch in t if not drawable(ch, fonts)})
+
+    def shown(text: str) -> str:
+        # a glyph no font has would print as a box and a warning: write "?" and say so
+        return "".join("?" if ch in undrawable else ch for ch in text)
+
+    # the map above, the legend and the caption in a panel below it: nothing hides the map
+    rows = math.ceil(len(view.legend) / 2)
+    below = 0.25 + 0.2 * rows + 0.16 * (len(notes) + bool(undrawable))
+    fig, (ax, panel) = plt.subplots(2, 1, figsize=(10, 8.6 + below), dpi=120,
+                                    height_ratios=(8.6, below))
+    panel.set_axis_off()
     minx, miny, maxx, maxy = view.bounds
     if len(view.outline):
         view.outline.plot(ax=ax, color=LAND_COLOUR, edgecolor=BORDER_COLOUR, linewidth=0.6,
@@ -547,9 +560,11 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
                    "white" if f.open else f.colour, linewidths=0.6 if f.open else 1.3,
                    gid="facility")
     if view.routes is not None:
-        for line, colour in zip(view.routes.geometry, view.routes["colour"], strict=True):
+        widths = route_widths(len(view.routes))
+        for line, colour, width in zip(view.routes.geometry, view.routes["colour"], widths,
+                                       strict=True):
             xs, ys = line.xy
-            ax.plot(xs, ys, color=colour, linewidth=2.4, alpha=0.9, zorder=4,
+            ax.plot(xs, ys, color=colour, linewidth=width, alpha=0.9, zorder=4,
                     solid_capstyle="round", gid="route")
             # stops too, so a route to a point beside its depot still shows
             ax.scatter(list(xs), list(ys), s=70, facecolors="none", edgecolors=colour,
@@ -558,37 +573,51 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
         ax.scatter(view.unmet.geometry.x, view.unmet.geometry.y, marker="X", s=110,
                    color=UNMET_COLOUR, edgecolors="white", linewidths=0.8, zorder=6,
                    gid="unmet")
-    handles = [_handle(e) for e in view.legend]
+    handles = [_handle(e, shown(e.label)) for e in view.legend]
     if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=7.5, framealpha=0.92)
+        panel.legend(handles=handles, loc="upper left", fontsize=8, ncols=2, frameon=False,
+                     bbox_to_anchor=(0.0, 1.0))
     if len(view.regions) <= 40:
         for r in view.regions.itertuples():
             seat = r.geometry.representative_point()
             ax.annotate(r.name if drawable(str(r.name), fonts) else r.id, (seat.x, seat.y),
                         fontsize=7, ha="center", va="bottom", xytext=(0, 4),
-                        textcoords="offset points", zorder=7, gid="region-label")
+                        textcoords="offset points", zorder=7, gid="region-label",
+                        path_effects=[withStroke(linewidth=2.5, foreground="white")])
     if undrawable:
-        notes.append(f"Names with characters no installed font has ({''.join(undrawable[:8])}"
-                     f"{'...' if len(undrawable) > 8 else ''}) are labelled by id; install "
-                     "a CJK font such as Noto Sans CJK (Debian: fonts-noto-cjk).")
+        listed = " ".join(f"U+{ord(ch):04X}" for ch in undrawable[:8])
+        notes.append(f"Characters no installed font has ({listed}"
+                     f"{' ...' if len(undrawable) > 8 else ''}) are shown as '?' and such "
+                     "region names by id; install a CJK font such as Noto Sans CJK (Debian: "
+                     "fonts-noto-cjk).")
     lat = (miny + maxy) / 2
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.1))
     ax.set_xlabel("longitude (degrees east, WGS84)")
     ax.set_ylabel("latitude (degrees north, WGS84)")
-    ax.set_title(f"{title}\n{view.subtitle}", fontsize=10.5)
+    ax.set_title(f"{shown(view.title)}\n{shown(view.subtitle)}", fontsize=10.5)
     _scale_bar(ax, view.bounds)
     ax.annotate("N", xy=(0.05, 0.95), xytext=(0.05, 0.84), xycoords="axes fraction",
-                ha="center", va="center", fontsize=11, fontweight="bold", gid="north-arrow",
+                ha="center", va="center", fontsize=12, family="DejaVu Sans", weight="bold",
+                gid="north-arrow",
                 arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.6})
-    fig.tight_layout(rect=(0, 0.035 * len(notes), 1, 1))
-    fig.text(0.01, 0.01, "\n".join(notes), fontsize=7.5, ha="left", va="bottom",
-             color="#333333", gid="caption")
+    fig.tight_layout()
+    panel.text(0.0, 0.0, "\n".join(notes), fontsize=7.5, ha="left", va="bottom",
+               color="#333333", gid="caption", transform=panel.transAxes)
     return fig
 
 
-def _handle(entry: LegendEntry) -> Any:
+def route_widths(n: int) -> list[float]:
+    """Line widths (points) for ``n`` routes, widest first.
+
+    Routes drawn later lie on top; narrowing them lets an earlier route along the same
+    road still show on both sides instead of vanishing under a later one.
+    """
+    return [2.0 + 3.0 * (n - 1 - i) / max(n - 1, 1) for i in range(n)]
+
+
+def _handle(entry: LegendEntry, label: str) -> Any:
     from matplotlib.lines import Line2D
 
     if entry.symbol in ("line", "dashed"):
@@ -597,7 +626,7 @@ def _handle(entry: LegendEntry) -> Any:
                       label=entry.label)
     return Line2D([], [], marker=MPL_MARKER[entry.symbol], linestyle="", markersize=7,
                   markerfacecolor="none" if entry.hollow else entry.colour,
-                  markeredgecolor=entry.colour, label=entry.label)
+                  markeredgecolor=entry.colour, label=label)
 
 
 def _scale_bar(ax: Any, bounds: tuple[float, float, float, float]) -> None:
@@ -706,7 +735,8 @@ def html_data(view: Scene, route_columns: list[str], tiles: str | None = None
         layers.append({"name": "routes", "interactive": True, "data": _features(
             rt, [[[html_text(c), _cell(row[c])] for c in route_columns]
                  for row in rt.to_dict("records")],
-            [{"color": c, "weight": 3.5, "opacity": 0.9} for c in rt["colour"]])})
+            [{"color": c, "weight": w, "opacity": 0.9}
+             for c, w in zip(rt["colour"], route_widths(len(rt)), strict=True)])})
     f = view.facilities
     if len(f):
         layers.append({"name": "facilities", "interactive": True, "data": _features(
