@@ -73,6 +73,8 @@ BUNDLED_CJK = ("Reserve Opt CJK", MAPDATA / "cjk-gb2312.otf")
 
 GENERATED_AREAS = ("Region shapes are generated service areas (Voronoi cells around each "
                    "region's seat), not administrative boundaries.")
+DRAWN_AREAS = ("Region shapes are service areas given with the instance (its [geometry] says "
+               "service_areas = true), not administrative boundaries.")
 OUTLINE_CREDIT = "Country outlines: Natural Earth 1:50m, simplified (public domain)."
 
 
@@ -104,6 +106,15 @@ def region_frame(inst: Instance) -> gpd.GeoDataFrame:
 def areas_are_generated(inst: Instance) -> bool:
     """Whether :func:`region_frame` draws made-up service areas, not the regions' polygons."""
     return any(r.geometry is None for r in inst.regions)
+
+
+def region_caption(inst: Instance) -> str | None:
+    """The caption a map needs when its region shapes are not real boundaries, else None."""
+    if areas_are_generated(inst):
+        return GENERATED_AREAS
+    if inst.service_areas:
+        return DRAWN_AREAS
+    return None
 
 
 def facility_frame(inst: Instance) -> gpd.GeoDataFrame:
@@ -268,7 +279,8 @@ def scene(inst: Instance, shade: Shade = "population",
     padx, pady = max((maxx - minx) * 0.04, 0.05), max((maxy - miny) * 0.04, 0.05)
     bounds = (minx - padx, miny - pady, maxx + padx, maxy + pady)
 
-    notes = [GENERATED_AREAS] if areas_are_generated(inst) else []
+    caption = region_caption(inst)
+    notes = [] if caption is None else [caption]
     notes.append(OUTLINE_CREDIT)
     what = f"regions shaded by {shade_label}"
     if lines is not None:

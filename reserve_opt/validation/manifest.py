@@ -56,6 +56,11 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
     if not isinstance(description, str):
         problems.append(f"{source}: description must be text, not a "
                         f"{_kind(description)}; write description = \"one line\"")
+    geometry = manifest.get("geometry")
+    if isinstance(geometry, dict) and not isinstance(geometry.get("service_areas", False), bool):
+        problems.append(f"{source}: [geometry] service_areas is not true or false; write true "
+                        "when the region polygons are service areas you drew, false when they "
+                        "are administrative boundaries")
     currency = manifest.get("currency")
     if currency is None:
         problems.append(
