@@ -788,8 +788,8 @@ def html_data(view: Scene, route_columns: list[str], tiles: str | None = None
 
 PAGE_CSS = """
 html, body, #map { height: 100%; margin: 0; }
-body { font: 13px/1.35 "DejaVu Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC",
-       sans-serif; }
+body, .leaflet-container { font: 13px/1.35 "DejaVu Sans", Arial, "Noto Sans CJK SC",
+  "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "Reserve Opt CJK", sans-serif; }
 #map { background: #dfeaf2; }
 .ro-box { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
           box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 420px; }
@@ -878,6 +878,59 @@ PAGE_JS = """
 """
 
 
+def _strings(value: object) -> list[str]:
+    """Every string inside ``value`` (dicts, lists), depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def font_face(texts: Collection[str]) -> str:
+    """A CSS ``@font-face`` holding the bundled CJK glyphs ``texts`` need, or ``""``.
+
+    The bundled font is cut with fontTools to just those characters (a few kB as WOFF)
+    and inlined as a ``data:`` URL, so Chinese names show on a machine without a CJK
+    font and the page still fetches nothing.
+
+    Parameters
+    ----------
+    texts
+        The page's texts.
+
+    Returns
+    -------
+    str
+        CSS text, empty when no text needs a character of the bundled font.
+    """
+    import base64
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    family, path = BUNDLED_CJK
+    have = _charmap(path)
+    chars = sorted({ch for t in texts for ch in t if ord(ch) > 0x7F and ord(ch) in have})
+    if not chars:
+        return ""
+    options = subset.Options()
+    options.flavor, options.layout_features, options.hinting = "woff", [], False
+    with TTFont(str(path)) as font:
+        cut = subset.Subsetter(options)
+        cut.populate(text="".join(chars))
+        cut.subset(font)
+        buffer = io.BytesIO()
+        font.flavor = "woff"
+        font.save(buffer)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'@font-face {{ font-family: "{family}"; '
+            f'src: url(data:font/woff;base64,{encoded}) format("woff"); }}\n')
+
+
 def html_page(view: Scene, route_columns: list[str], tiles: str | None = None) -> str:
     """A self-contained HTML page of ``view``: Leaflet, styles, script and data inline.
 
@@ -903,7 +956,8 @@ def html_page(view: Scene, route_columns: list[str], tiles: str | None = None) -
     leaflet_js = (MAPDATA / "leaflet.min.js").read_text(encoding="utf-8")
     # JSON that cannot close its <script> element or start markup: the same escapes as
     # jinja2's htmlsafe_json_dumps
-    data = json.dumps(html_data(view, route_columns, tiles)).replace("<", "\\u003c") \
+    content = html_data(view, route_columns, tiles)
+    data = json.dumps(content).replace("<", "\\u003c") \
         .replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
     title = html_text(f"{view.title}: {view.subtitle}")
     return (
@@ -912,7 +966,7 @@ def html_page(view: Scene, route_columns: list[str], tiles: str | None = None) -
         f"<meta name=\"generator\" content=\"{html_text(signature())}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{title}</title>\n"
-        f"<style>\n{leaflet_css}\n{PAGE_CSS}</style>\n"
+        f"<style>\n{leaflet_css}\n{font_face(_strings(content))}{PAGE_CSS}</style>\n"
         f"<script>\n{leaflet_js}\n</script>\n</head>\n<body>\n<div id=\"map\"></div>\n"
         f"<script type=\"application/json\" id=\"map-data\">{data}</script>\n"
         f"<script>{PAGE_JS}</script>\n</body>\n</html>\n")

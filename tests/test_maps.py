@@ -322,3 +322,23 @@ def test_route_map_names_scenario_and_day_and_marks_unmet(toy_path: Path,
     assert alone.exit_code == 1
     assert alone.stderr == ("error: --tiles https://t.example.org/{z}/{x}/{y}.png: draws under "
                             "the --map; give --map FILE.html too, or leave --tiles out\n")
+
+
+def test_html_map_carries_the_glyphs_its_chinese_names_need(toy_path: Path,
+                                                             tmp_path: Path) -> None:
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    folder = _chinese(toy_path, tmp_path)
+    result = run_cli("map", str(folder), "--out", str(tmp_path / "zh.html"))
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "zh.html").read_text(encoding="utf-8")
+    fonts = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", text)
+    assert len(fonts) == 1
+    with TTFont(io.BytesIO(base64.b64decode(fonts[0]))) as font:
+        have = {chr(c) for c in font.getBestCmap()}
+    assert have == set("辽宁演练沈阳市营口市鲅鱼圈区本溪满族自治县大连市旅顺口区")
+    assert len(fonts[0]) < 20_000  # a few kB: only those glyphs
+    assert set(re.findall(r"https?://[^\s\"'<>)\\]+", text)) == INERT_URLS
