@@ -492,9 +492,14 @@ def _charmap(path: Path) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+@lru_cache(maxsize=8)
+def _glyphs(fonts: tuple[Path, ...]) -> frozenset[int]:
+    return frozenset().union(*(_charmap(p) for p in fonts))
+
+
 def drawable(text: str, fonts: Collection[Path]) -> bool:
     """Whether every character of ``text`` has a glyph in one of ``fonts``."""
-    have = frozenset().union(*(_charmap(p) for p in fonts))
+    have = _glyphs(tuple(fonts))
     return all(ord(ch) in have or ch.isspace() for ch in text)
 
 
