@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import textwrap
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -264,9 +265,10 @@ def scene(inst: Instance, shade: Shade = "population",
         for colour in ROUTE_COLOURS[:len(lines)]:
             # one entry per colour drawn, naming the routes drawn in it
             names = [lab for lab, c in zip(labels, lines["colour"], strict=True) if c == colour]
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3
-                                            else "")
-            legend.append(LegendEntry(f"vehicle route {shown}", colour, "line"))
+            first = names[0] if len(names[0]) <= 30 else names[0][:29] + "..."
+            shown = first if len(names) == 1 else f"{first} and {len(names) - 1} more"
+            legend.append(LegendEntry(
+                f"vehicle route{'s' if len(names) > 1 else ''} {shown}", colour, "line"))
 
     points = _unmet_points(inst, unmet) if unmet is not None and len(unmet) else None
     if points is not None:
@@ -341,6 +343,11 @@ def _outline(bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     countries = _countries()
     clipped = countries.clip(box)
     return clipped[~clipped.geometry.is_empty].reset_index(drop=True)
+
+
+def _number(value: float) -> str:
+    """A scale label: whole numbers with thousands separators, fractions as they are."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _scale_km(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
@@ -538,6 +545,7 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.patheffects import withStroke
+    from matplotlib.ticker import FuncFormatter
 
     notes = list(view.notes)
     texts = [view.title, view.subtitle, *map(str, view.regions["name"]),
@@ -564,6 +572,7 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
     bar = fig.colorbar(ScalarMappable(Normalize(view.vmin, view.vmax), plt.get_cmap(SHADE_CMAP)),
                        ax=ax, shrink=0.55, pad=0.02)
     bar.set_label(view.shade_label)
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
     faint = view.routes is not None
     if len(view.agreements):
         # with routes on top, agreements step back so the routes read first
@@ -613,7 +622,8 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
     ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.1))
     ax.set_xlabel("longitude (degrees east, WGS84)")
     ax.set_ylabel("latitude (degrees north, WGS84)")
-    ax.set_title(f"{shown(view.title)}\n{shown(view.subtitle)}", fontsize=10.5)
+    subtitle = "\n".join(textwrap.wrap(shown(view.subtitle), 95))
+    ax.set_title(f"{shown(view.title)}\n{subtitle}", fontsize=10.5)
     _scale_bar(ax, view.bounds)
     ax.annotate("N", xy=(0.05, 0.95), xytext=(0.05, 0.84), xycoords="axes fraction",
                 ha="center", va="center", fontsize=12, family="DejaVu Sans", weight="bold",
@@ -780,8 +790,8 @@ def html_data(view: Scene, route_columns: list[str], tiles: str | None = None
         "title": html_text(view.title), "subtitle": html_text(view.subtitle),
         "notes": [html_text(n) for n in view.notes],
         "bounds": [[miny, minx], [maxy, maxx]],
-        "shade": {"label": html_text(view.shade_label), "min": f"{view.vmin:,.6g}",
-                  "max": f"{view.vmax:,.6g}",
+        "shade": {"label": html_text(view.shade_label), "min": _number(view.vmin),
+                  "max": _number(view.vmax),
                   "stops": [to_hex(cmap(i / 4)) for i in range(5)]},
         "legend": [{"label": html_text(e.label), "colour": e.colour, "symbol": e.symbol,
                     "hollow": e.hollow} for e in view.legend],
