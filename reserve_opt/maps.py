@@ -335,13 +335,15 @@ def _countries() -> gpd.GeoDataFrame:
 
 
 def _outline(bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    """Natural Earth countries clipped to twice the map's extent (room to pan)."""
+    """Natural Earth countries clipped well beyond the map's extent.
+
+    The margin leaves room to pan and for wide windows, so no straight clipping edge shows.
+    """
     minx, miny, maxx, maxy = bounds
-    w, h = maxx - minx, maxy - miny
-    box = (max(minx - w / 2, -180), max(miny - h / 2, -90), min(maxx + w / 2, 180),
-           min(maxy + h / 2, 90))
-    countries = _countries()
-    clipped = countries.clip(box)
+    pad = max(maxx - minx, maxy - miny) * 1.5 + 1.0
+    box = (max(minx - pad, -180), max(miny - pad, -90), min(maxx + pad, 180),
+           min(maxy + pad, 90))
+    clipped = _countries().clip(box)
     return clipped[~clipped.geometry.is_empty].reset_index(drop=True)
 
 
@@ -864,7 +866,6 @@ PAGE_JS = """
       }
     }).addTo(map);
   });
-  map.fitBounds(data.bounds);
   function box(position, cls, html) {
     var Box = L.Control.extend({onAdd: function () {
       var d = L.DomUtil.create('div', 'ro-box ' + cls);
@@ -889,6 +890,10 @@ PAGE_JS = """
   box('bottomright', 'ro-legend', legend + ramp);
   L.control.scale({imperial: false, maxWidth: 200, position: 'bottomleft'}).addTo(map);
   box('bottomleft', 'ro-notes', data.notes.join('<br>'));
+  // fit the regions into what the legend and the north arrow leave free
+  var legendBox = document.querySelector('.ro-legend');
+  map.fitBounds(data.bounds, {paddingTopLeft: [60, 10],
+    paddingBottomRight: [legendBox ? legendBox.offsetWidth + 20 : 10, 10]});
 })();
 """
 
