@@ -85,6 +85,10 @@ def route(
     map_file: Annotated[Path | None, typer.Option(
         "--map", help="Draw the routes over the instance map: .png or .html (a file "
         "reserve-opt did not write is never replaced).")] = None,
+    tiles: Annotated[str | None, typer.Option(
+        "--tiles", help="With an .html --map: draw map tiles from this URL template "
+        "(https://.../{z}/{x}/{y}.png); without it the map needs no network.",
+        show_default=False)] = None,
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -105,7 +109,8 @@ def route(
                 ("--scenario", scenario), ("--deliveries", deliveries), ("--map", map_file),
                 ("--period", period), ("--plan", plan), ("--break-min", break_min),
                 ("--drive-h", drive_h), ("--max-trips", max_trips),
-                ("--max-vehicle-kg", max_vehicle_kg), ("--fleetless", fleetless))
+                ("--max-vehicle-kg", max_vehicle_kg), ("--fleetless", fleetless),
+                ("--tiles", tiles))
                 if value is not None]
             if given:
                 raise InputError(f"{', '.join(given)}: for instances only; a benchmark file "
@@ -124,7 +129,7 @@ def route(
             summary = _route_instance(path, scenario, period, deliveries, engine, time_limit,
                                       seed, break_min, drive_h, fleetless or "region", dest,
                                       map_file, 3 if max_trips is None else max_trips, limits,
-                                      max_iterations, plan)
+                                      max_iterations, plan, tiles)
     show(fmt, lambda: summary, lambda: _print_summary(summary), wrote=out)
     if fmt is OutputFormat.TABLE and map_file is not None:
         typer.echo(f"wrote {map_file}")
@@ -362,7 +367,8 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                     map_file: Path | None, max_trips: int = 3,
                     limits: dict[str, float] | None = None,
                     max_iterations: int | None = None,
-                    plan_path: Path | None = None) -> dict[str, Any]:
+                    plan_path: Path | None = None,
+                    tiles: str | None = None) -> dict[str, Any]:
     from reserve_opt.errors import InputError, SolverError
     from reserve_opt.io import load_instance
     from reserve_opt.io.outdir import inside
@@ -382,6 +388,13 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     if out is not None and map_file is not None and inside(map_file, out.path):
         raise InputError(f"--map {map_file}: is inside --out {out.path}, which is written as "
                          "a whole; put the map beside it")
+    if tiles is not None:
+        from reserve_opt.maps import check_tiles
+
+        if map_file is None:
+            raise InputError(f"--tiles {tiles}: draws under the --map; give --map FILE.html "
+                             "too, or leave --tiles out")
+        check_tiles(tiles, map_file.suffix.lower())
     map_dest = output_file(map_file, "--map", [path, deliveries])
     inst = load_instance(path)
     if scenario not in inst.scenario_index:
@@ -444,7 +457,8 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     if map_dest is not None:
         from reserve_opt.maps import draw_map
 
-        draw_map(inst, map_dest, routes=lines)
+        draw_map(inst, map_dest, routes=lines, scenario=scenario, period=period, unmet=unmet,
+                 tiles=tiles)
     return summary
 
 

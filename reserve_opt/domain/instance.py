@@ -41,6 +41,9 @@ class Instance:
         Free text.
     sources
         Where the numbers came from, by table name (free text).
+    service_areas
+        The region polygons are service areas someone drew (e.g. Voronoi cells), not
+        administrative boundaries: maps say so (manifest ``[geometry] service_areas``).
     """
 
     name: str
@@ -57,6 +60,7 @@ class Instance:
     settings: Settings = field(default_factory=Settings)
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    service_areas: bool = False
 
     @cached_property
     def region_index(self) -> Mapping[str, int]:

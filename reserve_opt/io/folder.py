@@ -406,6 +406,8 @@ def write_folder(
                                    crs="EPSG:4326")
             gdf.to_file(tmp / "regions.gpkg", driver="GPKG")
             manifest["geometry"] = {"regions": "regions.gpkg"}
+            if inst.service_areas:
+                manifest["geometry"]["service_areas"] = True
         (tmp / "instance.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return target
 

@@ -185,4 +185,6 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         travel=travel,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
+        service_areas=isinstance(m.get("geometry"), dict)
+        and m["geometry"].get("service_areas") is True,
     )

@@ -56,6 +56,11 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
     if not isinstance(description, str):
         problems.append(f"{source}: description must be text, not a "
                         f"{_kind(description)}; write description = \"one line\"")
+    geometry = manifest.get("geometry")
+    if isinstance(geometry, dict) and not isinstance(geometry.get("service_areas", False), bool):
+        problems.append(f"{source}: [geometry] service_areas is not true or false; write true "
+                        "when the region polygons are service areas you drew, false when they "
+                        "are administrative boundaries")
     currency = manifest.get("currency")
     if currency is None:
         problems.append(
@@ -70,6 +75,8 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
     check_crs(manifest.get("crs"), source, problems)
     for section in ("tables", "geometry", "sources"):
         value = manifest.get(section, {})
+        if section == "geometry" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "service_areas"}  # checked above
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
@@ -81,7 +88,7 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
         value = manifest.get(section, {})
         if isinstance(value, dict):
             for key in value:
-                if key not in TABLE_BY_NAME:
+                if key not in TABLE_BY_NAME and (section, key) != ("geometry", "service_areas"):
                     problems.append(
                         f"{source}: [{section}] names table '{key}', which is not known; "
                         f"use one of {', '.join(TABLE_BY_NAME)}"
