@@ -19,8 +19,9 @@ distance and time come from the first of these that knows it (its **time source*
 
 The detour factor applies once, to geodesic legs only. An outage ``(a, b)`` on a table or
 geodesic pair applies to every pair whose ends are ``a`` or located in region ``a``, and
-``b`` or located in region ``b``, in both directions; several outages on one pair multiply
-their factors.
+``b`` or located in region ``b``, in both directions. Several outages on one pair (two rows,
+or a region's and one of its facilities') keep the worst: the smallest speed factor, as a
+variant's outage on top of another does (``models/variants.md``).
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ def _outage_key(outages: Iterable[Outage]) -> OutageKey:
     items: dict[tuple[str, str], float] = {}
     for o in outages:
         a, b = sorted((o.origin, o.destination))
-        items[(a, b)] = items.get((a, b), 1.0) * float(o.speed_factor)
+        items[(a, b)] = min(items.get((a, b), 1.0), float(o.speed_factor))
     return tuple(sorted((a, b, f) for (a, b), f in items.items() if f < 1.0))
 
 
@@ -282,7 +283,7 @@ def _pair_factors(key: OutageKey, o_id: npt.NDArray[np.object_],
     for a, b, f in key:
         hit = (((o_id == a) | (o_reg == a)) & ((d_id == b) | (d_reg == b))) | (
             ((o_id == b) | (o_reg == b)) & ((d_id == a) | (d_reg == a)))
-        factor[hit] *= f
+        factor[hit] = np.minimum(factor[hit], f)
     return factor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +100,24 @@ def test_rawls_turnquist_links_if_present() -> None:
     # every arc's time is its distance / speed (no slow-downs in this case)
     for s in arcs.scenarios:
         assert np.allclose(s.time_h, s.distance_km / inst.settings.speed_kmh, rtol=1e-9)
+
+
+def test_repeated_outages_on_one_pair_keep_the_worst_not_the_product() -> None:
+    # the instance tables and a variant follow one rule: an outage on top of an outage on the
+    # same pair keeps the smaller speed factor (models/variants.md), it does not multiply
+    inst = load_instance(ROOT / "instances" / "toy")
+    base = build_arcs(inst).to_frame()
+    flood = base[(base.scenario == "flood") & (base.source == "W_north") & (base.region == "hill")]
+    t0 = float(flood.time_h.iloc[0])
+    for extra in ((Outage("hill", "north", 0.5),), (Outage("north", "hill", 0.8),),
+                  (Outage("W_north", "hill", 0.5),)):
+        snow = inst.scenario("snow")
+        twice = dataclasses.replace(snow, outages=snow.outages + extra)
+        scenarios = tuple(twice if s.id == "snow" else s for s in inst.scenarios)
+        df = build_arcs(dataclasses.replace(inst, scenarios=scenarios)).to_frame()
+        row = df[(df.scenario == "snow") & (df.source == "W_north") & (df.region == "hill")]
+        assert float(row.time_h.iloc[0]) == pytest.approx(t0 / 0.5), extra
+    # on the link graph too: slowing A-C to 0.5 twice is half speed, not a quarter
+    once = build_arcs(_line((Outage("A", "C", 0.5),))).scenarios[0]
+    twice = build_arcs(_line((Outage("A", "C", 0.5), Outage("C", "A", 0.5)))).scenarios[0]
+    assert twice.time_h[twice.region == 2][0] == pytest.approx(once.time_h[once.region == 2][0])
