@@ -6,7 +6,7 @@ agreements with their tiers, parents), release and arrival times, surviving stoc
 and production limits, caps, protect_own, fleet hours, the backlog and fill rates, every
 cost term, the settlement ledger and the shortage levels' values. Usable arcs and their
 times come from :func:`reserve_opt.transport.build_arcs` (the definition of the network),
-which fleet a source ships on from :func:`~.data.home_fleets`.
+which fleet a source ships on from :func:`reserve_opt.fleet.home_fleets`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from reserve_opt.domain import (
     Scenario,
     Tier,
 )
+from reserve_opt.fleet import home_fleets
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
-from .data import home_fleets
 from .event import event_instance
 from .result import AllocationResult
 

@@ -10,7 +10,7 @@ never a Python loop over unit x region pairs.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ from reserve_opt.domain import (
     resolve_sharing,
 )
 from reserve_opt.errors import InputError
+from reserve_opt.fleet import depot_capacity, home_fleets
 from reserve_opt.transport import TransportArcs, build_arcs
 
 from .options import AllocationOptions
@@ -157,25 +158,6 @@ def period_demand(instance: Instance, event: Scenario, options: AllocationOption
         else:
             prof = even if c.consumable else first
         out[j, k] += q * prof
-    return out
-
-
-def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | None]:
-    """The depot whose vehicles carry what each source ships.
-
-    A facility with vehicles uses its own; one without uses the nearest fleet depot of its
-    region (as routing borrows it); ``None`` when its region has no fleet.
-    """
-    depots = [instance.facility(d) for d in dict.fromkeys(v.depot for v in instance.fleet)]
-    out: dict[str, str | None] = {}
-    for src in sources:
-        fac = instance.facility(src)
-        if any(d.id == src for d in depots):
-            out[src] = src
-            continue
-        near = [(math.hypot((d.lon - fac.lon) * math.cos(math.radians(fac.lat)),
-                            d.lat - fac.lat), d.id) for d in depots if d.region == fac.region]
-        out[src] = min(near)[1] if near else None
     return out
 
 
@@ -327,18 +309,11 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     dist = cand["dist"].to_numpy(np.float64)[c_rep]
 
     # ---------------- fleets: kg x h and m3 x h per period at each depot
-    depot_kg: dict[str, float] = {}
-    depot_m3: dict[str, float] = {}
-    load_kg: dict[str, float] = {}
-    load_m3: dict[str, float] = {}
-    if options.fleet_limits:
-        for v in instance.fleet:
-            hours = min(v.max_hours, H)
-            depot_kg[v.depot] = depot_kg.get(v.depot, 0.0) + v.count * v.capacity_kg * hours
-            depot_m3[v.depot] = depot_m3.get(v.depot, 0.0) + v.count * v.capacity_m3 * hours
-            trips = v.count * options.max_trips
-            load_kg[v.depot] = load_kg.get(v.depot, 0.0) + trips * v.capacity_kg
-            load_m3[v.depot] = load_m3.get(v.depot, 0.0) + trips * v.capacity_m3
+    fleets = depot_capacity(instance, H, options.max_trips) if options.fleet_limits else {}
+    depot_kg = {d: c.kg_h for d, c in fleets.items()}
+    depot_m3 = {d: c.m3_h for d, c in fleets.items()}
+    load_kg = {d: c.kg for d, c in fleets.items()}
+    load_m3 = {d: c.m3 for d, c in fleets.items()}
     # a source without vehicles of its own ships on the nearest fleet of its region (as
     # routing borrows them); with no fleet in its region it is not limited
     depot_ids = tuple(depot_kg)

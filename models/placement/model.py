@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
+from reserve_opt.fleet import depot_capacity, home_fleets
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -469,6 +470,48 @@ def protect_own_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArra
                       ub=np.array(rhs), n_rows=len(rhs))
 
 
+def event_days(data: PlacementData) -> FloatArray:
+    """Days of each scenario's window for fleets: its ``days``, whole days, at least one."""
+    return np.array([max(1.0, math.ceil(s.days)) for s in data.instance.scenarios])
+
+
+def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
+               x: IntArray) -> None:
+    """Per scenario and fleet depot: the round trips and loads its vehicles can make.
+
+    Over a scenario's days (:func:`event_days`) a depot's vehicles fly
+    ``days x depot_capacity(24 h)`` kg-hours, m3-hours, kg and m3 (:mod:`reserve_opt.fleet`,
+    the rule allocation applies per day); each unit shipped from a source on that fleet
+    costs ``weight x (2 x travel time + handling_h)`` kg-hours and its weight in loads (the
+    same in m3). Sources whose region has no fleet are not limited, as in allocation.
+    """
+    inst = data.instance
+    cap = depot_capacity(inst, 24.0, options.max_trips)
+    if not cap:
+        return
+    dpos = {d: i for i, d in enumerate(cap)}
+    home = home_fleets(inst, data.arcs.source_ids)
+    src_depot = np.array([dpos.get(home.get(s) or "", -1) for s in data.arcs.source_ids],
+                         dtype=np.int64)
+    f_depot = src_depot[data.f_src]
+    fd = np.flatnonzero(f_depot >= 0)
+    if not fd.size:
+        return
+    S, _, _ = data.shape
+    D = len(cap)
+    days = event_days(data)
+    k = data.unit_k[data.f_u[fd]]
+    kg = np.array([c.weight_kg for c in inst.commodities])[k]
+    m3 = data.volume[k]
+    trip_h = 2.0 * data.f_time[fd] + options.handling_h
+    rows = data.f_s[fd] * D + f_depot[fd]
+    per = np.array([[c.kg_h, c.m3_h, c.kg, c.m3] for c in cap.values()])  # (D, 4)
+    window = days[:, None, None] * per[None, :, :]  # (S, D, 4)
+    for i, (name, coef) in enumerate((("fleet_kg_h", kg * trip_h), ("fleet_m3_h", m3 * trip_h),
+                                      ("fleet_kg", kg), ("fleet_m3", m3))):
+        m.add_constraints(name, (rows, x[fd], coef), ub=window[:, :, i].ravel(), n_rows=S * D)
+
+
 def space_rows(data: PlacementData) -> IntArray:
     """The warehouse of each ``space`` row: candidates and capacity-limited warehouses."""
     return np.flatnonzero(data.gov_candidate | np.isfinite(data.gov_capacity))
@@ -626,6 +669,9 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
         (np.concatenate([frow, np.arange(ds.size)]), np.concatenate([x, w]),
          np.ones(nf + ds.size)),
         lb=dq, ub=dq, n_rows=ds.size)
+
+    if options.fleet_limits:
+        fleet_rows(m, data, options, x)
 
     # sharing agreements: lent amounts per triple, summed per (lender, borrower, commodity)
     p_o = p_j = p_k = np.zeros(0, dtype=np.int64)

@@ -46,6 +46,15 @@ class PlacementOptions:
     explain_infeasible
         When the model is infeasible, re-solve it with elastic slacks on the service-level,
         budget and space rows to say which regions, budget or capacity bind.
+    fleet_limits
+        Limit what leaves each source in a scenario by its fleet's round trips over the
+        event's days (kg x h, m3 x h and ``max_trips`` loads a day per vehicle, the rules
+        allocation applies per day; :func:`models.placement.model.fleet_rows`). Sources
+        whose region has no fleet are not limited.
+    handling_h
+        Loading and unloading time added to each round trip, hours.
+    max_trips
+        Most loaded trips one vehicle makes a day.
     explain_shortages
         Say why each region and commodity with expected shortage is short, and whether the
         budget binds, by pricing the plan: its integer decisions fixed, an LP re-solve gives
@@ -67,6 +76,9 @@ class PlacementOptions:
     parent_serves: bool = True
     primal_heuristic: bool = True
     explain_shortages: bool = True
+    fleet_limits: bool = True
+    handling_h: float = 1.0
+    max_trips: int = 3
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -83,6 +95,10 @@ class PlacementOptions:
             and self.budget >= 0
         ):
             problems.append(f"budget={self.budget!r} must be >= 0, None or 'instance'.")
+        if not (math.isfinite(self.handling_h) and self.handling_h >= 0):
+            problems.append(f"handling_h={self.handling_h!r} must be >= 0 hours.")
+        if not (isinstance(self.max_trips, int) and self.max_trips >= 1):
+            problems.append(f"max_trips={self.max_trips!r} must be a whole number >= 1.")
         if self.max_arc_time_h is not None and not self.max_arc_time_h > 0:
             problems.append(f"max_arc_time_h={self.max_arc_time_h!r} must be > 0 or None.")
         if problems:
@@ -102,4 +118,7 @@ class PlacementOptions:
             "explain_infeasible": self.explain_infeasible,
             "primal_heuristic": self.primal_heuristic,
             "explain_shortages": self.explain_shortages,
+            "fleet_limits": self.fleet_limits,
+            "handling_h": self.handling_h,
+            "max_trips": self.max_trips,
         }
