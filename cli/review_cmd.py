@@ -229,13 +229,19 @@ def print_review(inst: Instance, r: Review, learning: Learning, top: int = DEFAU
                         head(rows), total=len(rows),
                         where="all in hindsight_explanations.csv (--out)")
     est = learning.estimates
-    if len(est):
-        print_table(f"Learned (prior weight {learning.prior_weight:g} events)",
+    # what the events confirmed unchanged stays in learned.csv; the table shows news
+    moved = est[(est["observed_mean"] - est["prior"]).abs() > 1e-9]
+    if len(moved):
+        rows = [[x["parameter"], x["scenario"], x["item"], x["prior"], x["observed_mean"],
+                 x["events"], x["posterior"]] for x in moved.to_dict(orient="records")]
+        print_table(f"Learned where the events differ from the instance (prior weight "
+                    f"{learning.prior_weight:g} events)",
                     ["parameter", "scenario", "item", "prior", "observed", "events",
-                     "posterior"],
-                    [[x["parameter"], x["scenario"], x["item"], x["prior"],
-                      x["observed_mean"], x["events"], x["posterior"]]
-                     for x in est.to_dict(orient="records")])
+                     "posterior"], head(rows), total=len(rows),
+                    where="all in learned.csv (--out)",
+                    legend=[f"{len(est) - len(moved)} more parameters observed as the "
+                            "instance has them (learned.csv)."] if len(est) > len(moved)
+                    else [])
     for n in learning.notes:
         say(f"note: {n}")
     if wrote_variant is not None:

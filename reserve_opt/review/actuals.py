@@ -262,6 +262,22 @@ def _check_deliveries(inst: Instance, table: RawTable, rows: list[Row],
                             "warehouse; goods drawn from a firm come by channel contract")
 
 
+def _check_cuts_on_links(inst: Instance, table: RawTable, rows: list[Row],
+                         problems: list[str]) -> None:
+    """As the instance's outages: with links, travel follows them, so a cut must name one."""
+    joined = {frozenset((ln.origin, ln.destination)) for ln in inst.links}
+    region_of = {f.id: f.region for f in inst.facilities}
+    for i, row in enumerate(rows):
+        a, b = row.get("from"), row.get("to")
+        if a is None or b is None or frozenset((a, b)) in joined:
+            continue
+        if region_of.get(a) == b or region_of.get(b) == a:
+            continue
+        problems.append(f"{table.locate(i)}: cut {a} - {b} names no link of the instance, so "
+                        "it would change nothing; give a pair its links.csv lists (or a "
+                        "facility and its own region)")
+
+
 def read_actuals(path: str | os.PathLike[str], instance: Instance) -> Actuals:
     """Read and check an actuals folder against the instance.
 
@@ -325,6 +341,8 @@ def read_actuals(path: str | os.PathLike[str], instance: Instance) -> Actuals:
                            f"use an id from {col.ref}")
     if "deliveries" in parsed:
         _check_deliveries(instance, raws["deliveries"], parsed["deliveries"], problems)
+    if "cuts" in parsed and instance.links:
+        _check_cuts_on_links(instance, raws["cuts"], parsed["cuts"], problems)
     scenario = doc.get("scenario")
     if isinstance(scenario, str) and scenario not in instance.scenario_index:
         problems.append(f"{MANIFEST}: scenario '{shown(scenario, 40)}' is not a scenario of "
