@@ -23,6 +23,7 @@ ONCE_SPLIT = (0.6, 0.4)  # durable goods: 60 % asked for on day 1, 40 % on day 2
 
 
 def requests() -> list[list[object]]:
+    """Rows of requests.csv: persons x per-person rates, by day."""
     rows: list[list[object]] = []
     for region, persons in AFFECTED.items():
         for com, rate in PER_DAY.items():
@@ -88,6 +89,7 @@ COSTS = [
 
 
 def write(name: str, header: list[str], rows: list[list[object]] | list[tuple]) -> None:
+    """Write one CSV table beside this script."""
     with (HERE / name).open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
