@@ -77,6 +77,7 @@ def review(
     from reserve_opt.models.allocation import read_plan
     from reserve_opt.review import held_stock, learn, read_actuals, variant_text
     from reserve_opt.review import review as run_review
+    from reserve_opt.review.learn import check_prior_weight
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
@@ -88,6 +89,7 @@ def review(
 
             raise InputError(f"--learn-out {learn_out}: give a .toml file name (a variant "
                              "file for reserve-opt whatif)")
+        check_prior_weight(prior_weight)
         inst = load_instance(path)
         stock = None
         if plan is not None:

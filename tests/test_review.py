@@ -372,3 +372,30 @@ def test_liaoning_example_end_to_end(tmp_path: Path) -> None:
     assert js.exit_code == 0
     assert json.loads(js.stdout)["hindsight"] is None
     assert variant_text  # the library writes the same text the CLI wrote
+
+
+def test_plan_learn_from_and_prior_weight_flags(tmp_path: Path) -> None:
+    plan = tmp_path / "plan"
+    assert run_cli("plan", str(TOY), "--out", str(plan)).exit_code == 0
+    second = tmp_path / "second"
+    shutil.copytree(EVENT, second)
+    (second / "affected.csv").write_text("region,persons\nsea,3000\nriver,500\n",
+                                         encoding="utf-8")
+    result = run_cli("review", str(TOY), str(EVENT), "--plan", str(plan / "solution.json"),
+                     "--learn-from", str(second), "--prior-weight", "1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    water = next(e for e in doc["learning"]["estimates"] if e["item"] == "water")
+    assert water["events"] == 2 and water["posterior"] == pytest.approx(41000 / 39000)
+    assert doc["hindsight"]["status"] == "optimal"
+    bad = run_cli("review", str(TOY), str(EVENT), "--no-hindsight", "--prior-weight", "-1")
+    assert bad.exit_code == 1
+    assert bad.stderr.splitlines() == [
+        "error: --prior-weight -1: give a number of events, 0 or more (1: the instance counts "
+        "as much as one event)"]
+    wrong = run_cli("review", str(TOY), str(EVENT), "--no-hindsight", "--learn-out",
+                    str(tmp_path / "learned.yaml"))
+    assert wrong.exit_code == 1
+    assert wrong.stderr.splitlines() == [
+        f"error: --learn-out {tmp_path / 'learned.yaml'}: give a .toml file name (a variant "
+        "file for reserve-opt whatif)"]

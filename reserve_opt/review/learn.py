@@ -38,7 +38,7 @@ from reserve_opt.errors import InputError
 
 from .actuals import Actuals
 
-__all__ = ["Learning", "learn", "variant_text"]
+__all__ = ["Learning", "check_prior_weight", "learn", "variant_text"]
 
 ESTIMATE_COLUMNS = ["parameter", "scenario", "item", "prior", "observed_mean", "events",
                     "posterior", "unit", "change"]
@@ -93,6 +93,14 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+def check_prior_weight(prior_weight: float) -> float:
+    """The prior weight, refused unless a finite number of events >= 0."""
+    if not 0 <= prior_weight < float("inf"):
+        raise InputError(f"--prior-weight {prior_weight:g}: give a number of events, 0 or "
+                         "more (1: the instance counts as much as one event)")
+    return float(prior_weight)
+
+
 def learn(instance: Instance, events: Sequence[Actuals],
           stock: Mapping[tuple[str, str], float], prior_weight: float = 1.0) -> Learning:
     """Recalibrate demand per person, damage and outages from reviewed events.
@@ -112,10 +120,7 @@ def learn(instance: Instance, events: Sequence[Actuals],
     -------
     Learning
     """
-    if not prior_weight >= 0 or prior_weight == float("inf"):
-        raise InputError(f"--prior-weight {prior_weight:g}: give a number of events, 0 or "
-                         "more (1: the instance counts as much as one event)")
-    w = float(prior_weight)
+    w = check_prior_weight(prior_weight)
     rows: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     notes: list[str] = []
