@@ -399,3 +399,14 @@ def test_plan_learn_from_and_prior_weight_flags(tmp_path: Path) -> None:
     assert wrong.stderr.splitlines() == [
         f"error: --learn-out {tmp_path / 'learned.yaml'}: give a .toml file name (a variant "
         "file for reserve-opt whatif)"]
+
+
+def test_deliveries_where_nothing_was_requested_are_named(tmp_path: Path) -> None:
+    folder = _bad(tmp_path, "deliveries.csv", DELIVERY_HEAD
+                  + "d1,sea,water,3000,agreement,W_north,A_north_sea,2,5\n"
+                  + "d2,north,tent,10,own_stock,W_north,,1,2\n")
+    inst = load_instance(TOY)
+    r = review(inst, read_actuals(folder, inst), with_hindsight=False)
+    assert r.notes[-1] == ("1 deliveries (north tent) went where requests.csv lists no "
+                           "request for that commodity; they count in no fill rate")
+    assert _row(r.fill, day=1, region="sea", commodity="water")["cum_delivered"] == 3000

@@ -208,6 +208,14 @@ def review(instance: Instance, actuals: Actuals,
         notes.append(f"{len(outside)} deliver{'y' if len(outside) == 1 else 'ies'} came "
                      "from outside the plan (donations, purchases); they count in the fill "
                      "rates of both what was done and the hindsight")
+    asked = set(zip(req.loc[req["quantity"] > 0, "region"],
+                    req.loc[req["quantity"] > 0, "commodity"], strict=True))
+    stray = arr[[(a, b) not in asked for a, b in zip(arr["region"], arr["commodity"],
+                                                    strict=True)]]
+    if len(stray):
+        where = ", ".join(sorted(set(stray["region"] + " " + stray["commodity"])))
+        notes.append(f"{len(stray)} deliveries ({where}) went where requests.csv lists no "
+                     "request for that commodity; they count in no fill rate")
     h = None
     if with_hindsight:
         h = hindsight(instance, actuals, held, per, solver=solver,

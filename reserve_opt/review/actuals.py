@@ -59,8 +59,8 @@ ACTUAL_TABLES: tuple[Table, ...] = (
           columns=(
               Column("region", "str", ref="regions"),
               Column("commodity", "str", ref="commodities"),
-              Column("day", "int", "days", minimum=1, doc="day of the event, 1 = the first "
-                     "24 h"),
+              Column("day", "int", "days", minimum=1, maximum=366,
+                     doc="day of the event, 1 = the first 24 h"),
               Column("quantity", "float", "units", minimum=0.0, doc="units requested"),
           )),
     Table("deliveries", "delivery",
@@ -184,16 +184,22 @@ def _manifest(folder: Path, problems: list[str]) -> dict[str, Any]:
         if key not in _KEYS:
             problems.append(f"{MANIFEST}: key '{shown(key, 40)}' is not known; the keys are "
                             f"{', '.join(_KEYS)}")
-    if doc.get("format") != ACTUALS_FORMAT:
-        problems.append(f"{MANIFEST}: format is {shown(doc.get('format'), 40)!s}; write "
+    if "format" not in doc:
+        problems.append(f"{MANIFEST}: format is missing; write format = "
+                        f"\"{ACTUALS_FORMAT}\" first")
+    elif doc["format"] != ACTUALS_FORMAT:
+        problems.append(f"{MANIFEST}: format '{shown(doc['format'], 40)}' is not known; write "
                         f"format = \"{ACTUALS_FORMAT}\"")
     if not isinstance(doc.get("event"), str) or not doc["event"].strip():
         problems.append(f"{MANIFEST}: event is missing; give the event a short id, e.g. "
                         "event = \"typhoon-2026-08\"")
     days = doc.get("days")
-    if (isinstance(days, bool) or not isinstance(days, int | float)
+    if days is None:
+        problems.append(f"{MANIFEST}: days is missing; give the event's days of need, e.g. "
+                        "days = 3")
+    elif (isinstance(days, bool) or not isinstance(days, int | float)
             or not math.isfinite(float(days)) or not 0 < float(days) <= 366):
-        problems.append(f"{MANIFEST}: days is {shown(days, 40)!s}; give the days of need, a "
+        problems.append(f"{MANIFEST}: days is {shown(days, 40)}; give the days of need, a "
                         "number above 0 and at most 366")
     for key in ("name", "scenario", "description"):
         if key in doc and not isinstance(doc[key], str):
@@ -239,7 +245,7 @@ def _check_deliveries(inst: Instance, table: RawTable, rows: list[Row],
         elif channel == "agreement":
             agr = next((a for a in inst.agreements if a.id == ref), None)
             if agr is None:
-                problems.append(f"{where}: reference {shown(ref, 40)!s} is not an agreement "
+                problems.append(f"{where}: reference '{shown(ref, 40)}' is not an agreement "
                                 "of the instance; give the agreement id the goods were lent "
                                 "under")
             elif ((fac.region, region) not in set(inst.lending_pairs(agr))
@@ -250,7 +256,7 @@ def _check_deliveries(inst: Instance, table: RawTable, rows: list[Row],
         elif channel == "contract":
             con = next((c for c in inst.contracts if c.id == ref), None)
             if con is None:
-                problems.append(f"{where}: reference {shown(ref, 40)!s} is not a contract of "
+                problems.append(f"{where}: reference '{shown(ref, 40)}' is not a contract of "
                                 "the instance; give the contract id the goods were drawn "
                                 "under")
             elif con.facility != src or con.commodity != commodity:
@@ -258,8 +264,9 @@ def _check_deliveries(inst: Instance, table: RawTable, rows: list[Row],
                                 f"{con.facility}, not {commodity} at {src}; fix source, "
                                 "commodity or reference")
         elif channel == "own_stock" and fac.kind is not FacilityKind.GOVERNMENT_WAREHOUSE:
-            problems.append(f"{where}: source '{src}' is a {fac.kind.value}, not a government "
-                            "warehouse; goods drawn from a firm come by channel contract")
+            problems.append(f"{where}: source '{src}' is not a government warehouse (its kind "
+                            f"is {fac.kind.value}); goods drawn from a firm come by channel "
+                            "contract")
 
 
 def _check_cuts_on_links(inst: Instance, table: RawTable, rows: list[Row],

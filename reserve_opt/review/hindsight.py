@@ -25,8 +25,10 @@ from reserve_opt.solvers import SolverOptions
 
 from .actuals import PLANNED_CHANNELS, Actuals
 from .compare import (
+    agreement_use,
     arrivals,
     by_commodity,
+    contract_use,
     fill_table,
     horizon_days,
     paid_by_kind,
@@ -232,9 +234,7 @@ def hindsight(instance: Instance, actuals: Actuals, stock: Mapping[tuple[str, st
     c = res.costs()
     paid = paid_by_kind(actuals)
     known = "costs" in actuals.present
-    due_contracts = sum(float(d["quantity"]) * next(
-        x.unit_price for x in instance.contracts if x.id == d["reference"])
-        for d in actuals.deliveries if d["channel"] == "contract")
+    due_contracts = float(contract_use(instance, actuals)["due"].sum())
     nan = math.nan
     purchases = paid.get("purchase", 0.0) if known else nan
     transport = paid.get("transport", 0.0) if known else nan
@@ -246,9 +246,8 @@ def hindsight(instance: Instance, actuals: Actuals, stock: Mapping[tuple[str, st
     spent_a = sum(t[1] for t in terms)
     spent_h = sum(t[2] for t in terms)
     terms.append(("money spent", spent_a, spent_h))
-    comp_due = sum(float(d["quantity"]) * next(
-        x.compensation for x in instance.agreements if x.id == d["reference"])
-        for d in actuals.deliveries if d["channel"] == "agreement")
+    comp_due = float(agreement_use(instance, usable_stock(instance, stock, actuals),
+                                   actuals)["due"].sum())
     terms.append(("(transfer) compensation between regions", comp_due,
                   c["compensation_transfer"]))
     costs = pd.DataFrame([{"term": t, "actual": a, "hindsight": h, "saved": a - h}
