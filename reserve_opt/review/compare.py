@@ -167,6 +167,35 @@ def usable_stock(instance: Instance, stock: Mapping[tuple[str, str], float],
     return {key: max(q - dam.get(key, 0.0), 0.0) for key, q in stock.items()}
 
 
+def held_units(instance: Instance, stock: Mapping[tuple[str, str], float],
+               ) -> dict[str, dict[str, float]]:
+    """Facility -> commodity -> units held: government stock and firms' stock contracts."""
+    out: dict[str, dict[str, float]] = {}
+    for (f, k), q in stock.items():
+        if q > 0:
+            out.setdefault(f, {})[k] = out.get(f, {}).get(k, 0.0) + q
+    for c in instance.contracts:
+        if c.signed and c.kind is ContractKind.STOCK and c.quantity > 0:
+            out.setdefault(c.facility, {})[c.commodity] = (
+                out.get(c.facility, {}).get(c.commodity, 0.0) + c.quantity)
+    return out
+
+
+def surviving_shares(instance: Instance, stock: Mapping[tuple[str, str], float],
+                     actuals: Actuals) -> dict[str, float]:
+    """Share of its stock each facility that held some kept, from the damage found.
+
+    The mean over the commodities it held of 1 - damaged / held (the instance's damage is
+    one share per facility); 1 for a facility the survey does not list.
+    """
+    dam = {(r["facility"], r["commodity"]): float(r["quantity"]) for r in actuals.damaged}
+    out = {}
+    for fid, held in held_units(instance, stock).items():
+        shares = [1.0 - min(dam.get((fid, k), 0.0), q) / q for k, q in held.items()]
+        out[fid] = sum(shares) / len(shares)
+    return out
+
+
 def _shipped(actuals: Actuals) -> pd.DataFrame:
     d = arrivals(actuals, PLANNED_CHANNELS)
     return d[d["channel"] != "contract"]

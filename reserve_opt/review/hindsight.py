@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reserve_opt.domain import ContractKind, Instance, Outage, Scenario
+from reserve_opt.domain import FacilityKind, Instance, Outage, Scenario
 from reserve_opt.models.allocation import AllocationOptions, AllocationResult, solve_allocation
 from reserve_opt.solvers import SolverOptions
 
@@ -34,6 +34,7 @@ from .compare import (
     paid_by_kind,
     request_table,
     response_table,
+    surviving_shares,
     usable_stock,
 )
 
@@ -75,20 +76,6 @@ class Hindsight:
     notes: tuple[str, ...] = ()
 
 
-def _contract_damage(instance: Instance, actuals: Actuals) -> dict[str, float]:
-    """Surviving share of firms' stock per facility from the damage found.
-
-    The mean over the facility's stock contracts.
-    """
-    dam = {(r["facility"], r["commodity"]): float(r["quantity"]) for r in actuals.damaged}
-    shares: dict[str, list[float]] = {}
-    for c in instance.contracts:
-        if c.signed and c.kind is ContractKind.STOCK and c.quantity > 0:
-            lost = min(dam.get((c.facility, c.commodity), 0.0), c.quantity)
-            shares.setdefault(c.facility, []).append(1.0 - lost / c.quantity)
-    return {f: sum(v) / len(v) for f, v in shares.items() if min(v) < 1.0}
-
-
 def known_event(instance: Instance, actuals: Actuals,
                 stock: Mapping[tuple[str, str], float],
                 ) -> tuple[Scenario, dict[tuple[str, str], float], list[str]]:
@@ -107,7 +94,11 @@ def known_event(instance: Instance, actuals: Actuals,
         key = (r["region"], r["commodity"])
         demand[key] = demand.get(key, 0.0) + float(r["quantity"])
     if "damaged" in actuals.present:
-        damage = _contract_damage(instance, actuals)
+        # government stock: less the units found damaged (exact per commodity); firms'
+        # stock contracts: their facility's surviving share
+        damage = {f: v for f, v in surviving_shares(instance, stock, actuals).items()
+                  if instance.facility(f).kind is not FacilityKind.GOVERNMENT_WAREHOUSE
+                  and v < 1.0}
         left = usable_stock(instance, stock, actuals)
     else:
         damage = dict(base.damage) if base else {}

@@ -33,10 +33,11 @@ from typing import Any
 import pandas as pd
 import tomli_w
 
-from reserve_opt.domain import ContractKind, Instance
+from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 
 from .actuals import Actuals
+from .compare import surviving_shares
 
 __all__ = ["Learning", "check_prior_weight", "learn", "variant_text"]
 
@@ -66,27 +67,6 @@ class Learning:
     estimates: pd.DataFrame = field(repr=False)
     changes: list[dict[str, Any]]
     notes: tuple[str, ...] = ()
-
-
-def _held(instance: Instance, stock: Mapping[tuple[str, str], float],
-          ) -> dict[str, dict[str, float]]:
-    """Facility -> commodity -> units held (government stock and firms' stock contracts)."""
-    out: dict[str, dict[str, float]] = {}
-    for (f, k), q in stock.items():
-        if q > 0:
-            out.setdefault(f, {})[k] = out.get(f, {}).get(k, 0.0) + q
-    for c in instance.contracts:
-        if c.signed and c.kind is ContractKind.STOCK and c.quantity > 0:
-            out.setdefault(c.facility, {})[c.commodity] = (
-                out.get(c.facility, {}).get(c.commodity, 0.0) + c.quantity)
-    return out
-
-
-def _surviving(held: Mapping[str, float], actuals: Actuals, fid: str) -> float:
-    dam = {r["commodity"]: float(r["quantity"]) for r in actuals.damaged
-           if r["facility"] == fid}
-    shares = [1.0 - min(dam.get(k, 0.0), q) / q for k, q in held.items()]
-    return sum(shares) / len(shares)
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -156,7 +136,6 @@ def learn(instance: Instance, events: Sequence[Actuals],
                      "change": ch.get("op", "")})
 
     # damage and outages: Beta means per scenario, with the scenario's values as prior
-    held = _held(instance, stock)
     by_scenario: dict[str, list[Actuals]] = {}
     for a in events:
         if a.scenario is None:
@@ -168,9 +147,10 @@ def learn(instance: Instance, events: Sequence[Actuals],
         sc = instance.scenario(sid)
         surveyed = [a for a in evs if "damaged" in a.present]
         # only what held stock could be seen damaged or intact
-        for fid in sorted(held) if surveyed else []:
+        seen = [surviving_shares(instance, stock, a) for a in surveyed]
+        for fid in sorted(seen[0]) if seen else []:
             f0 = sc.surviving(fid)
-            obs = [_surviving(held[fid], a, fid) for a in surveyed]
+            obs = [s[fid] for s in seen]
             post = (w * f0 + sum(obs)) / (w + len(obs))
             ch = {}
             if abs(post - f0) > _TOL:

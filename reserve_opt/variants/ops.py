@@ -386,12 +386,13 @@ def _set_stock(ctx: Context) -> None:
         ctx.note(f"stock at {fid}{' of ' + cid if cid else ''} x {factor:g}")
 
 
-@_op("damage_facility", "a share of a facility's stock is lost or cut off in some "
-     "scenarios (a flooded ground floor, a lockdown)",
-     {"facility": "facility id",
-      "surviving_fraction": "share of the stock that survives and stays reachable (0-1)",
-      "scenarios": _SCENARIOS_DOC}, ("facility", "surviving_fraction"))
-def _damage_facility(ctx: Context) -> None:
+_DAMAGE_PARAMS = {"facility": "facility id",
+                  "surviving_fraction": "share of the stock that survives and stays "
+                  "reachable (0-1)",
+                  "scenarios": _SCENARIOS_DOC}
+
+
+def _damage_op(ctx: Context, replace: bool) -> None:
     fid = ctx.id_of("facility", "facilities")
     frac = ctx.number("surviving_fraction", minimum=0.0, maximum=1.0)
     scenarios = ctx.scenario_ids()
@@ -400,7 +401,13 @@ def _damage_facility(ctx: Context) -> None:
     rows = ctx.rows("damage")
     for s in scenarios:
         row = next((r for r in rows if r["scenario"] == s and r["facility"] == fid), None)
-        if row is None:
+        if replace:
+            # set_damage: the value learned replaces the base's, 1 removes the damage
+            if row is not None:
+                rows.remove(row)
+            if frac < 1.0:
+                rows.append({"scenario": s, "facility": fid, "surviving_fraction": frac})
+        elif row is None:
             rows.append({"scenario": s, "facility": fid, "surviving_fraction": frac})
         else:
             # damage on top of damage: the worse of the two
@@ -408,24 +415,19 @@ def _damage_facility(ctx: Context) -> None:
     ctx.note(f"{fid} keeps {frac:.0%} of its stock in {_which(ctx, scenarios)}")
 
 
+@_op("damage_facility", "a share of a facility's stock is lost or cut off in some "
+     "scenarios (a flooded ground floor, a lockdown)",
+     _DAMAGE_PARAMS, ("facility", "surviving_fraction"))
+def _damage_facility(ctx: Context) -> None:
+    _damage_op(ctx, replace=False)
+
+
 @_op("set_damage", "a facility's surviving share in some scenarios is set to a value, "
      "better or worse than the base's (a recalibration, e.g. reserve-opt review "
      "--learn-out); 1 removes the damage",
-     {"facility": "facility id",
-      "surviving_fraction": "share of the stock that survives and stays reachable (0-1)",
-      "scenarios": _SCENARIOS_DOC}, ("facility", "surviving_fraction"))
+     _DAMAGE_PARAMS, ("facility", "surviving_fraction"))
 def _set_damage(ctx: Context) -> None:
-    fid = ctx.id_of("facility", "facilities")
-    frac = ctx.number("surviving_fraction", minimum=0.0, maximum=1.0)
-    scenarios = ctx.scenario_ids()
-    if fid is None or frac is None:
-        return
-    rows = ctx.rows("damage")
-    for s in scenarios:
-        rows[:] = [r for r in rows if not (r["scenario"] == s and r["facility"] == fid)]
-        if frac < 1.0:
-            rows.append({"scenario": s, "facility": fid, "surviving_fraction": frac})
-    ctx.note(f"{fid} keeps {frac:.0%} of its stock in {_which(ctx, scenarios)}")
+    _damage_op(ctx, replace=True)
 
 
 # -- demand and scenarios -------------------------------------------------------------
