@@ -89,6 +89,8 @@ COMMANDS = {
                str(LIAONING / "variants" / "dandong_depot_flooded.toml"), "--time-limit", "1e-9"],
     "route": ["route", str(TOY), "-s", "typhoon", "--max-iterations", "2000"],
     "analyze": ["analyze", str(TOY), "--no-knockout"],
+    "review": ["review", str(LIAONING), str(LIAONING / "actuals" / "typhoon_east_2026"),
+               "--time-limit", "1e-9"],
 }
 
 

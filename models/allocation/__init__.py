@@ -13,7 +13,7 @@ from .event import event_instance, read_event
 from .from_plan import read_plan
 from .options import AllocationOptions
 from .result import AllocationResult, LevelValue
-from .solve import solve_allocation
+from .solve import settlement_ledger, solve_allocation
 
 __all__ = [
     "AllocationData",
@@ -27,5 +27,6 @@ __all__ = [
     "prepare",
     "read_event",
     "read_plan",
+    "settlement_ledger",
     "solve_allocation",
 ]

@@ -18,6 +18,7 @@ from reserve_opt.domain import (
     Scenario,
     resolve_sharing,
 )
+from reserve_opt.errors import InputError
 from reserve_opt.solvers import (
     Block,
     MatrixModel,
@@ -80,6 +81,7 @@ def solve_allocation(
     solver: str = "highs",
     solver_options: SolverOptions | None = None,
     stock: Mapping[tuple[str, str], float] | None = None,
+    demand: FloatArray | None = None,
 ) -> AllocationResult:
     """Allocate supplies for one event, period by period, under the agreements.
 
@@ -103,6 +105,10 @@ def solve_allocation(
     stock
         Warehouse stock to allocate, (facility id, commodity id) -> units; default the
         instance's existing stock (e.g. pass a placement plan's stock instead).
+    demand
+        Units needed per region, commodity and period, shape (J, K, periods), instead of
+        the event's demand spread by ``options.demand_profile`` (a review replays the days
+        on which requests actually came); every cell with demand must have it in the event.
 
     Returns
     -------
@@ -111,7 +117,7 @@ def solve_allocation(
     opts = options or AllocationOptions()
     sopts = solver_options or SolverOptions()
     inst, ev = event_instance(instance, event)
-    data = prepare(inst, ev, opts, stock)
+    data = _prepare(inst, ev, opts, stock, demand)
     model, layout = build(data)
     base = model.compile()
     started = _now()
@@ -131,7 +137,8 @@ def solve_allocation(
     ship = _clean(x[layout.ship])
     flows = _flows(data, ship)
     fill = _fill(data, ship)
-    explanations = (_explain(data, layout, base, ship, dual_by_level, solver, sopts, stock)
+    explanations = (_explain(data, layout, base, ship, dual_by_level, solver, sopts, stock,
+                             demand)
                     if opts.explain else pd.DataFrame(columns=EXPLANATION_COLUMNS))
     min_fill = (float(x[layout.min_fill]) if layout.min_fill >= 0 else None)
     return AllocationResult(
@@ -146,6 +153,23 @@ def solve_allocation(
 
 #: The clock every level's share of the time limit is measured on (a test may slow it).
 _now = time.perf_counter
+
+
+def _prepare(inst: Instance, ev: Scenario, opts: AllocationOptions,
+             stock: Mapping[tuple[str, str], float] | None,
+             demand: FloatArray | None) -> AllocationData:
+    """:func:`prepare`, with the per-period demand replaced when one is given."""
+    data = prepare(inst, ev, opts, stock)
+    if demand is None:
+        return data
+    if demand.shape != data.demand.shape:
+        raise InputError(f"demand has shape {demand.shape}; give (regions, commodities, "
+                         f"periods) = {data.demand.shape}")
+    # channels are built for the cells the event needs: the replacement may not add any
+    if bool(((demand.sum(axis=2) > 0) & ~(data.demand.sum(axis=2) > 0)).any()):
+        raise InputError("demand has units where the event has none; give the event the "
+                         "same regions and commodities with demand")
+    return dataclasses.replace(data, demand=np.asarray(demand, dtype=np.float64))
 
 
 def _outcome(levels: list[LevelValue], last: SolveResult | None,
@@ -365,7 +389,27 @@ def _fill(data: AllocationData, ship: FloatArray) -> pd.DataFrame:
 
 
 def _settlement(data: AllocationData, flows: pd.DataFrame) -> pd.DataFrame:
-    inst = data.instance
+    return settlement_ledger(data.instance, flows)
+
+
+def settlement_ledger(inst: Instance, flows: pd.DataFrame) -> pd.DataFrame:
+    """Who owes whom under the agreements' and contracts' terms for these flows.
+
+    Parameters
+    ----------
+    inst
+        The instance whose contracts name the owner region of each firm.
+    flows
+        Shipments with the columns ``tier, agreement, region, lender, commodity, quantity,
+        compensation, contract, source, contract_cost`` (an allocation's flows, or what a
+        review rebuilt from actual deliveries).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ledger (:data:`SETTLEMENT_COLUMNS`): borrowers owe lenders the agreed
+        compensation; the owner region of a contract owes the firm its unit price.
+    """
     parts = []
     lent = flows[(flows["tier"] > 0)
                  & ~flows["agreement"].isin([PARENT_AGREEMENT, POOLED_AGREEMENT])]
@@ -446,7 +490,8 @@ def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64
 
 def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: FloatArray,
              by_level: dict[str, SolveResult], solver: str, sopts: SolverOptions,
-             stock: Mapping[tuple[str, str], float] | None) -> pd.DataFrame:
+             stock: Mapping[tuple[str, str], float] | None,
+             demand: FloatArray | None = None) -> pd.DataFrame:
     """Why each (region, commodity) is short: no route, too late, binding rows, outages."""
     inst = data.instance
     J, K, T = data.shape
@@ -536,7 +581,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
         ev = dataclasses.replace(data.event, outages=tuple(
             og for og in data.event.outages if (og.origin, og.destination) != (end_a, end_b)))
         inst2 = dataclasses.replace(inst, scenarios=(ev,))
-        d2 = prepare(inst2, ev, data.options, stock)
+        d2 = _prepare(inst2, ev, data.options, stock, demand)
         m2, l2 = build(d2)
         _, r2, _ = _lexicographic(m2.compile(), l2, solver, sopts, _now(),
                                   stop_after=n_short)

@@ -96,7 +96,7 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
             problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
                             f"re-export it")
             return None
-        if TABLE_BY_NAME[name].columnar:
+        if name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar:
             # strings as categories: a few thousand ids, not millions of str objects
             frame = table.to_pandas(strings_to_categorical=True)
             return RawTable(name, path.name, list(table.column_names), [],
@@ -145,6 +145,15 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         problems.append(f"{path.name}: is empty; a CSV table needs a header line")
         return None
     return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def read_table_file(name: str, path: Path, problems: list[str]) -> RawTable | None:
+    """Read one CSV or Parquet table as the instance reader does (actuals reuse it).
+
+    Problems (encoding, repeated or extra columns, short rows) are appended to
+    ``problems``; ``None`` when the file cannot be read as a table at all.
+    """
+    return _read_table(name, path, problems)
 
 
 def _csv_text(path: Path) -> str | UnicodeDecodeError:

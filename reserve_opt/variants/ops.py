@@ -386,12 +386,13 @@ def _set_stock(ctx: Context) -> None:
         ctx.note(f"stock at {fid}{' of ' + cid if cid else ''} x {factor:g}")
 
 
-@_op("damage_facility", "a share of a facility's stock is lost or cut off in some "
-     "scenarios (a flooded ground floor, a lockdown)",
-     {"facility": "facility id",
-      "surviving_fraction": "share of the stock that survives and stays reachable (0-1)",
-      "scenarios": _SCENARIOS_DOC}, ("facility", "surviving_fraction"))
-def _damage_facility(ctx: Context) -> None:
+_DAMAGE_PARAMS = {"facility": "facility id",
+                  "surviving_fraction": "share of the stock that survives and stays "
+                  "reachable (0-1)",
+                  "scenarios": _SCENARIOS_DOC}
+
+
+def _damage_op(ctx: Context, replace: bool) -> None:
     fid = ctx.id_of("facility", "facilities")
     frac = ctx.number("surviving_fraction", minimum=0.0, maximum=1.0)
     scenarios = ctx.scenario_ids()
@@ -400,12 +401,33 @@ def _damage_facility(ctx: Context) -> None:
     rows = ctx.rows("damage")
     for s in scenarios:
         row = next((r for r in rows if r["scenario"] == s and r["facility"] == fid), None)
-        if row is None:
+        if replace:
+            # set_damage: the value learned replaces the base's, 1 removes the damage
+            if row is not None:
+                rows.remove(row)
+            if frac < 1.0:
+                rows.append({"scenario": s, "facility": fid, "surviving_fraction": frac})
+        elif row is None:
             rows.append({"scenario": s, "facility": fid, "surviving_fraction": frac})
         else:
             # damage on top of damage: the worse of the two
             row["surviving_fraction"] = min(float(row["surviving_fraction"]), frac)
     ctx.note(f"{fid} keeps {frac:.0%} of its stock in {_which(ctx, scenarios)}")
+
+
+@_op("damage_facility", "a share of a facility's stock is lost or cut off in some "
+     "scenarios (a flooded ground floor, a lockdown)",
+     _DAMAGE_PARAMS, ("facility", "surviving_fraction"))
+def _damage_facility(ctx: Context) -> None:
+    _damage_op(ctx, replace=False)
+
+
+@_op("set_damage", "a facility's surviving share in some scenarios is set to a value, "
+     "better or worse than the base's (a recalibration, e.g. reserve-opt review "
+     "--learn-out); 1 removes the damage",
+     _DAMAGE_PARAMS, ("facility", "surviving_fraction"))
+def _set_damage(ctx: Context) -> None:
+    _damage_op(ctx, replace=True)
 
 
 # -- demand and scenarios -------------------------------------------------------------
@@ -600,7 +622,7 @@ def _drop_scenario(ctx: Context) -> None:
 
 # -- transport ------------------------------------------------------------------------
 
-def _link_op(ctx: Context, default_speed: float | None) -> None:
+def _link_op(ctx: Context, default_speed: float | None, replace: bool = False) -> None:
     ends = [ctx.text("from"), ctx.text("to")]
     speed = ctx.number("speed_factor", required=default_speed is None, minimum=0.0,
                        maximum=1.0)
@@ -623,12 +645,19 @@ def _link_op(ctx: Context, default_speed: float | None) -> None:
     for s in scenarios:
         row = next((r for r in rows if r["scenario"] == s and {r["from"], r["to"]} == {a, b}),
                    None)
-        if row is None:
+        if replace:
+            # set_outage: the value learned replaces the base's, 1 removes the outage
+            if row is not None:
+                rows.remove(row)
+            if speed < 1.0:
+                rows.append({"scenario": s, "from": a, "to": b, "speed_factor": speed})
+        elif row is None:
             rows.append({"scenario": s, "from": a, "to": b, "speed_factor": speed})
         else:
             # an outage on top of an outage: the slower of the two
             row["speed_factor"] = min(float(row["speed_factor"]), speed)
-    state = "cut" if speed == 0 else f"at {speed:.0%} speed"
+    state = ("cut" if speed == 0 else "open (no outage)" if speed >= 1.0
+             else f"at {speed:.0%} speed")
     ctx.note(f"link {a}-{b} {state} in {_which(ctx, scenarios)}")
 
 
@@ -648,6 +677,16 @@ def _cut_link(ctx: Context) -> None:
       "scenarios": _SCENARIOS_DOC}, ("from", "to", "speed_factor"))
 def _slow_link(ctx: Context) -> None:
     _link_op(ctx, None)
+
+
+@_op("set_outage", "a link's speed factor in some scenarios is set to a value, better or "
+     "worse than the base's (a recalibration, e.g. reserve-opt review --learn-out); 1 "
+     "removes the outage",
+     {"from": "region or facility id", "to": "region or facility id",
+      "speed_factor": "share of normal speed left, 0 (cut) to 1 (open)",
+      "scenarios": _SCENARIOS_DOC}, ("from", "to", "speed_factor"))
+def _set_outage(ctx: Context) -> None:
+    _link_op(ctx, None, replace=True)
 
 
 # -- agreements and alliances ---------------------------------------------------------
