@@ -31,13 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from reserve_opt.domain import FacilityKind, Instance, Outage
 from reserve_opt.errors import InputError
 from reserve_opt.geo import VehicleClass, dense_arcs, geodesic_arcs_km, sparse_arcs
-from reserve_opt.geo.roads import path_lengths
+from reserve_opt.geo.network import fastest_paths
 
 __all__ = [
     "TIME_SOURCES",
@@ -545,24 +543,8 @@ class _LinkGraph:
         v = np.concatenate([eb[keep], ea[two]])
         length = np.concatenate([e.distance_km[keep], e.distance_km[two]])
         time = np.concatenate([e.time_h[keep] / factor[keep], e.time_h[two] / factor[two]])
-        # parallel edges: keep the fastest
-        order = np.lexsort((time, v, u))
-        u, v, length, time = u[order], v[order], length[order], time[order]
-        first = np.ones(u.size, dtype=bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, length, time = u[first], v[first], length[first], time[first]
         nodes = np.array([self.node_of[x] for x in src], dtype=np.int64)
-        if nodes.size == 0:
-            return np.zeros((0, self.nn)), np.zeros((0, self.nn))
-        # tiny epsilon keeps zero-length local links as explicit edges in csgraph
-        t_w = sp.csr_matrix((time + 1e-12, (u, v)), shape=(self.nn, self.nn))
-        l_w = sp.csr_matrix((length, (u, v)), shape=(self.nn, self.nn))
-        uniq, inv = np.unique(nodes, return_inverse=True)
-        t_all, pred = csgraph.dijkstra(t_w, directed=True, indices=uniq,
-                                       return_predecessors=True)
-        d_all = path_lengths(pred, l_w, uniq)
-        t_all = np.where(np.isfinite(d_all), t_all, np.inf)
-        return d_all[inv], t_all[inv]
+        return fastest_paths(u, v, time, length, self.nn, nodes)[::-1]
 
 
 def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
