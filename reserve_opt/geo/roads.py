@@ -162,7 +162,7 @@ class RoadNetwork:
 
     def snap(
         self, lon: ArrayLike, lat: ArrayLike, *, ids: Sequence[Any] | None = None,
-        max_snap_km: float = 5.0, what: str = "point",
+        max_snap_km: float = 5.0, what: str = "point", limit_name: str = "max_snap_km",
     ) -> tuple[_I64, _F64]:
         """Nearest node of each point and the geodesic distance to it.
 
@@ -176,6 +176,8 @@ class RoadNetwork:
             Refuse points farther than this from every node.
         what
             Word for the points in the error message (``"facility"``, ``"region"``).
+        limit_name
+            Name of the limit in the error message (the setting that gives it).
 
         Returns
         -------
@@ -197,8 +199,8 @@ class RoadNetwork:
             name = ids[i] if ids is not None else i
             raise InputError(
                 f"{what} {name!r} is {snap_km[i]:.1f} km from the nearest road node, more than "
-                f"max_snap_km={max_snap_km:g}; check its coordinates, extend the road network "
-                "or raise max_snap_km."
+                f"{limit_name}={max_snap_km:g} km; check its coordinates, extend the road "
+                f"network or raise {limit_name}."
             )
         return nodes, snap_km
 

@@ -297,6 +297,27 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     raw.geometry = dict(zip(ids, frame.geometry, strict=True))
 
 
+def _read_roads(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> None:
+    """Read the road layer named by ``[geometry] roads`` (see :mod:`reserve_opt.geo.network`)."""
+    geometry = manifest.get("geometry", {})
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("roads"), str):
+        return
+    name = geometry["roads"]
+    where = f"{raw.manifest_source}: [geometry] roads"
+    try:
+        path = confined_path(folder, name, where)
+        if not path.is_file():
+            raise InputError(f"{where} = \"{shown(name)}\" is not a file in the instance "
+                             "folder; fix the name or run reserve-opt roads import")
+        from reserve_opt.geo.network import read_road_layer
+
+        speed = manifest.get("settings", {}).get("speed_kmh", 60.0)
+        raw.roads = read_road_layer(path, name, default_speed_kmh=float(speed))
+        raw.roads_source = name
+    except InputError as err:
+        raw.problems += err.problems
+
+
 def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
     """Read an instance folder without validating it.
 
@@ -327,6 +348,7 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
         else:
             raw.tables[spec.name] = table
     _read_geometry(path, manifest, raw)
+    _read_roads(path, manifest, raw)
     return raw
 
 

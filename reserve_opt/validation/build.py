@@ -183,6 +183,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         links=links,
         fleet=fleet,
         travel=travel,
+        roads=raw.roads,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
     )
