@@ -66,9 +66,10 @@ CodeArray = npt.NDArray[np.int8]
 #: (KD-tree prefilter) and a ``max_time_h`` must be given.
 DENSE_PAIR_LIMIT = 4_000_000
 
-TIME_SOURCES = ("table", "road", "links", "geodesic")
-"""Where a pair's time came from, by code (0, 1, 2, 3), in order of precedence."""
-_TABLE, _ROAD, _LINKS, _GEODESIC = 0, 1, 2, 3
+TIME_SOURCES = ("table", "links", "geodesic", "road")
+"""Where a pair's time came from, by code (0, 1, 2, 3); the precedence is table > road >
+links > geodesic (road came last, so the older codes kept their numbers)."""
+_TABLE, _LINKS, _GEODESIC, _ROAD = 0, 1, 2, 3
 
 _SOURCE_KINDS = (
     FacilityKind.GOVERNMENT_WAREHOUSE,

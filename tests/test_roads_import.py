@@ -172,7 +172,13 @@ def test_models_take_road_times(imported: tuple[Path, str]) -> None:
     tm = travel_matrix(instance, "typhoon", ["W_north"], ["sea"])
     row = arcs[(arcs.scenario == "typhoon") & (arcs.source == "W_north") & (arcs.region == "sea")]
     assert float(row.time_h.iloc[0]) == pytest.approx(float(tm.time_h[0, 0]), rel=1e-12)
-    assert tm.time_source.tolist() == [[1]]
+    assert tm.time_source.tolist() == [[3]]  # TIME_SOURCES[3] == 'road'
+    # outages apply to road pairs by the pair rule: snow halves hill <-> north's speed
+    normal = travel_matrix(instance, "flood", ["P_hill"], ["north"]).time_h[0, 0]
+    snow = travel_matrix(instance, "snow", ["P_hill"], ["north"]).time_h[0, 0]
+    assert snow == pytest.approx(2 * normal, rel=1e-12)
+    cut = arcs[(arcs.scenario == "typhoon") & (arcs.source == "S_river") & (arcs.region == "sea")]
+    assert cut.empty  # typhoon cuts river <-> sea
 
 
 def test_refusals(imported: tuple[Path, str], tmp_path: Path) -> None:
