@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
+from reserve_opt.errors import InputError
 from reserve_opt.geo.network import read_road_layer
 from reserve_opt.geo.osm import normalise_roads
 from reserve_opt.geo.roads import MPH_KMH, build_road_network
@@ -209,3 +210,18 @@ def test_refusals(imported: tuple[Path, str], tmp_path: Path) -> None:
         "km from the nearest road node, more than road_snap_km=5 km; check its coordinates, "
         "extend the road network or raise road_snap_km.")
     assert not (far / "roads.gpkg").exists()
+    country = run_cli("roads", "import", str(HELSINKI), str(far), "--country", "XX")
+    assert country.stderr.strip() == (
+        "error: --country XX: has no default limits here; use one of CN, DE, FI, FR, GB or "
+        "leave it out for class defaults")
+    margin = run_cli("roads", "import", str(HELSINKI), str(far), "--margin-km", "-1")
+    assert margin.stderr.strip() == "error: --margin-km -1.0: give a distance of 0 km or more"
+
+
+def test_a_road_without_speed_or_known_class_is_refused() -> None:
+    way = _helsinki_ways().loc[["30288023"]].assign(maxspeed=None, highway="bus_guideway")
+    with pytest.raises(InputError) as err:
+        normalise_roads(way, country=None, name="Helsinki.osm.pbf")
+    assert list(err.value.problems) == [
+        "Helsinki.osm.pbf: road 1 (highway 'bus_guideway') has no speed and no class default; "
+        "give it a maxspeed or speed_kmh, or drop it from the file"]

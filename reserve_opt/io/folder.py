@@ -311,7 +311,10 @@ def _read_roads(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> Non
                              "folder; fix the name or run reserve-opt roads import")
         from reserve_opt.geo.network import read_road_layer
 
-        speed = manifest.get("settings", {}).get("speed_kmh", 60.0)
+        settings = manifest.get("settings", {})
+        speed = settings.get("speed_kmh", 60.0) if isinstance(settings, dict) else 60.0
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+            return  # the settings check reports the bad speed; roads are read once it is fixed
         raw.roads = read_road_layer(path, name, default_speed_kmh=float(speed))
         raw.roads_source = name
     except InputError as err:
