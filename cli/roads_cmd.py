@@ -47,13 +47,15 @@ def import_(
     from reserve_opt.errors import InputError
     from reserve_opt.geo.osm import (
         clip_to,
+        extent_box,
         largest_strong_component,
         normalise_roads,
         read_lines,
     )
     from reserve_opt.geo.roads import build_road_network
-    from reserve_opt.io import load_instance
+    from reserve_opt.io.folder import read_folder
     from reserve_opt.io.outdir import OutputFile, gpkg_signed, replace_file
+    from reserve_opt.validation import validate_raw
 
     with reported_errors():
         if not (np.isfinite(margin_km) and margin_km >= 0):
@@ -71,15 +73,17 @@ def import_(
             if not force:
                 raise InputError(f"{target}: was written by an earlier roads import; give "
                                  "--force to replace it")
-        inst = load_instance(folder)
+        # without its current road layer, which this import replaces (or which is missing)
+        inst = validate_raw(read_folder(folder, roads=False))
         text = manifest.read_text(encoding="utf-8")
         new_text = _with_roads_entry(text, manifest.name)
         points = [(f.id, "facility", f.lon, f.lat) for f in inst.facilities] + [
             (r.id, "region", r.lon, r.lat) for r in inst.regions]
         lon = np.array([p[2] for p in points])
         lat = np.array([p[3] for p in points])
-        lines = read_lines(Path(source))
-        clipped, box = clip_to(lines, lon, lat, margin_km)
+        box = extent_box(lon, lat, margin_km)
+        lines = read_lines(Path(source), box)
+        clipped = clip_to(lines, box)
         if not len(clipped):
             raise InputError(f"{source}: has no roads within {margin_km:g} km of the "
                              f"instance's points; give an extract that covers them")

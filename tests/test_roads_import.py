@@ -218,6 +218,18 @@ def test_refusals(imported: tuple[Path, str], tmp_path: Path) -> None:
     assert margin.stderr.strip() == "error: --margin-km -1.0: give a distance of 0 km or more"
 
 
+def test_reimport_after_the_layer_was_removed(imported: tuple[Path, str], tmp_path: Path) -> None:
+    """The manifest already names roads.gpkg, which is gone: the import still runs."""
+    inst = tmp_path / "again"
+    shutil.copytree(imported[0], inst)
+    (inst / "roads.gpkg").unlink()
+    manifest = (inst / "instance.toml").read_text()
+    result = run_cli("roads", "import", str(HELSINKI), str(inst))
+    assert result.exit_code == 0, result.output
+    assert (inst / "instance.toml").read_text() == manifest  # the entry is not added twice
+    assert (inst / "roads.gpkg").is_file()
+
+
 def test_a_road_without_speed_or_known_class_is_refused() -> None:
     way = _helsinki_ways().loc[["30288023"]].assign(maxspeed=None, highway="bus_guideway")
     with pytest.raises(InputError) as err:

@@ -38,7 +38,7 @@ from reserve_opt.geo.crs import WGS84
 from reserve_opt.geo.distance import geodesic_arcs_km
 from reserve_opt.geo.roads import MPH_KMH, parse_maxspeed, parse_oneway
 
-__all__ = ["CLASS_SPEED_KMH", "COUNTRY_LIMITS_KMH", "Component", "clip_to",
+__all__ = ["CLASS_SPEED_KMH", "COUNTRY_LIMITS_KMH", "Component", "clip_to", "extent_box",
            "largest_strong_component", "normalise_roads", "read_lines"]
 
 #: Speed of a road without a usable ``maxspeed``, by its ``highway`` class, km/h.
@@ -70,13 +70,17 @@ _HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 _COUNTRY_TAG = re.compile(r"^([a-z]{2}):([a-z_]+)$")
 
 
-def read_lines(path: Path) -> gpd.GeoDataFrame:
+def read_lines(path: Path, box: tuple[float, float, float, float] | None = None
+               ) -> gpd.GeoDataFrame:
     """Read road lines: an OSM ``.pbf`` (its driving network) or any line file.
 
     Parameters
     ----------
     path
         The ``.pbf`` extract, or a GeoPackage/Shapefile/GeoJSON of lines.
+    box
+        (min lon, min lat, max lon, max lat): pyrosm reads only the ways that reach into
+        it, so a national extract need not be held whole (line files are read whole).
 
     Returns
     -------
@@ -98,7 +102,8 @@ def read_lines(path: Path) -> gpd.GeoDataFrame:
             if path.suffix.lower() == ".pbf":
                 import pyrosm
 
-                frame = pyrosm.OSM(str(path)).get_network(network_type="driving")
+                frame = pyrosm.OSM(str(path), bounding_box=None if box is None else list(box)
+                                   ).get_network(network_type="driving")
             else:
                 frame = gpd.read_file(path)
     except InputError:
@@ -123,33 +128,36 @@ def read_lines(path: Path) -> gpd.GeoDataFrame:
     return frame.to_crs(WGS84).reset_index(drop=True)
 
 
-def clip_to(frame: gpd.GeoDataFrame, lon: NDArray[np.float64], lat: NDArray[np.float64],
-            margin_km: float) -> tuple[gpd.GeoDataFrame, tuple[float, float, float, float]]:
-    """Cut the lines to the points' extent plus a margin.
+def extent_box(lon: NDArray[np.float64], lat: NDArray[np.float64],
+               margin_km: float) -> tuple[float, float, float, float]:
+    """The points' extent plus a margin.
 
     Parameters
     ----------
-    frame
-        Lines, WGS84.
     lon, lat
         The instance's points, degrees.
     margin_km
-        Added on every side, km (converted at the extent's largest absolute latitude).
+        Added on every side, km (converted at the extent's largest absolute latitude,
+        where a degree of longitude is shortest, so the margin is at least that everywhere).
 
     Returns
     -------
-    lines, box
-        The lines inside ``box`` (cut at its edge) and the box (min lon, min lat, max lon,
-        max lat).
+    tuple
+        (min lon, min lat, max lon, max lat), degrees.
     """
     dlat = margin_km / 111.32
     widest = min(89.0, float(np.max(np.abs(lat))) + dlat)
     dlon = margin_km / (111.32 * math.cos(math.radians(widest)))
-    box = (float(lon.min()) - dlon, float(lat.min()) - dlat,
-           float(lon.max()) + dlon, float(lat.max()) + dlat)
+    return (float(lon.min()) - dlon, float(lat.min()) - dlat,
+            float(lon.max()) + dlon, float(lat.max()) + dlat)
+
+
+def clip_to(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]
+            ) -> gpd.GeoDataFrame:
+    """The lines inside ``box`` (:func:`extent_box`), cut at its edge."""
     clipped = gpd.clip(frame, shapely.box(*box))
     clipped = clipped[clipped.geometry.geom_type.isin(["LineString", "MultiLineString"])]
-    return clipped.reset_index(drop=True), box
+    return clipped.reset_index(drop=True)
 
 
 def normalise_roads(frame: gpd.GeoDataFrame, *, country: str | None,

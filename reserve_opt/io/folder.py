@@ -321,13 +321,16 @@ def _read_roads(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> Non
         raw.problems += err.problems
 
 
-def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
+def read_folder(folder: str | os.PathLike[str], *, roads: bool = True) -> RawInstance:
     """Read an instance folder without validating it.
 
     Parameters
     ----------
     folder
         Folder holding ``instance.toml`` (or ``.yaml``) and the tables.
+    roads
+        Read the road layer of ``[geometry] roads`` (``roads import`` replaces it, so it
+        reads the instance without).
 
     Returns
     -------
@@ -351,7 +354,8 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
         else:
             raw.tables[spec.name] = table
     _read_geometry(path, manifest, raw)
-    _read_roads(path, manifest, raw)
+    if roads:
+        _read_roads(path, manifest, raw)
     return raw
 
 
