@@ -9,6 +9,7 @@ import typer
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.review_cmd as review_cmd
+import reserve_opt.cli.roads_cmd as roads_cmd
 import reserve_opt.cli.route_cmd as route_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import check_cmd, instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
@@ -52,6 +53,7 @@ analyze_cmd.register(app)
 route_cmd.register(app)
 check_cmd.register(app)
 review_cmd.register(app)
+roads_cmd.register(app)
 
 
 def main() -> None:

@@ -6,7 +6,14 @@ distance and time come from the first of these that knows it (its **time source*
 1. ``table`` -- a row of the instance's ``travel`` table (a planner's OD matrix; directed,
    partial matrices allowed). A row with a scenario replaces the normal row in that
    scenario, and outages do not apply to it (it already is the time after damage).
-2. ``links`` -- the fastest path over the ``links`` table (``scipy.sparse.csgraph``). A
+2. ``road`` -- the fastest path over the road layer named by ``[geometry] roads``
+   (:mod:`reserve_opt.geo.network`; the roads' own lengths and speeds, one-way roads
+   driven one way). Every facility and region point is snapped to its nearest road node;
+   one farther than the ``road_snap_km`` setting is refused, naming it. The straight leg
+   from a point to its node counts as a geodesic leg (x detour factor, at ``speed_kmh``).
+   Outages apply to road pairs by the pair rule below. Pairs the roads do not join are
+   unusable.
+3. ``links`` -- the fastest path over the ``links`` table (``scipy.sparse.csgraph``). A
    link's length is its ``distance_km`` or, when empty, the great-circle length of its
    ends: the links are the road, so no detour factor. Its time is ``time_h``, or length over
    its ``speed_kmh`` (else the ``speed_kmh`` setting); ``oneway`` links run from -> to only.
@@ -14,10 +21,10 @@ distance and time come from the first of these that knows it (its **time source*
    detour factor (a geodesic fallback leg). An outage with ``speed_factor`` 0 removes a
    link; with f > 0 it divides the link's speed by f. The reported distance is the length of
    the fastest path. Pairs the links do not join are unusable.
-3. ``geodesic`` -- without links: great-circle distance x ``detour_factor``, at the
+4. ``geodesic`` -- without roads or links: great-circle distance x ``detour_factor``, at the
    ``speed_kmh`` setting (sparse with a time limit for big instances).
 
-The detour factor applies once, to geodesic legs only. An outage ``(a, b)`` on a table or
+The detour factor applies once, to geodesic legs only. An outage ``(a, b)`` on a table, road or
 geodesic pair applies to every pair whose ends are ``a`` or located in region ``a``, and
 ``b`` or located in region ``b``, in both directions. Several outages on one pair (two rows,
 or a region's and one of its facilities') keep the worst: the smallest speed factor, as a
@@ -32,17 +39,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from reserve_opt.domain import FacilityKind, Instance, Outage
 from reserve_opt.errors import InputError
 from reserve_opt.geo import VehicleClass, dense_arcs, geodesic_arcs_km, sparse_arcs
-from reserve_opt.geo.roads import path_lengths
+from reserve_opt.geo.network import fastest_paths
 
 __all__ = [
     "TIME_SOURCES",
     "LinkEdges",
+    "RoadGraph",
     "ScenarioArcs",
     "TransportArcs",
     "TravelMatrix",
@@ -61,9 +67,10 @@ CodeArray = npt.NDArray[np.int8]
 #: (KD-tree prefilter) and a ``max_time_h`` must be given.
 DENSE_PAIR_LIMIT = 4_000_000
 
-TIME_SOURCES = ("table", "links", "geodesic")
-"""Where a pair's time came from, by code (0, 1, 2), in order of precedence."""
-_TABLE, _LINKS, _GEODESIC = 0, 1, 2
+TIME_SOURCES = ("table", "links", "geodesic", "road")
+"""Where a pair's time came from, by code (0, 1, 2, 3); the precedence is table > road >
+links > geodesic (road came last, so the older codes kept their numbers)."""
+_TABLE, _LINKS, _GEODESIC, _ROAD = 0, 1, 2, 3
 
 _SOURCE_KINDS = (
     FacilityKind.GOVERNMENT_WAREHOUSE,
@@ -123,7 +130,8 @@ class TransportArcs:
     scenarios
         One :class:`ScenarioArcs` per scenario, in instance order.
     uses_links
-        Whether distances follow the instance's link graph (else great circles x detour).
+        Whether distances follow the instance's link graph (else its roads, or great
+        circles x detour).
     """
 
     source_ids: tuple[str, ...]
@@ -346,6 +354,8 @@ def build_arcs(
     base: Callable[[str, OutageKey], _Base]
     if table is not None and table.covers(len(src_ids), len(reg_ids)):
         base = _no_arcs  # a full matrix: nothing to measure
+    elif instance.roads is not None:
+        base = _road_arcs(instance, src_ids, reg_ids)
     elif instance.links:
         base = _link_arcs(instance, src_ids, reg_ids)
     else:
@@ -375,7 +385,7 @@ def build_arcs(
         commodity_ids=tuple(c.id for c in instance.commodities),
         cost_per_unit_km=cpk,
         scenarios=tuple(out),
-        uses_links=bool(instance.links),
+        uses_links=bool(instance.links) and instance.roads is None,
     )
 
 
@@ -493,6 +503,116 @@ def _geodesic_arcs(instance: Instance, src_ids: tuple[str, ...],
     return arcs
 
 
+def _road_arcs(instance: Instance, src_ids: tuple[str, ...],
+               reg_ids: tuple[str, ...]) -> Callable[[str, OutageKey], _Base]:
+    graph = RoadGraph(instance)
+    d, t = graph.paths(src_ids, reg_ids)
+    ns, nr = len(src_ids), len(reg_ids)
+    s_idx = np.repeat(np.arange(ns, dtype=np.int64), nr)
+    r_idx = np.tile(np.arange(nr, dtype=np.int64), ns)
+    codes = np.full(s_idx.size, _ROAD, dtype=np.int8)
+    where = region_of(instance)
+    s_obj = np.asarray(src_ids, dtype=object)[s_idx]
+    s_reg = np.asarray([where[s] for s in src_ids], dtype=object)[s_idx]
+    r_obj = np.asarray(reg_ids, dtype=object)[r_idx]
+    dist, time = d.ravel(), t.ravel()
+    cache: dict[OutageKey, FloatArray] = {}
+
+    def arcs(scenario: str, key: OutageKey) -> _Base:
+        if key not in cache:
+            cache[key] = _slowed(time, _pair_factors(key, s_obj, s_reg, r_obj, r_obj))
+        return s_idx, r_idx, dist, cache[key], codes
+
+    return arcs
+
+
+class RoadGraph:
+    """Fastest paths over the instance's road layer between its facilities and regions.
+
+    Every facility and region point is snapped to its nearest road node once; the straight
+    leg to it is a geodesic leg (x detour factor, at the ``speed_kmh`` setting).
+
+    Parameters
+    ----------
+    instance
+        An instance with :attr:`~reserve_opt.domain.Instance.roads`.
+
+    Raises
+    ------
+    InputError
+        A point farther from every road node than the ``road_snap_km`` setting, naming it.
+    """
+
+    def __init__(self, instance: Instance) -> None:
+        net = instance.roads
+        if net is None:
+            raise InputError("the instance names no road layer; add [geometry] roads to its "
+                             "manifest (reserve-opt roads import writes one)")
+        self.net = net
+        st = instance.settings
+        ids = [r.id for r in instance.regions] + [f.id for f in instance.facilities]
+        kinds = ["region"] * len(instance.regions) + ["facility"] * len(instance.facilities)
+        lon = np.array([r.lon for r in instance.regions] + [f.lon for f in instance.facilities])
+        lat = np.array([r.lat for r in instance.regions] + [f.lat for f in instance.facilities])
+        node = np.zeros(len(ids), dtype=np.int64)
+        snap = np.zeros(len(ids))
+        for kind in ("facility", "region"):  # facilities first: they are named first
+            at = np.flatnonzero(np.asarray(kinds) == kind)
+            if at.size:
+                node[at], snap[at] = net.snap(
+                    lon[at], lat[at], ids=[ids[i] for i in at], max_snap_km=st.road_snap_km,
+                    what=kind, limit_name="road_snap_km")
+        self.ids, self.kinds = tuple(ids), tuple(kinds)
+        self.node, self.snap_km = node, snap
+        self.pos = {x: i for i, x in enumerate(ids)}
+        self.leg_km = snap * st.detour_factor  # the straight leg is a geodesic leg
+        self.leg_h = self.leg_km / st.speed_kmh
+        self.cache: dict[tuple[str, ...], tuple[FloatArray, FloatArray]] = {}
+
+    def snaps(self) -> pd.DataFrame:
+        """Each point's road node and snap distance.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``id, kind, node, snap_km`` (kind: facility or region).
+        """
+        return pd.DataFrame({"id": self.ids, "kind": self.kinds, "node": self.node,
+                             "snap_km": self.snap_km})
+
+    def paths(self, origins: Sequence[str],
+              destinations: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """Length (km) and time (h) of the fastest road path between places.
+
+        Parameters
+        ----------
+        origins, destinations
+            Facility or region ids.
+
+        Returns
+        -------
+        distance_km, time_h : numpy.ndarray
+            Shape (len(origins), len(destinations)), snap legs included; ``inf`` where
+            the roads do not join them.
+        """
+        src = tuple(origins)
+        o = np.array([self.pos[x] for x in src], dtype=np.int64)
+        d = np.array([self.pos[x] for x in destinations], dtype=np.int64)
+        if src not in self.cache:
+            net = self.net
+            with np.errstate(divide="ignore"):
+                t_edge = np.where(net.edge_speed_kmh > 0, net.edge_km / np.where(
+                    net.edge_speed_kmh > 0, net.edge_speed_kmh, 1.0), np.inf)
+            t, km = fastest_paths(net.edge_from, net.edge_to, t_edge, net.edge_km,
+                                  net.n_nodes, self.node[o])
+            self.cache[src] = (km, t)
+        km_all, t_all = self.cache[src]
+        cols = self.node[d]
+        dist = km_all[:, cols] + self.leg_km[o][:, None] + self.leg_km[d][None, :]
+        time = t_all[:, cols] + self.leg_h[o][:, None] + self.leg_h[d][None, :]
+        return dist, time
+
+
 def _link_arcs(instance: Instance, src_ids: tuple[str, ...],
                reg_ids: tuple[str, ...]) -> Callable[[str, OutageKey], _Base]:
     graph = _LinkGraph(instance)
@@ -546,24 +666,8 @@ class _LinkGraph:
         v = np.concatenate([eb[keep], ea[two]])
         length = np.concatenate([e.distance_km[keep], e.distance_km[two]])
         time = np.concatenate([e.time_h[keep] / factor[keep], e.time_h[two] / factor[two]])
-        # parallel edges: keep the fastest
-        order = np.lexsort((time, v, u))
-        u, v, length, time = u[order], v[order], length[order], time[order]
-        first = np.ones(u.size, dtype=bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, length, time = u[first], v[first], length[first], time[first]
         nodes = np.array([self.node_of[x] for x in src], dtype=np.int64)
-        if nodes.size == 0:
-            return np.zeros((0, self.nn)), np.zeros((0, self.nn))
-        # tiny epsilon keeps zero-length local links as explicit edges in csgraph
-        t_w = sp.csr_matrix((time + 1e-12, (u, v)), shape=(self.nn, self.nn))
-        l_w = sp.csr_matrix((length, (u, v)), shape=(self.nn, self.nn))
-        uniq, inv = np.unique(nodes, return_inverse=True)
-        t_all, pred = csgraph.dijkstra(t_w, directed=True, indices=uniq,
-                                       return_predecessors=True)
-        d_all = path_lengths(pred, l_w, uniq)
-        t_all = np.where(np.isfinite(d_all), t_all, np.inf)
-        return d_all[inv], t_all[inv]
+        return fastest_paths(u, v, time, length, self.nn, nodes)[::-1]
 
 
 def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
@@ -600,7 +704,13 @@ def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
     o_reg = np.asarray([where[i] for i in origins], dtype=object)
     d_reg = np.asarray([where[i] for i in destinations], dtype=object)
     n, m = len(origins), len(destinations)
-    if instance.links:
+    if instance.roads is not None:
+        dist, time = RoadGraph(instance).paths(origins, destinations)
+        factor = _pair_factors(key, np.repeat(o_obj, m), np.repeat(o_reg, m),
+                               np.tile(d_obj, n), np.tile(d_reg, n)).reshape(n, m)
+        time = _slowed(time, factor)
+        code = np.full((n, m), _ROAD, dtype=np.int8)
+    elif instance.links:
         dist, time = _LinkGraph(instance).paths(key, origins, destinations)
         code = np.full((n, m), _LINKS, dtype=np.int8)
     else:

@@ -155,8 +155,8 @@ class FlowLine:
 
     ``contract`` is the enterprise contract drawn on, or ``None`` for government stock;
     ``unit_cost`` is transport currency per unit, ``unit_price`` the contract's price;
-    ``time_source`` says where the arc's time came from (``table``, ``links``, ``geodesic``:
-    :data:`reserve_opt.transport.TIME_SOURCES`).
+    ``time_source`` says where the arc's time came from (``table``, ``road``, ``links``,
+    ``geodesic``: :data:`reserve_opt.transport.TIME_SOURCES`).
     """
 
     scenario: str

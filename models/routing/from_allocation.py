@@ -23,11 +23,12 @@ instance and a scenario, and builds a :class:`~models.routing.problem.RoutingPro
   kilometres are added to its fixed cost. A depot's vehicles are shared between itself
   and its borrowers in proportion to the weight each ships (at least one each while
   vehicles last). Loads that no vehicle can take are unmet with the reason.
-* **Travel** follows the same network as :mod:`reserve_opt.transport` (the link graph
-  with facilities joined to their region's node, or great circles x detour factor
-  without links), with the scenario's outages: a cut makes the legs through it unusable,
-  a slow-down divides the speed. A point the source cannot reach at all is unmet with
-  the cut named. Travel time is scaled by the settings' speed over the vehicle's speed.
+* **Travel** follows the same network as :mod:`reserve_opt.transport` (the travel
+  table, else the road layer, else the link graph with facilities joined to their
+  region's node, else great circles x detour factor), with the scenario's outages: a
+  cut makes the legs through it unusable, a slow-down divides the speed. A point the
+  source cannot reach at all is unmet with the cut named. Travel time is scaled by the
+  settings' speed over the vehicle's speed.
 * **Time.** Time 0 is the dispatch order. Vehicles work ``max_hours`` from then, load
   ``load_h`` per trip and unload ``unload_h`` per visit; ``max_trips`` trips per vehicle
   where the fleet is short. In period 1 the first load of every (source, point) pair
@@ -219,8 +220,9 @@ def travel_matrices(
     """Road distance (km) and travel time (h) between facilities or regions in a scenario.
 
     The rule of :func:`reserve_opt.transport.travel_matrix` (the travel table, else the
-    link graph, else geodesic x detour factor, with the scenario's outages), so routes
-    use the times allocation and planning use; ``inf`` where a cut leaves no path.
+    road layer, else the link graph, else geodesic x detour factor, with the scenario's
+    outages), so routes use the times allocation and planning use; ``inf`` where a cut
+    leaves no path.
 
     Parameters
     ----------

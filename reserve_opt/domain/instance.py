@@ -35,6 +35,9 @@ class Instance:
         The entities, in file order.
     travel
         Given origin-destination travel (empty: links or great circles only).
+    roads
+        The road network of ``[geometry] roads``
+        (:class:`~reserve_opt.geo.roads.RoadNetwork`), or ``None``.
     settings
         Instance-wide numbers.
     description
@@ -57,6 +60,7 @@ class Instance:
     links: tuple[Link, ...] = ()
     fleet: tuple[VehicleType, ...] = ()
     travel: TravelTable = field(default_factory=TravelTable)
+    roads: Any = field(default=None, compare=False)
     settings: Settings = field(default_factory=Settings)
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

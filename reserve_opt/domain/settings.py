@@ -15,6 +15,8 @@ class Settings:
         Road length over great-circle length (ratio, >= 1).
     speed_kmh
         Truck speed used for travel times, km/h.
+    road_snap_km
+        Farthest a facility or region point may lie from the road layer, km.
     transport_cost_per_kg_km
         Cost of moving one kg one km, currency per kg km.
     budget
@@ -31,6 +33,7 @@ class Settings:
 
     detour_factor: float = 1.3
     speed_kmh: float = 60.0
+    road_snap_km: float = 5.0
     transport_cost_per_kg_km: float = 0.0
     budget: float | None = None
     county_response_h: float = 6.0

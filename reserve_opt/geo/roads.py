@@ -5,7 +5,8 @@ are the line vertices (vertices at the same place, to ``node_precision_deg``, ar
 roads connect wherever they share a vertex) and whose edges are the segments between
 consecutive vertices, with geodesic length (km) and time (h) at the road's speed.
 :meth:`RoadNetwork.travel` snaps points to their nearest nodes and runs Dijkstra
-(:func:`scipy.sparse.csgraph.dijkstra`) by time; :meth:`RoadNetwork.with_outages` cuts or
+by time (:func:`reserve_opt.geo.network.fastest_paths`, the package's one shortest-path
+routine); :meth:`RoadNetwork.with_outages` cuts or
 slows roads for a scenario, after which shortest paths are simply re-run.
 """
 
@@ -20,13 +21,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from reserve_opt.errors import InputError
 from reserve_opt.geo.crs import WGS84, check_lonlat, ensure_crs
 from reserve_opt.geo.distance import geodesic_arcs_km, unit_vectors
+from reserve_opt.geo.network import fastest_paths, path_lengths
 from reserve_opt.geo.outages import LinkOutage, as_outages
 from reserve_opt.geo.travel import TravelMatrices, VehicleClass
 
@@ -151,27 +151,18 @@ class RoadNetwork:
                 factor[pos[rid]] *= float(f)
         return replace(self, edge_speed_kmh=self.edge_speed_kmh * factor[self.edge_road])
 
-    def _graph(self, vehicle: VehicleClass | None) -> tuple[sparse.csr_matrix, _F64]:
+    def _edges(self, vehicle: VehicleClass | None) -> tuple[_F64, _F64]:
+        """Time (h; inf when cut) and length (km) of every edge for ``vehicle``."""
         speed = self.edge_speed_kmh
         if vehicle is not None:
             speed = np.minimum(speed, vehicle.speed_kmh)
-        usable = speed > 0
-        u, v, km = self.edge_from[usable], self.edge_to[usable], self.edge_km[usable]
-        t = km / speed[usable]
-        # keep the fastest of parallel edges
-        order = np.lexsort((t, v, u))
-        u, v, km, t = u[order], v[order], km[order], t[order]
-        first = np.ones(u.size, dtype=bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, km, t = u[first], v[first], km[first], t[first]
-        n = self.n_nodes
-        g = sparse.csr_matrix((t, (u, v)), shape=(n, n))
-        lengths = sparse.csr_matrix((km, (u, v)), shape=(n, n))
-        return g, lengths
+        with np.errstate(divide="ignore"):
+            t = np.where(speed > 0, self.edge_km / np.where(speed > 0, speed, 1.0), np.inf)
+        return t, self.edge_km
 
     def snap(
         self, lon: ArrayLike, lat: ArrayLike, *, ids: Sequence[Any] | None = None,
-        max_snap_km: float = 5.0, what: str = "point",
+        max_snap_km: float = 5.0, what: str = "point", limit_name: str = "max_snap_km",
     ) -> tuple[_I64, _F64]:
         """Nearest node of each point and the geodesic distance to it.
 
@@ -185,6 +176,8 @@ class RoadNetwork:
             Refuse points farther than this from every node.
         what
             Word for the points in the error message (``"facility"``, ``"region"``).
+        limit_name
+            Name of the limit in the error message (the setting that gives it).
 
         Returns
         -------
@@ -206,8 +199,8 @@ class RoadNetwork:
             name = ids[i] if ids is not None else i
             raise InputError(
                 f"{what} {name!r} is {snap_km[i]:.1f} km from the nearest road node, more than "
-                f"max_snap_km={max_snap_km:g}; check its coordinates, extend the road network "
-                "or raise max_snap_km."
+                f"{limit_name}={max_snap_km:g} km; check its coordinates, extend the road "
+                f"network or raise {limit_name}."
             )
         return nodes, snap_km
 
@@ -251,22 +244,9 @@ class RoadNetwork:
                                    max_snap_km=max_snap_km, what="origin")
         d_node, d_snap = self.snap(dest_lon, dest_lat, ids=dest_ids,
                                    max_snap_km=max_snap_km, what="destination")
-        g, lengths = self._graph(vehicle)
-        src, inv = np.unique(o_node, return_inverse=True)
-        inv = inv.ravel()
-        # Dijkstra from each distinct origin node, in blocks so that the (block x n_nodes)
-        # predecessor and length arrays stay near 32 MB each.
-        t_src = np.empty((src.size, d_node.size))
-        km_src = np.empty((src.size, d_node.size))
-        block = max(1, (1 << 22) // max(1, self.n_nodes))
-        for s in range(0, src.size, block):
-            idx = src[s:s + block]
-            time_n, pred = csgraph.dijkstra(g, directed=True, indices=idx,
-                                            return_predecessors=True)
-            t_src[s:s + block] = time_n[:, d_node]
-            km_src[s:s + block] = path_lengths(pred, lengths, idx)[:, d_node]
-        time_h = t_src[inv]
-        dist_km = km_src[inv]
+        t_edge, km_edge = self._edges(vehicle)
+        time_h, dist_km = fastest_paths(self.edge_from, self.edge_to, t_edge, km_edge,
+                                        self.n_nodes, o_node, d_node)
         if access_speed_kmh is not None:
             if not (math.isfinite(access_speed_kmh) and access_speed_kmh > 0):
                 raise InputError(f"access_speed_kmh={access_speed_kmh} must be positive.")
@@ -277,42 +257,6 @@ class RoadNetwork:
         with np.errstate(invalid="ignore"):  # inf * 0 for unreachable pairs
             cost = np.where(np.isfinite(dist_km), dist_km * per_km, np.inf)
         return TravelMatrices(distance_km=dist_km, time_h=time_h, cost=cost)
-
-
-def path_lengths(pred: NDArray[np.int32], lengths: sparse.csr_matrix, src: _I64) -> _F64:
-    """Length (km) along each shortest-path tree, by pointer doubling over predecessors.
-
-    Parameters
-    ----------
-    pred
-        Predecessor matrix from ``scipy.sparse.csgraph`` (-9999 where none), (k, n).
-    lengths
-        Edge lengths, km, (n, n) sparse.
-    src
-        Source node of each row of ``pred``, (k,).
-
-    Returns
-    -------
-    numpy.ndarray
-        (k, n) km along the tree; ``inf`` where a node is not reached.
-    """
-    k, n = pred.shape
-    node = np.broadcast_to(np.arange(n), (k, n))
-    has = pred >= 0
-    p = np.where(has, pred, node).astype(np.int64)
-    acc = np.zeros((k, n), dtype=np.float64)
-    if has.any():
-        acc[has] = np.asarray(lengths[p[has], node[has]]).ravel()
-    rows = np.arange(k)[:, None]
-    while True:
-        pp = p[rows, p]
-        if np.array_equal(pp, p):
-            break
-        acc = acc + acc[rows, p]
-        p = pp
-    reached = has.copy()
-    reached[np.arange(k), src] = True
-    return np.where(reached, acc, np.inf)
 
 
 def _blank(value: Any) -> bool:

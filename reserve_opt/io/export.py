@@ -61,6 +61,8 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
 def instance_manifest(inst: Instance) -> dict[str, Any]:
     """The manifest keys of ``inst`` (coordinates are always written as WGS84)."""
     settings = {s.name: getattr(inst.settings, s.name) for s in SETTINGS}
+    if inst.roads is None:  # road_snap_km means nothing without roads
+        settings.pop("road_snap_km")
     return {
         "format": FORMAT_VERSION,
         "name": inst.name,

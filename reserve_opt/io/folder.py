@@ -306,13 +306,40 @@ def _read_geometry(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> 
     raw.geometry = dict(zip(ids, frame.geometry, strict=True))
 
 
-def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
+def _read_roads(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> None:
+    """Read the road layer named by ``[geometry] roads`` (see :mod:`reserve_opt.geo.network`)."""
+    geometry = manifest.get("geometry", {})
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("roads"), str):
+        return
+    name = geometry["roads"]
+    where = f"{raw.manifest_source}: [geometry] roads"
+    try:
+        path = confined_path(folder, name, where)
+        if not path.is_file():
+            raise InputError(f"{where} = \"{shown(name)}\" is not a file in the instance "
+                             "folder; fix the name or run reserve-opt roads import")
+        from reserve_opt.geo.network import read_road_layer
+
+        settings = manifest.get("settings", {})
+        speed = settings.get("speed_kmh", 60.0) if isinstance(settings, dict) else 60.0
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+            return  # the settings check reports the bad speed; roads are read once it is fixed
+        raw.roads = read_road_layer(path, name, default_speed_kmh=float(speed))
+        raw.roads_source = name
+    except InputError as err:
+        raw.problems += err.problems
+
+
+def read_folder(folder: str | os.PathLike[str], *, roads: bool = True) -> RawInstance:
     """Read an instance folder without validating it.
 
     Parameters
     ----------
     folder
         Folder holding ``instance.toml`` (or ``.yaml``) and the tables.
+    roads
+        Read the road layer of ``[geometry] roads`` (``roads import`` replaces it, so it
+        reads the instance without).
 
     Returns
     -------
@@ -336,6 +363,8 @@ def read_folder(folder: str | os.PathLike[str]) -> RawInstance:
         else:
             raw.tables[spec.name] = table
     _read_geometry(path, manifest, raw)
+    if roads:
+        _read_roads(path, manifest, raw)
     return raw
 
 

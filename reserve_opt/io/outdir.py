@@ -48,7 +48,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -603,8 +603,23 @@ def _html_signed(path: Path) -> bool:
         return _SIGNED.search(fh.read(1 << 16)) is not None
 
 
+def gpkg_signed(path: Path) -> bool:
+    """Whether a GeoPackage's dataset metadata names reserve-opt as its generator."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT metadata FROM gpkg_metadata").fetchall()
+    except sqlite3.Error:
+        return False
+    return any(isinstance(r[0], str) and _GPKG_SIGNED in r[0] for r in rows)
+
+
+_GPKG_SIGNED = '<MDI key="generator">reserve-opt'
+"""How :func:`gpkg_signed` recognises our GeoPackages (GDAL's dataset metadata)."""
+
 _RECOGNISERS: dict[str, Callable[[Path], bool]] = {
-    ".png": _png_signed, ".html": _html_signed, ".htm": _html_signed}
+    ".png": _png_signed, ".html": _html_signed, ".htm": _html_signed, ".gpkg": gpkg_signed}
 
 
 @dataclass(frozen=True)

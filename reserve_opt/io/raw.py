@@ -84,6 +84,9 @@ class RawInstance:
     geometry_unplaced
         For a geometry file without a CRS: the problem to report and its polygons as read,
         so that validation can name the CRS in which the region seats fall inside them.
+    roads, roads_source
+        The road network read from ``[geometry] roads``
+        (:class:`~reserve_opt.geo.roads.RoadNetwork`) and that file's name; ``None``, "".
     """
 
     manifest: dict[str, Any]
@@ -95,6 +98,8 @@ class RawInstance:
     geometry_source: str = "region geometry"
     geometry_crs: Any = None
     geometry_unplaced: tuple[str, dict[str, Any]] | None = None
+    roads: Any = None
+    roads_source: str = ""
 
     def add_hint(self, table: str) -> str:
         """How to add a missing table, in the terms of this source."""

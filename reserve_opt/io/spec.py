@@ -464,6 +464,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("detour_factor", "float", 1.3, "ratio", "road length / great-circle length", 1.0),
     Setting("speed_kmh", "float", 60.0, "km/h", "truck speed used for travel times",
             exclusive_minimum=True),
+    Setting("road_snap_km", "float", 5.0, "km",
+            "farthest a facility or region point may lie from the road layer named under "
+            "[geometry] roads", exclusive_minimum=True),
     Setting("transport_cost_per_kg_km", "float", 0.0, "currency/(kg km)",
             "cost of moving one kg one km"),
     Setting("budget", "float", None, "currency",

@@ -170,7 +170,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
             tuple(tc["distance_km"].tolist()), tuple(hours.tolist()),
             tuple(tc["scenario"].tolist()))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
-    return Instance(
+    inst = Instance(
         name=m["name"],
         currency=m["currency"],
         description=m.get("description", ""),
@@ -183,8 +183,14 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         links=links,
         fleet=fleet,
         travel=travel,
+        roads=raw.roads,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
         service_areas=isinstance(m.get("geometry"), dict)
         and m["geometry"].get("service_areas") is True,
     )
+    if inst.roads is not None:
+        from reserve_opt.transport import RoadGraph
+
+        RoadGraph(inst)  # refuses a place farther from the roads than road_snap_km
+    return inst

@@ -88,7 +88,8 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
         value = manifest.get(section, {})
         if isinstance(value, dict):
             for key in value:
-                if key not in TABLE_BY_NAME and (section, key) != ("geometry", "service_areas"):
+                if key not in TABLE_BY_NAME and (section, key) not in (
+                        ("geometry", "service_areas"), ("geometry", "roads")):
                     problems.append(
                         f"{source}: [{section}] names table '{key}', which is not known; "
                         f"use one of {', '.join(TABLE_BY_NAME)}"
