@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reserve_opt.domain import PARENT_AGREEMENT, ContractKind, FacilityKind, Instance
+from reserve_opt.fleet import home_fleets
 from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
@@ -79,6 +80,39 @@ def _unknown_ids(instance: Instance, result: PlacementResult) -> str:
                       if i is not None and i not in known[kind]})
     return ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
                                      else "")
+
+
+def _fleets(instance: Instance, max_trips: int,
+            fleet_use: dict[tuple[str, str], list[float]], v: list[str],
+            leq: Callable[[float, float], bool]) -> None:
+    """Each depot's round trips and loads in a scenario within its vehicles' days of work.
+
+    Recomputed from the vehicle table (count x capacity x min(max_hours, 24 h) a day, and
+    ``max_trips`` loads a day each), over the scenario's days rounded up to whole days.
+    """
+    cap: dict[str, list[float]] = defaultdict(lambda: [0.0] * 4)
+    for veh in instance.fleet:
+        c = cap[veh.depot]
+        hours = min(veh.max_hours, 24.0)
+        for i, amount in enumerate((veh.capacity_kg * hours, veh.capacity_m3 * hours,
+                                    veh.capacity_kg * max_trips, veh.capacity_m3 * max_trips)):
+            c[i] += veh.count * amount
+    if not cap:
+        return
+    depot_of = home_fleets(instance, sorted({src for _, src in fleet_use}))
+    per: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 4)
+    for (sid, src), use in fleet_use.items():
+        d = depot_of.get(src)
+        if d is not None:
+            per[(sid, d)] = [a + b for a, b in zip(per[(sid, d)], use, strict=True)]
+    days = {s.id: max(1.0, math.ceil(s.days)) for s in instance.scenarios}
+    names = ("kg x h of round trips", "m3 x h of round trips", "kg carried", "m3 carried")
+    for (sid, d), use in sorted(per.items()):
+        for i, name in enumerate(names):
+            have = cap[d][i] * days[sid]
+            if not leq(use[i], have):
+                v.append(f"Fleet at {d} in {sid}: {use[i]:,.1f} {name}, more than its "
+                         f"vehicles' {have:,.1f} over {days[sid]:g} days.")
 
 
 def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: float = 1e-6,
@@ -203,6 +237,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     lent: dict[tuple[str, str, str, str], float] = defaultdict(float)
     scen_cost: dict[str, float] = defaultdict(float)  # second-stage cost of each scenario
     transport = unit_prices = 0.0
+    fleet_use: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 4)
     for fl in result.flows:
         if fl.quantity < -tol:
             v.append(f"Negative flow {fl}.")
@@ -242,10 +277,21 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario} takes "
                          f"{time_h + delay:.2f} h > {lim} h.")
         served[(fl.scenario, fl.region, fl.commodity)] += fl.quantity
+        if opts.fleet_limits:
+            k_obj = comm[fl.commodity]
+            trip = 2.0 * time_h + opts.handling_h
+            use = fleet_use[(fl.scenario, fl.source)]
+            use[0] += fl.quantity * k_obj.weight_kg * trip
+            use[1] += fl.quantity * k_obj.volume_m3 * trip
+            use[2] += fl.quantity * k_obj.weight_kg
+            use[3] += fl.quantity * k_obj.volume_m3
         cost = fl.quantity * dist * instance.transport_cost_per_unit_km(fl.commodity)
         transport += prob[fl.scenario] * cost
         unit_prices += prob[fl.scenario] * fl.quantity * price
         scen_cost[fl.scenario] += cost + fl.quantity * price
+
+    if opts.fleet_limits:
+        _fleets(instance, opts.max_trips, fleet_use, v, leq)
 
     holding = 0.0
     avail_region: dict[tuple[str, str, str], float] = defaultdict(float)
