@@ -8,6 +8,7 @@ import typer
 
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
+import reserve_opt.cli.report_cmd as report_cmd
 import reserve_opt.cli.route_cmd as route_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
@@ -49,6 +50,7 @@ sweep_cmd.register(app)
 site_cmd.register(app)
 analyze_cmd.register(app)
 route_cmd.register(app)
+report_cmd.register(app)
 
 
 def main() -> None:
