@@ -182,14 +182,14 @@ def _key_figures(d: ReportData, t: Translate) -> Section:
             (t("kf_lowest"), percent(min(region_fill.values(), default=None)) or "–", "fill"),
             (t("kf_event_money", event=ev.scenario),
              money(c["transport"] + c["contract_prices"], cur), "money"),
-            (t("kf_event_short"), units(sum(alloc.total_shortage().values())), "penalty"),
+            (t("kf_event_short"), _by_commodity(alloc.total_shortage()), "penalty list"),
             (t("kf_event_comp", event=ev.scenario), money(c["compensation_transfer"], cur),
              "transfer"),
         ]
         if ev.result is not None and ev.verdict is not None:
             cards += [(t("kf_routes", day=ev.period), str(ev.result.vehicles_used), ""),
                       (t("kf_route_cost", day=ev.period), money(ev.result.cost, cur), "money"),
-                      (t("kf_unmet", day=ev.period), units(ev.verdict.unmet), "penalty")]
+                      (t("kf_unmet", day=ev.period), _unrouted(ev), "penalty list")]
         body += Markup("<h3>{}</h3>").format(t("sec_event", event=ev.scenario)) + _figures(
             cards)
         debts = [o for o in alloc.settlement_totals() if o["amount"] >= 0.5]
@@ -208,6 +208,21 @@ def _key_figures(d: ReportData, t: Translate) -> Section:
     else:
         body += paragraph(t("no_settlement"))
     return Section("key-figures", t("sec_key"), body)
+
+
+def _by_commodity(amounts: dict[str, float]) -> str:
+    """``quilt 7,700 · tent 750``: units per commodity (each in its own unit), or ``0``."""
+    shown = [f"{k} {units(v)}" for k, v in amounts.items() if v >= 0.5]
+    return " · ".join(shown) or "0"
+
+
+def _unrouted(ev: RouteRun) -> str:
+    """Units of the day's deliveries left off every route, per commodity."""
+    rep = ev.report
+    if rep is None or rep.empty:
+        return "0"
+    return _by_commodity({str(k): float(v) for k, v in rep.groupby("commodity", sort=False)[
+        "unmet"].sum().items()})
 
 
 def _event_region_fill(alloc: Any) -> dict[str, float]:
@@ -256,7 +271,7 @@ def _map(d: ReportData, layers: Any, t: Translate, caption: str, cap_id: str) ->
     else:
         shapes = t("service_areas")
     return (Markup('<figure class="map">') + draw_svg(inst, layers, t, cap_id)
-            + Markup('<figcaption id="{}">{} {}</figcaption>').format(cap_id, caption, shapes)
+            + Markup('<figcaption id="{}">{}. {}</figcaption>').format(cap_id, caption, shapes)
             + legend(t, layers, inst) + Markup("</figure>"))
 
 
@@ -535,7 +550,8 @@ border-radius:4px;break-inside:avoid}
 white-space:nowrap}
 .figure .label{font-size:12px;color:var(--muted)}
 .figure.money{border-left-color:#1f4e79}.figure.penalty{border-left-color:#d7301f}
-.figure.fill{border-left-color:#4daf4a}.figure.transfer{border-left-color:#999}
+.figure.fill{border-left-color:#4daf4a}
+.figure.list .value{font-size:13.5px;white-space:normal}.figure.transfer{border-left-color:#999}
 table{border-collapse:collapse;width:100%;margin:10px 0 16px;font-size:12.5px}
 caption{text-align:left;font-weight:600;padding:4px 0;font-size:13.5px}
 th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
