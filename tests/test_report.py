@@ -21,6 +21,7 @@ from markupsafe import Markup
 from reserve_opt import load_instance
 from reserve_opt.report import LABELS, ReportData, Section, plan_figures, render_report
 from tests.cli_runner import run_cli
+from tests.test_input_safety import _one_error
 
 ROOT = Path(__file__).resolve().parents[1]
 LIAONING = ROOT / "instances" / "liaoning"
@@ -297,14 +298,6 @@ def test_more_sections_come_in_through_extra() -> None:
 
 
 # --------------------------------------------------------------------------- refusals
-
-
-def _one_error(*args: str) -> str:
-    result = run_cli(*args)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_bad_flags_are_one_line_each(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ WIDTH = 860.0
 """Width of the map drawing, px (its height follows the extent)."""
 MARGIN = 0.06
 """Share of the regions' extent added around them."""
+MAX_ASPECT = 0.8
+"""Most height per width of a map (a taller extent is widened)."""
 MAX_LABELS = 40
 """Regions are labelled on the map up to this many."""
 
@@ -98,9 +100,12 @@ class _Projection:
     def __init__(self, bounds: tuple[float, float, float, float]) -> None:
         minx, miny, maxx, maxy = bounds
         dx, dy = max(maxx - minx, 0.05), max(maxy - miny, 0.05)
-        self.minx, self.maxx = minx - dx * MARGIN, maxx + dx * MARGIN
         self.miny, self.maxy = miny - dy * MARGIN, maxy + dy * MARGIN
         self.kx = math.cos(math.radians((self.miny + self.maxy) / 2))
+        # a tall extent is widened to landscape, so the map fits a printed page
+        dx = max(dx * (1 + 2 * MARGIN), (self.maxy - self.miny) / (MAX_ASPECT * self.kx))
+        mid = (minx + maxx) / 2
+        self.minx, self.maxx = mid - dx / 2, mid + dx / 2
         self.scale = WIDTH / ((self.maxx - self.minx) * self.kx)
         self.height = (self.maxy - self.miny) * self.scale
 
