@@ -141,6 +141,25 @@ def test_chinese_labels_with_lang_zh(liaoning_reports: dict[str, Path]) -> None:
     assert "Panjin 盘锦市" in zh and "Panjin 盘锦市" in en
 
 
+def test_the_page_carries_its_chinese_glyphs(liaoning_reports: dict[str, Path]) -> None:
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from reserve_opt.report.fonts import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font on this machine (Debian: apt install fonts-noto-cjk)")
+    zh = liaoning_reports["zh"].read_text(encoding="utf-8")
+    embedded = re.search(r"font-family:'reserve-opt-cjk';src:url\(data:font/otf;base64,"
+                         r"([A-Za-z0-9+/=]+)\)", zh)
+    assert embedded
+    cmap = TTFont(io.BytesIO(base64.b64decode(embedded.group(1)))).getBestCmap()
+    shown = {ch for ch in "".join(_parse(zh).text) if ord(ch) > 0x2E80}
+    assert shown and not {ch for ch in shown if ord(ch) not in cmap}
+
+
 def test_every_label_is_translated() -> None:
     for key, (english, chinese) in LABELS.items():
         assert english and chinese, key
@@ -230,6 +249,9 @@ def _hostile(tmp_path: Path) -> Path:
 
     edit("regions.csv", "name", PAYLOADS)
     edit("facilities.csv", "name", PAYLOADS[::-1])
+    # ids too: an agreement's (settlement, reasons) and a fleet's (route labels)
+    edit("agreements.csv", "id", PAYLOADS[:1])
+    edit("fleet.csv", "id", PAYLOADS[1:2])
     manifest = folder / "instance.toml"
     text = manifest.read_text(encoding="utf-8")
     text = re.sub(r'^description = .*$', f"description = {json.dumps(PAYLOADS[0])}", text,
