@@ -20,7 +20,7 @@ from reserve_opt.cli.options import (
     warn_checker,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
-from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
+from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S, RunOptions
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -92,11 +92,15 @@ def report(
 
             _check_period(inst, scenario, day)
         variants = _variants(variant or [])
+        # the event's options are checked before the plan is solved, so a typo costs no solve
+        event_opts = None if scenario is None else RunOptions(
+            model="route", solver=solver, time_limit_s=time_limit, seed=seed,
+            scenario=scenario, periods=max(EVENT_DAYS, day), period=day, engine=engine,
+            route_time_limit_s=route_time_limit, route_max_iterations=max_iterations)
         figures, planned, stock = _plan(inst, plan, solver, time_limit, gap, seed)
         event = None
-        if scenario is not None:
-            event = _event(planned, stock, scenario, day, solver, time_limit, seed, engine,
-                           route_time_limit, max_iterations)
+        if event_opts is not None:
+            event = _event(planned, stock, event_opts)
         whatif = None
         if variants:
             whatif = _whatif(inst, str(path), variants, scenario, solver, time_limit, gap,
@@ -158,18 +162,12 @@ def _plan(inst: Instance, plan: Path | None, solver: str, time_limit: float, gap
     return plan_figures(doc, "the plan", inst), planned, stock
 
 
-def _event(inst: Instance, stock: dict[tuple[str, str], float] | None, scenario: str,
-           day: int, solver: str, time_limit: float, seed: int, engine: str,
-           route_time_limit: float, max_iterations: int | None) -> RouteRun:
-    """The event's allocation of the plan's stock and the routes of ``day`` of it."""
+def _event(inst: Instance, stock: dict[tuple[str, str], float] | None,
+           opts: RunOptions) -> RouteRun:
+    """The event's allocation of the plan's stock and the routes of one day of it."""
     from reserve_opt.variants.route import route_event
-    from reserve_opt.variants.run import RunOptions
 
-    opts = RunOptions(model="route", solver=solver, time_limit_s=time_limit, seed=seed,
-                      scenario=scenario, periods=max(EVENT_DAYS, day), period=day,
-                      engine=engine, route_time_limit_s=route_time_limit,
-                      route_max_iterations=max_iterations)
-    with progress(f"allocating and routing {scenario}"):
+    with progress(f"allocating and routing {opts.scenario}"):
         return route_event(inst, opts, opts.solver_options(), stock=stock)
 
 
@@ -177,7 +175,6 @@ def _whatif(inst: Instance, base: str, variants: list[Any], scenario: str | None
             solver: str, time_limit: float, gap: float, seed: int) -> dict[str, Any]:
     """The comparison ``whatif`` prints: plans, or allocations of ``scenario``."""
     from reserve_opt.cli.whatif_cmd import run_whatif
-    from reserve_opt.variants.run import RunOptions
 
     opts = RunOptions(model="plan" if scenario is None else "allocate", solver=solver,
                       time_limit_s=time_limit, mip_gap=gap, seed=seed, scenario=scenario)

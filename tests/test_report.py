@@ -336,6 +336,8 @@ def test_bad_flags_are_one_line_each(tmp_path: Path) -> None:
     assert _one_error("report", str(TOY), "--out", out, "--scenario", "snow", "--period",
                       "9") == ("error: --period 9: scenario snow (1 days) is allocated over "
                                "periods 1 to 3; give a period from 1 to 3.")
+    assert _one_error("report", str(TOY), "--out", out, "--scenario", "snow", "--engine",
+                      "foo") == "error: engine 'foo' is not known; use pyvrp or ortools"
     mine = tmp_path / "mine.html"
     mine.write_text("<p>my notes</p>", encoding="utf-8")
     assert _one_error("report", str(TOY), "--out", str(mine)) == (
