@@ -649,7 +649,7 @@ def render_report(data: ReportData, lang: Lang = "en",
              solver=plan.solver))
     head = (Markup("<header><h1>{}</h1>").format(t("report_title", name=inst.name))
             + (paragraph(inst.description, "meta") if inst.description else Markup(""))
-            + paragraph(t("covers") + ": " + "; ".join(covers) + ".", "meta")
+            + paragraph(t("covers", what=t("list_sep").join(covers)), "meta")
             + paragraph(how + " " + t("currency_note", currency=inst.currency), "meta")
             + Markup("</header>"))
     nav = Markup("<nav><h2>{}</h2><ol>").format(t("contents")) + Markup("").join(
@@ -667,8 +667,9 @@ def render_report(data: ReportData, lang: Lang = "en",
                                             source=data.source), "note")
             + Markup("</footer>"))
     content = head + nav + body + foot
-    fonts = font_face_css(str(escape(content)).replace("&", " ") + inst.name)
     title = t("report_title", name=inst.name)
+    # the glyphs of every character shown (entities such as &lt; are ASCII)
+    fonts = font_face_css(str(content) + title)
     lang_tag = "zh-CN" if lang == "zh" else "en"
     page = Markup(
         '<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
