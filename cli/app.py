@@ -8,6 +8,7 @@ import typer
 
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
+import reserve_opt.cli.report_cmd as report_cmd
 import reserve_opt.cli.review_cmd as review_cmd
 import reserve_opt.cli.roads_cmd as roads_cmd
 import reserve_opt.cli.route_cmd as route_cmd
@@ -54,6 +55,7 @@ route_cmd.register(app)
 check_cmd.register(app)
 review_cmd.register(app)
 roads_cmd.register(app)
+report_cmd.register(app)
 
 
 def main() -> None:

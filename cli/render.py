@@ -76,12 +76,10 @@ def pct(fraction: float | None) -> Num | None:
 
     A share just below 1 shows ``99.9%``, never a rounded ``100.0%`` that hides a shortage.
     """
-    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
-        return None
-    # 1e-9: solver noise on a full delivery is not a shortage
-    short = fraction < 1 - 1e-9
-    value = math.floor(fraction * 1000 + 1e-6) / 10 if short else round(fraction * 100, 1)
-    return Num(f"{value:.1f}%")
+    from reserve_opt.report.figures import percent  # one rule for the CLI and the report
+
+    text = percent(fraction)
+    return None if text is None else Num(text)
 
 
 def width() -> int:

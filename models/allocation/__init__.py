@@ -10,7 +10,7 @@ the settlement ledger; the response-time check; and why each shortage happens.
 from .check import CheckReport, check_allocation
 from .data import AllocationData, period_demand, prepare
 from .event import event_instance, read_event
-from .from_plan import read_plan
+from .from_plan import apply_plan, read_plan
 from .options import AllocationOptions
 from .result import AllocationResult, LevelValue
 from .solve import settlement_ledger, solve_allocation
@@ -21,6 +21,7 @@ __all__ = [
     "AllocationResult",
     "CheckReport",
     "LevelValue",
+    "apply_plan",
     "check_allocation",
     "event_instance",
     "period_demand",

@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.errors import InputError
 
-__all__ = ["read_plan"]
+__all__ = ["apply_plan", "read_plan"]
 
 
 def read_plan(path: str | Path, instance: Instance,
@@ -50,6 +50,33 @@ def read_plan(path: str | Path, instance: Instance,
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"{p}: not a JSON plan ({err}); give the solution.json that "
                          "'reserve-opt plan --out DIR' wrote.") from None
+    return apply_plan(doc, instance, str(p))
+
+
+def apply_plan(doc: Any, instance: Instance, p: str,
+               ) -> tuple[Instance, dict[tuple[str, str], float]]:
+    """A plan's stock and contracts from its JSON, as :func:`read_plan` reads the file.
+
+    Parameters
+    ----------
+    doc
+        The plan's JSON document (``PlacementResult.to_dict()`` of a plan solved in code
+        gives the same).
+    instance
+        The instance the plan was made for.
+    p
+        How messages name the plan (its file).
+
+    Returns
+    -------
+    tuple of Instance and dict
+        As :func:`read_plan`.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_plan`.
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("stock"), list):
         raise InputError(f"{p}: has no 'stock' list; give the solution.json that "
                          "'reserve-opt plan --out DIR' wrote.")
@@ -108,7 +135,7 @@ def read_plan(path: str | Path, instance: Instance,
     return dataclasses.replace(instance, contracts=contracts), stock
 
 
-def _checked(p: Path, doc: dict[str, Any], instance: Instance) -> list[str]:
+def _checked(p: str, doc: dict[str, Any], instance: Instance) -> list[str]:
     """A whole plan, as ``plan --out`` writes it, must pass the independent plan checker."""
     from reserve_opt.models.placement.check import check_placement
     from reserve_opt.models.placement.result import PlacementResult
@@ -123,7 +150,7 @@ def _checked(p: Path, doc: dict[str, Any], instance: Instance) -> list[str]:
             "PLAN' lists every problem."]
 
 
-def _space(p: Path, doc: dict[str, Any], instance: Instance,
+def _space(p: str, doc: dict[str, Any], instance: Instance,
            stock: dict[tuple[str, str], float]) -> list[str]:
     """A plan of stock lines alone: stock only where a warehouse stands, within its space.
 

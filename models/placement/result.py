@@ -263,6 +263,31 @@ def _records(items: tuple[Any, ...], cls: type) -> pd.DataFrame:
     return pd.DataFrame([asdict(i) for i in items], columns=cols)
 
 
+def expected_fill(shortages: pd.DataFrame, probabilities: dict[str, float]) -> pd.DataFrame:
+    """Expected fill rate per region and commodity: sum_s P_s served / sum_s P_s demand.
+
+    Parameters
+    ----------
+    shortages
+        One row per scenario, region and commodity: ``demand`` and ``shortage`` (units).
+    probabilities
+        Scenario id -> probability.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, commodity, expected_demand, expected_shortage`` (units), ``fill_rate``.
+    """
+    if shortages.empty:
+        return pd.DataFrame(columns=["region", "commodity", "expected_demand",
+                                     "expected_shortage", "fill_rate"])
+    w = shortages["scenario"].map(probabilities)
+    g = (shortages.assign(ed=shortages["demand"] * w, es=shortages["shortage"] * w)
+         .groupby(["region", "commodity"], as_index=False)[["ed", "es"]].sum())
+    g["fill_rate"] = 1.0 - g["es"] / g["ed"]
+    return g.rename(columns={"ed": "expected_demand", "es": "expected_shortage"})
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class PlacementResult:
     """The answer of :func:`~reserve_opt.models.placement.solve_placement`.
@@ -339,16 +364,7 @@ class PlacementResult:
 
     def expected_fill_rates(self) -> pd.DataFrame:
         """Expected fill rate per region and commodity: sum_s P_s served / sum_s P_s demand."""
-        df = self.tables()["shortages"]
-        if df.empty:
-            return pd.DataFrame(columns=["region", "commodity", "expected_demand",
-                                         "expected_shortage", "fill_rate"])
-        p = dict(self.scenario_probabilities)
-        w = df["scenario"].map(p)
-        g = (df.assign(ed=df["demand"] * w, es=df["shortage"] * w)
-             .groupby(["region", "commodity"], as_index=False)[["ed", "es"]].sum())
-        g["fill_rate"] = 1.0 - g["es"] / g["ed"]
-        return g.rename(columns={"ed": "expected_demand", "es": "expected_shortage"})
+        return expected_fill(self.tables()["shortages"], dict(self.scenario_probabilities))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The plan as tables for CSV / GeoPackage output.

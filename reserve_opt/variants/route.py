@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from reserve_opt.domain import Instance
@@ -124,14 +126,16 @@ class RouteRun:
         return out
 
 
-def route_event(inst: Instance, opts: RunOptions, solver_options: SolverOptions) -> RouteRun:
+def route_event(inst: Instance, opts: RunOptions, solver_options: SolverOptions, *,
+                stock: Mapping[tuple[str, str], float] | None = None) -> RouteRun:
     """Allocate ``opts.scenario`` on ``inst`` and route day ``opts.period`` of it.
 
     The allocation covers ``opts.periods`` days, by default the routed day's
     (``reserve-opt route`` solves it so: day 1 of a one-day horizon, not of three). The
     routing uses the default :class:`~reserve_opt.models.routing.DeliveryOptions`,
     ``opts.engine``, ``opts.route_time_limit_s`` (or ``opts.route_max_iterations``) and
-    ``opts.route_seed``.
+    ``opts.route_seed``. ``stock`` replaces the warehouses' stock (a plan's, as
+    ``allocate --plan`` reads it).
 
     Raises
     ------
@@ -151,7 +155,7 @@ def route_event(inst: Instance, opts: RunOptions, solver_options: SolverOptions)
     assert opts.scenario is not None
     periods = opts.periods if opts.periods is not None else opts.period
     alloc = solve_allocation(inst, opts.scenario, AllocationOptions(periods=periods),
-                             solver=opts.solver, solver_options=solver_options)
+                             solver=opts.solver, solver_options=solver_options, stock=stock)
     if not alloc.has_plan:
         return RouteRun(inst, opts.scenario, opts.period, alloc)
     plan = from_allocation(inst, alloc.deliveries(opts.period), opts.scenario,
