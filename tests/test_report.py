@@ -363,14 +363,14 @@ def test_a_plan_folder_is_read_and_checked(tmp_path: Path) -> None:
     edited.mkdir()
     (edited / "solution.json").write_text(json.dumps(doc), encoding="utf-8")
     assert _one_error("report", str(TOY), "--plan", str(edited), "--out", str(page)) == (
-        f"error: {edited / 'solution.json'}: costs.fixed is 'abc', not a finite number; give "
-        "the solution.json that 'reserve-opt plan --out DIR' wrote")
+        f"error: {edited / 'solution.json'}: costs has fixed 'abc'; it must be a finite "
+        "number; give the solution.json that 'reserve-opt plan --out DIR' wrote.")
     doc = json.loads((plan / "solution.json").read_text(encoding="utf-8"))
     doc["shortages"][0]["region"] = "atlantis"
     (edited / "solution.json").write_text(json.dumps(doc), encoding="utf-8")
     assert _one_error("report", str(TOY), "--plan", str(edited), "--out", str(page)) == (
-        f"error: {edited / 'solution.json'}: shortages line 1 names region 'atlantis', which "
-        "the instance does not have; was the plan made for another instance?")
+        f"error: {edited / 'solution.json'}: the plan names region 'atlantis', which "
+        "instance 'toy' does not have: it was made for another instance.")
 
 
 def test_a_whatif_comparison(tmp_path: Path) -> None:

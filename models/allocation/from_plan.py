@@ -143,6 +143,9 @@ def _checked(p: str, doc: dict[str, Any], instance: Instance) -> list[str]:
     report = check_placement(instance, PlacementResult.from_dict(doc, str(p)))
     if report.ok:
         return []
+    first = report.violations[0]
+    if first.startswith("The plan names "):  # ids of another instance: nothing else checked
+        return [f"{p}: {first[0].lower()}{first[1:]}"]
     more = len(report.violations) - 1
     return [f"{p}: fails the independent plan checker: {report.violations[0].rstrip('.')}"
             + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
