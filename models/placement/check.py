@@ -84,11 +84,16 @@ def _unknown_ids(instance: Instance, result: PlacementResult) -> str:
 
 def _fleets(instance: Instance, max_trips: int,
             fleet_use: dict[tuple[str, str], list[float]], v: list[str],
-            leq: Callable[[float, float], bool]) -> None:
+            leq: Callable[[float, float], bool]) -> dict[tuple[str, str], list[float]]:
     """Each depot's round trips and loads in a scenario within its vehicles' days of work.
 
     Recomputed from the vehicle table (count x capacity x min(max_hours, 24 h) a day, and
     ``max_trips`` loads a day each), over the scenario's days rounded up to whole days.
+
+    Returns
+    -------
+    dict
+        What is left, (scenario, depot) -> [kg x h, m3 x h, kg, m3], for every depot.
     """
     cap: dict[str, list[float]] = defaultdict(lambda: [0.0] * 4)
     for veh in instance.fleet:
@@ -98,7 +103,7 @@ def _fleets(instance: Instance, max_trips: int,
                                     veh.capacity_kg * max_trips, veh.capacity_m3 * max_trips)):
             c[i] += veh.count * amount
     if not cap:
-        return
+        return {}
     depot_of = home_fleets(instance, sorted({src for _, src in fleet_use}))
     per: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 4)
     for (sid, src), use in fleet_use.items():
@@ -107,12 +112,17 @@ def _fleets(instance: Instance, max_trips: int,
             per[(sid, d)] = [a + b for a, b in zip(per[(sid, d)], use, strict=True)]
     days = {s.id: max(1.0, math.ceil(s.days)) for s in instance.scenarios}
     names = ("kg x h of round trips", "m3 x h of round trips", "kg carried", "m3 carried")
-    for (sid, d), use in sorted(per.items()):
-        for i, name in enumerate(names):
-            have = cap[d][i] * days[sid]
-            if not leq(use[i], have):
-                v.append(f"Fleet at {d} in {sid}: {use[i]:,.1f} {name}, more than its "
-                         f"vehicles' {have:,.1f} over {days[sid]:g} days.")
+    left: dict[tuple[str, str], list[float]] = {}
+    for sid in days:
+        for d in cap:
+            use = per.get((sid, d), [0.0] * 4)
+            left[(sid, d)] = [cap[d][i] * days[sid] - use[i] for i in range(4)]
+            for i, name in enumerate(names):
+                have = cap[d][i] * days[sid]
+                if not leq(use[i], have):
+                    v.append(f"Fleet at {d} in {sid}: {use[i]:,.1f} {name}, more than its "
+                             f"vehicles' {have:,.1f} over {days[sid]:g} days.")
+    return left
 
 
 def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: float = 1e-6,
@@ -290,8 +300,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         unit_prices += prob[fl.scenario] * fl.quantity * price
         scen_cost[fl.scenario] += cost + fl.quantity * price
 
-    if opts.fleet_limits:
-        _fleets(instance, opts.max_trips, fleet_use, v, leq)
+    fleet_left = (_fleets(instance, opts.max_trips, fleet_use, v, leq)
+                  if opts.fleet_limits else {})
 
     holding = 0.0
     avail_region: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -413,7 +423,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         v.append(f"Bound {result.bound:,.6f} is above the plan's recomputed {what} "
                  f"{costs['objective']:,.6f}; a lower bound cannot exceed a plan's cost.")
     move = _cheaper_neighbour(instance, result, stock, room, new_spend, budget, arc_of,
-                              short_of, second, region_of)
+                              short_of, second, region_of, fleet_left)
     if move is not None:
         delta, desc = move
         better = costs["objective"] + delta
@@ -505,14 +515,17 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
                        spent: float, budget: float | None,
                        arc_of: dict[tuple[str, str, str], tuple[float, float]],
                        short_of: dict[tuple[str, str, str], float], second: list[float],
-                       region_of: dict[str, str]) -> tuple[float, str] | None:
+                       region_of: dict[str, str],
+                       fleet_left: dict[tuple[str, str], list[float]],
+                       ) -> tuple[float, str] | None:
     """The best plan one step away: delta more units of k at a warehouse with room.
 
     In each scenario the surviving part of the extra units goes to the short region it
     may serve without an agreement (any region when pooled, its own under agreements) where
     it saves most (shortage penalty minus transport), or stays unused (holding). delta is
     the largest amount for which every scenario's change is linear: within the room, the
-    budget and every used region's shortage. Such a plan is feasible (more stock only
+    budget, every used region's shortage and, under fleet limits, what its depot's vehicles
+    have left in that scenario. Such a plan is feasible (more stock only
     loosens the share caps and protect_own surpluses; shortages only fall), so its cost
     change ``q delta + E[dQ] + lambda (CVaR(Q + dQ) - CVaR(Q))`` must not be negative in
     an optimal plan.
@@ -532,6 +545,7 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
         if w > 1e-9:
             short_by[(sid, k)].append((j, w))
     best: tuple[float, str] | None = None
+    depot_of = home_fleets(instance, room) if fleet_left else {}
     for fid, m3 in room.items():
         for c in instance.commodities:
             k = c.id
@@ -554,6 +568,14 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
                         use = gain
                         if rho > 0:
                             units = min(units, w / rho)
+                            left = fleet_left.get((sc.id, depot_of.get(fid) or ""))
+                            if left is not None:  # the extra units ride its depot's trucks
+                                trip = 2.0 * arc[1] + opts.handling_h
+                                for i, coef in enumerate((c.weight_kg * trip,
+                                                          c.volume_m3 * trip, c.weight_kg,
+                                                          c.volume_m3)):
+                                    if coef > 0:
+                                        units = min(units, max(left[i], 0.0) / (rho * coef))
                 per_unit.append(rho * use)
             if not math.isfinite(units) or units <= 1e-9 or min(per_unit) >= 0:
                 continue

@@ -20,9 +20,10 @@ import dataclasses
 
 import numpy as np
 
+from reserve_opt.fleet import depot_capacity
 from reserve_opt.solvers import MatrixModel, SolveResult, SolverOptions, solve
 
-from .model import FloatArray, Layout, PlacementData, space_rows
+from .model import FloatArray, Layout, PlacementData, flow_depots, space_rows
 from .result import BudgetUse, ShortageReason
 
 #: Duals and shortages below these are solver dust.
@@ -115,6 +116,7 @@ def explain_plan(data: PlacementData, layout: Layout, model: MatrixModel, res: S
             if -d > _DUAL_EPS and (not data.gov_candidate[g] or int(g) in opened):
                 space_worth[int(g)] = float(-d)
 
+    fleet_worth = _fleet_worth(data, lp, set(serves)) if priced and lp is not None else {}
     out: list[ShortageReason] = []
     for (j, k), gs in sorted(serves.items(), key=lambda kv: -expected[kv[0]]):
         e = float(expected[j, k])
@@ -135,6 +137,10 @@ def explain_plan(data: PlacementData, layout: Layout, model: MatrixModel, res: S
             lines.append(("binding", f"the budget is spent ({spent:,.0f} of "
                           f"{budget_use.budget:,.0f} {cur})", budget_use.worth,
                           f"{cur} per {cur} of budget"))
+        for d, (unit, worth) in sorted(fleet_worth.get((j, k), {}).items(),
+                                       key=lambda kv: -kv[1][1])[:SPACE_SHOWN]:
+            lines.append(("binding", f"the fleet at {d} is fully used ({unit})", worth,
+                          f"{cur} per {unit}"))
         full = sorted((g for g in gs if g in space_worth), key=lambda g: -space_worth[g])
         for i, g in enumerate(full[:SPACE_SHOWN], start=1):
             more = len(full) - SPACE_SHOWN if i == SPACE_SHOWN else 0
@@ -164,3 +170,36 @@ def _new_spending(data: PlacementData, res: SolveResult) -> float:
     return float((data.size_cost @ y if y.size else 0.0)
                  + (buy * data.purchase[None, :]).sum()
                  + (data.con_retainer[unsigned] @ u[unsigned] if u.size else 0.0))
+
+
+_FLEET_ROWS = (("fleet_kg_h", "kg x h"), ("fleet_m3_h", "m3 x h"), ("fleet_kg", "kg"),
+               ("fleet_m3", "m3"))
+
+
+def _fleet_worth(data: PlacementData, lp: SolveResult, pairs: set[tuple[int, int]],
+                 ) -> dict[tuple[int, int], dict[str, tuple[str, float]]]:
+    """Per short (region, commodity): fleets that carry to it and bind, with their worth.
+
+    A fleet row of scenario s and depot d binds for (j, k) when a flow candidate of s on
+    d's vehicles reaches j with k; its worth is the largest dual over such scenarios (what
+    one more unit of that row lowers the expected cost by), the tightest unit kept.
+    """
+    if "fleet_kg_h" not in lp.con_blocks:
+        return {}
+    depots = tuple(depot_capacity(data.instance, 24.0, 1))
+    f_depot = flow_depots(data, depots)
+    D = len(depots)
+    out: dict[tuple[int, int], dict[str, tuple[str, float]]] = {}
+    for name, unit in _FLEET_ROWS:
+        dual = -lp.dual(name).reshape(-1)  # (S * D,), rows s * D + d
+        for f in np.flatnonzero(f_depot >= 0):
+            key = (int(data.f_j[f]), int(data.unit_k[data.f_u[f]]))
+            if key not in pairs:
+                continue
+            worth = float(dual[data.f_s[f] * D + f_depot[f]])
+            if worth > _DUAL_EPS:
+                d = depots[f_depot[f]]
+                have = out.setdefault(key, {}).get(d)
+                if have is None or worth > have[1]:
+                    out[key][d] = (unit, worth)
+    return out

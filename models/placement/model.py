@@ -475,6 +475,15 @@ def event_days(data: PlacementData) -> FloatArray:
     return np.array([max(1.0, math.ceil(s.days)) for s in data.instance.scenarios])
 
 
+def flow_depots(data: PlacementData, depots: tuple[str, ...]) -> IntArray:
+    """The position in ``depots`` of the fleet each flow candidate ships on, -1 for none."""
+    dpos = {d: i for i, d in enumerate(depots)}
+    home = home_fleets(data.instance, data.arcs.source_ids)
+    src_depot = np.array([dpos.get(home.get(s) or "", -1) for s in data.arcs.source_ids],
+                         dtype=np.int64)
+    return src_depot[data.f_src]
+
+
 def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
                x: IntArray) -> None:
     """Per scenario and fleet depot: the round trips and loads its vehicles can make.
@@ -489,11 +498,7 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
     cap = depot_capacity(inst, 24.0, options.max_trips)
     if not cap:
         return
-    dpos = {d: i for i, d in enumerate(cap)}
-    home = home_fleets(inst, data.arcs.source_ids)
-    src_depot = np.array([dpos.get(home.get(s) or "", -1) for s in data.arcs.source_ids],
-                         dtype=np.int64)
-    f_depot = src_depot[data.f_src]
+    f_depot = flow_depots(data, tuple(cap))
     fd = np.flatnonzero(f_depot >= 0)
     if not fd.size:
         return
