@@ -51,6 +51,10 @@ def report(
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", "-v", help="Add a what-if comparison with this variant (TOML/YAML, as "
         "whatif --variant; repeat for more): plans, or allocations of --scenario.")] = None,
+    actuals: Annotated[Path | None, typer.Option(
+        "--actuals", help="An event's actuals folder (as reserve-opt review takes it): add "
+        "its review: fill rates, response times, settlement due vs paid, and what the "
+        "engine would have done in hindsight, against the plan's stock.")] = None,
     solver: SolverOption = "highs",
     time_limit: Annotated[float, time_limit_option(
         "Seconds per plan or allocation solve.")] = DEFAULT_TIME_LIMIT_S,
@@ -81,7 +85,8 @@ def report(
         if max_iterations is not None and max_iterations < 1:
             raise InputError(f"--max-iterations {max_iterations}: give a whole number of 1 "
                              "or more.")
-        dest = output_file(out, "--out", [path, plan, *variant_paths(variant or [])])
+        dest = output_file(out, "--out", [path, plan, actuals,
+                                          *variant_paths(variant or [])])
         inst = load_instance(path)
         if scenario is not None and scenario not in inst.scenario_index:
             raise InputError(f"--scenario {scenario}: {inst.name} has no such scenario; use "
@@ -92,6 +97,12 @@ def report(
 
             _check_period(inst, scenario, day)
         variants = _variants(variant or [])
+        # actuals are read now, so a bad file costs no solve
+        acts = None
+        if actuals is not None:
+            from reserve_opt.review import read_actuals
+
+            acts = read_actuals(actuals, inst)
         # the event's options are checked before the plan is solved, so a typo costs no solve
         event_opts = None if scenario is None else RunOptions(
             model="route", solver=solver, time_limit_s=time_limit, seed=seed,
@@ -105,12 +116,24 @@ def report(
         if variants:
             whatif = _whatif(inst, str(path), variants, scenario, solver, time_limit, gap,
                              seed)
+        extra = [] if acts is None else [_review(planned, stock, acts, solver, time_limit)]
         data = ReportData(instance=inst, source=str(path), plan=figures,
                           plan_from=None if plan is None else str(plan), event=event,
                           whatif=whatif)
         assert dest is not None
-        write_report(data, dest, language)
+        write_report(data, dest, language, extra)
     typer.echo(f"wrote {out}")
+
+
+def _review(planned: Instance, stock: dict[tuple[str, str], float] | None, acts: Any,
+            solver: str, time_limit: float) -> Any:
+    """The review section of an event's actuals, against the plan's stock and contracts."""
+    from reserve_opt.report.review import review_section
+    from reserve_opt.review import review
+    from reserve_opt.solvers import SolverOptions
+
+    return review_section(review(planned, acts, stock, solver=solver,
+                                 solver_options=SolverOptions(time_limit_s=time_limit)))
 
 
 def _variants(args: list[str]) -> list[Any]:

@@ -384,3 +384,34 @@ def test_a_whatif_comparison(tmp_path: Path) -> None:
     whatif = text[text.index('id="whatif"'):]
     assert "<th>基准</th>" in whatif.replace(' class="num"', "")
     assert "north_depot_flooded" in whatif
+
+
+def test_a_review_section_from_an_event_s_actuals(tmp_path: Path) -> None:
+    # the toy event of tests/test_review.py, whose every figure is worked by hand there:
+    # the section shows the same figures (sea water 87.5% filled, river's first batch 8 h
+    # late, the agreement overpaid by 500 CNY) in the report's own tables
+    event = ROOT / "tests" / "data" / "review" / "toy_event"
+    page = tmp_path / "review.html"
+    result = run_cli("report", str(TOY), "--actuals", str(event), "--out", str(page))
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    parsed = _parse(text)
+    assert "Review of event" in text
+    assert "Regions whose first delivery missed the response standard" in text
+    assert "Settlement: due under the terms and paid" in text
+    assert "What better coordination would have saved" in text
+    assert _offline(_references(parsed)) == []
+    zh = tmp_path / "review-zh.html"
+    assert run_cli("report", str(TOY), "--actuals", str(event), "--lang", "zh", "--out",
+                   str(zh)).exit_code == 0
+    assert "复盘" in zh.read_text(encoding="utf-8")
+    # bad actuals are refused before anything is solved, in the review's own words
+    bad = tmp_path / "bad"
+    shutil.copytree(event, bad)
+    deliveries = (bad / "deliveries.csv").read_text(encoding="utf-8")
+    (bad / "deliveries.csv").write_text(deliveries.replace("W_north", "W_nowhere", 1),
+                                        encoding="utf-8")
+    r = run_cli("report", str(TOY), "--actuals", str(bad), "--out", str(tmp_path / "x.html"))
+    assert r.exit_code == 1
+    assert "source 'W_nowhere' is not a facility of the instance" in r.stderr
+    assert not (tmp_path / "x.html").exists()
