@@ -490,6 +490,18 @@ def cjk_font(system: bool = True) -> tuple[str, Path]:
 
 
 @lru_cache(maxsize=8)
+def _sc_face(path: Path) -> int:
+    """The face of a font collection whose name says Simplified Chinese (``SC``), else 0."""
+    if path.suffix.lower() != ".ttc":
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    with TTCollection(str(path), lazy=True) as collection:
+        names = [str(f["name"].getDebugName(1) or "") for f in collection.fonts]
+    return next((i for i, n in enumerate(names) if n.endswith(" SC")), 0)
+
+
+@lru_cache(maxsize=8)
 def _charmap(path: Path) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
 
@@ -909,22 +921,25 @@ def _strings(value: object) -> list[str]:
     return []
 
 
-def font_face(texts: Collection[str]) -> str:
-    """A CSS ``@font-face`` holding the bundled CJK glyphs ``texts`` need, or ``""``.
+def font_face(texts: Collection[str], font: tuple[str, Path] = BUNDLED_CJK) -> str:
+    """A CSS ``@font-face`` holding the CJK glyphs ``texts`` need, or ``""``.
 
-    The bundled font is cut with fontTools to just those characters (a few kB as WOFF)
-    and inlined as a ``data:`` URL, so Chinese names show on a machine without a CJK
-    font and the page still fetches nothing.
+    The font (the bundled one by default, or e.g. :func:`cjk_font`'s) is cut with
+    fontTools to just those characters (a few kB as WOFF) and inlined as a ``data:`` URL,
+    so Chinese names show on a machine without a CJK font and the page fetches nothing.
+    In a collection (``.ttc``) the Simplified Chinese face is taken.
 
     Parameters
     ----------
     texts
         The page's texts.
+    font
+        CSS family name and font file.
 
     Returns
     -------
     str
-        CSS text, empty when no text needs a character of the bundled font.
+        CSS text, empty when no text needs a character of the font.
     """
     import base64
     import io
@@ -932,20 +947,20 @@ def font_face(texts: Collection[str]) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    family, path = BUNDLED_CJK
+    family, path = font
     have = _charmap(path)
     chars = sorted({ch for t in texts for ch in t if ord(ch) > 0x7F and ord(ch) in have})
     if not chars:
         return ""
     options = subset.Options()
     options.flavor, options.layout_features, options.hinting = "woff", [], False
-    with TTFont(str(path)) as font:
+    with TTFont(str(path), fontNumber=_sc_face(path)) as font_file:
         cut = subset.Subsetter(options)
         cut.populate(text="".join(chars))
-        cut.subset(font)
+        cut.subset(font_file)
         buffer = io.BytesIO()
-        font.flavor = "woff"
-        font.save(buffer)
+        font_file.flavor = "woff"
+        font_file.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (f'@font-face {{ font-family: "{family}"; '
             f'src: url(data:font/woff;base64,{encoded}) format("woff"); }}\n')

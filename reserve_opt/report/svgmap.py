@@ -14,18 +14,18 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from reserve_opt.domain import FacilityKind
+from reserve_opt.maps import MAPDATA
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
 
-OUTLINE = Path(__file__).with_name("data") / "ne_admin0.geojson.gz"
-"""Natural Earth 1:50m countries, simplified (see ``data/README.md``)."""
+OUTLINE = MAPDATA / "ne_countries.geojson.gz"
+"""Natural Earth 1:50m countries, simplified: the maps' outline (``mapdata/README.md``)."""
 
 WIDTH = 860.0
 """Width of the map drawing, px (its height follows the extent)."""
