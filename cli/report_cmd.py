@@ -152,17 +152,15 @@ def _plan(inst: Instance, plan: Path | None, solver: str, time_limit: float, gap
     ``--plan`` is read and checked by allocate's own ``read_plan``; without it the plan is
     solved now, as ``reserve-opt plan`` solves it.
     """
-    from reserve_opt.io.safeload import parse_json, read_text
     from reserve_opt.models.placement import check_placement, solve_placement
     from reserve_opt.report import plan_figures
 
     if plan is not None:
         from reserve_opt.models.allocation import read_plan
+        from reserve_opt.models.result_check import read_placement
 
-        planned, stock = read_plan(plan, inst)
-        file = plan / "solution.json" if plan.is_dir() else plan
-        doc = parse_json(read_text(file, str(file), limit=None), str(file))
-        return plan_figures(doc, str(file), inst), planned, stock
+        planned, stock = read_plan(plan, inst)  # checked by the independent plan checker
+        return plan_figures(read_placement(plan)), planned, stock
     from reserve_opt.models.placement import PlacementOptions
     from reserve_opt.solvers import SolverOptions
 
@@ -180,9 +178,8 @@ def _plan(inst: Instance, plan: Path | None, solver: str, time_limit: float, gap
         warn_checker(verdict.violations)
     from reserve_opt.models.allocation import apply_plan
 
-    doc = result.to_dict()
-    planned, stock = apply_plan(doc, inst, "the plan")
-    return plan_figures(doc, "the plan", inst), planned, stock
+    planned, stock = apply_plan(result.to_dict(), inst, "the plan")
+    return plan_figures(result), planned, stock
 
 
 def _event(inst: Instance, stock: dict[tuple[str, str], float] | None,

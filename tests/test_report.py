@@ -305,7 +305,7 @@ def test_more_sections_come_in_through_extra() -> None:
 
     inst = load_instance(TOY)
     data = ReportData(instance=inst, source="toy",
-                      plan=plan_figures(solve_placement(inst).to_dict(), "the plan", inst))
+                      plan=plan_figures(solve_placement(inst)))
 
     def review(d: ReportData, t: object) -> Section:
         return Section("review", "Review <b>", Markup("<p>{}</p>").format(d.instance.name))

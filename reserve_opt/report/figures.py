@@ -1,14 +1,9 @@
-"""The figures a report shows, read from a plan's JSON and an event's results.
-
-A plan reaches the report as the JSON ``reserve-opt plan`` writes (``solution.json``, or
-``PlacementResult.to_dict()`` of a plan solved now): one path for both, checked here so a
-folder edited by hand is refused in one line rather than drawn wrong.
-"""
+"""The figures a report shows: a plan's (solved now, or read and checked) and an event's."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reserve_opt.errors import InputError
@@ -16,12 +11,11 @@ from reserve_opt.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reserve_opt.domain import Instance
+    from reserve_opt.models.placement.result import PlacementResult
 
 #: Cost terms of a plan, in the order the report lists them (CostBreakdown's fields).
 PLAN_COST_TERMS = ("fixed", "purchase", "retainer", "transport", "unit_prices", "holding",
                    "shortage", "expected_compensation")
-_FIX = "give the solution.json that 'reserve-opt plan --out DIR' wrote"
 
 
 def percent(fraction: float | None) -> str | None:
@@ -129,46 +123,18 @@ class PlanFigures:
         return None if demand <= 0 else 1.0 - float(self.fill["expected_shortage"].sum()) / demand
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        shown = repr(value)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        raise InputError(f"{where} is {shown}, not a finite number; {_FIX}")
-    return float(value)
+def plan_figures(plan: PlacementResult) -> PlanFigures:
+    """A plan's figures, from the plan itself.
 
-
-def _rows(doc: dict[str, Any], key: str, source: str, names: dict[str, set[str]],
-          numbers: tuple[str, ...]) -> list[dict[str, Any]]:
-    """``doc[key]`` as a list of objects whose ids are known and whose numbers are finite."""
-    rows = doc.get(key, [])
-    if not isinstance(rows, list):
-        raise InputError(f"{source}: '{key}' is not a list; {_FIX}")
-    out = []
-    for i, row in enumerate(rows, start=1):
-        where = f"{source}: {key} line {i}"
-        if not isinstance(row, dict):
-            raise InputError(f"{where} is not an object; {_FIX}")
-        for col, known in names.items():
-            if row.get(col) not in known:
-                shown = repr(row.get(col))
-                shown = shown if len(shown) <= 40 else shown[:37] + "..."
-                raise InputError(f"{where} names {col} {shown}, which the instance does not "
-                                 "have; was the plan made for another instance?")
-        out.append({**row, **{n: _number(row.get(n), f"{where}: {n}") for n in numbers}})
-    return out
-
-
-def plan_figures(doc: Any, source: str, inst: Instance) -> PlanFigures:
-    """A plan's figures from its JSON, every field the report uses checked.
+    A plan read from a folder is rebuilt and checked first
+    (:meth:`~reserve_opt.models.placement.result.PlacementResult.from_dict`, and the
+    independent checker in :func:`~reserve_opt.models.allocation.read_plan`), so what is
+    drawn here is what was checked.
 
     Parameters
     ----------
-    doc
-        The plan's JSON (``solution.json`` or ``PlacementResult.to_dict()``).
-    source
-        How messages name it (the file).
-    inst
-        The instance it was made for (ids are checked against it).
+    plan
+        A placement result with a plan.
 
     Returns
     -------
@@ -178,49 +144,15 @@ def plan_figures(doc: Any, source: str, inst: Instance) -> PlanFigures:
     Raises
     ------
     InputError
-        One line naming the file and the field: a plan without a solution, a number that
-        is not finite, an id the instance does not have.
+        When the result carries no plan.
     """
-    import pandas as pd
-
-    if not isinstance(doc, dict):
-        raise InputError(f"{source}: is not a JSON object; {_FIX}")
-    costs = doc.get("costs")
-    if costs is None:
-        raise InputError(f"{source}: holds no plan (status {doc.get('status')!s:.40}); give "
-                         "the folder of a plan that found one")
-    if not isinstance(costs, dict):
-        raise InputError(f"{source}: 'costs' is not an object; {_FIX}")
-    terms = {k: _number(costs.get(k), f"{source}: costs.{k}") for k in PLAN_COST_TERMS}
-    objective = _number(doc.get("objective"), f"{source}: objective")
-    seconds = doc.get("solve_seconds", 0.0)
-    regions = {r.id for r in inst.regions}
-    commodities = {c.id for c in inst.commodities}
-    facilities = {f.id for f in inst.facilities}
-    scenarios = {s.id for s in inst.scenarios}
-    opened = _rows(doc, "opened", source, {"facility": facilities},
-                   ("capacity_m3", "fixed_cost"))
-    stock = _rows(doc, "stock", source, {"facility": facilities, "commodity": commodities},
-                  ("existing", "added", "total"))
-    contracts = _rows(doc, "contracts", source,
-                      {"contract": {c.id for c in inst.contracts}}, ("retainer",))
-    shortages = _rows(doc, "shortages", source, {"scenario": scenarios, "region": regions,
-                                                 "commodity": commodities},
-                      ("demand", "shortage"))
-    settlement = _rows(doc, "settlement", source, {"lender": regions, "borrower": regions},
-                       ("expected_units", "expected_compensation"))
-    probs = doc.get("scenario_probabilities", {})
-    if not isinstance(probs, dict):
-        raise InputError(f"{source}: 'scenario_probabilities' is not an object; {_FIX}")
-    p = {str(k): _number(v, f"{source}: scenario_probabilities.{k}") for k, v in probs.items()}
-    missing = sorted({str(r["scenario"]) for r in shortages} - set(p))
-    if missing:
-        raise InputError(f"{source}: scenario_probabilities has no {missing[0]}; {_FIX}")
-    from reserve_opt.models.placement.result import expected_fill
-
-    fill = expected_fill(pd.DataFrame(shortages, columns=["scenario", "region", "commodity",
-                                                          "demand", "shortage"]), p)
-    return PlanFigures(status=str(doc.get("status", "")), solver=str(doc.get("solver", "")),
-                       seconds=seconds if isinstance(seconds, int | float) else 0.0,
-                       objective=objective, costs=terms, opened=opened, stock=stock,
-                       contracts=contracts, fill=fill, settlement=settlement)
+    if plan.costs is None or plan.objective is None:
+        raise InputError(f"the plan holds no solution (status {plan.status.value}); give the "
+                         "folder of a plan that found one")
+    costs = plan.costs.to_dict()
+    return PlanFigures(
+        status=plan.status.value, solver=plan.solver, seconds=plan.solve_seconds,
+        objective=plan.objective, costs={k: float(costs[k]) for k in PLAN_COST_TERMS},
+        opened=[asdict(o) for o in plan.opened], stock=[asdict(o) for o in plan.stock],
+        contracts=[asdict(o) for o in plan.contracts], fill=plan.expected_fill_rates(),
+        settlement=[asdict(o) for o in plan.settlement])
