@@ -4,6 +4,12 @@ A depot's vehicles work ``min(max_hours, window)`` hours in each window (a day, 
 and make at most ``max_trips`` loaded trips each. What leaves a source costs its fleet
 ``weight x (2 x travel time + handling)`` kg-hours (and the same in m3-hours): a round trip.
 Allocation applies this per period, placement per scenario over the event's days.
+
+Vehicles under a logistics contract (``provider``) arrive ``delay_h`` after the event
+starts: in a window they work the share of it that lies after their arrival. Only signed
+rows move goods (:attr:`Instance.vehicles`); an unsigned offer is a choice for placement.
+Every fleet row, signed or not, makes its facility a depot (a source ships on the nearest
+depot of its region); a region with no fleet row at all is not limited.
 """
 
 from __future__ import annotations
@@ -12,9 +18,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reserve_opt.domain import Instance
+from reserve_opt.domain import Instance, VehicleType
 
-__all__ = ["DepotCapacity", "depot_capacity", "home_fleets"]
+__all__ = ["DepotCapacity", "depot_capacity", "home_fleets", "vehicle_capacity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +41,24 @@ class DepotCapacity:
     m3: float
 
 
-def depot_capacity(instance: Instance, window_h: float, max_trips: int
-                   ) -> dict[str, DepotCapacity]:
-    """Each fleet depot's capacity in a window of ``window_h`` hours.
+def vehicle_capacity(vehicle: VehicleType, window_h: float, max_trips: int,
+                     start_h: float = 0.0) -> DepotCapacity:
+    """What one fleet row can move in the window ``[start_h, start_h + window_h)``.
+
+    Its vehicles work ``min(max_hours, window_h)`` hours and ``max_trips`` trips, each
+    scaled by the share of the window after they arrive (``delay_h``).
+    """
+    share = min(1.0, max(0.0, (start_h + window_h - vehicle.delay_h) / window_h))
+    hours = min(vehicle.max_hours, window_h) * share
+    trips = max_trips * share
+    n = vehicle.count
+    return DepotCapacity(n * vehicle.capacity_kg * hours, n * vehicle.capacity_m3 * hours,
+                         n * trips * vehicle.capacity_kg, n * trips * vehicle.capacity_m3)
+
+
+def depot_capacity(instance: Instance, window_h: float, max_trips: int,
+                   start_h: float = 0.0) -> dict[str, DepotCapacity]:
+    """Each depot's capacity from its signed vehicles in a window of ``window_h`` hours.
 
     Parameters
     ----------
@@ -47,20 +68,21 @@ def depot_capacity(instance: Instance, window_h: float, max_trips: int
         Length of the window, hours (a period; 24 for a day).
     max_trips
         Most loaded trips one vehicle makes in the window.
+    start_h
+        When the window starts, hours after the event's start (vehicles arriving later
+        than the window's start work only the rest of it).
 
     Returns
     -------
     dict of str to DepotCapacity
-        By depot id, in the fleet table's order.
+        By depot id, every depot of the fleet table in its order (a depot whose vehicles
+        are all unsigned offers has zero capacity).
     """
-    acc: dict[str, list[float]] = {}
-    for v in instance.fleet:
-        hours = min(v.max_hours, window_h)
-        a = acc.setdefault(v.depot, [0.0, 0.0, 0.0, 0.0])
-        a[0] += v.count * v.capacity_kg * hours
-        a[1] += v.count * v.capacity_m3 * hours
-        a[2] += v.count * max_trips * v.capacity_kg
-        a[3] += v.count * max_trips * v.capacity_m3
+    acc: dict[str, list[float]] = {v.depot: [0.0, 0.0, 0.0, 0.0] for v in instance.fleet}
+    for v in instance.vehicles:
+        c = vehicle_capacity(v, window_h, max_trips, start_h)
+        acc[v.depot] = [a + b for a, b in zip(acc[v.depot], (c.kg_h, c.m3_h, c.kg, c.m3),
+                                               strict=True)]
     return {d: DepotCapacity(*a) for d, a in acc.items()}
 
 

@@ -170,7 +170,8 @@ def test_result_tables_and_dict() -> None:
     inst = load_instance(ROOT / "instances" / "toy")
     res = _solve(inst)
     t = res.tables()
-    assert set(t) == {"opened", "stock", "contracts", "flows", "shortages", "settlement", "reasons",
+    assert set(t) == {"opened", "stock", "contracts", "vehicles", "flows", "shortages",
+                      "settlement", "reasons",
                       "costs"}
     d = res.to_dict()
     assert d["status"] == "optimal" and d["costs"]["currency"] == "CNY"

@@ -347,23 +347,29 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             usage.clear()
             usage.update(pooled)
         # per depot and unit (kg, m3): vehicle capacity x hours, and x trips
-        hour_cap: dict[str, dict[str, float]] = {u: defaultdict(float) for u in ("kg", "m3")}
-        trip_cap: dict[str, dict[str, float]] = {u: defaultdict(float) for u in ("kg", "m3")}
+        # per depot, unit (kg, m3) and period: vehicle capacity x hours, and x trips, of
+        # the signed vehicles, for the share of the period after they arrive
+        hour_cap: dict[str, dict[tuple[str, int], float]] = {u: defaultdict(float)
+                                                             for u in ("kg", "m3")}
+        trip_cap: dict[str, dict[tuple[str, int], float]] = {u: defaultdict(float)
+                                                             for u in ("kg", "m3")}
         for v in inst.fleet:
-            for unit, size in (("kg", v.capacity_kg), ("m3", v.capacity_m3)):
-                hour_cap[unit][v.depot] += v.count * size * min(v.max_hours, H)
-                trip_cap[unit][v.depot] += v.count * o.max_trips * size
+            for t in range(1, T + 1):
+                share = min(1.0, max(0.0, (t * H - v.delay_h) / H)) if v.signed else 0.0
+                for unit, size in (("kg", v.capacity_kg), ("m3", v.capacity_m3)):
+                    hour_cap[unit][(v.depot, t)] += v.count * size * min(v.max_hours, H) * share
+                    trip_cap[unit][(v.depot, t)] += v.count * o.max_trips * size * share
         for unit, usage in (("kg", fleet_kg), ("m3", fleet_m3)):
             for (src, t), used in usage.items():
-                if src in hour_cap[unit] and not leq(used, hour_cap[unit][src]):
+                if (src, t) in hour_cap[unit] and not leq(used, hour_cap[unit][(src, t)]):
                     bad.append(f"fleet at {src} in period {t}: {used:g} {unit} x h used of "
-                               f"{hour_cap[unit][src]:g}.")
+                               f"{hour_cap[unit][(src, t)]:g}.")
         for unit, usage in (("kg", load_kg), ("m3", load_m3)):
             for (src, t), used in usage.items():
-                if src in trip_cap[unit] and not leq(used, trip_cap[unit][src]):
+                if (src, t) in trip_cap[unit] and not leq(used, trip_cap[unit][(src, t)]):
                     bad.append(f"fleet at {src} in period {t} carries {used:g} {unit}, more "
                                f"than {o.max_trips} trips of its vehicles "
-                               f"({trip_cap[unit][src]:g} {unit}).")
+                               f"({trip_cap[unit][(src, t)]:g} {unit}).")
 
     # demand, backlog and fill rates, period by period
     fill = {(str(r["region"]), str(r["commodity"]), int(r["period"])): r

@@ -87,10 +87,10 @@ class AllocationData:
     f_cost: FloatArray  # transport, currency/unit
     # fleet limits per (source facility, period)
     depot_ids: tuple[str, ...]  # facilities with vehicles
-    depot_kg_h: FloatArray  # (D,) kg x hours per period
-    depot_m3_h: FloatArray  # (D,) m3 x hours per period
-    depot_kg: FloatArray  # (D,) kg per period (capacity x max trips)
-    depot_m3: FloatArray  # (D,) m3 per period
+    depot_kg_h: FloatArray  # (D, T) kg x hours in each period
+    depot_m3_h: FloatArray  # (D, T) m3 x hours in each period
+    depot_kg: FloatArray  # (D, T) kg in each period (capacity x max trips)
+    depot_m3: FloatArray  # (D, T) m3 in each period
     f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
 
     @property
@@ -309,14 +309,17 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     dist = cand["dist"].to_numpy(np.float64)[c_rep]
 
     # ---------------- fleets: kg x h and m3 x h per period at each depot
-    fleets = depot_capacity(instance, H, options.max_trips) if options.fleet_limits else {}
-    depot_kg = {d: c.kg_h for d, c in fleets.items()}
-    depot_m3 = {d: c.m3_h for d, c in fleets.items()}
-    load_kg = {d: c.kg for d, c in fleets.items()}
-    load_m3 = {d: c.m3 for d, c in fleets.items()}
+    # per period: vehicles under a logistics contract work only once they have arrived
+    periods = [depot_capacity(instance, H, options.max_trips, start_h=t * H)
+               for t in range(T)] if options.fleet_limits else []
+    depot_ids = tuple(periods[0]) if periods else ()
+
+    def per_period(field: str) -> FloatArray:
+        return np.array([[getattr(p[d], field) for p in periods] for d in depot_ids],
+                        dtype=np.float64).reshape(len(depot_ids), T)
+
     # a source without vehicles of its own ships on the nearest fleet of its region (as
     # routing borrows them); with no fleet in its region it is not limited
-    depot_ids = tuple(depot_kg)
     dpos = {d: i for i, d in enumerate(depot_ids)}
     fleet_of = home_fleets(instance, arcs.source_ids) if depot_ids else {}
     src_depot = np.array([dpos.get(fleet_of.get(s) or "", -1) for s in arcs.source_ids],
@@ -344,9 +347,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         f_time_source=cand["tsrc"].to_numpy(np.int8)[c_rep],
         f_cost=dist * arcs.cost_per_unit_km[f_k],
         depot_ids=depot_ids,
-        depot_kg_h=np.array([depot_kg[d] for d in depot_ids], dtype=np.float64),
-        depot_m3_h=np.array([depot_m3[d] for d in depot_ids], dtype=np.float64),
-        depot_kg=np.array([load_kg[d] for d in depot_ids], dtype=np.float64),
-        depot_m3=np.array([load_m3[d] for d in depot_ids], dtype=np.float64),
+        depot_kg_h=per_period("kg_h"), depot_m3_h=per_period("m3_h"),
+        depot_kg=per_period("kg"), depot_m3=per_period("m3"),
         f_depot=src_depot[f_src],
     )

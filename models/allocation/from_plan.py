@@ -125,6 +125,7 @@ def apply_plan(doc: Any, instance: Instance, p: str,
                             "per contract.")
         else:
             signed[str(cid)] = flag
+    hired = _vehicles(p, doc, instance, problems)
     if not problems:
         problems = (_checked(p, doc, instance) if "status" in doc
                     else _space(p, doc, instance, stock))
@@ -132,7 +133,34 @@ def apply_plan(doc: Any, instance: Instance, p: str,
         raise InputError(problems)
     contracts = tuple(dataclasses.replace(c, signed=signed.get(c.id, c.signed))
                       for c in instance.contracts)
-    return dataclasses.replace(instance, contracts=contracts), stock
+    fleet = tuple(dataclasses.replace(v, signed=hired.get(v.id, v.signed))
+                  for v in instance.fleet)
+    return dataclasses.replace(instance, contracts=contracts, fleet=fleet), stock
+
+
+def _vehicles(p: str, doc: dict[str, Any], instance: Instance,
+              problems: list[str]) -> dict[str, bool]:
+    """The plan's fleet rows held (logistics contracts signed), by vehicle id."""
+    lines = doc.get("vehicles", [])
+    if not isinstance(lines, list):
+        lines = [lines]
+    known = {v.id for v in instance.fleet}
+    hired: dict[str, bool] = {}
+    for i, line in enumerate(lines, start=1):
+        vid = line.get("vehicle") if isinstance(line, dict) else None
+        flag = line.get("signed") if isinstance(line, dict) else None
+        if vid not in known:
+            problems.append(f"{p}: vehicles line {i} names vehicle type {_shown(vid)}, which "
+                            f"instance {instance.name!r} does not have.")
+        elif not isinstance(flag, bool):
+            problems.append(f"{p}: vehicles line {i} ({vid}) has signed {_shown(flag)}; give "
+                            "true or false.")
+        elif vid in hired:
+            problems.append(f"{p}: vehicles line {i} gives {vid} a second time; keep one line "
+                            "per vehicle type.")
+        else:
+            hired[str(vid)] = flag
+    return hired
 
 
 def _checked(p: str, doc: dict[str, Any], instance: Instance) -> list[str]:

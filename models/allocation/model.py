@@ -158,13 +158,13 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         trip_h = 2.0 * data.f_time_h[fd] + opts.handling_h
         r = data.f_depot[fd] * T + f_t[fd]
         m.add_constraints("fleet_kg", (r, ship[fd], data.weight_kg[f_k[fd]] * trip_h),
-                          ub=np.repeat(data.depot_kg_h, T), n_rows=D * T)
+                          ub=data.depot_kg_h.ravel(), n_rows=D * T)
         m.add_constraints("fleet_m3", (r, ship[fd], data.volume_m3[f_k[fd]] * trip_h),
-                          ub=np.repeat(data.depot_m3_h, T), n_rows=D * T)
+                          ub=data.depot_m3_h.ravel(), n_rows=D * T)
         m.add_constraints("fleet_load_kg", (r, ship[fd], data.weight_kg[f_k[fd]]),
-                          ub=np.repeat(data.depot_kg, T), n_rows=D * T)
+                          ub=data.depot_kg.ravel(), n_rows=D * T)
         m.add_constraints("fleet_load_m3", (r, ship[fd], data.volume_m3[f_k[fd]]),
-                          ub=np.repeat(data.depot_m3, T), n_rows=D * T)
+                          ub=data.depot_m3.ravel(), n_rows=D * T)
         resource += ["fleet_kg", "fleet_m3", "fleet_load_kg", "fleet_load_m3"]
 
     # fairness: delivered by the end of the horizon >= min_fill x demand, over the pairs

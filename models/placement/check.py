@@ -60,12 +60,14 @@ def _unknown_ids(instance: Instance, result: PlacementResult) -> str:
              "commodity": set(instance.commodity_index),
              "scenario": set(instance.scenario_index),
              "contract": {c.id for c in instance.contracts},
-             "agreement": {a.id for a in instance.agreements}}
+             "agreement": {a.id for a in instance.agreements},
+             "vehicle": {veh.id for veh in instance.fleet}}
     named: list[tuple[str, str | None]] = [
         *(("facility", o.facility) for o in result.opened),
         *(x for s in result.stock for x in (("facility", s.facility),
                                              ("commodity", s.commodity))),
         *(("contract", c.contract) for c in result.contracts),
+        *(("vehicle", d.vehicle) for d in result.vehicles),
         *(x for f in result.flows for x in (("facility", f.source), ("region", f.region),
                                              ("commodity", f.commodity), ("scenario", f.scenario),
                                              ("contract", f.contract))),
@@ -82,26 +84,36 @@ def _unknown_ids(instance: Instance, result: PlacementResult) -> str:
                                      else "")
 
 
-def _fleets(instance: Instance, max_trips: int,
+def _fleets(instance: Instance, hired: dict[str, bool], max_trips: int,
             fleet_use: dict[tuple[str, str], list[float]], v: list[str],
             leq: Callable[[float, float], bool]) -> dict[tuple[str, str], list[float]]:
     """Each depot's round trips and loads in a scenario within its vehicles' days of work.
 
-    Recomputed from the vehicle table (count x capacity x min(max_hours, 24 h) a day, and
-    ``max_trips`` loads a day each), over the scenario's days rounded up to whole days.
+    Recomputed from the rows of the vehicle table the plan holds (count x capacity x
+    min(max_hours, 24 h) a day, and ``max_trips`` loads a day each, for the share of each
+    day after the vehicles arrive), over the scenario's days rounded up to whole days.
 
     Returns
     -------
     dict
         What is left, (scenario, depot) -> [kg x h, m3 x h, kg, m3], for every depot.
     """
-    cap: dict[str, list[float]] = defaultdict(lambda: [0.0] * 4)
+    days = {s.id: max(1.0, math.ceil(s.days)) for s in instance.scenarios}
+    cap: dict[tuple[str, str], list[float]] = {
+        (sid, veh.depot): [0.0] * 4 for sid in days for veh in instance.fleet}
     for veh in instance.fleet:
-        c = cap[veh.depot]
+        if not hired[veh.id]:
+            continue
         hours = min(veh.max_hours, 24.0)
-        for i, amount in enumerate((veh.capacity_kg * hours, veh.capacity_m3 * hours,
-                                    veh.capacity_kg * max_trips, veh.capacity_m3 * max_trips)):
-            c[i] += veh.count * amount
+        for sid, n_days in days.items():
+            # the share of each day after the vehicles arrive
+            share = sum(min(1.0, max(0.0, (24.0 * (i + 1) - veh.delay_h) / 24.0))
+                        for i in range(int(n_days)))
+            c = cap[(sid, veh.depot)]
+            for i, amount in enumerate((veh.capacity_kg * hours, veh.capacity_m3 * hours,
+                                        veh.capacity_kg * max_trips,
+                                        veh.capacity_m3 * max_trips)):
+                c[i] += veh.count * amount * share
     if not cap:
         return {}
     depot_of = home_fleets(instance, sorted({src for _, src in fleet_use}))
@@ -110,18 +122,16 @@ def _fleets(instance: Instance, max_trips: int,
         d = depot_of.get(src)
         if d is not None:
             per[(sid, d)] = [a + b for a, b in zip(per[(sid, d)], use, strict=True)]
-    days = {s.id: max(1.0, math.ceil(s.days)) for s in instance.scenarios}
     names = ("kg x h of round trips", "m3 x h of round trips", "kg carried", "m3 carried")
     left: dict[tuple[str, str], list[float]] = {}
-    for sid in days:
-        for d in cap:
-            use = per.get((sid, d), [0.0] * 4)
-            left[(sid, d)] = [cap[d][i] * days[sid] - use[i] for i in range(4)]
-            for i, name in enumerate(names):
-                have = cap[d][i] * days[sid]
-                if not leq(use[i], have):
-                    v.append(f"Fleet at {d} in {sid}: {use[i]:,.1f} {name}, more than its "
-                             f"vehicles' {have:,.1f} over {days[sid]:g} days.")
+    for (sid, d), have_all in cap.items():
+        use = per.get((sid, d), [0.0] * 4)
+        left[(sid, d)] = [have_all[i] - use[i] for i in range(4)]
+        for i, name in enumerate(names):
+            have = have_all[i]
+            if not leq(use[i], have):
+                v.append(f"Fleet at {d} in {sid}: {use[i]:,.1f} {name}, more than its "
+                         f"vehicles' {have:,.1f} over {days[sid]:g} days.")
     return left
 
 
@@ -207,10 +217,18 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     for c in instance.contracts:
         if c.signed and not signed.get(c.id, False):
             v.append(f"Contract {c.id} was signed before and must stay signed.")
+    # fleet rows: own vehicles and signed logistics contracts stay; offers as decided
+    held = {d.vehicle: d.signed for d in result.vehicles}
+    hired = {veh.id: held.get(veh.id, veh.signed) for veh in instance.fleet}
+    for veh in instance.fleet:
+        if veh.signed and not hired[veh.id]:
+            v.append(f"Vehicles {veh.id} were held before and must stay held.")
     fixed = sum(fc for _, fc in size_of.values())
-    retainer = sum(c.retainer for c in instance.contracts if signed.get(c.id, False))
+    retainer = sum(c.retainer for c in instance.contracts if signed.get(c.id, False)) + sum(
+        veh.retainer for veh in instance.fleet if hired[veh.id])
     new_spend = fixed + purchase + sum(c.retainer for c in instance.contracts
-                                       if signed.get(c.id, False) and not c.signed)
+                                       if signed.get(c.id, False) and not c.signed) + sum(
+        veh.retainer for veh in instance.fleet if hired[veh.id] and not veh.signed)
     budget = instance.settings.budget if opts.budget == "instance" else opts.budget
     if budget is not None and not isinstance(budget, str) and not leq(new_spend, budget):
         v.append(f"New first-stage spending {new_spend:,.2f} exceeds the budget {budget:,.2f}.")
@@ -300,7 +318,7 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         unit_prices += prob[fl.scenario] * fl.quantity * price
         scen_cost[fl.scenario] += cost + fl.quantity * price
 
-    fleet_left = (_fleets(instance, opts.max_trips, fleet_use, v, leq)
+    fleet_left = (_fleets(instance, hired, opts.max_trips, fleet_use, v, leq)
                   if opts.fleet_limits else {})
 
     holding = 0.0

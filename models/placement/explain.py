@@ -167,9 +167,13 @@ def _new_spending(data: PlacementData, res: SolveResult) -> float:
     buy = np.maximum(res.value("buy"), 0.0)
     u = res.value("sign")
     unsigned = ~data.con_signed
+    hire = res.value("hire")
+    offers = [v.retainer * h for v, h in zip(data.instance.fleet, hire, strict=True)
+              if not v.signed]
     return float((data.size_cost @ y if y.size else 0.0)
                  + (buy * data.purchase[None, :]).sum()
-                 + (data.con_retainer[unsigned] @ u[unsigned] if u.size else 0.0))
+                 + (data.con_retainer[unsigned] @ u[unsigned] if u.size else 0.0)
+                 + sum(offers))
 
 
 _FLEET_ROWS = (("fleet_kg_h", "kg x h"), ("fleet_m3_h", "m3 x h"), ("fleet_kg", "kg"),

@@ -88,7 +88,8 @@ def primal_start(model: MatrixModel, data: PlacementData, *, solver: str = "high
     # end: 0 (no protected lending in that scenario) is always feasible
     first = np.isin(ints, np.concatenate([np.arange(model.var_blocks[b].start,
                                                     model.var_blocks[b].stop)
-                                          for b in ("open", "sign")]))
+                                          for b in ("open", "sign", "hire")
+                                          if b in model.var_blocks]))
     lb, ub = model.col_lb.copy(), model.col_ub.copy()
     found: tuple[float, FloatArray] | None = None
     for _ in range(ints.size + 1):

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
-from reserve_opt.fleet import depot_capacity, home_fleets
+from reserve_opt.fleet import home_fleets, vehicle_capacity
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -484,37 +484,58 @@ def flow_depots(data: PlacementData, depots: tuple[str, ...]) -> IntArray:
     return src_depot[data.f_src]
 
 
+def fleet_capacity(data: PlacementData, options: PlacementOptions) -> FloatArray:
+    """What each fleet row can move in each scenario: (S, V, 4) kg x h, m3 x h, kg, m3.
+
+    Day by day over the scenario's days (:func:`event_days`), by the rule allocation
+    applies per day (:func:`reserve_opt.fleet.vehicle_capacity`: working hours and trips,
+    after the vehicles arrive).
+    """
+    fleet = data.instance.fleet
+    days = event_days(data)
+    out = np.zeros((days.size, len(fleet), 4))
+    for vi, v in enumerate(fleet):
+        per_day = [vehicle_capacity(v, 24.0, options.max_trips, 24.0 * i)
+                   for i in range(int(days.max()))]
+        cum = np.cumsum([[c.kg_h, c.m3_h, c.kg, c.m3] for c in per_day], axis=0)
+        out[:, vi, :] = cum[days.astype(np.int64) - 1]
+    return out
+
+
 def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
-               x: IntArray) -> None:
+               x: IntArray, hire: IntArray) -> None:
     """Per scenario and fleet depot: the round trips and loads its vehicles can make.
 
-    Over a scenario's days (:func:`event_days`) a depot's vehicles fly
-    ``days x depot_capacity(24 h)`` kg-hours, m3-hours, kg and m3 (:mod:`reserve_opt.fleet`,
-    the rule allocation applies per day); each unit shipped from a source on that fleet
-    costs ``weight x (2 x travel time + handling_h)`` kg-hours and its weight in loads (the
-    same in m3). Sources whose region has no fleet are not limited, as in allocation.
+    Each unit shipped from a source on a depot's fleet costs ``weight x (2 x travel time +
+    handling_h)`` kg-hours and its weight in loads (the same in m3); the depot's rows of the
+    fleet table give :func:`fleet_capacity` each, an offer only when hired (``hire``).
+    Sources whose region has no fleet row are not limited, as in allocation.
     """
     inst = data.instance
-    cap = depot_capacity(inst, 24.0, options.max_trips)
-    if not cap:
+    depots = tuple(dict.fromkeys(v.depot for v in inst.fleet))
+    if not depots:
         return
-    f_depot = flow_depots(data, tuple(cap))
+    f_depot = flow_depots(data, depots)
     fd = np.flatnonzero(f_depot >= 0)
     if not fd.size:
         return
     S, _, _ = data.shape
-    D = len(cap)
-    days = event_days(data)
+    D, V = len(depots), len(inst.fleet)
     k = data.unit_k[data.f_u[fd]]
     kg = np.array([c.weight_kg for c in inst.commodities])[k]
     m3 = data.volume[k]
     trip_h = 2.0 * data.f_time[fd] + options.handling_h
     rows = data.f_s[fd] * D + f_depot[fd]
-    per = np.array([[c.kg_h, c.m3_h, c.kg, c.m3] for c in cap.values()])  # (D, 4)
-    window = days[:, None, None] * per[None, :, :]  # (S, D, 4)
+    v_depot = np.array([depots.index(v.depot) for v in inst.fleet], dtype=np.int64)
+    v_rows = (np.arange(S)[:, None] * D + v_depot[None, :]).ravel()
+    v_cols = np.tile(hire, S)
+    cap = fleet_capacity(data, options)  # (S, V, 4)
     for i, (name, coef) in enumerate((("fleet_kg_h", kg * trip_h), ("fleet_m3_h", m3 * trip_h),
                                       ("fleet_kg", kg), ("fleet_m3", m3))):
-        m.add_constraints(name, (rows, x[fd], coef), ub=window[:, :, i].ravel(), n_rows=S * D)
+        m.add_constraints(name, (np.concatenate([rows, v_rows]),
+                                 np.concatenate([x[fd], v_cols]),
+                                 np.concatenate([coef, -cap[:, :, i].reshape(S * V)])),
+                          ub=0.0, n_rows=S * D)
 
 
 def space_rows(data: PlacementData) -> IntArray:
@@ -554,6 +575,12 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
     buy = m.add_variables("buy", (G, K), obj=sc * np.broadcast_to(data.purchase, (G, K)))
     u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
                         obj=sc * data.con_retainer)
+    # fleet rows: own vehicles and signed logistics contracts fixed at 1, offers a choice
+    fleet = data.instance.fleet
+    v_signed = np.array([v.signed for v in fleet], dtype=bool)
+    v_retainer = np.array([v.retainer for v in fleet], dtype=np.float64)
+    hire = m.add_variables("hire", len(fleet), lb=v_signed.astype(float), ub=1.0,
+                           integer=True, obj=sc * v_retainer)
 
     # ---------------- second stage
     nf = data.f_s.size
@@ -631,11 +658,12 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
     # budget on new first-stage spending
     if data.budget is not None:
         unsigned = np.flatnonzero(~data.con_signed)
+        offers = np.flatnonzero(~v_signed)
         extra_r, extra_c, extra_v = elastic_slack("budget", np.zeros(1, dtype=np.int64),
                       np.array([1.0 / max(data.budget, 1.0)]), -1.0)
-        cols = np.concatenate([y, buy.ravel(), u[unsigned], extra_c])
+        cols = np.concatenate([y, buy.ravel(), u[unsigned], hire[offers], extra_c])
         vals = np.concatenate([data.size_cost, np.broadcast_to(data.purchase, (G, K)).ravel(),
-                               data.con_retainer[unsigned], extra_v])
+                               data.con_retainer[unsigned], v_retainer[offers], extra_v])
         m.add_constraints("budget", (np.zeros(cols.size, dtype=np.int64), cols, vals),
                           ub=data.budget, n_rows=1)
 
@@ -676,7 +704,7 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
         lb=dq, ub=dq, n_rows=ds.size)
 
     if options.fleet_limits:
-        fleet_rows(m, data, options, x)
+        fleet_rows(m, data, options, x, hire)
 
     # sharing agreements: lent amounts per triple, summed per (lender, borrower, commodity)
     p_o = p_j = p_k = np.zeros(0, dtype=np.int64)

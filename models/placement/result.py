@@ -56,7 +56,8 @@ class CostBreakdown:
     purchase
         Purchase of stock added to government warehouses (existing stock is not bought).
     retainer
-        Retainers of every contract held (already signed and signed now).
+        Retainers of every contract held (already signed and signed now): enterprise
+        contracts and logistics contracts for trucks.
     transport
         Expected transport cost, sum_s P_s sum c x.
     unit_prices
@@ -144,6 +145,25 @@ class ContractDecision:
     contract: str
     facility: str
     commodity: str
+    signed_before: bool
+    signed: bool
+    retainer: float
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleDecision:
+    """Whether a fleet row is held after the plan: own vehicles, or a logistics contract.
+
+    ``provider`` is the logistics firm (``None`` for the government's own vehicles);
+    ``count`` vehicles of ``capacity_kg`` kg each report at ``depot``; ``retainer`` is
+    the fee for having them on call (currency).
+    """
+
+    vehicle: str
+    depot: str
+    provider: str | None
+    count: int
+    capacity_kg: float
     signed_before: bool
     signed: bool
     retainer: float
@@ -314,8 +334,9 @@ class PlacementResult:
         The options used.
     costs
         Cost breakdown, or ``None`` without a plan.
-    opened, stock, contracts, flows, shortages, settlement
-        The plan; see the line types. ``shortages`` has one line per scenario, region and
+    opened, stock, contracts, vehicles, flows, shortages, settlement
+        The plan; see the line types (``vehicles``: every fleet row, own or contracted,
+        and whether the plan holds it). ``shortages`` has one line per scenario, region and
         commodity with positive demand.
     infeasibility
         Explanation when the model is infeasible, else ``None``.
@@ -340,6 +361,7 @@ class PlacementResult:
     opened: tuple[OpenedWarehouse, ...] = ()
     stock: tuple[StockLine, ...] = ()
     contracts: tuple[ContractDecision, ...] = ()
+    vehicles: tuple[VehicleDecision, ...] = ()
     flows: tuple[FlowLine, ...] = ()
     shortages: tuple[ShortageLine, ...] = ()
     settlement: tuple[SettlementLine, ...] = ()
@@ -380,6 +402,7 @@ class PlacementResult:
             "opened": _records(self.opened, OpenedWarehouse),
             "stock": _records(self.stock, StockLine),
             "contracts": _records(self.contracts, ContractDecision),
+            "vehicles": _records(self.vehicles, VehicleDecision),
             "flows": _records(self.flows, FlowLine),
             "shortages": _records(self.shortages, ShortageLine),
             "settlement": _records(self.settlement, SettlementLine),
@@ -403,6 +426,7 @@ class PlacementResult:
             "opened": [asdict(o) for o in self.opened],
             "stock": [asdict(o) for o in self.stock],
             "contracts": [asdict(o) for o in self.contracts],
+            "vehicles": [asdict(o) for o in self.vehicles],
             "flows": [asdict(o) for o in self.flows],
             "shortages": [asdict(o) for o in self.shortages],
             "settlement": [asdict(o) for o in self.settlement],
@@ -468,6 +492,8 @@ class PlacementResult:
             opened=records(OpenedWarehouse, doc, "opened", where, fix),
             stock=records(StockLine, doc, "stock", where, fix),
             contracts=records(ContractDecision, doc, "contracts", where, fix),
+            vehicles=records(VehicleDecision, doc, "vehicles", where, fix)
+            if "vehicles" in doc else (),
             flows=records(FlowLine, doc, "flows", where, fix),
             shortages=records(ShortageLine, doc, "shortages", where, fix),
             settlement=records(SettlementLine, doc, "settlement", where, fix),

@@ -32,6 +32,7 @@ from .result import (
     SettlementLine,
     ShortageLine,
     StockLine,
+    VehicleDecision,
     cvar,
 )
 
@@ -159,6 +160,11 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         ContractDecision(c.id, c.facility, c.commodity, c.signed, bool(u[i] > 0.5), c.retainer)
         for i, c in enumerate(inst.contracts)
     )
+    hire = res.value("hire")
+    vehicles = tuple(
+        VehicleDecision(v.id, v.depot, v.provider, v.count, v.capacity_kg, v.signed,
+                        bool(hire[i] > 0.5), v.retainer)
+        for i, v in enumerate(inst.fleet))
     keep = np.flatnonzero(x > _EPS)
     src = data.arcs.source_ids
     fk = data.f_k
@@ -203,7 +209,8 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         currency=inst.currency,
         fixed=float(data.size_cost @ y) if y.size else 0.0,
         purchase=float((buy * data.purchase[None, :]).sum()),
-        retainer=float(data.con_retainer @ u) if u.size else 0.0,
+        retainer=(float(data.con_retainer @ u) if u.size else 0.0)
+        + sum(d.retainer for d in vehicles if d.signed),
         transport=float((P[data.f_s] * data.f_cost * x).sum()),
         unit_prices=float((P[data.f_s] * data.f_price * x).sum()),
         holding=float((P[:, None, None] * data.holding[None, None, :] * z).sum()),
@@ -212,7 +219,7 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         cvar_second_stage=cvar(second, P, opts.cvar_level),
         expected_compensation=comp_total,
     )
-    return dict(opened=opened, stock=stock, contracts=contracts, flows=flows,
+    return dict(opened=opened, stock=stock, contracts=contracts, vehicles=vehicles, flows=flows,
                 shortages=shortages, settlement=tuple(settlement), costs=costs)
 
 

@@ -531,7 +531,7 @@ def from_allocation(
     sources = list(dict.fromkeys(str(s) for s in table["source"]))
     points = list(dict.fromkeys(p for _, p in pairs))
     fleet_by_depot: dict[str, list[FleetRow]] = {}
-    for row in instance.fleet:
+    for row in instance.vehicles:  # own vehicles and signed logistics contracts
         if row.count > 0:
             fleet_by_depot.setdefault(row.depot, []).append(row)
     ids = list(dict.fromkeys([*sources, *fleet_by_depot, *points]))
@@ -641,9 +641,14 @@ def from_allocation(
                     + ", ".join(f"{n} to {u}" for u, n in share.items()) + "."
                 )
 
+    def arrives(row: FleetRow) -> float:
+        """Hour of the day a logistics contract's vehicles are at their depot (0: own)."""
+        return max(0.0, row.delay_h - day_start_h)
+
     def usable_rows(source: str) -> list[FleetRow]:
         return [r for r in rows_of(source) if counts.get((r.id, source), 0) > 0
-                and r.max_hours - 2 * (borrow[source].h if source in borrow else 0.0) > 0]
+                and r.max_hours - 2 * (borrow[source].h if source in borrow else 0.0)
+                - arrives(r) > 0]
 
     # the first load of each pair is due by the response standard (period 1)
     kept: list[tuple[str, str, _Load, bool, float | None]] = []
@@ -717,7 +722,7 @@ def from_allocation(
     # vehicles, which reach it, so only legs between clients can be stand-ins.
     finite_d = sub_d[np.isfinite(sub_d)]
     finite_t = sub_t[np.isfinite(sub_t)]
-    longest_day = max((r.max_hours for r in instance.fleet), default=24.0)
+    longest_day = max((r.max_hours for r in instance.vehicles), default=24.0)
     sub_d = np.where(np.isfinite(sub_d), sub_d, 2 * float(finite_d.max(initial=0)) + 1)
     sub_t = np.where(np.isfinite(sub_t), sub_t,
                      10 * longest_day + 2 * float(finite_t.max(initial=0)) + 1)
@@ -743,9 +748,9 @@ def from_allocation(
                 fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
                 cost_per_distance=row.cost_per_km,
                 durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
-                shift_start=lead,
+                shift_start=lead + arrives(row),
                 shift_end=row.max_hours - lead,
-                max_duration=row.max_hours - 2 * lead,
+                max_duration=row.max_hours - 2 * lead - arrives(row),
                 max_trips=trips,
                 break_duration=None if rule[0] is None else rule[0] / 60.0,
                 break_after=rule[1],

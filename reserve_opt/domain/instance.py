@@ -102,6 +102,14 @@ class Instance:
         """The scenario with id ``scenario_id``."""
         return self.scenarios[self.scenario_index[scenario_id]]
 
+    @property
+    def vehicles(self) -> tuple[VehicleType, ...]:
+        """Fleet rows that move goods: own vehicles and signed logistics contracts.
+
+        An unsigned logistics contract is an offer only placement may take up.
+        """
+        return tuple(v for v in self.fleet if v.signed)
+
     @cached_property
     def alliance_members(self) -> Mapping[str, tuple[str, ...]]:
         """Alliance name -> ids of its member regions, in file order."""

@@ -86,6 +86,16 @@ class VehicleType:
         Driver break length, minutes; ``None`` for no break rule.
     drive_h_before_break
         Most hours of work between two breaks, h; ``None`` for no break rule.
+    provider
+        The logistics firm whose trucks these are under a contract; ``None`` for the
+        government's own vehicles.
+    delay_h
+        Hours from the event's start until the vehicles are at the depot (activation).
+    retainer
+        Fee for having them on call over the planning period, currency.
+    signed
+        ``False`` for a logistics contract the plan may choose to sign; only signed
+        vehicles move goods in allocation and routing (:attr:`Instance.vehicles`).
     """
 
     id: str
@@ -99,3 +109,7 @@ class VehicleType:
     max_hours: float = 10.0
     break_min: float | None = None
     drive_h_before_break: float | None = None
+    provider: str | None = None
+    delay_h: float = 0.0
+    retainer: float = 0.0
+    signed: bool = True

@@ -431,6 +431,17 @@ TABLES: tuple[Table, ...] = (
             Column("drive_h_before_break", "float", "h", required=False, nullable=True,
                    minimum=_NONNEG, maximum=24.0,
                    doc="most working hours between two breaks; empty: no break rule"),
+            Column("provider", "str", required=False, nullable=True,
+                   doc="the logistics firm whose trucks these are under a contract; empty: "
+                   "the government's own vehicles"),
+            Column("delay_h", "float", "h", required=False, nullable=True, default=0.0,
+                   minimum=_NONNEG, doc="hours from the event's start until the vehicles "
+                   "are at the depot (a logistics contract's activation delay)"),
+            Column("retainer", "float", "currency", required=False, nullable=True,
+                   default=0.0, minimum=_NONNEG,
+                   doc="fee for having the vehicles on call over the planning period"),
+            Column("signed", "bool", required=False, nullable=True, default=True,
+                   doc="false for a logistics contract the planner may choose to sign"),
         ),
     ),
 )
