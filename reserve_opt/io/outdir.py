@@ -173,6 +173,15 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
     return doc
 
 
+def written_by(folder: Path) -> str | None:
+    """The reserve-opt command that wrote ``folder`` (``plan``, ``allocate``, ...), or ``None``.
+
+    ``None`` when the folder holds no readable marker of ours.
+    """
+    marker = _read_marker(folder)
+    return None if marker is None else str(marker["command"])
+
+
 def _write_marker(folder: Path, command: str, files: dict[str, str] | None) -> None:
     doc = {"written_by": signature(), "command": command, "files": files}
     (folder / MARKER).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n",
