@@ -100,7 +100,8 @@ def parent_serves_option(help: str) -> Any:
 
 
 InstancePath = Annotated[
-    Path, typer.Argument(help="Instance folder (instance.toml + tables) or JSON document.")
+    Path, typer.Argument(help="Instance folder (instance.toml + tables), JSON document or "
+                         ".xlsx workbook (a sheet per table).")
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines.")

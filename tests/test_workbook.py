@@ -185,3 +185,33 @@ def test_sweep_out_xlsx_is_refused(tmp_path: Path) -> None:
     assert result.stderr == (f"error: --out {tmp_path / 's.xlsx'}: this command adds to its "
                              "output folder as it goes, which a workbook cannot be; give a "
                              "folder name\n")
+
+
+def test_a_formula_without_a_saved_value_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    book = _toy_book(tmp_path)
+    wb = openpyxl.load_workbook(book)
+    wb["regions"]["C3"] = "=C2*2"  # openpyxl saves no value; Excel would
+    wb.save(book)
+    result = run_cli("validate", str(book))
+    assert result.stderr == ("error: toy.xlsx sheet regions row 3: cell C3 holds a formula "
+                             "with no value saved; open the workbook in Excel and save it, or "
+                             "type the value\n")
+
+
+def test_xml_entities_are_refused(tmp_path: Path) -> None:
+    book = _toy_book(tmp_path)
+    laughs = tmp_path / "laughs.xlsx"
+    entities = (b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
+                b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(laughs, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = (entities + data).replace(
+                    b"<sheetData>", b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+                    b"&b;</t></is></c></row>", 1)
+            dst.writestr(info, data)
+    result = run_cli("validate", str(laughs))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: laughs.xlsx")
+    assert "cannot be read" in result.stderr and result.stderr.count("\n") == 1

@@ -119,31 +119,72 @@ def signed(path: Path) -> bool:
             and (editor is None or editor.group(1).startswith("reserve-opt ")))
 
 
-def _open(path: Path, label: str) -> Any:
+def _open(path: Path, label: str, data_only: bool = True) -> Any:
     import warnings
 
     import openpyxl
 
-    check_archive(path, label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns of styles and extensions it drops
-            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+            return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as err:  # openpyxl raises many types for a broken workbook
         raise InputError(f"{label}: cannot be read as an Excel workbook ({shown(err)}); save "
                          "it again from Excel as \"Excel Workbook (*.xlsx)\"") from None
 
 
-def _rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
-    """The sheet's non-empty rows with their Excel row numbers (the header is row 1)."""
-    sheet.reset_dimensions()  # a declared size of A1:XFD1048576 must not be padded out
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula (read in blocks; sizes checked before)."""
+    with zipfile.ZipFile(path) as archive:
+        for part in archive.infolist():
+            if not part.filename.startswith("xl/worksheets/"):
+                continue
+            with archive.open(part) as fh:
+                tail, block = b"", fh.read(1 << 20)
+                while block:
+                    if _FORMULA.search(tail + block):
+                        return True
+                    tail, block = block[-16:], fh.read(1 << 20)
+    return False
+
+
+def _rows(sheet: Any, label: str, formulas: Any = None
+          ) -> list[tuple[int, tuple[Any, ...]]]:
+    """The sheet's non-empty rows with their Excel row numbers (the header is row 1).
+
+    ``formulas`` is the same sheet read for its formulas, when the workbook has any: a
+    formula without a value saved by Excel is refused, not read as an empty cell.
+    """
+    from openpyxl.utils import get_column_letter
+
     out: list[tuple[int, tuple[Any, ...]]] = []
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        values = tuple(row)
-        while values and _blank(values[-1]):
-            values = values[:-1]
-        if values:
-            out.append((number, values))
+    try:
+        sheet.reset_dimensions()  # a declared size of A1:XFD1048576 must not be padded out
+        rows = sheet.iter_rows(values_only=True)
+        if formulas is not None:
+            formulas.reset_dimensions()
+            rows = zip(rows, formulas.iter_rows(values_only=True), strict=True)
+        for number, row in enumerate(rows, start=1):
+            values = tuple(row[0] if formulas is not None else row)
+            if formulas is not None:
+                for i, (value, text) in enumerate(zip(values, row[1], strict=False)):
+                    if value is None and isinstance(text, str) and text.startswith("="):
+                        raise InputError(
+                            f"{label} row {number}: cell {get_column_letter(i + 1)}{number} "
+                            "holds a formula with no value saved; open the workbook in Excel "
+                            "and save it, or type the value")
+            while values and _blank(values[-1]):
+                values = values[:-1]
+            if values:
+                out.append((number, values))
+    except InputError:
+        raise
+    except Exception as err:  # a broken sheet: XML, entities (defusedxml), shared strings
+        raise InputError(f"{label}: cannot be read ({shown(err, 80)}); save the workbook "
+                         "again from Excel") from None
     return out
 
 
@@ -185,7 +226,14 @@ def read_workbook(path: str | os.PathLike[str]) -> RawInstance:
     """
     p = Path(path)
     book = p.name
+    check_archive(p, book)
     wb = _open(p, book)
+    shown_formulas = _open(p, book, data_only=False) if _has_formulas(p) else None
+
+    def rows(name: str) -> list[tuple[int, tuple[Any, ...]]]:
+        return _rows(wb[name], f"{book} sheet {name}",
+                     None if shown_formulas is None else shown_formulas[name])
+
     try:
         names = list(wb.sheetnames)
         if MANIFEST_SHEET not in names:
@@ -193,7 +241,7 @@ def read_workbook(path: str | os.PathLike[str]) -> RawInstance:
                              "columns key and value (name, currency, ...), as 'reserve-opt "
                              "convert' writes it")
         raw = RawInstance(manifest={}, manifest_source=f"{book} sheet {MANIFEST_SHEET}")
-        raw.manifest = _manifest(_rows(wb[MANIFEST_SHEET]), book, raw.problems)
+        raw.manifest = _manifest(rows(MANIFEST_SHEET), book, raw.problems)
         for name in names:
             if name != MANIFEST_SHEET and name not in TABLE_BY_NAME:
                 import difflib
@@ -205,13 +253,15 @@ def read_workbook(path: str | os.PathLike[str]) -> RawInstance:
                                     f"instance; {hint}")
         for spec in TABLES:
             if spec.name in names:
-                table = _table(spec.name, _rows(wb[spec.name]), book, raw)
+                table = _table(spec.name, rows(spec.name), book, raw)
                 if table is None:
                     raw.unreadable.add(spec.name)
                 else:
                     raw.tables[spec.name] = table
     finally:
         wb.close()
+        if shown_formulas is not None:
+            shown_formulas.close()
     return raw
 
 
