@@ -481,7 +481,7 @@ def _common(result: RoutingResult) -> dict[str, Any]:
 def _visits_frame(problem: RoutingProblem, result: RoutingResult,
                   plan: DeliveryProblem | None) -> pd.DataFrame:
     """The result's visits with depot names; for deliveries, points and units in the names."""
-    frame: pd.DataFrame = result.tables()["visits"]
+    frame: pd.DataFrame = result.tables()["routes"]
     frame["depot"] = [problem.depots[d].name for d in frame["depot"]]
     if plan is None:
         return frame
@@ -497,7 +497,7 @@ def _visits_frame(problem: RoutingProblem, result: RoutingResult,
 
 
 def _unserved_frame(result: RoutingResult) -> pd.DataFrame:
-    unserved: pd.DataFrame = result.tables()["unserved"]
+    unserved: pd.DataFrame = result.tables()["unmet"]
     return unserved
 
 

@@ -52,8 +52,8 @@ def test_a_plan_feeds_allocation_and_routing_in_memory(toy_plan, tmp_path: Path)
     routes = solve(problem.problem, "pyvrp", seed=1, max_iterations=500)
     assert check_deliveries(problem, routes).ok
     tables = routes.tables()
-    assert list(tables) == ["visits", "unserved"]
-    assert tables["visits"]["delivered_weight"].sum() > 0
+    assert list(tables) == ["routes", "unmet"]
+    assert tables["routes"]["delivered_weight"].sum() > 0
 
 
 def test_plan_stock_fed_as_a_mapping_equals_the_stock_lines(toy_plan) -> None:

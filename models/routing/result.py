@@ -236,10 +236,10 @@ class RoutingResult:
         Returns
         -------
         dict of str to pandas.DataFrame
-            ``visits``: a row per stop: ``route`` (0-based), ``vehicle_type`` (name),
+            ``routes``: a row per stop: ``route`` (0-based), ``vehicle_type`` (name),
             ``vehicle``, ``depot`` (index), ``trip`` and ``stop`` (1-based), ``client``
             (name), ``departure`` (the trip's loading start), ``arrival``, ``start``,
-            ``delivered_weight``, ``delivered_volume``. ``unserved``: ``client``,
+            ``delivered_weight``, ``delivered_volume``. ``unmet``: ``client``,
             ``missing_weight``, ``missing_volume``, ``reason``. In the problem's units:
             hours, kg and m3 for an instance's deliveries
             (:func:`~reserve_opt.models.routing.from_allocation`).
@@ -260,13 +260,13 @@ class RoutingResult:
             [{"client": u.name, "missing_weight": u.missing[0],
               "missing_volume": u.missing[1], "reason": u.reason} for u in self.unserved],
             columns=UNSERVED_COLUMNS)
-        return {"visits": visits, "unserved": unserved}
+        return {"routes": visits, "unmet": unserved}
 
 
-#: Columns of ``RoutingResult.tables()["visits"]``.
+#: Columns of ``RoutingResult.tables()["routes"]``.
 VISIT_COLUMNS = ["route", "vehicle_type", "vehicle", "depot", "trip", "stop", "client",
                  "departure", "arrival", "start", "delivered_weight", "delivered_volume"]
-#: Columns of ``RoutingResult.tables()["unserved"]``.
+#: Columns of ``RoutingResult.tables()["unmet"]``.
 UNSERVED_COLUMNS = ["client", "missing_weight", "missing_volume", "reason"]
 
 

@@ -716,7 +716,11 @@ class OutputWorkbook(OutputFolder):
                       for name, doc in docs.items()}
             tables.update(sheets)
             tables = dict(sorted(tables.items(), key=lambda kv: depth.get(kv[0], 0)))
-            units = {n: column_units(n, [str(c) for c in f.columns], currency)
+            # a unit only for figures: a 'fixed' flag (site) is no money
+            units = {n: column_units(n, [str(c) for c in f.columns if f.empty or (
+                                             pd.api.types.is_numeric_dtype(f[c])
+                                             and not pd.api.types.is_bool_dtype(f[c]))],
+                                     currency)
                      for n, f in tables.items()}
             write_result_workbook(tables, self._file(), units)
 
