@@ -228,13 +228,15 @@ def read_workbook(path: str | os.PathLike[str]) -> RawInstance:
     book = p.name
     check_archive(p, book)
     wb = _open(p, book)
-    shown_formulas = _open(p, book, data_only=False) if _has_formulas(p) else None
+    shown_formulas: Any = None
 
     def rows(name: str) -> list[tuple[int, tuple[Any, ...]]]:
         return _rows(wb[name], f"{book} sheet {name}",
                      None if shown_formulas is None else shown_formulas[name])
 
     try:
+        if _has_formulas(p):
+            shown_formulas = _open(p, book, data_only=False)
         names = list(wb.sheetnames)
         if MANIFEST_SHEET not in names:
             raise InputError(f"{book}: has no sheet '{MANIFEST_SHEET}'; add one with the "
