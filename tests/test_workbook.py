@@ -141,8 +141,9 @@ def test_plan_out_xlsx_is_a_workbook_of_its_tables_with_units(tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     assert result.stdout.endswith(f"\nwrote {book}\n")
     sheets = _sheets(book)
-    assert list(sheets) == ["solution", "opened", "stock", "contracts", "flows", "shortages",
-                            "settlement", "costs"]
+    assert list(sheets)[0] == "solution"  # the figures first, then every table plan writes
+    assert {"opened", "stock", "contracts", "flows", "shortages", "settlement",
+            "costs"} <= set(sheets)
     assert sheets["stock"] == ["facility", "commodity", "existing (units)", "added (units)",
                                "total (units)"]
     assert sheets["costs"][:3] == ["currency", "fixed (CNY)", "purchase (CNY)"]
@@ -165,8 +166,8 @@ def test_allocate_and_route_out_xlsx(tmp_path: Path) -> None:
     result = run_cli("allocate", str(INSTANCES / "toy"), "-s", "typhoon", "--out", str(alloc))
     assert result.exit_code == 0, result.stderr
     sheets = _sheets(alloc)
-    assert list(sheets) == ["solution", "flows", "fill", "settlement", "response",
-                            "explanations"]
+    assert list(sheets)[0] == "solution"
+    assert {"flows", "fill", "settlement", "response", "explanations"} <= set(sheets)
     assert "quantity (units)" in sheets["flows"]
     assert "period (day)" in sheets["fill"]
     routes = tmp_path / "routes.xlsx"
@@ -174,7 +175,8 @@ def test_allocate_and_route_out_xlsx(tmp_path: Path) -> None:
                      "200", "--seed", "1", "--out", str(routes))
     assert result.exit_code == 0, result.stderr
     sheets = _sheets(routes)
-    assert list(sheets) == ["solution", "routes", "unmet", "deliveries"]
+    assert list(sheets)[0] == "solution"
+    assert {"routes", "unmet", "deliveries"} <= set(sheets)
     assert "delivered_kg" in sheets["routes"]
 
 

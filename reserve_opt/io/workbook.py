@@ -57,7 +57,7 @@ MANIFEST_SHEET = "instance"
 GEOMETRY_COLUMN = "geometry"
 """The regions sheet's column of region polygons (WKT, WGS84)."""
 
-_SECTIONS = ("settings", "sources")  # manifest keys that are tables of their own
+_SECTIONS = ("settings", "sources", "geometry")  # manifest keys that are tables of their own
 _CORE = "docProps/core.xml"
 
 
@@ -288,6 +288,12 @@ def _manifest(rows: list[tuple[int, tuple[Any, ...]]], book: str,
                             "column A")
             continue
         section, _, sub = key.partition(".")
+        if section == "geometry" and sub != "service_areas":
+            problems.append(f"{where} row {number}: key '{shown(key, 40)}' names a file, but a "
+                            "workbook holds region polygons in the regions sheet's geometry "
+                            "column (WKT) and no road layer; remove the row, or use an "
+                            "instance folder")
+            continue
         if sub and section in _SECTIONS:
             target = manifest.setdefault(section, {})
             if not isinstance(target, dict):
@@ -445,16 +451,23 @@ def write_workbook(inst: Instance, dest: str | os.PathLike[str] | OutputFile) ->
     Raises
     ------
     InputError
-        The file may not be written, or a region's polygon is too long for an Excel cell.
+        The file may not be written, a region's polygon is too long for an Excel cell, or
+        the instance has a road layer (a GeoPackage of its own).
     """
     from reserve_opt.io.export import instance_manifest, instance_tables
 
     out = dest if isinstance(dest, OutputFile) else OutputFile(Path(dest))
     out.check()
+    if inst.roads is not None:
+        raise InputError(f"instance {inst.name}: has a road layer, which a workbook cannot "
+                         "hold; write an instance folder instead")
     wb = _new_book()
     sheet = wb.create_sheet(MANIFEST_SHEET)
     sheet.append(["key", "value"])
-    for key, value in instance_manifest(inst).items():
+    manifest = instance_manifest(inst)
+    if inst.service_areas:  # the folder writer's [geometry] service_areas
+        manifest["geometry"] = {"service_areas": True}
+    for key, value in manifest.items():
         if isinstance(value, dict):
             for sub, v in value.items():
                 _append(sheet, MANIFEST_SHEET, [f"{key}.{sub}", v])
