@@ -8,6 +8,8 @@ import typer
 
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
+import reserve_opt.cli.compare_cmd as compare_cmd
+import reserve_opt.cli.convert_cmd as convert_cmd
 import reserve_opt.cli.report_cmd as report_cmd
 import reserve_opt.cli.review_cmd as review_cmd
 import reserve_opt.cli.roads_cmd as roads_cmd
@@ -56,6 +58,8 @@ check_cmd.register(app)
 review_cmd.register(app)
 roads_cmd.register(app)
 report_cmd.register(app)
+convert_cmd.register(app)
+compare_cmd.register(app)
 
 
 def main() -> None:

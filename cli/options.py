@@ -60,11 +60,18 @@ def output_folder(out: Path | None, command: str, inputs: Sequence[Path | None] 
                   force: bool = False, in_place: bool = False) -> OutputFolder | None:
     """``--out`` of ``command`` under the output rules, checked now, before any solve.
 
-    Returns ``None`` without ``--out``. See :mod:`reserve_opt.io.outdir` for the rules.
+    Returns ``None`` without ``--out``. See :mod:`reserve_opt.io.outdir` for the rules. An
+    ``--out`` ending in ``.xlsx`` is one workbook of the command's tables instead of a
+    folder (:class:`reserve_opt.io.workbook.OutputWorkbook`).
     """
     if out is None:
         return None
-    dest = OutputFolder(out, command, inputs=tuple(inputs), force=force, name=f"--out {out}",
+    kind = OutputFolder
+    if out.suffix.lower() == ".xlsx":
+        from reserve_opt.io.workbook import OutputWorkbook
+
+        kind = OutputWorkbook
+    dest = kind(out, command, inputs=tuple(inputs), force=force, name=f"--out {out}",
                         force_hint=None if in_place else "--force", in_place=in_place,
                         on_wait=_waiting(str(out)))
     dest.check()
@@ -93,7 +100,8 @@ def parent_serves_option(help: str) -> Any:
 
 
 InstancePath = Annotated[
-    Path, typer.Argument(help="Instance folder (instance.toml + tables) or JSON document.")
+    Path, typer.Argument(help="Instance folder (instance.toml + tables), JSON document or "
+                         ".xlsx workbook (a sheet per table).")
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines.")
@@ -139,7 +147,7 @@ def show(fmt: OutputFormat, as_json: Callable[[], Any], for_people: Callable[[],
     else:
         for_people()
         if wrote is not None:
-            typer.echo(f"\nwrote {wrote}/")
+            typer.echo(f"\nwrote {wrote}" + ("" if wrote.suffix.lower() == ".xlsx" else "/"))
 
 
 #: Output CSVs start with a UTF-8 byte-order mark: Excel (on Chinese Windows above all) reads
@@ -149,7 +157,14 @@ CSV_ENCODING = "utf-8-sig"
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` as CSV for Excel: no index, UTF-8 with a byte-order mark."""
+    """Write ``frame`` to ``path`` as CSV for Excel: no index, UTF-8 with a byte-order mark.
+
+    In the folder of an ``--out FILE.xlsx`` the frame becomes a sheet of the workbook instead.
+    """
+    from reserve_opt.io.workbook import staged
+
+    if staged(frame, path):
+        return
     frame.to_csv(path, index=False, encoding=CSV_ENCODING)
 
 

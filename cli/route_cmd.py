@@ -480,39 +480,25 @@ def _common(result: RoutingResult) -> dict[str, Any]:
 
 def _visits_frame(problem: RoutingProblem, result: RoutingResult,
                   plan: DeliveryProblem | None) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = []
-    for r_no, route in enumerate(result.routes):
-        for t_no, trip in enumerate(route.trips):
-            for s_no, v in enumerate(trip.visits):
-                row: dict[str, Any] = {
-                    "route": r_no, "vehicle_type": route.vehicle_type_name,
-                    "vehicle": route.vehicle, "depot": problem.depots[route.depot].name,
-                    "trip": t_no + 1, "stop": s_no + 1, "client": v.name,
-                    # the trip's loading start: never before its goods' release time
-                    "departure": trip.departure, "arrival": v.arrival, "start": v.start,
-                    "delivered_weight": v.delivered[0], "delivered_volume": v.delivered[1],
-                }
-                if plan is not None:
-                    loc = problem.client_location(v.client)
-                    row["point"] = plan.location_ids[loc]
-                    row["lon"], row["lat"] = plan.location_lonlat[loc]
-                    row = {k.replace("arrival", "arrival_h").replace("start", "start_h")
-                           .replace("departure", "departure_h")
-                           .replace("_weight", "_kg").replace("_volume", "_m3"): x
-                           for k, x in row.items()}
-                rows.append(row)
-    return pd.DataFrame(rows)
+    """The result's visits with depot names; for deliveries, points and units in the names."""
+    frame: pd.DataFrame = result.tables()["routes"]
+    frame["depot"] = [problem.depots[d].name for d in frame["depot"]]
+    if plan is None:
+        return frame
+    # the table's rows are the routes' visits in order
+    locs = [problem.client_location(v.client) for r in result.routes for v in r.visits]
+    frame["point"] = [plan.location_ids[loc] for loc in locs]
+    frame["lon"] = [plan.location_lonlat[loc][0] for loc in locs]
+    frame["lat"] = [plan.location_lonlat[loc][1] for loc in locs]
+    renamed: pd.DataFrame = frame.rename(columns={
+        "departure": "departure_h", "arrival": "arrival_h", "start": "start_h",
+        "delivered_weight": "delivered_kg", "delivered_volume": "delivered_m3"})
+    return renamed
 
 
 def _unserved_frame(result: RoutingResult) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame([{"client": u.name, "missing_weight": u.missing[0],
-                          "missing_volume": u.missing[1], "reason": u.reason}
-                         for u in result.unserved],
-                        columns=["client", "missing_weight", "missing_volume", "reason"])
+    unserved: pd.DataFrame = result.tables()["unmet"]
+    return unserved
 
 
 def _routes_json(result: RoutingResult) -> list[dict[str, Any]]:

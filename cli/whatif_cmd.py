@@ -24,7 +24,6 @@ from reserve_opt.cli.options import (
     ThreadsOption,
     TopOption,
     out_option,
-    output_file,
     output_folder,
     progress,
     time_limit_option,
@@ -135,7 +134,7 @@ def whatif(
     else:
         print_whatif(report, top)
         if out is not None:
-            typer.echo(f"\nwrote {out}/")
+            typer.echo(f"\nwrote {out}" + ("" if out.suffix.lower() == ".xlsx" else "/"))
     if any(r["summary"]["costs"] is None for r in report["runs"]):
         raise typer.Exit(1)
 
@@ -515,28 +514,23 @@ def variant_check(base: InstancePath, variant: VariantOption) -> None:
 def variant_apply(
     base: InstancePath,
     variant: VariantOption,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or .json document, "
-                                      "never replacing a file) for the patched instance.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or .json document, or "
+                                      ".xlsx workbook, never replacing a file reserve-opt did "
+                                      "not write) for the patched instance.")],
     force: ForceOption = False,
 ) -> None:
     """Write the base with the variants applied in order, as an instance of its own."""
-    from reserve_opt.io import load_instance, write_folder, write_json
+    from reserve_opt.cli.convert_cmd import instance_output, write_instance
+    from reserve_opt.io import load_instance
     from reserve_opt.variants import compose
 
     with reported_errors():
         inputs = [base, *variant_paths(variant)]
-        if out.suffix.lower() == ".json":
-            document, dest = output_file(out, "--out", inputs), None
-        else:
-            document, dest = None, output_folder(out, "instance", inputs, force)
+        instance_output(out, inputs, force)
         inst = load_instance(base)
         v = compose(load_variants(variant))
         patched = v.apply(inst)
-        if document is not None:
-            with document.write() as tmp:
-                write_json(patched, tmp)
-        elif dest is not None:
-            write_folder(patched, dest)
+        write_instance(patched, out, inputs, force)
     typer.echo(f"wrote {out} ({v.name})")
 
 

@@ -1995,7 +1995,7 @@ def bench_cases() -> Iterator[Case]:
         ("seed-negative", ["--engine", "pyvrp", "--seed", "-1"], None, ""),
         ("with-scenario", ["-s", "typhoon"], INVALID, "--scenario with a benchmark file"),
         ("out-file", ["--out", "secret.txt"], INVALID, "--out naming a file"),
-        ("out-xlsx", ["--out", "routes.xlsx"], INVALID, "--out with a file-like name"),
+        ("out-xls", ["--out", "routes.xls"], INVALID, "--out with a file-like name"),
     ):
         yield make(f"vrplib/cli:{label}", "vrplib", "vrplib",
                    [*bench_cmd("vrplib", "tiny.vrp"), *extra], expect=expect, why=why)
@@ -2062,8 +2062,10 @@ def cli_items() -> Iterator[CliItem]:
         ("solver=bogus", ["--solver", "bogus"], INVALID, "an unknown solver"),
         ("sharing=bogus", ["--sharing", "bogus"], INVALID, "an unknown sharing mode"),
         ("seed=text", ["--seed", "abc"], INVALID, "a seed that is text"),
-        ("out=xlsx", ["--out", "results.xlsx"], INVALID,
-         "--out results.xlsx makes a folder of that name (issue 11)"),
+        ("out=xls", ["--out", "results.xls"], INVALID,
+         "--out results.xls makes a folder of that name (issue 11)"),
+        ("out=xlsx", ["--out", "results.xlsx"], VALID,
+         "--out results.xlsx writes one workbook (issue 14)"),
         ("out=user-folder", ["--out", "mine"], INVALID,
          "--out into a folder of the user's files (issue 11)"),
         ("out=input", ["--out", "toy"], INVALID, "--out onto the input instance (issue 11)"),
@@ -2117,7 +2119,7 @@ def cli_items() -> Iterator[CliItem]:
          "a plan whose contracts are text", {"p.json": _plan(_json_set(["contracts"], "x"))}),
         ("plan=latin1", ["-s", "typhoon", "--plan", "p.json"], INVALID,
          "a plan that is not UTF-8", {"p.json": b'{"stock": [], "x": "\xe9"}'}),
-        ("out=xlsx", ["-s", "typhoon", "--out", "flows.xlsx"], INVALID,
+        ("out=xls", ["-s", "typhoon", "--out", "flows.xls"], INVALID,
          "--out with a file-like name", {}),
         ("out=user-folder", ["-s", "typhoon", "--out", "mine"], INVALID,
          "--out into a folder of the user's files", USER_FILES),
@@ -2197,7 +2199,7 @@ def cli_items() -> Iterator[CliItem]:
          {"d.csv": DELIVERIES + b"W_north,sea\n"}),
         ("map=txt", ["--map", "routes.txt"], INVALID, "a map that is neither .png nor .html",
          {}),
-        ("out=xlsx", ["--out", "routes.xlsx"], INVALID, "--out with a file-like name", {}),
+        ("out=xls", ["--out", "routes.xls"], INVALID, "--out with a file-like name", {}),
         ("out=input", ["--out", "toy"], INVALID, "--out onto the input instance", {}),
         ("input-format=folder", ["--input-format", "vrplib"], INVALID,
          "a folder read as a VRPLIB file", {}),
@@ -2240,7 +2242,7 @@ def cli_items() -> Iterator[CliItem]:
          "a folder read as an OR-Library file"),
         ("missing", ["uflp", "nope.txt"], INVALID, "a file that does not exist"),
         ("secret", ["uflp", "secret.txt"], INVALID, "a text file of unknown layout"),
-        ("out=xlsx", ["p-median", "toy", "-p", "1", "--out", "sites.xlsx"], INVALID,
+        ("out=xls", ["p-median", "toy", "-p", "1", "--out", "sites.xls"], INVALID,
          "--out with a file-like name"),
     ]
     for label, extra, expect, why in site:
@@ -2258,7 +2260,7 @@ def cli_items() -> Iterator[CliItem]:
         ("under=-1", ["--no-knockout", "--under", "-1"], INVALID, "a negative --under"),
         ("over=inf", ["--no-knockout", "--over", "inf"], INVALID, "an infinite --over"),
         ("over=nan", ["--no-knockout", "--over", "nan"], INVALID, "a NaN --over"),
-        ("out=xlsx", ["--no-knockout", "--out", "a.xlsx"], INVALID,
+        ("out=xls", ["--no-knockout", "--out", "a.xls"], INVALID,
          "--out with a file-like name"),
     ]
     for label, extra, expect, why in analyze:
@@ -2286,7 +2288,7 @@ def cli_items() -> Iterator[CliItem]:
         ("risk-weight=nan", ["--variant", v, "--risk-weight", "nan"], INVALID,
          "a NaN risk weight"),
         ("format=bogus", ["--variant", v, "--format", "bogus"], INVALID, "an unknown format"),
-        ("out=xlsx", ["--variant", v, "--out", "w.xlsx"], INVALID,
+        ("out=xls", ["--variant", v, "--out", "w.xls"], INVALID,
          "--out with a file-like name"),
     ]
     for label, extra, expect, why in whatif:

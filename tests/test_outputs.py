@@ -161,7 +161,7 @@ def test_current_folder_a_file_and_a_path_through_a_file_get_one_line(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]
 
 
-@pytest.mark.parametrize("name", ["results.xlsx", "out.CSV", "a.json", "map.png", "r.html",
+@pytest.mark.parametrize("name", ["results.xls", "out.CSV", "a.json", "map.png", "r.html",
                                   "plan.gpkg", "all.zip"])
 def test_a_file_like_name_is_refused_for_a_folder(tmp_path: Path, name: str) -> None:
     out = tmp_path / name

@@ -10,7 +10,7 @@ the settlement ledger; the response-time check; and why each shortage happens.
 from .check import CheckReport, check_allocation
 from .data import AllocationData, period_demand, prepare
 from .event import event_instance, read_event
-from .from_plan import apply_plan, read_plan
+from .from_plan import apply_plan, plan_inputs, read_plan, stock_units
 from .options import AllocationOptions
 from .result import AllocationResult, LevelValue
 from .solve import settlement_ledger, solve_allocation
@@ -25,9 +25,11 @@ __all__ = [
     "check_allocation",
     "event_instance",
     "period_demand",
+    "plan_inputs",
     "prepare",
     "read_event",
     "read_plan",
     "settlement_ledger",
     "solve_allocation",
+    "stock_units",
 ]

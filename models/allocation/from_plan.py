@@ -5,13 +5,102 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.errors import InputError
 
-__all__ = ["apply_plan", "read_plan"]
+if TYPE_CHECKING:
+    from reserve_opt.models.placement import PlacementResult
+
+__all__ = ["apply_plan", "plan_inputs", "read_plan", "stock_units"]
+
+#: What ``solve_allocation(..., stock=...)`` takes: (facility, commodity) -> units, a
+#: DataFrame with ``facility``, ``commodity`` and ``total`` columns (``plan.tables()["stock"]``),
+#: or stock lines with those attributes (``plan.stock``).
+#: (A DataFrame is an iterable too.)
+StockInput: TypeAlias = Mapping[tuple[str, str], float] | Iterable[Any]
+
+
+def stock_units(stock: StockInput) -> dict[tuple[str, str], float]:
+    """Warehouse stock in any form a caller holds it, as (facility, commodity) -> units.
+
+    Parameters
+    ----------
+    stock
+        A mapping (facility id, commodity id) -> units; a DataFrame with columns
+        ``facility``, ``commodity`` and ``total`` (units), as ``PlacementResult.tables()
+        ["stock"]``; or lines with those attributes, as ``PlacementResult.stock``.
+
+    Returns
+    -------
+    dict of (str, str) to float
+        Units held, per warehouse and commodity.
+
+    Raises
+    ------
+    InputError
+        A table or line without facility, commodity and total, or a (facility,
+        commodity) given twice.
+    """
+    if isinstance(stock, Mapping):
+        return {(str(f), str(c)): float(q) for (f, c), q in stock.items()}
+    import pandas as pd
+
+    if isinstance(stock, pd.DataFrame):
+        missing = [c for c in ("facility", "commodity", "total") if c not in stock.columns]
+        if missing:
+            raise InputError(f"stock table: has no {', '.join(missing)} column; give "
+                             "facility, commodity and total (units), as plan.tables()"
+                             "['stock'] has them")
+        lines: Iterable[Any] = stock.itertuples(index=False)
+    else:
+        lines = stock
+    out: dict[tuple[str, str], float] = {}
+    for i, line in enumerate(lines, start=1):
+        try:
+            key, total = (str(line.facility), str(line.commodity)), float(line.total)
+        except AttributeError:
+            raise InputError(f"stock line {i}: {_shown(line)} has no facility, commodity and "
+                             "total; pass plan.stock, plan.tables()['stock'] or a mapping "
+                             "(facility, commodity) -> units") from None
+        if key in out:
+            raise InputError(f"stock line {i}: {key[0]}, {key[1]} is given a second time; "
+                             "keep one line per warehouse and commodity")
+        out[key] = total
+    return out
+
+
+def plan_inputs(plan: PlacementResult, instance: Instance,
+                ) -> tuple[Instance, dict[tuple[str, str], float]]:
+    """What an allocation takes from a plan in memory, as :func:`read_plan` from its file.
+
+    Parameters
+    ----------
+    plan
+        A placement result with a plan (``plan.has_plan``).
+    instance
+        The instance the plan was made for.
+
+    Returns
+    -------
+    tuple of Instance and dict
+        The instance with the contracts the plan signs marked signed (and the others
+        not), and the plan's warehouse stock, (facility id, commodity id) -> units.
+
+    Raises
+    ------
+    InputError
+        The result holds no plan, or names a warehouse, commodity or contract the
+        instance does not have.
+    """
+    if not plan.has_plan:
+        raise InputError(f"the plan is {plan.status.value} and holds no stock; solve it to "
+                         "a plan first (status optimal or feasible)")
+    # the plan's own JSON, checked by the rule that reads it from a file
+    return apply_plan(plan.to_dict(), instance, "the plan")
 
 
 def read_plan(path: str | Path, instance: Instance,

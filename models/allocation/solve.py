@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,7 @@ from reserve_opt.transport import TIME_SOURCES
 
 from .data import OWN, PARENT, POOLED, AllocationData, prepare
 from .event import event_instance
+from .from_plan import StockInput, plan_inputs, stock_units
 from .model import Layout, Level, build
 from .options import AllocationOptions
 from .result import (
@@ -43,6 +45,9 @@ from .result import (
     AllocationResult,
     LevelValue,
 )
+
+if TYPE_CHECKING:
+    from reserve_opt.models.placement import PlacementResult
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -80,8 +85,10 @@ def solve_allocation(
     options: AllocationOptions | None = None,
     solver: str = "highs",
     solver_options: SolverOptions | None = None,
-    stock: Mapping[tuple[str, str], float] | None = None,
+    stock: StockInput | None = None,
     demand: FloatArray | None = None,
+    *,
+    plan: PlacementResult | None = None,
 ) -> AllocationResult:
     """Allocate supplies for one event, period by period, under the agreements.
 
@@ -103,17 +110,35 @@ def solve_allocation(
     solver_options
         Time limit (over all levels), threads, seed.
     stock
-        Warehouse stock to allocate, (facility id, commodity id) -> units; default the
-        instance's existing stock (e.g. pass a placement plan's stock instead).
+        Warehouse stock to allocate, (facility id, commodity id) -> units, or a plan's
+        ``plan.stock`` or ``plan.tables()["stock"]`` (see
+        :func:`~reserve_opt.models.allocation.from_plan.stock_units`); default the
+        instance's existing stock.
     demand
         Units needed per region, commodity and period, shape (J, K, periods), instead of
         the event's demand spread by ``options.demand_profile`` (a review replays the days
         on which requests actually came); every cell with demand must have it in the event.
+    plan
+        A placement result: its stock where it put it and its contracts signed (as
+        ``allocate --plan``); not together with ``stock``.
 
     Returns
     -------
     AllocationResult
+
+    Raises
+    ------
+    InputError
+        ``plan`` holds no plan or does not fit the instance, or ``stock`` is in no form
+        above.
     """
+    if plan is not None:
+        if stock is not None:
+            raise InputError("solve_allocation: give the plan or the stock, not both (the "
+                             "plan brings its own stock)")
+        instance, stock = plan_inputs(plan, instance)
+    elif stock is not None:
+        stock = stock_units(stock)
     opts = options or AllocationOptions()
     sopts = solver_options or SolverOptions()
     inst, ev = event_instance(instance, event)

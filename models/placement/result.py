@@ -118,7 +118,17 @@ class CostBreakdown:
 
 @dataclass(frozen=True, slots=True)
 class OpenedWarehouse:
-    """A candidate warehouse opened at one size (m3, currency)."""
+    """A candidate warehouse opened at one size.
+
+    Attributes
+    ----------
+    facility, region, size
+        The warehouse, its region and the size option chosen (ids).
+    capacity_m3
+        Storage volume of that size, m3.
+    fixed_cost
+        Its fixed cost (building, annualised), currency.
+    """
 
     facility: str
     region: str
@@ -129,7 +139,19 @@ class OpenedWarehouse:
 
 @dataclass(frozen=True, slots=True)
 class StockLine:
-    """Stock of one commodity at one government warehouse, units."""
+    """Stock of one commodity at one government warehouse.
+
+    Attributes
+    ----------
+    facility, commodity
+        The warehouse and commodity (ids).
+    existing
+        Units held before the plan, the commodity's unit.
+    added
+        Units the plan buys, the commodity's unit.
+    total
+        Units held after the plan (existing + added), the commodity's unit.
+    """
 
     facility: str
     commodity: str
@@ -140,7 +162,19 @@ class StockLine:
 
 @dataclass(frozen=True, slots=True)
 class ContractDecision:
-    """Whether a contract is held after the plan."""
+    """Whether a contract is held after the plan.
+
+    Attributes
+    ----------
+    contract, facility, commodity
+        The contract, the firm's facility and the commodity (ids).
+    signed_before
+        Whether it was in force before the plan.
+    signed
+        Whether it is held after the plan.
+    retainer
+        Its retainer (paid whether or not it is drawn on), currency.
+    """
 
     contract: str
     facility: str
@@ -173,10 +207,23 @@ class VehicleDecision:
 class FlowLine:
     """Units shipped in one scenario from a source to a region.
 
-    ``contract`` is the enterprise contract drawn on, or ``None`` for government stock;
-    ``unit_cost`` is transport currency per unit, ``unit_price`` the contract's price;
-    ``time_source`` says where the arc's time came from (``table``, ``road``, ``links``,
-    ``geodesic``: :data:`reserve_opt.transport.TIME_SOURCES`).
+    Attributes
+    ----------
+    scenario, source, region, commodity
+        Ids.
+    contract
+        The enterprise contract drawn on, or ``None`` for government stock.
+    quantity
+        Units shipped, the commodity's unit.
+    distance_km, time_h, delay_h
+        Travel distance (km), travel time and the source's release delay (hours).
+    unit_cost
+        Transport cost, currency per unit.
+    unit_price
+        The contract's price, currency per unit (0 for government stock).
+    time_source
+        Where the arc's time came from (``table``, ``road``, ``links``,
+        ``geodesic``: :data:`reserve_opt.transport.TIME_SOURCES`).
     """
 
     scenario: str
@@ -195,7 +242,17 @@ class FlowLine:
 
 @dataclass(frozen=True, slots=True)
 class ShortageLine:
-    """Demand, shortage (units) and fill rate of one region and commodity in one scenario."""
+    """Demand, shortage and fill rate of one region and commodity in one scenario.
+
+    Attributes
+    ----------
+    scenario, region, commodity
+        Ids.
+    demand, shortage
+        Units needed and units not delivered, the commodity's unit.
+    fill_rate
+        Share of demand delivered, a fraction 0-1 (1 - shortage / demand).
+    """
 
     scenario: str
     region: str
@@ -207,7 +264,20 @@ class ShortageLine:
 
 @dataclass(frozen=True, slots=True)
 class SettlementLine:
-    """Expected units lent under an agreement and the compensation owed (borrower -> lender)."""
+    """Expected units lent under an agreement and the compensation owed (borrower -> lender).
+
+    Attributes
+    ----------
+    agreement, lender, borrower, commodity
+        Ids (``(parent region)`` for a parent's lending outside any agreement).
+    expected_units
+        Units lent, weighted by scenario probability, the commodity's unit.
+    compensation_per_unit
+        Currency per unit lent.
+    expected_compensation
+        Expected currency the borrower owes the lender: a transfer between regions, not
+        money spent.
+    """
 
     agreement: str
     lender: str
@@ -312,6 +382,12 @@ def expected_fill(shortages: pd.DataFrame, probabilities: dict[str, float]) -> p
 class PlacementResult:
     """The answer of :func:`~reserve_opt.models.placement.solve_placement`.
 
+    Money is in the instance's currency, quantities in each commodity's own unit, times in
+    hours. Every table is also a pandas DataFrame: :meth:`tables` gives them by name (as
+    every model's result does; the CSV files of ``plan --out`` are these tables). A plan
+    feeds an allocation directly: ``solve_allocation(inst, event, plan=result)`` (its stock
+    and contracts) or ``stock=result.stock``.
+
     Attributes
     ----------
     status
@@ -319,8 +395,10 @@ class PlacementResult:
         the best plan found, with its gap).
     objective, bound, gap
         Solver objective (expected total cost, plus lambda x CVaR of the second-stage
-        cost when risk averse), best bound and relative gap ``(objective - bound) /
-        |objective|``; ``None`` without a plan.
+        cost when risk averse; currency), best bound (currency) and relative gap
+        ``(objective - bound) / |objective|`` (a fraction); ``None`` without a plan. The
+        objective includes the shortage penalty, a weight and not money: ``costs`` splits
+        it.
     mip_gap
         The relative gap the solver was asked for (``optimal`` means ``gap`` within it);
         ``None`` when unknown.
@@ -333,7 +411,7 @@ class PlacementResult:
     options
         The options used.
     costs
-        Cost breakdown, or ``None`` without a plan.
+        Cost breakdown (currency), or ``None`` without a plan.
     opened, stock, contracts, vehicles, flows, shortages, settlement
         The plan; see the line types (``vehicles``: every fleet row, own or contracted,
         and whether the plan holds it). ``shortages`` has one line per scenario, region and
@@ -394,7 +472,9 @@ class PlacementResult:
         Returns
         -------
         dict of str to pandas.DataFrame
-            ``opened, stock, contracts, flows, shortages, settlement, costs``.
+            ``opened, stock, contracts, flows, shortages, settlement`` (a row per line,
+            columns the line types' attributes, with their units) and ``costs`` (one row
+            of :class:`CostBreakdown`, currency).
         """
         costs = (pd.DataFrame([self.costs.to_dict()]) if self.costs is not None
                  else pd.DataFrame())

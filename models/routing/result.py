@@ -13,11 +13,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .prepare import Piece, Prepared
 from .problem import RoutingProblem
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "UNSERVED_COLUMNS",
+    "VISIT_COLUMNS",
     "Break",
     "EngineRoute",
     "Route",
@@ -186,6 +192,12 @@ class Unserved:
 class RoutingResult:
     """Frozen outcome of :func:`models.routing.solve` (real units).
 
+    Units are the problem's: for an instance's deliveries
+    (:func:`~reserve_opt.models.routing.from_allocation`) times are hours from the day's
+    dispatch order, distances km, loads kg and m3 and costs the instance's currency; a
+    benchmark file's are its own. :meth:`tables` gives the visits and the unserved demand
+    as DataFrames, as every model's result gives its tables.
+
     Attributes
     ----------
     engine
@@ -217,6 +229,45 @@ class RoutingResult:
     unserved: tuple[Unserved, ...]
     runtime_s: float
     seed: int
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The routes as tables, as every model's result gives them.
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``routes``: a row per stop: ``route`` (0-based), ``vehicle_type`` (name),
+            ``vehicle``, ``depot`` (index), ``trip`` and ``stop`` (1-based), ``client``
+            (name), ``departure`` (the trip's loading start), ``arrival``, ``start``,
+            ``delivered_weight``, ``delivered_volume``. ``unmet``: ``client``,
+            ``missing_weight``, ``missing_volume``, ``reason``. In the problem's units:
+            hours, kg and m3 for an instance's deliveries
+            (:func:`~reserve_opt.models.routing.from_allocation`).
+        """
+        import pandas as pd
+
+        visits = pd.DataFrame(
+            [{"route": r_no, "vehicle_type": route.vehicle_type_name,
+              "vehicle": route.vehicle, "depot": route.depot, "trip": t_no, "stop": s_no,
+              "client": v.name, "departure": trip.departure, "arrival": v.arrival,
+              "start": v.start, "delivered_weight": v.delivered[0],
+              "delivered_volume": v.delivered[1]}
+             for r_no, route in enumerate(self.routes)
+             for t_no, trip in enumerate(route.trips, start=1)
+             for s_no, v in enumerate(trip.visits, start=1)],
+            columns=VISIT_COLUMNS)
+        unserved = pd.DataFrame(
+            [{"client": u.name, "missing_weight": u.missing[0],
+              "missing_volume": u.missing[1], "reason": u.reason} for u in self.unserved],
+            columns=UNSERVED_COLUMNS)
+        return {"routes": visits, "unmet": unserved}
+
+
+#: Columns of ``RoutingResult.tables()["routes"]``.
+VISIT_COLUMNS = ["route", "vehicle_type", "vehicle", "depot", "trip", "stop", "client",
+                 "departure", "arrival", "start", "delivered_weight", "delivered_volume"]
+#: Columns of ``RoutingResult.tables()["unmet"]``.
+UNSERVED_COLUMNS = ["client", "missing_weight", "missing_volume", "reason"]
 
 
 @dataclass(frozen=True)

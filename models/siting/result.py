@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.solvers import SolveResult, SolveStatus, relative_gap
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -19,6 +23,11 @@ BoolArray = npt.NDArray[np.bool_]
 @dataclass(frozen=True, slots=True, eq=False)
 class SitingResult:
     """What a siting model decided.
+
+    Sites and clients are 0-based indices into the model's inputs (an OR-Library file's
+    or matrix's order; for an instance, ``site`` and ``client`` tables of ``site --out``
+    name them). :meth:`tables` gives the decision as DataFrames, as every model's result
+    gives its tables.
 
     Parameters
     ----------
@@ -66,6 +75,31 @@ class SitingResult:
     def has_solution(self) -> bool:
         """Whether the result carries a plan."""
         return self.status.has_solution
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The decision as tables, as every model's result gives them (sites by index).
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``opened``: a row per open site, ``site`` (0-based index into the model's
+            sites). ``clients``: a row per client (0-based ``client``) with, as the model
+            has them, ``site`` (the open site serving the largest share of its demand, -1
+            for none: allocation models), ``covered`` and ``backup`` (coverage models);
+            empty when the model has neither.
+        """
+        import pandas as pd
+
+        clients: dict[str, Any] = {}
+        if self.assignment is not None:
+            clients["site"] = self.assigned_site()
+        if self.covered is not None:
+            clients["covered"] = self.covered
+        if self.backup is not None:
+            clients["backup"] = self.backup
+        size = len(next(iter(clients.values()))) if clients else 0
+        return {"opened": pd.DataFrame({"site": self.open_sites}),
+                "clients": pd.DataFrame({"client": np.arange(size), **clients})}
 
     def assigned_site(self) -> IntArray:
         """For each client, the site serving the largest share of its demand (-1 if none)."""

@@ -20,9 +20,15 @@ def read_raw(path: str | os.PathLike[str]) -> RawInstance:
         return read_folder(p)
     if p.is_file() and p.suffix.lower() == ".json":
         return read_json(p)
+    if p.is_file() and p.suffix.lower() == ".xlsx":
+        from reserve_opt.io.workbook import read_workbook
+
+        return read_workbook(p)
     if not p.exists():
-        raise InputError(f"{p}: does not exist; give an instance folder or a .json document")
-    raise InputError(f"{p}: is neither an instance folder nor a .json document")
+        raise InputError(f"{p}: does not exist; give an instance folder, a .json document or "
+                         "an .xlsx workbook")
+    raise InputError(f"{p}: is neither an instance folder, a .json document nor an .xlsx "
+                     "workbook")
 
 
 def load_instance(path: str | os.PathLike[str]) -> Instance:
@@ -31,7 +37,8 @@ def load_instance(path: str | os.PathLike[str]) -> Instance:
     Parameters
     ----------
     path
-        An instance folder (``instance.toml`` + tables) or a JSON document.
+        An instance folder (``instance.toml`` + tables), a JSON document or an Excel
+        workbook (``.xlsx``, a sheet per table; see :mod:`reserve_opt.io.workbook`).
 
     Returns
     -------
@@ -49,8 +56,12 @@ def load_instance(path: str | os.PathLike[str]) -> Instance:
 
 
 def save_instance(inst: Instance, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
-    """Write ``inst`` as a JSON document (``*.json``) or else as a CSV folder."""
+    """Write ``inst`` as a JSON document (``*.json``), a workbook (``*.xlsx``) or a CSV folder."""
     p = Path(path)
+    if p.suffix.lower() == ".xlsx":
+        from reserve_opt.io.workbook import write_workbook
+
+        return write_workbook(inst, p)
     if p.suffix.lower() == ".json":
         if p.exists() and not overwrite:
             raise InputError(f"{p}: already exists; choose another name or allow overwriting")

@@ -31,7 +31,8 @@ Rules for an output folder (:class:`OutputFolder`)
 Rules for an output file (:class:`OutputFile`)
 ----------------------------------------------
 - An existing file is replaced only if reserve-opt wrote it, as its own signature inside
-  shows (PNG ``tEXt`` ``Software``, HTML ``<meta name="generator">``); any other file is
+  shows (PNG ``tEXt`` ``Software``, HTML ``<meta name="generator">``, an Excel workbook's
+  creator and last editor in its document properties); any other file is
   refused, ``force`` or not. It is never an input or inside an input folder.
 - It is written to a temporary file in the same folder and moved into place with
   :func:`os.replace`, under the same lock.
@@ -170,6 +171,15 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
             and ".." not in k.split("/") for k, v in files.items()):
         return None
     return doc
+
+
+def written_by(folder: Path) -> str | None:
+    """The reserve-opt command that wrote ``folder`` (``plan``, ``allocate``, ...), or ``None``.
+
+    ``None`` when the folder holds no readable marker of ours.
+    """
+    marker = _read_marker(folder)
+    return None if marker is None else str(marker["command"])
 
 
 def _write_marker(folder: Path, command: str, files: dict[str, str] | None) -> None:
@@ -618,8 +628,16 @@ def gpkg_signed(path: Path) -> bool:
 _GPKG_SIGNED = '<MDI key="generator">reserve-opt'
 """How :func:`gpkg_signed` recognises our GeoPackages (GDAL's dataset metadata)."""
 
+def _xlsx_signed(path: Path) -> bool:
+    """Whether reserve-opt wrote a workbook and nobody saved it since."""
+    from reserve_opt.io.workbook import signed
+
+    return signed(path)
+
+
 _RECOGNISERS: dict[str, Callable[[Path], bool]] = {
-    ".png": _png_signed, ".html": _html_signed, ".htm": _html_signed, ".gpkg": gpkg_signed}
+    ".png": _png_signed, ".html": _html_signed, ".htm": _html_signed, ".gpkg": gpkg_signed,
+    ".xlsx": _xlsx_signed}
 
 
 @dataclass(frozen=True)
