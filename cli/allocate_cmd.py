@@ -218,6 +218,17 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
                         [[r["region"], r["level"], r["standard_h"], _hours(r["first_arrival_h"]),
                           _hours(r["fastest_possible_h"])] for r in shown_rows],
                           total=len(rows), where="all in response.csv (--out)")
+    pts = result.response_points
+    if len(pts):
+        # the last point of each region to get goods: what the region's response hinges on
+        last = (pts.sort_values(["first_arrival_h", "region"], ascending=[False, True],
+                                kind="stable").drop_duplicates("region"))
+        rows = last.to_dict(orient="records")
+        print_table(f"Last demand point reached in each region (of {len(pts)} points)",
+                    ["region", "point", "first arrival (h)", "from", "distance (km)"],
+                    [[r["region"], r["point"], _hours(r["first_arrival_h"]), r["source"],
+                      r["distance_km"]] for r in (rows if top == 0 else rows[:top])],
+                    total=len(rows), where="every point in response_points.csv (--out)")
     ex = result.explanations
     if len(ex):
         # per short region and commodity: the structural reasons, then the strongest few
