@@ -416,7 +416,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                           + "; ".join(verdict.violations))
     report = delivery_report(plan, result)
     unmet = report[report["unmet"] > 1e-9]
-    lines = route_lines(plan, result)
+    lines = route_lines(plan, result, inst)
     summary = _common(result)
     summary.update({
         "instance": inst.name,

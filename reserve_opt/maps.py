@@ -99,6 +99,13 @@ def agreement_frame(inst: Instance) -> gpd.GeoDataFrame:
         gpd.GeoDataFrame({"id": [], "tier": []}, geometry=[], crs="EPSG:4326")
 
 
+def _straight(routes: gpd.GeoDataFrame) -> list[bool]:
+    """Whether each route is drawn straight: no leg's road path is known (``path_kind``)."""
+    if "path_kind" not in routes.columns:
+        return [False] * len(routes)
+    return ["links" not in str(k) and str(k) != "none" for k in routes["path_kind"]]
+
+
 def draw_map(inst: Instance, path: str | os.PathLike[str] | OutputFile,
              shade: Shade = "population", routes: gpd.GeoDataFrame | None = None) -> Path:
     """Draw ``inst`` to a ``.png`` (static) or ``.html`` (interactive) file.
@@ -181,16 +188,21 @@ def _draw_png(inst: Instance, path: Path, shade: Shade,
         handles.append(Line2D([], [], marker=marker, color=colour, linestyle="",
                               label=f"{label} ({len(sel)})"))
     if routes is not None and len(routes):
+        straight = _straight(routes)
         for n, line in enumerate(routes.geometry):
             xs, ys = line.xy
             colour = ROUTE_COLOURS[n % len(ROUTE_COLOURS)]
             ax.plot(xs, ys, color=colour, linewidth=2.4, alpha=0.9, zorder=4,
-                    solid_capstyle="round")
+                    solid_capstyle="round", linestyle="--" if straight[n] else "-")
             # stops too, so a route to a point beside its depot still shows
             ax.scatter(list(xs), list(ys), s=70, facecolors="none", edgecolors=colour,
                        linewidths=1.4, zorder=5)
         handles.append(Line2D([], [], color=ROUTE_COLOURS[0], linewidth=2.4,
                               label=f"vehicle routes ({len(routes)})"))
+        if any(straight):
+            handles.append(Line2D([], [], color=ROUTE_COLOURS[0], linewidth=2.4,
+                                  linestyle="--", label="dashed: straight, no road path known "
+                                  "(geodesic or travel table)"))
     if any(f.is_candidate for f in inst.facilities):
         handles.append(Line2D([], [], marker="s", markerfacecolor="none", color="#1f4e79",
                               linestyle="", label="candidate (hollow)"))
@@ -316,8 +328,10 @@ def _draw_html(inst: Instance, path: Path, shade: Shade,
         keys = [f"c{i}" for i in range(len(columns))]
         lines = routes.rename(columns=dict(zip(columns, keys, strict=True)))
         lines["colour"] = [ROUTE_COLOURS[n % len(ROUTE_COLOURS)] for n in range(len(lines))]
-        folium.GeoJson(_html_safe(lines, [*keys, "colour"]).to_json(),
+        lines["dash"] = ["8 6" if s else "" for s in _straight(routes)]
+        folium.GeoJson(_html_safe(lines, [*keys, "colour", "dash"]).to_json(),
                        style_function=lambda f: {"color": f["properties"]["colour"],
+                                                 "dashArray": f["properties"]["dash"],
                                                  "weight": 3, "opacity": 0.85},
                        tooltip=_tooltip(keys, labels)).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])

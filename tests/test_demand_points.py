@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -168,3 +169,48 @@ def test_given_shares_replace_population(tmp_path: Path) -> None:
     by_pop = dict(load_instance(LIAONING).point_shares["panjin"])
     pop = df.loc[panjin, "population"].astype(float).to_numpy()
     assert list(by_pop.values()) == pytest.approx(list(pop / pop.sum()), rel=1e-12)
+
+
+def _geod_km(line: object) -> float:
+    return float(GEOD.geometry_length(line)) / 1000.0
+
+
+def test_flows_and_routes_are_drawn_along_their_paths(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    inst = load_instance(LIAONING)
+    detour = inst.settings.detour_factor
+    seats = {(r.lon, r.lat) for r in inst.regions}
+    res = run_cli("allocate", str(LIAONING), "-s", "typhoon_east", "--out",
+                  str(tmp_path / "al"))
+    assert res.exit_code == 0, res.stderr
+    flows = gpd.read_file(tmp_path / "al" / "flows.gpkg")
+    assert flows.is_valid.all() and (flows.geom_type == "LineString").all()
+    assert set(flows["path_kind"]) <= {"links", "links+geodesic"}
+    assert (flows["path_kind"] == "links").sum() >= 10
+    for rec in flows.to_dict(orient="records"):
+        coords = list(rec["geometry"].coords)
+        assert len(coords) >= 2 and rec["distance_km"] > 0
+        if rec["path_kind"] == "links":
+            assert _geod_km(rec["geometry"]) == pytest.approx(rec["distance_km"], rel=0.01)
+        else:  # the local legs at either end are geodesic x detour, the rest links
+            km = [float(GEOD.inv(a[0], a[1], b[0], b[1])[2]) / 1000.0
+                  for a, b in itertools.pairwise(coords)]
+            if coords[0] not in seats:
+                km[0] *= detour
+            if coords[-1] not in seats:
+                km[-1] *= detour
+            assert sum(km) == pytest.approx(rec["distance_km"], rel=0.01)
+    res = run_cli("route", str(LIAONING), "-s", "typhoon_east", "--out", str(tmp_path / "r"))
+    assert res.exit_code == 0, res.stderr
+    routes = gpd.read_file(tmp_path / "r" / "routes.geojson")
+    assert routes.is_valid.all()
+    lines = routes[routes.geom_type == "LineString"]
+    still = routes[routes.geom_type == "Point"]
+    assert len(lines) and (still["distance_km"] == 0).all()
+    assert (still["path_kind"] == "none").all()
+    linked = lines[lines["path_kind"] == "links"]
+    assert len(linked)
+    for rec in linked.to_dict(orient="records"):
+        assert _geod_km(rec["geometry"]) == pytest.approx(rec["distance_km"], rel=0.01)
+    assert (lines.geometry.apply(_geod_km) > 0).all()

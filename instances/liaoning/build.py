@@ -721,10 +721,10 @@ def add_demand_points(b: InstanceBuilder, shared: Path) -> None:
 
     Every ``cities500`` row of Liaoning with a GeoNames population above 0 (city seats,
     county seats and towns; 48 of the 53 lie in a service area) becomes a demand point of
-    the prefecture whose service area covers it, with that population; its demand share is its population over the
-    prefecture's points' total. Rows without a population (most county seats in this
-    repackaging) are left out: they would carry no demand. A prefecture none of whose
-    places has a population keeps its seat.
+    the prefecture whose service area covers it, with that population; its demand share is
+    its population over the prefecture's points' total. Rows without a population (most
+    county seats in this repackaging) are left out: they would carry no demand. A
+    prefecture none of whose places has a population keeps its seat.
     """
     from shapely import Point
 
