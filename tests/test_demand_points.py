@@ -81,8 +81,8 @@ def test_arc_is_measured_at_the_points_and_split_by_population() -> None:
     b.add_facility("W", kind="government_warehouse", region="a", lon=123.0, lat=41.0,
                    capacity_m3=10)
     b.add_scenario("s", probability=1.0)
-    b.add("demand_points", id="near", region="a", lon=123.1, lat=41.0, population=300)
-    b.add("demand_points", id="far", region="a", lon=123.5, lat=41.0, population=100)
+    b.add_demand_point("near", region="a", lon=123.1, lat=41.0, population=300)
+    b.add_demand_point("far", region="a", lon=123.5, lat=41.0, population=100)
     inst = b.build()
     assert dict(inst.point_shares["a"]) == {"near": 0.75, "far": 0.25}
     arcs = build_arcs(inst).scenario("s")
@@ -214,3 +214,13 @@ def test_flows_and_routes_are_drawn_along_their_paths(tmp_path: Path) -> None:
     for rec in linked.to_dict(orient="records"):
         assert _geod_km(rec["geometry"]) == pytest.approx(rec["distance_km"], rel=0.01)
     assert (lines.geometry.apply(_geod_km) > 0).all()
+
+
+def test_demand_points_round_trip_through_json_and_folder(tmp_path: Path) -> None:
+    from reserve_opt.io import save_instance
+
+    inst = load_instance(LIAONING)
+    again = load_instance(save_instance(inst, tmp_path / "l.json"))
+    assert again.demand_points == inst.demand_points
+    folder = load_instance(save_instance(again, tmp_path / "l"))
+    assert folder.demand_points == inst.demand_points and len(inst.demand_points) == 48

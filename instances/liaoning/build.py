@@ -739,8 +739,8 @@ def add_demand_points(b: InstanceBuilder, shared: Path) -> None:
         if not home:
             continue  # outside every service area (beyond the province's land margin)
         zh = r["alt_names_zh"].split("|")[0] if r["alt_names_zh"] else ""
-        b.add("demand_points", id=f"P_{gid}", name=f"{r['name']} {zh}".strip(),
-              region=home[0], lon=lon, lat=lat, population=pop)
+        b.add_demand_point(f"P_{gid}", name=f"{r['name']} {zh}".strip(), region=home[0],
+                           lon=lon, lat=lat, population=pop)
 
 
 def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
