@@ -94,8 +94,8 @@ class AllocationResult:
         Ledger: ``debtor`` owes ``creditor`` ``amount`` for ``units``; ``kind`` is
         ``agreement`` (compensation between regions) or ``contract`` (price paid to a firm).
     response
-        Per region with demand: the response standard, when the first batch arrives, and the
-        earliest any source could arrive.
+        Per region with demand: the response standard, when the first batch arrives (at all
+        of its demand points, when it has some), and the earliest any source could arrive.
     response_points
         Per demand point of a region that received goods: when the first goods reach it
         (see :mod:`reserve_opt.demand_points`); empty without demand points.
