@@ -72,7 +72,8 @@ def test_fixed_sites_stay_open_with_costs(tmp_path: Path) -> None:
      "error: c.csv line 3: client 'a' has weight 6 here and 5 on an earlier row; give the "
      "client one weight."),
     ("client,site,cost\na,S1,far\n",
-     "error: c.csv line 2, column 'cost': 'far' is not a number; give a cost from 0 up."),
+     "error: c.csv line 2, column 'cost': 'far' is not a number; give a distance or demand "
+     "from 0 up."),
     ("client,site,cost\na,S1,\n",
      "error: c.csv line 2, column 'cost': the cell is empty; give a number from 0 up (a "
      "missing cost is never assumed)."),

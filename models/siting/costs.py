@@ -32,6 +32,7 @@ from reserve_opt.models.siting.matrix import (
     MatrixInstance,
     read_cost_matrix,
 )
+from reserve_opt.models.siting.matrix import _number as matrix_number  # one rule for cells
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -139,19 +140,11 @@ def _parquet(path: Path) -> MatrixInstance:
 
 
 def _number(text: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-        if not text:
-            raise InputError(f"{where}: the cell is empty; give a number from 0 up (a "
-                             "missing cost is never assumed).") from None
-        raise InputError(f"{where}: {text[:40]!r} is not a number; give a cost from 0 "
-                         "up.") from None
-    if not math.isfinite(value) or not 0 <= value <= MAX_CELL:
-        raise InputError(f"{where}: {text[:40]} is outside 0 to {MAX_CELL:g}; give a finite "
-                         "number from 0 up.")
-    return value
+    """A cell as a number (the matrix reader's rule), an empty one refused by name."""
+    if not text:
+        raise InputError(f"{where}: the cell is empty; give a number from 0 up (a missing "
+                         "cost is never assumed).")
+    return float(matrix_number(text, where))
 
 
 def _unique(label: str, ids: list[str], what: str, where: list[str]) -> None:
