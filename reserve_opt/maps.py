@@ -173,6 +173,11 @@ def _draw_png(inst: Instance, path: Path, shade: Shade,
         agreements.plot(ax=ax, color="#2b8cbe", linewidth=0.7 if faint else 1.2,
                         linestyle="--", alpha=0.3 if faint else 0.8)
     handles = []
+    if inst.demand_points:
+        ax.scatter([p.lon for p in inst.demand_points], [p.lat for p in inst.demand_points],
+                   s=9, color="#555555", zorder=2)
+        handles.append(Line2D([], [], marker=".", color="#555555", linestyle="",
+                              label=f"demand points ({len(inst.demand_points)})"))
     for kind, (marker, colour, label) in FACILITY_STYLE.items():
         sel = facilities[facilities["kind"] == kind.value]
         if len(sel) == 0:
@@ -307,6 +312,21 @@ def _draw_html(inst: Instance, path: Path, shade: Shade,
                                                  "weight": 2},
                        tooltip=_tooltip(cols, ["agreement", *cols[1:]])
                        ).add_to(fmap)
+    if inst.demand_points:
+        import geopandas as gpd
+        from shapely.geometry import Point
+
+        pts = gpd.GeoDataFrame(
+            {"id": [p.id for p in inst.demand_points],
+             "name": [p.name for p in inst.demand_points],
+             "region": [p.region for p in inst.demand_points],
+             "population": [p.population for p in inst.demand_points]},
+            geometry=[Point(p.lon, p.lat) for p in inst.demand_points], crs="EPSG:4326")
+        cols = ["id", "name", "region", "population"]
+        folium.GeoJson(_html_safe(pts, cols).to_json(),
+                       marker=folium.CircleMarker(radius=3, fill_opacity=0.8),
+                       style_function=lambda _: {"color": "#555555", "fillColor": "#555555"},
+                       tooltip=_tooltip(cols, ["demand point", *cols[1:]])).add_to(fmap)
     if len(facilities):
         colours = {k.value: c for k, (_, c, _) in FACILITY_STYLE.items()}
         facilities["colour"] = [colours[k] for k in facilities["kind"]]

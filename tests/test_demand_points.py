@@ -224,3 +224,25 @@ def test_demand_points_round_trip_through_json_and_folder(tmp_path: Path) -> Non
     assert again.demand_points == inst.demand_points
     folder = load_instance(save_instance(again, tmp_path / "l"))
     assert folder.demand_points == inst.demand_points and len(inst.demand_points) == 48
+
+
+def test_straight_lines_say_so(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from reserve_opt.io.folder import write_folder
+    from reserve_opt.path_lines import pair_lines
+    from tests.test_travel_table import _far_km, _od
+
+    inst = _od(slow=True)
+    drawn = pair_lines(inst, "s", [("W_near", "city"), ("W_far", "city"), ("city", "city")])
+    assert drawn[("W_near", "city")] is not None and drawn[("W_near", "city")][1] == "table"
+    assert drawn[("W_far", "city")] is not None and drawn[("W_far", "city")][1] == "geodesic"
+    assert drawn[("city", "city")] is None  # nothing between a place and itself
+    folder = write_folder(inst, tmp_path / "od")
+    res = run_cli("allocate", str(folder), "-s", "s", "--out", str(tmp_path / "al"))
+    assert res.exit_code == 0, res.stderr
+    flows = gpd.read_file(tmp_path / "al" / "flows.gpkg")
+    assert flows["path_kind"].tolist() == ["geodesic"]
+    assert flows["distance_km"].iloc[0] == pytest.approx(_far_km(inst), rel=1e-12)
+    # straight: the great circle, the detour factor only in the number
+    assert _geod_km(flows.geometry.iloc[0]) * 1.3 == pytest.approx(_far_km(inst), rel=1e-3)
