@@ -84,6 +84,7 @@ __all__ = [
     "DeliveryOptions",
     "DeliveryProblem",
     "check_deliveries",
+    "check_vehicle_limits",
     "delivery_report",
     "from_allocation",
     "route_lines",
@@ -133,8 +134,9 @@ class DeliveryOptions:
         Driver break rule for every vehicle (minutes, hours), overriding the fleet
         table; e.g. China: 20 min after 4 h. Needs the OR-Tools engine.
     max_vehicle_kg
-        Point id (distribution point or region) -> largest vehicle capacity (kg) that
-        can reach it, e.g. a narrow road only small trucks take.
+        Stop id (a demand point, distribution point or region seat where a region receives
+        goods) -> largest vehicle capacity (kg) that can reach it, e.g. a narrow road only
+        small trucks take.
     """
 
     load_h: float = 0.5
@@ -285,6 +287,30 @@ def _read_deliveries(inst: Instance, deliveries: pd.DataFrame) -> pd.DataFrame:
     df = df[df["quantity"] > 0].reset_index(drop=True)
     df.index.name = "delivery"
     return df
+
+
+def check_vehicle_limits(instance: Instance, max_vehicle_kg: Mapping[str, float]) -> None:
+    """Refuse a vehicle limit on a place where no region receives goods.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    max_vehicle_kg
+        Place id -> largest vehicle (kg), as :attr:`DeliveryOptions.max_vehicle_kg`.
+
+    Raises
+    ------
+    InputError
+        Naming the places that are no region's stop (see :func:`from_allocation`).
+    """
+    stops = {p for r in instance.regions for p, _ in _points(instance, r.id)}
+    bad = [p for p in max_vehicle_kg if p not in stops]
+    if bad:
+        raise InputError(
+            f"--max-vehicle-kg {', '.join(bad)}: no region receives goods there (a region "
+            "with demand points is served at them, else at its distribution points, else at "
+            "its seat); name one of those places")
 
 
 def _points(inst: Instance, region: str) -> list[tuple[str, float]]:
@@ -494,8 +520,8 @@ def from_allocation(
     Raises
     ------
     InputError
-        On an unknown scenario, source, region or commodity, a bad quantity, or a break
-        rule given by half.
+        On an unknown scenario, source, region or commodity, a bad quantity, a break
+        rule given by half, or a ``max_vehicle_kg`` place where no region receives goods.
     """
     opt = options or DeliveryOptions()
     if scenario not in instance.scenario_index:
@@ -505,6 +531,7 @@ def from_allocation(
         )
     if period < 1:
         raise InputError(f"period must be 1 or more (days are 1-based), got {period}.")
+    check_vehicle_limits(instance, opt.max_vehicle_kg)
     table = _read_deliveries(instance, deliveries)
     for row in instance.fleet:
         if (row.break_min is None) != (row.drive_h_before_break is None):
