@@ -41,7 +41,7 @@ from reserve_opt.cli.render import (
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
-    from reserve_opt.domain import Instance
+    from reserve_opt.domain import Instance, Scenario
     from reserve_opt.models.allocation import AllocationResult
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -121,25 +121,30 @@ def allocate(
                 warn_checker(report.violations[:5])
         if dest is not None:
             with dest.write() as folder:
-                write_allocation(inst, result, folder)
+                write_allocation(inst, result, folder, ev)
     show(fmt, result.to_dict, lambda: print_allocation(inst, result, top), wrote=out)
     if not result.has_plan:
         raise typer.Exit(1)
 
 
-def write_allocation(inst: Instance, result: AllocationResult, folder: Path) -> None:
-    """Write the result tables (CSV), flows as lines (GeoPackage) and solution.json."""
-    import geopandas as gpd
-    from shapely.geometry import LineString
+def write_allocation(inst: Instance, result: AllocationResult, folder: Path,
+                     event: str | Scenario | None = None) -> None:
+    """Write the result tables (CSV), flows as lines (GeoPackage) and solution.json.
+
+    ``flows.gpkg`` holds one line per flow and receiving point, drawn along the travel
+    path with its ``path_kind`` (see :mod:`reserve_opt.path_lines`); ``event`` is the
+    allocated event (default the result's scenario of ``inst``).
+    """
+    from reserve_opt.models.allocation import event_instance
+    from reserve_opt.path_lines import flow_lines
 
     write_tables(folder, result.tables())
-    pts = inst.locations()
     f = result.flows
     if len(f):
-        geo = gpd.GeoDataFrame(
-            f, geometry=[LineString([pts[s], pts[r]]) for s, r in zip(
-                f["source"], f["region"], strict=True)], crs="EPSG:4326")
-        geo.to_file(folder / "flows.gpkg", layer="flows", driver="GPKG")
+        ev_inst, ev = event_instance(inst, result.event if event is None else event)
+        geo = flow_lines(ev_inst, ev.id, f)
+        if len(geo):
+            geo.to_file(folder / "flows.gpkg", layer="flows", driver="GPKG")
     write_json(folder / "solution.json", result.to_dict())
 
 
@@ -223,6 +228,17 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
                         [[r["region"], r["level"], r["standard_h"], _hours(r["first_arrival_h"]),
                           _hours(r["fastest_possible_h"])] for r in shown_rows],
                           total=len(rows), where="all in response.csv (--out)")
+    pts = result.response_points
+    if len(pts):
+        # the last point of each region to get goods: what the region's response hinges on
+        last = (pts.sort_values(["first_arrival_h", "region"], ascending=[False, True],
+                                kind="stable").drop_duplicates("region"))
+        rows = last.to_dict(orient="records")
+        print_table(f"Last demand point reached in each region (of {len(pts)} points)",
+                    ["region", "point", "first arrival (h)", "from", "distance (km)"],
+                    [[r["region"], r["point"], _hours(r["first_arrival_h"]), r["source"],
+                      r["distance_km"]] for r in (rows if top == 0 else rows[:top])],
+                    total=len(rows), where="every point in response_points.csv (--out)")
     ex = result.explanations
     if len(ex):
         # per short region and commodity: the structural reasons, then the strongest few

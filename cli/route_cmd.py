@@ -375,6 +375,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
     from reserve_opt.models.routing import (
         DeliveryOptions,
         check_deliveries,
+        check_vehicle_limits,
         delivery_report,
         from_allocation,
         route_lines,
@@ -402,11 +403,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                          f"of {', '.join(s.id for s in inst.scenarios)}.")
     period = 1 if period is None else period
     _check_period(inst, scenario, period)
-    unknown = sorted(set(limits or {}) - {f.id for f in inst.facilities}
-                     - {r.id for r in inst.regions})
-    if unknown:
-        raise InputError(f"--max-vehicle-kg: {', '.join(unknown)} is not a distribution point "
-                         "or region of the instance.")
+    check_vehicle_limits(inst, limits or {})
     # options are checked before the allocation is solved, so a typo costs no solve
     options = DeliveryOptions(fleetless=fleetless, break_min=break_min,  # type: ignore[arg-type]
                               drive_h_before_break=drive_h, max_trips=max_trips,
@@ -429,7 +426,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                           + "; ".join(verdict.violations))
     report = delivery_report(plan, result)
     unmet = report[report["unmet"] > 1e-9]
-    lines = route_lines(plan, result)
+    lines = route_lines(plan, result, inst)
     summary = _common(result)
     summary.update({
         "instance": inst.name,

@@ -139,7 +139,7 @@ def _num(v: float) -> float | None:
 
 
 def detect_format(path: Path) -> str:
-    """``instance`` for a folder or document, ``matrix`` for a CSV, else OR-Library by content.
+    """``instance`` for a folder or document, ``matrix`` for CSV/Parquet, else OR-Library.
 
     A ``cap`` file starts with ``m n`` (two numbers), a ``pmed`` file with
     ``n_vertices n_edges p`` (three).
@@ -154,7 +154,7 @@ def detect_format(path: Path) -> str:
                          "folder or JSON document.")
     if path.is_dir() or path.suffix.lower() in (".json", ".toml", ".yaml", ".yml"):
         return "instance"
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() in (".csv", ".parquet"):
         return "matrix"
     try:
         with path.open() as fh:
@@ -176,11 +176,15 @@ def site(
     model: Annotated[str, typer.Argument(help="p-median, p-center, capacitated-p-median, "
                                          "max-coverage, set-cover, backup-cover, cflp or "
                                          "uflp.", show_default=False)],
-    path: Annotated[Path, typer.Argument(help="OR-Library file (orlib-cap or orlib-pmed), "
-                                         "a cost matrix CSV (a row per client: its name, "
-                                         "an optional 'demand' column, then a column per "
-                                         "site), or an instance folder or JSON document.",
-                                         show_default=False)],
+    path: Annotated[Path | None, typer.Argument(
+        help="OR-Library file (orlib-cap or orlib-pmed), a cost matrix CSV (a row per "
+        "client: its name, an optional 'demand' column, then a column per site), or an "
+        "instance folder or JSON document; or leave it out and give --costs.",
+        show_default=False)] = None,
+    costs: Annotated[Path | None, typer.Option(
+        "--costs", help="A cost table instead of PATH: CSV or Parquet, long (columns "
+        "client, site, cost and optionally weight, a row per pair) or a wide matrix (a row "
+        "per client, a column per site, optional 'demand').", show_default=False)] = None,
     facilities: Annotated[int | None, typer.Option(
         "--facilities", "-p", help="Sites to open (p-median, p-center, capacitated-p-median, "
         "max-coverage), besides the fixed ones unless --count-fixed; an orlib-pmed file "
@@ -237,6 +241,15 @@ def site(
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
+        if (path is None) == (costs is None):
+            raise InputError("Give exactly one of PATH (a benchmark file or an instance) or "
+                             "--costs FILE (a cost table).")
+        if costs is not None:
+            if input_format not in (None, "matrix"):
+                raise InputError(f"--input-format {input_format}: --costs is a cost table; "
+                                 "leave --input-format out.")
+            path, input_format = costs, "matrix"
+        assert path is not None
         dest = output_folder(out, "site", [path, optima], force)
         if model not in MODELS:
             raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
@@ -432,7 +445,7 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
                              "p-median, p-center, capacitated-p-median, max-coverage, "
                              "set-cover or backup-cover.")
         if kind == "matrix":
-            mx = st.read_cost_matrix(path)
+            mx = st.read_costs(path)
             dist, w, file_p = mx.distance, mx.demand, None
             client_ids, site_ids = list(mx.client_ids), list(mx.site_ids)
             unit = "clients" if w is None else "demand"

@@ -144,6 +144,12 @@ class InstanceBuilder:
         self.add("travel", distance_km=distance_km, time_h=time_h, scenario=scenario,
                  **{"from": origin, "to": destination})
 
+    def add_demand_point(self, id: str, *, region: str, lon: float, lat: float,
+                         population: float, **extra: Any) -> None:
+        """Add a town of ``region`` (persons; ``share=`` gives its share of the demand)."""
+        self.add("demand_points", id=id, region=region, lon=lon, lat=lat,
+                 population=population, **extra)
+
     def add_vehicle_type(self, id: str, *, depot: str, count: int, capacity_kg: float,
                          capacity_m3: float, **extra: Any) -> None:
         """Add vehicles stationed at a depot."""

@@ -53,6 +53,7 @@ MPL_MARKER: dict[Symbol, str] = {"square": "s", "triangle": "^", "plus": "P", "c
 
 AGREEMENT_COLOUR = "#2b8cbe"
 UNMET_COLOUR = "#b2182b"
+DEMAND_POINT_COLOUR = "#555555"
 LAND_COLOUR, BORDER_COLOUR = "#f2efe9", "#a0a0a0"
 SHADE_CMAP = "OrRd"
 
@@ -187,7 +188,11 @@ class Scene:
     facilities
         :func:`facility_frame` with ``open``, ``symbol`` and ``colour``.
     agreements, routes, unmet
-        Lines, lines with a ``colour`` each, and points with ``units`` and ``detail``.
+        Lines, lines with a ``colour`` and ``straight`` flag each (drawn dashed when no
+        road or link path is known), and points with ``units`` and ``detail``.
+    demand_points
+        The regions' towns and communities (``id``, ``name``, ``region``, ``population``),
+        or ``None``.
     outline
         Natural Earth countries clipped around the map.
     bounds
@@ -211,6 +216,7 @@ class Scene:
     outline: gpd.GeoDataFrame
     bounds: tuple[float, float, float, float]
     legend: list[LegendEntry] = field(default_factory=list)
+    demand_points: gpd.GeoDataFrame | None = None
 
 
 def scene(inst: Instance, shade: Shade = "population",
@@ -256,10 +262,24 @@ def scene(inst: Instance, shade: Shade = "population",
         legend.append(LegendEntry(f"sharing agreements ({len(inst.agreements)})",
                                   AGREEMENT_COLOUR, "dashed"))
 
+    dpoints = None
+    if inst.demand_points:
+        from shapely.geometry import Point
+
+        dpoints = gpd.GeoDataFrame(
+            {"id": [p.id for p in inst.demand_points],
+             "name": [p.name for p in inst.demand_points],
+             "region": [p.region for p in inst.demand_points],
+             "population": [p.population for p in inst.demand_points]},
+            geometry=[Point(p.lon, p.lat) for p in inst.demand_points], crs="EPSG:4326")
+        legend.append(LegendEntry(f"demand points ({len(dpoints)})", DEMAND_POINT_COLOUR,
+                                  "circle"))
+
     lines = None
     if routes is not None and len(routes):
         lines = routes.copy()
         lines["colour"] = [ROUTE_COLOURS[n % len(ROUTE_COLOURS)] for n in range(len(lines))]
+        lines["straight"] = _straight(lines)
         labels = [str(v) for v in lines["route"]] if "route" in lines.columns else \
             [f"route {n + 1}" for n in range(len(lines))]
         for colour in ROUTE_COLOURS[:len(lines)]:
@@ -269,6 +289,9 @@ def scene(inst: Instance, shade: Shade = "population",
             shown = first if len(names) == 1 else f"{first} and {len(names) - 1} more"
             legend.append(LegendEntry(
                 f"vehicle route{'s' if len(names) > 1 else ''} {shown}", colour, "line"))
+        if any(lines["straight"]):
+            legend.append(LegendEntry("dashed: straight, no road path known (geodesic or "
+                                      "travel table)", ROUTE_COLOURS[0], "dashed"))
 
     points = _unmet_points(inst, unmet) if unmet is not None and len(unmet) else None
     if points is not None:
@@ -298,7 +321,14 @@ def scene(inst: Instance, shade: Shade = "population",
         title=inst.name, subtitle=subtitle, notes=notes, regions=regions, shade=shade,
         shade_label=shade_label, vmin=vmin, vmax=vmax, facilities=facilities,
         agreements=agreements, routes=lines, unmet=points, outline=_outline(bounds),
-        bounds=bounds, legend=legend)
+        bounds=bounds, legend=legend, demand_points=dpoints)
+
+
+def _straight(routes: gpd.GeoDataFrame) -> list[bool]:
+    """Whether each route is drawn straight: no leg's road path is known (``path_kind``)."""
+    if "path_kind" not in routes.columns:
+        return [False] * len(routes)
+    return ["links" not in str(k) and str(k) != "none" for k in routes["path_kind"]]
 
 
 def _unmet_points(inst: Instance, unmet: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -601,14 +631,22 @@ def _png(view: Scene, fonts: list[Path]) -> Figure:
                    gid="facility")
     if view.routes is not None:
         widths = route_widths(len(view.routes))
-        for line, colour, width in zip(view.routes.geometry, view.routes["colour"], widths,
-                                       strict=True):
+        for line, colour, width, straight in zip(view.routes.geometry, view.routes["colour"],
+                                                 widths, view.routes["straight"], strict=True):
+            if line.geom_type != "LineString":  # a route that never leaves its depot's place
+                ax.scatter([line.x], [line.y], s=70, facecolors="none", edgecolors=colour,
+                           linewidths=1.4, zorder=5, gid="route-stop")
+                continue
             xs, ys = line.xy
             ax.plot(xs, ys, color=colour, linewidth=width, alpha=0.9, zorder=4,
-                    solid_capstyle="round", gid="route")
+                    solid_capstyle="round", linestyle="--" if straight else "-", gid="route")
             # stops too, so a route to a point beside its depot still shows
             ax.scatter(list(xs), list(ys), s=70, facecolors="none", edgecolors=colour,
                        linewidths=1.4, zorder=5, gid="route-stop")
+    if view.demand_points is not None:
+        dp = view.demand_points
+        ax.scatter(dp.geometry.x, dp.geometry.y, s=9, color=DEMAND_POINT_COLOUR, zorder=2,
+                   gid="demand-point")
     if view.unmet is not None:
         ax.scatter(view.unmet.geometry.x, view.unmet.geometry.y, marker="X", s=110,
                    color=UNMET_COLOUR, edgecolors="white", linewidths=0.8, zorder=6,
@@ -772,12 +810,22 @@ def html_data(view: Scene, route_columns: list[str], tiles: str | None = None
               "opacity": 0.45 if view.routes is not None else 0.85}
              for _ in range(len(a))])})
     if view.routes is not None:
-        rt = view.routes
+        rt = view.routes[view.routes.geom_type == "LineString"]
         layers.append({"name": "routes", "interactive": True, "data": _features(
             rt, [[[html_text(c), _cell(row[c])] for c in route_columns]
                  for row in rt.to_dict("records")],
-            [{"color": c, "weight": w, "opacity": 0.9}
-             for c, w in zip(rt["colour"], route_widths(len(rt)), strict=True)])})
+            [{"color": c, "weight": w, "opacity": 0.9, **({"dashArray": "8 6"} if s else {})}
+             for c, w, s in zip(rt["colour"], route_widths(len(rt)), rt["straight"],
+                                strict=True)])})
+    dp = view.demand_points
+    if dp is not None:
+        layers.append({"name": "demand points", "interactive": True, "data": _features(
+            dp, [[["demand point", html_text(i)], ["name", html_text(n)],
+                  ["region", html_text(r)], ["population (persons)", f"{p:,.0f}"]]
+                 for i, n, r, p in zip(dp["id"], dp["name"], dp["region"], dp["population"],
+                                       strict=True)],
+            [{"symbol": "circle", "colour": DEMAND_POINT_COLOUR, "hollow": False}
+             for _ in range(len(dp))])})
     f = view.facilities
     if len(f):
         layers.append({"name": "facilities", "interactive": True, "data": _features(

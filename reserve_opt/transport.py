@@ -17,10 +17,12 @@ distance and time come from the first of these that knows it (its **time source*
    link's length is its ``distance_km`` or, when empty, the great-circle length of its
    ends: the links are the road, so no detour factor. Its time is ``time_h``, or length over
    its ``speed_kmh`` (else the ``speed_kmh`` setting); ``oneway`` links run from -> to only.
-   Every facility is joined to its region's node by a local link of its geodesic distance x
-   detour factor (a geodesic fallback leg). An outage with ``speed_factor`` 0 removes a
-   link; with f > 0 it divides the link's speed by f. The reported distance is the length of
-   the fastest path. Pairs the links do not join are unusable.
+   Every facility and demand point is joined to its region's node by a local link of its
+   geodesic distance x detour factor (a geodesic fallback leg). An outage with
+   ``speed_factor`` 0 removes a link; with f > 0 it divides the link's speed by f. The
+   reported distance is the length of the fastest path. Pairs the links do not join are
+   unusable. A region with demand points is measured at its points
+   (:mod:`reserve_opt.demand_points`).
 4. ``geodesic`` -- without roads or links: great-circle distance x ``detour_factor``, at the
    ``speed_kmh`` setting (sparse with a time limit for big instances).
 
@@ -43,7 +45,7 @@ import pandas as pd
 from reserve_opt.domain import FacilityKind, Instance, Outage
 from reserve_opt.errors import InputError
 from reserve_opt.geo import VehicleClass, dense_arcs, geodesic_arcs_km, sparse_arcs
-from reserve_opt.geo.network import fastest_paths
+from reserve_opt.geo.network import fastest_paths, fastest_trees
 
 __all__ = [
     "TIME_SOURCES",
@@ -57,6 +59,7 @@ __all__ = [
     "link_edges",
     "region_of",
     "travel_matrix",
+    "travel_paths",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -250,13 +253,16 @@ def link_edges(instance: Instance) -> LinkEdges:
     Returns
     -------
     LinkEdges
-        Explicit links in file order, then each facility's local link to its region.
+        Explicit links in file order, then each facility's and each demand point's local
+        link to its region.
     """
     st = instance.settings
     locs = instance.locations()
     links = instance.links
-    a_id = tuple([lk.origin for lk in links] + [f.id for f in instance.facilities])
-    b_id = tuple([lk.destination for lk in links] + [f.region for f in instance.facilities])
+    local = [(f.id, f.region) for f in instance.facilities]
+    local += [(p.id, p.region) for p in instance.demand_points]
+    a_id = tuple([lk.origin for lk in links] + [a for a, _ in local])
+    b_id = tuple([lk.destination for lk in links] + [b for _, b in local])
     geo = geodesic_arcs_km([locs[a][0] for a in a_id], [locs[a][1] for a in a_id],
                            [locs[b][0] for b in b_id], [locs[b][1] for b in b_id])
     nl = len(links)
@@ -265,13 +271,12 @@ def link_edges(instance: Instance) -> LinkEdges:
     length = np.concatenate([np.where(np.isnan(given), geo[:nl], given),
                              geo[nl:] * st.detour_factor])  # detour on the geodesic leg only
     speed = np.array([st.speed_kmh if lk.speed_kmh is None else lk.speed_kmh for lk in links]
-                     + [st.speed_kmh] * len(instance.facilities), dtype=np.float64)
+                     + [st.speed_kmh] * len(local), dtype=np.float64)
     time = length / speed
     for k, lk in enumerate(links):
         if lk.time_h is not None:
             time[k] = lk.time_h
-    oneway = np.array([lk.oneway for lk in links] + [False] * len(instance.facilities),
-                      dtype=bool)
+    oneway = np.array([lk.oneway for lk in links] + [False] * len(local), dtype=bool)
     return LinkEdges(a_id, b_id, length, time, oneway)
 
 
@@ -301,7 +306,7 @@ def _slowed(time: FloatArray, factor: FloatArray) -> FloatArray:
 
 
 def region_of(instance: Instance) -> dict[str, str]:
-    """The region of every location id: a region is its own, a facility lies in one.
+    """The region of every location id: a region is its own, a facility or point lies in one.
 
     Parameters
     ----------
@@ -314,7 +319,8 @@ def region_of(instance: Instance) -> dict[str, str]:
         Location id -> region id.
     """
     return {**{r.id: r.id for r in instance.regions},
-            **{f.id: f.region for f in instance.facilities}}
+            **{f.id: f.region for f in instance.facilities},
+            **{p.id: p.region for p in instance.demand_points}}
 
 
 def build_arcs(
@@ -376,6 +382,11 @@ def build_arcs(
             s, r = np.concatenate([s[other], ts]), np.concatenate([r[other], tr_])
             d, t = np.concatenate([d[other], td]), np.concatenate([t[other], tt])
             code = np.concatenate([code[other], np.full(ts.size, _TABLE, dtype=np.int8)])
+        if instance.demand_points:
+            from reserve_opt.demand_points import spread_over_points  # it uses travel_matrix
+
+            d, t, code = spread_over_points(instance, sc.id, src_ids, reg_ids, s, r, d, t,
+                                            code)
         out.append(_finish(sc.id, s, r, d, t, code, max_time_h))
     cpk = np.array([instance.transport_cost_per_unit_km(c.id) for c in instance.commodities],
                    dtype=np.float64)
@@ -634,13 +645,17 @@ class _LinkGraph:
     def __init__(self, instance: Instance) -> None:
         self.edges = link_edges(instance)
         self.node_of: dict[str, int] = {r.id: i for i, r in enumerate(instance.regions)}
-        for j, f in enumerate(instance.facilities):
-            self.node_of[f.id] = len(instance.regions) + j
+        for f in instance.facilities:
+            self.node_of[f.id] = len(self.node_of)
+        for p in instance.demand_points:
+            self.node_of[p.id] = len(self.node_of)
         self.nn = len(self.node_of)
         e = self.edges
         self.ea = np.array([self.node_of[a] for a in e.origin], dtype=np.int64)
         self.eb = np.array([self.node_of[b] for b in e.destination], dtype=np.int64)
         self.cache: dict[tuple[OutageKey, tuple[str, ...]], tuple[FloatArray, FloatArray]] = {}
+        self.trees: dict[tuple[OutageKey, tuple[str, ...]],
+                         tuple[IntArray, npt.NDArray[np.int32]]] = {}
 
     def paths(self, key: OutageKey, origins: Sequence[str],
               destinations: Sequence[str]) -> tuple[FloatArray, FloatArray]:
@@ -667,7 +682,61 @@ class _LinkGraph:
         length = np.concatenate([e.distance_km[keep], e.distance_km[two]])
         time = np.concatenate([e.time_h[keep] / factor[keep], e.time_h[two] / factor[two]])
         nodes = np.array([self.node_of[x] for x in src], dtype=np.int64)
-        return fastest_paths(u, v, time, length, self.nn, nodes)[::-1]
+        uniq, pred, t_all, d_all = fastest_trees(u, v, time, length, self.nn, nodes)
+        self.trees[(key, src)] = (uniq, pred)
+        row = np.searchsorted(uniq, nodes)
+        return d_all[row], t_all[row]
+
+
+def travel_paths(instance: Instance, scenario: str, pairs: Iterable[tuple[str, str]],
+                 ) -> dict[tuple[str, str], tuple[str, ...] | None]:
+    """The places the fastest link path of each (origin, destination) pair passes.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    scenario
+        Scenario id (its outages cut or slow links).
+    pairs
+        (origin, destination) facility, region or demand point ids.
+
+    Returns
+    -------
+    dict
+        Pair -> location ids from origin to destination (both included) when the pair's
+        time comes from the links, the path this module measured; ``None`` when it comes
+        from the travel table or the geodesic fallback (no path is known), or when the
+        pair is unreachable.
+    """
+    pairs = list(dict.fromkeys(pairs))
+    out: dict[tuple[str, str], tuple[str, ...] | None] = dict.fromkeys(pairs)
+    if not pairs or not instance.links:
+        return out
+    origins = list(dict.fromkeys(a for a, _ in pairs))
+    dests = list(dict.fromkeys(b for _, b in pairs))
+    m = travel_matrix(instance, scenario, origins, dests)
+    oi = {a: i for i, a in enumerate(origins)}
+    di = {b: i for i, b in enumerate(dests)}
+    graph = _LinkGraph(instance)
+    key = _outage_key(instance.scenario(scenario).outages)
+    graph.paths(key, origins, dests)
+    uniq, pred = graph.trees[(key, tuple(origins))]
+    row = {int(n): k for k, n in enumerate(uniq)}
+    names = list(graph.node_of)
+    for a, b in pairs:
+        i, j = oi[a], di[b]
+        if a == b or m.time_source[i, j] != _LINKS or not np.isfinite(m.time_h[i, j]):
+            continue
+        start, node = graph.node_of[a], graph.node_of[b]
+        tree = pred[row[start]]
+        path = [node]
+        while node != start and node >= 0:
+            node = int(tree[node])
+            path.append(node)
+        if node == start:
+            out[(a, b)] = tuple(names[n] for n in reversed(path))
+    return out
 
 
 def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],

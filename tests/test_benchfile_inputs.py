@@ -340,7 +340,9 @@ def test_route_period_outside_the_event(tmp_path: Path) -> None:
     ("D_sea=heavy", "--max-vehicle-kg D_sea=heavy: KG must be a positive number of "
                     "kilograms, e.g. D_dl_school=2000."),
     ("=500", "--max-vehicle-kg =500: write POINT=KG, e.g. D_dl_school=2000."),
-    ("X=500", "--max-vehicle-kg: X is not a distribution point or region of the instance."),
+    ("X=500", "--max-vehicle-kg X: no region receives goods there (a region with demand "
+              "points is served at them, else at its distribution points, else at its seat); "
+              "name one of those places"),
 ])
 def test_route_max_vehicle_kg(item: str, message: str) -> None:
     assert one_error("route", str(TOY), "--scenario", "snow", "--max-vehicle-kg", item) == (

@@ -170,7 +170,12 @@ def test_liaoning_coverage_by_response_standard_and_radius() -> None:
     tight = site_json("max-coverage", str(LIAONING), "-p", "2", "--radius-km", "50")
     assert tight["check"]["ok"] and tight["coverage_rule"] == "road distance <= 50 km"
     assert tight["objective"] <= std["objective"]
-    cover = site_json("set-cover", str(LIAONING), "--max-hours", "3")
+    # a site covers a region when it reaches all its demand points in time: Dalian's
+    # towns lie 3.2 h apart (Zhuanghe), so 3 h covers nobody there; 4 h covers all
+    no = one_error_line("set-cover", str(LIAONING), "--max-hours", "3")
+    assert no == ("error: No site covers regions ['dalian'] (travel time <= 3 h); widen "
+                  "--max-hours or --radius-km, or use max-coverage.")
+    cover = site_json("set-cover", str(LIAONING), "--max-hours", "4")
     assert cover["check"]["ok"] and cover["uncovered"] == []
 
 

@@ -92,11 +92,12 @@ def test_point_only_small_trucks_reach(tmp_path: Path) -> None:
                  columns=["source", "region", "commodity", "quantity"]).to_csv(path, index=False)
     out = tmp_path / "out"
     result = run_cli("route", str(LIAONING), "--scenario", "none", "--deliveries", str(path),
-                     "--max-vehicle-kg", "D_dl_school=2000", "--max-iterations", "2000",
+                     "--max-vehicle-kg", "P_1792260=2000", "--max-iterations", "2000",
                      "--out", str(out))
     assert result.exit_code == 0, result.output
     visits = pd.read_csv(out / "routes.csv")
-    school = visits[visits["point"] == "D_dl_school"]
+    # Wafangdian, one of Dalian's demand points (its stops)
+    school = visits[visits["point"] == "P_1792260"]
     assert len(school) and set(school["vehicle_type"]) == {"V_dalian_2t"}
     assert visits["delivered_kg"].sum() == pytest.approx(3000 * 7.0)
 
@@ -133,8 +134,9 @@ def test_breaks_need_ortools(toy_path: Path, toy_deliveries: Path) -> None:
         (["--scenario", "snow", "--max-iterations", "0"],
          "error: --max-iterations 0: give a whole number of 1 or more.\n"),
         (["--scenario", "snow", "--max-vehicle-kg", "D_moon=2000"],
-         "error: --max-vehicle-kg: D_moon is not a distribution point or region of the "
-         "instance.\n"),
+         "error: --max-vehicle-kg D_moon: no region receives goods there (a region with "
+         "demand points is served at them, else at its distribution points, else at its "
+         "seat); name one of those places\n"),
     ],
 )
 def test_errors_are_one_line(toy_path: Path, args: list[str], message: str) -> None:

@@ -47,6 +47,12 @@ def liaoning() -> Instance:
     return load_instance(ROOT / "instances" / "liaoning")
 
 
+@pytest.fixture(scope="module")
+def seats(liaoning: Instance) -> Instance:
+    """Liaoning without its demand points: regions served at their distribution points."""
+    return dataclasses.replace(liaoning, demand_points=())
+
+
 def _frame(rows: Sequence[tuple[str, str, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -129,10 +135,10 @@ def test_travel_matrices_follow_outages(toy: Instance, liaoning: Instance) -> No
     assert t0[0, 1] == pytest.approx(d0[0, 1] / liaoning.settings.speed_kmh)
 
 
-def test_cut_link_on_the_link_graph(liaoning: Instance) -> None:
+def test_cut_link_on_the_link_graph(seats: Instance) -> None:
     # cut every link into Dandong in the no-event scenario: Dalian cannot reach its school
-    b = InstanceBuilder.from_instance(liaoning)
-    for lk in liaoning.links:
+    b = InstanceBuilder.from_instance(seats)
+    for lk in seats.links:
         if "dandong" in (lk.origin, lk.destination):
             b.add_outage("none", lk.origin, lk.destination, 0.0)
     inst = b.build()
@@ -144,13 +150,13 @@ def test_cut_link_on_the_link_graph(liaoning: Instance) -> None:
     _route(plan, "ortools")
 
 
-def test_delivery_bigger_than_a_truck_is_split_into_whole_unit_loads(liaoning: Instance) -> None:
+def test_delivery_bigger_than_a_truck_is_split_into_whole_unit_loads(seats: Instance) -> None:
     # 30,000 cases of water (7 kg) = 210 t and 2,000 tents to Dalian's two points
     rows = [("W_dalian", "dalian", "water", 30000), ("W_dalian", "dalian", "tent", 2000)]
     # Dalian's depot keeps only its own 8 trucks (no contracted ones) and 6 vans
     own = tuple(dataclasses.replace(v, count=8) if v.id == "V_dalian_10t" else v
-                for v in liaoning.fleet)
-    plan = from_allocation(dataclasses.replace(liaoning, fleet=own), _frame(rows), "none")
+                for v in seats.fleet)
+    plan = from_allocation(dataclasses.replace(seats, fleet=own), _frame(rows), "none")
     loads = plan.loads
     # split 8000:3000 by shelter persons, whole units
     per_point = loads.groupby(["point", "commodity"])["quantity"].sum()
@@ -189,9 +195,9 @@ def _long_haul(liaoning: Instance) -> pd.DataFrame:
                    ("W_anshan", "anshan", "water", 500)])
 
 
-def test_breaks_are_planned_by_ortools_and_verified(liaoning: Instance) -> None:
+def test_breaks_are_planned_by_ortools_and_verified(seats: Instance) -> None:
     opts = DeliveryOptions(break_min=20, drive_h_before_break=4)
-    plan = from_allocation(liaoning, _long_haul(liaoning), "none", options=opts)
+    plan = from_allocation(seats, _long_haul(seats), "none", options=opts)
     result = _route(plan, "ortools")
     assert result.status.value == "solved"
     long_routes = [r for r in result.routes if r.end - r.start > 4]
@@ -232,11 +238,12 @@ def test_breaks_from_the_fleet_table(liaoning: Instance) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_point_only_small_trucks_reach(liaoning: Instance, engine: str) -> None:
+def test_point_only_small_trucks_reach(seats: Instance, engine: str) -> None:
     rows = [("W_dalian", "dalian", "water", 3000), ("W_dalian", "dalian", "food", 3000)]
     opts = DeliveryOptions(max_vehicle_kg={"D_dl_school": 2000})
-    plan = from_allocation(liaoning, _frame(rows), "none", options=opts)
+    plan = from_allocation(seats, _frame(rows), "none", options=opts)
     school = set(plan.loads.loc[plan.loads["point"] == "D_dl_school", "client"])
+    assert school
     for c in school:
         assert plan.problem.clients[c].demand[0] <= 2000
     result = _route(plan, engine)
@@ -245,6 +252,28 @@ def test_point_only_small_trucks_reach(liaoning: Instance, engine: str) -> None:
         for v in r.visits:
             if v.client in school:
                 assert r.vehicle_type_name == "V_dalian_2t"
+
+
+def test_demand_points_are_the_stops(liaoning: Instance) -> None:
+    rows = [("W_dalian", "dalian", "water", 3000)]
+    plan = from_allocation(liaoning, _frame(rows), "none",
+                           options=DeliveryOptions(max_vehicle_kg={"P_1792260": 2000}))
+    shares = dict(liaoning.point_shares["dalian"])
+    per_point = plan.loads.groupby("point")["quantity"].sum()
+    assert set(per_point.index) == set(shares)
+    assert per_point.sum() == 3000
+    for p, q in per_point.items():
+        assert abs(q - 3000 * shares[str(p)]) <= 1  # whole units, largest remainder
+    far = plan.loads.loc[plan.loads["point"] == "P_1792260", "client"]
+    assert len(far) and all(plan.problem.clients[c].demand[0] <= 2000 for c in far)
+    # a distribution point no longer receives goods where the region has demand points
+    with pytest.raises(InputError) as err:
+        from_allocation(liaoning, _frame(rows), "none",
+                        options=DeliveryOptions(max_vehicle_kg={"D_dl_school": 2000}))
+    assert str(err.value) == (
+        "--max-vehicle-kg D_dl_school: no region receives goods there (a region with demand "
+        "points is served at them, else at its distribution points, else at its seat); name "
+        "one of those places")
 
 
 def test_route_lines_are_lonlat_linestrings(toy: Instance) -> None:

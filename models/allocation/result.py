@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from reserve_opt.demand_points import POINT_RESPONSE_COLUMNS
 from reserve_opt.solvers import SolveStatus
 
 from .options import AllocationOptions
@@ -93,8 +94,11 @@ class AllocationResult:
         Ledger: ``debtor`` owes ``creditor`` ``amount`` for ``units``; ``kind`` is
         ``agreement`` (compensation between regions) or ``contract`` (price paid to a firm).
     response
-        Per region with demand: the response standard, when the first batch arrives, and the
-        earliest any source could arrive.
+        Per region with demand: the response standard, when the first batch arrives (at all
+        of its demand points, when it has some), and the earliest any source could arrive.
+    response_points
+        Per demand point of a region that received goods: when the first goods reach it
+        (see :mod:`reserve_opt.demand_points`); empty without demand points.
     explanations
         Why each shortage happens: binding constraint (``periods`` where it binds) and what
         one more unit of it is worth (``method`` ``dual``, the largest over those periods),
@@ -123,6 +127,8 @@ class AllocationResult:
     min_fill_rate: float | None = None
     message: str = ""
     sharing: str = "agreements"
+    response_points: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=POINT_RESPONSE_COLUMNS), repr=False)
 
     @property
     def has_plan(self) -> bool:
@@ -213,8 +219,11 @@ class AllocationResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result table by file stem."""
-        return {"flows": self.flows, "fill": self.fill, "settlement": self.settlement,
-                "response": self.response, "explanations": self.explanations}
+        out = {"flows": self.flows, "fill": self.fill, "settlement": self.settlement,
+               "response": self.response, "explanations": self.explanations}
+        if len(self.response_points):
+            out["response_points"] = self.response_points
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (tables as lists of records)."""
@@ -246,6 +255,8 @@ class AllocationResult:
             "costs": self.costs(),
             "settlement": self.settlement_totals(),
             "response": _records(self.response),
+            **({"response_points": _records(self.response_points)}
+               if len(self.response_points) else {}),
             "explanations": _records(self.explanations),
             "flows": _records(self.flows),
             "options": self.options.to_dict(),

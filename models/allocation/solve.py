@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from reserve_opt.demand_points import point_first_arrivals
 from reserve_opt.domain import (
     PARENT_AGREEMENT,
     POOLED_AGREEMENT,
@@ -173,6 +174,7 @@ def solve_allocation(
         flows=flows, fill=fill, settlement=_settlement(data, flows),
         response=_response(data, ship), explanations=explanations,
         min_fill_rate=min_fill, message=message,
+        response_points=point_first_arrivals(inst, ev.id, flows[flows["quantity"] > 0]),
     )
 
 

@@ -5,10 +5,11 @@ quantity`` in units and ``ready_h``, as ``AllocationResult.deliveries(period)`` 
 them; a table without ``ready_h`` is ready at 0 h), the
 instance and a scenario, and builds a :class:`~models.routing.problem.RoutingProblem`:
 
-* **Depots** are the shipping facilities. **Clients** are the receiving distribution
-  points: the region's ``distribution_point`` facilities, the region's quantity split
-  across them in proportion to ``shelter_persons`` (equally when none is given); a region
-  without one is served at its own lon/lat.
+* **Depots** are the shipping facilities. **Clients** are the receiving points: the
+  region's demand points (the ``demand_points`` table; its quantity split by their shares,
+  as allocation splits its demand), else its ``distribution_point`` facilities, the
+  quantity split across them in proportion to ``shelter_persons`` (equally when none is
+  given); a region without either is served at its own lon/lat.
 * **Loads.** Each (source, point) delivery is packed into vehicle-sized loads of whole
   units (priority-1 goods first, so the first load is the first batch), sized for the
   largest vehicle of that source allowed at the point. Every load is one client with an
@@ -55,6 +56,7 @@ route or listed as unmet with a reason (and runs the route checker).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +85,7 @@ __all__ = [
     "DeliveryOptions",
     "DeliveryProblem",
     "check_deliveries",
+    "check_vehicle_limits",
     "delivery_report",
     "from_allocation",
     "route_lines",
@@ -132,8 +135,9 @@ class DeliveryOptions:
         Driver break rule for every vehicle (minutes, hours), overriding the fleet
         table; e.g. China: 20 min after 4 h. Needs the OR-Tools engine.
     max_vehicle_kg
-        Point id (distribution point or region) -> largest vehicle capacity (kg) that
-        can reach it, e.g. a narrow road only small trucks take.
+        Stop id (a demand point, distribution point or region seat where a region receives
+        goods) -> largest vehicle capacity (kg) that can reach it, e.g. a narrow road only
+        small trucks take.
     """
 
     load_h: float = 0.5
@@ -287,8 +291,38 @@ def _read_deliveries(inst: Instance, deliveries: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def check_vehicle_limits(instance: Instance, max_vehicle_kg: Mapping[str, float]) -> None:
+    """Refuse a vehicle limit on a place where no region receives goods.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    max_vehicle_kg
+        Place id -> largest vehicle (kg), as :attr:`DeliveryOptions.max_vehicle_kg`.
+
+    Raises
+    ------
+    InputError
+        Naming the places that are no region's stop (see :func:`from_allocation`).
+    """
+    stops = {p for r in instance.regions for p, _ in _points(instance, r.id)}
+    bad = [p for p in max_vehicle_kg if p not in stops]
+    if bad:
+        raise InputError(
+            f"--max-vehicle-kg {', '.join(bad)}: no region receives goods there (a region "
+            "with demand points is served at them, else at its distribution points, else at "
+            "its seat); name one of those places")
+
+
 def _points(inst: Instance, region: str) -> list[tuple[str, float]]:
-    """Receiving points of a region and their shares (sum 1)."""
+    """Receiving points of a region and their shares (sum 1).
+
+    Its demand points (the towns its demand is split over) when it has any, else its
+    distribution points, else its seat.
+    """
+    if region in inst.point_shares:
+        return [(p, w) for p, w in inst.point_shares[region] if w > 0]
     dps = [
         f
         for f in inst.facilities
@@ -488,8 +522,8 @@ def from_allocation(
     Raises
     ------
     InputError
-        On an unknown scenario, source, region or commodity, a bad quantity, or a break
-        rule given by half.
+        On an unknown scenario, source, region or commodity, a bad quantity, a break
+        rule given by half, or a ``max_vehicle_kg`` place where no region receives goods.
     """
     opt = options or DeliveryOptions()
     if scenario not in instance.scenario_index:
@@ -499,6 +533,7 @@ def from_allocation(
         )
     if period < 1:
         raise InputError(f"period must be 1 or more (days are 1-based), got {period}.")
+    check_vehicle_limits(instance, opt.max_vehicle_kg)
     table = _read_deliveries(instance, deliveries)
     for row in instance.fleet:
         if (row.break_min is None) != (row.drive_h_before_break is None):
@@ -916,11 +951,16 @@ def check_deliveries(plan: DeliveryProblem, result: RoutingResult) -> DeliveryCh
                          float(report["unmet"].sum()))
 
 
-def route_lines(plan: DeliveryProblem, result: RoutingResult) -> gpd.GeoDataFrame:
-    """The routes as LineStrings in EPSG:4326 (lon/lat), one per vehicle.
+def route_lines(plan: DeliveryProblem, result: RoutingResult,
+                instance: Instance | None = None) -> gpd.GeoDataFrame:
+    """The routes as lines in EPSG:4326 (lon/lat), one per vehicle.
 
-    Each line runs depot -> stops -> depot for every trip in order (straight segments
-    between the points; the road path itself is not known at this level).
+    Each line runs depot -> stops -> depot for every trip in order. With ``instance``,
+    each leg follows the path its travel time was measured on
+    (:func:`reserve_opt.path_lines.pair_lines`) and ``path_kind`` says how the route was
+    drawn: the ``+``-joined kinds of its legs among ``links``, ``geodesic`` (straight, no
+    path known) and ``table``; without it the legs are straight (``geodesic``). A route
+    that never leaves its depot's position is that point, with ``path_kind`` ``none``.
 
     Parameters
     ----------
@@ -928,30 +968,50 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult) -> gpd.GeoDataFram
         What :func:`from_allocation` built.
     result
         The solve of ``plan.problem``.
+    instance
+        The instance ``plan`` was built from, to draw the legs along their paths.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``route`` (label), ``vehicle_type``, ``vehicle``, ``home`` (fleet depot),
         ``depot``, ``trips``, ``stops``, ``distance_km``, ``cost``, ``start_h``,
-        ``end_h``, ``delivered_kg``, ``delivered_m3`` and the geometry.
+        ``end_h``, ``delivered_kg``, ``delivered_m3``, ``path_kind`` and the geometry.
     """
     import geopandas as gpd
-    from shapely.geometry import LineString
+    from shapely.geometry import LineString, Point
+
+    from reserve_opt.path_lines import pair_lines
 
     problem = plan.problem
     lonlat = plan.location_lonlat
-    rows: list[dict[str, object]] = []
+    ids = plan.location_ids
+    stops_of: list[list[int]] = []
     for route in result.routes:
         vt = problem.vehicle_types[route.vehicle_type]
-        depot = lonlat[route.depot]
-        points = [depot]
+        stops = [route.depot]
         for trip in route.trips:
-            points += [lonlat[problem.client_location(v.client)] for v in trip.visits]
+            stops += [problem.client_location(v.client) for v in trip.visits]
             if vt.returns_to_depot:
-                points.append(depot)
-        if len(points) == 1 or all(p == points[0] for p in points):
-            points = [points[0], (points[0][0] + 1e-6, points[0][1])]
+                stops.append(route.depot)
+        stops_of.append(stops)
+    legs = {(ids[a], ids[b]) for stops in stops_of
+            for a, b in itertools.pairwise(stops) if lonlat[a] != lonlat[b]}
+    drawn = (pair_lines(instance, plan.scenario, legs) if instance is not None else
+             {(a, b): ([lonlat[ids.index(a)], lonlat[ids.index(b)]], "geodesic")
+              for a, b in legs})
+    order = ("links", "geodesic", "table")
+    rows: list[dict[str, object]] = []
+    for route, stops in zip(result.routes, stops_of, strict=True):
+        points: list[tuple[float, float]] = [lonlat[stops[0]]]
+        kinds: set[str] = set()
+        for a, b in itertools.pairwise(stops):
+            leg = drawn.get((ids[a], ids[b]))
+            if leg is None:
+                continue
+            points += [c for c in leg[0] if c != points[-1]]
+            kinds.update(leg[1].split("+"))
+        geometry = LineString(points) if len(points) >= 2 else Point(points[0])
         rows.append({
             "route": f"{route.vehicle_type_name}#{route.vehicle}",
             "vehicle_type": route.vehicle_type_name,
@@ -966,7 +1026,8 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult) -> gpd.GeoDataFram
             "end_h": route.end,
             "delivered_kg": sum(v.delivered[0] for v in route.visits),
             "delivered_m3": sum(v.delivered[1] for v in route.visits),
-            "geometry": LineString(points),
+            "path_kind": "+".join(k for k in order if k in kinds) or "none",
+            "geometry": geometry,
         })
     if not rows:
         return gpd.GeoDataFrame({"route": []}, geometry=[], crs="EPSG:4326")

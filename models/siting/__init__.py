@@ -15,6 +15,7 @@ from reserve_opt.models.siting.capacitated import (
 )
 from reserve_opt.models.siting.center import center_value, p_center
 from reserve_opt.models.siting.check import CheckReport, check
+from reserve_opt.models.siting.costs import from_geodataframes, read_costs
 from reserve_opt.models.siting.coverage import (
     max_coverage,
     max_coverage_model,
@@ -53,11 +54,13 @@ __all__ = [
     "coverage_from_distance",
     "facility_location",
     "facility_location_model",
+    "from_geodataframes",
     "max_coverage",
     "max_coverage_model",
     "p_center",
     "p_median",
     "read_cost_matrix",
+    "read_costs",
     "read_optima",
     "read_orlib_cap",
     "read_orlib_pmed",

@@ -14,7 +14,7 @@ from reserve_opt.domain.contract import Contract, ContractKind
 from reserve_opt.domain.facility import Facility, FacilityKind, SizeOption
 from reserve_opt.domain.instance import Instance
 from reserve_opt.domain.network import Link, TravelTable, VehicleType
-from reserve_opt.domain.region import Region
+from reserve_opt.domain.region import DemandPoint, Region
 from reserve_opt.domain.scenario import Outage, Scenario
 from reserve_opt.domain.settings import Settings
 
@@ -26,6 +26,7 @@ __all__ = [
     "Commodity",
     "Contract",
     "ContractKind",
+    "DemandPoint",
     "Facility",
     "FacilityKind",
     "Instance",

@@ -13,7 +13,7 @@ from reserve_opt.domain.commodity import Commodity
 from reserve_opt.domain.contract import Contract
 from reserve_opt.domain.facility import Facility, FacilityKind
 from reserve_opt.domain.network import Link, TravelTable, VehicleType
-from reserve_opt.domain.region import Region
+from reserve_opt.domain.region import DemandPoint, Region
 from reserve_opt.domain.scenario import Scenario
 from reserve_opt.domain.settings import Settings
 
@@ -38,6 +38,8 @@ class Instance:
     roads
         The road network of ``[geometry] roads``
         (:class:`~reserve_opt.geo.roads.RoadNetwork`), or ``None``.
+    demand_points
+        Towns and communities of the regions (empty: every region is served at its seat).
     settings
         Instance-wide numbers.
     description
@@ -61,6 +63,7 @@ class Instance:
     fleet: tuple[VehicleType, ...] = ()
     travel: TravelTable = field(default_factory=TravelTable)
     roads: Any = field(default=None, compare=False)
+    demand_points: tuple[DemandPoint, ...] = ()
     settings: Settings = field(default_factory=Settings)
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -181,7 +184,30 @@ class Instance:
         """Every region and facility id -> (lon, lat) in degrees."""
         pts = {r.id: (r.lon, r.lat) for r in self.regions}
         pts.update({f.id: (f.lon, f.lat) for f in self.facilities})
+        pts.update({p.id: (p.lon, p.lat) for p in self.demand_points})
         return pts
+
+    @cached_property
+    def point_shares(self) -> Mapping[str, tuple[tuple[str, float], ...]]:
+        """Region id -> its demand points and the share of its demand each receives.
+
+        A region's shares are the points' ``share`` when given, else their populations
+        over the region's total (equal shares when every point has population 0). Regions
+        without points are absent: they are served at their seat.
+        """
+        by_region: dict[str, list[DemandPoint]] = {}
+        for p in self.demand_points:
+            by_region.setdefault(p.region, []).append(p)
+        out: dict[str, tuple[tuple[str, float], ...]] = {}
+        for rid, pts in by_region.items():
+            if all(p.share is not None for p in pts):
+                weights = [float(p.share or 0.0) for p in pts]
+            else:
+                weights = [p.population for p in pts]
+            total = sum(weights)
+            out[rid] = tuple((p.id, w / total if total > 0 else 1.0 / len(pts))
+                             for p, w in zip(pts, weights, strict=True))
+        return MappingProxyType(out)
 
     def summary(self) -> dict[str, Any]:
         """Counts of each kind of entity, for listings."""
@@ -196,6 +222,7 @@ class Instance:
             "scenarios": len(self.scenarios),
             "links": len(self.links),
             "travel": len(self.travel),
+            **({"demand_points": len(self.demand_points)} if self.demand_points else {}),
             "vehicle_types": len(self.fleet),
             "total_population_persons": sum(r.population for r in self.regions),
         }

@@ -42,3 +42,32 @@ class Region:
     alliance: str | None = None
     risk: float = 0.0
     geometry: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandPoint:
+    """A town or community of a region: where part of its people live and goods go.
+
+    Parameters
+    ----------
+    id
+        Unique demand point id.
+    region
+        Id of the region it belongs to.
+    lon, lat
+        Position, degrees on WGS84.
+    population
+        Persons living there; sets its share of the region's demand when ``share`` is None.
+    share
+        Its share of the region's demand (the region's points' shares sum to 1), or None.
+    name
+        Display name.
+    """
+
+    id: str
+    region: str
+    lon: float
+    lat: float
+    population: float
+    share: float | None = None
+    name: str = ""

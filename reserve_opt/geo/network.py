@@ -109,6 +109,58 @@ def fastest_paths(
     time_h, distance_km : numpy.ndarray
         Shape (k, n_targets); ``inf`` where no path exists. A node to itself is 0.
     """
+    g, times, lengths = _graphs(edge_from, edge_to, time_h, length_km, n_nodes)
+    cols = np.arange(n_nodes) if targets is None else np.asarray(targets, dtype=np.int64)
+    src = np.asarray(sources, dtype=np.int64)
+    if src.size == 0 or n_nodes == 0:
+        return np.zeros((src.size, cols.size)), np.zeros((src.size, cols.size))
+    uniq, inv = np.unique(src, return_inverse=True)
+    t_out = np.empty((uniq.size, cols.size))
+    d_out = np.empty((uniq.size, cols.size))
+    block = max(1, (1 << 22) // max(1, n_nodes))
+    for s in range(0, uniq.size, block):
+        idx = uniq[s:s + block]
+        _, pred = csgraph.dijkstra(g, directed=True, indices=idx, return_predecessors=True)
+        # times summed along the tree: exact, with no stand-in for zero-time edges
+        t_out[s:s + block] = path_lengths(pred, times, idx)[:, cols]
+        d_out[s:s + block] = path_lengths(pred, lengths, idx)[:, cols]
+    return t_out[inv.ravel()], d_out[inv.ravel()]
+
+
+def fastest_trees(
+    edge_from: _I64,
+    edge_to: _I64,
+    time_h: _F64,
+    length_km: _F64,
+    n_nodes: int,
+    sources: _I64,
+) -> tuple[_I64, NDArray[np.int32], _F64, _F64]:
+    """The fastest-path trees from each distinct source: for paths as well as their sums.
+
+    Parameters
+    ----------
+    edge_from, edge_to, time_h, length_km, n_nodes, sources
+        As for :func:`fastest_paths`.
+
+    Returns
+    -------
+    tuple
+        ``(nodes, predecessors, time_h, distance_km)``: the distinct source nodes (sorted),
+        csgraph's predecessor matrix (-9999 where none) and the (k, n) time and length to
+        every node (``inf`` where no path exists).
+    """
+    g, times, lengths = _graphs(edge_from, edge_to, time_h, length_km, n_nodes)
+    uniq = np.unique(np.asarray(sources, dtype=np.int64))
+    if uniq.size == 0 or n_nodes == 0:
+        empty = np.zeros((uniq.size, n_nodes))
+        return uniq, np.zeros((uniq.size, n_nodes), dtype=np.int32), empty, empty.copy()
+    _, pred = csgraph.dijkstra(g, directed=True, indices=uniq, return_predecessors=True)
+    return uniq, pred, path_lengths(pred, times, uniq), path_lengths(pred, lengths, uniq)
+
+
+def _graphs(edge_from: _I64, edge_to: _I64, time_h: _F64, length_km: _F64, n_nodes: int,
+            ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
+    """The search graph (zero times as a tiny stand-in), and the exact times and lengths."""
     u, v = np.asarray(edge_from, dtype=np.int64), np.asarray(edge_to, dtype=np.int64)
     t, km = np.asarray(time_h, dtype=np.float64), np.asarray(length_km, dtype=np.float64)
     ok = np.isfinite(t) & (t >= 0)
@@ -119,23 +171,10 @@ def fastest_paths(
     first = np.ones(u.size, dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     u, v, t, km = u[first], v[first], t[first], km[first]
-    cols = np.arange(n_nodes) if targets is None else np.asarray(targets, dtype=np.int64)
-    src = np.asarray(sources, dtype=np.int64)
-    if src.size == 0 or n_nodes == 0:
-        return np.zeros((src.size, cols.size)), np.zeros((src.size, cols.size))
-    g = sparse.csr_matrix((np.where(t > 0, t, _ZERO_TIME_H), (u, v)), shape=(n_nodes, n_nodes))
-    lengths = sparse.csr_matrix((km, (u, v)), shape=(n_nodes, n_nodes))
-    uniq, inv = np.unique(src, return_inverse=True)
-    t_out = np.empty((uniq.size, cols.size))
-    d_out = np.empty((uniq.size, cols.size))
-    block = max(1, (1 << 22) // max(1, n_nodes))
-    for s in range(0, uniq.size, block):
-        idx = uniq[s:s + block]
-        t_n, pred = csgraph.dijkstra(g, directed=True, indices=idx, return_predecessors=True)
-        d_n = path_lengths(pred, lengths, idx)
-        t_out[s:s + block] = np.where(np.isfinite(d_n), t_n, np.inf)[:, cols]
-        d_out[s:s + block] = d_n[:, cols]
-    return t_out[inv.ravel()], d_out[inv.ravel()]
+    shape = (n_nodes, n_nodes)
+    g = sparse.csr_matrix((np.where(t > 0, t, _ZERO_TIME_H), (u, v)), shape=shape)
+    times = sparse.csr_matrix((t, (u, v)), shape=shape)
+    return g, times, sparse.csr_matrix((km, (u, v)), shape=shape)
 
 
 def read_road_layer(path: Path, name: str, *, default_speed_kmh: float) -> RoadNetwork:

@@ -27,6 +27,7 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
     """Every table of ``inst`` as rows of plain values (absent values are ``None``)."""
     t: dict[str, list[Row]] = {spec.name: [] for spec in TABLES}
     t["regions"] = [_entity_row("regions", r) for r in inst.regions]
+    t["demand_points"] = [_entity_row("demand_points", p) for p in inst.demand_points]
     t["commodities"] = [_entity_row("commodities", c) for c in inst.commodities]
     for f in inst.facilities:
         t["facilities"].append(_entity_row("facilities", f))

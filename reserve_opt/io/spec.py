@@ -196,6 +196,24 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "demand_points", "demand point",
+        doc="towns and communities where a region's people live; a region's demand splits "
+        "over its points (by population unless shares are given) and travel is measured to "
+        "them; a region without points is served at its seat",
+        columns=(
+            _id("demand point id"),
+            _name(),
+            Column("region", "str", ref="regions", doc="region the point belongs to"),
+            *_lonlat(),
+            Column("population", "float", "persons", minimum=_NONNEG,
+                   doc="persons living there; sets the point's share of its region's demand"),
+            Column("share", "float", "fraction", required=False, nullable=True, minimum=0.0,
+                   maximum=1.0, doc="the point's share of its region's demand, instead of "
+                   "population; give it for every point of the region (they sum to 1) or "
+                   "for none"),
+        ),
+    ),
+    Table(
         "commodities", "commodity", required=True,
         doc="relief goods: what a unit is, what it weighs and costs",
         columns=(

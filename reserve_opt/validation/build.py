@@ -13,6 +13,7 @@ from reserve_opt.domain import (
     Commodity,
     Contract,
     ContractKind,
+    DemandPoint,
     Facility,
     FacilityKind,
     Instance,
@@ -170,6 +171,8 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
             tuple(tc["distance_km"].tolist()), tuple(hours.tolist()),
             tuple(tc["scenario"].tolist()))
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
+    points = tuple(DemandPoint(**_entity_kwargs("demand_points", r))
+                   for r in parsed.get("demand_points", []))
     inst = Instance(
         name=m["name"],
         currency=m["currency"],
@@ -184,6 +187,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
         fleet=fleet,
         travel=travel,
         roads=raw.roads,
+        demand_points=points,
         settings=settings,
         sources=MappingProxyType(dict(m.get("sources", {}))),
         service_areas=isinstance(m.get("geometry"), dict)

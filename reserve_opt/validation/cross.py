@@ -40,6 +40,7 @@ _REFS = (
     ("damage", "facility", "facilities"),
     ("outages", "scenario", "scenarios"),
     ("fleet", "depot", "facilities"),
+    ("demand_points", "region", "regions"),
 )
 _ENTITY = {"regions": "region", "facilities": "facility", "commodities": "commodity",
            "scenarios": "scenario"}
@@ -76,7 +77,8 @@ def check_cross(
                 f"{row_label(tables['facilities'], i, tables['facilities'].rows[i])}: id "
                 f"'{row['id']}' is also a region id; give regions and facilities different ids"
             )
-    locations = regions | facilities
+    _check_point_ids(tables, parsed, regions, facilities, problems)
+    locations = regions | facilities | _ids(parsed, "demand_points")
     for table in ("outages", "links"):
         if table in parsed and "regions" in parsed and "facilities" in parsed:
             for column in ("from", "to"):
@@ -146,6 +148,39 @@ def _check_columnar_refs(tables: dict[str, RawTable], parsed: Parsed, locations:
                        "takes no time)")
                       for i in same]
         problems += [m for _, m in sorted(found, key=lambda x: x[0])]
+
+
+def _check_point_ids(tables: dict[str, RawTable], parsed: Parsed, regions: set[str],
+                     facilities: set[str], problems: list[str]) -> None:
+    """Demand point ids apart from region and facility ids; shares given for all or none."""
+    rows = parsed.get("demand_points") or []
+    if not rows:
+        return
+    table = tables["demand_points"]
+    for i, row in enumerate(rows):
+        clash = ("region" if row.get("id") in regions else
+                 "facility" if row.get("id") in facilities else None)
+        if clash:
+            problems.append(f"{row_label(table, i, table.rows[i])}: id '{row['id']}' is also "
+                            f"a {clash} id; give demand points ids of their own")
+    by_region: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.get("region") is not None:
+            by_region.setdefault(row["region"], []).append(i)
+    for rid, idx in by_region.items():
+        given = [i for i in idx if rows[i].get("share") is not None]
+        if given and len(given) < len(idx):
+            miss = next(i for i in idx if rows[i].get("share") is None)
+            problems.append(
+                f"{row_label(table, miss, table.rows[miss])}: share is empty while other "
+                f"points of region '{rid}' give one; give a share for every point of the "
+                "region (they sum to 1) or for none (population then sets them)")
+        elif given:
+            total = sum(float(rows[i]["share"]) for i in idx)
+            if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+                problems.append(
+                    f"{table.source}: the shares of region '{rid}''s {len(idx)} demand points "
+                    f"sum to {total:g}; make them sum to 1")
 
 
 def _check_self_links(table: RawTable, rows: list[Row], problems: list[str]) -> None:

@@ -1,7 +1,7 @@
 """Checks of where things are: lon/lat columns into WGS84, points against region polygons.
 
-A region's seat and each facility must lie in the polygon of the region they name, or
-within :data:`COAST_TOLERANCE_KM` of it (simplified coastlines cut off harbour
+A region's seat, each facility and each demand point must lie in the polygon of the region
+they name, or within :data:`COAST_TOLERANCE_KM` of it (simplified coastlines cut off harbour
 warehouses). Distances are geodesic: measured in an azimuthal equidistant projection
 centred on the point, exact from its centre. When most points of a table miss their
 polygons the cause is one mistake, reported once: the table's lon and lat columns are
@@ -47,7 +47,7 @@ def to_wgs84(crs: Any, parsed: dict[str, list[Row]]) -> None:
             or not in_degrees(source)):
         return
     to = Transformer.from_crs(source, WGS84, always_xy=True)
-    for table in ("regions", "facilities"):
+    for table in ("regions", "facilities", "demand_points"):
         rows = [r for r in parsed.get(table, [])
                 if r.get("lon") is not None and r.get("lat") is not None]
         if not rows:
@@ -137,7 +137,7 @@ def check_places(
     tables: dict[str, RawTable], parsed: dict[str, list[Row]], geometry: dict[str, Any],
     geometry_source: str, geometry_crs: Any, problems: list[str],
 ) -> None:
-    """Report seats and facilities that lie outside their region's polygon.
+    """Report seats, facilities and demand points that lie outside their region's polygon.
 
     Parameters
     ----------
@@ -159,10 +159,12 @@ def check_places(
     seats = _points(tables.get("regions"), parsed["regions"], "id", geometry)
     facilities = _points(tables.get("facilities"), parsed.get("facilities", []), "region",
                          geometry)
+    points = _points(tables.get("demand_points"), parsed.get("demand_points", []), "region",
+                     geometry)
     regions_by_id = {r["id"]: r for r in parsed["regions"]}
     index = list(geometry)
     tree = shapely.STRtree([geometry[r] for r in index])
-    for pts, what in ((seats, "seat"), (facilities, "facility")):
+    for pts, what in ((seats, "seat"), (facilities, "facility"), (points, "demand point")):
         if pts is None or not pts.rows:
             continue
         inside = _covered(geometry, pts.region, pts.lon, pts.lat)
@@ -214,7 +216,7 @@ def _report_table(pts: _Points, what: str, outside: NDArray[np.intp],
                   problems: list[str]) -> None:
     """One line for a table whose points mostly miss their polygons: one cause for all."""
     n, missed = pts.lon.size, outside.size
-    things = "region seats" if what == "seat" else "facilities"
+    things = {"seat": "region seats", "facility": "facilities"}.get(what, what + "s")
     swapped = int(np.count_nonzero(_swap_fits(geometry, pts)))
     if 2 * swapped > n:
         problems.append(
