@@ -264,6 +264,7 @@ def scene(inst: Instance, shade: Shade = "population",
 
     dpoints = None
     if inst.demand_points:
+        import geopandas as gpd
         from shapely.geometry import Point
 
         dpoints = gpd.GeoDataFrame(
