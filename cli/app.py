@@ -9,6 +9,7 @@ import typer
 import reserve_opt.cli.allocate_cmd as allocate_cmd
 import reserve_opt.cli.analyze_cmd as analyze_cmd
 import reserve_opt.cli.route_cmd as route_cmd
+import reserve_opt.cli.serve_cmd as serve_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
 from reserve_opt.cli.errors import DEBUG
@@ -49,6 +50,7 @@ sweep_cmd.register(app)
 site_cmd.register(app)
 analyze_cmd.register(app)
 route_cmd.register(app)
+serve_cmd.register(app)
 
 
 def main() -> None:
