@@ -407,3 +407,33 @@ def test_cancel_a_queued_job(srv: Server, tokens: dict[str, str],
                                   f"job can be cancelled")
         listed = [j["id"] for j in c.get("/v1/jobs", params={"instance": inst}).json()]
         assert set(ids) <= set(listed)
+
+
+# -- the Python client ------------------------------------------------------------------------
+
+def test_client_mirrors_the_library(srv: Server, tokens: dict[str, str]) -> None:
+    from reserve_opt.client import Client, RemoteError
+    from reserve_opt.errors import InputError
+
+    with Client(srv.url, tokens["planner_a"], poll_s=0.25) as c:
+        assert c.health()["status"] == "ok"
+        inst = c.upload(TOY)
+        assert inst["name"] == "toy"
+        plan = c.plan(inst, time_limit=60)
+        assert plan["status"] == "optimal"
+        plan_job = c.last_job
+        alloc = c.allocate(inst, scenario="typhoon", plan=plan_job)
+        assert alloc["status"] in ("optimal", "feasible")
+        cli = run_cli("allocate", str(TOY), "--scenario", "nope")
+        with pytest.raises(InputError) as err:
+            c.allocate(inst, scenario="nope")
+        assert list(err.value.problems) == [cli.stderr.strip().removeprefix("error: ")]
+        with pytest.raises(InputError) as err:
+            c.plan(inst, bogus=1)
+        assert err.value.problems[0].startswith("options.bogus: is not an option of plan")
+        files = {f["name"] for f in c.files(plan_job)}
+        assert "out/stock.csv" in files
+        assert c.file(plan_job, "out/stock.csv").startswith(b"\xef\xbb\xbf")  # CSV with BOM
+    with Client(srv.url, tokens["planner_b"]) as other, pytest.raises(RemoteError) as err:
+        other.instance(inst)
+    assert err.value.status == 404
