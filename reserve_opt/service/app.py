@@ -669,7 +669,39 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
                          action=r[5], instance=r[6], job=r[7], detail=r[8])
                 for r in store.audit_log(limit)]
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version,
+                              description=app.description, routes=app.routes)
+            problem_problem_json(doc)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def problem_problem_json(doc: dict[str, Any]) -> None:
+    """Every error answer in the API document is a Problem as ``application/problem+json``.
+
+    FastAPI documents error models as ``application/json`` and its own validation error
+    shape; the service answers every error with a problem, whatever the status (``default``).
+    """
+    ref = {"$ref": "#/components/schemas/Problem"}
+    doc.setdefault("components", {}).setdefault("schemas", {}).pop("HTTPValidationError", None)
+    doc["components"]["schemas"].pop("ValidationError", None)
+    for path, operations in doc.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/v1/"):
+                responses.setdefault("401", {"description": "No or unknown token"})
+                responses.setdefault("429", {"description": "Over the token's rate"})
+            responses.setdefault("default", {"description": "A problem (RFC 9457)"})
+            for code, response in responses.items():
+                if code == "default" or int(code) >= 400:
+                    response["content"] = {PROBLEM: {"schema": ref}}
 
 
 async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
