@@ -41,6 +41,8 @@ from reserve_opt.service.store import Store, sha256
 ROLES = ("admin", "planner", "viewer")
 PROBLEM = "application/problem+json"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TOKEN_CACHE_S = 10.0
+"""Seconds a known token is trusted without asking the database again."""
 
 
 @dataclass(frozen=True)
@@ -307,9 +309,11 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def _principal(request: Request) -> Principal:
-    authenticate: Callable[[Request], Principal] = request.app.state.authenticate
-    return authenticate(request)
+async def _principal(request: Request) -> Principal:
+    # async, as the quick reads are: a token lookup is one indexed query, cheaper on the
+    # event loop than a hop to the thread pool
+    authenticate: Callable[[Request], Awaitable[Principal]] = request.app.state.authenticate
+    return await authenticate(request)
 
 
 Who = Annotated[Principal, Depends(_principal)]
@@ -327,6 +331,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
                   responses={401: {"model": Problem}, 422: {"model": Problem},
                              429: {"model": Problem}})
     buckets = Buckets(settings.rate_per_s, settings.burst)
+    known: dict[str, tuple[float, tuple[Any, ...]]] = {}  # token hash -> (until, row)
     data = settings.data
 
     @app.exception_handler(ApiError)
@@ -364,7 +369,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_mb * 2**20)
 
-    def principal(request: Request) -> Principal:
+    async def principal(request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
@@ -372,7 +377,14 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
                            "'Authorization: Bearer TOKEN'; create one with reserve-opt serve "
                            "token create", headers={"WWW-Authenticate": "Bearer"})
         digest = sha256(secret.strip().encode())
-        row = store.token_by_hash(digest)
+        now = time.monotonic()
+        cached = known.get(digest)
+        if cached is not None and cached[0] > now:
+            row: tuple[Any, ...] | None = cached[1]
+        else:
+            row = store.token_by_hash(digest)
+            if row is not None:
+                known[digest] = (now + TOKEN_CACHE_S, row)
         if row is None or not hmac.compare_digest(str(row[1]), digest):
             raise ApiError(401, "Unauthorized", "Authorization: the token is not known or was "
                            "revoked; ask an admin for a token",
@@ -404,7 +416,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
         return row
 
     @app.get("/health", response_model=Health, tags=["service"])
-    def health() -> Health:
+    async def health() -> Health:
         """200 while the service is up; no token needed."""
         return Health(status="ok", storage=store.kind)
 
@@ -492,7 +504,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
 
     @app.get("/v1/instances/{instance_id}", response_model=InstanceOut, tags=["instances"],
              responses={404: {"model": Problem}})
-    def get_instance(instance_id: str, p: Who) -> InstanceOut:
+    async def get_instance(instance_id: str, p: Who) -> InstanceOut:
         """One instance."""
         return _instance_out(own_instance(p, instance_id))
 
@@ -590,7 +602,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
 
     @app.get("/v1/jobs/{job_id}", response_model=JobOut, tags=["jobs"],
              responses={404: {"model": Problem}})
-    def get_job(job_id: str, p: Who) -> JobOut:
+    async def get_job(job_id: str, p: Who) -> JobOut:
         """A job's state, phase and time so far."""
         return _job_out(own_job(p, job_id))
 
@@ -615,7 +627,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
     @app.get("/v1/jobs/{job_id}/result", tags=["results"],
              responses={404: {"model": Problem}, 409: {"model": Problem},
                         200: {"content": {"application/json": {}}}})
-    def get_result(job_id: str, p: Who) -> Response:
+    async def get_result(job_id: str, p: Who) -> Response:
         """The command's JSON output (what ``--format json`` prints)."""
         row = own_job(p, job_id)
         if row[7] in ("queued", "running"):
@@ -625,7 +637,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
 
     @app.get("/v1/jobs/{job_id}/files", response_model=list[FileOut], tags=["results"],
              responses={404: {"model": Problem}})
-    def list_files(job_id: str, p: Who) -> list[FileOut]:
+    async def list_files(job_id: str, p: Who) -> list[FileOut]:
         """A job's result files: JSON, CSV, GeoPackage with GeoJSON copies, HTML."""
         own_job(p, job_id)
         return [FileOut(name=r[0], media_type=r[1], sha256=r[2], size_bytes=int(r[3]))
@@ -633,7 +645,7 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
 
     @app.get("/v1/jobs/{job_id}/files/{name:path}", tags=["results"],
              responses={404: {"model": Problem}})
-    def get_file(job_id: str, name: str, p: Who) -> Response:
+    async def get_file(job_id: str, name: str, p: Who) -> Response:
         """One result file by the name GET /v1/jobs/ID/files lists."""
         own_job(p, job_id)
         return _file(job_id, name)
