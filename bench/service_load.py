@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,30 @@ async def client_loop(url: str, token: str, job_ids: list[str], result_id: str,
                     errors.append(f"{r.status_code} {path}: {r.text[:120]}")
                 else:
                     lat[kind].append(took)
+                    timing = r.headers.get("server-timing", "")
+                    if timing.startswith("app;dur="):
+                        lat[f"{kind}_server"].append(float(timing[8:]) / 1000)
             except httpx.HTTPError as err:
                 errors.append(f"{type(err).__name__} {path}")
             i += 1
             await asyncio.sleep(think_s)
+
+
+def client_group(url: str, tokens: list[str], job_ids: list[str], result_id: str,
+                 stop_at: float, think_s: float) -> tuple[dict[str, list[float]], list[str],
+                                                          float]:
+    """Run some clients in this process (latencies, errors, CPU seconds used)."""
+    lat: dict[str, list[float]] = {"status": [], "result": [], "status_server": [],
+                                   "result_server": []}
+    errors: list[str] = []
+
+    async def all_clients() -> None:
+        await asyncio.gather(*(client_loop(url, t, job_ids, result_id, stop_at, think_s, lat,
+                                           errors) for t in tokens))
+
+    cpu0 = own_cpu_s()
+    asyncio.run(all_clients())
+    return lat, errors, own_cpu_s() - cpu0
 
 
 def keep_two_solves(admin: httpx.Client, instance: str, stop_at: float,
@@ -82,7 +103,8 @@ def keep_two_solves(admin: httpx.Client, instance: str, stop_at: float,
         admin.post(f"/v1/jobs/{j}/cancel")
 
 
-async def run(db: str | None, clients: int, seconds: float, think_s: float) -> dict[str, Any]:
+async def run(db: str | None, clients: int, seconds: float, think_s: float,
+              procs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="reserve-opt-load-") as tmp:
         server = Server(Path(tmp) / "data", db=db, workers=2).start()
         try:
@@ -107,30 +129,39 @@ async def run(db: str | None, clients: int, seconds: float, think_s: float) -> d
                     None, keep_two_solves, admin, ids["liaoning"], stop_at, started)
                 while len(started) < 2:
                     await asyncio.sleep(0.1)
-                lat: dict[str, list[float]] = {"status": [], "result": []}
                 assert server.proc is not None
-                cpu0, own0, load0 = cpu_s(server.proc.pid), own_cpu_s(), os.getloadavg()[0]
-                errors: list[str] = []
+                cpu0, load0 = cpu_s(server.proc.pid), os.getloadavg()[0]
+                wait0 = runqueue_wait_s(server.proc.pid)
                 watched = [*started[:2], done["id"]]
                 began = time.monotonic()
-                await asyncio.gather(*(client_loop(server.url, t, watched, done["id"],
-                                                   stop_at, think_s, lat, errors)
-                                       for t in tokens))
+                # clients in several processes: one event loop starved of CPU on a busy
+                # machine would measure itself, not the server
+                loop = asyncio.get_running_loop()
+                with ProcessPoolExecutor(procs) as pool:
+                    groups = await asyncio.gather(*(
+                        loop.run_in_executor(pool, client_group, server.url, tokens[k::procs],
+                                             watched, done["id"], stop_at, think_s)
+                        for k in range(procs)))
                 wall = time.monotonic() - began
-                server_cpu, bench_cpu = cpu_s(server.proc.pid) - cpu0, own_cpu_s() - own0
+                server_cpu = cpu_s(server.proc.pid) - cpu0
+                server_wait = runqueue_wait_s(server.proc.pid) - wait0
+                bench_cpu = sum(g[2] for g in groups)
+                lat = {k: [x for g in groups for x in g[0][k]] for k in groups[0][0]}
+                errors = [e for g in groups for e in g[1]]
                 load1 = os.getloadavg()[0]
                 await solver
                 finished = sum(1 for j in started
                                if admin.get(f"/v1/jobs/{j}").json()["state"] == "finished")
         finally:
             server.stop()
-    served = len(lat["status"]) + len(lat["result"])
+    served = len(lat["status"]) + len(lat["result"])  # answered 200
     return {"storage": "postgresql" if db else "sqlite", "clients": clients,
             "seconds": round(wall, 1), "served": served, "per_s": round(served / wall, 1),
             "errors": len(errors), "first_errors": errors[:5],
             "solves_started": len(started), "solves_finished": finished,
             "server_cpu_ms_per_request": round(server_cpu / max(served, 1) * 1000, 2),
             "server_cpu_share": round(server_cpu / wall, 2),
+            "server_waiting_for_cpu_share": round(server_wait / wall, 2),
             "bench_cpu_share": round(bench_cpu / wall, 2),
             "load_avg_1min": f"{load0:.1f}->{load1:.1f}",
             **{f"{k}_{q}_ms": round(pct(v, p), 1) for k, v in lat.items()
@@ -141,6 +172,17 @@ def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) process ``pid`` has used."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the threads of ``pid`` spent runnable but waiting for a CPU (schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
 
 
 def own_cpu_s() -> float:
@@ -165,6 +207,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--think-s", type=float, default=0.1,
                     help="pause of each client between its requests (s)")
+    ap.add_argument("--procs", type=int, default=5, help="processes the clients run in")
     ap.add_argument("--pg-url", default=os.environ.get("RESERVE_OPT_TEST_PG_URL"))
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
     args = ap.parse_args()
@@ -173,11 +216,15 @@ def main() -> None:
         runs.append(None)
     if args.only != "sqlite" and args.pg_url:
         runs.append(fresh_pg(args.pg_url))
-    rows = [asyncio.run(run(db, args.clients, args.seconds, args.think_s)) for db in runs]
+    rows = [asyncio.run(run(db, args.clients, args.seconds, args.think_s, args.procs))
+            for db in runs]
     head = ["storage", "clients", "seconds", "served", "per_s", "errors", "status_p50_ms",
             "status_p95_ms", "status_p99_ms", "result_p50_ms", "result_p95_ms",
-            "result_p99_ms", "solves_started", "solves_finished", "server_cpu_ms_per_request",
-            "server_cpu_share", "bench_cpu_share", "load_avg_1min"]
+            "result_p99_ms", "status_server_p50_ms", "status_server_p95_ms",
+            "status_server_p99_ms", "result_server_p50_ms", "result_server_p95_ms",
+            "result_server_p99_ms", "solves_started", "solves_finished",
+            "server_cpu_ms_per_request",
+            "server_cpu_share", "server_waiting_for_cpu_share", "bench_cpu_share", "load_avg_1min"]
     print(" | ".join(head))
     for row in rows:
         print(" | ".join(str(row[h]) for h in head))

@@ -76,8 +76,8 @@ class Server:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from reserve_opt.cli.app import main; main()", *args],
-                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                env={**os.environ, "COLUMNS": "100"})
+                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+                env={**os.environ, "COLUMNS": "100"})  # its own session, as a service runs
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()

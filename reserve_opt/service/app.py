@@ -33,6 +33,7 @@ from reserve_opt.service.runner import (
     Limits,
     Runner,
     instance_path,
+    materialise_instance,
     run_validate,
     write_instance,
 )
@@ -243,15 +244,16 @@ def new_token(store: Store, role: str, alliance: str | None, label: str = "") ->
 class Buckets:
     """Per-token token buckets, in this process (one server per database)."""
 
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
+    def __init__(self, rate: float, burst: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
         self._state: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """0 when a request may go now, else the seconds to wait."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             level, last = self._state.get(key, (float(self.burst), now))
             level = min(float(self.burst), level + (now - last) * self.rate)
             if level < 1:
@@ -262,7 +264,10 @@ class Buckets:
 
 
 class BodyLimit:
-    """Refuse request bodies over a size (413) before the application reads them."""
+    """Refuse request bodies over a size (413) before the application reads them.
+
+    Also says how long the service took in a ``Server-Timing: app;dur=MS`` header.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -291,6 +296,16 @@ class BodyLimit:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         sent = False
+        began = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Server-Timing (W3C): time in the service, apart from the network and client
+                took = (time.perf_counter() - began) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={took:.2f}"
+                                                   .encode())]}
+            await send(message)
 
         async def replay() -> Message:
             nonlocal sent
@@ -299,7 +314,7 @@ class BodyLimit:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        await self.app(scope, replay, timed)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         mib = self.max_bytes / 2**20
@@ -544,8 +559,9 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
         """Queue a job: a CLI command on an instance with the CLI's options."""
         require(p, "admin", "planner")
         inst = own_instance(p, job.instance)
-        root = data / "instances" / job.instance
-        folder = root / "folder"
+        folder = data / "instances" / job.instance / "folder"
+        if inst[3] == "folder":  # its files are named by file options; rebuilt if missing
+            materialise_instance(store, data, job.instance)
 
         def resolve_file(option: str, value: str) -> str:
             from reserve_opt.io.paths import confined_path
