@@ -14,6 +14,7 @@ import reserve_opt.cli.report_cmd as report_cmd
 import reserve_opt.cli.review_cmd as review_cmd
 import reserve_opt.cli.roads_cmd as roads_cmd
 import reserve_opt.cli.route_cmd as route_cmd
+import reserve_opt.cli.serve_cmd as serve_cmd
 import reserve_opt.cli.site_cmd as site_cmd
 from reserve_opt.cli import check_cmd, instance_cmds, map_cmd, plan_cmd, sweep_cmd, whatif_cmd
 from reserve_opt.cli.errors import DEBUG
@@ -60,6 +61,7 @@ roads_cmd.register(app)
 report_cmd.register(app)
 convert_cmd.register(app)
 compare_cmd.register(app)
+serve_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""``reserve-opt serve``: the engine as an HTTP service (see :mod:`reserve_opt.service.app`)."""
