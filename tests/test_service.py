@@ -392,9 +392,8 @@ def test_failed_job_carries_the_cli_message(srv: Server, tokens: dict[str, str],
      "unable to parse string as a number"),
     ({"kind": "plan", "options": {"response_time": "yes"}},
      "options.response_time: \"yes\" is not true or false; give true or false"),
-    ({"kind": "report"}, "job kind 'report' is not available in this version"),
     ({"kind": "map"}, "kind 'map' is not a job kind; give one of plan, allocate, route, site, "
-                      "whatif, sweep, analyze"),
+                      "whatif, sweep, analyze, report"),
     ({"kind": "allocate", "options": {"event": "/etc/passwd"}},
      "options.event = \"/etc/passwd\" is an absolute path; give the file's path inside the "
      "instance folder"),
@@ -406,10 +405,6 @@ def test_failed_job_carries_the_cli_message(srv: Server, tokens: dict[str, str],
 ])
 def test_bad_job_requests(srv: Server, tokens: dict[str, str], instances: dict[str, Any],
                           request_body: dict[str, Any], message: str | None) -> None:
-    from reserve_opt.service.kinds import available
-
-    if request_body["kind"] == "report" and "report" in available():
-        pytest.skip("this version has the report command")
     with srv.client(tokens["planner_a"]) as c:
         body = problem_of(c.post("/v1/jobs", json={"instance": instances["folder"]["id"],
                                                    **request_body}), 422)
@@ -467,3 +462,16 @@ def test_client_mirrors_the_library(srv: Server, tokens: dict[str, str]) -> None
     with Client(srv.url, tokens["planner_b"]) as other, pytest.raises(RemoteError) as err:
         other.instance(inst)
     assert err.value.status == 404
+
+
+def test_the_html_report_of_an_instance(srv: Server, tokens: dict[str, str],
+                                        instances: dict[str, Any]) -> None:
+    with srv.client(tokens["planner_a"]) as c:
+        job = run_job(c, instances["folder"]["id"], "report", lang="zh", time_limit=60)
+        assert job["state"] == "finished" and job["exit_code"] == 0, job
+        files = {f["name"]: f for f in c.get(f"/v1/jobs/{job['id']}/files").json()}
+        assert "out/report.html" in files
+        page = c.get(f"/v1/jobs/{job['id']}/files/out/report.html")
+        assert page.headers["content-type"].startswith("text/html")
+        assert hashlib.sha256(page.content).hexdigest() == files["out/report.html"]["sha256"]
+        assert "应急物资储备报告" in page.text and "Content-Security-Policy" in page.text

@@ -589,15 +589,18 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
                                  f"job")
             return f"jobs/{ref}/out"
 
-        argv = kinds.build_argv(job.kind, job.options,
-                                instance_path(data, job.instance, str(inst[3])),
-                                resolve_file, resolve_job)
         params = {q.name for q in kinds.available()[job.kind]}
         job_id = secrets.token_hex(8)
+        owned: list[str] = []
         if "out" in params:
-            argv += ["--out", f"jobs/{job_id}/out"]
+            # a report is one .html file; every other command writes a folder
+            owned += ["--out", f"jobs/{job_id}/out" + ("/report.html" if job.kind == "report"
+                                                       else "")]
         if "fmt" in params:
-            argv += ["--format", "json"]
+            owned += ["--format", "json"]
+        argv = kinds.build_argv(job.kind, job.options,
+                                instance_path(data, job.instance, str(inst[3])),
+                                resolve_file, resolve_job, owned)
         store.add_job({"id": job_id, "instance_id": job.instance, "alliance": inst[1],
                        "kind": job.kind, "options": json.dumps(job.options),
                        "argv": json.dumps(argv), "created_by": p.token_id})

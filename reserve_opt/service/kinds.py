@@ -12,7 +12,7 @@ format are the service's, and a file option names a file inside the uploaded ins
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 from reserve_opt.errors import InputError
 
 KINDS = ("plan", "allocate", "route", "site", "whatif", "sweep", "analyze", "report")
-"""Job kinds the issue names; ``report`` runs only where that command exists."""
+"""Job kinds the issue names (each runs where this version has that command)."""
 
 INSTANCE_ARGUMENTS = ("path", "base")
 """The positional parameter that receives the instance."""
@@ -109,7 +109,8 @@ JobResolver = Callable[[str, str], str]
 
 
 def build_argv(kind: str, options: Mapping[str, Any], instance_path: str,
-               resolve_file: FileResolver, resolve_job: JobResolver) -> list[str]:
+               resolve_file: FileResolver, resolve_job: JobResolver,
+               owned: Sequence[str] = ()) -> list[str]:
     """The CLI arguments of a job, checked by the command's own parser.
 
     Raises
@@ -161,6 +162,7 @@ def build_argv(kind: str, options: Mapping[str, Any], instance_path: str,
             if p.names_file:
                 v = _file_value(p.name, v, resolve_file, resolve_job)
             argv += [p.flag, _scalar(p, v)]
+    argv += owned  # the service's own options (--out, --format), parsed with the rest
     _parse(kind, argv[1:])
     return argv
 

@@ -30,6 +30,8 @@ def main(argv: list[str]) -> int:
     """Run one job's command; its exit code."""
     from reserve_opt.cli.app import app
 
+    if "--out" in argv and argv[argv.index("--out") + 1].endswith(".html"):
+        Path(argv[argv.index("--out") + 1]).parent.mkdir(parents=True, exist_ok=True)
     try:
         app(args=argv, prog_name="reserve-opt", standalone_mode=True)
         code = 0
