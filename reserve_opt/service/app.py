@@ -589,7 +589,10 @@ def create_app(store: Store, settings: Settings, runner: Runner | None = None) -
                                  f"job")
             return f"jobs/{ref}/out"
 
-        params = {q.name for q in kinds.available()[job.kind]}
+        known = kinds.available().get(job.kind)
+        if known is None:
+            raise kinds.refuse_kind(job.kind)
+        params = {q.name for q in known}
         job_id = secrets.token_hex(8)
         owned: list[str] = []
         if "out" in params:
