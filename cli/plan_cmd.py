@@ -206,6 +206,16 @@ def print_plan(inst: Instance, result: PlacementResult, top: int = DEFAULT_TOP) 
                       "in force" if d.signed_before else ("sign" if d.signed else "do not sign"),
                       d.retainer] for d in contracts],
                     total=len(result.contracts), where="all in contracts.csv (--out)")
+    trucks = [d for d in result.vehicles if d.provider is not None or not d.signed_before]
+    if trucks:
+        shown = trucks if top == 0 else trucks[:top]
+        print_table("Logistics contracts (trucks)", ["vehicles", "provider", "depot",
+                                                     "trucks", "capacity (kg)", "decision",
+                                                     f"retainer ({cur})"],
+                    [[d.vehicle, d.provider or "", d.depot, d.count, d.capacity_kg,
+                      "in force" if d.signed_before else ("sign" if d.signed else "do not sign"),
+                      d.retainer] for d in shown],
+                    total=len(trucks), where="all in vehicles.csv (--out)")
     fill = result.expected_fill_rates()
     if len(fill):
         short = fill[fill["fill_rate"] < 1 - 1e-9].sort_values("fill_rate", kind="stable")

@@ -34,7 +34,7 @@ def _instance(days: float = 1.0) -> Instance:
         commodities=(Commodity("w", "water", "unit", 100.0, 0.1, 1.0, 1000.0,
                                holding_cost=0.0, transport_cost_per_km=0.0),),
         facilities=(Facility("WA", "WA", FacilityKind.GOVERNMENT_WAREHOUSE, "A", 120.0, 40.0,
-                             stock={"w": 1000.0}),),
+                             capacity_m3=10_000.0, stock={"w": 1000.0}),),
         scenarios=(Scenario("s", "s", 1.0, days=days, demand={("B", "w"): 300.0}),),
         links=(Link("A", "B", 100.0),),
         fleet=(VehicleType("T", "WA", 1, 10_000.0, 100.0, max_hours=10.0),),
@@ -78,3 +78,60 @@ def test_fleet_options_are_checked() -> None:
         PlacementOptions(max_trips=0)
     with pytest.raises(InputError, match=r"handling_h=-1 must be >= 0 hours\."):
         PlacementOptions(handling_h=-1)
+
+
+def _with_offer(retainer: float, delay_h: float = 0.0) -> Instance:
+    # the own truck as above, plus a logistics firm's offer of one more at WA
+    inst = _instance()
+    offer = VehicleType("T_hire", "WA", 1, 10_000.0, 100.0, max_hours=10.0,
+                        provider="Liaoyang Freight", delay_h=delay_h, retainer=retainer,
+                        signed=False)
+    return dataclasses.replace(inst, fleet=(*inst.fleet, offer))
+
+
+def test_a_logistics_contract_is_signed_when_its_trucks_pay_for_themselves() -> None:
+    # the second truck carries the last 100 units (saving 100 x 1,000 = 100,000 CNY of
+    # penalty): worth its 20,000 retainer, not a 150,000 one
+    cheap = solve_placement(_with_offer(20_000.0))
+    assert cheap.costs is not None
+    hired = {d.vehicle: d.signed for d in cheap.vehicles}
+    assert hired == {"T": True, "T_hire": True}
+    assert cheap.costs.shortage == pytest.approx(0.0, abs=1e-6)
+    assert cheap.costs.retainer == pytest.approx(20_000.0)
+    assert cheap.objective == pytest.approx(20_000.0)
+    assert check_placement(_with_offer(20_000.0), cheap).ok
+    dear = solve_placement(_with_offer(150_000.0))
+    assert {d.vehicle: d.signed for d in dear.vehicles} == {"T": True, "T_hire": False}
+    assert dear.objective == pytest.approx(100_000.0)
+
+
+def test_trucks_arriving_late_work_only_the_rest_of_the_day() -> None:
+    # arriving 12 h into a 1-day event, the hired truck works half its hours: 50,000 kg x h
+    # more carries 100 units, so both trucks move all 300 (the loads, 3 x 10 t each, also
+    # halve to 15,000 kg: 150 units, enough)
+    plan = solve_placement(_with_offer(20_000.0, delay_h=12.0))
+    assert plan.costs is not None and plan.costs.shortage == pytest.approx(0.0, abs=1e-6)
+    late = solve_placement(_with_offer(20_000.0, delay_h=18.0))  # a quarter: 50 units more
+    assert late.costs is not None
+    assert late.costs.shortage == pytest.approx(50 * 1000.0)
+
+
+def test_a_plan_s_signed_logistics_contract_moves_goods_in_allocation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reserve_opt.io import save_instance
+    from tests.cli_runner import run_cli
+
+    folder = tmp_path / "inst"
+    save_instance(_with_offer(20_000.0), folder)
+    plan = tmp_path / "plan"
+    r = run_cli("plan", str(folder), "--out", str(plan))
+    assert r.exit_code == 0, r.output
+    assert "Logistics contracts (trucks)" in r.stdout
+    assert (plan / "vehicles.csv").is_file()
+    alone = run_cli("allocate", str(folder), "-s", "s", "--periods", "1", "--format", "json")
+    with_plan = run_cli("allocate", str(folder), "-s", "s", "--periods", "1", "--plan",
+                        str(plan), "--format", "json")
+    import json
+
+    short = json.loads(alone.stdout)["total_shortage"]["w"]
+    assert short > 0  # the own truck alone cannot move all 300 in a day
+    assert json.loads(with_plan.stdout)["total_shortage"]["w"] < short

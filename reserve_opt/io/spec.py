@@ -326,9 +326,13 @@ TABLES: tuple[Table, ...] = (
             Column("commodities", "list", required=False, nullable=True, default=(),
                    ref="commodities", doc="commodities covered; empty means all"),
             Column("cap_quantity", "float", "units", required=False, nullable=True,
-                   minimum=_NONNEG, doc="most units lent per commodity and event"),
+                   minimum=_NONNEG, doc="most units lent to each borrower per commodity and "
+                   "event"),
             Column("cap_share", "float", "fraction", required=False, nullable=True,
-                   minimum=0.0, maximum=1.0, doc="most lent as a share of the lender's stock"),
+                   minimum=0.0, maximum=1.0, doc="most lent to each borrower as a share of the "
+                   "lender's stock (per borrower: under an alliance agreement every member "
+                   "may take that share, so a lender of n borrowers may give up to n times "
+                   "it)"),
             Column("compensation", "float", "currency/unit", required=False, nullable=True,
                    default=0.0, minimum=_NONNEG, doc="paid by the borrower per unit received"),
             Column("delay_h", "float", "h", required=False, nullable=True, default=0.0,
