@@ -1,4 +1,7 @@
-"""Progress bars for loops over runs (knock-outs, sweep runs, what-if variants), one home.
+"""Progress on stderr, one home: bars for loops over runs, a spinner for a single solve.
+
+Bars serve the loops over runs (knock-outs, sweep runs, what-if variants); the spinner
+(``cli.options.progress``) a single solve whose length is unknown (plan, allocate, route).
 
 A bar shows the label, a bar, done/total counts, time spent and an estimate of the time
 left, on stderr, and only when stderr is a terminal (piped or captured output stays clean).
@@ -61,3 +64,15 @@ def progress_bar(label: str, console: Console | None = None) -> Iterator[Hooks]:
         hooks["on_start"] = lambda n: bar.update(task, total=n)
         hooks["on_done"] = lambda: bar.advance(task)
         yield hooks
+
+
+@contextmanager
+def spinner(message: str) -> Iterator[None]:
+    """A spinner on stderr while one solve runs, only when stderr is a terminal."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status(message):
+            yield
+    else:
+        yield

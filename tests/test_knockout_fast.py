@@ -106,6 +106,11 @@ def test_no_progress_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture
     assert capsys.readouterr().err == ""
 
 
+def _default_sigint() -> None:
+    # a shell's background job starts with SIGINT ignored, and Python then keeps ignoring it
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _analyze_in_a_terminal(folder: Path, out: Path, *extra: str
                            ) -> tuple[subprocess.Popen[bytes], int]:
     """``reserve-opt analyze`` with stderr on a pseudo-terminal (so the bar draws)."""
@@ -113,7 +118,8 @@ def _analyze_in_a_terminal(folder: Path, out: Path, *extra: str
     env = {**os.environ, "COLUMNS": "120"}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from reserve_opt.cli.app import main; main()", "analyze",
-         str(folder), "--out", str(out), *extra], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env)
+         str(folder), "--out", str(out), *extra], stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=slave, env=env, preexec_fn=_default_sigint)
     os.close(slave)
     return proc, master
 
@@ -140,9 +146,11 @@ def _read_until(fd: int, pattern: re.Pattern[str], limit_s: float = 600.0
 
 
 def test_ctrl_c_keeps_the_finished_knockouts(tmp_path: Path) -> None:
-    folder = save_instance(synthetic_instance(160, 60, 3, seed=2), tmp_path / "inst")
+    folder = save_instance(synthetic_instance(60, 25, 3, seed=2), tmp_path / "inst")
     out = tmp_path / "out"
-    proc, master = _analyze_in_a_terminal(folder, out, "--workers", "1")
+    # plain re-solves take a model build and a solve each, so the signal sent after the
+    # third lands long before the last (the fast ones can all finish in a second)
+    proc, master = _analyze_in_a_terminal(folder, out, "--method", "plain")
     try:
         # wait for the bar to count at least 3 finished knock-outs, then interrupt
         found, _ = _read_until(master, re.compile(r"\b([3-9]|\d\d+)/(\d+)\b"))
@@ -178,3 +186,40 @@ def test_1200_regions_show_counts_and_an_estimate() -> None:
     assert n > 1500
     assert f"{n}/{n}" in buf.getvalue()
     assert re.search(r"left \d:\d\d:\d\d", buf.getvalue())
+
+
+def test_cli_refuses_a_bad_method_workers_or_scheduler_in_one_line() -> None:
+    from tests.cli_runner import run_cli
+
+    cases = {
+        ("--method", "quick"): "error: --method 'quick': choose fast or plain.",
+        ("--workers", "0"): "error: --workers 0: give at least 1 worker process",
+        ("--scheduler", "tcp://10.1.2.3:8786"): (
+            "error: --scheduler 'tcp://10.1.2.3:8786': is neither on this machine nor "
+            "tls://, and Dask lets whoever answers there run code as you; use tls:// (with "
+            "Dask's TLS certificates) or add --trust-scheduler if you trust everyone who can "
+            "reach that address"),
+    }
+    for args, line in cases.items():
+        result = run_cli("analyze", str(TOY), *args)
+        assert result.exit_code == 1, result.output
+        assert " ".join(result.stderr.split()) == line
+
+
+def test_interrupting_fast_knockouts_keeps_the_finished_ones() -> None:
+    from reserve_opt.analysis import KnockoutInterrupted
+
+    inst = synthetic_instance(40, 16, 3, seed=3)
+    done = []
+
+    def stop_after_three() -> None:
+        done.append(1)
+        if len(done) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KnockoutInterrupted) as stop:
+        knockout_ranking(inst, workers=1, on_done=stop_after_three)
+    partial = stop.value.partial.table
+    assert len(partial) == 3 and partial["rank"].tolist() == [1, 2, 3]
+    assert stop.value.total > 3
+    assert str(stop.value) == f"3 of {stop.value.total} knock-outs finished"

@@ -43,7 +43,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -460,6 +463,8 @@ def knockout_ranking(
         rows.append(row)
         if on_done:
             on_done()
+        if ctrl_c.is_set():
+            raise KeyboardInterrupt
 
     def plain(job: fast.Knockout) -> _Outcome:
         if job.pair is not None:
@@ -483,7 +488,7 @@ def knockout_ranking(
         f = facility[job.target]
         return f.kind.value, f.region
 
-    try:
+    def run_jobs() -> None:
         for job in plain_jobs:
             add(_row(job.target_type, job.target, *describe(job), plain(job), base, kid,
                      cur, "re-solve"))
@@ -512,10 +517,35 @@ def knockout_ranking(
                 "and the loss adds no shortage; the others were re-solved warm (GLOP, only "
                 "the independent blocks of the LP they change"
                 + (")." if in_process else ", in parallel on Dask)."))
+
+    ctrl_c = threading.Event()
+    try:
+        with _noting_sigint(ctrl_c):
+            run_jobs()
     except KeyboardInterrupt:
         partial = _ranking(rows, base, plan, rank_by, notes, cur, kid)
         raise KnockoutInterrupted(partial, total) from None
     return _ranking(rows, base, plan, rank_by, notes, cur, kid)
+
+
+@contextmanager
+def _noting_sigint(flag: threading.Event) -> Iterator[None]:
+    """Ctrl-C sets ``flag`` instead of raising, for as long as this block runs.
+
+    The loop checks the flag after each knock-out and stops there. An exception raised by
+    the default handler is lost when the signal is handled inside a solver call (OR-Tools'
+    bindings check for signals during a solve and clear the error): about one Ctrl-C in
+    three during plain re-solves did nothing. Only the main thread may set handlers;
+    elsewhere the default handling stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, lambda *_: flag.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _shifted(base: _Outcome, res: fast.FastOutcome, kid: list[str]) -> _Outcome:
