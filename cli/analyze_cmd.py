@@ -19,19 +19,20 @@ from reserve_opt.cli.options import (
     gap_option,
     out_option,
     output_folder,
-    progress,
     show,
     time_limit_option,
     write_json,
     write_tables,
 )
-from reserve_opt.cli.render import OutputFormat, print_table, say
+from reserve_opt.cli.progress import progress_bar
+from reserve_opt.cli.render import OutputFormat, echo_json, print_table, say
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reserve_opt.analysis import AnalysisReport
+    from reserve_opt.analysis import AnalysisReport, KnockoutRanking
+    from reserve_opt.io.outdir import OutputFolder
 
 DEFAULT_TIME_LIMIT_S = 120.0
 
@@ -75,8 +76,24 @@ def analyze(
         "Folder for the tables (CSV) and analysis.json.")] = None,
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
+    method: Annotated[str, typer.Option(
+        help="Knock-out re-solves: fast (exact screening, warm-started re-solves of the "
+        "blocks a loss changes, Dask for many) or plain (one full re-solve each; same "
+        "figures, slower).")] = "fast",
+    workers: Annotated[int | None, typer.Option(
+        help="Local Dask worker processes for the fast knock-outs; 1 runs them in this "
+        "process (default: the machine's cores when there are 200 knock-outs or more).")] = (
+        None),
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler for the knock-outs, as for sweep: on "
+        "this machine, e.g. tcp://127.0.0.1:8786, or a tls:// one.")] = None,
+    trust_scheduler: Annotated[bool, typer.Option(
+        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS. "
+        "Dask sends pickles: everyone who can reach that address (and every worker it "
+        "uses) can run code as you.")] = False,
 ) -> None:
     """Centrality of the transport and agreement networks, knock-out ranking, mismatch."""
+    from reserve_opt.analysis import KnockoutInterrupted
     from reserve_opt.analysis import analyze as run_analysis
     from reserve_opt.io import load_instance
     from reserve_opt.models.placement import PlacementOptions
@@ -89,21 +106,58 @@ def analyze(
         if time_limit <= 0:
             raise InputError(f"--time-limit {time_limit:g}: give a positive number of "
                              "seconds.")
+        if method not in ("fast", "plain"):
+            raise InputError(f"--method '{method}': choose fast or plain.")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: give at least 1 worker process")
+        if scheduler is not None:
+            from reserve_opt.variants.sweep import checked_scheduler
+
+            checked_scheduler(scheduler, trust_scheduler)  # before reading or solving
         inst = load_instance(path)
         candidates = {f.id for f in inst.facilities if not f.existing}
         options = PlacementOptions(sharing=sharing, response_time=response_time)  # type: ignore[arg-type]
         solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap)
-        with progress(f"analysing {inst.name}"):
-            report = run_analysis(inst, knockout=knockout, plan_stock=plan_stock,
-                                  options=options, solver=solver,
-                                  solver_options=solver_options,
-                                  rank_by=rank_by,  # type: ignore[arg-type]
-                                  exposure=exposure,  # type: ignore[arg-type]
-                                  commodity=commodity, under=under, over=over)
+        try:
+            with progress_bar(f"{inst.name}: knock-outs" if knockout
+                              else f"analysing {inst.name}") as hooks:
+                report = run_analysis(inst, knockout=knockout, plan_stock=plan_stock,
+                                      options=options, solver=solver,
+                                      solver_options=solver_options,
+                                      rank_by=rank_by,  # type: ignore[arg-type]
+                                      exposure=exposure,  # type: ignore[arg-type]
+                                      commodity=commodity, under=under, over=over,
+                                      method=method,  # type: ignore[arg-type]
+                                      workers=workers, scheduler=scheduler,
+                                      trust_scheduler=trust_scheduler, **hooks)
+        except KnockoutInterrupted as stop:
+            _keep_partial(stop.partial, stop.total, dest, out, fmt, top)
+            raise typer.Exit(130) from None
         if dest is not None:
             with dest.write() as folder:
                 write_analysis(report, folder)
     show(fmt, report.to_dict, lambda: print_analysis(report, top, candidates), wrote=out)
+
+
+def _keep_partial(ko: KnockoutRanking, total: int, dest: OutputFolder | None,
+                  out: Path | None, fmt: OutputFormat, top: int) -> None:
+    """After Ctrl-C: keep the finished knock-outs (in ``--out``, else printed); say where."""
+    done = f"{len(ko.table):,} of {total:,} knock-outs finished"
+    if dest is not None and out is not None:
+        with dest.write() as folder:
+            write_tables(folder, {"knockout": ko.table})
+            write_json(folder / "knockout.json",
+                       {**ko.to_dict(), "finished": len(ko.table), "total": total,
+                        "complete": False}, ensure_ascii=False)
+        where = f"their rows are in {out / 'knockout.csv'}"
+    else:
+        if fmt is OutputFormat.JSON:
+            echo_json({**ko.to_dict(), "finished": len(ko.table), "total": total,
+                       "complete": False})
+        else:
+            print_knockout(ko, top)
+        where = "their rows are printed above (give --out DIR to keep them in a file)"
+    typer.echo(f"interrupted: {done}; {where}", err=True)
 
 
 def write_analysis(report: AnalysisReport, folder: Path) -> None:
@@ -135,7 +189,6 @@ def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str]
     ``candidates`` are candidate warehouse sites: marked, as they hold nothing until a plan
     opens them.
     """
-    cur = report.currency
     t = report.transport
     say(f"{report.instance}: transport network of {len(t)} nodes and "
         f"{t.attrs.get('edges')} edges ({t.attrs.get('edges_from')}; path lengths in km)\n")
@@ -160,44 +213,8 @@ def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str]
             f"from {int(a['out_degree'].iloc[0])}), so there is nothing to rank.\n")
     else:
         _print_agreements(a, top)
-    ko = report.knockout
-    if ko is not None:
-        b = ko.base
-        say(f"Knock-outs: plan {ko.plan['status']} (objective "
-            f"{ko.plan['objective']:,.0f} {cur}); frozen base expected shortage "
-            f"{b['expected_shortage_units']['total']:,.0f} units, penalty "
-            f"{b['expected_shortage_cost']:,.0f} {cur}\n")
-        table = ko.table
-        # a loss that adds no expected shortage (to the unit and the currency unit) ranks
-        # nothing: say so instead of listing zeros
-        hurts = table[(table["shortage_increase_units"] >= 0.5)
-                      | (table[f"shortage_increase_cost_{cur}"] >= 0.5)]
-        if not len(hurts):
-            say(f"No single loss causes shortage: none of the {len(table)} knock-outs adds "
-                "expected shortage.\n")
-        else:
-            df = hurts.head(top)
-            print_table(f"Knock-out ranking, top {top} by increase in expected shortage "
-                        f"{'penalty' if ko.rank_by == 'cost' else 'units'}",
-                        ["rank", "lost", "kind", "region", "exp. shortage (units)",
-                         "increase (units)", f"increase ({cur})",
-                         f"2nd-stage increase ({cur})"],
-                        [[int(r["rank"]), r["target"], r["kind"], r["region"],
-                          _num(r["expected_shortage_units"]),
-                          _num(r["shortage_increase_units"]),
-                          _num(r[f"shortage_increase_cost_{cur}"]),
-                          _num(r[f"second_stage_increase_{cur}"])]
-                         for _, r in df.iterrows()],
-                        total=len(hurts), where="all in knockout.csv (--out)",
-                        legend=([f"{len(table) - len(hurts)} knock-out(s) add no expected "
-                                 "shortage and are not listed."]
-                                if len(hurts) < len(table) else [])
-                        + [f"increase ({cur}): of the expected shortage penalty (not money); "
-                           "2nd-stage: of transport, contract prices, holding and penalty."])
-        for note in ko.notes:
-            say(f"note: {note}")
-        if ko.notes:
-            say()
+    if report.knockout is not None:
+        print_knockout(report.knockout, top)
     m = report.mismatch
     unit = m.unit
     suffix = next(c for c in m.table.columns if c.startswith("reserve_per_person_"))
@@ -220,6 +237,47 @@ def print_analysis(report: AnalysisReport, top: int, candidates: Collection[str]
                      for _, r in shown.iterrows()],
                     total=len(flagged), where="all in mismatch.csv (--out)",
                     legend=["relative: its reserve per person at risk / its peers'."])
+
+
+def print_knockout(ko: KnockoutRanking, top: int) -> None:
+    """Print the knock-out ranking for people: its top rows, with units and notes."""
+    cur = ko.currency
+    b = ko.base
+    say(f"Knock-outs: plan {ko.plan['status']} (objective "
+        f"{ko.plan['objective']:,.0f} {cur}); frozen base expected shortage "
+        f"{b['expected_shortage_units']['total']:,.0f} units, penalty "
+        f"{b['expected_shortage_cost']:,.0f} {cur}\n")
+    table = ko.table
+    # a loss that adds no expected shortage (to the unit and the currency unit) ranks
+    # nothing: say so instead of listing zeros
+    hurts = table[(table["shortage_increase_units"] >= 0.5)
+                  | (table[f"shortage_increase_cost_{cur}"] >= 0.5)]
+    if not len(hurts):
+        say(f"No single loss causes shortage: none of the {len(table)} knock-outs adds "
+            "expected shortage.\n")
+    else:
+        df = hurts.head(top)
+        print_table(f"Knock-out ranking, top {top} by increase in expected shortage "
+                    f"{'penalty' if ko.rank_by == 'cost' else 'units'}",
+                    ["rank", "lost", "kind", "region", "exp. shortage (units)",
+                     "increase (units)", f"increase ({cur})",
+                     f"2nd-stage increase ({cur})"],
+                    [[int(r["rank"]), r["target"], r["kind"], r["region"],
+                      _num(r["expected_shortage_units"]),
+                      _num(r["shortage_increase_units"]),
+                      _num(r[f"shortage_increase_cost_{cur}"]),
+                      _num(r[f"second_stage_increase_{cur}"])]
+                     for _, r in df.iterrows()],
+                    total=len(hurts), where="all in knockout.csv (--out)",
+                    legend=([f"{len(table) - len(hurts)} knock-out(s) add no expected "
+                             "shortage and are not listed."]
+                            if len(hurts) < len(table) else [])
+                    + [f"increase ({cur}): of the expected shortage penalty (not money); "
+                       "2nd-stage: of transport, contract prices, holding and penalty."])
+    for note in ko.notes:
+        say(f"note: {note}")
+    if ko.notes:
+        say()
 
 
 def _print_agreements(a: pd.DataFrame, top: int) -> None:

@@ -8,14 +8,13 @@ option with the command's own help, so every flag keeps one spelling.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reserve_opt.cli.progress import spinner
 from reserve_opt.cli.render import TOP_HELP, OutputFormat, echo_json
 from reserve_opt.io.outdir import OutputFile, OutputFolder
 
@@ -121,16 +120,7 @@ ResponseTimeOption = Annotated[bool, typer.Option(
     "6/8/10 h standard.")]
 
 
-@contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while solving, only when stderr is a terminal."""
-    if sys.stderr.isatty():
-        from rich.console import Console
-
-        with Console(stderr=True).status(message):
-            yield
-    else:
-        yield
+progress = spinner  # the one solve's spinner lives with the progress bars
 
 
 def warn_checker(violations: Sequence[str]) -> None:

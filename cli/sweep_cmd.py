@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,33 +9,8 @@ import typer
 
 from reserve_opt.cli.errors import reported_errors
 from reserve_opt.cli.options import FormatOption, InstancePath, out_option, output_folder
+from reserve_opt.cli.progress import progress_bar
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[dict[str, Any]]:
-    """Callbacks driving a Rich progress bar on stderr, only when stderr is a terminal."""
-    hooks: dict[str, Any] = {"on_start": None, "on_done": None}
-    if not sys.stderr.isatty():
-        yield hooks
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=None)
-        hooks["on_start"] = lambda n: bar.update(task, total=n)
-        hooks["on_done"] = lambda: bar.advance(task)
-        yield hooks
 
 
 def sweep(

@@ -25,13 +25,13 @@ from reserve_opt.cli.options import (
     TopOption,
     out_option,
     output_folder,
-    progress,
     time_limit_option,
     write_csv,
     write_json,
     write_tables,
 )
 from reserve_opt.cli.plan_cmd import DEFAULT_TIME_LIMIT_S
+from reserve_opt.cli.progress import progress_bar
 from reserve_opt.cli.render import CVAR_NOTE, DEFAULT_TOP, echo_json, pct, say
 from reserve_opt.cli.render import console as render_console
 from reserve_opt.variants.run import ROUTE_TIME_LIMIT_S
@@ -198,17 +198,21 @@ def run_whatif(inst: Instance, base_path: str, variants: list[Variant],
     runs: list[dict[str, Any]] = []
     todo: list[tuple[str, Variant | None, Instance, list[str]]] = [("base", None, inst, [])]
     todo += [(v.name, v, vi, notes) for v, vi, notes in patched]
-    for name, var, vi, notes in todo:
-        run_opts, note = resolve_for(inst, vi, opts)
-        if note:
-            notes = [*notes, note]
-        how = opts.solver if opts.model != "route" else f"{opts.solver} and {opts.engine}"
-        with progress(f"{opts.model}: {name} with {how}"):
+    how = opts.solver if opts.model != "route" else f"{opts.solver} and {opts.engine}"
+    with progress_bar(f"what-if {opts.model} runs with {how}") as hooks:
+        if hooks["on_start"]:
+            hooks["on_start"](len(todo))
+        for name, var, vi, notes in todo:
+            run_opts, note = resolve_for(inst, vi, opts)
+            if note:
+                notes = [*notes, note]
             result_dict, summary, result = run_model(vi, run_opts)
-        warning = _check(vi, result) if opts.model == "plan" else None
-        runs.append({"name": name, "variant": var, "instance": vi, "result": result,
-                     "result_dict": result_dict, "summary": summary, "notes": notes,
-                     "warning": warning})
+            warning = _check(vi, result) if opts.model == "plan" else None
+            runs.append({"name": name, "variant": var, "instance": vi, "result": result,
+                         "result_dict": result_dict, "summary": summary, "notes": notes,
+                         "warning": warning})
+            if hooks["on_done"]:
+                hooks["on_done"]()
     differ = {"plan": plan_diff, "allocate": allocation_diff, "route": route_diff}[opts.model]
     for r in runs[1:]:
         r["diff"] = differ(runs[0]["summary"], r["summary"])

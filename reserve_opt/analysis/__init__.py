@@ -22,6 +22,7 @@ from reserve_opt.analysis.centrality import (
 )
 from reserve_opt.analysis.knockout import (
     KNOCKOUT_KINDS,
+    KnockoutInterrupted,
     KnockoutRanking,
     freeze_plan,
     knockout_ranking,
@@ -39,6 +40,7 @@ __all__ = [
     "KNOCKOUT_KINDS",
     "LOW_RISK_OVER",
     "AnalysisReport",
+    "KnockoutInterrupted",
     "KnockoutRanking",
     "MismatchResult",
     "agreement_centrality",

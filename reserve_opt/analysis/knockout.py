@@ -29,13 +29,24 @@ The re-solves are risk neutral and carry no service-level floor: they measure wh
 does to the fixed plan, and a floor could make them infeasible. Facility knock-outs reuse the
 prepared model data of the frozen base (arcs, flow candidates) and only zero the lost supply;
 link knock-outs change the arcs, so their data is prepared again.
+
+``method="fast"`` (the default) gets the same figures without rebuilding a model per
+knock-out: facility and region-pair knock-outs become bound changes of one reduced LP in
+independent blocks; a block whose base solution stays feasible is screened (exactly: it
+stays optimal), the others are re-solved warm by GLOP, in parallel on Dask when there are
+many (see :mod:`reserve_opt.analysis.knockout_fast`). Link cuts (they change travel
+distances) and region pairs under scenario rows of a travel table are re-solved plainly.
+``method="plain"`` re-solves every knock-out from scratch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,16 +54,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reserve_opt.analysis import knockout_fast as fast
 from reserve_opt.analysis._records import records
 from reserve_opt.builder import InstanceBuilder
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.errors import InputError, ReserveOptError
 from reserve_opt.models.placement import PlacementOptions, PlacementResult, solve_placement
-from reserve_opt.models.placement.model import PlacementData, build_model, prepare
-from reserve_opt.solvers import SolverOptions, solve
+from reserve_opt.models.placement.model import Layout, PlacementData, build_model, prepare
+from reserve_opt.solvers import SolveResult, SolverOptions, SolveStatus, solve
 
 __all__ = [
     "KNOCKOUT_KINDS",
+    "KnockoutInterrupted",
     "KnockoutRanking",
     "freeze_plan",
     "knockout_ranking",
@@ -72,6 +85,10 @@ _FROZEN_MIN_PURCHASE = 1.0
 _TIE_DIGITS = 6
 
 RankBy = Literal["cost", "units"]
+Method = Literal["fast", "plain"]
+#: Below this many knock-outs to re-solve, the fast method stays in this process: starting
+#: a Dask cluster (a few seconds) would cost more than it saves.
+DASK_MIN_KNOCKOUTS = 200
 
 
 def freeze_plan(instance: Instance, plan: PlacementResult) -> Instance:
@@ -223,6 +240,11 @@ def _solve_data(data: PlacementData, options: PlacementOptions, solver: str,
     """Build and solve the frozen model on prepared data; read the expected shortage."""
     model, layout = build_model(data, options)
     res = solve(model, solver, solver_options)
+    return _outcome(data, layout, res)
+
+
+def _outcome(data: PlacementData, layout: Layout, res: SolveResult) -> _Outcome:
+    """Expected shortage and second-stage cost of a solved frozen model."""
     kid = [c.id for c in data.instance.commodities]
     if not res.has_solution or res.objective is None:
         return _Outcome(res.status.value, dict.fromkeys(kid, math.nan), math.nan, math.nan)
@@ -277,6 +299,23 @@ def _with_cut(instance: Instance, a: str, b: str) -> Instance:
     return bld.build()
 
 
+class KnockoutInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the knock-outs; :attr:`partial` ranks the knock-outs finished by then.
+
+    Attributes
+    ----------
+    partial
+        The ranking of the finished knock-outs (their ranks are among themselves).
+    total
+        Knock-outs there were to do.
+    """
+
+    def __init__(self, partial: KnockoutRanking, total: int) -> None:
+        super().__init__(f"{len(partial.table)} of {total} knock-outs finished")
+        self.partial = partial
+        self.total = total
+
+
 def knockout_ranking(
     instance: Instance,
     options: PlacementOptions | None = None,
@@ -287,6 +326,12 @@ def knockout_ranking(
     facilities: Sequence[str] | None = None,
     links: bool = True,
     rank_by: RankBy = "cost",
+    method: Method = "fast",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    trust_scheduler: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> KnockoutRanking:
     """Rank single facility and link losses by how much they raise expected shortage.
 
@@ -298,7 +343,8 @@ def knockout_ranking(
         Placement options of the base plan (sharing, response time, ...); the knock-out
         re-solves use the same sharing and response-time rules, risk neutral, no floor.
     solver, solver_options
-        Solver for the base plan and every re-solve.
+        Solver for the base plan, the frozen base and every plain re-solve (``fast``
+        re-solves blocks with GLOP); the time limit applies to each solve.
     plan
         A base plan already solved on ``instance`` with ``options``; solved here when
         ``None``.
@@ -312,6 +358,18 @@ def knockout_ranking(
         ``"cost"``: by the increase in the expected shortage penalty (currency), then units;
         ``"units"``: by the increase in expected shortage units summed over commodities,
         then cost.
+    method
+        ``"fast"``: screened and warm-started block re-solves (same figures; see
+        :mod:`reserve_opt.analysis.knockout_fast`); ``"plain"``: one full re-solve each.
+    workers
+        Processes of the embedded Dask cluster for the fast re-solves; 1 runs them in this
+        process; default: the machine's cores when there are at least
+        :data:`DASK_MIN_KNOCKOUTS` knock-outs, else this process.
+    scheduler, trust_scheduler
+        An existing Dask scheduler instead, under the rules of ``sweep`` (see
+        :func:`reserve_opt.variants.sweep.checked_scheduler`).
+    on_start, on_done
+        Progress callbacks: the number of knock-outs, then once per finished knock-out.
 
     Returns
     -------
@@ -320,18 +378,25 @@ def knockout_ranking(
     Raises
     ------
     InputError
-        On an unknown facility id, a facility that supplies nothing, a bad ``rank_by``, or
-        a base plan without a solution.
+        On an unknown facility id, a facility that supplies nothing, a bad ``rank_by`` or
+        ``method``, or a base plan without a solution.
+    KnockoutInterrupted
+        On Ctrl-C during the knock-outs, with the ranking of those finished.
     """
     if rank_by not in ("cost", "units"):
         raise InputError(f"rank_by={rank_by!r}: choose 'cost' or 'units'.")
+    if method not in ("fast", "plain"):
+        raise InputError(f"method={method!r}: choose 'fast' or 'plain'.")
     opts = options or PlacementOptions()
     if plan is None:
         plan = solve_placement(instance, opts, solver=solver, solver_options=solver_options)
     frozen = freeze_plan(instance, plan)
     ss_opts = _second_stage_options(opts)
     data = _prune_triples(prepare(frozen, ss_opts))
-    base = _solve_data(data, ss_opts, solver, solver_options)
+    model, layout = build_model(data, ss_opts)
+    compiled = model.compile()
+    base_res = solve(compiled, solver, solver_options)
+    base = _outcome(data, layout, base_res)
     if math.isnan(base.shortage_cost):
         raise ReserveOptError(f"The frozen base plan could not be re-solved ({base.status}); "
                               "try another solver or a longer time limit.")
@@ -359,38 +424,18 @@ def knockout_ranking(
         notes.append("Candidate warehouses the plan does not open hold nothing and are not "
                      f"knocked out: {', '.join(unopened)}.")
 
-    rows: list[dict[str, Any]] = []
     gov_pos = {g: i for i, g in enumerate(data.gov_ids)}
+    jobs: list[fast.Knockout] = []
     for fid in targets:
-        existing = data.existing
-        if fid in gov_pos:
-            existing = existing.copy()
-            existing[gov_pos[fid], :] = 0.0
-        lost = np.array([frozen.contracts[i].facility == fid for i in range(len(data.con_ids))],
-                        dtype=bool)
-        avail = data.con_avail
-        if lost.any():
-            avail = avail.copy()
-            avail[:, lost] = 0.0
-        ko = dataclasses.replace(data, existing=existing, con_avail=avail)
-        out = _solve_data(ko, ss_opts, solver, solver_options)
-        f = frozen.facility(fid)
-        rows.append(_row("facility", fid, f.kind.value, f.region, out, base, kid, cur))
-
+        lost = tuple(i for i in range(len(data.con_ids))
+                     if frozen.contracts[i].facility == fid)
+        jobs.append(fast.Knockout("facility", fid, gov_pos.get(fid, -1), lost))
+    link_pairs: list[tuple[str, str]] = []
     if links and frozen.links:
-        for a, b in _link_pairs(frozen):
-            cut = _with_cut(frozen, a, b)
-            out = _solve_data(_prune_triples(prepare(cut, ss_opts)), ss_opts, solver,
-                              solver_options)
-            rows.append(_row("link", f"{a}--{b}", "link", "", out, base, kid, cur))
+        link_pairs = _link_pairs(frozen)
     elif links:
         pairs = _region_pairs_with_flow(data, base)
-        for a, b in pairs:
-            cut = _with_cut(frozen, a, b)
-            out = _solve_data(_prune_triples(prepare(cut, ss_opts)), ss_opts, solver,
-                              solver_options)
-            rows.append(_row("region_pair", f"{a}--{b}", "region pair", "", out, base, kid,
-                             cur))
+        jobs += [fast.Knockout("region_pair", f"{a}--{b}", pair=(a, b)) for a, b in pairs]
         notes.append(
             "The instance has no links table (distances are great circles x the detour "
             "factor), so connections are knocked out as region pairs: cutting a--b stops "
@@ -399,6 +444,120 @@ def knockout_ranking(
             "were cut; cutting any other pair leaves the base solution optimal, so it adds "
             "no cost, and it is not listed.")
 
+    lp = None
+    if method == "fast" and base_res.status is SolveStatus.OPTIMAL and base_res.x is not None:
+        lp = fast.frozen_lp(data, compiled, layout, base_res.x,
+                            solver_options.time_limit_s if solver_options else None)
+    # scenario rows of a travel table ignore outages, so a cut pair keeps those arcs
+    fixed_rows = any(sc is not None for sc in frozen.travel.scenario)
+    plain_jobs = [j for j in jobs if lp is None or (j.pair is not None and fixed_rows)]
+    fast_jobs = [j for j in jobs if j not in plain_jobs]
+
+    total = len(jobs) + len(link_pairs)
+    if on_start:
+        on_start(total)
+    rows: list[dict[str, Any]] = []
+    facility = {f.id: f for f in frozen.facilities}
+
+    def add(row: dict[str, Any]) -> None:
+        rows.append(row)
+        if on_done:
+            on_done()
+        if ctrl_c.is_set():
+            raise KeyboardInterrupt
+
+    def plain(job: fast.Knockout) -> _Outcome:
+        if job.pair is not None:
+            cut = _with_cut(frozen, *job.pair)
+            return _solve_data(_prune_triples(prepare(cut, ss_opts)), ss_opts, solver,
+                               solver_options)
+        existing = data.existing
+        if job.gov >= 0:
+            existing = existing.copy()
+            existing[job.gov, :] = 0.0
+        avail = data.con_avail
+        if job.contracts:
+            avail = avail.copy()
+            avail[:, list(job.contracts)] = 0.0
+        ko = dataclasses.replace(data, existing=existing, con_avail=avail)
+        return _solve_data(ko, ss_opts, solver, solver_options)
+
+    def describe(job: fast.Knockout) -> tuple[str, str]:
+        if job.pair is not None:
+            return "region pair", ""
+        f = facility[job.target]
+        return f.kind.value, f.region
+
+    def run_jobs() -> None:
+        for job in plain_jobs:
+            add(_row(job.target_type, job.target, *describe(job), plain(job), base, kid,
+                     cur, "re-solve"))
+        for a, b in link_pairs:
+            cut = _with_cut(frozen, a, b)
+            out = _solve_data(_prune_triples(prepare(cut, ss_opts)), ss_opts, solver,
+                              solver_options)
+            add(_row("link", f"{a}--{b}", "link", "", out, base, kid, cur, "re-solve"))
+        if lp is not None and fast_jobs:
+            by_target = {(j.target_type, j.target): j for j in fast_jobs}
+            in_process = scheduler is None and (
+                workers == 1 or (workers is None and len(fast_jobs) < DASK_MIN_KNOCKOUTS))
+
+            def done(res: fast.FastOutcome) -> None:
+                job = by_target[(res.target_type, res.target)]
+                add(_row(job.target_type, job.target, *describe(job),
+                         _shifted(base, res, kid), base, kid, cur, res.solved_by))
+
+            fast.run_all(lp, fast_jobs, workers=workers, scheduler=scheduler,
+                         trust_scheduler=trust_scheduler, in_process=in_process,
+                         on_done=done)
+            screened = sum(1 for r in rows if r["solved_by"] == "screen")
+            notes.append(
+                f"{screened} of {len(fast_jobs)} knock-outs were screened: the base solution "
+                "stays feasible without the lost supply or connection, so it stays optimal "
+                "and the loss adds no shortage; the others were re-solved warm (GLOP, only "
+                "the independent blocks of the LP they change"
+                + (")." if in_process else ", in parallel on Dask)."))
+
+    ctrl_c = threading.Event()
+    try:
+        with _noting_sigint(ctrl_c):
+            run_jobs()
+    except KeyboardInterrupt:
+        partial = _ranking(rows, base, plan, rank_by, notes, cur, kid)
+        raise KnockoutInterrupted(partial, total) from None
+    return _ranking(rows, base, plan, rank_by, notes, cur, kid)
+
+
+@contextmanager
+def _noting_sigint(flag: threading.Event) -> Iterator[None]:
+    """Ctrl-C sets ``flag`` instead of raising, for as long as this block runs.
+
+    The loop checks the flag after each knock-out and stops there. An exception raised by
+    the default handler is lost when the signal is handled inside a solver call (OR-Tools'
+    bindings check for signals during a solve and clear the error): about one Ctrl-C in
+    three during plain re-solves did nothing. Only the main thread may set handlers;
+    elsewhere the default handling stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, lambda *_: flag.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _shifted(base: _Outcome, res: fast.FastOutcome, kid: list[str]) -> _Outcome:
+    """The frozen base moved by a fast knock-out's changes."""
+    return _Outcome(res.status,
+                    {k: base.shortage_units[k] + res.d_short[i] for i, k in enumerate(kid)},
+                    base.shortage_cost + res.d_short_cost,
+                    base.second_stage_cost + res.d_cost)
+
+
+def _ranking(rows: list[dict[str, Any]], base: _Outcome, plan: PlacementResult,
+             rank_by: str, notes: list[str], cur: str, kid: list[str]) -> KnockoutRanking:
     table = _rank(pd.DataFrame(rows), rank_by, cur, kid)
     base_d = {
         "status": base.status,
@@ -413,9 +572,8 @@ def knockout_ranking(
               "contracts_held": sorted(c.contract for c in plan.contracts if c.signed)}
     return KnockoutRanking(table, base_d, plan_d, rank_by, tuple(notes), cur)
 
-
 def _row(target_type: str, target: str, kind: str, region: str, out: _Outcome, base: _Outcome,
-         kid: list[str], cur: str) -> dict[str, Any]:
+         kid: list[str], cur: str, solved_by: str) -> dict[str, Any]:
     units = float(sum(out.shortage_units.values()))
     base_units = float(sum(base.shortage_units.values()))
     row: dict[str, Any] = {
@@ -433,6 +591,7 @@ def _row(target_type: str, target: str, kind: str, region: str, out: _Outcome, b
     }
     for k in kid:
         row[f"expected_shortage_{k}_units"] = out.shortage_units[k]
+    row["solved_by"] = solved_by
     return row
 
 
@@ -441,7 +600,7 @@ def _rank(df: pd.DataFrame, rank_by: str, cur: str, kid: list[str]) -> pd.DataFr
             "expected_shortage_units", "shortage_increase_units",
             f"expected_shortage_cost_{cur}", f"shortage_increase_cost_{cur}",
             f"expected_second_stage_cost_{cur}", f"second_stage_increase_{cur}",
-            *[f"expected_shortage_{k}_units" for k in kid]]
+            *[f"expected_shortage_{k}_units" for k in kid], "solved_by"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     # solver noise must not reorder: compare rounded to a few significant digits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from reserve_opt.analysis._records import records
 from reserve_opt.analysis.centrality import agreement_centrality, transport_centrality
-from reserve_opt.analysis.knockout import KnockoutRanking, RankBy, knockout_ranking
+from reserve_opt.analysis.knockout import KnockoutRanking, Method, RankBy, knockout_ranking
 from reserve_opt.analysis.mismatch import Exposure, MismatchResult, risk_reserve_mismatch
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
@@ -98,6 +99,12 @@ def analyze(
     commodity: str | None = None,
     under: float = 0.5,
     over: float = 2.0,
+    method: Method = "fast",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    trust_scheduler: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> AnalysisReport:
     """Centrality, knock-out ranking and risk-reserve mismatch of an instance.
 
@@ -118,6 +125,9 @@ def analyze(
         Knock-out ranking key, ``"cost"`` or ``"units"``.
     exposure, commodity, under, over
         See :func:`~reserve_opt.analysis.risk_reserve_mismatch`.
+    method, workers, scheduler, trust_scheduler, on_start, on_done
+        How the knock-outs run, and their progress callbacks; see
+        :func:`~reserve_opt.analysis.knockout_ranking`.
 
     Returns
     -------
@@ -133,7 +143,9 @@ def analyze(
     if knockout or plan_stock:
         plan = solve_placement(instance, opts, solver=solver, solver_options=solver_options)
     ko = (knockout_ranking(instance, opts, solver=solver, solver_options=solver_options,
-                           plan=plan, rank_by=rank_by) if knockout else None)
+                           plan=plan, rank_by=rank_by, method=method, workers=workers,
+                           scheduler=scheduler, trust_scheduler=trust_scheduler,
+                           on_start=on_start, on_done=on_done) if knockout else None)
     mism = (risk_reserve_mismatch(instance, plan, exposure=exposure, commodity=commodity,
                                   under=under, over=over) if plan_stock else mism_existing)
     return AnalysisReport(instance.name, instance.currency, transport_centrality(instance),
