@@ -136,6 +136,10 @@ def freeze_plan(instance: Instance, plan: PlacementResult) -> Instance:
                        for s in plan.stock if s.total > 0]
     held = {c.contract for c in plan.contracts if c.signed}
     b.rows["contracts"] = [dict(r, signed=True) for r in b.rows["contracts"] if r["id"] in held]
+    # trucks: the fleet rows the plan holds (own and logistics contracts it signs) stay
+    hired = {d.vehicle: d.signed for d in plan.vehicles}
+    b.rows["fleet"] = [dict(r, signed=True) for r in b.rows.get("fleet", [])
+                       if hired.get(r["id"], bool(r.get("signed", True)))]
     for row in b.rows["commodities"]:
         if not row["purchase_cost"] or row["purchase_cost"] <= 0:
             row["purchase_cost"] = _FROZEN_MIN_PURCHASE
