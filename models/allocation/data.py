@@ -91,6 +91,8 @@ class AllocationData:
     depot_kg: FloatArray  # (D,) kg per period (capacity x max trips)
     depot_m3: FloatArray  # (D,) m3 per period
     f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
+    depot_shift_h: FloatArray  # (D,) longest working day of a depot's vehicles, h
+    f_trip_h: FloatArray  # vehicle-hours charged per unit of load (0 where unlimited)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -117,6 +119,26 @@ class AllocationData:
     def f_tier(self) -> IntArray:
         """Agreement tier of each candidate (0 own)."""
         return self.h_tier[self.f_h]
+
+
+def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
+                   handling_h: float) -> FloatArray:
+    """Vehicle-hours a load uses of its depot's working day, per unit of capacity.
+
+    A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
+    released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
+    offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
+    load is charged ``shift_h / n`` hours of the day (``inf`` when no round trip fits:
+    the load cannot go that day and waits for the next). Whole trips, not the fluid
+    ``2 travel_h + handling_h``, are what the trucks can route.
+    """
+    trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
+    shift = np.asarray(shift_h, dtype=np.float64)
+    left = shift - np.asarray(offset_h, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.floor(left / np.maximum(trip, 1e-12) + 1e-9)
+        out: FloatArray = np.where(n >= 1, shift / np.maximum(n, 1.0), np.inf)
+    return out
 
 
 def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
@@ -164,7 +186,8 @@ def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | N
     """The depot whose vehicles carry what each source ships.
 
     A facility with vehicles uses its own; one without uses the nearest fleet depot of its
-    region (as routing borrows it); ``None`` when its region has no fleet.
+    region (as routing borrows it); ``None`` when its region has no fleet (the source then
+    ships nothing while the instance has a fleet).
     """
     depots = [instance.facility(d) for d in dict.fromkeys(v.depot for v in instance.fleet)]
     out: dict[str, str | None] = {}
@@ -331,22 +354,42 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     depot_m3: dict[str, float] = {}
     load_kg: dict[str, float] = {}
     load_m3: dict[str, float] = {}
+    shift_h: dict[str, float] = {}
     if options.fleet_limits:
         for v in instance.fleet:
             hours = min(v.max_hours, H)
             depot_kg[v.depot] = depot_kg.get(v.depot, 0.0) + v.count * v.capacity_kg * hours
             depot_m3[v.depot] = depot_m3.get(v.depot, 0.0) + v.count * v.capacity_m3 * hours
             trips = v.count * options.max_trips
+            shift_h[v.depot] = max(shift_h.get(v.depot, 0.0), hours)
             load_kg[v.depot] = load_kg.get(v.depot, 0.0) + trips * v.capacity_kg
             load_m3[v.depot] = load_m3.get(v.depot, 0.0) + trips * v.capacity_m3
     # a source without vehicles of its own ships on the nearest fleet of its region (as
-    # routing borrows them); with no fleet in its region it is not limited
+    # routing borrows them); with no fleet in its region it ships nothing, as routing
+    # carries nothing from it (an instance without any fleet is not limited)
     depot_ids = tuple(depot_kg)
     dpos = {d: i for i, d in enumerate(depot_ids)}
     fleet_of = home_fleets(instance, arcs.source_ids) if depot_ids else {}
     src_depot = np.array([dpos.get(fleet_of.get(s) or "", -1) for s in arcs.source_ids],
                          dtype=np.int64)
     f_src = units["src"].to_numpy(np.int64)[f_u]
+    shift = np.array([shift_h[d] for d in depot_ids], dtype=np.float64)
+    f_dep = src_depot[f_src]
+    f_time = cand["time"].to_numpy(np.float64)[c_rep]
+    trip_h = np.zeros(f_u.size)
+    on_fleet = np.flatnonzero(f_dep >= 0)
+    if on_fleet.size:
+        trip_h[on_fleet] = charged_trip_h(shift[f_dep[on_fleet]],
+                                          depart[on_fleet] - t_all[on_fleet] * H,
+                                          f_time[on_fleet], options.handling_h)
+    if depot_ids:
+        trip_h[f_dep < 0] = np.inf
+    # a load whose round trip does not fit the rest of that working day goes the next day
+    # (that day's candidate); one that fits no working day cannot be carried at all
+    keep = np.isfinite(trip_h)
+    c_rep, t_all, arr_t, depart, arrive = (c_rep[keep], t_all[keep], arr_t[keep],
+                                           depart[keep], arrive[keep])
+    f_u, f_k, dist, f_src, trip_h = f_u[keep], f_k[keep], dist[keep], f_src[keep], trip_h[keep]
 
     return AllocationData(
         instance=instance, event=event, options=options, arcs=arcs, demand=demand,
@@ -374,4 +417,6 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         depot_kg=np.array([load_kg[d] for d in depot_ids], dtype=np.float64),
         depot_m3=np.array([load_m3[d] for d in depot_ids], dtype=np.float64),
         f_depot=src_depot[f_src],
+        depot_shift_h=shift,
+        f_trip_h=trip_h,
     )

@@ -30,7 +30,7 @@ from reserve_opt.transport import TIME_SOURCES
 
 from .data import OWN, PARENT, POOLED, AllocationData, prepare
 from .event import event_instance
-from .model import Layout, Level, build
+from .model import Layout, Level, build, route_cap_rows
 from .options import AllocationOptions
 from .result import (
     EXPLANATION_COLUMNS,
@@ -438,6 +438,10 @@ def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64
         keys = np.unique(f_o[fpro] * K + data.f_k[fpro])[rows]
         return [(f"{rid[key // K]}'s surplus of {kid[key % K]} over its own need "
                  "(protect_own)", None) for key in keys]
+    if block == "route_cap":
+        caps = route_cap_rows(data)
+        return [(f"trucks of {caps[r][0]} on the day's routes (route cap {caps[r][2]:,.0f} kg)",
+                 caps[r][1]) for r in rows]
     what = {"fleet_kg": "weight x hours", "fleet_m3": "volume x hours",
             "fleet_load_kg": "weight per trip x trips", "fleet_load_m3": "volume per trip x "
             "trips"}[block]
@@ -487,7 +491,9 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
                 f"region lets a region holding it lend to {rid[j]}", None, "", "structure")
         else:
             add(j, k, "no_route", f"every source allowed to serve {rid[j]} with {kid[k]} is "
-                f"cut off or cannot arrive within {T} periods after the event's outages",
+                f"cut off, cannot arrive within {T} periods after the event's outages, or "
+                "has no vehicle (of its own or its region's) whose round trip fits a "
+                "working day",
                 None, "", "structure")
     for j, k in zip(sj, sk, strict=True):
         if not has[j, k]:
@@ -518,9 +524,9 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
             names = _resource_names(data, block, live)
             for r, j, k in pairs.itertuples(index=False):
                 worth = -float(d[live[r]])  # the objective falls as the bound rises
-                if block.startswith("fleet"):
+                if block.startswith("fleet") or block == "route_cap":
                     per = {"fleet_kg": "kg x h", "fleet_m3": "m3 x h", "fleet_load_kg": "kg",
-                           "fleet_load_m3": "m3"}[block]
+                           "fleet_load_m3": "m3", "route_cap": "kg"}[block]
                     unit = (f"shortage penalty x periods ({inst.currency} x periods) avoided "
                             f"per extra {per} of fleet capacity")
                 else:
