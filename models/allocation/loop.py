@@ -89,6 +89,7 @@ def route_days(
     time_limit_s: float = 600.0,
     seed: int = 0,
     delivery_options: object | None = None,
+    reuse: dict[int, tuple[pd.DataFrame, DayRouting]] | None = None,
 ) -> list[DayRouting]:
     """Route every day of an allocation on the instance's fleet.
 
@@ -106,6 +107,9 @@ def route_days(
         Wall-clock budget per day, s (a safety net behind ``max_iterations``).
     seed
         Routing seed.
+    reuse
+        Day -> (deliveries, routing) of an earlier allocation: a day whose deliveries are
+        the same is not routed again. Filled with this call's days.
     delivery_options
         :class:`~reserve_opt.models.routing.DeliveryOptions`; default theirs, with the
         allocation's ``max_trips``.
@@ -137,6 +141,9 @@ def route_days(
         table = allocation.deliveries(period)
         if table.empty:
             continue
+        if reuse is not None and period in reuse and reuse[period][0].equals(table):
+            days.append(reuse[period][1])
+            continue
         t0 = time.perf_counter()
         plan = from_allocation(instance, table, allocation.event, period=period,
                                options=opts)
@@ -155,6 +162,8 @@ def route_days(
             routed_units=float(verdict.delivered),
             routed_kg={str(s): float(v) for s, v in kg.items()},
             seconds=time.perf_counter() - t0))
+        if reuse is not None:
+            reuse[period] = (table, days[-1])
     return days
 
 
@@ -220,15 +229,16 @@ def _caps_from(days: list[DayRouting], caps: dict[tuple[str, int], float],
                tolerance: float) -> bool:
     """Tighten ``caps`` where a day's routes left units unmet; whether any cap changed.
 
-    A day within ``tolerance`` is left alone; on another day each source that left units
-    unmet is capped at the kg its trucks carried (never loosened).
+    A day within ``tolerance`` is left alone; on another day every source that ships is
+    capped at the kg its trucks carried (never loosened): a short source loses what its
+    trucks could not carry, and the others may not take on more than their routes
+    showed they carry, so the next allocation does not move the excess onto them.
     """
     changed = False
     for d in days:
         if d.unmet_share <= tolerance:
             continue
-        short = d.report[d.report["unmet"] > 1e-9]
-        for src in sorted(set(short["source"].astype(str))):
+        for src in sorted(set(d.report["source"].astype(str))):
             kg = d.routed_kg.get(src, 0.0)
             key = (src, d.period)
             if kg < caps.get(key, float("inf")) - 1e-6:
@@ -297,17 +307,20 @@ def allocate_and_route(
     for src, t, kg in base.route_caps_kg:
         caps[(src, t)] = min(kg, caps.get((src, t), kg))
     first: tuple[AllocationResult, tuple[DayRouting, ...]] | None = None
+    reuse: dict[int, tuple[pd.DataFrame, DayRouting]] = {}
     n = 0
     while True:
         n += 1
-        opts = replace(base, route_caps_kg=tuple((s, t, kg) for (s, t), kg in sorted(caps.items())))
+        # explanations (outage re-solves) only for the allocation that is kept
+        opts = replace(base, explain=False,
+                       route_caps_kg=tuple((s, t, kg) for (s, t), kg in sorted(caps.items())))
         alloc = solve_allocation(instance, scenario, opts, solver=solver,
                                  solver_options=solver_options, stock=stock)
         if str(alloc.status) not in ("optimal", "feasible"):
             raise InputError(f"the allocation for {scenario} is {alloc.status} in round {n}; "
                              "nothing to route.")
         days = route_days(instance, alloc, engine=engine, max_iterations=max_iterations,
-                          seed=seed)
+                          seed=seed, reuse=reuse)
         if first is None:
             first = (alloc, tuple(days))
         agree = all(d.unmet_share <= tolerance for d in days)
@@ -317,6 +330,10 @@ def allocate_and_route(
                 for d in days))
         if agree or n >= rounds or not _caps_from(days, caps, tolerance):
             break
+    if base.explain:
+        # the same LP again, now explaining its shortages: the flows do not change
+        alloc = solve_allocation(instance, scenario, replace(opts, explain=True),
+                                 solver=solver, solver_options=solver_options, stock=stock)
     return LoopResult(allocation=alloc, days=tuple(days), first=first, rounds=n, agree=agree,
                       tolerance=tolerance, caps=alloc.options.route_caps_kg,
                       seconds=time.perf_counter() - t0)

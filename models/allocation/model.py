@@ -180,8 +180,8 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
     caps = route_cap_rows(data)
     if caps:
         fac = np.array(data.u_facility, dtype=object)[data.f_u]
-        key = {(src, t - 1): i for i, (src, t, _) in enumerate(caps)}
-        rows = np.array([key.get((s, int(t)), -1) for s, t in zip(fac, f_t, strict=True)],
+        cap_row = {(src, t - 1): i for i, (src, t, _) in enumerate(caps)}
+        rows = np.array([cap_row.get((s, int(t)), -1) for s, t in zip(fac, f_t, strict=True)],
                         dtype=np.int64)
         fr = np.flatnonzero(rows >= 0)
         m.add_constraints("route_cap", (rows[fr], ship[fr], data.weight_kg[f_k[fr]]),
