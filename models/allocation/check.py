@@ -297,17 +297,14 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         if f.source not in home_of:
             home_of.update(home_fleets(inst, [f.source]))
         depot = home_of[f.source] if o.fleet_limits else None
-        if o.fleet_limits and inst.fleet and depot is None:
-            bad.append(f"{where}: {f.source} has no vehicles and its region no fleet "
-                       "depot, so nothing can carry what it ships.")
-            continue
         if depot is not None:
             shift = max(min(v.max_hours, H) for v in inst.fleet if v.depot == depot)
             trip_h = float(charged_trip_h(np.array(shift), np.array(depart - t0),
                                           np.array(tt), o.handling_h))
             if not math.isfinite(trip_h):
                 bad.append(f"{where}: no round trip of {depot}'s vehicles from the "
-                           f"release at {depart - t0:g} h fits its {shift:g} h working day.")
+                           f"release at {depart - t0:g} h fits the rest of its {shift:g} h "
+                           "working day; it goes the next day.")
                 continue
         fleet_kg[(f.source, f.period)] += q * k.weight_kg * trip_h
         load_kg[(f.source, f.period)] += q * k.weight_kg

@@ -128,9 +128,11 @@ def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArr
     A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
     released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
     offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
-    load is charged ``shift_h / n`` hours of the day (``inf`` when no round trip fits:
-    the load cannot go that day and waits for the next). Whole trips, not the fluid
-    ``2 travel_h + handling_h``, are what the trucks can route.
+    load is charged ``shift_h / n`` hours of the day: whole trips, not the fluid
+    ``2 travel_h + handling_h``, are what the trucks can route. ``inf`` when no round trip
+    fits after the release: the load waits for the next day, and a round trip longer than
+    the whole working day is never carried (no overnight trips yet; see
+    ``models/allocation.md``).
     """
     trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
     shift = np.asarray(shift_h, dtype=np.float64)
@@ -186,8 +188,7 @@ def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | N
     """The depot whose vehicles carry what each source ships.
 
     A facility with vehicles uses its own; one without uses the nearest fleet depot of its
-    region (as routing borrows it); ``None`` when its region has no fleet (the source then
-    ships nothing while the instance has a fleet).
+    region (as routing borrows it); ``None`` when its region has no fleet.
     """
     depots = [instance.facility(d) for d in dict.fromkeys(v.depot for v in instance.fleet)]
     out: dict[str, str | None] = {}
@@ -365,8 +366,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
             load_kg[v.depot] = load_kg.get(v.depot, 0.0) + trips * v.capacity_kg
             load_m3[v.depot] = load_m3.get(v.depot, 0.0) + trips * v.capacity_m3
     # a source without vehicles of its own ships on the nearest fleet of its region (as
-    # routing borrows them); with no fleet in its region it ships nothing, as routing
-    # carries nothing from it (an instance without any fleet is not limited)
+    # routing borrows them); with no fleet in its region it is not limited (the closed
+    # loop, allocate --route, learns from routing what such a source can send)
     depot_ids = tuple(depot_kg)
     dpos = {d: i for i, d in enumerate(depot_ids)}
     fleet_of = home_fleets(instance, arcs.source_ids) if depot_ids else {}
@@ -382,10 +383,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         trip_h[on_fleet] = charged_trip_h(shift[f_dep[on_fleet]],
                                           depart[on_fleet] - t_all[on_fleet] * H,
                                           f_time[on_fleet], options.handling_h)
-    if depot_ids:
-        trip_h[f_dep < 0] = np.inf
     # a load whose round trip does not fit the rest of that working day goes the next day
-    # (that day's candidate); one that fits no working day cannot be carried at all
+    # (that day's candidate); one that fits no working day is not carried at all
     keep = np.isfinite(trip_h)
     c_rep, t_all, arr_t, depart, arrive = (c_rep[keep], t_all[keep], arr_t[keep],
                                            depart[keep], arrive[keep])

@@ -21,6 +21,7 @@ import pandas as pd
 
 from reserve_opt.errors import InputError
 
+from .data import home_fleets
 from .options import AllocationOptions
 from .solve import solve_allocation
 
@@ -226,13 +227,15 @@ def check_rounds(rounds: object) -> int:
 
 
 def _caps_from(days: list[DayRouting], caps: dict[tuple[str, int], float],
-               tolerance: float) -> bool:
+               tolerance: float, no_fleet: set[str], periods: int) -> bool:
     """Tighten ``caps`` where a day's routes left units unmet; whether any cap changed.
 
     A day within ``tolerance`` is left alone; on another day every source that ships is
     capped at the kg its trucks carried (never loosened): a short source loses what its
     trucks could not carry, and the others may not take on more than their routes
-    showed they carry, so the next allocation does not move the excess onto them.
+    showed they carry, so the next allocation does not move the excess onto them. A
+    source in ``no_fleet`` (no vehicles of its own or in its region: routing has no truck
+    for it on any day) is capped at 0 on every day at once.
     """
     changed = False
     for d in days:
@@ -240,10 +243,10 @@ def _caps_from(days: list[DayRouting], caps: dict[tuple[str, int], float],
             continue
         for src in sorted(set(d.report["source"].astype(str))):
             kg = d.routed_kg.get(src, 0.0)
-            key = (src, d.period)
-            if kg < caps.get(key, float("inf")) - 1e-6:
-                caps[key] = kg
-                changed = True
+            for t in range(1, periods + 1) if src in no_fleet else (d.period,):
+                if kg < caps.get((src, t), float("inf")) - 1e-6:
+                    caps[(src, t)] = kg
+                    changed = True
     return changed
 
 
@@ -328,7 +331,10 @@ def allocate_and_route(
             progress(f"round {n}: " + ", ".join(
                 f"day {d.period} {d.routed_units:,.0f} of {d.promised_units:,.0f} units routed"
                 for d in days))
-        if agree or n >= rounds or not _caps_from(days, caps, tolerance):
+        sources = {str(s) for d in days for s in d.report["source"]}
+        no_fleet = {s for s, home in home_fleets(instance, sources).items() if home is None}
+        if agree or n >= rounds or not _caps_from(days, caps, tolerance, no_fleet,
+                                                  opts.periods):
             break
     if base.explain:
         # the same LP again, now explaining its shortages: the flows do not change

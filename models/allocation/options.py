@@ -39,9 +39,9 @@ class AllocationOptions:
         Limit what leaves a facility per period by its fleet's kg x hours and m3 x hours
         (vehicle-hours of round trips) and by ``max_trips`` loads per vehicle. A facility
         without vehicles shares the nearest fleet of its region (as routing borrows it);
-        with no fleet in its region it ships nothing (routing carries nothing from it).
-        Each load is charged the working-day hours of the whole round trips a vehicle
-        can make after its release; a load no round trip fits that day goes the next.
+        with no fleet in its region it is not limited. Each load is charged the
+        working-day hours of the whole round trips a vehicle can make after its release;
+        a load no round trip fits after its release goes the next day.
     handling_h
         Loading and unloading time added to each round trip, hours.
     max_trips

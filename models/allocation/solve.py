@@ -491,9 +491,7 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
                 f"region lets a region holding it lend to {rid[j]}", None, "", "structure")
         else:
             add(j, k, "no_route", f"every source allowed to serve {rid[j]} with {kid[k]} is "
-                f"cut off, cannot arrive within {T} periods after the event's outages, or "
-                "has no vehicle (of its own or its region's) whose round trip fits a "
-                "working day",
+                f"cut off or cannot arrive within {T} periods after the event's outages",
                 None, "", "structure")
     for j, k in zip(sj, sk, strict=True):
         if not has[j, k]:
