@@ -41,8 +41,11 @@ from reserve_opt.cli.render import (
 from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from reserve_opt.domain import Instance, Scenario
     from reserve_opt.models.allocation import AllocationResult
+    from reserve_opt.models.allocation.loop import LoopResult
 
 DEFAULT_TIME_LIMIT_S = 60.0
 #: Explanation lines shown per short (region, commodity) in the table.
@@ -78,6 +81,14 @@ def allocate(
         "Seconds over all levels; the best allocation so far is returned.")] = (
         DEFAULT_TIME_LIMIT_S),
     seed: SeedOption = 0,
+    route: Annotated[bool, typer.Option(
+        "--route", help="Route each day of the allocation on the fleet and, where the "
+        "trucks leave units unmet, cap what each source sends that day at what its trucks "
+        "carried and allocate again, until the two agree or --rounds is reached.")] = False,
+    rounds: Annotated[int | None, typer.Option(
+        "--rounds", help="With --route: most allocations (default 5).")] = None,
+    route_iterations: Annotated[int, typer.Option(
+        "--route-iterations", help="With --route: routing iterations per day (PyVRP).")] = 200,
     out: Annotated[Path | None, out_option(
         "Folder for flows, fill, settlement, response and explanation tables (CSV), flows "
         "as GeoPackage lines, and solution.json.")] = None,
@@ -101,6 +112,7 @@ def allocate(
         if (scenario is None) == (event is None):
             raise InputError("Give exactly one of --scenario ID (a scenario of the instance) "
                              "or --event FILE (an event file).")
+        loop_rounds = _loop_rounds(route, rounds, event, route_iterations)
         inst = load_instance(path)
         stock = None
         if plan is not None:
@@ -112,9 +124,20 @@ def allocate(
                                     sharing=sharing)  # type: ignore[arg-type]
         sopts = SolverOptions(time_limit_s=time_limit, seed=seed)
         label = ev if isinstance(ev, str) else ev.id
-        with progress(f"allocating for {label} with {solver}"):
-            result = solve_allocation(inst, ev, options, solver=solver, solver_options=sopts,
-                                      stock=stock)
+        loop: LoopResult | None = None
+        if loop_rounds is not None:
+            from reserve_opt.models.allocation.loop import allocate_and_route
+
+            with progress(f"allocating and routing {label} with {solver} (at most "
+                          f"{loop_rounds} rounds)"):
+                loop = allocate_and_route(inst, str(ev), options, rounds=loop_rounds,
+                                          solver=solver, solver_options=sopts, stock=stock,
+                                          max_iterations=route_iterations, seed=seed)
+            result = loop.allocation
+        else:
+            with progress(f"allocating for {label} with {solver}"):
+                result = solve_allocation(inst, ev, options, solver=solver,
+                                          solver_options=sopts, stock=stock)
         if result.has_plan:
             report = check_allocation(inst, ev, result, stock=stock)
             if not report.ok:
@@ -122,7 +145,20 @@ def allocate(
         if dest is not None:
             with dest.write() as folder:
                 write_allocation(inst, result, folder, ev)
-    show(fmt, result.to_dict, lambda: print_allocation(inst, result, top), wrote=out)
+                if loop is not None:
+                    write_tables(folder, {"trucks": _trucks_frame(loop)})
+                    write_json(folder / "loop.json", _loop_dict(loop))
+    if loop is not None:
+        done = loop
+
+        def for_people() -> None:
+            print_allocation(inst, result, top)
+            print_loop(done)
+
+        show(fmt, lambda: {**result.to_dict(), "route": _loop_dict(done)}, for_people,
+             wrote=out)
+    else:
+        show(fmt, result.to_dict, lambda: print_allocation(inst, result, top), wrote=out)
     if not result.has_plan:
         raise typer.Exit(1)
 
@@ -265,6 +301,90 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
                         total=len(ex), where="all in explanations.csv (--out) or the JSON output")
     else:
         say("No shortage: every demand is met on time.")
+
+
+def _loop_rounds(route: bool, rounds: int | None, event: Path | None,
+                 iterations: int) -> int | None:
+    """The loop's round limit, or ``None`` without --route; refuses what does not fit."""
+    from reserve_opt.models.allocation.loop import check_rounds
+
+    if not route:
+        if rounds is not None:
+            raise InputError(f"--rounds {rounds}: counts the allocations of --route; add "
+                             "--route, or leave --rounds out.")
+        return None
+    if event is not None:
+        raise InputError(f"--route: routes a scenario of the instance, and {event} is an "
+                         "event file; give --scenario ID instead of --event.")
+    if iterations < 1:
+        raise InputError(f"--route-iterations {iterations}: give a whole number of 1 or "
+                         "more, e.g. 200.")
+    limit: int = check_rounds(5 if rounds is None else rounds)
+    return limit
+
+
+def _trucks_frame(loop: LoopResult) -> pd.DataFrame:
+    """Per day and commodity: units promised by the allocation and units on the trucks."""
+    import pandas as pd
+
+    parts = []
+    for d in loop.days:
+        g = d.report.groupby("commodity", as_index=False)[["quantity", "delivered",
+                                                            "unmet"]].sum()
+        g.insert(0, "day", d.period)
+        parts.append(g)
+    cols = ["day", "commodity", "promised_units", "on_trucks_units", "unmet_units"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out: pd.DataFrame = pd.concat(parts, ignore_index=True)
+    out.columns = pd.Index(cols)
+    return out
+
+
+def _loop_dict(loop: LoopResult) -> dict[str, object]:
+    """The loop's outcome for JSON: rounds, agreement and each day on the trucks."""
+    first = {d.period: d for d in loop.first[1]}
+    return {
+        "rounds": loop.rounds, "agree": loop.agree, "tolerance": loop.tolerance,
+        "route_caps_kg": [list(c) for c in loop.caps],
+        "days": [{"day": d.period, "promised_units": d.promised_units,
+                  "on_trucks_units": d.routed_units, "unmet_units": d.unmet_units,
+                  "vehicles": d.result.vehicles_used, "distance_km": d.result.distance,
+                  "first_promised_units": first[d.period].promised_units
+                  if d.period in first else 0.0,
+                  "first_on_trucks_units": first[d.period].routed_units
+                  if d.period in first else 0.0} for d in loop.days],
+        "trucks": _trucks_frame(loop).to_dict(orient="records"),
+    }
+
+
+def print_loop(loop: LoopResult) -> None:
+    """Print what the trucks deliver each day, and how the loop got there."""
+    verdict = ("allocation and routes agree" if loop.agree else
+               f"allocation and routes still differ by more than {loop.tolerance:.0%} of a "
+               "day's units")
+    say(f"\nOn trucks: {verdict} after {loop.rounds} round{'s' if loop.rounds > 1 else ''} "
+        f"({len(loop.caps)} route caps); the first allocation promised "
+        f"{loop.first_promised_units:,.0f} units, its trucks carried "
+        f"{sum(d.routed_units for d in loop.first[1]):,.0f}.")
+    first = {d.period: d for d in loop.first[1]}
+    print_table("What the trucks deliver each day",
+                ["day", "promised (units)", "on trucks (units)", "unmet (units)", "vehicles",
+                 "distance (km)", "first round: promised (units)",
+                 "first round: on trucks (units)"],
+                [[d.period, d.promised_units, d.routed_units, d.unmet_units,
+                  d.result.vehicles_used, d.result.distance,
+                  first[d.period].promised_units if d.period in first else 0.0,
+                  first[d.period].routed_units if d.period in first else 0.0]
+                 for d in loop.days])
+    t = _trucks_frame(loop)
+    print_table("On trucks by day and commodity",
+                ["day", "commodity", "promised (units)", "on trucks (units)", "unmet (units)"],
+                [[int(r["day"]), r["commodity"], float(r["promised_units"]),
+                  float(r["on_trucks_units"]), float(r["unmet_units"])]
+                 for r in t.to_dict(orient="records")],
+                legend=["units: each commodity's own unit; unmet: promised that day but on no "
+                        "route (route --plan DIR --period N names the reasons)."])
 
 
 def _text(value: Num | None) -> str:

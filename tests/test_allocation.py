@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +20,7 @@ from reserve_opt.models.allocation import (
     read_event,
     solve_allocation,
 )
+from reserve_opt.models.allocation.data import charged_trip_h
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 
@@ -157,7 +159,10 @@ def test_fleet_limits_serve_water_before_tents(toy: Instance) -> None:
     assert fin.loc[("hill", "tent"), "delivered"] == pytest.approx(0.0)
     assert fin.loc[("hill", "water"), "shortage"] > 0
     f = res.flows
-    used = (f["quantity"] * 1.6 * (2 * f["time_h"] + 1.0)).sum()
+    # each load is charged the 2 h day over the whole round trips that fit it
+    charged = charged_trip_h(np.full(len(f), 2.0), f["depart_h"].to_numpy(),
+                             f["time_h"].to_numpy(), 1.0)
+    used = (f["quantity"] * 1.6 * charged).sum()
     assert used == pytest.approx(1000.0 * 2.0)
     reasons = set(res.explanations["detail"])
     assert "fleet at W_north (weight x hours)" in reasons

@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from reserve_opt.domain import (
     PARENT_AGREEMENT,
     POOLED_AGREEMENT,
@@ -29,6 +31,7 @@ from reserve_opt.fleet import home_fleets
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
+from .data import charged_trip_h
 from .event import event_instance
 from .result import AllocationResult
 
@@ -185,6 +188,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     fleet_kg: dict[tuple[str, int], float] = defaultdict(float)
     fleet_m3: dict[tuple[str, int], float] = defaultdict(float)
     load_kg: dict[tuple[str, int], float] = defaultdict(float)
+    home_of: dict[str, str | None] = {}
     load_m3: dict[tuple[str, int], float] = defaultdict(float)
     delivered: dict[tuple[str, str, int], float] = defaultdict(float)
     transport = prices = compensation = 0.0
@@ -290,7 +294,21 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         transport += cost
         if not _close(f.transport_cost, cost, rel_tol, atol):
             bad.append(f"{where}: transport cost {f.transport_cost} != {cost}.")
-        trip_h = 2.0 * tt + o.handling_h
+        trip_h = 0.0
+        if f.source not in home_of:
+            home_of.update(home_fleets(inst, [f.source]))
+        depot = home_of[f.source] if o.fleet_limits else None
+        if depot is not None:
+            # the depot's working day, from its signed vehicles (none: nothing is carried)
+            shift = max((min(v.max_hours, H) for v in inst.vehicles if v.depot == depot),
+                        default=0.0)
+            trip_h = float(charged_trip_h(np.array(shift), np.array(depart - t0),
+                                          np.array(tt), o.handling_h))
+            if not math.isfinite(trip_h):
+                bad.append(f"{where}: no round trip of {depot}'s vehicles from the "
+                           f"release at {depart - t0:g} h fits the rest of its {shift:g} h "
+                           "working day; it goes the next day.")
+                continue
         fleet_kg[(f.source, f.period)] += q * k.weight_kg * trip_h
         load_kg[(f.source, f.period)] += q * k.weight_kg
         load_m3[(f.source, f.period)] += q * k.volume_m3
@@ -334,6 +352,10 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         if not leq(q, surplus):
             bad.append(f"{rid} lends {q:g} {cid} under protect_own terms but its surplus over "
                        f"its own need is {surplus:g}.")
+    for src, t, cap in o.route_caps_kg:
+        if not leq(load_kg.get((src, t), 0.0), cap):
+            bad.append(f"{src} sends {load_kg[(src, t)]:g} kg in period {t}, over the "
+                       f"{cap:g} kg its routes carried (route cap).")
     if o.fleet_limits:
         # each source ships on its own vehicles, else on its region's nearest depot's (the
         # definition, like the arcs, is shared with the model)

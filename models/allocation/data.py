@@ -92,6 +92,8 @@ class AllocationData:
     depot_kg: FloatArray  # (D, T) kg in each period (capacity x max trips)
     depot_m3: FloatArray  # (D, T) m3 in each period
     f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
+    depot_shift_h: FloatArray  # (D,) longest working day of a depot's vehicles, h
+    f_trip_h: FloatArray  # vehicle-hours charged per unit of load (0 where unlimited)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -118,6 +120,28 @@ class AllocationData:
     def f_tier(self) -> IntArray:
         """Agreement tier of each candidate (0 own)."""
         return self.h_tier[self.f_h]
+
+
+def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
+                   handling_h: float) -> FloatArray:
+    """Vehicle-hours a load uses of its depot's working day, per unit of capacity.
+
+    A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
+    released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
+    offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
+    load is charged ``shift_h / n`` hours of the day: whole trips, not the fluid
+    ``2 travel_h + handling_h``, are what the trucks can route. ``inf`` when no round trip
+    fits after the release: the load waits for the next day, and a round trip longer than
+    the whole working day is never carried (no overnight trips yet; see
+    ``models/allocation.md``).
+    """
+    trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
+    shift = np.asarray(shift_h, dtype=np.float64)
+    left = shift - np.asarray(offset_h, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.floor(left / np.maximum(trip, 1e-12) + 1e-9)
+        out: FloatArray = np.where(n >= 1, shift / np.maximum(n, 1.0), np.inf)
+    return out
 
 
 def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
@@ -309,22 +333,42 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     dist = cand["dist"].to_numpy(np.float64)[c_rep]
 
     # ---------------- fleets: kg x h and m3 x h per period at each depot
-    # per period: vehicles under a logistics contract work only once they have arrived
+    # per period: only signed vehicles, those under a logistics contract once they arrive
     periods = [depot_capacity(instance, H, options.max_trips, start_h=t * H)
                for t in range(T)] if options.fleet_limits else []
     depot_ids = tuple(periods[0]) if periods else ()
+    shift_h = dict.fromkeys(depot_ids, 0.0)
+    for v in instance.vehicles:
+        if v.depot in shift_h:
+            shift_h[v.depot] = max(shift_h[v.depot], min(v.max_hours, H))
 
     def per_period(field: str) -> FloatArray:
         return np.array([[getattr(p[d], field) for p in periods] for d in depot_ids],
                         dtype=np.float64).reshape(len(depot_ids), T)
 
     # a source without vehicles of its own ships on the nearest fleet of its region (as
-    # routing borrows them); with no fleet in its region it is not limited
+    # routing borrows them); with no fleet in its region it is not limited (the closed
+    # loop, allocate --route, learns from routing what such a source can send)
     dpos = {d: i for i, d in enumerate(depot_ids)}
     fleet_of = home_fleets(instance, arcs.source_ids) if depot_ids else {}
     src_depot = np.array([dpos.get(fleet_of.get(s) or "", -1) for s in arcs.source_ids],
                          dtype=np.int64)
     f_src = units["src"].to_numpy(np.int64)[f_u]
+    shift = np.array([shift_h[d] for d in depot_ids], dtype=np.float64)
+    f_dep = src_depot[f_src]
+    f_time = cand["time"].to_numpy(np.float64)[c_rep]
+    trip_h = np.zeros(f_u.size)
+    on_fleet = np.flatnonzero(f_dep >= 0)
+    if on_fleet.size:
+        trip_h[on_fleet] = charged_trip_h(shift[f_dep[on_fleet]],
+                                          depart[on_fleet] - t_all[on_fleet] * H,
+                                          f_time[on_fleet], options.handling_h)
+    # a load whose round trip does not fit the rest of that working day goes the next day
+    # (that day's candidate); one that fits no working day is not carried at all
+    keep = np.isfinite(trip_h)
+    c_rep, t_all, arr_t, depart, arrive = (c_rep[keep], t_all[keep], arr_t[keep],
+                                           depart[keep], arrive[keep])
+    f_u, f_k, dist, f_src, trip_h = f_u[keep], f_k[keep], dist[keep], f_src[keep], trip_h[keep]
 
     return AllocationData(
         instance=instance, event=event, options=options, arcs=arcs, demand=demand,
@@ -350,4 +394,6 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         depot_kg_h=per_period("kg_h"), depot_m3_h=per_period("m3_h"),
         depot_kg=per_period("kg"), depot_m3=per_period("m3"),
         f_depot=src_depot[f_src],
+        depot_shift_h=shift,
+        f_trip_h=trip_h,
     )

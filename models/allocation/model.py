@@ -65,6 +65,14 @@ def _demand_rows(data: AllocationData) -> tuple[IntArray, IntArray, IntArray]:
     return dj.astype(np.int64), dk.astype(np.int64), pair
 
 
+def route_cap_rows(data: AllocationData) -> list[tuple[str, int, float]]:
+    """The options' route caps, one per (source, period), the tightest where repeated."""
+    tight: dict[tuple[str, int], float] = {}
+    for src, t, kg in data.options.route_caps_kg:
+        tight[(src, t)] = min(kg, tight.get((src, t), kg))
+    return [(src, t, kg) for (src, t), kg in sorted(tight.items())]
+
+
 def build(data: AllocationData) -> tuple[Model, Layout]:
     """Build the allocation LP.
 
@@ -155,7 +163,7 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
     fd = np.flatnonzero(data.f_depot >= 0)
     if fd.size:
         D = len(data.depot_ids)
-        trip_h = 2.0 * data.f_time_h[fd] + opts.handling_h
+        trip_h = data.f_trip_h[fd]
         r = data.f_depot[fd] * T + f_t[fd]
         m.add_constraints("fleet_kg", (r, ship[fd], data.weight_kg[f_k[fd]] * trip_h),
                           ub=data.depot_kg_h.ravel(), n_rows=D * T)
@@ -166,6 +174,19 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         m.add_constraints("fleet_load_m3", (r, ship[fd], data.volume_m3[f_k[fd]]),
                           ub=data.depot_m3.ravel(), n_rows=D * T)
         resource += ["fleet_kg", "fleet_m3", "fleet_load_kg", "fleet_load_m3"]
+
+    # route caps: what a source's trucks actually carried that day, fed back by the
+    # closed loop (allocate --route)
+    caps = route_cap_rows(data)
+    if caps:
+        fac = np.array(data.u_facility, dtype=object)[data.f_u]
+        cap_row = {(src, t - 1): i for i, (src, t, _) in enumerate(caps)}
+        rows = np.array([cap_row.get((s, int(t)), -1) for s, t in zip(fac, f_t, strict=True)],
+                        dtype=np.int64)
+        fr = np.flatnonzero(rows >= 0)
+        m.add_constraints("route_cap", (rows[fr], ship[fr], data.weight_kg[f_k[fr]]),
+                          ub=np.array([kg for _, _, kg in caps]), n_rows=len(caps))
+        resource.append("route_cap")
 
     # fairness: delivered by the end of the horizon >= min_fill x demand, over the pairs
     # that some candidate can reach (a pair nobody can reach would pin the minimum at 0)

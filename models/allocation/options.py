@@ -39,7 +39,9 @@ class AllocationOptions:
         Limit what leaves a facility per period by its fleet's kg x hours and m3 x hours
         (vehicle-hours of round trips) and by ``max_trips`` loads per vehicle. A facility
         without vehicles shares the nearest fleet of its region (as routing borrows it);
-        with no fleet in its region it is not limited.
+        with no fleet in its region it is not limited. Each load is charged the
+        working-day hours of the whole round trips a vehicle can make after its release;
+        a load no round trip fits after its release goes the next day.
     handling_h
         Loading and unloading time added to each round trip, hours.
     max_trips
@@ -62,6 +64,11 @@ class AllocationOptions:
         cap or compensation), as placement plans when there are no agreements. ``"auto"``
         (default): agreements when the instance has any, else pooled, the rule placement
         follows, so a plan is allocated under the rules it was made by.
+    route_caps_kg
+        Extra caps from routing, ``(source facility, period, kg)``: what leaves that
+        facility in that (1-based) dispatch period weighs at most ``kg``. The closed loop
+        (:func:`~reserve_opt.models.allocation.loop.allocate_and_route`) sets them to
+        what the day's routes actually carried from the source.
     """
 
     periods: int = 3
@@ -77,6 +84,7 @@ class AllocationOptions:
     max_arc_time_h: float | None = None
     explain: bool = True
     sharing: Sharing = "auto"
+    route_caps_kg: tuple[tuple[str, int, float], ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -96,6 +104,14 @@ class AllocationOptions:
                             "'agreements'.")
         if self.max_arc_time_h is not None and not self.max_arc_time_h > 0:
             problems.append(f"max_arc_time_h={self.max_arc_time_h!r} must be > 0 or None.")
+        # a result file gives lists; keep tuples so the options stay hashable
+        object.__setattr__(self, "route_caps_kg",
+                           tuple(tuple(c) for c in self.route_caps_kg))
+        for source, period, kg in self.route_caps_kg:
+            if not (isinstance(period, int) and 1 <= period <= self.periods
+                    and math.isfinite(kg) and kg >= 0):
+                problems.append(f"route_caps_kg ({source!r}, {period!r}, {kg!r}): give a "
+                                f"period from 1 to {self.periods} and kg >= 0.")
         if problems:
             raise InputError(problems)
 
@@ -120,4 +136,5 @@ class AllocationOptions:
             "max_arc_time_h": self.max_arc_time_h,
             "explain": self.explain,
             "sharing": self.sharing,
+            "route_caps_kg": [list(c) for c in self.route_caps_kg],
         }

@@ -34,7 +34,7 @@ from reserve_opt.transport import TIME_SOURCES
 from .data import OWN, PARENT, POOLED, AllocationData, prepare
 from .event import event_instance
 from .from_plan import StockInput, plan_inputs, stock_units
-from .model import Layout, Level, build
+from .model import Layout, Level, build, route_cap_rows
 from .options import AllocationOptions
 from .result import (
     EXPLANATION_COLUMNS,
@@ -509,6 +509,10 @@ def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64
         keys = np.unique(f_o[fpro] * K + data.f_k[fpro])[rows]
         return [(f"{rid[key // K]}'s surplus of {kid[key % K]} over its own need "
                  "(protect_own)", None) for key in keys]
+    if block == "route_cap":
+        caps = route_cap_rows(data)
+        return [(f"trucks of {caps[r][0]} on the day's routes (route cap {caps[r][2]:,.0f} kg)",
+                 caps[r][1]) for r in rows]
     what = {"fleet_kg": "weight x hours", "fleet_m3": "volume x hours",
             "fleet_load_kg": "weight per trip x trips", "fleet_load_m3": "volume per trip x "
             "trips"}[block]
@@ -590,9 +594,9 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
             names = _resource_names(data, block, live)
             for r, j, k in pairs.itertuples(index=False):
                 worth = -float(d[live[r]])  # the objective falls as the bound rises
-                if block.startswith("fleet"):
+                if block.startswith("fleet") or block == "route_cap":
                     per = {"fleet_kg": "kg x h", "fleet_m3": "m3 x h", "fleet_load_kg": "kg",
-                           "fleet_load_m3": "m3"}[block]
+                           "fleet_load_m3": "m3", "route_cap": "kg"}[block]
                     unit = (f"shortage penalty x periods ({inst.currency} x periods) avoided "
                             f"per extra {per} of fleet capacity")
                 else:
