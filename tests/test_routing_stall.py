@@ -72,7 +72,7 @@ def test_default_stall_grows_with_the_problem() -> None:
     assert default_stall("pyvrp", 10) == 5_000
     assert default_stall("pyvrp", 200) == 20_000
     assert default_stall("ortools", 10) == 100
-    assert default_stall("ortools", 200) == 1_000
+    assert default_stall("ortools", 200) == 2_000
 
 
 def test_a_stall_limit_below_one_is_refused() -> None:
