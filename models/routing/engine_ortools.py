@@ -152,8 +152,6 @@ def _time_matters(problem: RoutingProblem) -> bool:
     )
 
 
-
-
 def _add_release_times(
     problem: RoutingProblem,
     prepared: Prepared,
