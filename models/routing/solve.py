@@ -28,7 +28,7 @@ __all__ = [
 Engine = Literal["pyvrp", "ortools"]
 #: Names accepted by :func:`solve`.
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
-STALL_PYVRP_MIN, STALL_PYVRP_PER = 5_000, 100
+STALL_PYVRP_MIN, STALL_PYVRP_PER = 2_000, 100
 STALL_ORTOOLS_MIN, STALL_ORTOOLS_PER = 100, 10
 
 
