@@ -33,8 +33,13 @@ Mapping
   starts loading no earlier than the releases of the clients it visits (exact).
 * Unserved: every piece sits in a disjunction whose penalty is its unmet penalty.
 
-Search: ``PARALLEL_CHEAPEST_INSERTION`` (does not fail on tight windows) then guided
-local search until the time limit. OR-Tools routing has no random seed: the search is
+Search: first solutions from savings and from parallel cheapest insertion (each wins on
+some benchmark instances, see :data:`FIRST_SOLUTIONS`); from the cheaper, guided local
+search until the time limit, the iteration limit, or
+``stall_iterations`` solutions in a row without a better one. A problem with no time
+bound, release or break gets no time dimension at all (every order is on time; the
+dimension's per-vehicle finalizers only slowed the search).
+OR-Tools routing has no random seed: the search is
 deterministic by construction, and only the wall-clock limit can make two runs differ;
 give ``max_iterations`` (a limit on solutions found and on search branches) to make a run
 exactly reproducible on any machine.
@@ -43,6 +48,8 @@ exactly reproducible on any machine.
 from __future__ import annotations
 
 import itertools
+import math
+import time
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -57,6 +64,92 @@ __all__ = ["solve_ortools"]
 #: decisions): guided local search on a small problem can go on without new solutions.
 BRANCHES_PER_ITERATION = 1000
 
+#: First-solution strategies tried; guided local search starts from the cheaper plan.
+#: Measured on bench/routing_bks.py: savings wins on X-n101 (31,871 vs 38,604) and R101,
+#: parallel cheapest insertion on X-n157 and the multi-depot p04 (13.3 M vs 16.5 M
+#: engine units), so neither alone; together they cost two constructions.
+FIRST_SOLUTIONS = (
+    routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
+    routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
+)
+#: Guided local search's penalty weight (OR-Tools' default 0.1): 0.3 measured better on
+#: X-n101, X-n157 and p04 at 10 s.
+GLS_LAMBDA = 0.3
+
+
+class _Stall:
+    """At-solution callback: ends the search after ``limit`` solutions without a better one.
+
+    Counts solutions (deterministic), not seconds. ``solutions`` is how many the search
+    found, the number reported as the run's iterations.
+    """
+
+    def __init__(self, routing: pywrapcp.RoutingModel, limit: int | None) -> None:
+        self._routing = routing
+        self._limit = limit
+        self._best: int | None = None
+        self.solutions = 0
+        self.best_at = 0
+
+    def __call__(self) -> None:
+        self.solutions += 1
+        cost = int(self._routing.CostVar().Value())
+        if self._best is None or cost < self._best:
+            self._best, self.best_at = cost, self.solutions
+        elif self._limit is not None and self.solutions - self.best_at >= self._limit:
+            self._routing.solver().FinishCurrentSearch()
+
+
+#: Without time bounds, a vehicle type gets at most this many times the vehicles that
+#: first-fit decreasing needs to carry every piece it may serve (plus one).
+FLEET_MARGIN = 1.5
+
+
+def _vehicles(problem: RoutingProblem, prepared: Prepared, k: int, timed: bool) -> int:
+    """OR-Tools vehicles for type ``k``: its count, capped where time cannot bind.
+
+    Every vehicle is a start and an end node to OR-Tools, and the search slows with their
+    number (benchmark CVRPs come with one vehicle per client). Without time bounds and
+    with single trips, a route's only limit is capacity, so plans need about as many
+    vehicles as a bin packing of the loads: the cap keeps a margin above first-fit
+    decreasing, which alone is a feasible packing. A heuristic bound, as the search is.
+    """
+    vt = problem.vehicle_types[k]
+    count = max(0, vt.count)
+    if timed or vt.max_trips > 1 or count == 0:
+        return count
+    loads = sorted(
+        (
+            p.demand
+            for p in prepared.pieces
+            if k in prepared.reachable_types[p.client]
+            and p.demand[0] <= vt.capacity[0]
+            and p.demand[1] <= vt.capacity[1]
+        ),
+        reverse=True,
+    )
+    bins: list[list[int]] = []
+    for load in loads:
+        for room in bins:
+            if load[0] <= room[0] and load[1] <= room[1]:
+                room[0] -= load[0]
+                room[1] -= load[1]
+                break
+        else:
+            bins.append([vt.capacity[0] - load[0], vt.capacity[1] - load[1]])
+    return min(count, math.ceil(FLEET_MARGIN * len(bins)) + 1)
+
+
+def _time_matters(problem: RoutingProblem) -> bool:
+    """Whether any time bound, release or break can make an order of visits infeasible."""
+    return (
+        any(c.tw_late < UNBOUNDED or c.release_time > 0 for c in problem.clients)
+        or any(d.closes < UNBOUNDED for d in problem.depots)
+        or any(
+            vt.shift_end < UNBOUNDED or vt.max_duration < UNBOUNDED or vt.has_breaks
+            for vt in problem.vehicle_types
+        )
+    )
 
 
 def _add_release_times(
@@ -107,8 +200,9 @@ def solve_ortools(
     time_limit_s: float,
     seed: int,
     max_iterations: int | None = None,
-) -> tuple[list[EngineRoute], bool]:
-    """Solve with OR-Tools routing (parallel cheapest insertion + guided local search).
+    stall_iterations: int | None = None,
+) -> tuple[list[EngineRoute], bool, int]:
+    """Solve with OR-Tools routing (savings or cheapest insertion, guided local search).
 
     Parameters
     ----------
@@ -126,26 +220,31 @@ def solve_ortools(
         first; both are counts, so the run is the same on any machine. (Solutions alone:
         guided local search on a small problem stops finding new ones, and such runs went
         on until the backstop.) A backstop of ``max(10, 10 * time_limit_s)`` seconds stays.
+    stall_iterations
+        End the search after this many solutions in a row without a better one
+        (``None``: only the limits above end it).
 
     Returns
     -------
     tuple
-        The engine routes and whether a plan was found.
+        The engine routes, whether a plan was found, and how many solutions the search
+        found (its iterations).
     """
     del seed
     pieces = prepared.pieces
     if not pieces:
-        return [], True
+        return [], True, 0
     weights = cost_weights(problem)
     n_dep = problem.n_depots
 
     # vehicles
+    timed = _time_matters(problem)
     vehicle_type_of: list[int] = []
-    for k, vt in enumerate(problem.vehicle_types):
-        vehicle_type_of.extend([k] * max(0, vt.count))
+    for k in range(len(problem.vehicle_types)):
+        vehicle_type_of.extend([k] * _vehicles(problem, prepared, k, timed))
     n_veh = len(vehicle_type_of)
     if n_veh == 0:
-        return [], True
+        return [], True, 0
 
     # nodes: depots, pieces, reload nodes, sink
     node_loc: list[int] = list(range(n_dep))
@@ -227,68 +326,74 @@ def solve_ortools(
     longest_leg = max(int(m.max(initial=0)) for m in problem.durations) + max(node_service)
     horizon = max(finite, default=0) + (n_nodes + 2) * (longest_leg + 1)
 
-    time_callbacks: dict[int, int] = {}
-    for p, travel in enumerate(problem.durations):
-        time_callbacks[p] = routing.RegisterTransitMatrix(node_matrix(travel, 1, node_service))
-    routing.AddDimensionWithVehicleTransits(
-        [time_callbacks[problem.vehicle_types[k].profile] for k in vehicle_type_of],
-        horizon,
-        horizon,
-        False,
-        "time",
-    )
-    time_dim = routing.GetDimensionOrDie("time")
+    # Without any upper time bound (windows, hours, shift length, breaks) or release, every
+    # order is on time: the time dimension would only slow the search (its finalizers run
+    # per vehicle), so it is left out.
 
-    for n in range(first_piece, first_reload):
-        c = problem.clients[pieces[n - first_piece].client]
-        time_dim.CumulVar(manager.NodeToIndex(n)).SetRange(c.tw_early, min(c.tw_late, horizon))
-    for r in range(len(reload_owner)):
-        depot = problem.depots[node_loc[first_reload + r]]
-        idx = manager.NodeToIndex(first_reload + r)
-        time_dim.CumulVar(idx).SetRange(depot.opens, min(depot.closes, horizon))
-    for v, k in enumerate(vehicle_type_of):
-        vt = problem.vehicle_types[k]
-        depot = problem.depots[vt.depot]
-        start_lo = max(vt.shift_start, depot.opens)
-        start_hi = min(vt.shift_end, depot.closes, horizon)
-        time_dim.CumulVar(routing.Start(v)).SetRange(start_lo, start_hi)
-        end_hi = min(vt.shift_end, depot.closes if vt.returns_to_depot else UNBOUNDED, horizon)
-        time_dim.CumulVar(routing.End(v)).SetRange(start_lo, end_hi)
-        if vt.max_duration < UNBOUNDED:
-            time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
-
-    solver = routing.solver()
-    _add_release_times(problem, prepared, routing, manager, time_dim, first_piece, reload_owner)
-
-    # Driver breaks: optional fixed-length intervals per vehicle, as many as a full
-    # shift could need; OR-Tools keeps them off node visits (loading, service) and
-    # forces enough of them that no stretch between breaks exceeds ``break_after``.
+    time_dim: pywrapcp.RoutingDimension | None = None
     breaks_of: dict[int, list[pywrapcp.IntervalVar]] = {}
-    for v, k in enumerate(vehicle_type_of):
-        vt = problem.vehicle_types[k]
-        if not vt.has_breaks:
-            continue
-        start_lo = max(vt.shift_start, problem.depots[vt.depot].opens)
-        span = min(vt.max_duration, min(vt.shift_end, horizon) - start_lo, horizon)
-        n_breaks = max(1, min(50, -(-span // vt.break_after)))
-        intervals = [
-            solver.FixedDurationIntervalVar(
-                start_lo, horizon, vt.break_duration, True, f"break {v}.{b}"
-            )
-            for b in range(n_breaks)
-        ]
-        for a, b in itertools.pairwise(intervals):
-            # symmetry: breaks in order
-            solver.Add(b.SafeStartExpr(horizon) >= a.SafeEndExpr(0))
-        time_dim.SetBreakIntervalsOfVehicle(intervals, v, node_service)
-        time_dim.SetBreakDistanceDurationOfVehicle(vt.break_after, vt.break_duration, v)
-        breaks_of[v] = intervals
+    solver = routing.solver()
+    if timed:
+        time_callbacks: dict[int, int] = {}
+        for p, travel in enumerate(problem.durations):
+            time_callbacks[p] = routing.RegisterTransitMatrix(node_matrix(travel, 1, node_service))
+        routing.AddDimensionWithVehicleTransits(
+            [time_callbacks[problem.vehicle_types[k].profile] for k in vehicle_type_of],
+            horizon,
+            horizon,
+            False,
+            "time",
+        )
+        time_dim = routing.GetDimensionOrDie("time")
 
-    # Finish each route as early as possible, then start it as late as that allows.
-    for v in range(n_veh):
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
-    for v in range(n_veh):
-        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+        for n in range(first_piece, first_reload):
+            c = problem.clients[pieces[n - first_piece].client]
+            time_dim.CumulVar(manager.NodeToIndex(n)).SetRange(c.tw_early, min(c.tw_late, horizon))
+        for r in range(len(reload_owner)):
+            depot = problem.depots[node_loc[first_reload + r]]
+            idx = manager.NodeToIndex(first_reload + r)
+            time_dim.CumulVar(idx).SetRange(depot.opens, min(depot.closes, horizon))
+        for v, k in enumerate(vehicle_type_of):
+            vt = problem.vehicle_types[k]
+            depot = problem.depots[vt.depot]
+            start_lo = max(vt.shift_start, depot.opens)
+            start_hi = min(vt.shift_end, depot.closes, horizon)
+            time_dim.CumulVar(routing.Start(v)).SetRange(start_lo, start_hi)
+            end_hi = min(vt.shift_end, depot.closes if vt.returns_to_depot else UNBOUNDED, horizon)
+            time_dim.CumulVar(routing.End(v)).SetRange(start_lo, end_hi)
+            if vt.max_duration < UNBOUNDED:
+                time_dim.SetSpanUpperBoundForVehicle(vt.max_duration, v)
+
+        _add_release_times(problem, prepared, routing, manager, time_dim, first_piece, reload_owner)
+
+        # Driver breaks: optional fixed-length intervals per vehicle, as many as a full
+        # shift could need; OR-Tools keeps them off node visits (loading, service) and
+        # forces enough of them that no stretch between breaks exceeds ``break_after``.
+        for v, k in enumerate(vehicle_type_of):
+            vt = problem.vehicle_types[k]
+            if not vt.has_breaks:
+                continue
+            start_lo = max(vt.shift_start, problem.depots[vt.depot].opens)
+            span = min(vt.max_duration, min(vt.shift_end, horizon) - start_lo, horizon)
+            n_breaks = max(1, min(50, -(-span // vt.break_after)))
+            intervals = [
+                solver.FixedDurationIntervalVar(
+                    start_lo, horizon, vt.break_duration, True, f"break {v}.{b}"
+                )
+                for b in range(n_breaks)
+            ]
+            for a, b in itertools.pairwise(intervals):
+                # symmetry: breaks in order
+                solver.Add(b.SafeStartExpr(horizon) >= a.SafeEndExpr(0))
+            time_dim.SetBreakIntervalsOfVehicle(intervals, v, node_service)
+            time_dim.SetBreakDistanceDurationOfVehicle(vt.break_after, vt.break_duration, v)
+            breaks_of[v] = intervals
+
+        # Finish each route as early as possible, then start it as late as that allows.
+        for v in range(n_veh):
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+        for v in range(n_veh):
+            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
 
     # loads
     for d, name in enumerate(("weight", "volume")):
@@ -333,12 +438,10 @@ def solve_ortools(
         routing.AddDisjunction([idx], 0)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
+    params.guided_local_search_lambda_coefficient = GLS_LAMBDA
     if max_iterations is not None:
         params.solution_limit = max_iterations
         # counted in C++: a Python search monitor would slow every search step down
@@ -350,9 +453,34 @@ def solve_ortools(
         params.lns_time_limit.CopyFrom(params.time_limit)
     else:
         params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
-    solution = routing.SolveWithParameters(params)
+    stall = _Stall(routing, stall_iterations)
+    # called once per solution (not per move), so it costs little
+    routing.AddAtSolutionCallback(stall)
+    begun = time.perf_counter()
+    start: pywrapcp.Assignment | None = None
+    for strategy in FIRST_SOLUTIONS:
+        construct = pywrapcp.DefaultRoutingSearchParameters()
+        construct.CopyFrom(params)
+        construct.first_solution_strategy = strategy
+        construct.solution_limit = 1  # the construction alone
+        first = routing.SolveWithParameters(construct)
+        if first is not None and (start is None or first.ObjectiveValue() < start.ObjectiveValue()):
+            start = first
+    if max_iterations is None:  # the constructions spent part of the budget
+        left = time_limit_s - (time.perf_counter() - begun)
+        params.time_limit.FromMilliseconds(max(1, round(left * 1000)))
+    solution = (
+        None if start is None else routing.SolveFromAssignmentWithParameters(start, params)
+    )
     if solution is None:
-        return [], False
+        return [], False, stall.solutions
+
+    def time_at(index: int, v: int) -> int:
+        """The time at ``index``; untimed routes leave as early as they may."""
+        if time_dim is None:
+            vt = problem.vehicle_types[vehicle_type_of[v]]
+            return max(vt.shift_start, problem.depots[vt.depot].opens)
+        return int(solution.Value(time_dim.CumulVar(index)))
 
     out: list[EngineRoute] = []
     for v, k in enumerate(vehicle_type_of):
@@ -360,7 +488,7 @@ def solve_ortools(
             continue
         trips: list[list[int]] = [[]]
         # loading start of every trip: the route start, then each reload node
-        trip_starts = [int(solution.Value(time_dim.CumulVar(routing.Start(v))))]
+        trip_starts = [time_at(routing.Start(v), v)]
         idx = solution.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(idx):
             node = manager.IndexToNode(idx)
@@ -368,7 +496,7 @@ def solve_ortools(
                 trips[-1].append(node - first_piece)
             elif node >= first_reload and node != sink:
                 trips.append([])
-                trip_starts.append(int(solution.Value(time_dim.CumulVar(idx))))
+                trip_starts.append(time_at(idx, v))
             idx = solution.Value(routing.NextVar(idx))
         # the route starts with its first trip that carries something: a reload before
         # it (an empty trip) may wait there, e.g. for a release time
@@ -389,6 +517,7 @@ def solve_ortools(
         idx = solution.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(idx):
             node = manager.IndexToNode(idx)
+            assert time_dim is not None  # breaks need the time dimension
             at = int(solution.Value(time_dim.CumulVar(idx)))
             if first_piece <= node < first_reload:
                 service_starts.append(at)
@@ -414,4 +543,4 @@ def solve_ortools(
                 breaks=breaks,
             )
         )
-    return out, True
+    return out, True, stall.solutions

@@ -18,7 +18,9 @@ Mapping
 * Release times are PyVRP's own ``release_time``: PyVRP 0.14 applies it per trip (the
   trip that visits the client starts its depot service, our loading, no earlier).
 
-Search: clients without their own ``unmet_penalty`` are first required (PyVRP searches
+Search: PyVRP stops at the time or iteration limit, or after ``stall_iterations``
+iterations in a row without a better feasible solution.
+Clients without their own ``unmet_penalty`` are first required (PyVRP searches
 best that way); if the fleet cannot carry everything, or PyVRP finds no feasible plan
 within 30% of the budget, it continues with every piece optional and a large prize (and
 a penalty cap raised above that prize, so infeasible plans never win), and reports what
@@ -67,10 +69,37 @@ class _GiveUpIfInfeasible:
         return time.perf_counter() - self._start > self._time
 
 
-def _stop(time_limit_s: float, max_iterations: int | None) -> StoppingCriterion:
-    if max_iterations is not None:
-        return MaxIterations(max_iterations)
-    return MaxRuntime(time_limit_s)
+class _Stall:
+    """Stop after ``limit`` iterations in a row without a better feasible solution.
+
+    Unlike PyVRP's ``NoImprovement`` it does not count while no feasible solution is
+    known (that is :class:`_GiveUpIfInfeasible`'s business), nor while the best costs
+    ``below`` or more: in the all-optional phase, a best that pays a prize leaves a
+    client out, and serving it may take many iterations. ``iterations`` counts every
+    call, one per PyVRP iteration.
+    """
+
+    def __init__(self, limit: int | None, below: int = _INT64_MAX) -> None:
+        self._limit = limit
+        self._below = below
+        self._best = _INT64_MAX
+        self.iterations = 0
+        self.best_at = 0
+
+    def __call__(self, best_cost: float) -> bool:
+        self.iterations += 1
+        if best_cost < self._best:
+            self._best, self.best_at = int(best_cost), self.iterations
+            return False
+        if self._best >= self._below or self._limit is None:
+            return False
+        return self.iterations - self.best_at >= self._limit
+
+
+def _stop(time_limit_s: float, max_iterations: int | None, stall: _Stall) -> StoppingCriterion:
+    limit = MaxIterations(max_iterations) if max_iterations is not None else MaxRuntime(
+        time_limit_s)
+    return MultipleCriteria([limit, stall])
 
 
 def _data(
@@ -244,7 +273,8 @@ def solve_pyvrp(
     time_limit_s: float,
     seed: int,
     max_iterations: int | None = None,
-) -> tuple[list[EngineRoute], bool]:
+    stall_iterations: int | None = None,
+) -> tuple[list[EngineRoute], bool, int]:
     """Solve with PyVRP's iterated local search.
 
     Parameters
@@ -260,22 +290,26 @@ def solve_pyvrp(
     max_iterations
         Stop after this many iterations instead of after ``time_limit_s``; makes the
         run reproducible regardless of machine speed.
+    stall_iterations
+        Stop after this many iterations in a row without a better feasible solution, in
+        each phase (``None``: only the limits above end it).
 
     Returns
     -------
     tuple
-        The engine routes and whether a plan was found.
+        The engine routes, whether a plan was found, and how many iterations ran.
     """
     if not prepared.pieces:
-        return [], True
+        return [], True, 0
     weights = cost_weights(problem)
     start = time.perf_counter()
     data, type_index = _data(problem, prepared, weights, required=True)
     any_required = any(c.required for c in data.clients())
     if any_required and _fleet_can_carry(problem, prepared):
+        stall = _Stall(stall_iterations)
         stop = MultipleCriteria(
             [
-                _stop(time_limit_s, max_iterations),
+                _stop(time_limit_s, max_iterations, stall),
                 _GiveUpIfInfeasible(time_limit_s, max_iterations, 0.3),
             ]
         )
@@ -284,7 +318,8 @@ def solve_pyvrp(
             warnings.simplefilter("ignore", PenaltyBoundWarning)
             result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
         if result.is_feasible():
-            return _routes(result.best, type_index), True
+            return _routes(result.best, type_index), True, stall.iterations
+        done = stall.iterations
         spent = time.perf_counter() - start
         remaining_time = max(0.1, time_limit_s - spent)
         remaining_iter = None if max_iterations is None else max(1, int(max_iterations * 0.7))
@@ -292,15 +327,18 @@ def solve_pyvrp(
     else:
         data, type_index = _data(problem, prepared, weights, required=False)
         remaining_time, remaining_iter = time_limit_s, max_iterations
+        done = 0
     params = SolveParams(penalty=PenaltyParams(max_penalty=_max_penalty(problem, data)))
+    # a best costing the smallest prize or more may leave a piece out: the rule then waits
+    stall = _Stall(stall_iterations, min((c.prize for c in data.clients()), default=0))
     result = pyvrp.solve(
         data,
-        _stop(remaining_time, remaining_iter),
+        _stop(remaining_time, remaining_iter, stall),
         seed=seed,
         collect_stats=False,
         display=False,
         params=params,
     )
     if not result.is_feasible():
-        return [], False
-    return _routes(result.best, type_index), True
+        return [], False, done + stall.iterations
+    return _routes(result.best, type_index), True, done + stall.iterations

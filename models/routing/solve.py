@@ -15,11 +15,21 @@ from .prepare import Prepared, prepare
 from .problem import LOAD_DIMENSIONS, RoutingProblem
 from .result import Route, RoutingResult, Status, Unserved, assemble
 
-__all__ = ["ENGINES", "MAX_SEED", "Engine", "check_seed", "components", "solve"]
+__all__ = [
+    "ENGINES",
+    "MAX_SEED",
+    "Engine",
+    "check_seed",
+    "components",
+    "default_stall",
+    "solve",
+]
 
 Engine = Literal["pyvrp", "ortools"]
 #: Names accepted by :func:`solve`.
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
+STALL_PYVRP_MIN, STALL_PYVRP_PER = 2_000, 100
+STALL_ORTOOLS_MIN, STALL_ORTOOLS_PER = 100, 10
 
 
 def _left_out_reason(problem: RoutingProblem, prepared: Prepared) -> str:
@@ -59,6 +69,34 @@ def pyvrp_breaks_message(problem: RoutingProblem) -> str:
     )
 
 
+#: Improvement-stall rule, per engine: iterations in a row without a better plan before a
+#: search ends, ``max(minimum, per_piece * pieces)``. PyVRP iterations are cheap (tens of
+#: thousands a second on small problems); OR-Tools counts solutions (tens to hundreds a
+#: second). Chosen on bench/routing_bks.py so the 10 s benchmark runs keep their gaps
+#: while small problems end well under a second (see models/routing.md).
+STALL_RULE: dict[str, tuple[int, int]] = {"pyvrp": (STALL_PYVRP_MIN, STALL_PYVRP_PER),
+                                          "ortools": (STALL_ORTOOLS_MIN, STALL_ORTOOLS_PER)}
+
+
+def default_stall(engine: str, pieces: int) -> int:
+    """The default improvement-stall limit of ``engine`` for ``pieces`` visits.
+
+    Parameters
+    ----------
+    engine
+        ``"pyvrp"`` or ``"ortools"``.
+    pieces
+        Number of client visits (pieces) of the problem.
+
+    Returns
+    -------
+    int
+        Iterations (PyVRP) or solutions (OR-Tools) without improvement that end a search.
+    """
+    minimum, per_piece = STALL_RULE[engine]
+    return max(minimum, per_piece * pieces)
+
+
 #: Largest random seed PyVRP takes (an unsigned 32-bit integer).
 MAX_SEED = 2**32 - 1
 
@@ -82,6 +120,7 @@ def solve(
     seed: int = 0,
     *,
     max_iterations: int | None = None,
+    stall_iterations: int | Literal["auto"] | None = "auto",
 ) -> RoutingResult:
     """Plan routes for ``problem``.
 
@@ -108,6 +147,11 @@ def solve(
         solutions (or 1,000 search branches per iteration, whichever comes first; tens
         to hundreds of solutions a second). With only a
         time limit, a run is reproducible for a seed as long as it gets as far.
+    stall_iterations
+        End the search after this many iterations (as counted for ``max_iterations``)
+        in a row without a better plan; ``"auto"`` (default) uses
+        :func:`default_stall`, ``None`` turns the rule off. A count, so with
+        ``max_iterations`` the run stays reproducible.
 
     Returns
     -------
@@ -128,13 +172,16 @@ def solve(
         raise InputError(f"time_limit_s must be a positive number of seconds, got {time_limit_s}.")
     if max_iterations is not None and max_iterations < 1:
         raise InputError(f"max_iterations must be at least 1, got {max_iterations}.")
+    if isinstance(stall_iterations, int) and stall_iterations < 1:
+        raise InputError(f"stall_iterations must be at least 1, got {stall_iterations}.")
     check_seed(seed)
     if engine == "pyvrp" and problem.needs_breaks:
         raise InputError(pyvrp_breaks_message(problem))
     parts = components(problem)
     if len(parts) > 1:
-        return _solve_parts(problem, parts, str(engine), time_limit_s, seed, max_iterations)
-    return _solve_one(problem, str(engine), time_limit_s, seed, max_iterations)
+        return _solve_parts(problem, parts, str(engine), time_limit_s, seed, max_iterations,
+                            stall_iterations)
+    return _solve_one(problem, str(engine), time_limit_s, seed, max_iterations, stall_iterations)
 
 
 def components(problem: RoutingProblem) -> list[tuple[list[int], list[int]]]:
@@ -195,6 +242,7 @@ def _solve_parts(
     time_limit_s: float,
     seed: int,
     max_iterations: int | None,
+    stall_iterations: int | Literal["auto"] | None,
 ) -> RoutingResult:
     """Solve each independent part alone (time shared by clients) and merge the plans."""
     n_dep = problem.n_depots
@@ -224,7 +272,7 @@ def _solve_parts(
             load_units=problem.load_units,
         )
         budget = max(0.1, time_limit_s * len(clients) / problem.n_clients)
-        part = _solve_one(sub, engine, budget, seed, max_iterations)
+        part = _solve_one(sub, engine, budget, seed, max_iterations, stall_iterations)
         runtime += part.runtime_s
         found_any = found_any or part.status is not Status.NO_SOLUTION
         for r in part.routes:
@@ -262,20 +310,28 @@ def _solve_one(
     time_limit_s: float,
     seed: int,
     max_iterations: int | None,
+    stall_iterations: int | Literal["auto"] | None,
 ) -> RoutingResult:
     prepared = prepare(problem)
+    stall = (
+        default_stall(engine, len(prepared.pieces))
+        if stall_iterations == "auto"
+        else stall_iterations
+    )
     start = time.perf_counter()
     if engine == "pyvrp":
         from .engine_pyvrp import solve_pyvrp
 
-        routes, found = solve_pyvrp(
-            problem, prepared, time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations
+        routes, found, _ = solve_pyvrp(
+            problem, prepared, time_limit_s=time_limit_s, seed=seed,
+            max_iterations=max_iterations, stall_iterations=stall,
         )
     else:
         from .engine_ortools import solve_ortools
 
-        routes, found = solve_ortools(
-            problem, prepared, time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations
+        routes, found, _ = solve_ortools(
+            problem, prepared, time_limit_s=time_limit_s, seed=seed,
+            max_iterations=max_iterations, stall_iterations=stall,
         )
     runtime = time.perf_counter() - start
     reason = (
