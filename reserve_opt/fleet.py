@@ -18,9 +18,15 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from reserve_opt.domain import Instance, VehicleType
 
-__all__ = ["DepotCapacity", "depot_capacity", "home_fleets", "vehicle_capacity"]
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = ["DepotCapacity", "charged_trip_h", "depot_capacity", "depot_shift_h", "home_fleets",
+           "vehicle_capacity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +109,37 @@ def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | N
                             d.lat - fac.lat), d.id) for d in depots if d.region == fac.region]
         out[src] = min(near)[1] if near else None
     return out
+
+
+def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
+                   handling_h: float) -> FloatArray:
+    """Vehicle-hours a load uses of its depot's working day, per unit of capacity.
+
+    A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
+    released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
+    offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
+    load is charged ``shift_h / n`` hours of the day: whole trips, not the fluid
+    ``2 travel_h + handling_h``, are what the trucks can route. ``inf`` when no round trip
+    fits after the release: the load waits for the next day, and a round trip longer than
+    the whole working day is never carried (no overnight trips yet; see
+    ``models/allocation.md``).
+    """
+    trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
+    shift = np.asarray(shift_h, dtype=np.float64)
+    left = shift - np.asarray(offset_h, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.floor(left / np.maximum(trip, 1e-12) + 1e-9)
+        out: FloatArray = np.where(n >= 1, shift / np.maximum(n, 1.0), np.inf)
+    return out
+
+
+def depot_shift_h(instance: Instance, depots: tuple[str, ...], window_h: float = 24.0,
+                  offers: bool = False) -> FloatArray:
+    """Each depot's working day: the longest ``min(max_hours, window_h)`` of its vehicles.
+
+    Only signed vehicles count unless ``offers`` (placement, which may sign them); a depot
+    with none has a working day of 0 (it carries nothing).
+    """
+    rows = instance.fleet if offers else instance.vehicles
+    return np.array([max((min(v.max_hours, window_h) for v in rows if v.depot == d),
+                         default=0.0) for d in depots], dtype=np.float64)

@@ -12,6 +12,7 @@ import pytest
 
 from reserve_opt.domain import Instance, Scenario
 from reserve_opt.errors import InputError
+from reserve_opt.fleet import charged_trip_h
 from reserve_opt.io import load_instance
 from reserve_opt.models.allocation import (
     AllocationOptions,
@@ -20,7 +21,6 @@ from reserve_opt.models.allocation import (
     read_event,
     solve_allocation,
 )
-from reserve_opt.models.allocation.data import charged_trip_h
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 

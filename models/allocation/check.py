@@ -27,11 +27,10 @@ from reserve_opt.domain import (
     Scenario,
     Tier,
 )
-from reserve_opt.fleet import home_fleets
+from reserve_opt.fleet import charged_trip_h, home_fleets
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
-from .data import charged_trip_h
 from .event import event_instance
 from .result import AllocationResult
 

@@ -26,7 +26,7 @@ from reserve_opt.domain import (
     resolve_sharing,
 )
 from reserve_opt.errors import InputError
-from reserve_opt.fleet import depot_capacity, home_fleets
+from reserve_opt.fleet import charged_trip_h, depot_capacity, home_fleets
 from reserve_opt.transport import TransportArcs, build_arcs
 
 from .options import AllocationOptions
@@ -120,28 +120,6 @@ class AllocationData:
     def f_tier(self) -> IntArray:
         """Agreement tier of each candidate (0 own)."""
         return self.h_tier[self.f_h]
-
-
-def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
-                   handling_h: float) -> FloatArray:
-    """Vehicle-hours a load uses of its depot's working day, per unit of capacity.
-
-    A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
-    released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
-    offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
-    load is charged ``shift_h / n`` hours of the day: whole trips, not the fluid
-    ``2 travel_h + handling_h``, are what the trucks can route. ``inf`` when no round trip
-    fits after the release: the load waits for the next day, and a round trip longer than
-    the whole working day is never carried (no overnight trips yet; see
-    ``models/allocation.md``).
-    """
-    trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
-    shift = np.asarray(shift_h, dtype=np.float64)
-    left = shift - np.asarray(offset_h, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n = np.floor(left / np.maximum(trip, 1e-12) + 1e-9)
-        out: FloatArray = np.where(n >= 1, shift / np.maximum(n, 1.0), np.inf)
-    return out
 
 
 def region_supply(owner: IntArray, k: IntArray, units: FloatArray,

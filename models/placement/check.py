@@ -18,8 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from reserve_opt.domain import PARENT_AGREEMENT, ContractKind, FacilityKind, Instance
-from reserve_opt.fleet import home_fleets
+from reserve_opt.fleet import charged_trip_h, home_fleets
 from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
@@ -266,6 +268,16 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     scen_cost: dict[str, float] = defaultdict(float)  # second-stage cost of each scenario
     transport = unit_prices = 0.0
     fleet_use: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 4)
+    shift_of = {veh.depot: 0.0 for veh in instance.fleet}
+    for veh in instance.fleet:  # the depot's working day (offers count, as in the model)
+        shift_of[veh.depot] = max(shift_of[veh.depot], min(veh.max_hours, 24.0))
+    homes: dict[str, str | None] = {}
+
+    def home_depot(source: str) -> str | None:
+        if source not in homes:
+            homes.update(home_fleets(instance, [source]))
+        return homes[source]
+
     for fl in result.flows:
         if fl.quantity < -tol:
             v.append(f"Negative flow {fl}.")
@@ -307,7 +319,14 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         served[(fl.scenario, fl.region, fl.commodity)] += fl.quantity
         if opts.fleet_limits:
             k_obj = comm[fl.commodity]
-            trip = 2.0 * time_h + opts.handling_h
+            depot = home_depot(fl.source)
+            trip = 0.0 if depot is None else float(charged_trip_h(
+                np.array(shift_of[depot]), np.array(0.0), np.array(time_h), opts.handling_h))
+            if not math.isfinite(trip):
+                v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario}: a round trip of "
+                         f"{2 * time_h + opts.handling_h:.2f} h is longer than the working day "
+                         f"of {depot}'s vehicles ({shift_of.get(depot or '', 0.0):g} h).")
+                trip = 0.0
             use = fleet_use[(fl.scenario, fl.source)]
             use[0] += fl.quantity * k_obj.weight_kg * trip
             use[1] += fl.quantity * k_obj.volume_m3 * trip
@@ -564,6 +583,9 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
             short_by[(sid, k)].append((j, w))
     best: tuple[float, str] | None = None
     depot_of = home_fleets(instance, room) if fleet_left else {}
+    shift_of: dict[str, float] = {}
+    for veh in instance.fleet:
+        shift_of[veh.depot] = max(shift_of.get(veh.depot, 0.0), min(veh.max_hours, 24.0))
     for fid, m3 in room.items():
         for c in instance.commodities:
             k = c.id
@@ -588,7 +610,12 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
                             units = min(units, w / rho)
                             left = fleet_left.get((sc.id, depot_of.get(fid) or ""))
                             if left is not None:  # the extra units ride its depot's trucks
-                                trip = 2.0 * arc[1] + opts.handling_h
+                                trip = float(charged_trip_h(
+                                    np.array(shift_of.get(depot_of.get(fid) or "", 0.0)),
+                                    np.array(0.0), np.array(arc[1]), opts.handling_h))
+                                if not math.isfinite(trip):
+                                    units = 0.0
+                                    continue
                                 for i, coef in enumerate((c.weight_kg * trip,
                                                           c.volume_m3 * trip, c.weight_kg,
                                                           c.volume_m3)):

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
-from reserve_opt.fleet import home_fleets, vehicle_capacity
+from reserve_opt.fleet import charged_trip_h, depot_shift_h, home_fleets, vehicle_capacity
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -506,8 +506,10 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
                x: IntArray, hire: IntArray) -> None:
     """Per scenario and fleet depot: the round trips and loads its vehicles can make.
 
-    Each unit shipped from a source on a depot's fleet costs ``weight x (2 x travel time +
-    handling_h)`` kg-hours and its weight in loads (the same in m3); the depot's rows of the
+    Each unit shipped from a source on a depot's fleet costs its weight x the hours of a
+    whole round trip in the depot's working day (``charged_trip_h``, as in allocation; a trip
+    longer than the day is not carried) in kg-hours, and its weight in loads (the same in
+    m3); the depot's rows of the
     fleet table give :func:`fleet_capacity` each, an offer only when hired (``hire``).
     Sources whose region has no fleet row are not limited, as in allocation.
     """
@@ -524,7 +526,17 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
     k = data.unit_k[data.f_u[fd]]
     kg = np.array([c.weight_kg for c in inst.commodities])[k]
     m3 = data.volume[k]
-    trip_h = 2.0 * data.f_time[fd] + options.handling_h
+    # whole round trips in the depot's working day, as allocation charges them
+    # (reserve_opt.fleet.charged_trip_h); a trip longer than the day is not carried
+    shift = depot_shift_h(inst, depots, offers=True)
+    trip_h = charged_trip_h(shift[f_depot[fd]], np.zeros(fd.size), data.f_time[fd],
+                            options.handling_h)
+    far = ~np.isfinite(trip_h)
+    if far.any():
+        m.add_constraints("fleet_no_trip", (np.arange(int(far.sum())), x[fd[far]],
+                                            np.ones(int(far.sum()))),
+                          ub=0.0, n_rows=int(far.sum()))
+    trip_h = np.where(far, 0.0, trip_h)
     rows = data.f_s[fd] * D + f_depot[fd]
     v_depot = np.array([depots.index(v.depot) for v in inst.fleet], dtype=np.int64)
     v_rows = (np.arange(S)[:, None] * D + v_depot[None, :]).ravel()
