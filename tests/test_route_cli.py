@@ -155,7 +155,7 @@ def test_liaoning_typhoon_allocation_routed_on_a_map(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] in ("solved", "partial") and data["vehicles_used"] > 0
-    report = pd.read_csv(out / "deliveries.csv")
+    report = pd.read_csv(out / "deliveries.csv", dtype={"reason": str})
     planned = report.groupby("delivery")["quantity"].sum()
     accounted = report.groupby("delivery")[["delivered", "unmet"]].sum().sum(axis=1)
     assert (abs(planned - accounted) <= 1e-6 * planned).all()

@@ -25,7 +25,9 @@ def schemathesis(server: Server, token: str, *args: str) -> None:
     assert st is not None, "schemathesis is in the test extra"
     done = subprocess.run(
         [st, "run", f"{server.url}/openapi.json", "-H", f"Authorization: Bearer {token}",
-         "--seed", "0", "--workers", "1", "--checks", CHECKS, *args],
+         "--seed", "0", "--workers", "1", "--checks", CHECKS,
+         # an upload is validated in a worker process: seconds, more on a busy machine
+         "--request-timeout", "120", *args],
         capture_output=True, text=True, timeout=900, cwd=server.data.parent)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     summary = done.stdout.split("SUMMARY")[-1]
