@@ -43,7 +43,7 @@ from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.result import SitingResult, no_plan, opened, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
-Formulation = Literal["lp-fix", "radius", "classic"]
+Formulation = Literal["lagrangian", "lp-fix", "radius", "classic"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -199,11 +199,15 @@ def p_median(
     if formulation == "classic":
         res = solve(classic_model(d, p, w, fix), solver, opts)
         return _finish(d, w, res, res.status, res.bound, t0)
-    if formulation not in ("radius", "lp-fix"):
+    if formulation not in ("radius", "lp-fix", "lagrangian"):
         raise InputError(
-            f"Unknown p-median formulation {formulation!r}; use 'lp-fix', 'radius' or "
-            "'classic'."
+            f"Unknown p-median formulation {formulation!r}; use 'lagrangian', 'lp-fix', "
+            "'radius' or 'classic'."
         )
+    if formulation == "lagrangian":
+        from reserve_opt.models.siting.pmedian_bb import p_median_lagrangian
+
+        return p_median_lagrangian(d, p, w, fix, options=opts, t0=t0)
 
     if formulation == "lp-fix":
         from reserve_opt.models.siting.pmedian_lp import p_median_lp_fix
