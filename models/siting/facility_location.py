@@ -17,6 +17,7 @@ Uncapacitated: capacity and total-capacity rows are left out.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +110,7 @@ def facility_location(
     solver: str = "auto",
     options: SolverOptions | None = None,
     fixed: npt.ArrayLike | None = None,
+    method: Literal["lagrangian", "mip"] = "lagrangian",
 ) -> SitingResult:
     """Solve capacitated (or uncapacitated) facility location with splittable demand.
 
@@ -128,6 +130,9 @@ def facility_location(
         Solver registry name and options.
     fixed
         Indices of sites open already; they are open and their fixed costs count.
+    method
+        ``"lagrangian"`` (default): Lagrangian bound, incumbent and fixing, then the MIP on
+        the sites left (``flp_lagrangian``); ``"mip"``: the whole model in one solve.
 
     Returns
     -------
@@ -138,7 +143,18 @@ def facility_location(
     c = inputs.matrix(cost, "assignment cost matrix")
     f = inputs.vector(fixed_cost, c.shape[1], "site fixed costs", default=0.0)
     model = facility_location_model(demand, f, c, capacity, capacitated=capacitated,
-                                    fixed=fixed)
+                                    fixed=fixed)  # validates every input
+    if method == "lagrangian":
+        from reserve_opt.models.siting.flp_lagrangian import facility_location_lagrangian
+
+        d = inputs.vector(demand, c.shape[0], "client demand", default=0.0)
+        s = inputs.vector(capacity, c.shape[1], "site capacities") if capacitated else None
+        return facility_location_lagrangian(
+            d, f, c, s, inputs.fixed_sites(fixed, c.shape[1]), solver=solver,
+            options=options or SolverOptions(), t0=t0)
+    if method != "mip":
+        raise InputError(f"Unknown facility-location method {method!r}; use 'lagrangian' or "
+                         "'mip'.")
     res = solve(model, solver, options)
     return allocation_result("facility-location", res, t0,
                              lambda open_sites, x: float(f[open_sites].sum() + (c * x).sum()))
