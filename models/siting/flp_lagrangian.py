@@ -141,9 +141,6 @@ def facility_location_lagrangian(
     SitingResult
         The plan, its objective recomputed from the shares, and the combined bound.
     """
-    from reserve_opt.models.siting import inputs
-    from reserve_opt.models.siting.facility_location import facility_location_model
-
     n, m = cost.shape
     total = float(demand.sum())
     if capacity is None:
@@ -193,13 +190,13 @@ def facility_location_lagrangian(
             lb, lb_lam, stale = value, lam.copy(), 0
         else:
             stale += 1
-            if stale >= 30:
+            if stale >= 20:
                 mu, stale = mu / 2.0, 0
-        if it % 10 == 0 or it == iterations - 1:
+        if it % 50 == 0 or it == iterations - 1:
             consider(y.copy(), v)
         assert best_plan is not None
         ub = best_plan[0]
-        if lb >= ub - tol * abs(ub) or mu < 1e-4:
+        if lb >= ub - tol * abs(ub) or mu < 1e-3:
             break
         g = 1.0 - x[:, y].sum(axis=1)
         norm = float(g @ g)
@@ -213,10 +210,49 @@ def facility_location_lagrangian(
     prune_at = ub - tol * abs(ub)
     if lb >= prune_at:
         return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, None)
+    # kernel: the sites the bound likes best; the MIP there gives a strong incumbent
+    size = min(m, max(2 * need, need + 10))
+    kernel = np.zeros(m, dtype=bool)
+    kernel[np.argsort(v, kind="stable")[:size]] = True
+    kernel |= y | fixed
+    kres = _mip(demand, fixed_cost, cost, capacity, np.flatnonzero(kernel), fixed, plan,
+                solver, options, t0)
+    if kres is not None and kres[0] < ub:
+        ub, plan, shares = kres[0], kres[1], kres[2]
+        prune_at = ub - tol * abs(ub)
+    kernel_done = kres is not None and kres[3].status is SolveStatus.OPTIMAL
     opened, closed = _fix(v, y, fixed, none, need, value, prune_at)
     left = np.flatnonzero(~closed)
-    if (capacity is not None and s[left].sum() < total) or opened.sum() > left.size:
+    if lb >= prune_at or (capacity is not None and s[left].sum() < total) \
+            or opened.sum() > left.size or (kernel_done and kernel[left].all()):
+        # every plan cheaper than the incumbent was in the kernel's MIP, or there is none
         return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, None)
+    got = _mip(demand, fixed_cost, cost, capacity, left, opened, plan, solver, options, t0)
+    if got is None:
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.FEASIBLE, lb, t0, None)
+    mine, sites, xs, res = got
+    status = res.status
+    if mine < ub:
+        return _result(cost, fixed_cost, sites, xs, m, status, _bound(lb, ub, res), t0, res)
+    if res.status is SolveStatus.INFEASIBLE:  # nothing beats the incumbent
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, res)
+    return _result(cost, fixed_cost, plan, shares, m, status, _bound(lb, ub, res), t0, res)
+
+
+def _mip(demand: FloatArray, fixed_cost: FloatArray, cost: FloatArray,
+         capacity: FloatArray | None, left: IntArray, opened: BoolArray, hint_plan: IntArray,
+         solver: str, options: SolverOptions, t0: float,
+         ) -> tuple[float, IntArray, FloatArray, SolveResult] | None:
+    """The strong MIP on the sites ``left`` (``opened`` forced open), the plan as a hint.
+
+    Returns ``(objective, open sites, their shares, solve)``, or ``None`` without a plan
+    (or when ``left`` cannot hold the demand).
+    """
+    from reserve_opt.models.siting import inputs
+    from reserve_opt.models.siting.facility_location import facility_location_model
+
+    if capacity is not None and capacity[left].sum() < demand.sum():
+        return None
     model = facility_location_model(
         demand, fixed_cost[left], cost[:, left],
         None if capacity is None else capacity[left], capacitated=capacity is not None,
@@ -224,24 +260,17 @@ def facility_location_lagrangian(
     compiled = model.compile()
     hint = np.full(compiled.num_variables, np.nan)
     yb = compiled.var_blocks["open"]
-    hint[yb.start:yb.stop] = np.isin(left, plan).astype(np.float64)
+    hint[yb.start:yb.stop] = np.isin(left, hint_plan).astype(np.float64)
     compiled = dataclasses.replace(compiled, start=hint)
     res = solve(compiled, solver, inputs.rest_of_budget(options, t0))
-    status = res.status if res.has_solution else SolveStatus.FEASIBLE
-    if res.has_solution:
-        xs = np.clip(res.value("assign"), 0.0, 1.0)
-        xs[xs < 1e-12] = 0.0
-        sites = left[np.flatnonzero(res.value("open") > 0.5)].astype(np.int64)
-        mine = float(fixed_cost[sites].sum() + (cost[:, left] * xs).sum())
-        if mine < ub:
-            full = np.zeros((n, m))
-            full[:, left] = xs
-            return _result(cost, fixed_cost, sites, full[:, sites], m, status,
-                           _bound(lb, ub, res), t0, res)
-    if res.status is SolveStatus.INFEASIBLE:  # nothing beats the incumbent
-        status = SolveStatus.OPTIMAL
-        return _result(cost, fixed_cost, plan, shares, m, status, ub, t0, res)
-    return _result(cost, fixed_cost, plan, shares, m, status, _bound(lb, ub, res), t0, res)
+    if not res.has_solution:
+        return None
+    xs = np.clip(res.value("assign"), 0.0, 1.0)
+    xs[xs < 1e-12] = 0.0
+    on = np.flatnonzero(res.value("open") > 0.5)
+    sites = left[on].astype(np.int64)
+    return float(fixed_cost[sites].sum() + (cost[:, sites] * xs[:, on]).sum()), sites, \
+        xs[:, on], res
 
 
 def _bound(lb: float, ub: float, res: SolveResult) -> float:

@@ -143,6 +143,8 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
                         options: SolverOptions, t0: float, max_nodes: int = 200_000,
                         root_iterations: int = 3000,
                         node_iterations: int = 80) -> SitingResult:
+    import os
+    node_iterations = int(os.environ.get("BB_IT", node_iterations))
     """Steps 1-4 of the module; inputs already validated by ``p_median``.
 
     Parameters
@@ -164,7 +166,7 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
         ``optimal`` when the tree was emptied (bound = objective), else ``feasible`` with the
         smallest bound left open.
     """
-    n, m = d.shape
+    m = d.shape[1]
     keep = np.flatnonzero(w > 0)  # zero-weight clients cost nothing wherever they go
     plan = interchange(d, w, p, fixed)
     ub = _cost(d, w, plan)
@@ -234,7 +236,11 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
         unchosen = ~opened & ~closed & ~b.chosen
         best_out = b.rho[unchosen].min() if unchosen.any() else math.inf
         cand = np.flatnonzero(chosen)
-        j = int(cand[np.argmin(best_out - b.rho[cand])])
+        import os
+        if os.environ.get("BB_RULE") == "max":
+            j = int(cand[np.argmax(best_out - b.rho[cand])])
+        else:
+            j = int(cand[np.argmin(best_out - b.rho[cand])])
         shut = closed.copy()
         shut[j] = True
         keep_open = opened.copy()
