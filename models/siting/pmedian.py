@@ -159,7 +159,7 @@ def p_median(
     p: int,
     weights: npt.ArrayLike | None = None,
     *,
-    formulation: Formulation = "radius",
+    formulation: Formulation = "lagrangian",
     solver: str = "auto",
     options: SolverOptions | None = None,
     max_rounds: int = 20,
@@ -176,11 +176,14 @@ def p_median(
     weights
         Client demand weights, >= 0 (default 1).
     formulation
-        ``"radius"`` (default; sparse, grows radii as needed) or ``"classic"``.
+        ``"lagrangian"`` (default: Lagrangian bound, fixing and branch-and-bound in
+        numpy, ``pmedian_bb``; ``solver`` is not used), ``"radius"`` (sparse MIP, grows
+        radii as needed), ``"lp-fix"`` (LP bound, reduced-cost fixing, MIP) or
+        ``"classic"``.
     solver
-        Solver registry name, or ``"auto"``.
+        Solver registry name, or ``"auto"`` (the MIP formulations).
     options
-        Solver options; a time limit covers all rounds together.
+        Solver options; a time limit covers all rounds together; ``mip_gap`` is honoured.
     max_rounds
         Most radius rounds before the full model is solved.
     fixed

@@ -17,7 +17,7 @@ The ``formulation="lagrangian"`` path of :func:`~reserve_opt.models.siting.pmedi
    and closing a chosen one ``L - rho_j + rho_(k+1)``; where that reaches ``UB`` the site
    is closed (or opened) in every better plan. Done at the root (closed sites leave the
    matrix) and at every node.
-4. **Branch-and-bound**, depth first, on the chosen free site the bound is least sure of,
+4. **Branch-and-bound**, depth first, on the chosen free site dearest to close,
    each child starting from its parent's multipliers. A node whose bound reaches ``UB``
    (``UB - 1`` plus rounding when every ``w_i d_ij`` is a whole number) is pruned. An
    empty tree proves ``UB`` optimal; a node limit (not seconds) or the time limit stops it
@@ -143,8 +143,6 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
                         options: SolverOptions, t0: float, max_nodes: int = 200_000,
                         root_iterations: int = 3000,
                         node_iterations: int = 80) -> SitingResult:
-    import os
-    node_iterations = int(os.environ.get("BB_IT", node_iterations))
     """Steps 1-4 of the module; inputs already validated by ``p_median``.
 
     Parameters
@@ -232,15 +230,12 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
         if k <= 0 or not chosen.any():
             stack.append(_Node(opened, closed, b.lam, b.value, node.depth + 1))
             continue
-        # branch on the chosen site whose closing costs the bound least (least sure of)
+        # branch on the chosen site whose closing costs the bound most: its 'closed' child
+        # is pruned soonest, and the 'open' child follows the bound
         unchosen = ~opened & ~closed & ~b.chosen
         best_out = b.rho[unchosen].min() if unchosen.any() else math.inf
         cand = np.flatnonzero(chosen)
-        import os
-        if os.environ.get("BB_RULE") == "max":
-            j = int(cand[np.argmax(best_out - b.rho[cand])])
-        else:
-            j = int(cand[np.argmin(best_out - b.rho[cand])])
+        j = int(cand[np.argmax(best_out - b.rho[cand])])
         shut = closed.copy()
         shut[j] = True
         keep_open = opened.copy()
