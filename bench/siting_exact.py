@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import re
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,9 +72,15 @@ def synthetic_pmed(k: int) -> tuple[np.ndarray, int]:
     return shortest_path(g, method="D", directed=False), p
 
 
+#: CPU seconds of the last ``timed`` call (this process, all threads): the machine is
+#: shared, so wall seconds alone overstate the work.
+CPU = [0.0]
+
+
 def timed(f: Callable[[], SitingResult]) -> tuple[SitingResult, float]:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = f()
+    CPU[0] = time.process_time() - c0
     return r, time.perf_counter() - t0
 
 
@@ -109,17 +116,18 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
     if missing:
         print(f"not present in {folder}: {', '.join(missing)}")
     head = f"{'instance':10s} {'n':>4s} {'p':>4s} {'objective':>10s} {'status':>8s} " \
-           f"{'s':>7s} {'optimum':>9s} {'match':>5s} {'check':>5s}"
+           f"{'s':>7s} {'cpu s':>7s} {'optimum':>9s} {'match':>5s} {'check':>5s}"
     print(head + (f" {'radius s':>9s} {'ratio':>6s}" if args.compare else ""))
-    total, worst, proven = 0.0, 0.0, 0
+    total, worst, proven, cpu = 0.0, 0.0, 0, 0.0
     for name, d, p, known in cases:
         r, s = timed(lambda d=d, p=p: p_median(d, p, formulation="lagrangian", options=opts))
         total += s
+        cpu += CPU[0]
         worst = max(worst, s)
         proven += r.status.value == "optimal"
         ok = check(r, distance=d, p=p).ok
         row = (f"{name:10s} {d.shape[0]:4d} {p:4d} {r.objective:10.0f} {r.status.value:>8s} "
-               f"{s:7.2f} {'-' if known is None else f'{known:9.0f}':>9s} "
+               f"{s:7.2f} {CPU[0]:7.2f} {'-' if known is None else f'{known:9.0f}':>9s} "
                f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s}")
         if args.compare:
             rr, sr = timed(lambda d=d, p=p: p_median(d, p, formulation="radius",
@@ -129,7 +137,7 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
             row += f" {sr:9.2f} {sr / max(s, 1e-9):6.1f} {same}"
         print(row, flush=True)
     print(f"{len(cases)} p-median cases: {proven} proven optimal, slowest {worst:.2f} s, "
-          f"total {total:.1f} s")
+          f"total {total:.1f} s (cpu {cpu:.1f} s)")
 
 
 def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
@@ -141,7 +149,8 @@ def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
     files = sorted(folder.glob("cap*.txt"), key=lambda f: (len(f.stem), f.stem))
     files = [f for f in files if re.fullmatch(r"cap(\d+|[abc])", f.stem)]
     files += [f for f in args.cap_file if f.is_file()]
-    print(f"{'instance':14s} {'objective':>16s} {'status':>8s} {'s':>7s} {'optimum':>16s} "
+    print(f"{'instance':14s} {'objective':>16s} {'status':>8s} {'s':>7s} {'cpu s':>7s} "
+          f"{'optimum':>16s} "
           f"{'match':>5s} {'check':>5s}" + (f" {'mip s':>8s} {'ratio':>6s}" if args.compare
                                              else ""))
     for f in files:
@@ -162,7 +171,7 @@ def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
             ok = check(r, cost=inst.cost, demand=inst.demand, capacity=inst.capacity,
                        fixed_cost=inst.fixed_cost).ok
             label = name if cap is None else f"{name}-{cap:g}"
-            row = (f"{label:14s} {r.objective:16.3f} {r.status.value:>8s} {s:7.2f} "
+            row = (f"{label:14s} {r.objective:16.3f} {r.status.value:>8s} {s:7.2f} {CPU[0]:7.2f} "
                    f"{'-' if known is None else f'{known:16.3f}':>16s} "
                    f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s}")
             if args.compare:
@@ -185,9 +194,17 @@ def run_dense(args: argparse.Namespace) -> None:
     clients, sites = rng.random((500, 2)) * 1000, rng.random((100, 2)) * 1000
     d = np.linalg.norm(clients[:, None, :] - sites[None, :, :], axis=2)
     print("\n## p-median 500 clients x 100 sites, p = 10 (seed 0), side by side")
+    def cpu_all() -> float:  # this process and its children (CBC runs as one)
+        me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c0 = cpu_all()
     obj, _, dense_s = mod.dense_pulp_cbc(d, 10)
+    dense_cpu = cpu_all() - c0
     print(f"{'model':40s} {'objective':>14s} {'seconds':>8s} {'speed-up':>9s}")
-    print(f"{'dense textbook, PuLP loops + CBC':40s} {obj:14.4f} {dense_s:8.2f} {1.0:9.1f}")
+    print(f"{'dense textbook, PuLP loops + CBC':40s} {obj:14.4f} {dense_s:8.2f} {1.0:9.1f}"
+          f"   (cpu {dense_cpu:.2f} s, CBC included)")
     for label, kw in (("ours, lagrangian B&B (default)", {"formulation": "lagrangian"}),
                       ("ours, radius MIP + HiGHS", {"formulation": "radius",
                                                     "solver": "highs"})):
@@ -195,7 +212,8 @@ def run_dense(args: argparse.Namespace) -> None:
         same = matches(r.objective, obj)
         ok = check(r, distance=d, p=10).ok
         print(f"{label:40s} {r.objective:14.4f} {s:8.2f} {dense_s / s:9.1f}   "
-              f"{r.status.value}, same optimum: {same}, check {'ok' if ok else 'FAIL'}")
+              f"(cpu {CPU[0]:.2f} s) {r.status.value}, same optimum: {same}, "
+              f"check {'ok' if ok else 'FAIL'}")
 
 
 def main() -> None:
