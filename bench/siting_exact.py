@@ -142,37 +142,45 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
 
 def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
     folder = args.bench / "orlib-cap"
-    print(f"\n## CFLP (lagrangian bound + fixing + MIP on what is left"
+    print(f"\n## CFLP / UFLP (lagrangian bound + fixing + MIP on what is left"
           f"{', vs the one-shot MIP' if args.compare else ''}), solver {args.solver}")
-    optima = read_optima_file(folder / "capopt.txt") if (folder / "capopt.txt").is_file() \
-        else None
+    optima = [read_optima_file(f) for f in (folder / "capopt.txt", *args.cap_optima)
+              if f.is_file()]
+    uncap = [read_optima_file(f) for f in (folder / "uncapopt.txt", *args.uncap_optima)
+             if f.is_file()]
     files = sorted(folder.glob("cap*.txt"), key=lambda f: (len(f.stem), f.stem))
     files = [f for f in files if re.fullmatch(r"cap(\d+|[abc])", f.stem)]
     files += [f for f in args.cap_file if f.is_file()]
-    print(f"{'instance':14s} {'objective':>16s} {'status':>8s} {'s':>7s} {'cpu s':>7s} "
+    print(f"{'instance':16s} {'objective':>16s} {'status':>8s} {'s':>7s} {'cpu s':>7s} "
           f"{'optimum':>16s} "
           f"{'match':>5s} {'check':>5s}" + (f" {'mip s':>8s} {'ratio':>6s}" if args.compare
                                              else ""))
     for f in files:
         name = f.stem
         caps: list[float | None] = list(SET_CAPACITIES.get(name, (None,)))
-        for cap in caps:
-            inst = read_orlib_cap(f, capacity=cap)
-            known = None
-            if optima is not None:
-                known = optima.get(name, cap)
+        runs = [(cap, True) for cap in caps]
+        if any(o.get(name) is not None for o in uncap):
+            runs.append((None, False))
+        for cap, capacitated in runs:
+            inst = read_orlib_cap(f, capacity=cap, uncapacitated=not capacitated)
+            known = next((v for o in (optima if capacitated else uncap)
+                          if (v := o.get(name, cap)) is not None), None)
+            caps_used = inst.capacity if capacitated else None
 
-            def solve(method: str, inst=inst) -> SitingResult:  # type: ignore[no-untyped-def]
+            def solve(method: str, inst=inst, caps_used=caps_used,  # type: ignore[no-untyped-def]
+                      capacitated=capacitated) -> SitingResult:
                 return facility_location(inst.demand, inst.fixed_cost, inst.cost,
-                                         inst.capacity, solver=args.solver, options=opts,
-                                         method=method)  # type: ignore[arg-type]
+                                         caps_used, capacitated=capacitated,
+                                         solver=args.solver, options=opts,
+                                         method=method)
 
             r, s = timed(lambda: solve("lagrangian"))
-            ok = check(r, cost=inst.cost, demand=inst.demand, capacity=inst.capacity,
+            ok = check(r, cost=inst.cost, demand=inst.demand, capacity=caps_used,
                        fixed_cost=inst.fixed_cost).ok
             label = name if cap is None else f"{name}-{cap:g}"
-            row = (f"{label:14s} {r.objective:16.3f} {r.status.value:>8s} {s:7.2f} {CPU[0]:7.2f} "
-                   f"{'-' if known is None else f'{known:16.3f}':>16s} "
+            label += "" if capacitated else " uflp"
+            row = (f"{label:16s} {r.objective:16.3f} {r.status.value:>8s} {s:7.2f} "
+                   f"{CPU[0]:7.2f} {'-' if known is None else f'{known:16.3f}':>16s} "
                    f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s}")
             if args.compare:
                 rm, sm = timed(lambda: solve("mip"))
@@ -227,6 +235,10 @@ def main() -> None:
                     help="also run the previous defaults (radius MIP, one-shot CFLP MIP)")
     ap.add_argument("--cap-file", type=Path, action="append", default=[],
                     help="another capa/capb/capc file (repeatable)")
+    ap.add_argument("--cap-optima", type=Path, action="append", default=[],
+                    help="another capopt.txt-style file (capa-capc lines by capacity)")
+    ap.add_argument("--uncap-optima", type=Path, action="append", default=[],
+                    help="another uncapopt.txt-style file")
     ap.add_argument("--skip-dense", action="store_true")
     ap.add_argument("--only", choices=["pmed", "cap", "dense"], default=None)
     ap.add_argument("--solver", default="highs")

@@ -226,7 +226,8 @@ def facility_location_lagrangian(
     if lb >= prune_at or (capacity is not None and s[left].sum() < total) \
             or opened.sum() > left.size or (kernel_done and kernel[left].all()):
         # every plan cheaper than the incumbent was in the kernel's MIP, or there is none
-        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, None)
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0,
+                       None if kres is None else kres[3])
     got = _mip(demand, fixed_cost, cost, capacity, left, opened, plan, solver, options, t0)
     if got is None:
         return _result(cost, fixed_cost, plan, shares, m, SolveStatus.FEASIBLE, lb, t0, None)
@@ -289,8 +290,10 @@ def _result(cost: FloatArray, fixed_cost: FloatArray, sites: IntArray, shares: F
     x[x < 1e-12] = 0.0
     objective = float(fixed_cost[sites].sum() + (cost * x).sum())
     seconds = time.perf_counter() - t0
-    base = res or SolveResult(status=status, objective=objective, bound=bound, gap=None,
-                              solve_seconds=seconds, solver="lagrangian")
+    # the solver named is what proved it: the bound alone, or the bound and a MIP solver
+    base = SolveResult(status=status, objective=objective, bound=bound, gap=None,
+                       solve_seconds=seconds,
+                       solver="lagrangian" if res is None else f"lagrangian + {res.solver}")
     return siting_result("facility-location", base, objective=objective,
                          open_sites=np.asarray(sites, dtype=np.int64), assignment=x,
                          seconds=seconds, status=status,

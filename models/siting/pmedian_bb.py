@@ -43,6 +43,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Name the result gives as its solver (no LP/MIP solver is called).
 SOLVER_NAME = "lagrangian-bb"
+#: Subgradient steps without a better bound before the step halves, at a node.
+NODE_PATIENCE = 10
 
 
 @dataclass
@@ -215,7 +217,7 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
                 plan, ub = sites, c
             continue
         b = relax.ascend(node.lam, node.opened, node.closed, ub, level, node_iterations,
-                         0.5 if node.depth else 2.0, 10)
+                         0.5 if node.depth else 2.0, NODE_PATIENCE)
         sites = cols[node.opened | b.chosen]
         if (c := _cost(d, w, sites)) < ub:
             better = interchange(d, w, p, fixed, start=_mask(m, sites))
