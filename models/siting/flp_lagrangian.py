@@ -27,6 +27,7 @@ strong linking; Geoffrion & McBride 1978, Cornuéjols, Sridharan & Thizy 1991):
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -184,6 +185,7 @@ def facility_location_lagrangian(
     consider(np.ones(m, dtype=bool), fixed_cost)
     lb, lb_lam = -np.inf, lam
     mu, stale = 2.0, 0
+    deadline = math.inf if options.time_limit_s is None else t0 + options.time_limit_s
     for it in range(iterations):
         value, v, y, x = relax.evaluate(lam, fixed, none)
         if value > lb + 1e-12 * max(1.0, abs(value)):
@@ -196,7 +198,7 @@ def facility_location_lagrangian(
             consider(y.copy(), v)
         assert best_plan is not None
         ub = best_plan[0]
-        if lb >= ub - tol * abs(ub) or mu < 1e-3:
+        if lb >= ub - tol * abs(ub) or mu < 1e-3 or time.perf_counter() >= deadline:
             break
         g = 1.0 - x[:, y].sum(axis=1)
         norm = float(g @ g)

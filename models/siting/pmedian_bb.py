@@ -93,8 +93,12 @@ class _Lagrangian:
         return value, rho, chosen
 
     def ascend(self, lam: FloatArray, opened: BoolArray, closed: BoolArray, ub: float,
-               prune_at: float, iterations: int, mu: float, patience: int) -> _Bound:
-        """Subgradient ascent from ``lam``; stops early once the bound reaches ``prune_at``."""
+               prune_at: float, iterations: int, mu: float, patience: int,
+               deadline: float = math.inf) -> _Bound:
+        """Subgradient ascent from ``lam``, stopping once the bound reaches ``prune_at``.
+
+        It also stops at ``deadline`` (a ``time.perf_counter()`` value: the time limit).
+        """
         best: _Bound | None = None
         lam = lam.copy()
         stale = 0
@@ -108,7 +112,7 @@ class _Lagrangian:
                 if stale >= patience:
                     mu /= 2.0
                     stale = 0
-            if value >= prune_at or mu < 1e-4:
+            if value >= prune_at or mu < 1e-4 or time.perf_counter() >= deadline:
                 break
             open_all = opened | chosen
             served = (self.cost[:, open_all] < lam[:, None]).sum(axis=1)
@@ -186,7 +190,10 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
     relax = _Lagrangian(cost, p)
     lam0 = cost[np.arange(keep.size), _nearest(d[keep], plan)].astype(np.float64)
     no = np.zeros(m, dtype=bool)
-    root = relax.ascend(lam0, fixed, no, ub, prune_level(ub), root_iterations, 2.0, 30)
+    limit = options.time_limit_s
+    deadline = math.inf if limit is None else t0 + limit
+    root = relax.ascend(lam0, fixed, no, ub, prune_level(ub), root_iterations, 2.0, 30,
+                        deadline)
     seeded = interchange(d, w, p, fixed, start=fixed | root.chosen)
     if (c := _cost(d, w, seeded)) < ub:
         plan, ub = seeded, c
@@ -197,7 +204,6 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
     cols = np.flatnonzero(~closed)
     relax = _Lagrangian(np.ascontiguousarray(cost[:, cols]), p)
     stack = [_Node(opened[cols], closed[cols], root.lam, root.value)]
-    limit = options.time_limit_s
     while stack:
         if nodes >= max_nodes or (limit is not None and time.perf_counter() - t0 >= limit):
             lb = min(node.bound for node in stack)
