@@ -25,6 +25,7 @@ from reserve_opt.models.siting import (
 from reserve_opt.models.siting import flp_lagrangian as flp
 from reserve_opt.models.siting import pmedian_bb as bb
 from reserve_opt.solvers import SolverOptions, SolveStatus
+from tests.cli_runner import run_cli
 
 DATA = Path(__file__).resolve().parent / "data"
 PMED_OPT = read_optima(DATA / "orlib-pmed" / "pmedopt.txt")
@@ -184,3 +185,27 @@ def test_a_node_limit_returns_a_checked_plan_with_an_honest_bound() -> None:
     assert res.bound is not None and res.objective is not None
     assert res.bound < PMED_OPT["pmed6"] <= res.objective
     assert check(res, distance=d, p=p).ok
+
+
+def test_site_method_flag_picks_the_lagrangian_or_the_mip() -> None:
+    pmed = str(DATA / "orlib-pmed" / "pmed2.txt")
+    fast = run_cli("site", "p-median", pmed)
+    assert fast.exit_code == 0, fast.output
+    assert "optimal in" in fast.stdout and "with lagrangian-bb" in fast.stdout
+    assert "known optimum 4,093 (pmedopt.txt): matches" in fast.stdout
+    mip = run_cli("site", "p-median", pmed, "--method", "mip")
+    assert mip.exit_code == 0, mip.output
+    assert "with highs" in mip.stdout and "matches" in mip.stdout
+    cap = run_cli("site", "uflp", str(DATA / "orlib-cap" / "cap71.txt"), "--method", "mip")
+    assert cap.exit_code == 0 and "with highs" in cap.stdout
+
+
+def test_site_method_flag_is_refused_where_it_does_not_apply() -> None:
+    pmed = str(DATA / "orlib-pmed" / "pmed1.txt")
+    res = run_cli("site", "p-center", pmed, "--method", "mip")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == "error: --method: not used by p-center; leave it out."
+    res = run_cli("site", "p-median", pmed, "--method", "exact")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == ("error: --method 'exact': unknown; choose one of "
+                                  "lagrangian, mip.")
