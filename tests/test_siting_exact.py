@@ -209,3 +209,15 @@ def test_site_method_flag_is_refused_where_it_does_not_apply() -> None:
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: --method 'exact': unknown; choose one of "
                                   "lagrangian, mip.")
+
+
+def test_a_gap_asked_for_is_reported_not_hidden() -> None:
+    d = points(11, 80, 40)
+    exact = p_median(d, 4, formulation="classic", solver="highs")
+    assert exact.objective is not None
+    loose = p_median(d, 4, formulation="lagrangian", options=SolverOptions(mip_gap=0.05))
+    assert loose.status is SolveStatus.OPTIMAL
+    assert loose.objective is not None and loose.bound is not None
+    assert loose.bound <= exact.objective + 1e-9 <= loose.objective + 1e-9
+    assert loose.objective <= exact.objective * 1.05 + 1e-9
+    assert loose.gap is not None and loose.gap <= 0.05 + 1e-12

@@ -210,8 +210,8 @@ def facility_location_lagrangian(
     assert best_plan is not None
     ub, plan, shares = best_plan
     prune_at = ub - tol * abs(ub)
-    if lb >= prune_at:
-        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, None)
+    if lb >= prune_at:  # within the gap asked for (1e-9 when none)
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, lb, t0, None)
     # kernel: the sites the bound likes best; the MIP there gives a strong incumbent
     size = min(m, max(2 * need, need + 10))
     kernel = np.zeros(m, dtype=bool)
@@ -227,9 +227,9 @@ def facility_location_lagrangian(
     left = np.flatnonzero(~closed)
     if lb >= prune_at or (capacity is not None and s[left].sum() < total) \
             or opened.sum() > left.size or (kernel_done and kernel[left].all()):
-        # every plan cheaper than the incumbent was in the kernel's MIP, or there is none
-        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0,
-                       None if kres is None else kres[3])
+        # every plan cheaper than prune_at was in the kernel's MIP, or there is none
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL,
+                       max(lb, prune_at), t0, None if kres is None else kres[3])
     got = _mip(demand, fixed_cost, cost, capacity, left, opened, plan, solver, options, t0)
     if got is None:
         return _result(cost, fixed_cost, plan, shares, m, SolveStatus.FEASIBLE, lb, t0, None)
@@ -238,7 +238,8 @@ def facility_location_lagrangian(
     if mine < ub:
         return _result(cost, fixed_cost, sites, xs, m, status, _bound(lb, ub, res), t0, res)
     if res.status is SolveStatus.INFEASIBLE:  # nothing beats the incumbent
-        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL, ub, t0, res)
+        return _result(cost, fixed_cost, plan, shares, m, SolveStatus.OPTIMAL,
+                       max(lb, prune_at), t0, res)
     return _result(cost, fixed_cost, plan, shares, m, status, _bound(lb, ub, res), t0, res)
 
 

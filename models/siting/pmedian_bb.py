@@ -197,8 +197,12 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
     seeded = interchange(d, w, p, fixed, start=fixed | root.chosen)
     if (c := _cost(d, w, seeded)) < ub:
         plan, ub = seeded, c
+    def proven(upper: float) -> float:
+        """The bound once no node is left: every pruned node's bound reached the level."""
+        return upper if whole else max(root.value, min(upper, prune_level(upper)))
+
     if root.value >= prune_level(ub):
-        return _result(d, w, plan, ub, ub, SolveStatus.OPTIMAL, nodes, t0)
+        return _result(d, w, plan, ub, proven(ub), SolveStatus.OPTIMAL, nodes, t0)
     opened, closed = _fix(root, fixed.copy(), no, p - int(fixed.sum()), prune_level(ub))
     # closed sites leave the matrix: every later step works on the rest
     cols = np.flatnonzero(~closed)
@@ -251,7 +255,7 @@ def p_median_lagrangian(d: FloatArray, p: int, w: FloatArray, fixed: BoolArray, 
         # depth first: the child that follows the bound (site open) is explored first
         stack.append(_Node(opened, shut, b.lam, b.value, node.depth + 1))
         stack.append(_Node(keep_open, closed, b.lam, b.value, node.depth + 1))
-    return _result(d, w, plan, ub, ub, SolveStatus.OPTIMAL, nodes, t0)
+    return _result(d, w, plan, ub, proven(ub), SolveStatus.OPTIMAL, nodes, t0)
 
 
 def _mask(m: int, sites: IntArray) -> BoolArray:
