@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +56,6 @@ class _Node:
     lam: FloatArray
     bound: float
     depth: int = 0
-    stats: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
