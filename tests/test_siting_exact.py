@@ -24,6 +24,7 @@ from reserve_opt.models.siting import (
 )
 from reserve_opt.models.siting import flp_lagrangian as flp
 from reserve_opt.models.siting import pmedian_bb as bb
+from reserve_opt.models.siting.result import SitingResult
 from reserve_opt.solvers import SolverOptions, SolveStatus
 from tests.cli_runner import run_cli
 
@@ -38,6 +39,15 @@ def points(seed: int, n: int, m: int, *, whole: bool = False) -> np.ndarray:
     a, b = rng.random((n, 2)), rng.random((m, 2))
     d = np.linalg.norm(a[:, None] - b[None], axis=2) * 100
     return np.round(d) if whole else d
+
+
+def lagrangian_flp(dem: np.ndarray, f: np.ndarray, c: np.ndarray,
+                   cap: np.ndarray | None) -> SitingResult:
+    # the Lagrangian path itself: facility_location sends models this small to one MIP
+    return flp.facility_location_lagrangian(
+        np.asarray(dem, dtype=float), np.asarray(f, dtype=float), np.asarray(c, dtype=float),
+        None if cap is None else np.asarray(cap, dtype=float),
+        np.zeros(c.shape[1], dtype=bool), solver="highs", options=SolverOptions(), t0=0.0)
 
 
 def plan_cost(d: np.ndarray, w: np.ndarray, sites: tuple[int, ...]) -> float:
@@ -58,8 +68,7 @@ def test_lagrangian_proves_the_published_pmed_optima(name: str) -> None:
 @pytest.mark.parametrize("name", ["cap41", "cap64", "cap74"])
 def test_cflp_lagrangian_proves_the_published_cap_optima(name: str) -> None:
     inst = read_orlib_cap(DATA / "orlib-cap" / f"{name}.txt")
-    res = facility_location(inst.demand, inst.fixed_cost, inst.cost, inst.capacity,
-                            method="lagrangian", solver="highs")
+    res = lagrangian_flp(inst.demand, inst.fixed_cost, inst.cost, inst.capacity)
     assert res.status is SolveStatus.OPTIMAL
     assert res.objective == pytest.approx(CAP_OPT[name], rel=1e-9)
     rep = check(res, cost=inst.cost, demand=inst.demand, capacity=inst.capacity,
@@ -69,8 +78,7 @@ def test_cflp_lagrangian_proves_the_published_cap_optima(name: str) -> None:
 
 def test_uflp_lagrangian_proves_the_published_optimum() -> None:
     inst = read_orlib_cap(DATA / "orlib-cap" / "cap72.txt")
-    res = facility_location(inst.demand, inst.fixed_cost, inst.cost, capacitated=False,
-                            method="lagrangian", solver="highs")
+    res = lagrangian_flp(inst.demand, inst.fixed_cost, inst.cost, None)
     assert res.status is SolveStatus.OPTIMAL
     assert res.objective == pytest.approx(UNCAP_OPT["cap72"], rel=1e-9)
     assert check(res, cost=inst.cost, demand=inst.demand, fixed_cost=inst.fixed_cost).ok
@@ -168,7 +176,7 @@ def test_cflp_lagrangian_equals_the_plain_mip(seed: int) -> None:
     s = rng.integers(15, 30, m).astype(float)
     for cap in (s, None):
         kw = dict(capacitated=cap is not None, solver="highs")
-        fast = facility_location(dem, f, c, cap, method="lagrangian", **kw)  # type: ignore[arg-type]
+        fast = lagrangian_flp(dem, f, c, cap)
         plain = facility_location(dem, f, c, cap, method="mip", **kw)  # type: ignore[arg-type]
         assert fast.status is SolveStatus.OPTIMAL and plain.status is SolveStatus.OPTIMAL
         assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
