@@ -46,6 +46,9 @@ P_MODELS = ("p-median", "p-center", "capacitated-p-median", "max-coverage")
 #: Models that send each client to sites by distance (orlib-pmed files and instances).
 DISTANCE_MODELS = ("p-median", "p-center", "capacitated-p-median")
 #: Optimum files the OR-Library benchmarks keep next to their instances, per model.
+#: Models with two methods (``--method``): the Lagrangian one (default) and the plain MIP.
+METHOD_MODELS = ("p-median", "cflp", "uflp")
+METHODS = ("lagrangian", "mip")
 OPTIMA_FILES = {"cflp": "capopt.txt", "uflp": "uncapopt.txt", "p-median": "pmedopt.txt"}
 #: |ours - published| / published at or below this counts as matching a known optimum.
 MATCH_TOL = 1e-6
@@ -229,6 +232,11 @@ def site(
         DEFAULT_TIME_LIMIT_S),
     gap: Annotated[float, gap_option(
         "Relative MIP gap to stop at (0: prove optimality).")] = 0.0,
+    method: Annotated[str | None, typer.Option(
+        "--method", help="p-median, cflp, uflp: 'lagrangian' (default: Lagrangian bound, "
+        "fixing, then branching (p-median, no MIP solver) or the --solver MIP on the sites "
+        "left (cflp, uflp)) or 'mip' (one --solver MIP: the radius model for p-median).")
+    ] = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     out: Annotated[Path | None, out_option(
@@ -266,9 +274,13 @@ def site(
             ("--radius-km", radius_km, COVERAGE_MODELS),
             ("--max-hours", max_hours, COVERAGE_MODELS),
             ("--count-fixed", count_fixed or None, P_MODELS),
+            ("--method", method, METHOD_MODELS),
             ("--optima", optima, tuple(OPTIMA_FILES))) if value is not None and model not in models]
         if unused:
             raise InputError(f"{', '.join(unused)}: not used by {model}; leave it out.")
+        if method is not None and method not in METHODS:
+            raise InputError(f"--method {method!r}: unknown; choose one of "
+                             f"{', '.join(METHODS)}.")
         if capacity is not None and (kind, model) not in (
                 ("orlib-cap", "cflp"), ("orlib-pmed", "capacitated-p-median"),
                 ("matrix", "capacitated-p-median")):
@@ -288,7 +300,7 @@ def site(
                              "name the fixed sites with --fixed.")
         opts = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=seed)
         args = dict(model=model, path=path, p=facilities, solver=solver, options=opts,
-                    count_fixed=count_fixed)
+                    count_fixed=count_fixed, method=method or "lagrangian")
         with progress(f"solving {model} on {path.name} with {solver}"):
             if kind == "instance":
                 if optima is not None:
@@ -356,14 +368,15 @@ def _fixed_sites(text: str | None, site_ids: list[str], where: str,
 def _solve_distance(model: str, d: npt.NDArray[np.float64], p: int,
                     w: npt.NDArray[np.float64] | None, fixed: list[int], solver: str,
                     options: Any, capacity: npt.NDArray[np.float64] | None = None,
-                    ) -> tuple[SitingResult, CheckReport]:
+                    method: str = "lagrangian") -> tuple[SitingResult, CheckReport]:
     """p-median, p-center or capacitated p-median on a distance matrix, checked."""
     import numpy as np
 
     from reserve_opt.models import siting as st
 
     if model == "p-median":
-        r = st.p_median(d, p, w, solver=solver, options=options, fixed=fixed)
+        r = st.p_median(d, p, w, solver=solver, options=options, fixed=fixed,
+                        formulation="lagrangian" if method == "lagrangian" else "radius")
         return r, st.check(r, distance=d, weights=w, p=p, fixed=fixed)
     if model == "p-center":
         r = st.p_center(d, p, solver=solver, options=options, fixed=fixed)
@@ -414,7 +427,8 @@ def _coverage_terms(model: str, r: SitingResult, total: float, unit: str,
 
 def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: Any, kind: str,
                radius: float | None, optima: Path | None, count_fixed: bool,
-               capacity: float | None = None, fixed: str | None = None) -> SiteRun:
+               capacity: float | None = None, fixed: str | None = None,
+               method: str = "lagrangian") -> SiteRun:
     import numpy as np
 
     from reserve_opt.models import siting as st
@@ -432,7 +446,7 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
         r = st.facility_location(cap.demand, cap.fixed_cost, cap.cost,
                                  cap.capacity if capacitated else None,
                                  capacitated=capacitated, solver=solver, options=options,
-                                 fixed=fix)
+                                 fixed=fix, method=method)  # type: ignore[arg-type]
         rep = st.check(r, cost=cap.cost, demand=cap.demand, fixed_cost=cap.fixed_cost,
                        capacity=cap.capacity if capacitated else None, fixed=fix)
         units = {"objective": "cost (file units)"}
@@ -468,7 +482,8 @@ def _run_orlib(*, model: str, path: Path, p: int | None, solver: str, options: A
                                      + (" (each vertex has demand 1)." if kind == "orlib-pmed"
                                         else "."))
                 caps = np.full(m, capacity)
-            r, rep = _solve_distance(model, dist, used_p, w, fix, solver, options, caps)
+            r, rep = _solve_distance(model, dist, used_p, w, fix, solver, options, caps,
+                                     method)
             if model == "p-center":
                 breakdown = {"radius": _or0(r.objective)}
                 units = {"objective": f"largest distance to the nearest open site ({file_units})"}
@@ -555,7 +570,7 @@ def _known_optimum(run: SiteRun, path: Path, optima: Path | None,
 def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options: Any,
                   scenario: str | None, radius_km: float | None,
                   max_hours: float | None, count_fixed: bool = False,
-                  free_existing: bool = False) -> SiteRun:
+                  free_existing: bool = False, method: str = "lagrangian") -> SiteRun:
     import numpy as np
 
     from reserve_opt.io import load_instance
@@ -585,7 +600,8 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
     if model in ("p-median", "p-center"):
         assert used_p is not None
         w = data.weight if model == "p-median" else None
-        r, rep = _solve_distance(model, data.distance_km, used_p, w, fix, solver, options)
+        r, rep = _solve_distance(model, data.distance_km, used_p, w, fix, solver, options,
+                                 method=method)
         if model == "p-median":
             breakdown = {f"weighted_distance_{wu}_km": _or0(r.objective)}
             units = {"objective": f"{wu} x road km to the nearest open site"}
@@ -627,7 +643,7 @@ def _run_instance(*, model: str, path: Path, p: int | None, solver: str, options
                              "--scenario.")
         r = st.facility_location(data.demand_m3, data.fixed_cost, data.assign_cost, cap,
                                  capacitated=capacitated, solver=solver, options=options,
-                                 fixed=fix)
+                                 fixed=fix, method=method)  # type: ignore[arg-type]
         rep = st.check(r, cost=data.assign_cost, demand=data.demand_m3,
                        fixed_cost=data.fixed_cost, capacity=cap, fixed=fix)
         breakdown = _fl_breakdown(r, data.fixed_cost, data.assign_cost)

@@ -43,7 +43,7 @@ from reserve_opt.models.siting import inputs
 from reserve_opt.models.siting.result import SitingResult, no_plan, opened, siting_result
 from reserve_opt.solvers import Model, SolveResult, SolverOptions, SolveStatus, solve
 
-Formulation = Literal["lp-fix", "radius", "classic"]
+Formulation = Literal["lagrangian", "lp-fix", "radius", "classic"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -159,7 +159,7 @@ def p_median(
     p: int,
     weights: npt.ArrayLike | None = None,
     *,
-    formulation: Formulation = "radius",
+    formulation: Formulation = "lagrangian",
     solver: str = "auto",
     options: SolverOptions | None = None,
     max_rounds: int = 20,
@@ -176,11 +176,14 @@ def p_median(
     weights
         Client demand weights, >= 0 (default 1).
     formulation
-        ``"radius"`` (default; sparse, grows radii as needed) or ``"classic"``.
+        ``"lagrangian"`` (default: Lagrangian bound, fixing and branch-and-bound in
+        numpy, ``pmedian_bb``; ``solver`` is not used), ``"radius"`` (sparse MIP, grows
+        radii as needed), ``"lp-fix"`` (LP bound, reduced-cost fixing, MIP) or
+        ``"classic"``.
     solver
-        Solver registry name, or ``"auto"``.
+        Solver registry name, or ``"auto"`` (the MIP formulations).
     options
-        Solver options; a time limit covers all rounds together.
+        Solver options; a time limit covers all rounds together; ``mip_gap`` is honoured.
     max_rounds
         Most radius rounds before the full model is solved.
     fixed
@@ -199,11 +202,15 @@ def p_median(
     if formulation == "classic":
         res = solve(classic_model(d, p, w, fix), solver, opts)
         return _finish(d, w, res, res.status, res.bound, t0)
-    if formulation not in ("radius", "lp-fix"):
+    if formulation not in ("radius", "lp-fix", "lagrangian"):
         raise InputError(
-            f"Unknown p-median formulation {formulation!r}; use 'lp-fix', 'radius' or "
-            "'classic'."
+            f"Unknown p-median formulation {formulation!r}; use 'lagrangian', 'lp-fix', "
+            "'radius' or 'classic'."
         )
+    if formulation == "lagrangian":
+        from reserve_opt.models.siting.pmedian_bb import p_median_lagrangian
+
+        return p_median_lagrangian(d, p, w, fix, options=opts, t0=t0)
 
     if formulation == "lp-fix":
         from reserve_opt.models.siting.pmedian_lp import p_median_lp_fix

@@ -52,7 +52,7 @@ LP_SOLVER = "highs"
 
 
 def interchange(d: FloatArray, w: FloatArray, p: int, fixed: BoolArray,
-                max_swaps: int = 100_000) -> IntArray:
+                max_swaps: int = 100_000, start: BoolArray | None = None) -> IntArray:
     """A p-median plan by greedy addition and best-improvement exchange (fixed sites kept).
 
     Parameters
@@ -67,6 +67,9 @@ def interchange(d: FloatArray, w: FloatArray, p: int, fixed: BoolArray,
         Mask of sites that stay open.
     max_swaps
         Most exchanges (an iteration limit, so results do not depend on machine speed).
+    start
+        Mask of sites to start from (fixed ones are added; greedy fills it up to p);
+        default: greedy addition from the fixed sites alone.
 
     Returns
     -------
@@ -75,7 +78,7 @@ def interchange(d: FloatArray, w: FloatArray, p: int, fixed: BoolArray,
         ``max_swaps`` stopped it.
     """
     n, m = d.shape
-    is_open = fixed.copy()
+    is_open = fixed.copy() if start is None else fixed | start
     near = d[:, is_open].min(axis=1) if is_open.any() else np.full(n, np.inf)
     while is_open.sum() < p:
         cost = w @ np.minimum(near[:, None], d)
