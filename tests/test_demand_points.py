@@ -187,7 +187,7 @@ def test_flows_and_routes_are_drawn_along_their_paths(tmp_path: Path) -> None:
     flows = gpd.read_file(tmp_path / "al" / "flows.gpkg")
     assert flows.is_valid.all() and (flows.geom_type == "LineString").all()
     assert set(flows["path_kind"]) <= {"links", "links+geodesic"}
-    assert (flows["path_kind"] == "links").sum() >= 10
+    assert (flows["path_kind"] == "links").sum() >= 5  # seat-to-seat legs with a known path
     for rec in flows.to_dict(orient="records"):
         coords = list(rec["geometry"].coords)
         assert len(coords) >= 2 and rec["distance_km"] > 0
