@@ -6,6 +6,7 @@ import dataclasses
 import time
 
 import numpy as np
+import numpy.typing as npt
 
 from reserve_opt.domain import PARENT_AGREEMENT, Instance
 from reserve_opt.solvers import (
@@ -36,6 +37,7 @@ from .result import (
 )
 
 _EPS = 1e-7
+FloatArray = npt.NDArray[np.float64]
 
 #: Backends that take a MIP start (``MatrixModel.start``); placement computes one for them.
 HINTED_SOLVERS = ("highs", "scip")
@@ -130,6 +132,33 @@ def solve_placement(
 
 def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
                opts: PlacementOptions) -> dict[str, object]:
+    lent = res.value("lent") if "lent" in res.var_blocks else None
+    return plan_lines(data, layout, opts, y=res.value("open"), buy=res.value("buy"),
+                      u=res.value("sign"), x=res.value("flow"), z=res.value("unused"),
+                      w=res.value("short"), lent=lent)
+
+
+def plan_lines(data: PlacementData, layout: Layout, opts: PlacementOptions, *,
+               y: FloatArray, buy: FloatArray, u: FloatArray, x: FloatArray, z: FloatArray,
+               w: FloatArray, lent: FloatArray | None) -> dict[str, object]:
+    """The plan's lines and costs from the model's values (extensive form or decomposition).
+
+    Parameters
+    ----------
+    data, layout, opts
+        The prepared data, where the demand pairs sit, the options.
+    y, buy, u
+        Sizes opened (L,), units added (G, K), contracts held (C,).
+    x, z, w
+        Flows (one per flow candidate), unused stock (S, G, K), shortage per demand pair.
+    lent
+        Units lent per scenario and lending triple (S, T), or ``None`` (pooled).
+
+    Returns
+    -------
+    dict
+        The plan fields of :class:`PlacementResult`.
+    """
     inst = data.instance
     S, _, K = data.shape
     G = data.n_gov
@@ -137,12 +166,9 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
     kid = [c.id for c in inst.commodities]
     rid = [r.id for r in inst.regions]
     sid = [s.id for s in inst.scenarios]
-    y = res.value("open")
-    buy = np.maximum(res.value("buy"), 0.0)
-    u = res.value("sign")
-    x = np.maximum(res.value("flow"), 0.0)
-    z = res.value("unused")
-    w = np.maximum(res.value("short"), 0.0)
+    buy = np.maximum(buy, 0.0)
+    x = np.maximum(x, 0.0)
+    w = np.maximum(w, 0.0)
 
     opened = tuple(
         OpenedWarehouse(data.gov_ids[g], rid[data.gov_region[g]], data.size_label[i],
@@ -177,8 +203,8 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
     )
     settlement: list[SettlementLine] = []
     comp_total = 0.0
-    if "lent" in res.var_blocks:
-        lent = np.maximum(res.value("lent"), 0.0)
+    if lent is not None:
+        lent = np.maximum(lent, 0.0)
         exp = P @ lent
         agg: dict[tuple[int, int, int, int], float] = {}
         for t in range(exp.size):
