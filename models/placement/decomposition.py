@@ -1,0 +1,598 @@
+"""Placement by scenario decomposition: multi-cut L-shaped (Benders) method on Dask.
+
+Why: the extensive form holds every scenario's flows in one MILP and stops scaling at about
+a million columns (issue 16). Without fleet limits and with pooled sharing the second stage
+splits into one transportation LP per scenario and commodity, a *block* (s, k):
+
+    q_sk(r) = min  sum_f (c_f + price_f - h_k [f from a warehouse] - p_k) x_f + p_k D_sk
+              s.t. sum_{f from unit i} x_f <= r_i  (surviving stock rho_sg (e_gk + buy_gk),
+                                                    contract availability avail_sc u_c)
+                   sum_{f into j} x_f <= d_sjk,  x >= 0
+
+(unused stock and shortage eliminated: z = r - sum x costs h_k per unit, which moves
+``h_k rho_sg (e_gk + buy_gk)`` into the master's objective, and w = d - sum x). Flows with
+a coefficient >= 0 never pay and are left out. Every block is feasible at x = 0, so only
+optimality cuts arise. The master holds the first stage (sizes, purchases, contracts: the
+same rows as the extensive form, :func:`models.placement.model.first_stage_rows`) and one
+theta_sk per block (multi-cut), theta_sk >= q_sk(r^) + pi (r - r^), pi the block's row duals.
+
+The method:
+
+1. **LP phase** (Kelley cuts with in-out stabilisation, Ben-Ameur & Neto 2007; Fischetti,
+   Ljubic & Sinnl 2017): the master LP's point is moved towards a stability centre before
+   the blocks are solved; a cut is kept only if the master's point violates it; cuts slack
+   for ``CUT_AGE`` master solves are removed. The master LP's value is a proven lower bound.
+2. **Dive** (today's LP diving, :mod:`models.placement.heuristic`, on the master): fix the
+   largest fractional size or contract to 1 with every one already at 1, re-run the LP
+   phase, until integral; the plan is then priced exactly: the first incumbent.
+3. **Integer phase**: solve the master MIP (HiGHS), whose bound is a proven lower bound;
+   price its plan (its purchases re-optimised by the LP phase with the integers fixed),
+   add the cuts, repeat until the gap is closed.
+
+Every point whose integers are integral is priced exactly (first stage + sum_s P_s Q_s), so
+the incumbent is an honest upper bound at every iteration. Blocks are solved by HiGHS
+through :func:`scipy.optimize.linprog` (``method="highs"``), whose ``ineqlin.marginals``
+are the row duals (d objective / d right-hand side), in batches of many blocks per Dask task.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from reserve_opt.domain import Instance
+from reserve_opt.errors import InputError
+from reserve_opt.fleet import depot_capacity, home_fleets
+from reserve_opt.solvers import Model, SolverOptions, SolveStatus, relative_gap
+
+from .model import Layout, PlacementData, first_stage_rows, prepare
+from .options import PlacementOptions
+from .result import PlacementResult
+from .solve import plan_lines
+
+if TYPE_CHECKING:
+    from dask.distributed import Client
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: A cut slack at this many master solves in a row is removed (LP phase only).
+CUT_AGE = 12
+#: Share of the step from the stability centre to the master's point (in-out).
+IN_OUT_STEP = 0.5
+#: Blocks are batched into this many tasks per worker, for balance at low overhead.
+TASKS_PER_WORKER = 3
+#: The extensive form is the default up to this many flow columns (``plan --method``).
+EXTENSIVE_MAX_FLOWS = 250_000
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One scenario-commodity transportation LP (see the module docstring).
+
+    ``unit`` is the first-stage position each supply row depends on (``g*K + k`` for a
+    warehouse's purchase, ``G*K + c`` for a contract), its right-hand side
+    ``fixed + scale * v[unit]``.
+    """
+
+    s: int
+    k: int
+    flows: IntArray  # global flow candidate of each column
+    cost: FloatArray
+    A: sp.csr_matrix  # supply rows, then demand rows
+    unit: IntArray
+    fixed: FloatArray
+    scale: FloatArray
+    demand: FloatArray  # right-hand side of the demand rows
+    const: float  # p_k D_sk
+
+
+@dataclass(frozen=True, slots=True)
+class BlockAnswer:
+    """A block's value at a point, its cut's gradient over ``unit``, and its flows."""
+
+    value: float
+    unit: IntArray
+    grad: FloatArray
+    x: FloatArray | None
+
+
+def unsupported(instance: Instance, data: PlacementData, options: PlacementOptions) -> str | None:
+    """Why the decomposition cannot solve this model, in one sentence, or ``None``."""
+    if data.sharing == "agreements":
+        return ("sharing 'agreements' (caps and protect_own surpluses, whose rows need "
+                "binaries per scenario) is not in the decomposition; use --sharing pooled "
+                "or --method extensive")
+    if options.service_level is not None:
+        return ("--service-level links every scenario's shortage in one row, which the "
+                "decomposition does not split; use --method extensive")
+    if options.risk_weight > 0:
+        return ("--risk-weight (CVaR) is not in the decomposition; use --method extensive")
+    if options.fleet_limits and depot_capacity(instance, 24.0, options.max_trips) and any(
+            home_fleets(instance, data.arcs.source_ids).values()):
+        return ("fleet limits (the instance's fleet table) join every commodity of a "
+                "scenario, which the decomposition does not split; use --method extensive")
+    return None
+
+
+def make_blocks(data: PlacementData) -> list[Block]:
+    """The second stage as independent scenario-commodity LPs."""
+    S, J, K = data.shape
+    G = data.n_gov
+    fk = data.f_k
+    gov = data.f_u < G * K
+    coef = (data.f_cost + data.f_price - np.where(gov, data.holding[fk], 0.0)
+            - data.penalty[fk])
+    keep = np.flatnonzero(coef < 0)
+    order = keep[np.lexsort((data.f_u[keep], fk[keep], data.f_s[keep]))]
+    key = data.f_s[order] * K + fk[order]
+    bounds = np.searchsorted(key, np.arange(S * K + 1))
+    blocks: list[Block] = []
+    for s in range(S):
+        for k in range(K):
+            dem = data.demand[s, :, k]
+            if not dem.sum() > 0:
+                continue
+            fl = order[bounds[s * K + k]:bounds[s * K + k + 1]]
+            units, urow = np.unique(data.f_u[fl], return_inverse=True)
+            regs, jrow = np.unique(data.f_j[fl], return_inverse=True)
+            n = fl.size
+            A = sp.csr_matrix((np.ones(2 * n), (np.concatenate([urow, units.size + jrow]),
+                                                np.tile(np.arange(n), 2))),
+                              shape=(units.size + regs.size, n))
+            is_gov = units < G * K
+            g = np.where(is_gov, units // K, 0)
+            c = np.where(is_gov, 0, units - G * K)
+            fixed = np.where(is_gov, data.rho[s, g] * data.existing[g, k], 0.0)
+            scale = np.where(is_gov, data.rho[s, g],
+                             data.con_avail[s, c] if data.con_avail.size else 0.0)
+            blocks.append(Block(s, k, fl, coef[fl], A, units.astype(np.int64), fixed, scale,
+                                dem[regs], float(data.penalty[k] * dem.sum())))
+    return blocks
+
+
+def solve_blocks(blocks: Sequence[Block], v: FloatArray, want_x: bool = False
+                 ) -> list[BlockAnswer]:
+    """Solve a batch of blocks at first-stage point ``v`` (one Dask task).
+
+    Parameters
+    ----------
+    blocks
+        The blocks.
+    v
+        Purchases (G*K, flattened) then contracts held (C).
+    want_x
+        Return each block's flows too.
+
+    Returns
+    -------
+    list of BlockAnswer
+    """
+    out: list[BlockAnswer] = []
+    for b in blocks:
+        if b.flows.size == 0:
+            out.append(BlockAnswer(b.const, b.unit, np.zeros(0), np.zeros(0) if want_x
+                                   else None))
+            continue
+        rhs = np.concatenate([np.maximum(b.fixed + b.scale * v[b.unit], 0.0), b.demand])
+        res = linprog(b.cost, A_ub=b.A, b_ub=rhs, bounds=(0, None), method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"block (s={b.s}, k={b.k}) ended {res.message}")
+        nu = b.unit.size
+        grad = np.asarray(res.ineqlin.marginals[:nu], dtype=np.float64) * b.scale
+        out.append(BlockAnswer(float(res.fun) + b.const, b.unit, grad,
+                               np.asarray(res.x, dtype=np.float64) if want_x else None))
+    return out
+
+
+@contextmanager
+def _client(workers: int | None, scheduler: str | None, trust: bool) -> Iterator[Client]:
+    from reserve_opt.variants.sweep import dask_client
+
+    with dask_client(workers, scheduler, trust) as client:
+        yield client
+
+
+class _Master:
+    """The master problem: first-stage columns, one theta per block, and the cuts."""
+
+    def __init__(self, data: PlacementData, blocks: Sequence[Block]) -> None:
+        S, _, K = data.shape
+        G = data.n_gov
+        C = len(data.con_ids)
+        L = data.size_gov.size
+        m = Model("placement-master")
+        P = data.prob
+        held = (P @ data.rho)[:, None] * data.holding[None, :]  # expected holding per unit
+        y = m.add_binaries("open", L, obj=data.size_cost)
+        buy = m.add_variables("buy", (G, K), obj=np.broadcast_to(data.purchase, (G, K)) + held)
+        u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
+                            obj=data.con_retainer)
+        first_stage_rows(m, data, y, buy, u)
+        # theta_sk >= its least value: total flow <= D_sk, each unit at most |min coef|
+        lb = np.array([b.const + min(0.0, float(b.cost.min(initial=0.0))) * b.demand.sum()
+                       for b in blocks])
+        m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        mm = m.compile()
+        self.c = mm.c
+        self.c0 = float(P @ (data.rho @ (data.existing * data.holding[None, :])).sum(axis=1))
+        self.A0 = mm.A
+        self.row_lb, self.row_ub = mm.row_lb, mm.row_ub
+        self.col_lb, self.col_ub = mm.col_lb, mm.col_ub
+        self.integer = mm.integer
+        self.n_first = L + G * K + C
+        self.L = L
+        self.v_start = L  # v = columns L .. n_first (purchases, then contracts)
+        self.theta0 = self.n_first
+        self.size_gov = data.size_gov
+        self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # block, unit, g, rhs
+        self.age: list[int] = []
+        self.probs = P[[b.s for b in blocks]]
+
+    def first_cost(self, x: FloatArray) -> float:
+        """First-stage cost of a point, including the expected holding of its stock."""
+        return float(self.c[:self.n_first] @ x[:self.n_first]) + self.c0
+
+    def add_cut(self, block: int, ans: BlockAnswer, v: FloatArray) -> None:
+        """theta_b - g v_unit >= value - g v^_unit."""
+        self.cuts.append((block, ans.unit, ans.grad,
+                          ans.value - float(ans.grad @ v[ans.unit])))
+        self.age.append(0)
+
+    def cut_value(self, i: int, x: FloatArray) -> float:
+        """How far the cut is above theta at ``x`` (positive: violated)."""
+        b, unit, g, rhs = self.cuts[i]
+        return rhs + float(g @ x[self.v_start + unit]) - float(x[self.theta0 + b])
+
+    def _rows(self) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+        n = self.c.size
+        if not self.cuts:
+            return self.A0, self.row_lb, self.row_ub
+        r, c, v, rhs = [], [], [], []
+        for i, (b, unit, g, h) in enumerate(self.cuts):
+            r.append(np.full(unit.size + 1, i))
+            c.append(np.append(self.v_start + unit, self.theta0 + b))
+            v.append(np.append(-g, 1.0))
+            rhs.append(h)
+        cuts = sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
+                             shape=(len(self.cuts), n))
+        return (sp.vstack([self.A0, cuts], format="csr"),
+                np.concatenate([self.row_lb, rhs]),
+                np.concatenate([self.row_ub, np.full(len(rhs), np.inf)]))
+
+    def solve_lp(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
+        """Master LP with these column bounds: value (a bound) and point, or None."""
+        A, rl, ru = self._rows()
+        fin_u = np.isfinite(ru)
+        fin_l = np.isfinite(rl)
+        eq = fin_u & fin_l & (rl == ru)
+        ubr = fin_u & ~eq
+        lbr = fin_l & ~eq
+        A_ub = sp.vstack([A[ubr], -A[lbr]], format="csr")
+        b_ub = np.concatenate([ru[ubr], -rl[lbr]])
+        res = linprog(self.c, A_ub=A_ub if A_ub.shape[0] else None,
+                      b_ub=b_ub if A_ub.shape[0] else None,
+                      A_eq=A[eq] if eq.any() else None, b_eq=rl[eq] if eq.any() else None,
+                      bounds=np.column_stack([lb, ub]), method="highs")
+        if res.status != 0:
+            return None
+        x = np.asarray(res.x, dtype=np.float64)
+        self._age(x)
+        return float(res.fun) + self.c0, x
+
+    def solve_mip(self, gap: float, seconds: float) -> tuple[float, float, FloatArray] | None:
+        """Master MIP: its proven bound, value and plan, or None."""
+        A, rl, ru = self._rows()
+        res = milp(self.c, integrality=self.integer.astype(int),
+                   bounds=Bounds(self.col_lb, self.col_ub),
+                   constraints=LinearConstraint(A, rl, ru),
+                   options={"mip_rel_gap": gap, "time_limit": max(seconds, 1.0)})
+        if res.x is None:
+            return None
+        bound = float(getattr(res, "mip_dual_bound", res.fun)) + self.c0
+        return bound, float(res.fun) + self.c0, np.asarray(res.x, dtype=np.float64)
+
+    def _age(self, x: FloatArray) -> None:
+        for i in range(len(self.cuts)):
+            self.age[i] = self.age[i] + 1 if self.cut_value(i, x) < -1e-6 * max(
+                1.0, abs(self.cuts[i][3])) else 0
+
+    def prune(self) -> int:
+        """Remove cuts slack at the last ``CUT_AGE`` master solves; how many."""
+        keep = [i for i, a in enumerate(self.age) if a < CUT_AGE]
+        gone = len(self.cuts) - len(keep)
+        self.cuts = [self.cuts[i] for i in keep]
+        self.age = [self.age[i] for i in keep]
+        return gone
+
+
+@dataclass
+class _State:
+    lb: float = -math.inf
+    ub: float = math.inf
+    best: FloatArray | None = None  # first-stage columns of the incumbent
+    it: int = 0
+    subproblem_s: float = 0.0
+    lps: int = 0
+
+
+def solve_decomposition(
+    instance: Instance,
+    options: PlacementOptions | None = None,
+    solver_options: SolverOptions | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    trust_scheduler: bool = False,
+    client: Client | None = None,
+    max_iterations: int = 500,
+    progress: Callable[[str], None] | None = None,
+) -> PlacementResult:
+    """Solve placement by the multi-cut L-shaped method, blocks solved on Dask.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    options
+        Model options; sharing must resolve to pooled, without service level, risk weight
+        or the instance's fleets (refused with the reason otherwise).
+    solver_options
+        ``mip_gap`` (the target gap) and ``time_limit_s``.
+    workers, scheduler, trust_scheduler
+        The Dask cluster, as for sweeps (:func:`reserve_opt.variants.sweep.dask_client`).
+    client
+        An open Dask client to use instead.
+    max_iterations
+        Most master solves (LP and MIP) in all.
+    progress
+        Receives a line per iteration: phase, iteration, bound, incumbent, gap.
+
+    Returns
+    -------
+    PlacementResult
+        As :func:`models.placement.solve_placement`, the second stage of the final plan
+        recovered from the blocks.
+    """
+    t0 = time.perf_counter()
+    opts = options or PlacementOptions()
+    sopts = solver_options or SolverOptions()
+    data = prepare(instance, opts)
+    why = unsupported(instance, data, opts)
+    if why is not None:
+        raise InputError(f"--method decomposition: {why}.")
+    blocks = make_blocks(data)
+    if client is not None:
+        return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress)
+    with _client(workers, scheduler, trust_scheduler) as cl:
+        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress)
+
+
+def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
+         blocks: list[Block], client: Client, t0: float, max_iterations: int,
+         progress: Callable[[str], None] | None) -> PlacementResult:
+    target = sopts.mip_gap
+    limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
+    master = _Master(data, blocks)
+    st = _State()
+    n_workers = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
+    n_tasks = max(1, min(len(blocks), TASKS_PER_WORKER * n_workers))
+    # spread blocks round-robin by size so tasks are of like cost
+    by_size = np.argsort([-b.flows.size for b in blocks])
+    groups = [by_size[i::n_tasks] for i in range(n_tasks)]
+    batches = [[blocks[i] for i in g] for g in groups]
+    futs = client.scatter(batches)  # type: ignore[no-untyped-call]
+
+    def left() -> float:
+        return limit - (time.perf_counter() - t0)
+
+    def evaluate(x: FloatArray, want_x: bool = False) -> tuple[float, list[BlockAnswer]]:
+        v = x[master.v_start:master.n_first]
+        ts = time.perf_counter()
+        tasks = client.map(solve_blocks, futs, [v] * len(futs),  # type: ignore[no-untyped-call]
+                           [want_x] * len(futs), pure=False)
+        got = client.gather(tasks)  # type: ignore[no-untyped-call]
+        st.subproblem_s += time.perf_counter() - ts
+        st.lps += len(blocks)
+        answers: list[BlockAnswer] = [None] * len(blocks)  # type: ignore[list-item]
+        for g, res in zip(groups, got, strict=True):
+            for i, a in zip(g, res, strict=True):
+                answers[i] = a
+        q = float(master.probs @ np.array([a.value for a in answers]))
+        return master.first_cost(x) + q, answers
+
+    def integral(x: FloatArray) -> bool:
+        xi = x[master.integer]
+        return bool(np.all(np.abs(xi - np.round(xi)) <= 1e-6))
+
+    def report(phase: str, extra: str = "") -> None:
+        if progress is None:
+            return
+        ub = "-" if not math.isfinite(st.ub) else f"{st.ub:,.2f}"
+        lb = "-" if not math.isfinite(st.lb) else f"{st.lb:,.2f}"
+        gap = relative_gap(st.ub, st.lb) if math.isfinite(st.ub) and math.isfinite(st.lb) \
+            else None
+        g = "-" if gap is None else f"{100 * gap:.4f}%"
+        progress(f"iteration {st.it} ({phase}): bound {lb}, incumbent {ub}, gap {g}"
+                 f"{extra}")
+
+    def gap_closed() -> bool:
+        if not (math.isfinite(st.ub) and math.isfinite(st.lb)):
+            return False
+        gap = relative_gap(st.ub, st.lb)
+        return gap is not None and gap <= target
+
+    def lp_phase(lb: FloatArray, ub: FloatArray, *, bound: bool, tol: float,
+                 max_it: int, phase: str) -> FloatArray | None:
+        """Kelley + in-out on the master LP with these bounds; its last master point."""
+        centre: FloatArray | None = None
+        x_last: FloatArray | None = None
+        best_sep = math.inf
+        stall = 0
+        step = IN_OUT_STEP
+        for _ in range(max_it):
+            if st.it >= max_iterations or left() <= 0:
+                break
+            got = master.solve_lp(lb, ub)
+            st.it += 1
+            if got is None:
+                return None
+            val, x = got
+            x_last = x
+            if bound:
+                st.lb = max(st.lb, val)
+            centre = x.copy() if centre is None else centre
+            sep = x if step >= 1.0 else centre + step * (x - centre)
+            sep[master.integer] = np.where(np.abs(sep[master.integer] - np.round(
+                sep[master.integer])) <= 1e-9, np.round(sep[master.integer]),
+                sep[master.integer])
+            cost, ans = evaluate(sep)
+            if integral(sep) and cost < st.ub:
+                st.ub, st.best = cost, sep[:master.n_first].copy()
+            added = 0
+            for pos, a in enumerate(ans):
+                master.add_cut(pos, a, sep[master.v_start:master.n_first])
+                if master.cut_value(len(master.cuts) - 1, x) > 1e-7 * max(1.0, abs(a.value)):
+                    added += 1
+                else:
+                    master.cuts.pop()
+                    master.age.pop()
+            gone = master.prune()
+            report(phase, f", cuts +{added} -{gone} = {len(master.cuts)}")
+            if cost < best_sep - 1e-9 * abs(cost):
+                best_sep, stall = cost, 0
+            else:
+                stall += 1
+            # in-out: move the centre towards the separation point; plain Kelley when stalled
+            centre = 0.5 * (centre + sep)
+            if added == 0:
+                if step >= 1.0:
+                    break  # no cut at the master's point: its value is the LP optimum
+                step = 1.0
+            elif stall >= 3:
+                step = 1.0
+            if best_sep < math.inf and (best_sep - val) <= tol * max(1.0, abs(best_sep)):
+                break
+            if bound and gap_closed():
+                break
+        return x_last
+
+    L = master.L
+    lb0, ub0 = master.col_lb.copy(), master.col_ub.copy()
+    # 1. LP phase on the relaxation
+    x = lp_phase(lb0, ub0, bound=True, tol=min(target / 4, 1e-4), max_it=max_iterations,
+                 phase="LP")
+    status = SolveStatus.FEASIBLE
+    if x is None and st.it and not math.isfinite(st.lb):
+        return _no_plan(data, opts, sopts, t0, SolveStatus.INFEASIBLE,
+                        "the first-stage rows (space, budget) admit no plan")
+    # 2. dive: fix the largest fractional integer to 1 (a size's siblings to 0), re-run
+    ints = np.flatnonzero(master.integer)
+    lo, hi = lb0.copy(), ub0.copy()
+    while x is not None and not gap_closed() and left() > 0 and st.it < max_iterations:
+        xi = x[ints]
+        frac = np.flatnonzero(np.abs(xi - np.round(xi)) > 1e-6)
+        ones = ints[xi > 1 - 1e-6]
+        lo[ones] = 1.0
+        if frac.size == 0:
+            lo[ints], hi[ints] = np.round(xi), np.round(xi)
+            lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
+                     phase="dive, plan priced")
+            break
+        pick = int(ints[frac[np.argmax(xi[frac])]])
+        if pick < L:
+            sib = np.flatnonzero(master.size_gov == master.size_gov[pick])
+            hi[sib] = 0.0
+        lo[pick] = hi[pick] = 1.0
+        x = lp_phase(lo, hi, bound=False, tol=target, max_it=20, phase="dive")
+    # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised
+    seen: set[bytes] = set()
+    while not gap_closed() and left() > 0 and st.it < max_iterations:
+        got_m = master.solve_mip(target / 2, left())
+        st.it += 1
+        if got_m is None:
+            break
+        bound, _, xm = got_m
+        st.lb = max(st.lb, bound)
+        report("MIP master")
+        if gap_closed():
+            break
+        key = np.round(xm[ints]).astype(np.int8).tobytes()
+        lo, hi = lb0.copy(), ub0.copy()
+        lo[ints] = hi[ints] = np.round(xm[ints])
+        before = len(master.cuts)
+        lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
+                 phase="MIP plan priced")
+        if key in seen and len(master.cuts) == before:
+            break  # the master returns a plan already priced and no cut changes it
+        seen.add(key)
+    if st.best is None:
+        return _no_plan(data, opts, sopts, t0, SolveStatus.NO_SOLUTION,
+                        "no integral plan priced within the time or iteration limit")
+    if gap_closed():
+        status = SolveStatus.OPTIMAL
+    return _result(data, opts, sopts, master, st, blocks, evaluate, status, t0, n_workers)
+
+
+def _no_plan(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions, t0: float,
+             status: SolveStatus, why: str) -> PlacementResult:
+    return PlacementResult(
+        status=status, objective=None, bound=None, gap=None, mip_gap=sopts.mip_gap,
+        solve_seconds=time.perf_counter() - t0, solver="highs", sharing=data.sharing,
+        options=opts, message=f"method decomposition: {why}",
+        scenario_probabilities=tuple((s.id, s.probability) for s in data.instance.scenarios))
+
+
+def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
+            master: _Master, st: _State, blocks: list[Block],
+            evaluate: Callable[..., tuple[float, list[BlockAnswer]]], status: SolveStatus,
+            t0: float, n_workers: int) -> PlacementResult:
+    S, J, K = data.shape
+    G = data.n_gov
+    assert st.best is not None
+    xfull = np.zeros(master.c.size)
+    xfull[:master.n_first] = st.best
+    cost, answers = evaluate(xfull, want_x=True)
+    first = st.best
+    L = master.L
+    y = np.round(first[:L])
+    buy = np.maximum(first[L:L + G * K], 0.0).reshape(G, K)
+    u = np.round(first[L + G * K:])
+    x = np.zeros(data.f_s.size)
+    for b, a in zip(blocks, answers, strict=True):
+        if a.x is not None and a.x.size:
+            x[b.flows] = a.x
+    out = np.zeros((S, G, K))
+    gov = np.flatnonzero(data.f_u < G * K)
+    np.add.at(out, (data.f_s[gov], data.f_u[gov] // K, data.f_u[gov] % K), x[gov])
+    z = np.maximum(data.rho[:, :, None] * (data.existing + buy)[None, :, :] - out, 0.0)
+    ds, dj, dk = np.nonzero(data.demand > 0)
+    dq = data.demand[ds, dj, dk]
+    got = np.zeros((S, J, K))
+    np.add.at(got, (data.f_s, data.f_j, data.f_k), x)
+    w = np.maximum(dq - got[ds, dj, dk], 0.0)
+    layout = Layout(ds.astype(np.int64), dj.astype(np.int64), dk.astype(np.int64), dq,
+                    *(np.zeros(0, dtype=np.int64),) * 5, False)
+    lines = plan_lines(data, layout, opts, y=y, buy=buy, u=u, x=x, z=z, w=w, lent=None)
+    objective = min(cost, st.ub)
+    bound = min(st.lb, objective)
+    gap = relative_gap(objective, bound)
+    message = (f"method decomposition: {st.it} master solves, {st.lps:,} block LPs "
+               f"({len(blocks):,} blocks) in {st.subproblem_s:.1f} s on {n_workers} "
+               f"Dask worker(s), {len(master.cuts):,} cuts kept")
+    return PlacementResult(
+        status=status, objective=objective, bound=bound, gap=gap, mip_gap=sopts.mip_gap,
+        solve_seconds=time.perf_counter() - t0, solver="highs", sharing=data.sharing,
+        options=opts, message=message,
+        scenario_probabilities=tuple((s.id, s.probability) for s in data.instance.scenarios),
+        **lines)  # type: ignore[arg-type]
+
