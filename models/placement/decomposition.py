@@ -124,9 +124,53 @@ def unsupported(instance: Instance, data: PlacementData, options: PlacementOptio
     return None
 
 
+def choose_method(instance: Instance, options: PlacementOptions, method: str | None
+                  ) -> tuple[str, str, PlacementData]:
+    """The method ``plan`` runs, why, and the prepared data.
+
+    Rule (``method`` None): the decomposition when it supports the options and the
+    extensive form would hold more than :data:`EXTENSIVE_MAX_FLOWS` flow columns, else the
+    extensive form.
+
+    Parameters
+    ----------
+    instance, options
+        The instance and model options.
+    method
+        ``"extensive"``, ``"decomposition"`` or ``None`` (by size).
+
+    Returns
+    -------
+    tuple
+        ``(method, reason, data)``.
+
+    Raises
+    ------
+    InputError
+        An unknown method, or the decomposition asked for options it does not support.
+    """
+    if method not in (None, "extensive", "decomposition"):
+        raise InputError(f"--method {method!r}: choose extensive or decomposition")
+    data = prepare(instance, options)
+    n = int(data.f_s.size)
+    if method == "extensive":
+        return "extensive", "asked for (--method extensive)", data
+    why = unsupported(instance, data, options)
+    if method == "decomposition":
+        if why is not None:
+            raise InputError(f"--method decomposition: {why}.")
+        return "decomposition", "asked for (--method decomposition)", data
+    if why is not None:
+        return "extensive", f"chosen because {why.split(';')[0]}", data
+    if n > EXTENSIVE_MAX_FLOWS:
+        return "decomposition", (f"chosen by size: {n:,} flow columns > "
+                                 f"{EXTENSIVE_MAX_FLOWS:,}"), data
+    return "extensive", f"chosen by size: {n:,} flow columns <= {EXTENSIVE_MAX_FLOWS:,}", data
+
+
 def make_blocks(data: PlacementData) -> list[Block]:
     """The second stage as independent scenario-commodity LPs."""
-    S, J, K = data.shape
+    S, _, K = data.shape
     G = data.n_gov
     fk = data.f_k
     gov = data.f_u < G * K
@@ -206,7 +250,7 @@ class _Master:
     """The master problem: first-stage columns, one theta per block, and the cuts."""
 
     def __init__(self, data: PlacementData, blocks: Sequence[Block]) -> None:
-        S, _, K = data.shape
+        K = data.shape[2]
         G = data.n_gov
         C = len(data.con_ids)
         L = data.size_gov.size
@@ -243,9 +287,11 @@ class _Master:
         return float(self.c[:self.n_first] @ x[:self.n_first]) + self.c0
 
     def add_cut(self, block: int, ans: BlockAnswer, v: FloatArray) -> None:
-        """theta_b - g v_unit >= value - g v^_unit."""
-        self.cuts.append((block, ans.unit, ans.grad,
-                          ans.value - float(ans.grad @ v[ans.unit])))
+        """theta_b - g v_unit >= value - g v^_unit (negligible coefficients dropped)."""
+        g = ans.grad
+        nz = np.abs(g) > 1e-9 * max(1.0, float(np.abs(g).max(initial=0.0)))
+        unit, g = ans.unit[nz], g[nz]
+        self.cuts.append((block, unit, g, ans.value - float(g @ v[unit])))
         self.age.append(0)
 
     def cut_value(self, i: int, x: FloatArray) -> float:
@@ -279,12 +325,17 @@ class _Master:
         lbr = fin_l & ~eq
         A_ub = sp.vstack([A[ubr], -A[lbr]], format="csr")
         b_ub = np.concatenate([ru[ubr], -rl[lbr]])
-        res = linprog(self.c, A_ub=A_ub if A_ub.shape[0] else None,
-                      b_ub=b_ub if A_ub.shape[0] else None,
-                      A_eq=A[eq] if eq.any() else None, b_eq=rl[eq] if eq.any() else None,
-                      bounds=np.column_stack([lb, ub]), method="highs")
-        if res.status != 0:
+        for method in ("highs-ds", "highs-ipm"):  # the interior point where simplex stalls
+            res = linprog(self.c, A_ub=A_ub if A_ub.shape[0] else None,
+                          b_ub=b_ub if A_ub.shape[0] else None,
+                          A_eq=A[eq] if eq.any() else None, b_eq=rl[eq] if eq.any() else None,
+                          bounds=np.column_stack([lb, ub]), method=method)
+            if res.status in (0, 2):
+                break
+        if res.status == 2:
             return None
+        if res.status != 0:
+            raise RuntimeError(f"master LP: {res.message}")
         x = np.asarray(res.x, dtype=np.float64)
         self._age(x)
         return float(res.fun) + self.c0, x
@@ -336,6 +387,7 @@ def solve_decomposition(
     client: Client | None = None,
     max_iterations: int = 500,
     progress: Callable[[str], None] | None = None,
+    data: PlacementData | None = None,
 ) -> PlacementResult:
     """Solve placement by the multi-cut L-shaped method, blocks solved on Dask.
 
@@ -356,6 +408,9 @@ def solve_decomposition(
         Most master solves (LP and MIP) in all.
     progress
         Receives a line per iteration: phase, iteration, bound, incumbent, gap.
+    data
+        The data prepared from ``instance`` and ``options`` (:func:`choose_method`), if
+        already at hand.
 
     Returns
     -------
@@ -366,7 +421,7 @@ def solve_decomposition(
     t0 = time.perf_counter()
     opts = options or PlacementOptions()
     sopts = solver_options or SolverOptions()
-    data = prepare(instance, opts)
+    data = data if data is not None else prepare(instance, opts)
     why = unsupported(instance, data, opts)
     if why is not None:
         raise InputError(f"--method decomposition: {why}.")
