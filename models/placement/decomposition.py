@@ -31,28 +31,35 @@ The method:
 
 Every point whose integers are integral is priced exactly (first stage + sum_s P_s Q_s), so
 the incumbent is an honest upper bound at every iteration. Blocks are solved by HiGHS
-through :func:`scipy.optimize.linprog` (``method="highs"``), whose ``ineqlin.marginals``
-are the row duals (d objective / d right-hand side), in batches of many blocks per Dask task.
+through highspy, in batches of many blocks per Dask task: each worker builds a block's LP
+once and re-solves it from its last basis when the first stage moves (only the supply rows'
+bounds change; 0.4 ms against 4 ms for a fresh ``scipy.optimize.linprog`` on a small
+block); HiGHS's ``row_dual`` is d objective / d right-hand side, the cut's slope (the same
+values as linprog's ``ineqlin.marginals``). The master LP is solved by HiGHS through
+``linprog``, the master MIP by HiGHS through the solver layer (with the incumbent as start).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import linprog
 
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 from reserve_opt.fleet import depot_capacity, home_fleets
-from reserve_opt.solvers import Model, SolverOptions, SolveStatus, relative_gap
+from reserve_opt.solvers import Model, SolverOptions, SolveStatus, relative_gap, solve
 
 from .model import Layout, PlacementData, first_stage_rows, prepare
 from .options import PlacementOptions
@@ -66,7 +73,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 #: A cut slack at this many master solves in a row is removed (LP phase only).
-CUT_AGE = 12
+CUT_AGE = 25
 #: Share of the step from the stability centre to the master's point (in-out).
 IN_OUT_STEP = 0.5
 #: Blocks are batched into this many tasks per worker, for balance at low overhead.
@@ -204,13 +211,72 @@ def make_blocks(data: PlacementData) -> list[Block]:
     return blocks
 
 
-def solve_blocks(blocks: Sequence[Block], v: FloatArray, want_x: bool = False
-                 ) -> list[BlockAnswer]:
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """The blocks of one Dask task; ``token`` names its warm LPs in the worker's cache."""
+
+    token: str
+    blocks: tuple[Block, ...]
+    warm: bool  # highspy with warm re-solves, else scipy's linprog
+
+
+#: Each worker process keeps its batches' HiGHS LPs between iterations (only the supply
+#: rows' bounds change), so every re-solve starts from the last basis (dual simplex).
+_LPS: dict[str, list[Any]] = {}
+_BANNER_DONE = False
+
+
+def _highs() -> Any:
+    """A silent HiGHS instance (its banner, printed once per process, kept off stdout)."""
+    import highspy
+
+    global _BANNER_DONE
+    if not _BANNER_DONE:
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                highspy.Highs()  # type: ignore[no-untyped-call]
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_DONE = True
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    return h
+
+
+def _block_lp(b: Block) -> Any:
+    import highspy
+
+    h = _highs()
+    A = b.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(A.shape[1])
+    lp.num_row_ = int(A.shape[0])
+    lp.col_cost_ = b.cost
+    lp.col_lower_ = np.zeros(lp.num_col_)
+    lp.col_upper_ = np.full(lp.num_col_, highspy.kHighsInf)
+    lp.row_lower_ = np.full(lp.num_row_, -highspy.kHighsInf)
+    lp.row_upper_ = np.concatenate([b.fixed, b.demand])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    h.passModel(lp)
+    return h
+
+
+def solve_blocks(batch: Batch, v: FloatArray, want_x: bool = False) -> list[BlockAnswer]:
     """Solve a batch of blocks at first-stage point ``v`` (one Dask task).
+
+    HiGHS through highspy: each block's LP is built once per worker and re-solved from its
+    last basis; ``row_dual`` is d objective / d right-hand side, the cut's slope.
 
     Parameters
     ----------
-    blocks
+    batch
         The blocks.
     v
         Purchases (G*K, flattened) then contracts held (C).
@@ -221,6 +287,39 @@ def solve_blocks(blocks: Sequence[Block], v: FloatArray, want_x: bool = False
     -------
     list of BlockAnswer
     """
+    if not batch.warm:
+        return _solve_linprog(batch.blocks, v, want_x)
+    import highspy
+
+    lps = _LPS.get(batch.token)
+    if lps is None:
+        lps = _LPS[batch.token] = [_block_lp(b) if b.flows.size else None
+                                   for b in batch.blocks]
+    out: list[BlockAnswer] = []
+    for b, h in zip(batch.blocks, lps, strict=True):
+        if h is None:
+            out.append(BlockAnswer(b.const, b.unit, np.zeros(0), np.zeros(0) if want_x
+                                   else None))
+            continue
+        nu = b.unit.size
+        rhs = np.maximum(b.fixed + b.scale * v[b.unit], 0.0)
+        h.changeRowsBounds(nu, np.arange(nu, dtype=np.int32),
+                           np.full(nu, -highspy.kHighsInf), rhs)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"block (s={b.s}, k={b.k}) ended "
+                               f"{h.modelStatusToString(h.getModelStatus())}")
+        sol = h.getSolution()
+        grad = np.asarray(sol.row_dual, dtype=np.float64)[:nu] * b.scale
+        out.append(BlockAnswer(float(h.getInfo().objective_function_value) + b.const, b.unit,
+                               grad, np.asarray(sol.col_value, dtype=np.float64)
+                               if want_x else None))
+    return out
+
+
+def _solve_linprog(blocks: Sequence[Block], v: FloatArray, want_x: bool
+                   ) -> list[BlockAnswer]:
+    """The blocks by :func:`scipy.optimize.linprog` (HiGHS, built fresh each time)."""
     out: list[BlockAnswer] = []
     for b in blocks:
         if b.flows.size == 0:
@@ -231,11 +330,35 @@ def solve_blocks(blocks: Sequence[Block], v: FloatArray, want_x: bool = False
         res = linprog(b.cost, A_ub=b.A, b_ub=rhs, bounds=(0, None), method="highs")
         if res.status != 0:
             raise RuntimeError(f"block (s={b.s}, k={b.k}) ended {res.message}")
-        nu = b.unit.size
-        grad = np.asarray(res.ineqlin.marginals[:nu], dtype=np.float64) * b.scale
+        grad = np.asarray(res.ineqlin.marginals[:b.unit.size], dtype=np.float64) * b.scale
         out.append(BlockAnswer(float(res.fun) + b.const, b.unit, grad,
                                np.asarray(res.x, dtype=np.float64) if want_x else None))
     return out
+
+
+def lp_engine(engine: str) -> str:
+    """``"highspy"`` or ``"linprog"``: the block LP engine ``engine`` (or ``"auto"``) means.
+
+    ``auto`` is highspy (warm re-solves) when it is installed (the ``decomposition``
+    extra), else linprog.
+    """
+    if engine == "auto":
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return "linprog"
+        return "highspy"
+    if engine not in ("highspy", "linprog"):
+        raise InputError(f"lp_engine {engine!r}: choose auto, highspy or linprog")
+    return engine
+
+
+def drop_lps(token_prefix: str) -> int:
+    """Free this worker's cached LPs of one run (Dask ``client.run``); how many batches."""
+    gone = [t for t in _LPS if t.startswith(token_prefix)]
+    for t in gone:
+        del _LPS[t]
+    return len(gone)
 
 
 @contextmanager
@@ -267,6 +390,7 @@ class _Master:
                        for b in blocks])
         m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
         mm = m.compile()
+        self.compiled = mm
         self.c = mm.c
         self.c0 = float(P @ (data.rho @ (data.existing * data.holding[None, :])).sum(axis=1))
         self.A0 = mm.A
@@ -340,17 +464,23 @@ class _Master:
         self._age(x)
         return float(res.fun) + self.c0, x
 
-    def solve_mip(self, gap: float, seconds: float) -> tuple[float, float, FloatArray] | None:
-        """Master MIP: its proven bound, value and plan, or None."""
+    def solve_mip(self, gap: float, seconds: float, start: FloatArray | None
+                  ) -> tuple[float, float, FloatArray] | None:
+        """Master MIP by HiGHS through the solver layer: proven bound, value, plan; or None.
+
+        ``start`` (the incumbent's first stage) is handed over as a MIP start.
+        """
         A, rl, ru = self._rows()
-        res = milp(self.c, integrality=self.integer.astype(int),
-                   bounds=Bounds(self.col_lb, self.col_ub),
-                   constraints=LinearConstraint(A, rl, ru),
-                   options={"mip_rel_gap": gap, "time_limit": max(seconds, 1.0)})
-        if res.x is None:
+        hint = None
+        if start is not None:
+            hint = np.full(self.c.size, np.nan)
+            hint[self.integer] = np.round(start[self.integer[:self.n_first]])
+        mm = dataclasses.replace(self.compiled, A=A, row_lb=rl, row_ub=ru, start=hint)
+        res = solve(mm, "highs", SolverOptions(mip_gap=gap, time_limit_s=max(seconds, 1.0)))
+        if res.x is None or res.objective is None:
             return None
-        bound = float(getattr(res, "mip_dual_bound", res.fun)) + self.c0
-        return bound, float(res.fun) + self.c0, np.asarray(res.x, dtype=np.float64)
+        bound = res.bound if res.bound is not None else -math.inf
+        return bound + self.c0, res.objective + self.c0, np.asarray(res.x, dtype=np.float64)
 
     def _age(self, x: FloatArray) -> None:
         for i in range(len(self.cuts)):
@@ -388,6 +518,7 @@ def solve_decomposition(
     max_iterations: int = 500,
     progress: Callable[[str], None] | None = None,
     data: PlacementData | None = None,
+    engine: str = "auto",
 ) -> PlacementResult:
     """Solve placement by the multi-cut L-shaped method, blocks solved on Dask.
 
@@ -411,6 +542,8 @@ def solve_decomposition(
     data
         The data prepared from ``instance`` and ``options`` (:func:`choose_method`), if
         already at hand.
+    engine
+        Block LP engine: ``"auto"``, ``"highspy"`` or ``"linprog"`` (:func:`lp_engine`).
 
     Returns
     -------
@@ -427,25 +560,41 @@ def solve_decomposition(
         raise InputError(f"--method decomposition: {why}.")
     blocks = make_blocks(data)
     if client is not None:
-        return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress)
+        return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress, engine)
     with _client(workers, scheduler, trust_scheduler) as cl:
-        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress)
+        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress, engine)
 
 
 def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
          blocks: list[Block], client: Client, t0: float, max_iterations: int,
-         progress: Callable[[str], None] | None) -> PlacementResult:
-    target = sopts.mip_gap
-    limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
-    master = _Master(data, blocks)
-    st = _State()
+         progress: Callable[[str], None] | None, engine: str) -> PlacementResult:
     n_workers = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
     n_tasks = max(1, min(len(blocks), TASKS_PER_WORKER * n_workers))
     # spread blocks round-robin by size so tasks are of like cost
     by_size = np.argsort([-b.flows.size for b in blocks])
     groups = [by_size[i::n_tasks] for i in range(n_tasks)]
-    batches = [[blocks[i] for i in g] for g in groups]
+    run_id = uuid.uuid4().hex
+    warm = lp_engine(engine) == "highspy"
+    batches = [Batch(f"{run_id}/{i}", tuple(blocks[j] for j in g), warm)
+               for i, g in enumerate(groups)]
     futs = client.scatter(batches)  # type: ignore[no-untyped-call]
+    try:
+        return _iterate(data, opts, sopts, blocks, client, futs, groups, t0, max_iterations,
+                        progress, n_workers, "highspy, warm" if warm else "scipy linprog")
+    finally:
+        client.cancel(futs)  # type: ignore[no-untyped-call]
+        client.run(drop_lps, run_id)  # type: ignore[no-untyped-call]
+
+
+def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
+             blocks: list[Block], client: Client, futs: list[Any],
+             groups: list[IntArray], t0: float, max_iterations: int,
+             progress: Callable[[str], None] | None, n_workers: int,
+             engine: str) -> PlacementResult:
+    target = sopts.mip_gap
+    limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
+    master = _Master(data, blocks)
+    st = _State()
 
     def left() -> float:
         return limit - (time.perf_counter() - t0)
@@ -544,7 +693,7 @@ def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     L = master.L
     lb0, ub0 = master.col_lb.copy(), master.col_ub.copy()
     # 1. LP phase on the relaxation
-    x = lp_phase(lb0, ub0, bound=True, tol=min(target / 4, 1e-4), max_it=max_iterations,
+    x = lp_phase(lb0, ub0, bound=True, tol=target / 4, max_it=max_iterations,
                  phase="LP")
     status = SolveStatus.FEASIBLE
     if x is None and st.it and not math.isfinite(st.lb):
@@ -572,7 +721,7 @@ def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised
     seen: set[bytes] = set()
     while not gap_closed() and left() > 0 and st.it < max_iterations:
-        got_m = master.solve_mip(target / 2, left())
+        got_m = master.solve_mip(target / 2, left(), st.best)
         st.it += 1
         if got_m is None:
             break
@@ -595,7 +744,8 @@ def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
                         "no integral plan priced within the time or iteration limit")
     if gap_closed():
         status = SolveStatus.OPTIMAL
-    return _result(data, opts, sopts, master, st, blocks, evaluate, status, t0, n_workers)
+    return _result(data, opts, sopts, master, st, blocks, evaluate, status, t0,
+                   f"{n_workers} Dask worker(s), block LPs by HiGHS ({engine})")
 
 
 def _no_plan(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions, t0: float,
@@ -610,7 +760,7 @@ def _no_plan(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions, 
 def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             master: _Master, st: _State, blocks: list[Block],
             evaluate: Callable[..., tuple[float, list[BlockAnswer]]], status: SolveStatus,
-            t0: float, n_workers: int) -> PlacementResult:
+            t0: float, where: str) -> PlacementResult:
     S, J, K = data.shape
     G = data.n_gov
     assert st.best is not None
@@ -642,8 +792,8 @@ def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     bound = min(st.lb, objective)
     gap = relative_gap(objective, bound)
     message = (f"method decomposition: {st.it} master solves, {st.lps:,} block LPs "
-               f"({len(blocks):,} blocks) in {st.subproblem_s:.1f} s on {n_workers} "
-               f"Dask worker(s), {len(master.cuts):,} cuts kept")
+               f"({len(blocks):,} blocks) in {st.subproblem_s:.1f} s on {where}, "
+               f"{len(master.cuts):,} cuts kept")
     return PlacementResult(
         status=status, objective=objective, bound=bound, gap=gap, mip_gap=sopts.mip_gap,
         solve_seconds=time.perf_counter() - t0, solver="highs", sharing=data.sharing,
