@@ -372,7 +372,10 @@ def _client(workers: int | None, scheduler: str | None, trust: bool) -> Iterator
 class _Master:
     """The master problem: first-stage columns, one theta per block, and the cuts."""
 
-    def __init__(self, data: PlacementData, blocks: Sequence[Block]) -> None:
+    def __init__(self, data: PlacementData, blocks: Sequence[Block], warm: bool) -> None:
+        self.warm = warm
+        self.h: Any = None
+        self.synced = 0  # cuts[:synced] are rows of the warm LP
         K = data.shape[2]
         G = data.n_gov
         C = len(data.con_ids)
@@ -424,23 +427,22 @@ class _Master:
         return rhs + float(g @ x[self.v_start + unit]) - float(x[self.theta0 + b])
 
     def _rows(self) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
-        n = self.c.size
         if not self.cuts:
             return self.A0, self.row_lb, self.row_ub
-        r, c, v, rhs = [], [], [], []
-        for i, (b, unit, g, h) in enumerate(self.cuts):
-            r.append(np.full(unit.size + 1, i))
-            c.append(np.append(self.v_start + unit, self.theta0 + b))
-            v.append(np.append(-g, 1.0))
-            rhs.append(h)
-        cuts = sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
-                             shape=(len(self.cuts), n))
+        cuts = self._cut_rows(self.cuts)
+        rhs = [c[3] for c in self.cuts]
         return (sp.vstack([self.A0, cuts], format="csr"),
                 np.concatenate([self.row_lb, rhs]),
                 np.concatenate([self.row_ub, np.full(len(rhs), np.inf)]))
 
     def solve_lp(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
-        """Master LP with these column bounds: value (a bound) and point, or None."""
+        """Master LP with these column bounds: value (a bound) and point, or None.
+
+        With highspy the LP is kept and re-solved from its last basis as cuts come and go
+        (dual simplex); else scipy's linprog solves it afresh.
+        """
+        if self.warm:
+            return self._solve_warm(lb, ub)
         A, rl, ru = self._rows()
         fin_u = np.isfinite(ru)
         fin_l = np.isfinite(rl)
@@ -464,6 +466,56 @@ class _Master:
         self._age(x)
         return float(res.fun) + self.c0, x
 
+    def _cut_rows(self, cuts: Sequence[tuple[int, IntArray, FloatArray, float]]
+                  ) -> sp.csr_matrix:
+        n = self.c.size
+        r, c, v = [], [], []
+        for i, (b, unit, g, _) in enumerate(cuts):
+            r.append(np.full(unit.size + 1, i))
+            c.append(np.append(self.v_start + unit, self.theta0 + b))
+            v.append(np.append(-g, 1.0))
+        return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
+                             shape=(len(cuts), n))
+
+    def _solve_warm(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
+        import highspy
+
+        n = self.c.size
+        inf = highspy.kHighsInf
+        if self.h is None:
+            h = _highs()
+            A = self.A0.tocsc()
+            lp = highspy.HighsLp()
+            lp.num_col_, lp.num_row_ = n, int(A.shape[0])
+            lp.col_cost_ = self.c
+            lp.col_lower_, lp.col_upper_ = lb, np.where(np.isfinite(ub), ub, inf)
+            lp.row_lower_ = np.where(np.isfinite(self.row_lb), self.row_lb, -inf)
+            lp.row_upper_ = np.where(np.isfinite(self.row_ub), self.row_ub, inf)
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.start_, lp.a_matrix_.index_ = A.indptr, A.indices
+            lp.a_matrix_.value_ = A.data
+            h.passModel(lp)
+            self.h = h
+        h = self.h
+        h.changeColsBounds(n, np.arange(n, dtype=np.int32), lb,
+                           np.where(np.isfinite(ub), ub, inf))
+        new = self.cuts[self.synced:]
+        if new:
+            R = self._cut_rows(new)
+            h.addRows(len(new), np.array([c[3] for c in new]), np.full(len(new), inf),
+                      R.nnz, R.indptr[:-1].astype(np.int32), R.indices.astype(np.int32),
+                      R.data)
+            self.synced = len(self.cuts)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"master LP: {h.modelStatusToString(status)}")
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        self._age(x)
+        return float(h.getInfo().objective_function_value) + self.c0, x
+
     def solve_mip(self, gap: float, seconds: float, start: FloatArray | None
                   ) -> tuple[float, float, FloatArray] | None:
         """Master MIP by HiGHS through the solver layer: proven bound, value, plan; or None.
@@ -476,7 +528,8 @@ class _Master:
             hint = np.full(self.c.size, np.nan)
             hint[self.integer] = np.round(start[self.integer[:self.n_first]])
         mm = dataclasses.replace(self.compiled, A=A, row_lb=rl, row_ub=ru, start=hint)
-        res = solve(mm, "highs", SolverOptions(mip_gap=gap, time_limit_s=max(seconds, 1.0)))
+        res = solve(mm, "highs", SolverOptions(
+            mip_gap=gap, time_limit_s=max(seconds, 1.0) if math.isfinite(seconds) else None))
         if res.x is None or res.objective is None:
             return None
         bound = res.bound if res.bound is not None else -math.inf
@@ -491,6 +544,11 @@ class _Master:
         """Remove cuts slack at the last ``CUT_AGE`` master solves; how many."""
         keep = [i for i, a in enumerate(self.age) if a < CUT_AGE]
         gone = len(self.cuts) - len(keep)
+        if gone and self.h is not None:  # drop them from the warm LP too
+            drop = np.array([i for i, a in enumerate(self.age[:self.synced]) if a >= CUT_AGE],
+                            dtype=np.int32) + self.A0.shape[0]
+            self.h.deleteRows(drop.size, drop)
+            self.synced -= drop.size
         self.cuts = [self.cuts[i] for i in keep]
         self.age = [self.age[i] for i in keep]
         return gone
@@ -503,6 +561,7 @@ class _State:
     best: FloatArray | None = None  # first-stage columns of the incumbent
     it: int = 0
     subproblem_s: float = 0.0
+    master_s: float = 0.0
     lps: int = 0
 
 
@@ -593,7 +652,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
              engine: str) -> PlacementResult:
     target = sopts.mip_gap
     limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
-    master = _Master(data, blocks)
+    master = _Master(data, blocks, engine.startswith("highspy"))
     st = _State()
 
     def left() -> float:
@@ -627,7 +686,8 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             else None
         g = "-" if gap is None else f"{100 * gap:.4f}%"
         progress(f"iteration {st.it} ({phase}): bound {lb}, incumbent {ub}, gap {g}"
-                 f"{extra}")
+                 f"{extra}; {time.perf_counter() - t0:.1f} s (blocks {st.subproblem_s:.1f} s, "
+                 f"master {st.master_s:.1f} s)")
 
     def gap_closed() -> bool:
         if not (math.isfinite(st.ub) and math.isfinite(st.lb)):
@@ -637,33 +697,41 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
 
     def lp_phase(lb: FloatArray, ub: FloatArray, *, bound: bool, tol: float,
                  max_it: int, phase: str) -> FloatArray | None:
-        """Kelley + in-out on the master LP with these bounds; its last master point."""
+        """Kelley + in-out on the master LP with these bounds; its last master point.
+
+        Stops when the best separation point's cost is within ``tol`` of the master's
+        value (the LP is solved to ``tol``), when no cut cuts off the master's point (the
+        LP optimum), or when the value gains less than ``tol / 5`` over five solves.
+        """
         centre: FloatArray | None = None
         x_last: FloatArray | None = None
         best_sep = math.inf
-        stall = 0
         step = IN_OUT_STEP
+        vals: list[float] = []
         for _ in range(max_it):
             if st.it >= max_iterations or left() <= 0:
                 break
+            tm = time.perf_counter()
             got = master.solve_lp(lb, ub)
+            st.master_s += time.perf_counter() - tm
             st.it += 1
             if got is None:
                 return None
             val, x = got
             x_last = x
+            vals.append(val)
             if bound:
                 st.lb = max(st.lb, val)
             centre = x.copy() if centre is None else centre
             sep = x if step >= 1.0 else centre + step * (x - centre)
-            sep[master.integer] = np.where(np.abs(sep[master.integer] - np.round(
-                sep[master.integer])) <= 1e-9, np.round(sep[master.integer]),
-                sep[master.integer])
+            xi = sep[master.integer]
+            sep[master.integer] = np.where(np.abs(xi - np.round(xi)) <= 1e-9, np.round(xi), xi)
             cost, ans = evaluate(sep)
             if integral(sep) and cost < st.ub:
                 st.ub, st.best = cost, sep[:master.n_first].copy()
+            best_sep = min(best_sep, cost)
             added = 0
-            for pos, a in enumerate(ans):
+            for pos, a in enumerate(ans):  # keep the cuts that cut off the master's point
                 master.add_cut(pos, a, sep[master.v_start:master.n_first])
                 if master.cut_value(len(master.cuts) - 1, x) > 1e-7 * max(1.0, abs(a.value)):
                     added += 1
@@ -672,26 +740,46 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
                     master.age.pop()
             gone = master.prune()
             report(phase, f", cuts +{added} -{gone} = {len(master.cuts)}")
-            if cost < best_sep - 1e-9 * abs(cost):
-                best_sep, stall = cost, 0
-            else:
-                stall += 1
-            # in-out: move the centre towards the separation point; plain Kelley when stalled
-            centre = 0.5 * (centre + sep)
+            centre = 0.5 * (centre + sep)  # in-out: the centre follows the separation points
             if added == 0:
                 if step >= 1.0:
                     break  # no cut at the master's point: its value is the LP optimum
-                step = 1.0
-            elif stall >= 3:
-                step = 1.0
-            if best_sep < math.inf and (best_sep - val) <= tol * max(1.0, abs(best_sep)):
+                step = 1.0  # the next cuts at the master's point itself
+            else:
+                step = IN_OUT_STEP
+            if (best_sep - val) <= tol * max(1.0, abs(best_sep)):
+                break
+            if len(vals) > 5 and vals[-1] - vals[-6] <= tol / 5 * max(1.0, abs(vals[-1])):
                 break
             if bound and gap_closed():
                 break
         return x_last
 
+    def rounded(x: FloatArray) -> FloatArray:
+        """Integers from an LP point that keep its purchases feasible.
+
+        Each candidate at the smallest size holding what the point stores there (the
+        largest if none does), a contract held if the point uses it at all.
+        """
+        out = x.copy()
+        L, n_first = master.L, master.n_first
+        vol = (x[L:L + G * K].reshape(G, K) @ data.volume) if K else np.zeros(G)
+        out[:L] = 0.0
+        for g in np.unique(data.size_gov):
+            ls = np.flatnonzero(data.size_gov == g)
+            if x[ls].sum() <= 1e-6 and vol[g] <= 1e-9:
+                continue
+            fits = ls[data.size_capacity[ls] >= vol[g] - 1e-9]
+            pick = fits[np.argmin(data.size_capacity[fits])] if fits.size else ls[
+                np.argmax(data.size_capacity[ls])]
+            out[pick] = 1.0
+        out[L + G * K:n_first] = np.ceil(x[L + G * K:n_first] - 1e-6)
+        return out
+
+    G, K = data.n_gov, data.shape[2]
     L = master.L
     lb0, ub0 = master.col_lb.copy(), master.col_ub.copy()
+    ints = np.flatnonzero(master.integer)
     # 1. LP phase on the relaxation
     x = lp_phase(lb0, ub0, bound=True, tol=target / 4, max_it=max_iterations,
                  phase="LP")
@@ -699,8 +787,14 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     if x is None and st.it and not math.isfinite(st.lb):
         return _no_plan(data, opts, sopts, t0, SolveStatus.INFEASIBLE,
                         "the first-stage rows (space, budget) admit no plan")
+    # 1b. the LP point rounded up to sizes that hold its stock, priced
+    if x is not None and not gap_closed():
+        r = rounded(x)
+        lo, hi = lb0.copy(), ub0.copy()
+        lo[ints] = hi[ints] = r[ints]
+        lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
+                 phase="LP point rounded, priced")
     # 2. dive: fix the largest fractional integer to 1 (a size's siblings to 0), re-run
-    ints = np.flatnonzero(master.integer)
     lo, hi = lb0.copy(), ub0.copy()
     while x is not None and not gap_closed() and left() > 0 and st.it < max_iterations:
         xi = x[ints]
@@ -721,7 +815,9 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised
     seen: set[bytes] = set()
     while not gap_closed() and left() > 0 and st.it < max_iterations:
+        tm = time.perf_counter()
         got_m = master.solve_mip(target / 2, left(), st.best)
+        st.master_s += time.perf_counter() - tm
         st.it += 1
         if got_m is None:
             break
