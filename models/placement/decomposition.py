@@ -578,6 +578,7 @@ def solve_decomposition(
     progress: Callable[[str], None] | None = None,
     data: PlacementData | None = None,
     engine: str = "auto",
+    stats: dict[str, float] | None = None,
 ) -> PlacementResult:
     """Solve placement by the multi-cut L-shaped method, blocks solved on Dask.
 
@@ -603,6 +604,9 @@ def solve_decomposition(
         already at hand.
     engine
         Block LP engine: ``"auto"``, ``"highspy"`` or ``"linprog"`` (:func:`lp_engine`).
+    stats
+        Filled with ``iterations``, ``block_lps``, ``blocks``, ``block_seconds`` (the
+        subproblem phase, Dask round trips included), ``master_seconds`` and ``workers``.
 
     Returns
     -------
@@ -619,14 +623,16 @@ def solve_decomposition(
         raise InputError(f"--method decomposition: {why}.")
     blocks = make_blocks(data)
     if client is not None:
-        return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress, engine)
+        return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress, engine,
+                    stats)
     with _client(workers, scheduler, trust_scheduler) as cl:
-        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress, engine)
+        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress, engine, stats)
 
 
 def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
          blocks: list[Block], client: Client, t0: float, max_iterations: int,
-         progress: Callable[[str], None] | None, engine: str) -> PlacementResult:
+         progress: Callable[[str], None] | None, engine: str,
+         stats: dict[str, float] | None) -> PlacementResult:
     n_workers = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
     n_tasks = max(1, min(len(blocks), TASKS_PER_WORKER * n_workers))
     # spread blocks round-robin by size so tasks are of like cost
@@ -639,7 +645,8 @@ def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     futs = client.scatter(batches)  # type: ignore[no-untyped-call]
     try:
         return _iterate(data, opts, sopts, blocks, client, futs, groups, t0, max_iterations,
-                        progress, n_workers, "highspy, warm" if warm else "scipy linprog")
+                        progress, n_workers, "highspy, warm" if warm else "scipy linprog",
+                        stats if stats is not None else {})
     finally:
         client.cancel(futs)  # type: ignore[no-untyped-call]
         client.run(drop_lps, run_id)  # type: ignore[no-untyped-call]
@@ -649,7 +656,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
              blocks: list[Block], client: Client, futs: list[Any],
              groups: list[IntArray], t0: float, max_iterations: int,
              progress: Callable[[str], None] | None, n_workers: int,
-             engine: str) -> PlacementResult:
+             engine: str, stats: dict[str, float]) -> PlacementResult:
     target = sopts.mip_gap
     limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
     master = _Master(data, blocks, engine.startswith("highspy"))
@@ -835,6 +842,8 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
         if key in seen and len(master.cuts) == before:
             break  # the master returns a plan already priced and no cut changes it
         seen.add(key)
+    stats.update(iterations=st.it, block_lps=st.lps, blocks=len(blocks),
+                 block_seconds=st.subproblem_s, master_seconds=st.master_s, workers=n_workers)
     if st.best is None:
         return _no_plan(data, opts, sopts, t0, SolveStatus.NO_SOLUTION,
                         "no integral plan priced within the time or iteration limit")
