@@ -113,8 +113,8 @@ def plan(
             with dest.write() as folder:
                 write_plan(inst, result, folder)
     def for_people() -> None:
-        say(f"method: {ran}")
         print_plan(inst, result, top)
+        say(f"\nmethod: {ran}")
 
     show(fmt, lambda: {**result.to_dict(), "method": ran}, for_people, wrote=out)
     if result.costs is None:

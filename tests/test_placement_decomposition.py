@@ -125,7 +125,7 @@ def test_plan_says_which_method_ran(tmp_path: Path) -> None:
     assert "iteration 1 (LP): bound" in res.stderr
     res = run_cli("plan", str(path), "--gap", "1e-3", "--top", "1")
     assert res.exit_code == 0, res.stderr
-    assert res.stdout.splitlines()[0] == (
+    assert res.stdout.splitlines()[-1] == (
         "method: extensive (chosen by size: 640 flow columns <= 250,000)")
 
 
