@@ -49,7 +49,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -362,6 +362,21 @@ def drop_lps(token_prefix: str) -> int:
 
 
 @contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what C code writes on file descriptor 1 to 2 meanwhile (keeps JSON clean)."""
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@contextmanager
 def _client(workers: int | None, scheduler: str | None, trust: bool) -> Iterator[Client]:
     from reserve_opt.variants.sweep import dask_client
 
@@ -442,7 +457,12 @@ class _Master:
         (dual simplex); else scipy's linprog solves it afresh.
         """
         if self.warm:
-            return self._solve_warm(lb, ub)
+            got = self._solve_warm(lb, ub)
+            if got is not False:
+                return got
+        return self._solve_cold(lb, ub)
+
+    def _solve_cold(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
         A, rl, ru = self._rows()
         fin_u = np.isfinite(ru)
         fin_l = np.isfinite(rl)
@@ -477,7 +497,9 @@ class _Master:
         return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
                              shape=(len(cuts), n))
 
-    def _solve_warm(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
+    def _solve_warm(self, lb: FloatArray, ub: FloatArray
+                    ) -> tuple[float, FloatArray] | Literal[False] | None:
+        """The warm LP's answer; ``False`` when HiGHS ends without a verdict even cold."""
         import highspy
 
         n = self.c.size
@@ -507,11 +529,15 @@ class _Master:
                       R.data)
             self.synced = len(self.cuts)
         h.run()
+        done = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible)
+        if h.getModelStatus() not in done:  # numerical trouble from the old basis: cold
+            h.clearSolver()
+            h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
         if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"master LP: {h.modelStatusToString(status)}")
+            return False
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         self._age(x)
         return float(h.getInfo().objective_function_value) + self.c0, x
@@ -528,8 +554,9 @@ class _Master:
             hint = np.full(self.c.size, np.nan)
             hint[self.integer] = np.round(start[self.integer[:self.n_first]])
         mm = dataclasses.replace(self.compiled, A=A, row_lb=rl, row_ub=ru, start=hint)
-        res = solve(mm, "highs", SolverOptions(
-            mip_gap=gap, time_limit_s=max(seconds, 1.0) if math.isfinite(seconds) else None))
+        with _stdout_to_stderr():  # HiGHS's MIP prints debug lines on stdout (C level)
+            res = solve(mm, "highs", SolverOptions(
+                mip_gap=gap, time_limit_s=max(seconds, 1.0) if math.isfinite(seconds) else None))
         if res.x is None or res.objective is None:
             return None
         bound = res.bound if res.bound is not None else -math.inf
