@@ -99,18 +99,25 @@ def main() -> None:
                     help="also 2,554 x 1,000 x 10 x 200 (decomposition only, 2 workers)")
     ap.add_argument("--rt", action="store_true",
                     help="also Rawls-Turnquist at gap 1e-4, both methods")
+    ap.add_argument("--no-synthetic", action="store_true",
+                    help="skip the --size instance (e.g. only --rt or --national)")
+    ap.add_argument("--max-arc-hours", type=float, default=None,
+                    help="national run: drop arcs slower than this (PlacementOptions."
+                    "max_arc_time_h); without it every candidate serves every struck region")
     ap.add_argument("--size", type=int, nargs=4, default=(400, 100, 3, 100),
                     metavar=("REGIONS", "CANDIDATES", "COMMODITIES", "SCENARIOS"))
     a = ap.parse_args()
-    inst = placement_instance(*a.size)
-    compare(inst, 1e-2, a.time_limit, not a.skip_extensive, (1, 2))
+    if not a.no_synthetic:
+        inst = placement_instance(*a.size)
+        compare(inst, 1e-2, a.time_limit, not a.skip_extensive, (1, 2))
     if a.rt:
         rt = load_instance(ROOT / "instances" / "rawls-turnquist")
         compare(rt, 1e-4, a.time_limit, True, (2,),
                 PlacementOptions(sharing="pooled", explain_shortages=False))
     if a.national:
         big = placement_instance(2554, 1000, 10, 200)
-        compare(big, 1e-2, 1800.0, False, (2,))
+        compare(big, 1e-2, 1800.0, False, (2,),
+                PlacementOptions(explain_shortages=False, max_arc_time_h=a.max_arc_hours))
 
 
 if __name__ == "__main__":

@@ -222,7 +222,8 @@ def placement_instance(n_regions: int = 400, n_candidates: int = 100, n_commodit
     Parameters
     ----------
     n_regions, n_candidates, n_commodities, n_scenarios
-        Sizes of the instance (``n_commodities`` of :data:`COMMODITIES`, 1-6).
+        Sizes of the instance; commodities are :data:`COMMODITIES` in order, then (7-12)
+        a second line of each (``water_2``, ...) at 1.5x the purchase cost and penalty.
     seed
         Random seed; same arguments and seed -> the same instance.
     sizes
@@ -238,8 +239,8 @@ def placement_instance(n_regions: int = 400, n_candidates: int = 100, n_commodit
     -------
     Instance
     """
-    if not 1 <= n_commodities <= len(COMMODITIES):
-        raise ValueError(f"n_commodities must be 1-{len(COMMODITIES)}")
+    if not 1 <= n_commodities <= 2 * len(COMMODITIES):
+        raise ValueError(f"n_commodities must be 1-{2 * len(COMMODITIES)}")
     if not 1 <= sizes <= len(PLACEMENT_SIZES):
         raise ValueError(f"sizes must be 1-{len(PLACEMENT_SIZES)}")
     if not 0 < hit_share <= 1:
@@ -252,13 +253,13 @@ def placement_instance(n_regions: int = 400, n_candidates: int = 100, n_commodit
                            lon=float(lonlat[i, 0]), lat=float(lonlat[i, 1]),
                            level="county", risk=float(rng.uniform(0.05, 0.6)))
                     for i in range(n_regions))
-    comm_rows = COMMODITIES[:n_commodities]
+    rows = [(c, c[0], 1.0) for c in COMMODITIES] + [(c, f"{c[0]}_2", 1.5) for c in COMMODITIES]
     commodities = tuple(
-        Commodity(id=c[0], name=c[0], unit=c[1], weight_kg=c[2], volume_m3=c[3],
-                  purchase_cost=c[4], shortage_penalty=c[5], holding_cost=0.1 * c[4],
+        Commodity(id=cid, name=cid, unit=c[1], weight_kg=c[2], volume_m3=c[3],
+                  purchase_cost=f * c[4], shortage_penalty=f * c[5], holding_cost=0.1 * f * c[4],
                   priority=c[6], need_per_person_day=c[7],
                   need_per_person=_DURABLE_PER_PERSON.get(c[0], 0.0))
-        for c in comm_rows)
+        for c, cid, f in rows[:n_commodities])
     where = rng.choice(n_regions, n_candidates, p=pop / pop.sum())
     options = tuple(SizeOption(size=z, capacity_m3=m3, fixed_cost=fixed_cost_scale * cost)
                     for z, m3, cost in PLACEMENT_SIZES[:sizes])

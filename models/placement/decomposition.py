@@ -22,9 +22,10 @@ The method:
    Ljubic & Sinnl 2017): the master LP's point is moved towards a stability centre before
    the blocks are solved; a cut is kept only if the master's point violates it; cuts slack
    for ``CUT_AGE`` master solves are removed. The master LP's value is a proven lower bound.
-2. **Dive** (today's LP diving, :mod:`models.placement.heuristic`, on the master): fix the
-   largest fractional size or contract to 1 with every one already at 1, re-run the LP
-   phase, until integral; the plan is then priced exactly: the first incumbent.
+2. **Incumbents**: the LP point rounded up to sizes that hold its stock; then today's LP
+   diving (:mod:`models.placement.heuristic`) on the master: fix the largest fractional
+   size or contract to 1 (and every one at :data:`DIVE_FIX` or more), re-run the LP phase,
+   until integral; each integral plan is priced exactly.
 3. **Integer phase**: solve the master MIP (HiGHS), whose bound is a proven lower bound;
    price its plan (its purchases re-optimised by the LP phase with the integers fixed),
    add the cuts, repeat until the gap is closed.
@@ -78,6 +79,8 @@ CUT_AGE = 25
 IN_OUT_STEP = 0.5
 #: Blocks are batched into this many tasks per worker, for balance at low overhead.
 TASKS_PER_WORKER = 3
+#: The dive fixes every fractional integer at least this large at once (and the largest).
+DIVE_FIX = 0.5
 #: The extensive form is the default up to this many flow columns (``plan --method``).
 EXTENSIVE_MAX_FLOWS = 250_000
 
@@ -840,11 +843,16 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
                      phase="dive, plan priced")
             break
-        pick = int(ints[frac[np.argmax(xi[frac])]])
-        if pick < L:
-            sib = np.flatnonzero(master.size_gov == master.size_gov[pick])
-            hi[sib] = 0.0
-        lo[pick] = hi[pick] = 1.0
+        order = frac[np.argsort(-xi[frac])]
+        # the largest, and with it every one at DIVE_FIX or more (one LP phase for many
+        # on big instances, where the LP opens hundreds of candidates)
+        for i in [j for j in order if xi[j] >= DIVE_FIX] or [order[0]]:
+            pick = int(ints[i])
+            if hi[pick] == 0.0:
+                continue  # a sibling size was fixed first
+            if pick < L:
+                hi[np.flatnonzero(master.size_gov == master.size_gov[pick])] = 0.0
+            lo[pick] = hi[pick] = 1.0
         x = lp_phase(lo, hi, bound=False, tol=target, max_it=20, phase="dive")
     # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised
     seen: set[bytes] = set()
