@@ -12,8 +12,9 @@ subproblem phase's seconds (block LPs with their Dask round trips) and its speed
 2 workers, and the checker's verdict. Targets (issue 16): 400 x 100 x 3 x 100 at a 1% proven
 gap in under 2 minutes; with ``--national`` 2,554 x 1,000 x 10 x 200 at 1% in under 30
 minutes and a peak memory under 12 GiB (this process's peak RSS and the largest finished
-child's, a Dask worker; their sum over the workers bounds the total); workers 1 -> 2 at least 1.7x on the subproblem
-phase. ``--rt`` adds Rawls-Turnquist at gap 1e-4, decomposition against the extensive form.
+child's, a Dask worker; their sum over the workers bounds the total); workers 1 -> 2 at
+least 1.7x on the subproblem phase. ``--rt`` adds Rawls-Turnquist at gap 1e-4,
+decomposition against the extensive form.
 
 Timings on a shared machine are contended: compare the ratios within one run.
 """
