@@ -16,13 +16,15 @@ child's, a Dask worker; their sum over the workers bounds the total); workers 1 
 least 1.7x on the subproblem phase. ``--rt`` adds Rawls-Turnquist at gap 1e-4,
 decomposition against the extensive form.
 
-Timings on a shared machine are contended: compare the ratios within one run.
+The decomposition's progress lines go to stderr. Timings on a shared machine are
+contended: compare the ratios within one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -80,7 +82,9 @@ def compare(inst: Instance, gap: float, limit: float, extensive: bool,
     for w in workers:
         stats: dict[str, float] = {}
         t = time.perf_counter()
-        res = solve_decomposition(inst, options, sopts, workers=w, stats=stats)
+        res = solve_decomposition(inst, options, sopts, workers=w, stats=stats,
+                                  progress=lambda line: print(line, file=sys.stderr,
+                                                              flush=True))
         rows.append(_row(f"decomposition, {w} worker(s)", res, time.perf_counter() - t,
                          inst, stats))
         blocks[w] = stats.get("block_seconds", float("nan")) / max(stats.get("block_lps", 1),
