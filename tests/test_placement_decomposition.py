@@ -59,6 +59,13 @@ def test_toy_pooled_agrees_with_the_extensive_form(client: Client, engine: str) 
     _agree(load_instance(ROOT / "toy"), 1e-6, client, engine)
 
 
+def test_response_time_and_budget_work_in_the_decomposition(client: Client) -> None:
+    # response time only removes flow candidates; the budget is a first-stage row
+    options = PlacementOptions(sharing="pooled", fleet_limits=False, explain_shortages=False,
+                               response_time=True, budget=5_000_000.0)
+    _agree(placement_instance(40, 10, 2, 8, seed=3), 1e-6, client, options=options)
+
+
 def test_rawls_turnquist_agrees_at_a_loose_gap(client: Client) -> None:
     _agree(load_instance(ROOT / "rawls-turnquist"), 2e-2, client)
 
