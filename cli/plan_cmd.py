@@ -114,6 +114,8 @@ def plan(
                 write_plan(inst, result, folder)
     def for_people() -> None:
         print_plan(inst, result, top)
+        if ran.startswith("decomposition") and result.costs is not None:
+            say(f"\n{result.message}")
         say(f"\nmethod: {ran}")
 
     show(fmt, lambda: {**result.to_dict(), "method": ran}, for_people, wrote=out)

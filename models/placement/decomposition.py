@@ -933,7 +933,9 @@ def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     gap = relative_gap(objective, bound)
     message = (f"method decomposition: {st.it} master solves, {st.lps:,} block LPs "
                f"({len(blocks):,} blocks) in {st.subproblem_s:.1f} s on {where}, "
-               f"{len(master.cuts):,} cuts kept")
+               f"{len(master.cuts):,} cuts kept"
+               + ("; why shortages happen is priced by the extensive form only (--method "
+                  "extensive)" if opts.explain_shortages else ""))
     return PlacementResult(
         status=status, objective=objective, bound=bound, gap=gap, mip_gap=sopts.mip_gap,
         solve_seconds=time.perf_counter() - t0, solver="highs", sharing=data.sharing,
