@@ -150,3 +150,17 @@ def test_plan_method_flags_are_checked(args: list[str], message: str) -> None:
     res = run_cli("plan", str(ROOT / "toy"), *args)
     assert res.exit_code == 1
     assert res.stderr.strip() == message
+
+
+def test_plan_runs_the_decomposition_on_an_existing_scheduler(tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    path = save_instance(placement_instance(40, 10, 2, 8, seed=3), tmp_path / "inst")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,  # type: ignore[no-untyped-call]
+                      dashboard_address=None) as cluster:
+        res = run_cli("plan", str(path), "--method", "decomposition", "--scheduler",
+                      cluster.scheduler_address, "--gap", "1e-3", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["status"] == "optimal"
+    assert "on 1 Dask worker(s)" in doc["message"]
