@@ -457,19 +457,22 @@ class _Master:
                 np.concatenate([self.row_lb, rhs]),
                 np.concatenate([self.row_ub, np.full(len(rhs), np.inf)]))
 
-    def solve_lp(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
+    def solve_lp(self, lb: FloatArray, ub: FloatArray, seconds: float = math.inf
+                 ) -> tuple[float, FloatArray] | None:
         """Master LP with these column bounds: value (a bound) and point, or None.
 
         With highspy the LP is kept and re-solved from its last basis as cuts come and go
-        (dual simplex); else scipy's linprog solves it afresh.
+        (dual simplex); else scipy's linprog solves it afresh. Raises :class:`_TimeUp` when
+        ``seconds`` run out first.
         """
         if self.warm:
-            got = self._solve_warm(lb, ub)
+            got = self._solve_warm(lb, ub, seconds)
             if got is not False:
                 return got
-        return self._solve_cold(lb, ub)
+        return self._solve_cold(lb, ub, seconds)
 
-    def _solve_cold(self, lb: FloatArray, ub: FloatArray) -> tuple[float, FloatArray] | None:
+    def _solve_cold(self, lb: FloatArray, ub: FloatArray, seconds: float
+                    ) -> tuple[float, FloatArray] | None:
         A, rl, ru = self._rows()
         fin_u = np.isfinite(ru)
         fin_l = np.isfinite(rl)
@@ -482,7 +485,10 @@ class _Master:
             res = linprog(self.c, A_ub=A_ub if A_ub.shape[0] else None,
                           b_ub=b_ub if A_ub.shape[0] else None,
                           A_eq=A[eq] if eq.any() else None, b_eq=rl[eq] if eq.any() else None,
-                          bounds=np.column_stack([lb, ub]), method=method)
+                          bounds=np.column_stack([lb, ub]), method=method,
+                          options={"time_limit": seconds} if math.isfinite(seconds) else None)
+            if res.status == 1:
+                raise _TimeUp
             if res.status in (0, 2):
                 break
         if res.status == 2:
@@ -504,7 +510,7 @@ class _Master:
         return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
                              shape=(len(cuts), n))
 
-    def _solve_warm(self, lb: FloatArray, ub: FloatArray
+    def _solve_warm(self, lb: FloatArray, ub: FloatArray, seconds: float
                     ) -> tuple[float, FloatArray] | Literal[False] | None:
         """The warm LP's answer; ``False`` when HiGHS ends without a verdict even cold."""
         import highspy
@@ -538,12 +544,17 @@ class _Master:
         nnz = sum(c[1].size + 1 for c in self.cuts[:self.synced])
         if nnz >= MASTER_IPM_NNZ:  # many dense cuts: simplex re-solves slow down
             h.setOptionValue("solver", "ipm")
+        h.setOptionValue("time_limit", seconds if math.isfinite(seconds) else highspy.kHighsInf)
         h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            raise _TimeUp
         done = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible)
         if h.getModelStatus() not in done:  # numerical trouble from the old basis: cold
             h.clearSolver()
             h.run()
         status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise _TimeUp
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
         if status != highspy.HighsModelStatus.kOptimal:
@@ -589,6 +600,10 @@ class _Master:
         self.cuts = [self.cuts[i] for i in keep]
         self.age = [self.age[i] for i in keep]
         return gone
+
+
+class _TimeUp(Exception):
+    """The time limit ran out inside a master LP."""
 
 
 @dataclass
@@ -756,7 +771,11 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             if st.it >= max_iterations or left() <= 0:
                 break
             tm = time.perf_counter()
-            got = master.solve_lp(lb, ub)
+            try:
+                got = master.solve_lp(lb, ub, left())
+            except _TimeUp:
+                st.master_s += time.perf_counter() - tm
+                break
             st.master_s += time.perf_counter() - tm
             st.it += 1
             if got is None:
