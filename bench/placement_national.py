@@ -105,6 +105,7 @@ def main() -> None:
                     help="also 2,554 x 1,000 x 10 x 200 (decomposition only, 2 workers)")
     ap.add_argument("--rt", action="store_true",
                     help="also Rawls-Turnquist at gap 1e-4, both methods")
+    ap.add_argument("--national-time-limit", type=float, default=1800.0)
     ap.add_argument("--no-synthetic", action="store_true",
                     help="skip the --size instance (e.g. only --rt or --national)")
     ap.add_argument("--max-arc-hours", type=float, default=None,
@@ -122,7 +123,7 @@ def main() -> None:
                 PlacementOptions(sharing="pooled", explain_shortages=False))
     if a.national:
         big = placement_instance(2554, 1000, 10, 200)
-        compare(big, 1e-2, 1800.0, False, (2,),
+        compare(big, 1e-2, a.national_time_limit, False, (2,),
                 PlacementOptions(explain_shortages=False, max_arc_time_h=a.max_arc_hours))
 
 
