@@ -142,8 +142,8 @@ def _solve(inst: Instance, options: Any, solver_options: Any, solver: str,
             raise InputError(f"--workers/--scheduler run the decomposition, but the extensive "
                              f"form was {why}; add --method decomposition or drop them")
         with progress(f"solving {inst.name} with {solver}"):
-            return (solve_placement(inst, options, solver=solver,
-                                    solver_options=solver_options), f"extensive ({why})")
+            return (solve_placement(inst, options, solver=solver, solver_options=solver_options,
+                                    data=data), f"extensive ({why})")
     if solver not in ("highs", "auto"):
         raise InputError(f"--solver {solver}: the decomposition solves its LPs and master "
                          f"with HiGHS; drop --solver or add --method extensive")

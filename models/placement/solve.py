@@ -65,6 +65,7 @@ def solve_placement(
     options: PlacementOptions | None = None,
     solver: str = "highs",
     solver_options: SolverOptions | None = None,
+    data: PlacementData | None = None,
 ) -> PlacementResult:
     """Plan where to open warehouses, what to stock and which contracts to sign.
 
@@ -80,6 +81,9 @@ def solve_placement(
         ``"ortools-cbc"`` or ``"auto"``.
     solver_options
         Time limit, gap, threads, seed.
+    data
+        The arrays prepared from ``instance`` and ``options`` (:func:`prepare`), when the
+        caller has them already (``plan`` does, choosing the method).
 
     Returns
     -------
@@ -88,7 +92,7 @@ def solve_placement(
         infeasible, an :class:`~models.placement.result.Infeasibility` explanation.
     """
     opts = options or PlacementOptions()
-    data = prepare(instance, opts)
+    data = data if data is not None else prepare(instance, opts)
     model, layout = build_model(data, opts)
     compiled = model.compile()
     solver = resolve_solver(solver)
