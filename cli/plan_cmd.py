@@ -41,6 +41,7 @@ from reserve_opt.cli.render import (
     print_table,
     say,
 )
+from reserve_opt.errors import InputError
 
 if TYPE_CHECKING:
     from reserve_opt.domain import Instance
@@ -75,10 +76,23 @@ def plan(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     top: TopOption = DEFAULT_TOP,
+    method: Annotated[str | None, typer.Option(
+        help="extensive (one MILP) or decomposition (scenario L-shaped method on Dask; "
+        "pooled sharing, no service level, risk weight or fleets). Default: decomposition "
+        "when it applies and the model has more than 250,000 flow columns.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local Dask worker processes for the decomposition (default: the cores).")
+        ] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler for the decomposition, as sweep's.")
+        ] = None,
+    trust_scheduler: Annotated[bool, typer.Option(
+        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS.")
+        ] = False,
 ) -> None:
     """Decide which warehouses to open, what to stock and which contracts to sign."""
     from reserve_opt.io import load_instance
-    from reserve_opt.models.placement import PlacementOptions, check_placement, solve_placement
+    from reserve_opt.models.placement import PlacementOptions, check_placement
     from reserve_opt.solvers import SolverOptions
 
     with reported_errors():
@@ -89,9 +103,8 @@ def plan(
                                    cvar_level=cvar_level, parent_serves=parent_serves)
         solver_options = SolverOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads,
                                        seed=seed)
-        with progress(f"solving {inst.name} with {solver}"):
-            result = solve_placement(inst, options, solver=solver,
-                                     solver_options=solver_options)
+        result, ran = _solve(inst, options, solver_options, solver, method, workers,
+                             scheduler, trust_scheduler)
         if result.costs is not None:
             report = check_placement(inst, result)
             if not report.ok:
@@ -99,9 +112,45 @@ def plan(
         if dest is not None:
             with dest.write() as folder:
                 write_plan(inst, result, folder)
-    show(fmt, result.to_dict, lambda: print_plan(inst, result, top), wrote=out)
+    def for_people() -> None:
+        print_plan(inst, result, top)
+        if ran.startswith("decomposition") and result.costs is not None:
+            say(f"\n{result.message}")
+        say(f"\nmethod: {ran}")
+
+    show(fmt, lambda: {**result.to_dict(), "method": ran}, for_people, wrote=out)
     if result.costs is None:
         raise typer.Exit(1)
+
+
+def _solve(inst: Instance, options: Any, solver_options: Any, solver: str,
+           method: str | None, workers: int | None, scheduler: str | None,
+           trust_scheduler: bool) -> tuple[PlacementResult, str]:
+    """Solve by the method asked for or chosen by size; the result and what ran, why."""
+    from reserve_opt.models.placement import solve_placement
+    from reserve_opt.models.placement.decomposition import choose_method, solve_decomposition
+
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: give at least 1 worker process")
+    if scheduler is not None:
+        from reserve_opt.variants.sweep import checked_scheduler
+
+        checked_scheduler(scheduler, trust_scheduler)  # before any solving
+    chosen, why, data = choose_method(inst, options, method)
+    if chosen == "extensive":
+        if workers is not None or scheduler is not None:
+            raise InputError(f"--workers/--scheduler run the decomposition, but the extensive "
+                             f"form was {why}; add --method decomposition or drop them")
+        with progress(f"solving {inst.name} with {solver}"):
+            return (solve_placement(inst, options, solver=solver, solver_options=solver_options,
+                                    data=data), f"extensive ({why})")
+    if solver not in ("highs", "auto"):
+        raise InputError(f"--solver {solver}: the decomposition solves its LPs and master "
+                         f"with HiGHS; drop --solver or add --method extensive")
+    result = solve_decomposition(inst, options, solver_options, workers=workers,
+                                 scheduler=scheduler, trust_scheduler=trust_scheduler,
+                                 progress=lambda line: typer.echo(line, err=True), data=data)
+    return result, f"decomposition ({why})"
 
 
 def write_plan(inst: Instance, result: PlacementResult, folder: Path) -> None:

@@ -8,6 +8,7 @@ constraint block is built from triplets in one call.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,9 @@ PARENT = -1
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: Adds one slack per row in phase 1: (name, rows, weight, sign) -> triplet parts.
+ElasticSlack = Callable[[str, IntArray, FloatArray, float],
+                        tuple[IntArray, IntArray, FloatArray]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -555,70 +559,26 @@ def space_rows(data: PlacementData) -> IntArray:
     return np.flatnonzero(data.gov_candidate | np.isfinite(data.gov_capacity))
 
 
-def build_model(data: PlacementData, options: PlacementOptions, *,
-                elastic: bool = False) -> tuple[Model, Layout]:
-    """Build the placement MILP (or its elastic phase-1 twin) in vectorised blocks.
+def first_stage_rows(m: Model, data: PlacementData, y: IntArray, buy: IntArray,
+                     u: IntArray, elastic_slack: ElasticSlack | None = None,
+                     hire: IntArray | None = None) -> None:
+    """The first-stage rows: one size per candidate, space, the candidate stock cut, budget.
 
-    Parameters
-    ----------
-    data
-        Prepared arrays.
-    options
-        Model options.
-    elastic
-        Add nonnegative slacks to the space, budget and service-level rows and minimise
-        their normalised sum instead of cost (used to explain infeasibility).
-
-    Returns
-    -------
-    tuple of Model and Layout
+    Shared by the extensive form (:func:`build_model`) and the master problem of the
+    decomposition (:mod:`models.placement.decomposition`), so both hold the same plans.
+    ``elastic_slack`` adds a slack per row (phase 1); ``None`` adds none. ``hire``: the
+    fleet rows' columns (logistics contracts not yet signed count in the budget).
     """
-    S, J, K = data.shape
+    K = data.shape[2]
     G = data.n_gov
-    C = len(data.con_ids)
     L = data.size_gov.size
-    lam = options.risk_weight
-    sc = 0.0 if elastic else 1.0  # weight of the expected cost terms
-    P = data.prob
-    m = Model("placement-elastic" if elastic else "placement")
-
-    # ---------------- first stage
-    y = m.add_binaries("open", L, obj=sc * data.size_cost)
-    buy = m.add_variables("buy", (G, K), obj=sc * np.broadcast_to(data.purchase, (G, K)))
-    u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
-                        obj=sc * data.con_retainer)
-    # fleet rows: own vehicles and signed logistics contracts fixed at 1, offers a choice
-    fleet = data.instance.fleet
-    v_signed = np.array([v.signed for v in fleet], dtype=bool)
-    v_retainer = np.array([v.retainer for v in fleet], dtype=np.float64)
-    hire = m.add_variables("hire", len(fleet), lb=v_signed.astype(float), ub=1.0,
-                           integer=True, obj=sc * v_retainer)
-
-    # ---------------- second stage
-    nf = data.f_s.size
-    f_k = data.f_k
-    x = m.add_variables("flow", nf, obj=sc * P[data.f_s] * (data.f_cost + data.f_price))
-    z = m.add_variables("unused", (S, G, K),
-                        obj=sc * P[:, None, None] * data.holding[None, None, :])
-    ds, dj, dk = np.nonzero(data.demand > 0)
-    dq = data.demand[ds, dj, dk]
-    w = m.add_variables("short", ds.size, ub=dq, obj=sc * P[ds] * data.penalty[dk])
+    if elastic_slack is None:
+        elastic_slack = _no_slack
 
     # at most one size per candidate
     if L:
         cand, row_of = np.unique(data.size_gov, return_inverse=True)
         m.add_constraints("one_size", (row_of, y, np.ones(L)), ub=1.0, n_rows=cand.size)
-
-    slack_cols: list[tuple[IntArray, FloatArray]] = []
-
-    def elastic_slack(name: str, rows: IntArray, weight: FloatArray,
-                      sign: float) -> tuple[IntArray, IntArray, FloatArray]:
-        """One slack per row (column entries ``sign``) if elastic, as triplet parts."""
-        if not elastic:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        sl = m.add_variables(f"slack_{name}", rows.size, obj=weight)
-        slack_cols.append((sl, weight))
-        return rows, sl, np.full(rows.size, sign)
 
     # space: sum_k b_k (e + buy) <= cap (existing) or sum_l M_l y_l (candidate)
     sp_g = space_rows(data)
@@ -670,14 +630,86 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
     # budget on new first-stage spending
     if data.budget is not None:
         unsigned = np.flatnonzero(~data.con_signed)
-        offers = np.flatnonzero(~v_signed)
+        fleet = data.instance.fleet
+        offers = np.array([i for i, v in enumerate(fleet) if not v.signed], dtype=np.int64)
+        hired = hire[offers] if hire is not None else np.zeros(0, dtype=np.int64)
+        offer_retainer = np.array([fleet[i].retainer for i in offers] if hire is not None
+                                  else [], dtype=np.float64)
         extra_r, extra_c, extra_v = elastic_slack("budget", np.zeros(1, dtype=np.int64),
                       np.array([1.0 / max(data.budget, 1.0)]), -1.0)
-        cols = np.concatenate([y, buy.ravel(), u[unsigned], hire[offers], extra_c])
+        cols = np.concatenate([y, buy.ravel(), u[unsigned], hired, extra_c])
         vals = np.concatenate([data.size_cost, np.broadcast_to(data.purchase, (G, K)).ravel(),
-                               data.con_retainer[unsigned], v_retainer[offers], extra_v])
+                               data.con_retainer[unsigned], offer_retainer, extra_v])
         m.add_constraints("budget", (np.zeros(cols.size, dtype=np.int64), cols, vals),
                           ub=data.budget, n_rows=1)
+
+
+
+def _no_slack(name: str, rows: IntArray, weight: FloatArray,
+              sign: float) -> tuple[IntArray, IntArray, FloatArray]:
+    """No elastic slack: empty triplet parts."""
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+
+def build_model(data: PlacementData, options: PlacementOptions, *,
+                elastic: bool = False) -> tuple[Model, Layout]:
+    """Build the placement MILP (or its elastic phase-1 twin) in vectorised blocks.
+
+    Parameters
+    ----------
+    data
+        Prepared arrays.
+    options
+        Model options.
+    elastic
+        Add nonnegative slacks to the space, budget and service-level rows and minimise
+        their normalised sum instead of cost (used to explain infeasibility).
+
+    Returns
+    -------
+    tuple of Model and Layout
+    """
+    S, J, K = data.shape
+    G = data.n_gov
+    C = len(data.con_ids)
+    L = data.size_gov.size
+    lam = options.risk_weight
+    sc = 0.0 if elastic else 1.0  # weight of the expected cost terms
+    P = data.prob
+    m = Model("placement-elastic" if elastic else "placement")
+
+    # ---------------- first stage
+    y = m.add_binaries("open", L, obj=sc * data.size_cost)
+    buy = m.add_variables("buy", (G, K), obj=sc * np.broadcast_to(data.purchase, (G, K)))
+    u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
+                        obj=sc * data.con_retainer)
+    # fleet rows: own vehicles and signed logistics contracts fixed at 1, offers a choice
+    fleet = data.instance.fleet
+    hire = m.add_variables("hire", len(fleet),
+                           lb=np.array([float(v.signed) for v in fleet]), ub=1.0,
+                           integer=True, obj=sc * np.array([v.retainer for v in fleet]))
+
+    # ---------------- second stage
+    nf = data.f_s.size
+    f_k = data.f_k
+    x = m.add_variables("flow", nf, obj=sc * P[data.f_s] * (data.f_cost + data.f_price))
+    z = m.add_variables("unused", (S, G, K),
+                        obj=sc * P[:, None, None] * data.holding[None, None, :])
+    ds, dj, dk = np.nonzero(data.demand > 0)
+    dq = data.demand[ds, dj, dk]
+    w = m.add_variables("short", ds.size, ub=dq, obj=sc * P[ds] * data.penalty[dk])
+
+    slack_cols: list[tuple[IntArray, FloatArray]] = []
+
+    def elastic_slack(name: str, rows: IntArray, weight: FloatArray,
+                      sign: float) -> tuple[IntArray, IntArray, FloatArray]:
+        """One slack per row (column entries ``sign``) if elastic, as triplet parts."""
+        if not elastic:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        sl = m.add_variables(f"slack_{name}", rows.size, obj=weight)
+        slack_cols.append((sl, weight))
+        return rows, sl, np.full(rows.size, sign)
+
+    first_stage_rows(m, data, y, buy, u, elastic_slack, hire)
 
     # government stock balance: sum_j x + z = rho (e + buy)
     gov_f = np.flatnonzero(data.f_u < G * K)

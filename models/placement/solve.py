@@ -6,6 +6,7 @@ import dataclasses
 import time
 
 import numpy as np
+import numpy.typing as npt
 
 from reserve_opt.domain import PARENT_AGREEMENT, Instance
 from reserve_opt.solvers import (
@@ -37,6 +38,7 @@ from .result import (
 )
 
 _EPS = 1e-7
+FloatArray = npt.NDArray[np.float64]
 
 #: Backends that take a MIP start (``MatrixModel.start``); placement computes one for them.
 HINTED_SOLVERS = ("highs", "scip")
@@ -64,6 +66,7 @@ def solve_placement(
     options: PlacementOptions | None = None,
     solver: str = "highs",
     solver_options: SolverOptions | None = None,
+    data: PlacementData | None = None,
 ) -> PlacementResult:
     """Plan where to open warehouses, what to stock and which contracts to sign.
 
@@ -79,6 +82,9 @@ def solve_placement(
         ``"ortools-cbc"`` or ``"auto"``.
     solver_options
         Time limit, gap, threads, seed.
+    data
+        The arrays prepared from ``instance`` and ``options`` (:func:`prepare`), when the
+        caller has them already (``plan`` does, choosing the method).
 
     Returns
     -------
@@ -87,7 +93,7 @@ def solve_placement(
         infeasible, an :class:`~models.placement.result.Infeasibility` explanation.
     """
     opts = options or PlacementOptions()
-    data = prepare(instance, opts)
+    data = data if data is not None else prepare(instance, opts)
     model, layout = build_model(data, opts)
     compiled = model.compile()
     solver = resolve_solver(solver)
@@ -131,6 +137,37 @@ def solve_placement(
 
 def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
                opts: PlacementOptions) -> dict[str, object]:
+    lent = res.value("lent") if "lent" in res.var_blocks else None
+    return plan_lines(data, layout, opts, y=res.value("open"), buy=res.value("buy"),
+                      u=res.value("sign"), x=res.value("flow"), z=res.value("unused"),
+                      w=res.value("short"), lent=lent,
+                      hire=res.value("hire") if "hire" in res.var_blocks else None)
+
+
+def plan_lines(data: PlacementData, layout: Layout, opts: PlacementOptions, *,
+               y: FloatArray, buy: FloatArray, u: FloatArray, x: FloatArray, z: FloatArray,
+               w: FloatArray, lent: FloatArray | None,
+               hire: FloatArray | None = None) -> dict[str, object]:
+    """The plan's lines and costs from the model's values (extensive form or decomposition).
+
+    Parameters
+    ----------
+    data, layout, opts
+        The prepared data, where the demand pairs sit, the options.
+    y, buy, u
+        Sizes opened (L,), units added (G, K), contracts held (C,).
+    x, z, w
+        Flows (one per flow candidate), unused stock (S, G, K), shortage per demand pair.
+    lent
+        Units lent per scenario and lending triple (S, T), or ``None`` (pooled).
+    hire
+        Fleet rows held (V,), or ``None``: as the instance signs them.
+
+    Returns
+    -------
+    dict
+        The plan fields of :class:`PlacementResult`.
+    """
     inst = data.instance
     S, _, K = data.shape
     G = data.n_gov
@@ -138,12 +175,9 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
     kid = [c.id for c in inst.commodities]
     rid = [r.id for r in inst.regions]
     sid = [s.id for s in inst.scenarios]
-    y = res.value("open")
-    buy = np.maximum(res.value("buy"), 0.0)
-    u = res.value("sign")
-    x = np.maximum(res.value("flow"), 0.0)
-    z = res.value("unused")
-    w = np.maximum(res.value("short"), 0.0)
+    buy = np.maximum(buy, 0.0)
+    x = np.maximum(x, 0.0)
+    w = np.maximum(w, 0.0)
 
     opened = tuple(
         OpenedWarehouse(data.gov_ids[g], rid[data.gov_region[g]], data.size_label[i],
@@ -160,7 +194,8 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
         ContractDecision(c.id, c.facility, c.commodity, c.signed, bool(u[i] > 0.5), c.retainer)
         for i, c in enumerate(inst.contracts)
     )
-    hire = res.value("hire")
+    if hire is None:
+        hire = np.array([float(v.signed) for v in inst.fleet])
     vehicles = tuple(
         VehicleDecision(v.id, v.depot, v.provider, v.count, v.capacity_kg, v.signed,
                         bool(hire[i] > 0.5), v.retainer)
@@ -183,8 +218,8 @@ def _read_plan(data: PlacementData, layout: Layout, res: SolveResult,
     )
     settlement: list[SettlementLine] = []
     comp_total = 0.0
-    if "lent" in res.var_blocks:
-        lent = np.maximum(res.value("lent"), 0.0)
+    if lent is not None:
+        lent = np.maximum(lent, 0.0)
         exp = P @ lent
         agg: dict[tuple[int, int, int, int], float] = {}
         for t in range(exp.size):
