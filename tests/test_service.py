@@ -383,7 +383,8 @@ def test_failed_job_carries_the_cli_message(srv: Server, tokens: dict[str, str],
 @pytest.mark.parametrize("request_body, message", [
     ({"kind": "plan", "options": {"bogus": 1}},
      "options.bogus: is not an option of plan; give one of solver, time_limit, gap, threads, "
-     "seed, sharing, response_time, service_level, risk_weight, cvar_level, parent_serves"),
+     "seed, sharing, response_time, service_level, risk_weight, cvar_level, parent_serves, "
+     "method, workers"),
     ({"kind": "plan", "options": {"out": "/tmp/x"}},
      "options.out: is not available over the service; the service writes each job's output "
      "and serves it under /v1/jobs/ID/files"),
