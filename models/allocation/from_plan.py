@@ -195,26 +195,10 @@ def apply_plan(doc: Any, instance: Instance, p: str,
                             "line per warehouse and commodity.")
         else:
             stock[(str(fid), str(cid))] = float(total)
-    contracts = doc.get("contracts", [])
-    if not isinstance(contracts, list):
-        contracts = [contracts]
-    signed: dict[str, bool] = {}
-    known = {c.id for c in instance.contracts}
-    for i, line in enumerate(contracts, start=1):
-        cid = line.get("contract") if isinstance(line, dict) else None
-        flag = line.get("signed") if isinstance(line, dict) else None
-        if cid not in known:
-            problems.append(f"{p}: contract line {i} names contract {_shown(cid)}, which "
-                            f"instance {instance.name!r} does not have.")
-        elif not isinstance(flag, bool):
-            problems.append(f"{p}: contract line {i} ({cid}) has signed {_shown(flag)}; give "
-                            "true or false.")
-        elif cid in signed:
-            problems.append(f"{p}: contract line {i} gives {cid} a second time; keep one line "
-                            "per contract.")
-        else:
-            signed[str(cid)] = flag
-    hired = _vehicles(p, doc, instance, problems)
+    signed = _signed(p, doc.get("contracts", []), "contract", "contract", "contract",
+                     {c.id for c in instance.contracts}, instance.name, problems)
+    hired = _signed(p, doc.get("vehicles", []), "vehicles", "vehicle", "vehicle type",
+                    {v.id for v in instance.fleet}, instance.name, problems)
     if not problems:
         problems = (_checked(p, doc, instance) if "status" in doc
                     else _space(p, doc, instance, stock))
@@ -227,29 +211,31 @@ def apply_plan(doc: Any, instance: Instance, p: str,
     return dataclasses.replace(instance, contracts=contracts, fleet=fleet), stock
 
 
-def _vehicles(p: str, doc: dict[str, Any], instance: Instance,
-              problems: list[str]) -> dict[str, bool]:
-    """The plan's fleet rows held (logistics contracts signed), by vehicle id."""
-    lines = doc.get("vehicles", [])
+def _signed(p: str, lines: Any, label: str, key: str, noun: str, known: set[str],
+            name: str, problems: list[str]) -> dict[str, bool]:
+    """The plan's ``signed`` flag by id, from its contract or vehicle lines.
+
+    Each line is ``{key: id, "signed": bool}``; an unknown id, a flag that is not a bool or
+    an id given twice adds one sentence to ``problems`` (``label line i``, the ``noun``).
+    """
     if not isinstance(lines, list):
         lines = [lines]
-    known = {v.id for v in instance.fleet}
-    hired: dict[str, bool] = {}
+    out: dict[str, bool] = {}
     for i, line in enumerate(lines, start=1):
-        vid = line.get("vehicle") if isinstance(line, dict) else None
+        rid = line.get(key) if isinstance(line, dict) else None
         flag = line.get("signed") if isinstance(line, dict) else None
-        if vid not in known:
-            problems.append(f"{p}: vehicles line {i} names vehicle type {_shown(vid)}, which "
-                            f"instance {instance.name!r} does not have.")
+        if rid not in known:
+            problems.append(f"{p}: {label} line {i} names {noun} {_shown(rid)}, which "
+                            f"instance {name!r} does not have.")
         elif not isinstance(flag, bool):
-            problems.append(f"{p}: vehicles line {i} ({vid}) has signed {_shown(flag)}; give "
+            problems.append(f"{p}: {label} line {i} ({rid}) has signed {_shown(flag)}; give "
                             "true or false.")
-        elif vid in hired:
-            problems.append(f"{p}: vehicles line {i} gives {vid} a second time; keep one line "
-                            "per vehicle type.")
+        elif rid in out:
+            problems.append(f"{p}: {label} line {i} gives {rid} a second time; keep one line "
+                            f"per {noun}.")
         else:
-            hired[str(vid)] = flag
-    return hired
+            out[str(rid)] = flag
+    return out
 
 
 def _checked(p: str, doc: dict[str, Any], instance: Instance) -> list[str]:
