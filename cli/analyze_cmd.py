@@ -16,9 +16,11 @@ from reserve_opt.cli.options import (
     ResponseTimeOption,
     SharingOption,
     SolverOption,
+    TrustSchedulerOption,
     gap_option,
     out_option,
     output_folder,
+    scheduler_option,
     show,
     time_limit_option,
     write_json,
@@ -84,13 +86,8 @@ def analyze(
         help="Local Dask worker processes for the fast knock-outs; 1 runs them in this "
         "process (default: the machine's cores when there are 200 knock-outs or more).")] = (
         None),
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of an existing Dask scheduler for the knock-outs, as for sweep: on "
-        "this machine, e.g. tcp://127.0.0.1:8786, or a tls:// one.")] = None,
-    trust_scheduler: Annotated[bool, typer.Option(
-        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS. "
-        "Dask sends pickles: everyone who can reach that address (and every worker it "
-        "uses) can run code as you.")] = False,
+    scheduler: Annotated[str | None, scheduler_option("the knock-outs")] = None,
+    trust_scheduler: TrustSchedulerOption = False,
 ) -> None:
     """Centrality of the transport and agreement networks, knock-out ranking, mismatch."""
     from reserve_opt.analysis import KnockoutInterrupted

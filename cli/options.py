@@ -93,6 +93,13 @@ def scenario_option(help: str) -> Any:
     return typer.Option("--scenario", "-s", help=help)
 
 
+def scheduler_option(what: str) -> Any:
+    """``--scheduler ADDRESS``: an existing Dask scheduler that runs ``what``."""
+    return typer.Option(help=f"Address of an existing Dask scheduler for {what}: on this "
+                        "machine, e.g. tcp://127.0.0.1:8786, or a tls:// one (another machine "
+                        "needs TLS or --trust-scheduler).")
+
+
 def parent_serves_option(help: str) -> Any:
     """``--parent-serves/--no-parent-serves``: parent regions serving children at tier 3."""
     return typer.Option("--parent-serves/--no-parent-serves", help=help)
@@ -115,6 +122,10 @@ SharingOption = Annotated[str, typer.Option(help=(
     "agreements (a region draws on its own stock, its sharing agreements and its parent "
     "regions only), or auto (agreements when the instance has any, else pooled)."))]
 TopOption = Annotated[int, typer.Option("--top", min=0, help=TOP_HELP)]
+TrustSchedulerOption = Annotated[bool, typer.Option(
+    "--trust-scheduler", help="Accept a --scheduler on another machine without TLS. Dask sends "
+    "pickles: everyone who can reach that address (and every worker it uses) can run code as "
+    "you.")]
 ResponseTimeOption = Annotated[bool, typer.Option(
     "--response-time", help="Count stock only where it reaches a region within the "
     "6/8/10 h standard.")]

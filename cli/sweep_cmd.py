@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from reserve_opt.cli.errors import reported_errors
-from reserve_opt.cli.options import FormatOption, InstancePath, out_option, output_folder
+from reserve_opt.cli.options import (
+    FormatOption,
+    InstancePath,
+    TrustSchedulerOption,
+    out_option,
+    output_folder,
+    scheduler_option,
+)
 from reserve_opt.cli.progress import progress_bar
 from reserve_opt.cli.render import OutputFormat, echo_json, print_table
 
@@ -22,14 +29,8 @@ def sweep(
         "file. Only a new or empty folder or an earlier sweep's is written.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local cluster worker processes "
                                                 "(default: the machine's cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask "
-                                                  "scheduler on this machine, e.g. "
-                                                  "tcp://127.0.0.1:8786, or a tls:// one.")] = (
-        None),
-    trust_scheduler: Annotated[bool, typer.Option(
-        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS. "
-        "Dask sends pickles: everyone who can reach that address (and every worker it "
-        "uses) can run code as you.")] = False,
+    scheduler: Annotated[str | None, scheduler_option("the runs")] = None,
+    trust_scheduler: TrustSchedulerOption = False,
     serial: Annotated[bool, typer.Option("--serial", help="Run in this process without "
                                          "Dask (for debugging).")] = False,
     max_runs: Annotated[int | None, typer.Option("--max-runs", help="Run at most this many "
