@@ -296,7 +296,15 @@ def make_blocks(data: PlacementData, options: PlacementOptions | None = None) ->
                              data.con_avail[s, c] if data.con_avail.size else 0.0)
             blocks.append(Block(s, k, fl, coef[fl], A, units.astype(np.int64), fixed, scale,
                                 dem[regs], float(data.penalty[k] * dem.sum())))
-    return BlockList(blocks)
+    # the fleet table's hire columns, as in the extensive form (its objective holds signed
+    # vehicles' retainers, its budget hired offers'), though no block row reads them
+    fleet = data.instance.fleet
+    G, C, V = data.n_gov, len(data.con_ids), len(fleet)
+    extra = FirstStageExtra(
+        V, np.array([float(v.signed) for v in fleet]), np.ones(V),
+        np.array([v.retainer for v in fleet], dtype=np.float64),
+        sp.csr_matrix((0, G * K + C + V)), np.zeros(0), np.zeros(0)) if V else None
+    return BlockList(blocks, extra)
 
 
 def _fleet_active(data: PlacementData, options: PlacementOptions) -> bool:
