@@ -16,6 +16,16 @@ optimality cuts arise. The master holds the first stage (sizes, purchases, contr
 same rows as the extensive form, :func:`models.placement.model.first_stage_rows`) and one
 theta_sk per block (multi-cut), theta_sk >= q_sk(r^) + pi (r - r^), pi the block's row duals.
 
+With agreements or fleet limits the blocks are *general* (:func:`general_blocks`): cut from
+the extensive form's own rows (:func:`models.placement.model.build_model`), so caps, share
+caps, protect_own surpluses, parents' lending, delays and fleet rows are one definition for
+both methods. Their first-stage parts move to the rows' bounds; a block is one scenario and
+commodity, or one scenario when a fleet row joins its commodities. The protect_on binaries
+(which make the extensive second stage a MIP) and the fleet's hires become master columns,
+with the first-stage rows the blocks' rows imply (:func:`_implied_rows`: protect_on = 1
+needs the lender to hold its own need), so every block is a feasible LP. The service level
+(one row over all scenarios) and CVaR (each scenario's cost in the master) are refused.
+
 The method:
 
 1. **LP phase** (Kelley cuts with in-out stabilisation, Ben-Ameur & Neto 2007; Fischetti,
@@ -1025,8 +1035,8 @@ def solve_decomposition(
     instance
         The instance.
     options
-        Model options; sharing must resolve to pooled, without service level, risk weight
-        or the instance's fleets (refused with the reason otherwise).
+        Model options; without service level or risk weight (refused with the reason
+        otherwise).
     solver_options
         ``mip_gap`` (the target gap) and ``time_limit_s``.
     workers, scheduler, trust_scheduler
