@@ -94,10 +94,6 @@ def test_iteration_limit_keeps_bound_and_incumbent_honest(client: Client) -> Non
     (PlacementOptions(sharing="pooled", fleet_limits=False, service_level=0.9),
      "--service-level links every scenario's shortage in one row, which the decomposition "
      "does not split; use --method extensive"),
-    (PlacementOptions(sharing="pooled", fleet_limits=False, risk_weight=0.5),
-     "--risk-weight (CVaR) needs each scenario's cost in the master (its VaR and excess "
-     "rows over the blocks' values), which the decomposition does not have; use --method "
-     "extensive"),
 ])
 def test_unsupported_options_are_refused_in_one_line(options: PlacementOptions,
                                                      reason: str) -> None:
@@ -150,6 +146,24 @@ def test_liaoning_agreements_without_fleet_agree_per_scenario_and_commodity(
     blocks = make_blocks(prepare(inst, options), options)
     assert all(b.k >= 0 for b in blocks)
     _agree(inst, 1e-4, client, options=options)
+
+
+@pytest.mark.parametrize("name", ["toy", "liaoning"])
+def test_cvar_agrees_with_the_extensive_form(client: Client, name: str) -> None:
+    # E[cost] + lambda CVaR: eta and the excess per scenario in the master, over the
+    # blocks' thetas; the incumbent's CVaR priced from its scenario costs
+    inst = load_instance(ROOT / name)
+    options = PlacementOptions(explain_shortages=False, risk_weight=0.5, cvar_level=0.8)
+    _agree(inst, 1e-4, client, options=options)
+    if name == "toy":  # the transportation blocks too
+        _agree(inst, 1e-6, client, options=dataclasses.replace(
+            options, sharing="pooled", fleet_limits=False))
+    # the risk term is in the objective: risk-neutral plans cost less in expectation
+    neutral = solve_placement(inst, AGREEMENTS)
+    assert neutral.objective is not None
+    assert neutral.costs is not None
+    averse = solve_decomposition(inst, options, SolverOptions(mip_gap=1e-4), client=client)
+    assert averse.objective is not None and averse.objective > neutral.objective
 
 
 def test_signed_vehicle_retainers_and_offers_count_as_in_the_extensive_form(

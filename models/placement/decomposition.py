@@ -76,7 +76,7 @@ from reserve_opt.solvers.model import MatrixModel
 
 from .model import Layout, PlacementData, build_model, first_stage_rows, prepare
 from .options import PlacementOptions
-from .result import PlacementResult
+from .result import PlacementResult, cvar
 from .solve import plan_lines
 
 if TYPE_CHECKING:
@@ -191,7 +191,8 @@ class BlockList(list[Block]):
 
     ``extra``: the master's further first-stage columns and rows (general blocks), or
     ``None``; ``layout``, ``var_blocks`` and ``n_cols``: the extensive form the general
-    blocks were cut from, to read the plan back (lent amounts).
+    blocks were cut from, to read the plan back (lent amounts); ``risk``: the CVaR term's
+    weight and level (:class:`RiskTerm`), or ``None``.
     """
 
     def __init__(self, blocks: Sequence[Block], extra: FirstStageExtra | None = None,
@@ -202,21 +203,19 @@ class BlockList(list[Block]):
         self.layout = layout
         self.var_blocks = var_blocks
         self.n_cols = n_cols
+        self.risk: tuple[float, float] | None = None  # CVaR (lambda, beta), if any
 
 
 def unsupported(instance: Instance, data: PlacementData, options: PlacementOptions) -> str | None:
     """Why the decomposition cannot solve this model, in one sentence, or ``None``.
 
     Agreements (caps, protect_own surpluses, parent lending, delays) and fleet limits are
-    solved by general blocks (:func:`make_blocks`); the service level and CVaR are not.
+    solved by general blocks (:func:`make_blocks`), CVaR by the master (:class:`RiskTerm`);
+    the service level is not.
     """
     if options.service_level is not None:
         return ("--service-level links every scenario's shortage in one row, which the "
                 "decomposition does not split; use --method extensive")
-    if options.risk_weight > 0:
-        return ("--risk-weight (CVaR) needs each scenario's cost in the master (its VaR and "
-                "excess rows over the blocks' values), which the decomposition does not "
-                "have; use --method extensive")
     return None
 
 
@@ -273,8 +272,15 @@ def make_blocks(data: PlacementData, options: PlacementOptions | None = None) ->
     a row (a fleet's) joins the commodities.
     """
     opts = options or PlacementOptions()
-    if data.sharing == "agreements" or _fleet_active(data, opts):
-        return general_blocks(data, opts)
+    blocks = (general_blocks(data, opts) if data.sharing == "agreements"
+              or _fleet_active(data, opts) else _transport_blocks(data))
+    if opts.risk_weight > 0:
+        blocks.risk = (opts.risk_weight, opts.cvar_level)
+    return blocks
+
+
+def _transport_blocks(data: PlacementData) -> BlockList:
+    """The transportation blocks of the module docstring (pooled, no fleet rows)."""
     S, _, K = data.shape
     G = data.n_gov
     fk = data.f_k
@@ -775,6 +781,45 @@ def _client(workers: int | None, scheduler: str | None, trust: bool) -> Iterator
         yield client
 
 
+class RiskTerm:
+    """The CVaR term of the objective in the master, as the extensive form has it.
+
+    ``lambda (eta + sum_s P_s xi_s / (1 - beta))``, ``xi_s >= Q_s - eta``, ``xi >= 0``
+    (Rockafellar-Uryasev), where the scenario's second-stage cost is
+    ``Q_s = sum_{b in s} theta_b + sum_gk h_k rho_sg (e_gk + buy_gk)``: every block reports
+    its value net of its stock's holding, and a scenario without demand holds its stock
+    only. The thetas underestimate the blocks, so the master's value stays a lower bound;
+    :meth:`cost` prices a point exactly from its blocks' values (the incumbent).
+    eta and xi are master columns after the thetas, outside the first stage v.
+    """
+
+    def __init__(self, m: Model, data: PlacementData, blocks: Sequence[Block],
+                 theta: IntArray, buy: IntArray, weight: float, level: float) -> None:
+        S, _, K = data.shape
+        G = data.n_gov
+        P = data.prob
+        self.weight, self.level, self.prob = weight, level, P
+        self.block_s = np.array([b.s for b in blocks], dtype=np.int64)
+        # holding of all stock per scenario: hold_const + hold @ buy.ravel()
+        self.hold = (data.rho[:, :, None] * data.holding[None, None, :]).reshape(S, G * K)
+        self.hold_const = self.hold @ data.existing.ravel()
+        eta = m.add_variables("cvar_eta", 1, lb=-math.inf, obj=weight)
+        xi = m.add_variables("cvar_excess", S, obj=weight * P / (1.0 - level))
+        ss = np.repeat(np.arange(S), G * K)
+        m.add_constraints(
+            "cvar", (np.concatenate([np.arange(S), np.arange(S), self.block_s, ss]),
+                     np.concatenate([xi, np.repeat(eta, S), theta, np.tile(buy.ravel(), S)]),
+                     np.concatenate([np.ones(2 * S), -np.ones(theta.size),
+                                     -self.hold.ravel()])),
+            lb=self.hold_const, n_rows=S)
+
+    def cost(self, v: FloatArray, answers: Sequence[BlockAnswer]) -> float:
+        """The term, lambda CVaR_beta(Q_s), at first-stage point ``v`` (purchases first)."""
+        q = self.hold_const + self.hold @ v[:self.hold.shape[1]]
+        np.add.at(q, self.block_s, np.array([a.value for a in answers]))
+        return self.weight * cvar(q, self.prob, self.level)
+
+
 class _Master:
     """The master problem: first-stage columns, one theta per block, and the cuts."""
 
@@ -809,7 +854,9 @@ class _Master:
         # theta_sk >= its least value: total flow <= D_sk, each unit at most |min coef|
         lb = np.array([b.const + min(0.0, float(b.cost.min(initial=0.0))) * b.demand.sum()
                        for b in blocks])
-        m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        theta = m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        risk = blocks.risk if isinstance(blocks, BlockList) else None
+        self.risk = RiskTerm(m, data, blocks, theta, buy, *risk) if risk else None
         mm = m.compile()
         self.compiled = mm
         self.c = mm.c
@@ -826,6 +873,12 @@ class _Master:
         self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # block, unit, g, rhs
         self.age: list[int] = []
         self.probs = P[[b.s for b in blocks]]
+
+    def risk_cost(self, x: FloatArray, answers: Sequence[BlockAnswer]) -> float:
+        """The CVaR term at a point, from its blocks' exact values (0 without one)."""
+        if self.risk is None:
+            return 0.0
+        return self.risk.cost(x[self.v_start:self.n_first], answers)
 
     def first_cost(self, x: FloatArray) -> float:
         """First-stage cost of a point, including the expected holding of its stock."""
@@ -1126,7 +1179,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             for i, a in zip(g, res, strict=True):
                 answers[i] = a
         q = float(master.probs @ np.array([a.value for a in answers]))
-        return master.first_cost(x) + q, answers
+        return master.first_cost(x) + q + master.risk_cost(x, answers), answers
 
     def integral(x: FloatArray) -> bool:
         xi = x[master.integer]
