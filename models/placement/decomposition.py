@@ -23,8 +23,8 @@ both methods. Their first-stage parts move to the rows' bounds; a block is one s
 commodity, or one scenario when a fleet row joins its commodities. The protect_on binaries
 (which make the extensive second stage a MIP) and the fleet's hires become master columns,
 with the first-stage rows the blocks' rows imply (:func:`_implied_rows`: protect_on = 1
-needs the lender to hold its own need), so every block is a feasible LP. The service level
-(one row over all scenarios) and CVaR (each scenario's cost in the master) are refused.
+needs the lender to hold its own need), so every block is a feasible LP. CVaR is the
+master's (:class:`RiskTerm`); the service level (one row over all scenarios) is refused.
 
 The method:
 
@@ -1088,8 +1088,7 @@ def solve_decomposition(
     instance
         The instance.
     options
-        Model options; without service level or risk weight (refused with the reason
-        otherwise).
+        Model options; without a service level (refused with the reason otherwise).
     solver_options
         ``mip_gap`` (the target gap) and ``time_limit_s``.
     workers, scheduler, trust_scheduler
