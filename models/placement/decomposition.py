@@ -645,7 +645,9 @@ def solve_blocks(batch: Batch, v: FloatArray, want_x: bool = False) -> list[Bloc
 def _general_bounds(b: Block, v: FloatArray) -> tuple[FloatArray, FloatArray]:
     """A general block's row bounds at first-stage point ``v``."""
     assert b.rows is not None
-    shift = b.rows.V @ v[b.unit]
+    # every first-stage column is >= 0 in the master: a master's -1e-15 would leave stock
+    # balances (= rho (e + buy)) without a solution
+    shift = b.rows.V @ np.maximum(v[b.unit], 0.0)
     return b.rows.row_lb - shift, b.rows.row_ub - shift
 
 
@@ -658,7 +660,7 @@ def _general_answer(b: Block, v: FloatArray, objective: float, row_dual: FloatAr
     """
     assert b.rows is not None
     r = b.rows
-    vu = v[b.unit]
+    vu = np.maximum(v[b.unit], 0.0)
     grad = -(r.V.T @ row_dual) - r.hold
     return BlockAnswer(objective - r.hold_const - float(r.hold @ vu) + 0.0, b.unit,
                        np.asarray(grad, dtype=np.float64), x)
