@@ -2,12 +2,13 @@
 
 Each bundled instance where the decomposition applies is solved both ways; the two answers
 agree within the requested gap and the independent checker passes on the decomposition's
-plan. Where it does not apply (agreements, fleets, service level, CVaR), the refusal is
+plan. Where it does not apply (service level, CVaR), the refusal is
 one exact line. Limits are iterations and gaps, never seconds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,12 @@ from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 from reserve_opt.io import load_instance, save_instance
 from reserve_opt.models.placement import PlacementOptions, check_placement, solve_placement
-from reserve_opt.models.placement.decomposition import lp_engine, solve_decomposition
+from reserve_opt.models.placement.decomposition import (
+    lp_engine,
+    make_blocks,
+    solve_decomposition,
+)
+from reserve_opt.models.placement.model import build_model, prepare
 from reserve_opt.solvers import SolverOptions, SolveStatus
 from reserve_opt.synthetic import placement_instance
 from reserve_opt.variants.sweep import dask_client
@@ -85,17 +91,9 @@ def test_iteration_limit_keeps_bound_and_incumbent_honest(client: Client) -> Non
 
 
 @pytest.mark.parametrize(("options", "reason"), [
-    (PlacementOptions(sharing="agreements", fleet_limits=False),
-     "sharing 'agreements' (caps and protect_own surpluses, whose rows need binaries per "
-     "scenario) is not in the decomposition; use --sharing pooled or --method extensive"),
-    (PlacementOptions(sharing="pooled"),
-     "fleet limits (the instance's fleet table) join every commodity of a scenario, which "
-     "the decomposition does not split; use --method extensive"),
     (PlacementOptions(sharing="pooled", fleet_limits=False, service_level=0.9),
      "--service-level links every scenario's shortage in one row, which the decomposition "
      "does not split; use --method extensive"),
-    (PlacementOptions(sharing="pooled", fleet_limits=False, risk_weight=0.5),
-     "--risk-weight (CVaR) is not in the decomposition; use --method extensive"),
 ])
 def test_unsupported_options_are_refused_in_one_line(options: PlacementOptions,
                                                      reason: str) -> None:
@@ -104,20 +102,91 @@ def test_unsupported_options_are_refused_in_one_line(options: PlacementOptions,
     assert str(err.value) == f"--method decomposition: {reason}."
 
 
+AGREEMENTS = PlacementOptions(explain_shortages=False)  # the instance's agreements and fleet
+
+
 @pytest.mark.parametrize("name", ["georgia", "liaoning"])
-def test_plan_refuses_the_decomposition_for_agreement_instances(name: str) -> None:
-    res = run_cli("plan", str(ROOT / name), "--method", "decomposition")
-    assert res.exit_code == 1
-    assert res.stderr.strip() == (
-        "error: --method decomposition: sharing 'agreements' (caps and protect_own "
-        "surpluses, whose rows need binaries per scenario) is not in the decomposition; use "
-        "--sharing pooled or --method extensive.")
-    res = run_cli("plan", str(ROOT / name), "--method", "decomposition", "--sharing", "pooled")
-    assert res.exit_code == 1
-    assert res.stderr.strip() == (
-        "error: --method decomposition: fleet limits (the instance's fleet table) join every "
-        "commodity of a scenario, which the decomposition does not split; use --method "
-        "extensive.")
+def test_bundled_instances_agree_with_the_extensive_form(client: Client, name: str) -> None:
+    # agreements (share caps, protect_own surpluses, parents' surplus, delays) and fleet
+    # limits: the instance as it ships
+    inst = load_instance(ROOT / name)
+    _agree(inst, 1e-4, client, options=AGREEMENTS)
+    # a fleet row joins the commodities: one block per scenario with demand, and the
+    # protect_on binaries are master columns, with the fleet's hires
+    data = prepare(inst, AGREEMENTS)
+    blocks = make_blocks(data, AGREEMENTS)
+    assert [b.s for b in blocks] == [s for s in range(data.shape[0])
+                                     if data.demand[s].sum() > 0]
+    assert all(b.k == -1 and b.rows is not None for b in blocks)
+    model, _ = build_model(data, AGREEMENTS)
+    assert blocks.extra is not None
+    assert blocks.extra.n == len(inst.fleet) + model.var_blocks["protect_on"].size > len(
+        inst.fleet)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_toy_with_agreements_and_fleet_agrees(client: Client, engine: str) -> None:
+    _agree(load_instance(ROOT / "toy"), 1e-6, client, engine, options=AGREEMENTS)
+    _agree(load_instance(ROOT / "toy"), 1e-6, client, engine,
+           options=PlacementOptions(explain_shortages=False, fleet_limits=False,
+                                    parent_serves=False))
+
+
+def test_liaoning_response_time_and_budget_agree(client: Client) -> None:
+    # response time drops the flows (agreement delays count) the budget binds
+    options = PlacementOptions(explain_shortages=False, response_time=True, budget=200_000.0)
+    _agree(load_instance(ROOT / "liaoning"), 1e-4, client, options=options)
+
+
+@pytest.mark.slow
+def test_liaoning_agreements_without_fleet_agree_per_scenario_and_commodity(
+        client: Client) -> None:
+    options = PlacementOptions(explain_shortages=False, fleet_limits=False)
+    inst = load_instance(ROOT / "liaoning")
+    blocks = make_blocks(prepare(inst, options), options)
+    assert all(b.k >= 0 for b in blocks)
+    _agree(inst, 1e-4, client, options=options)
+
+
+@pytest.mark.parametrize("name", ["toy", "liaoning"])
+def test_cvar_agrees_with_the_extensive_form(client: Client, name: str) -> None:
+    # E[cost] + lambda CVaR: eta and the excess per scenario in the master, over the
+    # blocks' thetas; the incumbent's CVaR priced from its scenario costs
+    inst = load_instance(ROOT / name)
+    options = PlacementOptions(explain_shortages=False, risk_weight=0.5, cvar_level=0.8)
+    _agree(inst, 1e-4, client, options=options)
+    if name == "toy":  # the transportation blocks too
+        _agree(inst, 1e-6, client, options=dataclasses.replace(
+            options, sharing="pooled", fleet_limits=False))
+    # the risk term is in the objective: risk-neutral plans cost less in expectation
+    neutral = solve_placement(inst, AGREEMENTS)
+    assert neutral.objective is not None
+    assert neutral.costs is not None
+    averse = solve_decomposition(inst, options, SolverOptions(mip_gap=1e-4), client=client)
+    assert averse.objective is not None and averse.objective > neutral.objective
+
+
+def test_signed_vehicle_retainers_and_offers_count_as_in_the_extensive_form(
+        client: Client) -> None:
+    # a retainer on the own fleet and a logistics offer the plan may sign: both methods
+    # charge the retainer and decide the offer alike, with and without fleet rows
+    inst = load_instance(ROOT / "toy")
+    own = dataclasses.replace(inst.fleet[0], retainer=500.0)
+    offer = dataclasses.replace(inst.fleet[0], id="T_offer", provider="Haulage Ltd",
+                                retainer=800.0, signed=False)
+    inst = dataclasses.replace(inst, fleet=(own, offer))
+    for fleet_limits in (True, False):
+        _agree(inst, 1e-6, client, options=PlacementOptions(
+            explain_shortages=False, fleet_limits=fleet_limits))
+
+
+def test_plan_runs_the_decomposition_on_agreement_instances() -> None:
+    res = run_cli("plan", str(ROOT / "liaoning"), "--method", "decomposition", "--workers", "1",
+                  "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["method"] == "decomposition (asked for (--method decomposition))"
+    assert doc["status"] == "optimal"
 
 
 def test_plan_says_which_method_ran(tmp_path: Path) -> None:
@@ -142,9 +211,11 @@ def test_plan_says_which_method_ran(tmp_path: Path) -> None:
      "error: --workers 0: give at least 1 worker process"),
     (["--workers", "2"],
      "error: --workers/--scheduler run the decomposition, but the extensive form was chosen "
-     "because sharing 'agreements' (caps and protect_own surpluses, whose rows need "
-     "binaries per scenario) is not in the decomposition; add --method decomposition or "
-     "drop them"),
+     "by size: 15 flow columns <= 250,000; add --method decomposition or drop them"),
+    (["--workers", "2", "--service-level", "0.9"],
+     "error: --workers/--scheduler run the decomposition, but the extensive form was chosen "
+     "because --service-level links every scenario's shortage in one row, which the "
+     "decomposition does not split; add --method decomposition or drop them"),
 ])
 def test_plan_method_flags_are_checked(args: list[str], message: str) -> None:
     res = run_cli("plan", str(ROOT / "toy"), *args)

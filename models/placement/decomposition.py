@@ -16,6 +16,16 @@ optimality cuts arise. The master holds the first stage (sizes, purchases, contr
 same rows as the extensive form, :func:`models.placement.model.first_stage_rows`) and one
 theta_sk per block (multi-cut), theta_sk >= q_sk(r^) + pi (r - r^), pi the block's row duals.
 
+With agreements or fleet limits the blocks are *general* (:func:`general_blocks`): cut from
+the extensive form's own rows (:func:`models.placement.model.build_model`), so caps, share
+caps, protect_own surpluses, parents' lending, delays and fleet rows are one definition for
+both methods. Their first-stage parts move to the rows' bounds; a block is one scenario and
+commodity, or one scenario when a fleet row joins its commodities. The protect_on binaries
+(which make the extensive second stage a MIP) and the fleet's hires become master columns,
+with the first-stage rows the blocks' rows imply (:func:`_implied_rows`: protect_on = 1
+needs the lender to hold its own need), so every block is a feasible LP. CVaR is the
+master's (:class:`RiskTerm`); the service level (one row over all scenarios) is refused.
+
 The method:
 
 1. **LP phase** (Kelley cuts with in-out stabilisation, Ben-Ameur & Neto 2007; Fischetti,
@@ -47,7 +57,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,10 +71,12 @@ from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError
 from reserve_opt.fleet import depot_capacity, home_fleets
 from reserve_opt.solvers import Model, SolverOptions, SolveStatus, relative_gap, solve
+from reserve_opt.solvers.model import Block as VarBlock
+from reserve_opt.solvers.model import MatrixModel
 
-from .model import Layout, PlacementData, first_stage_rows, prepare
+from .model import Layout, PlacementData, build_model, first_stage_rows, prepare
 from .options import PlacementOptions
-from .result import PlacementResult
+from .result import PlacementResult, cvar
 from .solve import plan_lines
 
 if TYPE_CHECKING:
@@ -72,6 +84,7 @@ if TYPE_CHECKING:
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: A cut slack at this many master solves in a row is removed (LP phase only).
 CUT_AGE = 25
@@ -108,6 +121,7 @@ class Block:
     scale: FloatArray
     demand: FloatArray  # right-hand side of the demand rows
     const: float  # p_k D_sk
+    rows: BlockRows | None = None  # the extensive form's own rows (general blocks), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,21 +134,88 @@ class BlockAnswer:
     x: FloatArray | None
 
 
+@dataclass(frozen=True, eq=False)
+class BlockRows:
+    """A general block's LP: the extensive form's own rows of one scenario (and commodity).
+
+    Columns: the block's flows first (in the order of ``Block.flows``), then its unused
+    stock, shortages and lent amounts; ``cols`` are their extensive-form columns. Rows:
+    ``row_lb - V v <= A x <= row_ub - V v`` at first-stage point ``v`` over ``Block.unit``
+    (purchases, contracts, hires and the binaries moved to the master). The block reports
+    its value net of the holding cost of all stock of its commodities,
+    ``hold_const + hold @ v``, which the master charges itself (as for the transportation
+    blocks), so its cut means the same to the master.
+    """
+
+    cols: IntArray
+    cost: FloatArray
+    col_lb: FloatArray
+    col_ub: FloatArray
+    A: sp.csr_matrix
+    row_lb: FloatArray
+    row_ub: FloatArray
+    V: sp.csr_matrix  # rows x Block.unit: first-stage coefficients, moved to the bounds
+    hold: FloatArray  # (units,)
+    hold_const: float
+
+
+@dataclass(frozen=True, eq=False)
+class FirstStageExtra:
+    """First-stage columns the general blocks' cuts reach beyond purchases and contracts.
+
+    The fleet table's ``hire`` columns (all ``n_hire`` of them, in its order) come first,
+    then the extensive form's second-stage binaries (``protect_on``): with them in the
+    master, every block is an LP, and the master decides what the binaries mean (Benders
+    cuts are valid only for LPs). ``rows`` (over the whole first-stage vector v: purchases
+    ``G*K``, contracts ``C``, then these) are the extensive form's rows with their
+    continuous part at its most favourable bound: implied by the extensive form, they keep
+    every block feasible (``protect_on`` = 1 needs the lender to hold its own need).
+    """
+
+    n_hire: int
+    lb: FloatArray
+    ub: FloatArray
+    obj: FloatArray
+    rows: sp.csr_matrix
+    row_lb: FloatArray
+    row_ub: FloatArray
+
+    @property
+    def n(self) -> int:
+        """Number of extra first-stage columns."""
+        return int(self.lb.size)
+
+
+class BlockList(list[Block]):
+    """The blocks, with what the master and the plan need beyond transportation blocks.
+
+    ``extra``: the master's further first-stage columns and rows (general blocks), or
+    ``None``; ``layout``, ``var_blocks`` and ``n_cols``: the extensive form the general
+    blocks were cut from, to read the plan back (lent amounts); ``risk``: the CVaR term's
+    weight and level (:class:`RiskTerm`), or ``None``.
+    """
+
+    def __init__(self, blocks: Sequence[Block], extra: FirstStageExtra | None = None,
+                 layout: Layout | None = None,
+                 var_blocks: Mapping[str, VarBlock] | None = None, n_cols: int = 0) -> None:
+        super().__init__(blocks)
+        self.extra = extra
+        self.layout = layout
+        self.var_blocks = var_blocks
+        self.n_cols = n_cols
+        self.risk: tuple[float, float] | None = None  # CVaR (lambda, beta), if any
+
+
 def unsupported(instance: Instance, data: PlacementData, options: PlacementOptions) -> str | None:
-    """Why the decomposition cannot solve this model, in one sentence, or ``None``."""
-    if data.sharing == "agreements":
-        return ("sharing 'agreements' (caps and protect_own surpluses, whose rows need "
-                "binaries per scenario) is not in the decomposition; use --sharing pooled "
-                "or --method extensive")
+    """Why the decomposition cannot solve this model, in one sentence, or ``None``.
+
+    Agreements (caps, protect_own surpluses, parent lending, delays) and fleet limits are
+    solved by general blocks (:func:`make_blocks`), CVaR by the master (:class:`RiskTerm`);
+    the service level is not.
+    """
     if options.service_level is not None:
         return ("--service-level links every scenario's shortage in one row, which the "
                 "decomposition does not split; use --method extensive")
-    if options.risk_weight > 0:
-        return ("--risk-weight (CVaR) is not in the decomposition; use --method extensive")
-    if options.fleet_limits and depot_capacity(instance, 24.0, options.max_trips) and any(
-            home_fleets(instance, data.arcs.source_ids).values()):
-        return ("fleet limits (the instance's fleet table) join every commodity of a "
-                "scenario, which the decomposition does not split; use --method extensive")
     return None
 
 
@@ -182,8 +263,24 @@ def choose_method(instance: Instance, options: PlacementOptions, method: str | N
     return "extensive", f"chosen by size: {n:,} flow columns <= {EXTENSIVE_MAX_FLOWS:,}", data
 
 
-def make_blocks(data: PlacementData) -> list[Block]:
-    """The second stage as independent scenario-commodity LPs."""
+def make_blocks(data: PlacementData, options: PlacementOptions | None = None) -> BlockList:
+    """The second stage as independent LPs, one per scenario and commodity.
+
+    Pooled sharing without fleet rows: the transportation LPs of the module docstring.
+    With agreements or the fleet's rows, the blocks are cut from the extensive form's own
+    rows (:func:`general_blocks`): one per scenario and commodity, or one per scenario when
+    a row (a fleet's) joins the commodities.
+    """
+    opts = options or PlacementOptions()
+    blocks = (general_blocks(data, opts) if data.sharing == "agreements"
+              or _fleet_active(data, opts) else _transport_blocks(data))
+    if opts.risk_weight > 0:
+        blocks.risk = (opts.risk_weight, opts.cvar_level)
+    return blocks
+
+
+def _transport_blocks(data: PlacementData) -> BlockList:
+    """The transportation blocks of the module docstring (pooled, no fleet rows)."""
     S, _, K = data.shape
     G = data.n_gov
     fk = data.f_k
@@ -215,7 +312,216 @@ def make_blocks(data: PlacementData) -> list[Block]:
                              data.con_avail[s, c] if data.con_avail.size else 0.0)
             blocks.append(Block(s, k, fl, coef[fl], A, units.astype(np.int64), fixed, scale,
                                 dem[regs], float(data.penalty[k] * dem.sum())))
-    return blocks
+    # the fleet table's hire columns, as in the extensive form (its objective holds signed
+    # vehicles' retainers, its budget hired offers'), though no block row reads them
+    fleet = data.instance.fleet
+    G, C, V = data.n_gov, len(data.con_ids), len(fleet)
+    extra = FirstStageExtra(
+        V, np.array([float(v.signed) for v in fleet]), np.ones(V),
+        np.array([v.retainer for v in fleet], dtype=np.float64),
+        sp.csr_matrix((0, G * K + C + V)), np.zeros(0), np.zeros(0)) if V else None
+    return BlockList(blocks, extra)
+
+
+def _fleet_active(data: PlacementData, options: PlacementOptions) -> bool:
+    """Whether the extensive form has fleet rows (:func:`models.placement.model.fleet_rows`)."""
+    instance = data.instance
+    return bool(options.fleet_limits and depot_capacity(instance, 24.0, options.max_trips)
+                and any(home_fleets(instance, data.arcs.source_ids).values()))
+
+
+#: First-stage rows of the extensive form; the master holds them (``first_stage_rows``).
+_FIRST_STAGE_ROWS = frozenset({"one_size", "space", "candidate_stock_link", "budget"})
+
+
+def general_blocks(data: PlacementData, options: PlacementOptions) -> BlockList:
+    """Blocks cut from the extensive form's rows, so the second stage is exactly its own.
+
+    The extensive form is built once (:func:`models.placement.model.build_model`, every
+    probability 1 so a block's value is its scenario's cost, without the service level
+    and CVaR, which :func:`unsupported` refuses). Its columns split into first stage
+    (sizes, purchases, contracts, hires, and the integer second-stage columns, the
+    ``protect_on`` binaries, which go to the master) and second stage, keyed by scenario
+    and commodity; when a row joins commodities (a fleet's), by scenario. Every row with a
+    second-stage column goes to its key's block, its first-stage part moved to the bounds.
+
+    Parameters
+    ----------
+    data, options
+        The prepared data and model options.
+
+    Returns
+    -------
+    BlockList
+        The blocks, with the master's extra columns and the rows they imply.
+    """
+    S, _, K = data.shape
+    G = data.n_gov
+    C = len(data.con_ids)
+    opts = dataclasses.replace(options, risk_weight=0.0, service_level=None)
+    model, layout = build_model(dataclasses.replace(data, prob=np.ones(S)), opts)
+    mm = model.compile()
+    vb = mm.var_blocks
+    n = mm.c.size
+    n_hire = vb["hire"].size if "hire" in vb else 0
+    unit = np.full(n, -1, dtype=np.int64)  # position in v of each first-stage column
+    first = np.zeros(n, dtype=bool)
+    key = np.full(n, -1, dtype=np.int64)  # scenario * K + commodity of second-stage columns
+    base = G * K + C + n_hire
+    ext_lb: list[FloatArray] = []
+    ext_ub: list[FloatArray] = []
+    ext_obj: list[FloatArray] = []
+    for name, blk in vb.items():
+        cols = np.arange(blk.start, blk.stop, dtype=np.int64)
+        if name in ("open", "buy", "sign", "hire"):
+            first[cols] = True
+            if name != "open":
+                unit[cols] = {"buy": 0, "sign": G * K, "hire": G * K + C}[name] + np.arange(
+                    cols.size)
+        elif name == "flow":
+            key[cols] = data.f_s * K + data.f_k
+        elif name == "unused":
+            key[cols] = np.broadcast_to((np.arange(S)[:, None, None] * K
+                                         + np.arange(K)[None, None, :]), (S, G, K)).ravel()
+        elif name == "short":
+            key[cols] = layout.demand_s * K + layout.demand_k
+        elif name == "lent":
+            key[cols] = (np.arange(S)[:, None] * K + data.tri_k[None, :]).ravel()
+        elif mm.integer[cols].all():  # second-stage binaries (protect_on): to the master
+            first[cols] = True
+            unit[cols] = base + np.arange(cols.size)
+            base += cols.size
+            ext_lb.append(mm.col_lb[cols])
+            ext_ub.append(mm.col_ub[cols])
+            ext_obj.append(mm.c[cols])
+        else:
+            raise RuntimeError(f"placement column block {name!r} has no place in a block")
+    A = mm.A.tocoo()
+    sec_nz = key[A.col] >= 0
+    nr = mm.A.shape[0]
+    big = np.iinfo(np.int64).max
+
+    def row_keys(kc: IntArray) -> tuple[IntArray, IntArray]:
+        lo = np.full(nr, big, dtype=np.int64)
+        hi = np.full(nr, -1, dtype=np.int64)
+        np.minimum.at(lo, A.row[sec_nz], kc[A.col[sec_nz]])
+        np.maximum.at(hi, A.row[sec_nz], kc[A.col[sec_nz]])
+        return lo, hi
+
+    lo, hi = row_keys(key)
+    has = hi >= 0
+    if np.any(lo[has] != hi[has]):  # a row joins commodities (fleets): per scenario
+        key = np.where(key >= 0, key // K, -1)
+        lo, hi = row_keys(key)
+        if np.any(lo[has] != hi[has]):
+            raise RuntimeError("a second-stage placement row joins scenarios")
+        n_key, per_k = S, False
+    else:
+        n_key, per_k = S * K, True
+    # rows of the second stage (a contract's supply in a scenario without flows may hold
+    # first-stage columns only: then it is a first-stage row, checked by _implied_rows)
+    stage2 = np.ones(nr, dtype=bool)
+    for name, rb in mm.con_blocks.items():
+        if name in _FIRST_STAGE_ROWS:
+            stage2[rb.start:rb.stop] = False
+    if np.any(has[A.row] & first[A.col] & (unit[A.col] < 0)):
+        raise RuntimeError("a second-stage placement row holds a size column")
+
+    # the master's box on v, to drop implied rows that hold for every plan
+    nv = base
+    vlo = np.zeros(nv)
+    vhi = np.full(nv, math.inf)
+    fc = np.flatnonzero(unit >= 0)
+    vlo[unit[fc]], vhi[unit[fc]] = mm.col_lb[fc], mm.col_ub[fc]
+    hc = np.flatnonzero((unit >= G * K + C) & (unit < G * K + C + n_hire))
+    extra = FirstStageExtra(n_hire, _cat([mm.col_lb[hc], *ext_lb]),
+                            _cat([mm.col_ub[hc], *ext_ub]), _cat([mm.c[hc], *ext_obj]),
+                            *_implied_rows(mm, stage2, first, unit, vlo, vhi, nv))
+
+    # the blocks: columns by key (flows first: the flow columns precede the others)
+    gk = data.f_u < G * K
+    fk = data.f_k
+    coef = (data.f_cost + data.f_price - np.where(gk, data.holding[fk], 0.0)
+            - data.penalty[fk])
+    sec = np.flatnonzero(key >= 0)
+    sec = sec[np.argsort(key[sec], kind="stable")]
+    cb = np.searchsorted(key[sec], np.arange(n_key + 1))
+    rows_all = np.flatnonzero(has)
+    rows_all = rows_all[np.argsort(hi[rows_all], kind="stable")]
+    rbnd = np.searchsorted(hi[rows_all], np.arange(n_key + 1))
+    Acsr = mm.A.tocsr()
+    fcols = np.flatnonzero(first & (unit >= 0))
+    flow0 = vb["flow"].start
+    blocks: list[Block] = []
+    for kb in range(n_key):
+        s = kb // K if per_k else kb
+        ks = np.array([kb % K]) if per_k else np.arange(K)
+        dem = data.demand[s][:, ks]
+        if not dem.sum() > 0:
+            continue
+        cols = sec[cb[kb]:cb[kb + 1]]
+        rows = rows_all[rbnd[kb]:rbnd[kb + 1]]
+        sub = Acsr[rows]
+        Ab = sub[:, cols].tocsr()
+        Vf = sub[:, fcols].tocoo()
+        gs_k = (np.arange(G)[:, None] * K + ks[None, :]).ravel()  # stock units held
+        units = np.union1d(unit[fcols[Vf.col]], gs_k)
+        Vb = sp.csr_matrix((Vf.data, (Vf.row, np.searchsorted(units, unit[fcols[Vf.col]]))),
+                           shape=(rows.size, units.size))
+        hold = np.zeros(units.size)
+        is_buy = units < G * K
+        ug, uk = units[is_buy] // K, units[is_buy] % K
+        hold[is_buy] = data.holding[uk] * data.rho[s, ug]
+        flows = cols[(cols >= flow0) & (cols < vb["flow"].stop)] - flow0
+        d_all = dem[dem > 0]
+        rws = BlockRows(cols, mm.c[cols], mm.col_lb[cols], mm.col_ub[cols], Ab,
+                        mm.row_lb[rows], mm.row_ub[rows], Vb, hold,
+                        float((hold[is_buy] * data.existing[ug, uk]).sum()))
+        blocks.append(Block(s, int(ks[0]) if per_k else -1, flows.astype(np.int64),
+                            coef[flows], Ab, units.astype(np.int64), np.zeros(0), np.zeros(0),
+                            d_all, float(data.penalty[ks] @ dem.sum(axis=0)), rws))
+    return BlockList(blocks, extra, layout, vb, n)
+
+
+def _cat(parts: list[FloatArray]) -> FloatArray:
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _implied_rows(mm: MatrixModel, stage2: BoolArray, first: BoolArray, unit: IntArray,
+                  vlo: FloatArray, vhi: FloatArray, nv: int
+                  ) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+    """The first-stage rows the second stage's rows imply, those some plan in the box breaks.
+
+    Row ``lb <= a x + b v <= ub`` with x in its box implies
+    ``lb - max(a x) <= b v <= ub - min(a x)``; kept where the master's box on v does not
+    already meet it (``protect_on`` = 1 needs H >= d in protect_own's rows).
+    """
+    A = mm.A.tocoo()
+    nr = mm.A.shape[0]
+    xs = stage2[A.row] & ~first[A.col]
+    a, r, c = A.data[xs], A.row[xs], A.col[xs]
+    amin = np.zeros(nr)
+    amax = np.zeros(nr)
+    np.add.at(amin, r, np.where(a > 0, a * mm.col_lb[c], a * mm.col_ub[c]))
+    np.add.at(amax, r, np.where(a > 0, a * mm.col_ub[c], a * mm.col_lb[c]))
+    vs = stage2[A.row] & first[A.col] & (unit[A.col] >= 0)
+    a, r, c = A.data[vs], A.row[vs], unit[A.col[vs]]
+    with np.errstate(invalid="ignore"):
+        bmin = np.zeros(nr)
+        bmax = np.zeros(nr)
+        np.add.at(bmin, r, np.where(a > 0, a * vlo[c], a * vhi[c]))
+        np.add.at(bmax, r, np.where(a > 0, a * vhi[c], a * vlo[c]))
+        ub = mm.row_ub - amin
+        lb = mm.row_lb - amax
+        need_u = np.isfinite(ub) & (bmax > ub + 1e-9 * np.maximum(1.0, np.abs(ub)))
+        need_l = np.isfinite(lb) & (bmin < lb - 1e-9 * np.maximum(1.0, np.abs(lb)))
+    keep = np.flatnonzero(stage2 & (need_u | need_l))
+    pos = np.full(nr, -1, dtype=np.int64)
+    pos[keep] = np.arange(keep.size)
+    sel = pos[r] >= 0
+    R = sp.csr_matrix((a[sel], (pos[r[sel]], c[sel])), shape=(keep.size, nv))
+    return (R, np.where(need_l[keep], lb[keep], -math.inf),
+            np.where(need_u[keep], ub[keep], math.inf))
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,11 +568,20 @@ def _block_lp(b: Block) -> Any:
     lp = highspy.HighsLp()
     lp.num_col_ = int(A.shape[1])
     lp.num_row_ = int(A.shape[0])
-    lp.col_cost_ = b.cost
-    lp.col_lower_ = np.zeros(lp.num_col_)
-    lp.col_upper_ = np.full(lp.num_col_, highspy.kHighsInf)
-    lp.row_lower_ = np.full(lp.num_row_, -highspy.kHighsInf)
-    lp.row_upper_ = np.concatenate([b.fixed, b.demand])
+    if b.rows is not None:  # a general block: the extensive form's rows at v = 0
+        inf = highspy.kHighsInf
+        r = b.rows
+        lp.col_cost_ = r.cost
+        lp.col_lower_ = np.where(np.isfinite(r.col_lb), r.col_lb, -inf)
+        lp.col_upper_ = np.where(np.isfinite(r.col_ub), r.col_ub, inf)
+        lp.row_lower_ = np.where(np.isfinite(r.row_lb), r.row_lb, -inf)
+        lp.row_upper_ = np.where(np.isfinite(r.row_ub), r.row_ub, inf)
+    else:
+        lp.col_cost_ = b.cost
+        lp.col_lower_ = np.zeros(lp.num_col_)
+        lp.col_upper_ = np.full(lp.num_col_, highspy.kHighsInf)
+        lp.row_lower_ = np.full(lp.num_row_, -highspy.kHighsInf)
+        lp.row_upper_ = np.concatenate([b.fixed, b.demand])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = A.indptr
     lp.a_matrix_.index_ = A.indices
@@ -305,8 +620,11 @@ def solve_blocks(batch: Batch, v: FloatArray, want_x: bool = False) -> list[Bloc
     out: list[BlockAnswer] = []
     for b, h in zip(batch.blocks, lps, strict=True):
         if h is None:
-            out.append(BlockAnswer(b.const, b.unit, np.zeros(0), np.zeros(0) if want_x
+            out.append(BlockAnswer(b.const, b.unit[:0], np.zeros(0), np.zeros(0) if want_x
                                    else None))
+            continue
+        if b.rows is not None:
+            out.append(_solve_general(b, h, v, want_x))
             continue
         nu = b.unit.size
         rhs = np.maximum(b.fixed + b.scale * v[b.unit], 0.0)
@@ -324,14 +642,88 @@ def solve_blocks(batch: Batch, v: FloatArray, want_x: bool = False) -> list[Bloc
     return out
 
 
+def _general_bounds(b: Block, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """A general block's row bounds at first-stage point ``v``."""
+    assert b.rows is not None
+    # every first-stage column is >= 0 in the master: a master's -1e-15 would leave stock
+    # balances (= rho (e + buy)) without a solution
+    shift = b.rows.V @ np.maximum(v[b.unit], 0.0)
+    return b.rows.row_lb - shift, b.rows.row_ub - shift
+
+
+def _general_answer(b: Block, v: FloatArray, objective: float, row_dual: FloatArray,
+                    x: FloatArray | None) -> BlockAnswer:
+    """A general block's answer from its LP's value and row duals (d value / d bound).
+
+    The bounds move by ``-V v``, so the slope over v is ``-V' y``; the holding of the
+    block's stock, charged by the master, comes off value and slope.
+    """
+    assert b.rows is not None
+    r = b.rows
+    vu = np.maximum(v[b.unit], 0.0)
+    grad = -(r.V.T @ row_dual) - r.hold
+    return BlockAnswer(objective - r.hold_const - float(r.hold @ vu) + 0.0, b.unit,
+                       np.asarray(grad, dtype=np.float64), x)
+
+
+def _solve_general(b: Block, h: Any, v: FloatArray, want_x: bool) -> BlockAnswer:
+    """Re-solve a general block's warm HiGHS LP at ``v``."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    lo, hi = _general_bounds(b, v)
+    nr = lo.size
+    h.changeRowsBounds(nr, np.arange(nr, dtype=np.int32), np.where(np.isfinite(lo), lo, -inf),
+                       np.where(np.isfinite(hi), hi, inf))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"block (s={b.s}, k={b.k}) ended "
+                           f"{h.modelStatusToString(h.getModelStatus())}")
+    sol = h.getSolution()
+    return _general_answer(b, v, float(h.getInfo().objective_function_value),
+                           np.asarray(sol.row_dual, dtype=np.float64),
+                           np.asarray(sol.col_value, dtype=np.float64) if want_x else None)
+
+
+def _linprog_general(b: Block, v: FloatArray, want_x: bool) -> BlockAnswer:
+    """A general block by :func:`scipy.optimize.linprog`: rows split into <=, >= and =."""
+    assert b.rows is not None
+    r = b.rows
+    lo, hi = _general_bounds(b, v)
+    eq = np.isfinite(lo) & np.isfinite(hi) & (lo == hi)
+    up = np.flatnonzero(np.isfinite(hi) & ~eq)
+    dn = np.flatnonzero(np.isfinite(lo) & ~eq)
+    e = np.flatnonzero(eq)
+    A = r.A.tocsr()
+    A_ub = sp.vstack([A[up], -A[dn]], format="csr")
+    res = linprog(r.cost, A_ub=A_ub if A_ub.shape[0] else None,
+                  b_ub=np.concatenate([hi[up], -lo[dn]]) if A_ub.shape[0] else None,
+                  A_eq=A[e] if e.size else None, b_eq=lo[e] if e.size else None,
+                  bounds=np.column_stack([r.col_lb, r.col_ub]), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"block (s={b.s}, k={b.k}) ended {res.message}")
+    y = np.zeros(lo.size)
+    if A_ub.shape[0]:
+        m = np.asarray(res.ineqlin.marginals, dtype=np.float64)
+        np.add.at(y, up, m[:up.size])
+        np.add.at(y, dn, -m[up.size:])  # d value / d lb = -(d value / d (-lb))
+    if e.size:
+        y[e] += np.asarray(res.eqlin.marginals, dtype=np.float64)
+    return _general_answer(b, v, float(res.fun), y,
+                           np.asarray(res.x, dtype=np.float64) if want_x else None)
+
+
 def _solve_linprog(blocks: Sequence[Block], v: FloatArray, want_x: bool
                    ) -> list[BlockAnswer]:
     """The blocks by :func:`scipy.optimize.linprog` (HiGHS, built fresh each time)."""
     out: list[BlockAnswer] = []
     for b in blocks:
         if b.flows.size == 0:
-            out.append(BlockAnswer(b.const, b.unit, np.zeros(0), np.zeros(0) if want_x
+            out.append(BlockAnswer(b.const, b.unit[:0], np.zeros(0), np.zeros(0) if want_x
                                    else None))
+            continue
+        if b.rows is not None:
+            out.append(_linprog_general(b, v, want_x))
             continue
         rhs = np.concatenate([np.maximum(b.fixed + b.scale * v[b.unit], 0.0), b.demand])
         res = linprog(b.cost, A_ub=b.A, b_ub=rhs, bounds=(0, None), method="highs")
@@ -391,6 +783,45 @@ def _client(workers: int | None, scheduler: str | None, trust: bool) -> Iterator
         yield client
 
 
+class RiskTerm:
+    """The CVaR term of the objective in the master, as the extensive form has it.
+
+    ``lambda (eta + sum_s P_s xi_s / (1 - beta))``, ``xi_s >= Q_s - eta``, ``xi >= 0``
+    (Rockafellar-Uryasev), where the scenario's second-stage cost is
+    ``Q_s = sum_{b in s} theta_b + sum_gk h_k rho_sg (e_gk + buy_gk)``: every block reports
+    its value net of its stock's holding, and a scenario without demand holds its stock
+    only. The thetas underestimate the blocks, so the master's value stays a lower bound;
+    :meth:`cost` prices a point exactly from its blocks' values (the incumbent).
+    eta and xi are master columns after the thetas, outside the first stage v.
+    """
+
+    def __init__(self, m: Model, data: PlacementData, blocks: Sequence[Block],
+                 theta: IntArray, buy: IntArray, weight: float, level: float) -> None:
+        S, _, K = data.shape
+        G = data.n_gov
+        P = data.prob
+        self.weight, self.level, self.prob = weight, level, P
+        self.block_s = np.array([b.s for b in blocks], dtype=np.int64)
+        # holding of all stock per scenario: hold_const + hold @ buy.ravel()
+        self.hold = (data.rho[:, :, None] * data.holding[None, None, :]).reshape(S, G * K)
+        self.hold_const = self.hold @ data.existing.ravel()
+        eta = m.add_variables("cvar_eta", 1, lb=-math.inf, obj=weight)
+        xi = m.add_variables("cvar_excess", S, obj=weight * P / (1.0 - level))
+        ss = np.repeat(np.arange(S), G * K)
+        m.add_constraints(
+            "cvar", (np.concatenate([np.arange(S), np.arange(S), self.block_s, ss]),
+                     np.concatenate([xi, np.repeat(eta, S), theta, np.tile(buy.ravel(), S)]),
+                     np.concatenate([np.ones(2 * S), -np.ones(theta.size),
+                                     -self.hold.ravel()])),
+            lb=self.hold_const, n_rows=S)
+
+    def cost(self, v: FloatArray, answers: Sequence[BlockAnswer]) -> float:
+        """The term, lambda CVaR_beta(Q_s), at first-stage point ``v`` (purchases first)."""
+        q = self.hold_const + self.hold @ v[:self.hold.shape[1]]
+        np.add.at(q, self.block_s, np.array([a.value for a in answers]))
+        return self.weight * cvar(q, self.prob, self.level)
+
+
 class _Master:
     """The master problem: first-stage columns, one theta per block, and the cuts."""
 
@@ -409,11 +840,25 @@ class _Master:
         buy = m.add_variables("buy", (G, K), obj=np.broadcast_to(data.purchase, (G, K)) + held)
         u = m.add_variables("sign", C, lb=data.con_signed.astype(float), ub=1.0, integer=True,
                             obj=data.con_retainer)
-        first_stage_rows(m, data, y, buy, u)
+        # general blocks: hires and the second-stage binaries, and the rows they imply
+        ext = blocks.extra if isinstance(blocks, BlockList) else None
+        n_ext = ext.n if ext is not None else 0
+        hire = None
+        if ext is not None and n_ext:
+            xe = m.add_variables("extra", n_ext, lb=ext.lb, ub=ext.ub, integer=True,
+                                 obj=ext.obj)
+            hire = xe[:ext.n_hire] if ext.n_hire else None
+        first_stage_rows(m, data, y, buy, u, hire=hire)
+        if ext is not None and ext.rows.shape[0]:
+            R = ext.rows.tocoo()
+            m.add_constraints("implied", (R.row, L + R.col, R.data), lb=ext.row_lb,
+                              ub=ext.row_ub, n_rows=R.shape[0])
         # theta_sk >= its least value: total flow <= D_sk, each unit at most |min coef|
         lb = np.array([b.const + min(0.0, float(b.cost.min(initial=0.0))) * b.demand.sum()
                        for b in blocks])
-        m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        theta = m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        risk = blocks.risk if isinstance(blocks, BlockList) else None
+        self.risk = RiskTerm(m, data, blocks, theta, buy, *risk) if risk else None
         mm = m.compile()
         self.compiled = mm
         self.c = mm.c
@@ -422,7 +867,7 @@ class _Master:
         self.row_lb, self.row_ub = mm.row_lb, mm.row_ub
         self.col_lb, self.col_ub = mm.col_lb, mm.col_ub
         self.integer = mm.integer
-        self.n_first = L + G * K + C
+        self.n_first = L + G * K + C + n_ext
         self.L = L
         self.v_start = L  # v = columns L .. n_first (purchases, then contracts)
         self.theta0 = self.n_first
@@ -430,6 +875,12 @@ class _Master:
         self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # block, unit, g, rhs
         self.age: list[int] = []
         self.probs = P[[b.s for b in blocks]]
+
+    def risk_cost(self, x: FloatArray, answers: Sequence[BlockAnswer]) -> float:
+        """The CVaR term at a point, from its blocks' exact values (0 without one)."""
+        if self.risk is None:
+            return 0.0
+        return self.risk.cost(x[self.v_start:self.n_first], answers)
 
     def first_cost(self, x: FloatArray) -> float:
         """First-stage cost of a point, including the expected holding of its stock."""
@@ -639,8 +1090,7 @@ def solve_decomposition(
     instance
         The instance.
     options
-        Model options; sharing must resolve to pooled, without service level, risk weight
-        or the instance's fleets (refused with the reason otherwise).
+        Model options; without a service level (refused with the reason otherwise).
     solver_options
         ``mip_gap`` (the target gap) and ``time_limit_s``.
     workers, scheduler, trust_scheduler
@@ -673,7 +1123,7 @@ def solve_decomposition(
     why = unsupported(instance, data, opts)
     if why is not None:
         raise InputError(f"--method decomposition: {why}.")
-    blocks = make_blocks(data)
+    blocks = make_blocks(data, opts)
     if client is not None:
         return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress, engine,
                     stats)
@@ -730,7 +1180,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             for i, a in zip(g, res, strict=True):
                 answers[i] = a
         q = float(master.probs @ np.array([a.value for a in answers]))
-        return master.first_cost(x) + q, answers
+        return master.first_cost(x) + q + master.risk_cost(x, answers), answers
 
     def integral(x: FloatArray) -> bool:
         xi = x[master.integer]
@@ -937,11 +1387,18 @@ def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     L = master.L
     y = np.round(first[:L])
     buy = np.maximum(first[L:L + G * K], 0.0).reshape(G, K)
-    u = np.round(first[L + G * K:])
+    C = len(data.con_ids)
+    u = np.round(first[L + G * K:L + G * K + C])
+    ext = blocks.extra if isinstance(blocks, BlockList) else None
+    hire = (np.round(first[L + G * K + C:L + G * K + C + ext.n_hire])
+            if ext is not None and ext.n_hire else None)
     x = np.zeros(data.f_s.size)
+    full = np.zeros(blocks.n_cols if isinstance(blocks, BlockList) else 0)
     for b, a in zip(blocks, answers, strict=True):
         if a.x is not None and a.x.size:
-            x[b.flows] = a.x
+            x[b.flows] = a.x[:b.flows.size]
+            if b.rows is not None:
+                full[b.rows.cols] = a.x
     out = np.zeros((S, G, K))
     gov = np.flatnonzero(data.f_u < G * K)
     np.add.at(out, (data.f_s[gov], data.f_u[gov] // K, data.f_u[gov] % K), x[gov])
@@ -953,7 +1410,14 @@ def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     w = np.maximum(dq - got[ds, dj, dk], 0.0)
     layout = Layout(ds.astype(np.int64), dj.astype(np.int64), dk.astype(np.int64), dq,
                     *(np.zeros(0, dtype=np.int64),) * 5, False)
-    lines = plan_lines(data, layout, opts, y=y, buy=buy, u=u, x=x, z=z, w=w, lent=None)
+    lent = None
+    if isinstance(blocks, BlockList) and blocks.layout is not None:
+        layout = blocks.layout
+        vb = blocks.var_blocks or {}
+        if "lent" in vb:
+            lent = full[vb["lent"].start:vb["lent"].stop].reshape(vb["lent"].shape)
+    lines = plan_lines(data, layout, opts, y=y, buy=buy, u=u, x=x, z=z, w=w, lent=lent,
+                       hire=hire)
     objective = min(cost, st.ub)
     bound = min(st.lb, objective)
     gap = relative_gap(objective, bound)
