@@ -50,9 +50,11 @@ def _agree(inst: Instance, gap: float, client: Client, engine: str = "auto",
     assert ext.status is SolveStatus.OPTIMAL and dec.status is SolveStatus.OPTIMAL
     assert ext.objective is not None and dec.objective is not None
     assert dec.bound is not None and ext.bound is not None
-    # each proven: the other's plan lies above its bound
-    assert dec.bound <= ext.objective * (1 + 1e-9)
-    assert ext.bound <= dec.objective * (1 + 1e-9)
+    # each proven: the other's plan lies above its bound, up to the LP solvers' feasibility
+    # tolerance (1e-7 in HiGHS, scipy's too): a cut from duals that exact is off by ~5e-8
+    # relative on Liaoning with scipy's linprog
+    assert dec.bound <= ext.objective * (1 + 1e-6)
+    assert ext.bound <= dec.objective * (1 + 1e-6)
     assert abs(dec.objective - ext.objective) <= gap * max(dec.objective, ext.objective)
     assert dec.gap is not None and dec.gap <= gap
     report = check_placement(inst, dec)
