@@ -20,9 +20,11 @@ from reserve_opt.cli.options import (
     SolverOption,
     ThreadsOption,
     TopOption,
+    TrustSchedulerOption,
     out_option,
     output_folder,
     parent_serves_option,
+    scheduler_option,
     show,
     time_limit_option,
     warn_checker,
@@ -78,17 +80,13 @@ def plan(
     top: TopOption = DEFAULT_TOP,
     method: Annotated[str | None, typer.Option(
         help="extensive (one MILP) or decomposition (scenario L-shaped method on Dask; "
-        "pooled sharing, no service level, risk weight or fleets). Default: decomposition "
-        "when it applies and the model has more than 250,000 flow columns.")] = None,
+        "every option but --service-level). Default: decomposition when it applies and the "
+        "model has more than 250,000 flow columns.")] = None,
     workers: Annotated[int | None, typer.Option(
         help="Local Dask worker processes for the decomposition (default: the cores).")
         ] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of an existing Dask scheduler for the decomposition, as sweep's.")
-        ] = None,
-    trust_scheduler: Annotated[bool, typer.Option(
-        "--trust-scheduler", help="Accept a --scheduler on another machine without TLS.")
-        ] = False,
+    scheduler: Annotated[str | None, scheduler_option("the decomposition")] = None,
+    trust_scheduler: TrustSchedulerOption = False,
 ) -> None:
     """Decide which warehouses to open, what to stock and which contracts to sign."""
     from reserve_opt.io import load_instance
