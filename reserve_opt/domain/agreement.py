@@ -58,6 +58,11 @@ class Agreement:
         Most units lent per commodity and event, or ``None``.
     cap_share
         Most lent as a share of the lender's stock, or ``None``.
+    total_cap_quantity
+        Most units one lender gives of a commodity in an event to all the agreement's
+        borrowers together, or ``None``.
+    total_cap_share
+        The same total as a share of the lender's stock (after damage), or ``None``.
     compensation
         Paid by the borrower per unit received, currency per unit.
     delay_h
@@ -76,6 +81,8 @@ class Agreement:
     commodities: tuple[str, ...] = ()
     cap_quantity: float | None = None
     cap_share: float | None = None
+    total_cap_quantity: float | None = None
+    total_cap_share: float | None = None
     compensation: float = 0.0
     delay_h: float = 0.0
     reciprocal: bool = False
