@@ -5,10 +5,12 @@ agreement carrying the units. Every case is small enough to compute by hand."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
 
+from reserve_opt import load_instance
 from reserve_opt.domain import (
     Agreement,
     Commodity,
@@ -20,10 +22,12 @@ from reserve_opt.domain import (
     Settings,
     Tier,
 )
-from reserve_opt.models.allocation import check_allocation, solve_allocation
+from reserve_opt.models.allocation import AllocationOptions, check_allocation, solve_allocation
 from reserve_opt.models.placement import PlacementOptions, check_placement, solve_placement
 from reserve_opt.solvers import SolveStatus
+from tests.cli_runner import run_cli
 
+ROOT = Path(__file__).resolve().parents[1]
 GW = FacilityKind.GOVERNMENT_WAREHOUSE
 BORROWERS = ("B1", "B2", "B3")
 
@@ -108,3 +112,90 @@ def test_checkers_refuse_a_lender_over_its_total() -> None:
     assert ("L lends 90.000 w in s to B1, B2, B3, but no booking of these units to its "
             "agreements keeps their caps, lender totals, protect_own surplus."
             in check_placement(tight, plan).violations)
+
+
+def _two_agreements(fast_cap: float) -> Instance:
+    """L holds 100 and lends to B1 under a fast agreement (1 h, cap ``fast_cap``) and a
+    slow one (20 h, cap 100); B1 (prefecture: 8 h standard) needs 40."""
+    inst = _alliance()
+    return dataclasses.replace(
+        inst, regions=inst.regions[:2],
+        scenarios=(Scenario("s", "s", 1.0, demand={("B1", "w"): 40.0}),),
+        agreements=(Agreement("fast", Tier.NEIGHBOUR, lender="L", borrower="B1",
+                              cap_quantity=fast_cap, delay_h=1.0),
+                    Agreement("slow", Tier.NEIGHBOUR, lender="L", borrower="B1",
+                              cap_quantity=100.0, delay_h=20.0)))
+
+
+def test_response_time_follows_the_agreement_carrying_the_units() -> None:
+    # 4 h periods: water is needed over the day, so units arriving earlier are worth more
+    inst = _two_agreements(fast_cap=10.0)
+    opts = AllocationOptions(periods=6, period_h=4.0)
+    res = solve_allocation(inst, "s", opts)
+    assert check_allocation(inst, "s", res).ok
+    travel = float(res.flows["time_h"].iloc[0])
+    by = res.flows.groupby("agreement").agg(q=("quantity", "sum"), arrive=("arrive_h", "min"))
+    # 10 units under "fast" arrive 1 h + travel after the event, 30 under "slow" 20 h later
+    assert by.loc["fast", "q"] == pytest.approx(10.0)
+    assert by.loc["slow", "q"] == pytest.approx(30.0)
+    assert by.loc["fast", "arrive"] == pytest.approx(1.0 + travel)
+    assert by.loc["slow", "arrive"] == pytest.approx(20.0 + travel)
+    assert float(res.response["first_arrival_h"].iloc[0]) == pytest.approx(1.0 + travel)
+    # the fast agreement carries nothing: the first arrival is the slow one's, standard missed
+    none = _two_agreements(fast_cap=0.0)
+    res0 = solve_allocation(none, "s")
+    assert check_allocation(none, "s", res0).ok
+    row = res0.response.iloc[0]
+    assert row["first_arrival_h"] == pytest.approx(20.0 + travel)
+    assert row["fastest_possible_h"] == pytest.approx(1.0 + travel)
+    assert not row["met"]
+
+
+def test_plan_under_response_times_books_only_timely_agreements() -> None:
+    # within 8 h only the fast agreement (cap 10) delivers: 30 short, not 0 as the fastest
+    # agreement's delay for all 40 units would say
+    assert _planned(_two_agreements(fast_cap=10.0), response_time=True) == pytest.approx(10.0)
+    # without response times both agreements carry: 40
+    assert _planned(_two_agreements(fast_cap=10.0)) == pytest.approx(40.0)
+    # the checker refuses the 40-unit plan when response times apply
+    inst = _two_agreements(fast_cap=10.0)
+    loose = solve_placement(inst, PlacementOptions(sharing="agreements"))
+    timed = dataclasses.replace(loose, options=dataclasses.replace(loose.options,
+                                                                   response_time=True))
+    assert ("L lends 40.000 w in s to B1, but no booking of these units to its agreements "
+            "keeps their caps, lender totals, protect_own surplus and response standards "
+            "(each agreement's own delay)." in check_placement(inst, timed).violations)
+
+
+HEADER = ("id,lender,borrower,alliance,tier,commodities,cap_quantity,cap_share,"
+          "total_cap_quantity,total_cap_share,compensation,delay_h,reciprocal,protect_own\n")
+
+
+@pytest.mark.parametrize(("quantity", "share", "message"), [
+    ("", "1.5", "total_cap_share 1.5 is above 1; give a value of at most 1"),
+    ("", "half", "total_cap_share 'half' is not a number; give a value as a fraction "
+                 "(0.5 is half)"),
+    ("-3", "", "total_cap_quantity -3 is below 0; give a value of at least 0 units"),
+    ("many", "", "total_cap_quantity 'many' is not a number; give a value in units"),
+])
+def test_bad_lender_totals_are_refused_with_line_value_and_fix(
+        tmp_path: Path, quantity: str, share: str, message: str) -> None:
+    inst = tmp_path / "toy"
+    shutil.copytree(ROOT / "instances" / "toy", inst)
+    (inst / "agreements.csv").write_text(
+        HEADER + f"A_north_sea,north,sea,,1,water|tent,8000,,{quantity},{share},0.5,2,true,"
+        "true\n", encoding="utf-8")
+    result = run_cli("validate", str(inst))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: agreements.csv line 2 (id 'A_north_sea'): "
+                                     + message)
+
+
+def test_a_lender_total_loads_from_the_agreements_table(tmp_path: Path) -> None:
+    inst = tmp_path / "toy"
+    shutil.copytree(ROOT / "instances" / "toy", inst)
+    (inst / "agreements.csv").write_text(
+        HEADER + "A_north_sea,north,sea,,1,water|tent,8000,,5000,0.25,0.5,2,true,true\n",
+        encoding="utf-8")
+    a = load_instance(inst).agreements[0]
+    assert (a.cap_quantity, a.total_cap_quantity, a.total_cap_share) == (8000, 5000, 0.25)

@@ -596,7 +596,8 @@ def _bookings(instance: Instance,
         rows_ub: list[np.ndarray] = []
         ub: list[float] = []
 
-        def bound(sel: np.ndarray, cap: float) -> None:
+        def bound(sel: np.ndarray, cap: float, rows_ub: list[np.ndarray] = rows_ub,
+                  ub: list[float] = ub) -> None:
             if math.isfinite(cap):
                 rows_ub.append(sel.astype(float))
                 ub.append(cap + max(tol, rel_tol * abs(cap)))

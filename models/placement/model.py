@@ -324,8 +324,9 @@ def stock_bound(data: PlacementData) -> FloatArray:
     D_sk of k (every region) takes D_sk / rho_sg units at g; more than the largest of these
     over the scenarios where g survives at all is never used. When g's region lends k
     under a share cap (``cap_share`` or ``total_cap_share`` sigma), lending D_sk can take
-    D_sk / sigma held, so the bound is divided by the smallest such share (at most 1). Stock above the bound
-    only adds purchase and holding cost (never negative), and loosens no constraint
+    D_sk / sigma held, so the bound is divided by the smallest such share (at most 1).
+    Stock above the bound only adds purchase and holding cost (never negative), and
+    loosens no constraint
     (protect_own surpluses and share caps are already met at the bound), so with positive
     purchase costs no optimum holds more. 0 where g survives no scenario.
     """
@@ -488,8 +489,10 @@ def protect_own_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArra
 
 def share_rows(m: Model, data: PlacementData, name: str, groups: list[IntArray],
                shares: FloatArray, lent: IntArray, buy: IntArray, u: IntArray) -> None:
-    """Per scenario and group of triples of one lender and commodity: what the group lends
-    is at most ``share`` x the lender's available stock of the commodity.
+    """Per scenario and group of triples of one lender and commodity: lent <= share x held.
+
+    What the group lends is at most ``share`` x the lender's available stock of the
+    commodity.
 
     Available: ``sum_g rho_sg (e_gk + buy_gk) + sum_c avail_sc u_c`` over the lender's
     warehouses and contracts of k, as allocation counts its stock after damage.
@@ -524,9 +527,12 @@ def total_groups(data: PlacementData) -> list[IntArray]:
 
 def total_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArray,
                u: IntArray) -> None:
-    """Lender totals, as allocation: per scenario, what one lender lends of a commodity
-    under one agreement to all its borrowers is at most ``total_cap_quantity`` and
-    ``total_cap_share`` x its available stock (:func:`share_rows`)."""
+    """Lender totals, as allocation, per (agreement, lender, commodity) and scenario.
+
+    What one lender lends of a commodity under one agreement to all its borrowers is at
+    most ``total_cap_quantity`` and ``total_cap_share`` x its available stock
+    (:func:`share_rows`).
+    """
     S = data.shape[0]
     groups = total_groups(data)
     by_q = [g for g in groups if np.isfinite(data.tri_total_q[g[0]])]
@@ -544,8 +550,9 @@ def total_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArray,
 
 def timely_rows(m: Model, data: PlacementData, lent: IntArray, x: IntArray, cross: IntArray,
                 cpair: IntArray, tri_pair: IntArray) -> None:
-    """With response times: units booked to an agreement travel within the standard
-    after that agreement's delay, not the fastest agreement's on the pair.
+    """With response times: units booked to an agreement arrive within the standard.
+
+    The delay that counts is that agreement's own, not the fastest agreement's on the pair.
 
     A cross-region flow f on a (lender, borrower, commodity) pair has slack
     ``sigma_f = standard_j - travel_f - release_f``; it may be booked to triple t of the pair
