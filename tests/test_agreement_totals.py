@@ -199,3 +199,21 @@ def test_a_lender_total_loads_from_the_agreements_table(tmp_path: Path) -> None:
         encoding="utf-8")
     a = load_instance(inst).agreements[0]
     assert (a.cap_quantity, a.total_cap_quantity, a.total_cap_share) == (8000, 5000, 0.25)
+
+
+def test_review_reports_the_lender_total_against_its_cap() -> None:
+    # the toy event lends 6,000 water north -> sea under A_north_sea (tests/test_review.py)
+    from reserve_opt.review import read_actuals, review
+
+    toy = load_instance(ROOT / "instances" / "toy")
+    a = toy.agreements[0]
+    inst = dataclasses.replace(toy, agreements=(dataclasses.replace(
+        a, total_cap_quantity=5000.0),))
+    r = review(inst, read_actuals(ROOT / "tests" / "data" / "review" / "toy_event", inst))
+    row = r.agreement_use[r.agreement_use["commodity"] == "water"].iloc[0]
+    assert (row["units"], row["cap_units"], bool(row["within_cap"]), row["lender_units"],
+            row["total_cap_units"], bool(row["within_total_cap"])) == (
+        6000, 8000, True, 6000, 5000, False)
+    shown = run_cli("review", str(ROOT / "instances" / "toy"),
+                    str(ROOT / "tests" / "data" / "review" / "toy_event"))
+    assert shown.exit_code == 0 and "within total cap" not in shown.stdout

@@ -133,17 +133,6 @@ def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
     return out
 
 
-def agreement_cap(quantity: float | None, share: float | None, supply: float) -> float:
-    """The tighter of a cap in units and a cap as a share of ``supply``; inf for neither.
-
-    One rule for an agreement's per-borrower caps (``cap_quantity``, ``cap_share``) and
-    its lender totals (``total_cap_quantity``, ``total_cap_share``), ``supply`` being what
-    the lender holds of the commodity for the event (after damage).
-    """
-    cap = math.inf if quantity is None else float(quantity)
-    return cap if share is None else min(cap, share * supply)
-
-
 def total_cap_rows(data: AllocationData) -> tuple[IntArray, IntArray, FloatArray]:
     """The lender-total rows: channels under one, the row of each, and each row's cap.
 
@@ -290,9 +279,8 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
             for k in ks:
                 if not need[j, k] or lender_supply[o, k] <= _EPS:
                     continue
-                cap = agreement_cap(a.cap_quantity, a.cap_share, lender_supply[o, k])
-                total = agreement_cap(a.total_cap_quantity, a.total_cap_share,
-                                      lender_supply[o, k])
+                cap = a.borrower_cap(lender_supply[o, k])
+                total = a.lender_cap(lender_supply[o, k])
                 rows.append((o, j, k, int(a.tier), ai, a.delay_h, a.compensation,
                              a.protect_own, cap, total))
     if options.parent_serves and not pooled:
