@@ -179,12 +179,20 @@ def print_review(inst: Instance, r: Review, learning: Learning, top: int = DEFAU
                       x["quantity"], x["drawn"], "yes" if x["within_quantity"] else "NO",
                       x["due"]] for x in r.contract_use.to_dict(orient="records")])
     if len(r.agreement_use):
+        # the lender totals' columns only where some agreement has one
+        totals = any(math.isfinite(float(v)) for v in r.agreement_use["total_cap_units"])
         print_table("Agreements called", ["agreement", "lender", "borrower", "commodity",
                                           "lent (units)", "cap (units)", "within cap",
+                                          *(["lender's total (units)", "total cap (units)",
+                                             "within total cap"] if totals else []),
                                           f"compensation due ({cur})"],
                     [[x["agreement"], x["lender"], x["borrower"], x["commodity"], x["units"],
                       x["cap_units"] if math.isfinite(x["cap_units"]) else "none",
-                      "yes" if x["within_cap"] else "NO", x["due"]]
+                      "yes" if x["within_cap"] else "NO",
+                      *([x["lender_units"], x["total_cap_units"]
+                         if math.isfinite(x["total_cap_units"]) else "none",
+                         "yes" if x["within_total_cap"] else "NO"] if totals else []),
+                      x["due"]]
                      for x in r.agreement_use.to_dict(orient="records")])
     if len(r.settlement):
         print_table(f"Settlement under the terms against what was paid ({cur})",

@@ -183,6 +183,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     used_contract: dict[str, float] = defaultdict(float)
     produced_by: dict[tuple[str, int], float] = defaultdict(float)
     on_channel: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    by_lender: dict[tuple[str, str, str], float] = defaultdict(float)  # agreement totals
     protected_out: dict[tuple[str, str], float] = defaultdict(float)
     fleet_kg: dict[tuple[str, int], float] = defaultdict(float)
     fleet_m3: dict[tuple[str, int], float] = defaultdict(float)
@@ -257,6 +258,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
                 bad.append(f"{where}: tier {f.tier} but agreement {a.id} is tier {int(a.tier)}.")
             delay = a.delay_h
             on_channel[(a.id, f.lender, f.region, f.commodity)] += q
+            by_lender[(a.id, f.lender, f.commodity)] += q
             if a.protect_own:
                 protected_out[(f.lender, f.commodity)] += q
             compensation += q * a.compensation
@@ -343,6 +345,16 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             if not leq(q, cap):
                 bad.append(f"agreement {aid} lends {q:g} {cid} {lender} -> {borrower}, over "
                            f"{a.cap_share:g} of the lender's {supply[(lender, cid)]:g}.")
+    for (aid, lender, cid), q in by_lender.items():
+        a = agreements[aid]
+        if a.total_cap_quantity is not None and not leq(q, a.total_cap_quantity):
+            bad.append(f"agreement {aid}: {lender} gives {q:g} {cid} to its borrowers in all, "
+                       f"over its total cap of {a.total_cap_quantity:g}.")
+        if a.total_cap_share is not None:
+            cap = a.total_cap_share * supply[(lender, cid)]
+            if not leq(q, cap):
+                bad.append(f"agreement {aid}: {lender} gives {q:g} {cid} to its borrowers in "
+                           f"all, over {a.total_cap_share:g} of its {supply[(lender, cid)]:g}.")
     need_total: dict[tuple[str, str], float] = defaultdict(float)
     for (rid, cid, _), q in demand.items():
         need_total[(rid, cid)] += q

@@ -74,6 +74,9 @@ class AllocationData:
     h_compensation: FloatArray  # currency/unit
     h_protect: BoolArray
     h_cap: FloatArray  # most units over the event on this channel (inf when none)
+    # most units the channel's lender gives of its commodity over the event under its
+    # agreement to all that agreement's borrowers together (inf when none)
+    h_total_cap: FloatArray
     # flow candidates
     f_u: IntArray
     f_h: IntArray
@@ -128,6 +131,20 @@ def region_supply(owner: IntArray, k: IntArray, units: FloatArray,
     out = np.zeros(shape)
     np.add.at(out, (owner, k), units)
     return out
+
+
+def total_cap_rows(data: AllocationData) -> tuple[IntArray, IntArray, FloatArray]:
+    """The lender-total rows: channels under one, the row of each, and each row's cap.
+
+    One row per (agreement, lender, commodity) with a ``total_cap_quantity`` or
+    ``total_cap_share``: it bounds what the lender gives under that agreement to all its
+    borrowers together.
+    """
+    J, K = data.demand.shape[:2]
+    hs = np.flatnonzero(np.isfinite(data.h_total_cap))
+    key = (data.h_agreement[hs] * J + data.h_owner[hs]) * K + data.h_k[hs]
+    _, first, row = np.unique(key, return_index=True, return_inverse=True)
+    return hs, row.astype(np.int64), data.h_total_cap[hs[first]]
 
 
 def period_demand(instance: Instance, event: Scenario, options: AllocationOptions) -> FloatArray:
@@ -243,17 +260,18 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     # ---------------- channels: own, agreements, parent regions
     need = demand.sum(axis=2) > 0  # (J, K)
     lender_supply = region_supply(u_owner, u_k, u_avail, (J, K))
-    rows: list[tuple[int, int, int, int, int, float, float, bool, float]] = []
+    rows: list[tuple[int, int, int, int, int, float, float, bool, float, float]] = []
     for j in range(J):
         for k in range(K):
             if need[j, k]:
-                rows.append((j, j, k, int(Tier.OWN), OWN, 0.0, 0.0, False, math.inf))
+                rows.append((j, j, k, int(Tier.OWN), OWN, 0.0, 0.0, False, math.inf,
+                             math.inf))
     pooled = resolve_sharing(options.sharing, instance.agreements) == "pooled"
     for o, j, k in zip(*np.nonzero((lender_supply[:, None, :] > _EPS) & need[None, :, :]),
                        strict=True) if pooled else ():
         if o != j:
             rows.append((int(o), int(j), int(k), int(Tier.POOLED), POOLED, 0.0, 0.0, False,
-                         math.inf))
+                         math.inf, math.inf))
     for ai, a in enumerate(() if pooled else instance.agreements):
         pairs = [(ridx[o], ridx[j]) for o, j in instance.lending_pairs(a)]
         ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
@@ -261,20 +279,19 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
             for k in ks:
                 if not need[j, k] or lender_supply[o, k] <= _EPS:
                     continue
-                cap = math.inf if a.cap_quantity is None else float(a.cap_quantity)
-                if a.cap_share is not None:
-                    cap = min(cap, a.cap_share * lender_supply[o, k])
+                cap = a.borrower_cap(lender_supply[o, k])
+                total = a.lender_cap(lender_supply[o, k])
                 rows.append((o, j, k, int(a.tier), ai, a.delay_h, a.compensation,
-                             a.protect_own, cap))
+                             a.protect_own, cap, total))
     if options.parent_serves and not pooled:
         for j, r in enumerate(regs):
             for o in (ridx[a] for a in instance.ancestors[r.id]):
                 for k in range(K):
                     if need[j, k] and lender_supply[o, k] > _EPS:
                         rows.append((o, j, k, int(Tier.HIGHER_LEVEL), PARENT, 0.0, 0.0, True,
-                                     math.inf))
+                                     math.inf, math.inf))
     ch = pd.DataFrame(rows, columns=["o", "j", "k", "tier", "agr", "delay", "comp", "protect",
-                                     "cap"])
+                                     "cap", "total"])
 
     # ---------------- arcs and flow candidates
     src_ids = tuple(dict.fromkeys(uf))
@@ -363,6 +380,7 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         h_agreement=ch["agr"].to_numpy(np.int64), h_delay_h=ch["delay"].to_numpy(np.float64),
         h_compensation=ch["comp"].to_numpy(np.float64),
         h_protect=ch["protect"].to_numpy(bool), h_cap=ch["cap"].to_numpy(np.float64),
+        h_total_cap=ch["total"].to_numpy(np.float64),
         f_u=f_u, f_h=cand["h"].to_numpy(np.int64)[c_rep], f_t=t_all, f_arrival=arr_t,
         f_depart_h=depart, f_arrive_h=arrive, f_distance_km=dist,
         f_time_h=cand["time"].to_numpy(np.float64)[c_rep],

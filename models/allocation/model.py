@@ -16,7 +16,7 @@ import numpy.typing as npt
 from reserve_opt.domain import Tier
 from reserve_opt.solvers import Model
 
-from .data import AllocationData
+from .data import AllocationData, total_cap_rows
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -148,6 +148,15 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         m.add_constraints("cap", (row_of_h[data.f_h[fc]], ship[fc], np.ones(fc.size)),
                           ub=data.h_cap[capped], n_rows=capped.size)
         resource.append("cap")
+    # lender totals, per (agreement, lender, commodity) over all the agreement's borrowers
+    th, t_row, t_cap = total_cap_rows(data)
+    if th.size:
+        row_of_t = np.full(data.h_cap.size, -1, dtype=np.int64)
+        row_of_t[th] = t_row
+        ft = np.flatnonzero(row_of_t[data.f_h] >= 0)
+        m.add_constraints("total_cap", (row_of_t[data.f_h[ft]], ship[ft], np.ones(ft.size)),
+                          ub=t_cap, n_rows=t_cap.size)
+        resource.append("total_cap")
     # protect_own: a lender lends under such terms only its surplus over its own need
     f_o = data.h_owner[data.f_h]
     fpro = np.flatnonzero(data.h_protect[data.f_h] & (f_o != f_j))

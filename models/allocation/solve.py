@@ -31,7 +31,7 @@ from reserve_opt.solvers import (
 )
 from reserve_opt.transport import TIME_SOURCES
 
-from .data import OWN, PARENT, POOLED, AllocationData, prepare
+from .data import OWN, PARENT, POOLED, AllocationData, prepare, total_cap_rows
 from .event import event_instance
 from .from_plan import StockInput, plan_inputs, stock_units
 from .model import Layout, Level, build, route_cap_rows
@@ -503,6 +503,12 @@ def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64
         return [(f"cap of agreement {inst.agreements[data.h_agreement[h]].id} on "
                  f"{rid[data.h_owner[h]]} -> {rid[data.h_region[h]]} ({kid[data.h_k[h]]})",
                  None) for h in hs]
+    if block == "total_cap":
+        th, t_row, _ = total_cap_rows(data)
+        first = th[np.unique(t_row, return_index=True)[1]][rows]
+        return [(f"total cap of agreement {inst.agreements[data.h_agreement[h]].id} on what "
+                 f"{rid[data.h_owner[h]]} gives of {kid[data.h_k[h]]} to all its borrowers",
+                 None) for h in first]
     if block == "protect_own":
         f_o = data.h_owner[data.f_h]
         fpro = data.h_protect[data.f_h] & (f_o != data.f_j)

@@ -265,6 +265,9 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     out_con: dict[tuple[str, str], float] = defaultdict(float)
     served: dict[tuple[str, str, str], float] = defaultdict(float)
     lent: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    # cross-region flows per (scenario, lender, commodity): (borrower, units, slack h), slack
+    # = the response standard - travel - the source's release (inf without response times)
+    lent_flows: dict[tuple[str, str, str], list[tuple[str, float, float]]] = defaultdict(list)
     scen_cost: dict[str, float] = defaultdict(float)  # second-stage cost of each scenario
     transport = unit_prices = 0.0
     fleet_use: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 4)
@@ -311,6 +314,12 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 delay += min(instance.agreements[ai].delay_h if ai >= 0 else 0.0
                              for ai in cov)
                 lent[(fl.scenario, owner, fl.region, fl.commodity)] += fl.quantity
+                slack = (instance.settings.response_h(reg[fl.region].level) - time_h - (
+                    delay - min(instance.agreements[ai].delay_h if ai >= 0 else 0.0
+                                for ai in cov)) if opts.response_time else math.inf)
+                if fl.quantity > tol:
+                    lent_flows[(fl.scenario, owner, fl.commodity)].append(
+                        (fl.region, fl.quantity, slack))
         if opts.response_time:
             lim = instance.settings.response_h(reg[fl.region].level)
             if time_h + delay > lim + 1e-9:
@@ -376,6 +385,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             v.append(f"{lo} lends {q:.3f} {k} to {bo} in {sid}, over the agreement cap "
                      f"{cap:.3f}.")
     v += _protect_own(instance, lent, covering, avail_region, leq)
+    v += _bookings(instance, lent_flows, covering, avail_region, opts.response_time, tol,
+                   rel_tol)
 
     shortage = 0.0
     short_of: dict[tuple[str, str, str], float] = {}
@@ -544,6 +555,80 @@ def _protect_own(instance: Instance, lent: dict[tuple[str, str, str, str], float
             v.append(f"{lo} lends {q:.3f} {k} in {sid} under protect_own terms or as a parent, "
                      f"more than its surplus {max(have - own, 0.0):.3f} (holds {have:.3f}, "
                      f"needs {own:.3f}).")
+    return v
+
+
+def _bookings(instance: Instance,
+              lent_flows: dict[tuple[str, str, str], list[tuple[str, float, float]]],
+              covering: dict[tuple[str, str, str], list[int]],
+              held: dict[tuple[str, str, str], float], response_time: bool, tol: float,
+              rel_tol: float) -> list[str]:
+    """Each lender's cross-region units can be booked to the agreements that cover them.
+
+    Per (scenario, lender, commodity), a small LP looks for a booking b[f, t] of each
+    flow f to the agreements t covering its borrower (a parent region: no cap, no delay)
+    such that every flow is booked whole, each agreement keeps its per-borrower caps and
+    its lender totals (``total_cap_quantity``, ``total_cap_share`` x held), protect_own
+    and parent lending stays within the lender's surplus and, with response times, a flow
+    is booked only to agreements whose delay still lets it arrive within the standard.
+    Groups whose only agreement terms are per-borrower caps are left to the pair checks.
+    """
+    from scipy.optimize import linprog  # the checker's own solver, not the model's
+
+    v: list[str] = []
+    demand = {sc.id: instance.demand(sc.id) for sc in instance.scenarios}
+    ags = instance.agreements
+    for (sid, lo, k), flows in sorted(lent_flows.items()):
+        tri = sorted({(ai, bo) for bo, _, _ in flows for ai in covering[(lo, bo, k)]})
+        totals = {ai for ai, _ in tri if ai >= 0 and (
+            ags[ai].total_cap_quantity is not None or ags[ai].total_cap_share is not None)}
+        timed = response_time and any(
+            len({ags[ai].delay_h if ai >= 0 else 0.0 for ai in covering[(lo, bo, k)]}) > 1
+            for bo, _, _ in flows)
+        if not totals and not timed:
+            continue
+        have = held[(sid, lo, k)]
+        cols = [(f, t) for f, (bo, _, slack) in enumerate(flows) for t, (ai, b2) in
+                enumerate(tri) if b2 == bo and (ags[ai].delay_h if ai >= 0 else 0.0)
+                <= slack + 1e-9]
+        n = len(cols)
+        a_eq = np.zeros((len(flows), n))
+        rows_ub: list[np.ndarray] = []
+        ub: list[float] = []
+
+        def bound(sel: np.ndarray, cap: float, rows_ub: list[np.ndarray] = rows_ub,
+                  ub: list[float] = ub) -> None:
+            if math.isfinite(cap):
+                rows_ub.append(sel.astype(float))
+                ub.append(cap + max(tol, rel_tol * abs(cap)))
+
+        for c, (f, _) in enumerate(cols):
+            a_eq[f, c] = 1.0
+        tcol = np.array([t for _, t in cols], dtype=np.int64)
+        for t, (ai, _) in enumerate(tri):
+            if ai >= 0:
+                ag = ags[ai]
+                bound(tcol == t, min(math.inf if ag.cap_quantity is None else ag.cap_quantity,
+                                     math.inf if ag.cap_share is None else ag.cap_share * have))
+        for ai in sorted(totals):
+            ag = ags[ai]
+            mine = np.isin(tcol, [t for t, (a2, _) in enumerate(tri) if a2 == ai])
+            bound(mine, min(math.inf if ag.total_cap_quantity is None else ag.total_cap_quantity,
+                            math.inf if ag.total_cap_share is None
+                            else ag.total_cap_share * have))
+        protected = np.isin(tcol, [t for t, (ai, _) in enumerate(tri)
+                                   if ai < 0 or ags[ai].protect_own])
+        bound(protected, max(have - demand[sid].get((lo, k), 0.0), 0.0))
+        b_eq = np.array([q for _, q, _ in flows])
+        res = linprog(np.zeros(n), A_ub=np.array(rows_ub).reshape(len(rows_ub), n),
+                      b_ub=np.array(ub), A_eq=a_eq, b_eq=b_eq, bounds=(0, None),
+                      method="highs") if n else None
+        if res is None or res.status != 0:
+            what = "caps, lender totals, protect_own surplus" + (
+                " and response standards (each agreement's own delay)" if response_time else "")
+            v.append(f"{lo} lends {b_eq.sum():.3f} {k} in {sid} to "
+                     f"{', '.join(sorted({bo for bo, _, _ in flows}))}, but no booking of "
+                     f"these units to its agreements keeps their {what}.")
     return v
 
 

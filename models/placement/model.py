@@ -80,6 +80,11 @@ class PlacementData:
     tri_cap_q: FloatArray  # inf when none
     tri_cap_share: FloatArray  # inf when none
     tri_protect: BoolArray  # lends only its surplus (protect_own terms, or a parent region)
+    # the lender's total under the triple's agreement, over all its borrowers (inf when none)
+    tri_total_q: FloatArray
+    tri_total_share: FloatArray
+    tri_delay: FloatArray  # h, the agreement's delay from request to release (0 for a parent)
+    unit_delay: FloatArray  # (U,) h, the unit's own release delay (contract activation)
     f_s: IntArray  # flow candidates
     f_u: IntArray
     f_j: IntArray
@@ -193,7 +198,7 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
     # sharing permissions and lending triples
     allowed = np.ones((K, J, J), dtype=bool)
     agr_delay = np.zeros((K, J, J))
-    tri: list[tuple[int, int, int, int, float, float, bool]] = []
+    tri: list[tuple[int, int, int, int, float, float, bool, float, float, float]] = []
     if sharing == "agreements":
         allowed[:] = False
         allowed[:, np.arange(J), np.arange(J)] = True
@@ -204,11 +209,13 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
             ks = [kidx[c] for c in a.commodities] if a.commodities else list(range(K))
             cq = math.inf if a.cap_quantity is None else float(a.cap_quantity)
             cs = math.inf if a.cap_share is None else float(a.cap_share)
+            tq = math.inf if a.total_cap_quantity is None else float(a.total_cap_quantity)
+            ts = math.inf if a.total_cap_share is None else float(a.total_cap_share)
             for o, j in pairs:
                 for k in ks:
                     allowed[k, o, j] = True
                     agr_delay[k, o, j] = min(agr_delay[k, o, j], a.delay_h)
-                    tri.append((ai, o, j, k, cq, cs, a.protect_own))
+                    tri.append((ai, o, j, k, cq, cs, a.protect_own, tq, ts, a.delay_h))
         if options.parent_serves:  # higher level: no agreement (index -1), cap or delay;
             # a parent gives only its surplus, as in allocation
             for r in regs:
@@ -216,8 +223,9 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
                 for o in (ridx[a] for a in instance.ancestors[r.id]):
                     allowed[:, o, j] = True
                     agr_delay[:, o, j] = 0.0
-                    tri += [(PARENT, o, j, k, math.inf, math.inf, True) for k in range(K)]
-    tri_arr = np.array(tri, dtype=np.float64).reshape(-1, 7)
+                    tri += [(PARENT, o, j, k, math.inf, math.inf, True, math.inf, math.inf,
+                             0.0) for k in range(K)]
+    tri_arr = np.array(tri, dtype=np.float64).reshape(-1, 10)
 
     # flow candidates: every (unit, arc) pair from the unit's source, per scenario
     fs_l, fu_l, fa_l = [], [], []
@@ -290,6 +298,10 @@ def prepare(instance: Instance, options: PlacementOptions) -> PlacementData:
         tri_cap_q=tri_arr[:, 4],
         tri_cap_share=tri_arr[:, 5],
         tri_protect=tri_arr[:, 6] > 0.5,
+        tri_total_q=tri_arr[:, 7],
+        tri_total_share=tri_arr[:, 8],
+        tri_delay=tri_arr[:, 9],
+        unit_delay=unit_delay,
         f_s=f_s,
         f_u=f_u,
         f_j=f_j.astype(np.int64),
@@ -311,9 +323,10 @@ def stock_bound(data: PlacementData) -> FloatArray:
     A unit at g survives scenario s with probability rho_sg, so covering the whole demand
     D_sk of k (every region) takes D_sk / rho_sg units at g; more than the largest of these
     over the scenarios where g survives at all is never used. When g's region lends k
-    under a share cap (``cap_share`` sigma), lending D_sk can take D_sk / sigma held, so
-    the bound is divided by the smallest such share (at most 1). Stock above the bound
-    only adds purchase and holding cost (never negative), and loosens no constraint
+    under a share cap (``cap_share`` or ``total_cap_share`` sigma), lending D_sk can take
+    D_sk / sigma held, so the bound is divided by the smallest such share (at most 1).
+    Stock above the bound only adds purchase and holding cost (never negative), and
+    loosens no constraint
     (protect_own surpluses and share caps are already met at the bound), so with positive
     purchase costs no optimum holds more. 0 where g survives no scenario.
     """
@@ -325,9 +338,9 @@ def stock_bound(data: PlacementData) -> FloatArray:
                          dtot[:, None, :] / data.rho[:, :, None], 0.0)  # (S, G, K)
     out = per_s.max(axis=0) if S else np.zeros((G, K))
     share = np.ones((data.shape[1], K))  # smallest share cap per (lender, commodity), <= 1
-    capped = np.flatnonzero(np.isfinite(data.tri_cap_share) & (data.tri_cap_share > 0))
-    np.minimum.at(share, (data.tri_lender[capped], data.tri_k[capped]),
-                  data.tri_cap_share[capped])
+    for sigma in (data.tri_cap_share, data.tri_total_share):
+        capped = np.flatnonzero(np.isfinite(sigma) & (sigma > 0))
+        np.minimum.at(share, (data.tri_lender[capped], data.tri_k[capped]), sigma[capped])
     out /= share[data.gov_region]
     return out
 
@@ -472,6 +485,106 @@ def protect_own_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArra
     m.add_constraints("protect_own", (np.concatenate(r_l), np.concatenate(c_l),
                                       np.concatenate(v_l)),
                       ub=np.array(rhs), n_rows=len(rhs))
+
+
+def share_rows(m: Model, data: PlacementData, name: str, groups: list[IntArray],
+               shares: FloatArray, lent: IntArray, buy: IntArray, u: IntArray) -> None:
+    """Per scenario and group of triples of one lender and commodity: lent <= share x held.
+
+    What the group lends is at most ``share`` x the lender's available stock of the
+    commodity.
+
+    Available: ``sum_g rho_sg (e_gk + buy_gk) + sum_c avail_sc u_c`` over the lender's
+    warehouses and contracts of k, as allocation counts its stock after damage.
+    """
+    S = data.shape[0]
+    if not groups:
+        return
+    rr, cc, vv, rhs = [], [], [], []
+    for row, (ts, share) in enumerate(zip(groups, shares, strict=True)):
+        o, k = data.tri_lender[ts[0]], data.tri_k[ts[0]]
+        gs = np.flatnonzero(data.gov_region == o)
+        cs = np.flatnonzero((data.con_region == o) & (data.con_k == k))
+        rows = row * S + np.arange(S)
+        rr += [np.repeat(rows, ts.size), np.repeat(rows, gs.size), np.repeat(rows, cs.size)]
+        cc += [lent[:, ts].ravel(), np.tile(buy[gs, k], S), np.tile(u[cs], S)]
+        vv += [np.ones(S * ts.size), (-share * data.rho[:, gs]).ravel(),
+               (-share * data.con_avail[:, cs]).ravel()]
+        rhs.append(share * (data.rho[:, gs] @ data.existing[gs, k]))
+    m.add_constraints(name, (np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)),
+                      ub=np.concatenate(rhs), n_rows=len(groups) * S)
+
+
+def total_groups(data: PlacementData) -> list[IntArray]:
+    """Triples of each (agreement, lender, commodity) with a lender total, in key order."""
+    J, K = data.shape[1], data.shape[2]
+    ts = np.flatnonzero(np.isfinite(data.tri_total_q) | np.isfinite(data.tri_total_share))
+    key = (data.tri_agreement[ts] * J + data.tri_lender[ts]) * K + data.tri_k[ts]
+    order = np.argsort(key, kind="stable")
+    _, starts = np.unique(key[order], return_index=True)
+    return np.split(ts[order], starts[1:]) if ts.size else []
+
+
+def total_rows(m: Model, data: PlacementData, lent: IntArray, buy: IntArray,
+               u: IntArray) -> None:
+    """Lender totals, as allocation, per (agreement, lender, commodity) and scenario.
+
+    What one lender lends of a commodity under one agreement to all its borrowers is at
+    most ``total_cap_quantity`` and ``total_cap_share`` x its available stock
+    (:func:`share_rows`).
+    """
+    S = data.shape[0]
+    groups = total_groups(data)
+    by_q = [g for g in groups if np.isfinite(data.tri_total_q[g[0]])]
+    if by_q:
+        rows = np.concatenate([np.repeat(i * S + np.arange(S), g.size)
+                               for i, g in enumerate(by_q)])
+        cols = np.concatenate([lent[:, g].ravel() for g in by_q])
+        m.add_constraints("lent_total_cap", (rows, cols, np.ones(cols.size)),
+                          ub=np.repeat([data.tri_total_q[g[0]] for g in by_q], S),
+                          n_rows=len(by_q) * S)
+    by_share = [g for g in groups if np.isfinite(data.tri_total_share[g[0]])]
+    share_rows(m, data, "lent_total_share_cap", by_share,
+               np.array([data.tri_total_share[g[0]] for g in by_share]), lent, buy, u)
+
+
+def timely_rows(m: Model, data: PlacementData, lent: IntArray, x: IntArray, cross: IntArray,
+                cpair: IntArray, tri_pair: IntArray) -> None:
+    """With response times: units booked to an agreement arrive within the standard.
+
+    The delay that counts is that agreement's own, not the fastest agreement's on the pair.
+
+    A cross-region flow f on a (lender, borrower, commodity) pair has slack
+    ``sigma_f = standard_j - travel_f - release_f``; it may be booked to triple t of the pair
+    when ``delay_t <= sigma_f``. The sets a flow may use are nested (every triple up to a
+    delay), so a booking exists exactly when, for each delay d of the pair's triples above
+    the smallest, ``sum_{t: delay_t >= d} lent_t <= sum_{f: sigma_f >= d} x_f`` (Gale's
+    supply-demand theorem; lent_balance makes the totals equal). Pairs whose triples all
+    have one delay need no row.
+    """
+    S = data.shape[0]
+    sigma = (data.std_h[data.f_j[cross]] - data.f_time[cross]
+             - data.unit_delay[data.f_u[cross]])
+    rr, cc, vv = [], [], []
+    n = 0
+    order = np.argsort(tri_pair, kind="stable")
+    _, starts = np.unique(tri_pair[order], return_index=True)
+    for ts in np.split(order, starts[1:]) if order.size else []:
+        delays = np.unique(data.tri_delay[ts])
+        if delays.size < 2:
+            continue
+        fs = np.flatnonzero(cpair == tri_pair[ts[0]])
+        for d in delays[1:]:
+            late = ts[data.tri_delay[ts] >= d]
+            ok = fs[sigma[fs] >= d - 1e-9]
+            rows = n + np.arange(S)
+            rr += [np.repeat(rows, late.size), n + data.f_s[cross[ok]]]
+            cc += [lent[:, late].ravel(), x[cross[ok]]]
+            vv += [np.ones(S * late.size), -np.ones(ok.size)]
+            n += S
+    if n:
+        m.add_constraints("lent_timely", (np.concatenate(rr), np.concatenate(cc),
+                                          np.concatenate(vv)), ub=0.0, n_rows=n)
 
 
 def event_days(data: PlacementData) -> FloatArray:
@@ -772,21 +885,12 @@ def build_model(data: PlacementData, options: PlacementOptions, *,
             lb=0.0, ub=0.0, n_rows=S * NP)
         # share caps: lent_t <= share_t * (lender's available stock of k)
         sh = np.flatnonzero(np.isfinite(data.tri_cap_share))
-        if sh.size:
-            rr, cc2, vv, rhs_l = [], [], [], []
-            for row, t in enumerate(sh):  # one row per (triple, scenario); vectorised over S
-                o, k, share = data.tri_lender[t], data.tri_k[t], data.tri_cap_share[t]
-                gs = np.flatnonzero(data.gov_region == o)
-                cs = np.flatnonzero((data.con_region == o) & (data.con_k == k))
-                rows = row * S + np.arange(S)
-                rr += [rows, np.repeat(rows, gs.size), np.repeat(rows, cs.size)]
-                cc2 += [lent[:, t], np.tile(buy[gs, k], S), np.tile(u[cs], S)]
-                vv += [np.ones(S), (-share * data.rho[:, gs]).ravel(),
-                       (-share * data.con_avail[:, cs]).ravel()]
-                rhs_l.append(share * (data.rho[:, gs] @ data.existing[gs, k]))
-            m.add_constraints("lent_share_cap",
-                              (np.concatenate(rr), np.concatenate(cc2), np.concatenate(vv)),
-                              ub=np.concatenate(rhs_l), n_rows=sh.size * S)
+        share_rows(m, data, "lent_share_cap", [sh[i:i + 1] for i in range(sh.size)],
+                   data.tri_cap_share[sh], lent, buy, u)
+        # lender totals: per (agreement, lender, commodity), over all its borrowers
+        total_rows(m, data, lent, buy, u)
+        if options.response_time:
+            timely_rows(m, data, lent, x, cross, cpair, tri_pair)
 
         protect_own_rows(m, data, lent, buy, u)
 

@@ -236,7 +236,8 @@ def _prune_triples(data: PlacementData) -> PlacementData:
         data, tri_agreement=data.tri_agreement[keep], tri_lender=data.tri_lender[keep],
         tri_borrower=data.tri_borrower[keep], tri_k=data.tri_k[keep],
         tri_cap_q=data.tri_cap_q[keep], tri_cap_share=data.tri_cap_share[keep],
-        tri_protect=data.tri_protect[keep])
+        tri_protect=data.tri_protect[keep], tri_total_q=data.tri_total_q[keep],
+        tri_total_share=data.tri_total_share[keep], tri_delay=data.tri_delay[keep])
 
 
 def _solve_data(data: PlacementData, options: PlacementOptions, solver: str,

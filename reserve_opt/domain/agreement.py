@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -58,6 +59,11 @@ class Agreement:
         Most units lent per commodity and event, or ``None``.
     cap_share
         Most lent as a share of the lender's stock, or ``None``.
+    total_cap_quantity
+        Most units one lender gives of a commodity in an event to all the agreement's
+        borrowers together, or ``None``.
+    total_cap_share
+        The same total as a share of the lender's stock (after damage), or ``None``.
     compensation
         Paid by the borrower per unit received, currency per unit.
     delay_h
@@ -76,6 +82,8 @@ class Agreement:
     commodities: tuple[str, ...] = ()
     cap_quantity: float | None = None
     cap_share: float | None = None
+    total_cap_quantity: float | None = None
+    total_cap_share: float | None = None
     compensation: float = 0.0
     delay_h: float = 0.0
     reciprocal: bool = False
@@ -84,6 +92,26 @@ class Agreement:
     def covers(self, commodity: str) -> bool:
         """Whether the agreement covers ``commodity``."""
         return not self.commodities or commodity in self.commodities
+
+    def borrower_cap(self, supply: float) -> float:
+        """Most one borrower may draw of a commodity over an event (inf without a cap).
+
+        ``supply`` is what the lender holds of the commodity for the event, after damage.
+        """
+        return _tighter(self.cap_quantity, self.cap_share, supply)
+
+    def lender_cap(self, supply: float) -> float:
+        """Most the lender gives of a commodity over an event to all borrowers together.
+
+        Inf without a total; ``supply`` as in :meth:`borrower_cap`.
+        """
+        return _tighter(self.total_cap_quantity, self.total_cap_share, supply)
+
+
+def _tighter(quantity: float | None, share: float | None, supply: float) -> float:
+    """The tighter of a cap in units and a cap as a share of ``supply``; inf for neither."""
+    cap = math.inf if quantity is None else float(quantity)
+    return cap if share is None else min(cap, share * supply)
 
 
 def resolve_sharing(sharing: Sharing, agreements: Sequence[Agreement]

@@ -333,6 +333,14 @@ TABLES: tuple[Table, ...] = (
                    "lender's stock (per borrower: under an alliance agreement every member "
                    "may take that share, so a lender of n borrowers may give up to n times "
                    "it)"),
+            Column("total_cap_quantity", "float", "units", required=False, nullable=True,
+                   minimum=_NONNEG, doc="most units one lender gives of a commodity per event "
+                   "to all the agreement's borrowers together (the lender's total under an "
+                   "alliance agreement)"),
+            Column("total_cap_share", "float", "fraction", required=False, nullable=True,
+                   minimum=0.0, maximum=1.0, doc="most one lender gives of a commodity per "
+                   "event to all the agreement's borrowers together, as a share of its stock "
+                   "after damage (0.5: half its stock in all, however many members draw)"),
             Column("compensation", "float", "currency/unit", required=False, nullable=True,
                    default=0.0, minimum=_NONNEG, doc="paid by the borrower per unit received"),
             Column("delay_h", "float", "h", required=False, nullable=True, default=0.0,

@@ -254,24 +254,33 @@ def _lender_supply(instance: Instance, usable: Mapping[tuple[str, str], float],
 
 def agreement_use(instance: Instance, usable: Mapping[tuple[str, str], float],
                   actuals: Actuals) -> pd.DataFrame:
-    """Each agreement called: units lent per lender, borrower and commodity against its cap."""
+    """Each agreement called: units lent per lender, borrower and commodity against its cap.
+
+    ``cap_units`` is the per-borrower cap; ``lender_units`` what the lender gave of the
+    commodity under the agreement to all its borrowers, against the lender total
+    ``total_cap_units`` (``total_cap_quantity``, ``total_cap_share`` x its stock; inf
+    when the agreement has none).
+    """
     d = arrivals(actuals, ["agreement"])
     cols = ["agreement", "lender", "borrower", "commodity", "units", "cap_units",
-            "within_cap", "compensation_per_unit", "due"]
+            "within_cap", "lender_units", "total_cap_units", "within_total_cap",
+            "compensation_per_unit", "due"]
     if d.empty:
         return pd.DataFrame(columns=cols)
     d = d.assign(lender=[instance.facility(s).region for s in d["source"]])
     g = d.groupby(["reference", "lender", "region", "commodity"], sort=True,
                   as_index=False)["quantity"].sum()
+    in_all = g.groupby(["reference", "lender", "commodity"])["quantity"].sum()
     rows = []
     for ref, lender, borrower, com, q in g.itertuples(index=False):
         a = next(x for x in instance.agreements if x.id == ref)
-        cap = math.inf if a.cap_quantity is None else float(a.cap_quantity)
-        if a.cap_share is not None:
-            cap = min(cap, a.cap_share * _lender_supply(instance, usable, lender, com))
+        supply = _lender_supply(instance, usable, lender, com)
+        cap, total = a.borrower_cap(supply), a.lender_cap(supply)
+        given = float(in_all[(ref, lender, com)])
         rows.append({"agreement": ref, "lender": lender, "borrower": borrower,
                      "commodity": com, "units": float(q), "cap_units": cap,
-                     "within_cap": float(q) <= cap + 1e-6,
+                     "within_cap": float(q) <= cap + 1e-6, "lender_units": given,
+                     "total_cap_units": total, "within_total_cap": given <= total + 1e-6,
                      "compensation_per_unit": a.compensation,
                      "due": float(q) * a.compensation})
     return pd.DataFrame(rows, columns=cols)

@@ -51,7 +51,9 @@ def finite_number(value: Any) -> float | None:
 
 
 def _unit_phrase(col: Column) -> str:
-    return f" in {col.unit}" if col.unit and col.unit not in {"rank", "fraction"} else ""
+    if col.unit == "fraction":  # a share is written as a decimal, not as a percentage
+        return " as a fraction (0.5 is half)"
+    return f" in {col.unit}" if col.unit and col.unit != "rank" else ""
 
 
 def parse_cell(col: Column, value: Any) -> Any:
