@@ -237,3 +237,20 @@ def test_plan_runs_the_decomposition_on_an_existing_scheduler(tmp_path: Path) ->
     doc = json.loads(res.stdout)
     assert doc["status"] == "optimal"
     assert "on 1 Dask worker(s)" in doc["message"]
+
+
+@pytest.mark.parametrize("case", ["total_share", "total_quantity", "timely_booking"])
+def test_lender_totals_and_timely_bookings_agree_with_the_extensive_form(
+        client: Client, case: str) -> None:
+    # the per-lender totals and the response standard's booking rows come from model.py's
+    # rows, which the general blocks cut up: the decomposition must give the same plan
+    from tests.test_agreement_totals import _alliance, _two_agreements
+    agreements = PlacementOptions(sharing="agreements", explain_shortages=False)
+    if case == "total_share":
+        inst, options = _alliance(total_cap_share=0.5), agreements
+    elif case == "total_quantity":
+        inst, options = _alliance(total_cap_quantity=45.0), agreements
+    else:
+        inst = _two_agreements(fast_cap=10.0)
+        options = dataclasses.replace(agreements, response_time=True)
+    _agree(inst, 1e-6, client, options=options)
