@@ -205,3 +205,21 @@ def test_the_loop_converges_within_five_rounds_on_every_bundled_scenario(
     assert loop.agree, [(d.period, d.unmet_share) for d in loop.days]
     assert loop.rounds <= 5
     assert all(d.unmet_share <= 0.02 for d in loop.days)
+
+
+def test_savannah_single_allocation_on_trucks_leaves_at_most_one_load_for_new_reasons() -> None:
+    # routing the single allocation of each day: what is left off for reasons the
+    # allocation does not report (not the grocer without trucks) is within 2% of the day's
+    # promise on days 1 and 3; on day 2 one 10 t load of water (800 units, 2.6%), which a
+    # hand-made plan carries but the engine's search misses (models/allocation.md)
+    inst = load_instance(GEORGIA)
+    alloc = solve_allocation(inst, "hurricane_savannah", AllocationOptions(explain=False))
+    days = route_days(inst, alloc, max_iterations=ITERATIONS)
+    assert [d.period for d in days] == [1, 2, 3]
+    new = {}
+    for d in days:
+        rep = d.report
+        new[d.period] = float(rep.loc[rep["source"] != "E_gwinnett_grocer", "unmet"].sum())
+    assert new[1] <= 0.02 * days[0].promised_units
+    assert new[3] <= 0.02 * days[2].promised_units
+    assert new[2] <= 800.0  # one truck load of 12.5 kg cases
