@@ -351,10 +351,10 @@ def allocate_and_route(
     n = 0
     while True:
         n += 1
-        # explanations (outage re-solves) only for the allocation that is kept: the first
-        # one explains (it is kept when it agrees at once), later ones are explained once
-        # the loop ends
-        opts = replace(base, explain=base.explain and n == 1,
+        # explanations (outage re-solves, most of a solve's time) only for the allocation
+        # that is kept, once the loop ends: explaining the first round too would pay them
+        # twice whenever the loop takes more than one round
+        opts = replace(base, explain=False,
                        route_caps_kg=tuple((s, t, kg) for (s, t), kg in sorted(caps.items())))
         alloc = solve_allocation(instance, scenario, opts, solver=solver,
                                  solver_options=solver_options, stock=stock)
@@ -373,7 +373,7 @@ def allocate_and_route(
         if agree or n >= rounds or not _caps_from(days, caps, tolerance, no_fleet,
                                                   opts.periods):
             break
-    if base.explain and n > 1:
+    if base.explain:
         # the same LP again, now explaining its shortages: the flows do not change
         alloc = solve_allocation(instance, scenario, replace(opts, explain=True),
                                  solver=solver, solver_options=solver_options, stock=stock)
