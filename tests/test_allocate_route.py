@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from reserve_opt.io import load_instance
 from reserve_opt.models.allocation import AllocationOptions, check_allocation, solve_allocation
+from reserve_opt.models.allocation.calibration import depot_kg_per_m3, load_kg
 from reserve_opt.models.allocation.loop import allocate_and_route, route_days
 from reserve_opt.models.routing import check_deliveries
 from tests.cli_runner import run_cli
@@ -122,3 +124,102 @@ def test_route_with_an_event_file_is_refused(tmp_path: Path) -> None:
     assert res.exit_code == 1
     assert res.stderr == (f"error: --route: routes a scenario of the instance, and {event} is "
                           "an event file; give --scenario ID instead of --event.\n")
+
+
+LIAONING = ROOT / "instances" / "liaoning"
+TOY = ROOT / "instances" / "toy"
+
+
+def test_a_unit_takes_its_weight_or_its_volume_at_the_trucks_kg_per_m3() -> None:
+    # Liaoning's 10 t / 45 m3 trucks carry 222.2 kg per m3: a 3 kg, 0.03 m3 quilt takes
+    # 6.67 kg of a truck (its volume fills the truck first), a 7 kg, 0.012 m3 case of water
+    # its 7 kg
+    inst = load_instance(LIAONING)
+    (rho,) = depot_kg_per_m3(inst, ["W_yingkou"])
+    assert rho == pytest.approx(10000 / 45)
+    assert float(load_kg(3.0, 0.03, rho)) == pytest.approx(0.03 * 10000 / 45)
+    assert float(load_kg(7.0, 0.012, rho)) == 7.0
+
+
+def test_quake_haicheng_single_allocation_fits_the_trucks_that_carry_it() -> None:
+    # W_yingkou's 27 trucks make at most 3 trips on day 1: the allocation's loads, counted
+    # as routing packs them (quilts and tents by volume), fit 81 truck loads, and the day
+    # routes within 2% (with kg and m3 counted apart, 87 loads were promised: 7.8% unmet)
+    inst = load_instance(LIAONING)
+    alloc = solve_allocation(inst, "quake_haicheng", AllocationOptions(explain=False))
+    f = alloc.flows[(alloc.flows["source"] == "W_yingkou") & (alloc.flows["period"] == 1)]
+    comm = {c.id: c for c in inst.commodities}
+    loads = sum(float(q) * max(comm[str(k)].weight_kg, comm[str(k)].volume_m3 * 10000 / 45)
+                for q, k in zip(f["quantity"], f["commodity"], strict=True))
+    assert 0 < loads <= 27 * 3 * 10000 + 1e-3
+    day1 = route_days(inst, alloc, max_iterations=ITERATIONS)[0]
+    assert day1.period == 1
+    assert day1.unmet_share <= 0.02
+
+
+def test_the_loop_caps_sources_without_trucks_from_the_first_round() -> None:
+    # the toy's supermarket has no vehicles and no fleet depot in its region: routing has no
+    # truck for it, so the loop caps it at 0 kg on every day before the first allocation and
+    # agrees in one round (it took a second round to learn that from the routes)
+    inst = load_instance(TOY)
+    loop = allocate_and_route(inst, "flood", max_iterations=ITERATIONS)
+    assert loop.agree and loop.rounds == 1
+    assert [(s, t, kg) for s, t, kg in loop.caps if s == "S_river"] == [
+        ("S_river", 1, 0.0), ("S_river", 2, 0.0), ("S_river", 3, 0.0)]
+    assert "S_river" not in set(loop.allocation.flows["source"])
+    assert all(d.unmet_units == 0 for d in loop.days)
+
+
+def test_a_warm_loop_gives_the_answer_of_a_cold_one() -> None:
+    # Georgia's hurricane_flood takes more than one round; reusing the routes of days whose
+    # deliveries did not change gives the same rounds, caps, allocation and routes as
+    # routing every day again in every round
+    inst = load_instance(GEORGIA)
+    warm = allocate_and_route(inst, "hurricane_flood", max_iterations=ITERATIONS)
+    cold = allocate_and_route(inst, "hurricane_flood", max_iterations=ITERATIONS, warm=False)
+    assert warm.rounds == cold.rounds >= 2
+    assert warm.agree and cold.agree
+    assert warm.caps == cold.caps
+    pd.testing.assert_frame_equal(warm.allocation.flows, cold.allocation.flows)
+    assert [(d.period, d.promised_units, d.routed_units) for d in warm.days] == [
+        (d.period, d.promised_units, d.routed_units) for d in cold.days]
+    for w, c in zip(warm.days, cold.days, strict=True):
+        pd.testing.assert_frame_equal(w.report, c.report)
+
+
+def _bundled_scenarios() -> list[tuple[str, str]]:
+    out = []
+    for folder in sorted(p for p in (ROOT / "instances").iterdir() if p.is_dir()):
+        inst = load_instance(folder)
+        if inst.fleet:
+            out += [(folder.name, sc.id) for sc in inst.scenarios]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "scenario"), _bundled_scenarios())
+def test_the_loop_converges_within_five_rounds_on_every_bundled_scenario(
+        name: str, scenario: str) -> None:
+    inst = load_instance(ROOT / "instances" / name)
+    loop = allocate_and_route(inst, scenario, rounds=5, max_iterations=ITERATIONS)
+    assert loop.agree, [(d.period, d.unmet_share) for d in loop.days]
+    assert loop.rounds <= 5
+    assert all(d.unmet_share <= 0.02 for d in loop.days)
+
+
+def test_savannah_single_allocation_on_trucks_leaves_at_most_one_load_for_new_reasons() -> None:
+    # routing the single allocation of each day: what is left off for reasons the
+    # allocation does not report (not the grocer without trucks) is within 2% of the day's
+    # promise on days 1 and 3; on day 2 one 10 t load of water (800 units, 2.6%), which a
+    # hand-made plan carries but the engine's search misses (models/allocation.md)
+    inst = load_instance(GEORGIA)
+    alloc = solve_allocation(inst, "hurricane_savannah", AllocationOptions(explain=False))
+    days = route_days(inst, alloc, max_iterations=ITERATIONS)
+    assert [d.period for d in days] == [1, 2, 3]
+    new = {}
+    for d in days:
+        rep = d.report
+        new[d.period] = float(rep.loc[rep["source"] != "E_gwinnett_grocer", "unmet"].sum())
+    assert new[1] <= 0.02 * days[0].promised_units
+    assert new[3] <= 0.02 * days[2].promised_units
+    assert new[2] <= 800.0  # one truck load of 12.5 kg cases

@@ -165,7 +165,7 @@ def test_fleet_limits_serve_water_before_tents(toy: Instance) -> None:
     used = (f["quantity"] * 1.6 * charged).sum()
     assert used == pytest.approx(1000.0 * 2.0)
     reasons = set(res.explanations["detail"])
-    assert "fleet at W_north (weight x hours)" in reasons
+    assert "fleet at W_north (load weight x hours)" in reasons
 
 
 def test_fairness_lifts_the_lowest_fill_rate(toy: Instance) -> None:

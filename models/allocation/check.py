@@ -31,6 +31,8 @@ from reserve_opt.fleet import charged_trip_h, home_fleets
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
+from .calibration import depot_kg_per_m3
+from .calibration import load_kg as load_kg_of
 from .event import event_instance
 from .result import AllocationResult
 
@@ -188,6 +190,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     fleet_kg: dict[tuple[str, int], float] = defaultdict(float)
     fleet_m3: dict[tuple[str, int], float] = defaultdict(float)
     load_kg: dict[tuple[str, int], float] = defaultdict(float)
+    fleet_load: dict[tuple[str, int], float] = defaultdict(float)
     home_of: dict[str, str | None] = {}
     load_m3: dict[tuple[str, int], float] = defaultdict(float)
     delivered: dict[tuple[str, str, int], float] = defaultdict(float)
@@ -310,7 +313,12 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
                            f"release at {depart - t0:g} h fits the rest of its {shift:g} h "
                            "working day; it goes the next day.")
                 continue
-        fleet_kg[(f.source, f.period)] += q * k.weight_kg * trip_h
+        # the fleet counts each unit's load weight on its depot's trucks (bulky goods fill
+        # their m3 first), the route cap its weight
+        lkg = float(load_kg_of(k.weight_kg, k.volume_m3,
+                               depot_kg_per_m3(inst, [depot])[0])) if depot else k.weight_kg
+        fleet_kg[(f.source, f.period)] += q * lkg * trip_h
+        fleet_load[(f.source, f.period)] += q * lkg
         load_kg[(f.source, f.period)] += q * k.weight_kg
         load_m3[(f.source, f.period)] += q * k.volume_m3
         fleet_m3[(f.source, f.period)] += q * k.volume_m3 * trip_h
@@ -371,7 +379,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         # each source ships on its own vehicles, else on its region's nearest depot's (the
         # definition, like the arcs, is shared with the model)
         fleet_of = home_fleets(inst, {src for src, _ in fleet_kg})
-        for usage in (fleet_kg, fleet_m3, load_kg, load_m3):
+        for usage in (fleet_kg, fleet_m3, fleet_load, load_m3):
             pooled: dict[tuple[str, int], float] = defaultdict(float)
             for (src, t), used in usage.items():
                 depot = fleet_of[src]
@@ -397,7 +405,7 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
                 if (src, t) in hour_cap[unit] and not leq(used, hour_cap[unit][(src, t)]):
                     bad.append(f"fleet at {src} in period {t}: {used:g} {unit} x h used of "
                                f"{hour_cap[unit][(src, t)]:g}.")
-        for unit, usage in (("kg", load_kg), ("m3", load_m3)):
+        for unit, usage in (("kg", fleet_load), ("m3", load_m3)):
             for (src, t), used in usage.items():
                 if (src, t) in trip_cap[unit] and not leq(used, trip_cap[unit][(src, t)]):
                     bad.append(f"fleet at {src} in period {t} carries {used:g} {unit}, more "

@@ -29,6 +29,7 @@ from reserve_opt.errors import InputError
 from reserve_opt.fleet import charged_trip_h, depot_capacity, home_fleets
 from reserve_opt.transport import TransportArcs, build_arcs
 
+from .calibration import depot_kg_per_m3, load_kg
 from .options import AllocationOptions
 
 IntArray = npt.NDArray[np.int64]
@@ -97,6 +98,7 @@ class AllocationData:
     f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
     depot_shift_h: FloatArray  # (D,) longest working day of a depot's vehicles, h
     f_trip_h: FloatArray  # vehicle-hours charged per unit of load (0 where unlimited)
+    f_load_kg: FloatArray  # kg of truck one unit takes (calibration.load_kg; weight if unlimited)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -364,6 +366,12 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     c_rep, t_all, arr_t, depart, arrive = (c_rep[keep], t_all[keep], arr_t[keep],
                                            depart[keep], arrive[keep])
     f_u, f_k, dist, f_src, trip_h = f_u[keep], f_k[keep], dist[keep], f_src[keep], trip_h[keep]
+    # the share of a truck a unit takes: bulky goods fill its m3 before its kg
+    weight = np.array([c.weight_kg for c in comms], dtype=np.float64)
+    volume = np.array([c.volume_m3 for c in comms], dtype=np.float64)
+    f_dep = src_depot[f_src]
+    rho = np.append(depot_kg_per_m3(instance, depot_ids), 0.0)  # -1 (unlimited): weight
+    f_load = load_kg(weight[f_k], volume[f_k], rho[f_dep])
 
     return AllocationData(
         instance=instance, event=event, options=options, arcs=arcs, demand=demand,
@@ -392,4 +400,5 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         f_depot=src_depot[f_src],
         depot_shift_h=shift,
         f_trip_h=trip_h,
+        f_load_kg=f_load,
     )

@@ -7,7 +7,10 @@ for one day) and counts, per day, the units promised and the units the trucks ca
 weight each source's trucks actually carried that day becomes an extra cap on what the
 allocation may send from that source on that day (``AllocationOptions.route_caps_kg``), and
 the event is allocated again, until every day routes what it promises (within
-``tolerance``) or ``rounds`` allocations have been made. See ``models/allocation.md``.
+``tolerance``) or ``rounds`` allocations have been made. A source with no truck of its own
+or in its region is capped at 0 kg from the first round (routing has none for it), and a
+later round routes again only the days whose deliveries changed. See
+``models/allocation.md``.
 """
 
 from __future__ import annotations
@@ -180,7 +183,8 @@ class LoopResult:
     days
         Its days on trucks.
     first
-        The first allocation (no route caps) and its days on trucks.
+        The first allocation (no route caps but the zero caps of sources without trucks)
+        and its days on trucks.
     rounds
         Allocations made (1 when the first one routes as promised).
     agree
@@ -226,6 +230,24 @@ def check_rounds(rounds: object) -> int:
     return rounds
 
 
+def _sources(instance: Instance, stock: object) -> list[str]:
+    """Facilities that may ship: contract holders and those with stock.
+
+    The stock is the instance's, or ``stock``'s; every facility but distribution points when
+    ``stock`` is in another form (a plan's table).
+    """
+    from reserve_opt.domain import FacilityKind
+
+    if isinstance(stock, dict):
+        held = {str(fid) for fid, _ in stock}
+    elif stock is None:
+        held = {f.id for f in instance.facilities if f.stock}
+    else:
+        held = {f.id for f in instance.facilities
+                if f.kind is not FacilityKind.DISTRIBUTION_POINT}
+    return sorted(held | {c.facility for c in instance.contracts})
+
+
 def _caps_from(days: list[DayRouting], caps: dict[tuple[str, int], float],
                tolerance: float, no_fleet: set[str], periods: int) -> bool:
     """Tighten ``caps`` where a day's routes left units unmet; whether any cap changed.
@@ -264,10 +286,14 @@ def allocate_and_route(
     max_iterations: int | None = 200,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    warm: bool = True,
 ) -> LoopResult:
     """Allocate an event and route each of its days until the two agree.
 
-    Each round allocates (with the route caps found so far), routes every day, and, for
+    Sources with no vehicles of their own and no fleet depot in their region are capped at
+    0 kg on every day from the start (routing has no truck for them; with no fleet in the
+    instance or ``fleet_limits`` off nothing is capped). Each round allocates (with the
+    route caps found so far), routes every day whose deliveries changed, and, for
     each day whose routes leave more than ``tolerance`` of its promised units unmet,
     caps each short source's dispatch that day at the kg its trucks carried. It stops
     when every day is within ``tolerance`` (agree), when no cap changes, or after
@@ -291,6 +317,10 @@ def allocate_and_route(
         Routing engine, its iteration limit per day, and seed.
     progress
         Called with a line per round (e.g. the CLI's progress printer).
+    warm
+        Route again only the days whose deliveries changed since an earlier round (their
+        routes are reused: routing is deterministic for a seed and iteration limit, so
+        the answer is the one a cold restart gives); ``False`` routes every day each round.
 
     Returns
     -------
@@ -309,12 +339,21 @@ def allocate_and_route(
     caps: dict[tuple[str, int], float] = {}
     for src, t, kg in base.route_caps_kg:
         caps[(src, t)] = min(kg, caps.get((src, t), kg))
+    # a source with no vehicles of its own and no fleet depot in its region has no truck in
+    # routing on any day: capped at 0 kg from the first round, not learnt in a second one
+    no_fleet = {s for s, home in home_fleets(instance, _sources(instance, stock)).items()
+                if home is None} if instance.fleet and base.fleet_limits else set()
+    for src in sorted(no_fleet):
+        for t in range(1, base.periods + 1):
+            caps[(src, t)] = 0.0
     first: tuple[AllocationResult, tuple[DayRouting, ...]] | None = None
-    reuse: dict[int, tuple[pd.DataFrame, DayRouting]] = {}
+    reuse: dict[int, tuple[pd.DataFrame, DayRouting]] | None = {} if warm else None
     n = 0
     while True:
         n += 1
-        # explanations (outage re-solves) only for the allocation that is kept
+        # explanations (outage re-solves, most of a solve's time) only for the allocation
+        # that is kept, once the loop ends: explaining the first round too would pay them
+        # twice whenever the loop takes more than one round
         opts = replace(base, explain=False,
                        route_caps_kg=tuple((s, t, kg) for (s, t), kg in sorted(caps.items())))
         alloc = solve_allocation(instance, scenario, opts, solver=solver,
@@ -331,8 +370,6 @@ def allocate_and_route(
             progress(f"round {n}: " + ", ".join(
                 f"day {d.period} {d.routed_units:,.0f} of {d.promised_units:,.0f} units routed"
                 for d in days))
-        sources = {str(s) for d in days for s in d.report["source"]}
-        no_fleet = {s for s, home in home_fleets(instance, sources).items() if home is None}
         if agree or n >= rounds or not _caps_from(days, caps, tolerance, no_fleet,
                                                   opts.periods):
             break

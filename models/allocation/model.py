@@ -174,11 +174,14 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         D = len(data.depot_ids)
         trip_h = data.f_trip_h[fd]
         r = data.f_depot[fd] * T + f_t[fd]
-        m.add_constraints("fleet_kg", (r, ship[fd], data.weight_kg[f_k[fd]] * trip_h),
+        # kg rows count each unit's load weight (bulky goods fill a truck's m3 first:
+        # models/allocation/calibration.py), so a commodity's loads fit as routing packs them
+        load = data.f_load_kg[fd]
+        m.add_constraints("fleet_kg", (r, ship[fd], load * trip_h),
                           ub=data.depot_kg_h.ravel(), n_rows=D * T)
         m.add_constraints("fleet_m3", (r, ship[fd], data.volume_m3[f_k[fd]] * trip_h),
                           ub=data.depot_m3_h.ravel(), n_rows=D * T)
-        m.add_constraints("fleet_load_kg", (r, ship[fd], data.weight_kg[f_k[fd]]),
+        m.add_constraints("fleet_load_kg", (r, ship[fd], load),
                           ub=data.depot_kg.ravel(), n_rows=D * T)
         m.add_constraints("fleet_load_m3", (r, ship[fd], data.volume_m3[f_k[fd]]),
                           ub=data.depot_m3.ravel(), n_rows=D * T)

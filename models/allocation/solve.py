@@ -519,8 +519,9 @@ def _resource_names(data: AllocationData, block: str, rows: npt.NDArray[np.int64
         caps = route_cap_rows(data)
         return [(f"trucks of {caps[r][0]} on the day's routes (route cap {caps[r][2]:,.0f} kg)",
                  caps[r][1]) for r in rows]
-    what = {"fleet_kg": "weight x hours", "fleet_m3": "volume x hours",
-            "fleet_load_kg": "weight per trip x trips", "fleet_load_m3": "volume per trip x "
+    # kg rows count load weight: weight, or volume x the trucks' kg per m3 if bulkier
+    what = {"fleet_kg": "load weight x hours", "fleet_m3": "volume x hours",
+            "fleet_load_kg": "load weight per trip x trips", "fleet_load_m3": "volume per trip x "
             "trips"}[block]
     return [(f"fleet at {data.depot_ids[r // T]} ({what})", int(r % T + 1)) for r in rows]
 
