@@ -81,6 +81,40 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
     return existing[0] if existing else None
 
 
+def _text_columns(path: Path) -> list[str]:
+    """The string columns of a Parquet file (read dictionary-encoded)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    return [f.name for f in schema if pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)]
+
+
+def _columnar_frame(table: Any) -> Any:
+    """A Parquet table as a DataFrame, dictionary (text) columns as pandas Categoricals.
+
+    Arrow merges the chunks' dictionaries into one (re-coding the indices in C++), so no
+    cell becomes a Python object: only each distinct text does.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    table = table.unify_dictionaries().combine_chunks()
+    cols: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_dictionary(column.type):
+            cols[name] = column.to_pandas()
+            continue
+        chunk = column.chunk(0) if column.num_chunks else pa.array([], column.type)
+        codes = chunk.indices.fill_null(-1).to_numpy()  # a missing cell: -1, as in pandas
+        cols[name] = pd.Categorical.from_codes(
+            codes.astype(np.int32, copy=False),
+            pd.Index(chunk.dictionary.to_pylist(), dtype=object))
+    return pd.DataFrame(cols, copy=False)
+
+
 def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
@@ -91,16 +125,18 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                 problems.append(f"{path.name}: column '{twice[0]}' appears twice (columns "
                                 f"{twice[1]} and {twice[2]}); keep one")
                 return None
-            table = pq.read_table(path)
+            columnar = name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar
+            table = pq.read_table(path, read_dictionary=_text_columns(path) if columnar
+                                  else None)
+            if columnar:
+                # text as codes into a few thousand ids, not millions of str objects
+                frame = _columnar_frame(table)
+                return RawTable(name, path.name, list(table.column_names), [],
+                                parquet_locator(path.name), frame=frame)
         except Exception as err:  # pyarrow raises many types for broken files
             problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
                             f"re-export it")
             return None
-        if name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar:
-            # strings as categories: a few thousand ids, not millions of str objects
-            frame = table.to_pandas(strings_to_categorical=True)
-            return RawTable(name, path.name, list(table.column_names), [],
-                            parquet_locator(path.name), frame=frame)
         return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
                         parquet_locator(path.name))
     text = _csv_text(path)
