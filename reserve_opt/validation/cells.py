@@ -260,8 +260,8 @@ def check_refs(
 
 
 Columns = dict[str, Any]
-"""A columnar table parsed: ``str`` columns as :class:`pandas.Categorical` (integer codes
-into the distinct parsed values, -1 where empty), ``float`` columns as float64 arrays (NaN
+"""A columnar table parsed: ``float`` columns as float64 arrays (NaN where empty), the others
+(text) as :class:`pandas.Categorical` (integer codes into the distinct parsed values, -1
 where empty)."""
 
 
@@ -284,15 +284,15 @@ def check_columns(spec: Table, table: RawTable, problems: list[str]) -> Columns:
         if col.name not in frame.columns:
             out[col.name] = (_categorical(np.full(n, -1 if col.default is None else 0),
                                           [] if col.default is None else [col.default])
-                             if col.dtype == "str"
+                             if col.dtype != "float"
                              else np.full(n, np.nan if col.default is None else col.default))
             continue
         series = frame[col.name]
         values: Any
-        if col.dtype == "str":
-            values, empty = _str_column(col, series, found, table)
-        else:
+        if col.dtype == "float":
             values, empty = _float_column(col, series, found, table)
+        else:  # text (and any int, bool or list column): each distinct cell parsed once
+            values, empty = _distinct_column(col, series, found, table)
         if not col.nullable:
             found += [(int(i), empty_cell(table.locate(int(i)), col))
                       for i in np.flatnonzero(empty)]
@@ -306,7 +306,7 @@ def _categorical(codes: npt.NDArray[Any], categories: list[Any]) -> pd.Categoric
     return pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object))
 
 
-def _str_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
+def _distinct_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
                 table: RawTable) -> tuple[pd.Categorical, npt.NDArray[np.bool_]]:
     # a few thousand distinct ids among millions of cells: check each once
     if isinstance(series.dtype, pd.CategoricalDtype):  # a Parquet file's dictionary
@@ -360,7 +360,7 @@ def _float_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
         except CellError as err:
             found.append((int(i), f"{table.locate(int(i))}: {err}"))
             values[i] = fill
-    return values.astype(np.float64), empty
+    return values.astype(np.float64, copy=False), empty
 
 
 def _check_column_keys(spec: Table, table: RawTable, cols: Columns,
