@@ -494,14 +494,17 @@ def _finish(scenario: str, s: IntArray, r: IntArray, d: FloatArray, t: FloatArra
     keep = np.isfinite(t)
     if max_time_h is not None:
         keep &= t <= max_time_h
+    fresh = False  # the arcs own their arrays: they may come from the instance's table
     if not keep.all():
         s, r, d, t, code = s[keep], r[keep], d[keep], t[keep], code[keep]
+        fresh = True
     if s.size > 1 and not _in_order(s, r):
         order = np.lexsort((r, s))
         s, r, d, t, code = s[order], r[order], d[order], t[order], code[order]
-    return ScenarioArcs(scenario, s.astype(np.int64, copy=False), r.astype(np.int64, copy=False),
-                        d.astype(np.float64, copy=False), t.astype(np.float64, copy=False),
-                        code.astype(np.int8, copy=False))
+        fresh = True
+    return ScenarioArcs(scenario, s.astype(np.int64, copy=not fresh),
+                        r.astype(np.int64, copy=not fresh), d.astype(np.float64, copy=not fresh),
+                        t.astype(np.float64, copy=not fresh), code.astype(np.int8, copy=not fresh))
 
 
 def _in_order(s: IntArray, r: IntArray) -> bool:

@@ -219,3 +219,17 @@ def test_a_read_table_is_codes_and_numbers_and_gives_the_same_arcs(tmp_path: Pat
         80.0, 2.0, "table"]
     assert df.loc[("W_far", "town"), ["distance_km", "time_h"]].tolist() == [
         20.0, pytest.approx(20.0 / 60.0)]
+
+
+def test_arcs_do_not_share_the_instance_s_table(tmp_path: Path) -> None:
+    b = InstanceBuilder.from_instance(_od())
+    for a in ("W_near", "W_far"):
+        for c, km in (("city", 10.0), ("town", 20.0)):
+            b.add_travel(a, c, km, 1.0)
+    inst = b.build()
+    sa = build_arcs(inst).scenario("s")
+    assert sa.time_source.tolist() == [0, 0, 0, 0]  # a full matrix, in order: no sort
+    sa.distance_km[:] = 0.0
+    assert inst.travel.distance_km.tolist() == [10.0, 20.0, 10.0, 20.0]
+    with pytest.raises(ValueError, match="read-only"):
+        inst.travel.distance_km[0] = 1.0
