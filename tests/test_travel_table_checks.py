@@ -98,6 +98,18 @@ CSV_CASES = {
         "travel.csv: column 'time' is not known; did you mean 'time_h'?"]),
     "missing column": ("from,to,time_h\nW_near,city,1\n", [
         "travel.csv: column 'distance_km' is missing; add it (km)"]),
+    "short and long rows": (H + "W_near,city,3,,\nW_far,city,4\nW_far,town,5,,,,\n", [
+        "travel.csv line 3: has 3 cells, fewer than the header's 5 columns (no time_h, "
+        "scenario); add the missing cells, empty ones as ','",
+        "travel.csv line 4: has more cells than the header's 5 columns; remove the extra "
+        "cells or quote them"]),
+    "quoted cells": ('"from","to","distance_km","time_h"\n"W_near","city","-3",""\n'
+                     '"W_far","cty","4","1"\n', [
+        "travel.csv line 2: distance_km -3 is below 0; give a value of at least 0 km",
+        f"travel.csv line 3: to 'cty' is not {_PLACE}; did you mean 'city'?"]),
+    "ids with spaces": (H + " W_near ,city,3,,\nW_near,city ,4,,\n", [
+        "travel.csv line 3: from 'W_near', to 'city' is used again (first at travel.csv "
+        f"line 2); {_AGAIN}"]),
     "several at once": (H + "W_near,cty,x,-1,\n,city,,,\nW_near,cty,x,-1,\ntown,town,2,,s\n", [
         "travel.csv line 3: from is empty; give a value",
         "travel.csv line 2: distance_km 'x' is not a number; give a value in km",
@@ -233,3 +245,20 @@ def test_arcs_do_not_share_the_instance_s_table(tmp_path: Path) -> None:
     assert inst.travel.distance_km.tolist() == [10.0, 20.0, 10.0, 20.0]
     with pytest.raises(ValueError, match="read-only"):
         inst.travel.distance_km[0] = 1.0
+
+
+@pytest.mark.parametrize(("text", "by_arrow"), [
+    (H + "W_near,city,3,,\nW_far,cty,-4,1,s\n", True),
+    (H + "W_near,city,3,,\nW_far,city,4\n", False),   # a short row: the row reader names it
+    (H + "W_near,city,inf,,\n", False),                 # 'inf' is quoted as written
+    (H + "W_near,city,abc,,\n", False),
+])
+def test_plain_csv_is_read_by_arrow_and_the_rest_row_by_row(text: str, by_arrow: bool,
+                                                            tmp_path: Path) -> None:
+    from reserve_opt.io.folder import read_table_file
+
+    (tmp_path / "travel.csv").write_text(text)
+    table = read_table_file("travel", tmp_path / "travel.csv", [])
+    assert table is not None
+    assert (table.frame is not None) is by_arrow
+    assert (len(table.rows) == 0) is by_arrow

@@ -145,6 +145,10 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                         f"0x{text.object[text.start]:02x} at offset {text.start} is not UTF-8); "
                         f"save it as \"CSV UTF-8\"")
         return None
+    if name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar:
+        fast = _csv_columnar(name, path.name, text)
+        if fast is not None:
+            return fast
     try:
         with io.StringIO(text, newline="") as fh:
             reader = csv.DictReader(fh)
@@ -181,6 +185,44 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         problems.append(f"{path.name}: is empty; a CSV table needs a header line")
         return None
     return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def _csv_columnar(name: str, filename: str, text: str) -> RawTable | None:
+    """A columnar table's CSV text read by Arrow, as :func:`_columnar_frame` gives Parquet.
+
+    ``None`` whenever the file is not plain (a row of the wrong length, a header repeating a
+    column, a number Arrow cannot read or that is not finite, ...): the row reader then reads
+    it and names each problem's line as it always has. Arrow reads the same cells as
+    Python's csv module wherever it reads a file at all.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    names = [c.strip() for c in header]
+    if not names or _repeated_column(names):
+        return None
+    spec = TABLE_BY_NAME[name]
+    floats = {c.name for c in spec.columns if c.dtype == "float"}
+    types = {raw: pa.float64() if name_ in floats else pa.dictionary(pa.int32(), pa.string())
+             for raw, name_ in zip(header, names, strict=True)}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    for raw, name_ in zip(header, names, strict=True):
+        # 'inf' or 'nan' would lose its text (the row reader quotes it in the message)
+        if name_ in floats and pc.any(pc.invert(pc.is_finite(table.column(raw)))).as_py():
+            return None
+    table = table.rename_columns(names)
+    return RawTable(name, filename, names, [], csv_locator(filename),
+                    frame=_columnar_frame(table))
 
 
 def read_table_file(name: str, path: Path, problems: list[str]) -> RawTable | None:
