@@ -307,7 +307,7 @@ def _categorical(codes: npt.NDArray[Any], categories: list[Any]) -> pd.Categoric
 
 
 def _distinct_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
-                table: RawTable) -> tuple[pd.Categorical, npt.NDArray[np.bool_]]:
+                     table: RawTable) -> tuple[pd.Categorical, npt.NDArray[np.bool_]]:
     # a few thousand distinct ids among millions of cells: check each once
     if isinstance(series.dtype, pd.CategoricalDtype):  # a Parquet file's dictionary
         codes = series.cat.codes.to_numpy()
