@@ -110,6 +110,24 @@ CSV_CASES = {
     "ids with spaces": (H + " W_near ,city,3,,\nW_near,city ,4,,\n", [
         "travel.csv line 3: from 'W_near', to 'city' is used again (first at travel.csv "
         f"line 2); {_AGAIN}"]),
+    "header with a trailing comma": ("from,to,distance_km,\nW_near,city,3,\nW_far,cty,4,\n", [
+        "travel.csv: column '' is not known; known columns are from, to, distance_km, time_h, "
+        "scenario",
+        f"travel.csv line 3: to 'cty' is not {_PLACE}; did you mean 'city'?"]),
+    "CRLF and a byte-order mark": ("\ufeff" + H.replace("\n", "\r\n")
+                                   + "W_near,city,3,,\r\nW_near,city,4,,\r\n", [
+        "travel.csv line 3: from 'W_near', to 'city' is used again (first at travel.csv "
+        f"line 2); {_AGAIN}"]),
+    "quoted comma and line break": (H + '"W_near, x",city,3,,\nW_far,"ci\nty",4,,\n'
+                                    "W_far,town,-2,,\n", [
+        "travel.csv line 4: distance_km -2 is below 0; give a value of at least 0 km",
+        f"travel.csv line 2: from 'W_near, x' is not {_PLACE}; did you mean 'W_near'?",
+        f"travel.csv line 3: to 'ci\nty' is not {_PLACE}; did you mean 'city'?"]),
+    "Chinese ids": (H + "仓库,city,3,,\nW_far,城市,4,,\n", [
+        f"travel.csv line 2: from '仓库' is not {_PLACE}; use the id of a region or facility, "
+        "or add it",
+        f"travel.csv line 3: to '城市' is not {_PLACE}; use the id of a region or facility, "
+        "or add it"]),
     "several at once": (H + "W_near,cty,x,-1,\n,city,,,\nW_near,cty,x,-1,\ntown,town,2,,s\n", [
         "travel.csv line 3: from is empty; give a value",
         "travel.csv line 2: distance_km 'x' is not a number; give a value in km",
