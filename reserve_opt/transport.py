@@ -289,13 +289,20 @@ def _outage_key(outages: Iterable[Outage]) -> OutageKey:
 
 
 def _pair_factors(key: OutageKey, o_id: npt.NDArray[np.object_],
-                  o_reg: npt.NDArray[np.object_], d_id: npt.NDArray[np.object_],
-                  d_reg: npt.NDArray[np.object_]) -> FloatArray:
-    """Speed factor of each (origin, destination) pair under the pair rule of outages."""
-    factor = np.ones(o_id.size)
+                  o_reg: npt.NDArray[np.object_], o_at: IntArray,
+                  d_id: npt.NDArray[np.object_], d_reg: npt.NDArray[np.object_],
+                  d_at: IntArray) -> FloatArray:
+    """Speed factor of each pair under the pair rule of outages.
+
+    A pair is origin ``o_at[k]`` (a position in ``o_id``, whose regions are ``o_reg``) and
+    destination ``d_at[k]``: each outage's ends are matched against the few places once,
+    and the pairs take the matches by position.
+    """
+    factor = np.ones(o_at.size)
     for a, b, f in key:
-        hit = (((o_id == a) | (o_reg == a)) & ((d_id == b) | (d_reg == b))) | (
-            ((o_id == b) | (o_reg == b)) & ((d_id == a) | (d_reg == a)))
+        o_a, o_b = (o_id == a) | (o_reg == a), (o_id == b) | (o_reg == b)
+        d_a, d_b = (d_id == a) | (d_reg == a), (d_id == b) | (d_reg == b)
+        hit = (o_a[o_at] & d_b[d_at]) | (o_b[o_at] & d_a[d_at])
         factor[hit] = np.minimum(factor[hit], f)
     return factor
 
@@ -375,13 +382,18 @@ def build_arcs(
         s, r, d, t, code = base(sc.id, _outage_key(sc.outages))
         if table is not None:
             ts, tr_, td, tt, fixed = table.pick(sc.id)
-            factor = _pair_factors(_outage_key(sc.outages), src_obj[ts], src_reg[ts],
-                                   reg_obj[tr_], reg_obj[tr_])
-            tt = np.where(fixed, tt, _slowed(tt, factor))
-            other = ~np.isin(s * len(reg_ids) + r, ts * len(reg_ids) + tr_)
-            s, r = np.concatenate([s[other], ts]), np.concatenate([r[other], tr_])
-            d, t = np.concatenate([d[other], td]), np.concatenate([t[other], tt])
-            code = np.concatenate([code[other], np.full(ts.size, _TABLE, dtype=np.int8)])
+            key = _outage_key(sc.outages)
+            if key:
+                factor = _pair_factors(key, src_obj, src_reg, ts, reg_obj, reg_obj, tr_)
+                tt = np.where(fixed, tt, _slowed(tt, factor))
+            if s.size:  # the table's pairs replace those the base measured
+                other = ~_pair_in(s, r, ts, tr_, len(src_ids), len(reg_ids))
+                s, r = np.concatenate([s[other], ts]), np.concatenate([r[other], tr_])
+                d, t = np.concatenate([d[other], td]), np.concatenate([t[other], tt])
+                code = np.concatenate([code[other], np.full(ts.size, _TABLE, dtype=np.int8)])
+            else:
+                s, r, d, t = ts, tr_, td, tt
+                code = np.full(ts.size, _TABLE, dtype=np.int8)
         if instance.demand_points:
             from reserve_opt.demand_points import spread_over_points  # it uses travel_matrix
 
@@ -400,19 +412,40 @@ def build_arcs(
     )
 
 
+#: Up to this many origin x destination pairs, pair sets are flags over every pair (one
+#: byte each) rather than sorted arrays.
+_PAIR_FLAGS_LIMIT = 64_000_000
+
+
+def _pair_in(o: IntArray, d: IntArray, set_o: IntArray, set_d: IntArray, n_o: int,
+             n_d: int) -> npt.NDArray[np.bool_]:
+    """Whether each pair ``(o, d)`` is one of the pairs ``(set_o, set_d)``."""
+    if n_o * n_d <= _PAIR_FLAGS_LIMIT:
+        flags = np.zeros(n_o * n_d, dtype=bool)
+        flags[set_o * n_d + set_d] = True
+        return np.asarray(flags[o * n_d + d], dtype=bool)
+    return np.asarray(np.isin(o * n_d + d, set_o * n_d + set_d), dtype=bool)
+
+
 @dataclass(frozen=True, eq=False)
 class _TablePairs:
-    """Rows of the travel table between given origins and destinations, as positions."""
+    """Rows of the travel table between given origins and destinations, as positions.
+
+    ``scenario`` is a position in ``scenario_ids``, -1 for a normal row.
+    """
 
     origin: IntArray
     destination: IntArray
     distance_km: FloatArray
     time_h: FloatArray
-    scenario: npt.NDArray[np.object_]
+    scenario: npt.NDArray[np.int32]
+    scenario_ids: tuple[str, ...]
+    n_origins: int
+    n_destinations: int
 
     def covers(self, n_origins: int, n_destinations: int) -> bool:
         """Whether the normal rows give every origin -> destination pair."""
-        normal = pd.isna(self.scenario)
+        normal = self.scenario < 0
         seen = np.zeros(n_origins * n_destinations, dtype=bool)
         seen[self.origin[normal] * n_destinations + self.destination[normal]] = True
         return bool(seen.all())
@@ -420,17 +453,22 @@ class _TablePairs:
     def pick(self, scenario: str) -> tuple[IntArray, IntArray, FloatArray, FloatArray,
                                            npt.NDArray[np.bool_]]:
         """Rows in force in ``scenario`` (its own, else the normal ones); which are its own."""
-        own = self.scenario == scenario
-        use = own | pd.isna(self.scenario)
-        o, d = self.origin[use], self.destination[use]
-        dist, time, own = self.distance_km[use], self.time_h[use], own[use]
-        # a scenario's row replaces the normal row of its pair: keep the last of each pair
-        # after putting the scenario's rows last
-        order = np.lexsort((own, d, o))
-        o, d, dist, time, own = o[order], d[order], dist[order], time[order], own[order]
-        last = np.ones(o.size, dtype=bool)
-        last[:-1] = (o[1:] != o[:-1]) | (d[1:] != d[:-1])
-        return o[last], d[last], dist[last], time[last], own[last]
+        code = (self.scenario_ids.index(scenario) if scenario in self.scenario_ids else -2)
+        own = self.scenario == code
+        normal = self.scenario < 0
+        if own.any():
+            # a scenario's row replaces the normal row of its pair (keys are unique per
+            # scenario, so each pair has at most one of each)
+            normal &= ~_pair_in(self.origin, self.destination, self.origin[own],
+                                self.destination[own], self.n_origins, self.n_destinations)
+            use = own | normal
+        elif normal.all():
+            return (self.origin, self.destination, self.distance_km, self.time_h,
+                    np.zeros(self.origin.size, dtype=bool))
+        else:
+            use = normal
+        return (self.origin[use], self.destination[use], self.distance_km[use],
+                self.time_h[use], own[use])
 
 
 def _table_pairs(instance: Instance, origins: Sequence[str],
@@ -438,15 +476,17 @@ def _table_pairs(instance: Instance, origins: Sequence[str],
     tr = instance.travel
     if not len(tr):
         return None
-    o = pd.Index(list(origins)).get_indexer(pd.Index(tr.origin))
-    d = pd.Index(list(destinations)).get_indexer(pd.Index(tr.destination))
+    # each of the table's few thousand places looked up once, its millions of rows by code
+    places = pd.Index(tr.places, dtype=object)
+    o = pd.Index(list(origins), dtype=object).get_indexer(places)[tr.origin]
+    d = pd.Index(list(destinations), dtype=object).get_indexer(places)[tr.destination]
+    dist, time, scen = tr.distance_km, tr.time_h, tr.scenario
     keep = (o >= 0) & (d >= 0)
-    dist = np.asarray(tr.distance_km, dtype=np.float64)
-    time = np.asarray(tr.time_h, dtype=np.float64)  # None -> nan
+    if not keep.all():
+        o, d, dist, time, scen = o[keep], d[keep], dist[keep], time[keep], scen[keep]
     time = np.where(np.isnan(time), dist / instance.settings.speed_kmh, time)
-    scen = np.asarray(tr.scenario, dtype=object)
-    return _TablePairs(o[keep].astype(np.int64), d[keep].astype(np.int64), dist[keep],
-                       time[keep], scen[keep])
+    return _TablePairs(o.astype(np.int64), d.astype(np.int64), dist, time, scen,
+                       tr.scenarios, len(origins), len(destinations))
 
 
 def _finish(scenario: str, s: IntArray, r: IntArray, d: FloatArray, t: FloatArray,
@@ -454,11 +494,23 @@ def _finish(scenario: str, s: IntArray, r: IntArray, d: FloatArray, t: FloatArra
     keep = np.isfinite(t)
     if max_time_h is not None:
         keep &= t <= max_time_h
-    s, r, d, t, code = s[keep], r[keep], d[keep], t[keep], code[keep]
-    order = np.lexsort((r, s))
-    return ScenarioArcs(scenario, s[order].astype(np.int64), r[order].astype(np.int64),
-                        d[order].astype(np.float64), t[order].astype(np.float64),
-                        code[order].astype(np.int8))
+    fresh = False  # the arcs own their arrays: they may come from the instance's table
+    if not keep.all():
+        s, r, d, t, code = s[keep], r[keep], d[keep], t[keep], code[keep]
+        fresh = True
+    if s.size > 1 and not _in_order(s, r):
+        order = np.lexsort((r, s))
+        s, r, d, t, code = s[order], r[order], d[order], t[order], code[order]
+        fresh = True
+    return ScenarioArcs(scenario, s.astype(np.int64, copy=not fresh),
+                        r.astype(np.int64, copy=not fresh), d.astype(np.float64, copy=not fresh),
+                        t.astype(np.float64, copy=not fresh), code.astype(np.int8, copy=not fresh))
+
+
+def _in_order(s: IntArray, r: IntArray) -> bool:
+    """Whether the pairs are sorted by (s, r) already (a table in matrix order is)."""
+    ds = np.diff(s)
+    return bool(((ds > 0) | ((ds == 0) & (np.diff(r) >= 0))).all())
 
 
 
@@ -506,8 +558,8 @@ def _geodesic_arcs(instance: Instance, src_ids: tuple[str, ...],
         if key not in cache:
             t = base_t
             if key and base_s.size:
-                t = _slowed(base_t, _pair_factors(key, src_id[base_s], src_region[base_s],
-                                                  reg_id[base_r], reg_id[base_r]))
+                t = _slowed(base_t, _pair_factors(key, src_id, src_region, base_s,
+                                                  reg_id, reg_id, base_r))
             cache[key] = t
         return base_s, base_r, base_d, cache[key], codes
 
@@ -523,15 +575,16 @@ def _road_arcs(instance: Instance, src_ids: tuple[str, ...],
     r_idx = np.tile(np.arange(nr, dtype=np.int64), ns)
     codes = np.full(s_idx.size, _ROAD, dtype=np.int8)
     where = region_of(instance)
-    s_obj = np.asarray(src_ids, dtype=object)[s_idx]
-    s_reg = np.asarray([where[s] for s in src_ids], dtype=object)[s_idx]
-    r_obj = np.asarray(reg_ids, dtype=object)[r_idx]
+    s_obj = np.asarray(src_ids, dtype=object)
+    s_reg = np.asarray([where[s] for s in src_ids], dtype=object)
+    r_obj = np.asarray(reg_ids, dtype=object)
     dist, time = d.ravel(), t.ravel()
     cache: dict[OutageKey, FloatArray] = {}
 
     def arcs(scenario: str, key: OutageKey) -> _Base:
         if key not in cache:
-            cache[key] = _slowed(time, _pair_factors(key, s_obj, s_reg, r_obj, r_obj))
+            cache[key] = _slowed(time, _pair_factors(key, s_obj, s_reg, s_idx, r_obj, r_obj,
+                                                         r_idx))
         return s_idx, r_idx, dist, cache[key], codes
 
     return arcs
@@ -773,10 +826,11 @@ def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
     o_reg = np.asarray([where[i] for i in origins], dtype=object)
     d_reg = np.asarray([where[i] for i in destinations], dtype=object)
     n, m = len(origins), len(destinations)
+    o_all = np.repeat(np.arange(n, dtype=np.int64), m)  # every pair, row-major
+    d_all = np.tile(np.arange(m, dtype=np.int64), n)
     if instance.roads is not None:
         dist, time = RoadGraph(instance).paths(origins, destinations)
-        factor = _pair_factors(key, np.repeat(o_obj, m), np.repeat(o_reg, m),
-                               np.tile(d_obj, n), np.tile(d_reg, n)).reshape(n, m)
+        factor = _pair_factors(key, o_obj, o_reg, o_all, d_obj, d_reg, d_all).reshape(n, m)
         time = _slowed(time, factor)
         code = np.full((n, m), _ROAD, dtype=np.int8)
     elif instance.links:
@@ -788,14 +842,13 @@ def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
         dlon, dlat = (np.tile([locs[i][k] for i in destinations], n) for k in (0, 1))
         geo = geodesic_arcs_km(olon, olat, dlon, dlat) if n and m else np.zeros(0)
         dist = (np.asarray(geo) * st.detour_factor).reshape(n, m)
-        factor = _pair_factors(key, np.repeat(o_obj, m), np.repeat(o_reg, m),
-                               np.tile(d_obj, n), np.tile(d_reg, n)).reshape(n, m)
+        factor = _pair_factors(key, o_obj, o_reg, o_all, d_obj, d_reg, d_all).reshape(n, m)
         time = _slowed(dist / st.speed_kmh, factor)
         code = np.full((n, m), _GEODESIC, dtype=np.int8)
     table = _table_pairs(instance, origins, destinations)
     if table is not None:
         o, d, td, tt, fixed = table.pick(scenario)
-        factor = _pair_factors(key, o_obj[o], o_reg[o], d_obj[d], d_reg[d])
+        factor = _pair_factors(key, o_obj, o_reg, o, d_obj, d_reg, d)
         dist, time, code = dist.copy(), time.copy(), code.copy()
         dist[o, d] = td
         time[o, d] = np.where(fixed, tt, _slowed(tt, factor))

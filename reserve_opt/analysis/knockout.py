@@ -454,7 +454,7 @@ def knockout_ranking(
         lp = fast.frozen_lp(data, compiled, layout, base_res.x,
                             solver_options.time_limit_s if solver_options else None)
     # scenario rows of a travel table ignore outages, so a cut pair keeps those arcs
-    fixed_rows = any(sc is not None for sc in frozen.travel.scenario)
+    fixed_rows = bool((frozen.travel.scenario >= 0).any())
     plain_jobs = [j for j in jobs if lp is None or (j.pair is not None and fixed_rows)]
     fast_jobs = [j for j in jobs if j not in plain_jobs]
 

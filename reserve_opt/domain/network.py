@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,33 +37,77 @@ class Link:
     oneway: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class TravelTable:
-    """Given origin -> destination travel, one tuple per column (rows in file order).
+    """Given origin -> destination travel as columns of numbers (rows in file order).
 
-    Columnar so a national matrix (millions of pairs) stays small. A pair given here
-    overrides links and great circles (see :mod:`reserve_opt.transport`).
+    Columnar, with places and scenarios as integer codes, so that a national matrix
+    (millions of pairs) holds no Python object per row. A pair given here overrides roads,
+    links and great circles (see :mod:`reserve_opt.transport`).
 
     Parameters
     ----------
+    places
+        The region or facility ids that ``origin`` and ``destination`` index.
     origin, destination
-        Region or facility ids; one direction per row.
+        Position of each row's ends in ``places``; one direction per row.
     distance_km
         Road length, km.
     time_h
-        Travel time, h; ``None`` takes distance / the instance's ``speed_kmh``.
+        Travel time, h; NaN takes distance / the instance's ``speed_kmh``.
+    scenarios
+        The scenario ids that ``scenario`` indexes.
     scenario
-        ``None`` for normal conditions; a scenario id for the time after its damage.
+        Position of each row's scenario in ``scenarios``; -1 for normal conditions, a
+        scenario for the time after its damage.
     """
 
-    origin: tuple[str, ...] = ()
-    destination: tuple[str, ...] = ()
-    distance_km: tuple[float, ...] = ()
-    time_h: tuple[float | None, ...] = ()
-    scenario: tuple[str | None, ...] = ()
+    places: tuple[str, ...] = ()
+    origin: npt.NDArray[np.int32] = field(default_factory=lambda: _codes([]))
+    destination: npt.NDArray[np.int32] = field(default_factory=lambda: _codes([]))
+    distance_km: npt.NDArray[np.float64] = field(default_factory=lambda: _numbers([]))
+    time_h: npt.NDArray[np.float64] = field(default_factory=lambda: _numbers([]))
+    scenarios: tuple[str, ...] = ()
+    scenario: npt.NDArray[np.int32] = field(default_factory=lambda: _codes([]))
+
+    def __post_init__(self) -> None:
+        for name, conv in (("origin", _codes), ("destination", _codes),
+                           ("distance_km", _numbers), ("time_h", _numbers),
+                           ("scenario", _codes)):
+            arr = conv(getattr(self, name))
+            arr.flags.writeable = False  # the instance is immutable
+            object.__setattr__(self, name, arr)
+        sizes = {a.size for a in (self.origin, self.destination, self.distance_km,
+                                  self.time_h, self.scenario)}
+        if len(sizes) > 1:
+            raise ValueError(f"travel table columns differ in length: {sorted(sizes)}")
 
     def __len__(self) -> int:
-        return len(self.origin)
+        return int(self.origin.size)
+
+    def rows(self) -> Iterator[tuple[str, str, float, float | None, str | None]]:
+        """Each row as ``(from, to, distance_km, time_h or None, scenario or None)``."""
+        for o, d, km, h, s in zip(self.origin.tolist(), self.destination.tolist(),
+                                  self.distance_km.tolist(), self.time_h.tolist(),
+                                  self.scenario.tolist(), strict=True):
+            yield (self.places[o], self.places[d], km, None if math.isnan(h) else h,
+                   None if s < 0 else self.scenarios[s])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TravelTable):
+            return NotImplemented
+        return len(self) == len(other) and list(self.rows()) == list(other.rows())
+
+    def __hash__(self) -> int:
+        return hash(len(self))  # equal tables may code their places differently
+
+
+def _codes(values: Any) -> npt.NDArray[np.int32]:
+    return np.asarray(values, dtype=np.int32)
+
+
+def _numbers(values: Any) -> npt.NDArray[np.float64]:
+    return np.asarray(values, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,10 +51,8 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
     t["links"] = [{"from": k.origin, "to": k.destination, "distance_km": k.distance_km,
                    "time_h": k.time_h, "speed_kmh": k.speed_kmh, "oneway": k.oneway}
                   for k in inst.links]
-    tr = inst.travel
     t["travel"] = [{"from": a, "to": b, "distance_km": d, "time_h": h, "scenario": s}
-                   for a, b, d, h, s in zip(tr.origin, tr.destination, tr.distance_km,
-                                            tr.time_h, tr.scenario, strict=True)]
+                   for a, b, d, h, s in inst.travel.rows()]
     t["fleet"] = [_entity_row("fleet", v) for v in inst.fleet]
     return t
 

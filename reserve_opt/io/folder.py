@@ -81,6 +81,40 @@ def _table_file(folder: Path, name: str, manifest: dict[str, Any],
     return existing[0] if existing else None
 
 
+def _text_columns(path: Path) -> list[str]:
+    """The string columns of a Parquet file (read dictionary-encoded)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    return [f.name for f in schema if pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)]
+
+
+def _columnar_frame(table: Any) -> Any:
+    """A Parquet table as a DataFrame, dictionary (text) columns as pandas Categoricals.
+
+    Arrow merges the chunks' dictionaries into one (re-coding the indices in C++), so no
+    cell becomes a Python object: only each distinct text does.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    table = table.unify_dictionaries().combine_chunks()
+    cols: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_dictionary(column.type):
+            cols[name] = column.to_pandas()
+            continue
+        chunk = column.chunk(0) if column.num_chunks else pa.array([], column.type)
+        codes = chunk.indices.fill_null(-1).to_numpy()  # a missing cell: -1, as in pandas
+        cols[name] = pd.Categorical.from_codes(
+            codes.astype(np.int32, copy=False),
+            pd.Index(chunk.dictionary.to_pylist(), dtype=object))
+    return pd.DataFrame(cols, copy=False)
+
+
 def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
@@ -91,16 +125,18 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                 problems.append(f"{path.name}: column '{twice[0]}' appears twice (columns "
                                 f"{twice[1]} and {twice[2]}); keep one")
                 return None
-            table = pq.read_table(path)
+            columnar = name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar
+            table = pq.read_table(path, read_dictionary=_text_columns(path) if columnar
+                                  else None)
+            if columnar:
+                # text as codes into a few thousand ids, not millions of str objects
+                frame = _columnar_frame(table)
+                return RawTable(name, path.name, list(table.column_names), [],
+                                parquet_locator(path.name), frame=frame)
         except Exception as err:  # pyarrow raises many types for broken files
             problems.append(f"{path.name}: cannot be read as Parquet ({shown(err)}); "
                             f"re-export it")
             return None
-        if name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar:
-            # strings as categories: a few thousand ids, not millions of str objects
-            frame = table.to_pandas(strings_to_categorical=True)
-            return RawTable(name, path.name, list(table.column_names), [],
-                            parquet_locator(path.name), frame=frame)
         return RawTable(name, path.name, list(table.column_names), table.to_pylist(),
                         parquet_locator(path.name))
     text = _csv_text(path)
@@ -109,6 +145,10 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
                         f"0x{text.object[text.start]:02x} at offset {text.start} is not UTF-8); "
                         f"save it as \"CSV UTF-8\"")
         return None
+    if name in TABLE_BY_NAME and TABLE_BY_NAME[name].columnar:
+        fast = _csv_columnar(name, path.name, text)
+        if fast is not None:
+            return fast
     try:
         with io.StringIO(text, newline="") as fh:
             reader = csv.DictReader(fh)
@@ -145,6 +185,44 @@ def _read_table(name: str, path: Path, problems: list[str]) -> RawTable | None:
         problems.append(f"{path.name}: is empty; a CSV table needs a header line")
         return None
     return RawTable(name, path.name, columns, rows, csv_locator(path.name))
+
+
+def _csv_columnar(name: str, filename: str, text: str) -> RawTable | None:
+    """A columnar table's CSV text read by Arrow, as :func:`_columnar_frame` gives Parquet.
+
+    ``None`` whenever the file is not plain (a row of the wrong length, a header repeating a
+    column, a number Arrow cannot read or that is not finite, ...): the row reader then reads
+    it and names each problem's line as it always has. Arrow reads the same cells as
+    Python's csv module wherever it reads a file at all.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    names = [c.strip() for c in header]
+    if not names or _repeated_column(names):
+        return None
+    spec = TABLE_BY_NAME[name]
+    floats = {c.name for c in spec.columns if c.dtype == "float"}
+    types = {raw: pa.float64() if name_ in floats else pa.dictionary(pa.int32(), pa.string())
+             for raw, name_ in zip(header, names, strict=True)}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    for raw, name_ in zip(header, names, strict=True):
+        # 'inf' or 'nan' would lose its text (the row reader quotes it in the message)
+        if name_ in floats and pc.any(pc.invert(pc.is_finite(table.column(raw)))).as_py():
+            return None
+    table = table.rename_columns(names)
+    return RawTable(name, filename, names, [], csv_locator(filename),
+                    frame=_columnar_frame(table))
 
 
 def read_table_file(name: str, path: Path, problems: list[str]) -> RawTable | None:

@@ -6,8 +6,6 @@ from collections import defaultdict
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from reserve_opt.domain import (
     Agreement,
     Commodity,
@@ -72,6 +70,17 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
     total = check_cross(raw.tables, parsed, settings.normalise_probabilities,
                         raw.manifest_source, problems, settings.no_event_remainder)
     return problems, parsed, settings, total
+
+
+def _travel(cols: dict[str, Any]) -> TravelTable:
+    """The travel table's parsed columns as codes into its places and scenarios."""
+    a, b, sc = cols["from"], cols["to"], cols["scenario"]
+    places = a.categories.append(b.categories).unique()
+    return TravelTable(
+        places=tuple(places), origin=places.get_indexer(a.categories)[a.codes],
+        destination=places.get_indexer(b.categories)[b.codes],
+        distance_km=cols["distance_km"], time_h=cols["time_h"],
+        scenarios=tuple(sc.categories), scenario=sc.codes)
 
 
 def validate_raw(raw: RawInstance) -> Instance:
@@ -161,15 +170,7 @@ def _build(raw: RawInstance, parsed: dict[str, list[Row]], settings: Any,
                                probability=rest, days=0.0, implied=True),)
     links = tuple(Link(r["from"], r["to"], r["distance_km"], r["time_h"], r["speed_kmh"],
                        bool(r["oneway"])) for r in parsed.get("links", []))
-    travel = TravelTable()
-    if parsed.get("travel"):
-        tc = parsed["travel"][0]
-        hours = tc["time_h"].astype(object)
-        hours[np.isnan(tc["time_h"])] = None  # an empty time is None, as in the builder
-        travel = TravelTable(
-            tuple(tc["from"].tolist()), tuple(tc["to"].tolist()),
-            tuple(tc["distance_km"].tolist()), tuple(hours.tolist()),
-            tuple(tc["scenario"].tolist()))
+    travel = _travel(parsed["travel"][0]) if parsed.get("travel") else TravelTable()
     fleet = tuple(VehicleType(**_entity_kwargs("fleet", r)) for r in parsed.get("fleet", []))
     points = tuple(DemandPoint(**_entity_kwargs("demand_points", r))
                    for r in parsed.get("demand_points", []))

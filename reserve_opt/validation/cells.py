@@ -191,10 +191,7 @@ def check_table(spec: Table, table: RawTable, problems: list[str]) -> list[Row]:
             value = raw.get(col.name)
             if is_empty(value):
                 if not col.nullable and col.name in present:
-                    problems.append(
-                        f"{row_label(table, i, raw)}: {col.name} is empty; "
-                        f"give a value{_unit_phrase(col)}"
-                    )
+                    problems.append(empty_cell(row_label(table, i, raw), col))
                 row[col.name] = col.default
                 continue
             try:
@@ -214,14 +211,30 @@ def _check_keys(spec: Table, table: RawTable, rows: list[Row], problems: list[st
         if any(k is None for k in key):
             continue
         if key in first:
-            shown = ", ".join(f"{k} '{v}'" for k, v in zip(spec.key, key, strict=True))
-            again = table.locate(first[key])
-            problems.append(
-                f"{table.locate(i)}: {shown} is used again (first at {again}); "
-                f"give each {spec.entity} its own {' and '.join(spec.key)}"
-            )
+            problems.append(used_again(spec, table, i, first[key], key))
         else:
             first[key] = i
+
+
+def empty_cell(where: str, col: Column) -> str:
+    """The problem of an empty cell in a column that needs a value."""
+    return f"{where}: {col.name} is empty; give a value{_unit_phrase(col)}"
+
+
+def used_again(spec: Table, table: RawTable, i: int, first: int,
+               key: tuple[Any, ...]) -> str:
+    """The problem of row ``i`` repeating the key of row ``first`` (``None`` parts unsaid)."""
+    said = ", ".join(f"{k} '{v}'" for k, v in zip(spec.key, key, strict=True)
+                     if v is not None)
+    return (f"{table.locate(i)}: {said} is used again (first at {table.locate(first)}); "
+            f"give each {spec.entity} its own {' and '.join(spec.key)}")
+
+
+def unknown_ref(column: str, value: str, known: set[str], what: str, fallback: str) -> str:
+    """The problem of ``column`` naming an unknown id: the closest known one, else the fix."""
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    tail = f"did you mean '{close[0]}'?" if close else fallback
+    return f"{column} '{value}' is not {what}; {tail}"
 
 
 def check_refs(
@@ -244,25 +257,24 @@ def check_refs(
             continue
         for value in values if isinstance(values, tuple) else (values,):
             if value not in known:
-                close = difflib.get_close_matches(value, sorted(known), n=1)
-                tail = f"did you mean '{close[0]}'?" if close else fallback
-                problems.append(
-                    f"{row_label(table, i, table.rows[i])}: {column} '{value}' is not "
-                    f"{what}; {tail}"
-                )
+                problems.append(f"{row_label(table, i, table.rows[i])}: "
+                                f"{unknown_ref(column, value, known, what, fallback)}")
 
 
-Columns = dict[str, npt.NDArray[Any]]
-"""A columnar table parsed: ``str`` columns as object arrays (``None`` where empty),
-``float`` columns as float64 arrays (NaN where empty)."""
+Columns = dict[str, Any]
+"""A columnar table parsed: ``float`` columns as float64 arrays (NaN where empty), the others
+(text) as :class:`pandas.Categorical` (integer codes into the distinct parsed values, -1
+where empty)."""
 
 
 def check_columns(spec: Table, table: RawTable, problems: list[str]) -> Columns:
     """Check a columnar table (:attr:`Table.columnar`) a column at a time; return it parsed.
 
-    The same rules and messages as :func:`check_table` (each bad cell is put through
-    :func:`parse_cell`), found with array operations so that millions of rows stay quick;
-    problems are reported in row order within each column.
+    The same rules and messages as :func:`check_table`: each distinct text and each number
+    that the array tests doubt is put through :func:`parse_cell`, and the messages are
+    those of :func:`empty_cell` and :func:`used_again`; the work is array operations on
+    integer codes, so that millions of rows stay quick. Problems are reported in row order
+    within each column.
     """
     _check_header(spec, table, problems)
     frame = table.frame if table.frame is not None else pd.DataFrame(
@@ -272,33 +284,41 @@ def check_columns(spec: Table, table: RawTable, problems: list[str]) -> Columns:
     for col in spec.columns:
         found: list[tuple[int, str]] = []
         if col.name not in frame.columns:
-            out[col.name] = (np.full(n, col.default, dtype=object) if col.dtype == "str"
+            out[col.name] = (_categorical(np.full(n, -1 if col.default is None else 0),
+                                          [] if col.default is None else [col.default])
+                             if col.dtype != "float"
                              else np.full(n, np.nan if col.default is None else col.default))
             continue
         series = frame[col.name]
-        if col.dtype == "str":
-            values, empty = _str_column(col, series, found, table)
-        else:
+        values: Any
+        if col.dtype == "float":
             values, empty = _float_column(col, series, found, table)
+        else:  # text (and any int, bool or list column): each distinct cell parsed once
+            values, empty = _distinct_column(col, series, found, table)
         if not col.nullable:
-            found += [(int(i), f"{table.locate(int(i))}: {col.name} is empty; give a value"
-                       f"{_unit_phrase(col)}") for i in np.flatnonzero(empty)]
+            found += [(int(i), empty_cell(table.locate(int(i)), col))
+                      for i in np.flatnonzero(empty)]
         problems += [m for _, m in sorted(found, key=lambda x: x[0])]
         out[col.name] = values
     _check_column_keys(spec, table, out, problems)
     return out
 
 
-def _str_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
-                table: RawTable) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+def _categorical(codes: npt.NDArray[Any], categories: list[Any]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object))
+
+
+def _distinct_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
+                     table: RawTable) -> tuple[pd.Categorical, npt.NDArray[np.bool_]]:
     # a few thousand distinct ids among millions of cells: check each once
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # a Parquet file's dictionary
+        codes = series.cat.codes.to_numpy()
+        uniques: Any = series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
     parsed: list[Any] = []
-    blank = np.zeros(len(uniques) + 1, dtype=bool)
-    blank[-1] = True  # code -1: a missing cell
     for k, value in enumerate(uniques):
         if is_empty(value):
-            blank[k] = True
             parsed.append(None)
             continue
         try:
@@ -307,8 +327,11 @@ def _str_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
             parsed.append(None)
             found += [(int(i), f"{table.locate(int(i))}: {err}")
                       for i in np.flatnonzero(codes == k)]
-    lookup = np.array([*parsed, None], dtype=object)
-    return lookup[codes], blank[codes]
+    blank = np.array([is_empty(value) for value in uniques] + [True], dtype=bool)
+    # distinct cells may parse to one value (' a' and 'a'): code by the parsed values
+    recode, values = pd.factorize(pd.Series([*parsed, None], dtype=object),
+                                  use_na_sentinel=True)
+    return _categorical(recode[codes], list(values)), blank[codes]
 
 
 def _float_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
@@ -339,23 +362,32 @@ def _float_column(col: Column, series: pd.Series, found: list[tuple[int, str]],
         except CellError as err:
             found.append((int(i), f"{table.locate(int(i))}: {err}"))
             values[i] = fill
-    return values.astype(np.float64), empty
+    return values.astype(np.float64, copy=False), empty
 
 
 def _check_column_keys(spec: Table, table: RawTable, cols: Columns,
                        problems: list[str]) -> None:
     """Rows repeating another's key (an empty cell is a value here: a normal travel row)."""
     n = len(next(iter(cols.values()))) if cols else 0
+    cats = {k: cols[k] if isinstance(cols[k], pd.Categorical) else pd.Categorical(cols[k])
+            for k in spec.key}
     key = np.zeros(n, dtype=np.int64)
+    size = 1
     for k in spec.key:
-        codes, uniques = pd.factorize(pd.Series(cols[k], dtype=object), use_na_sentinel=False)
-        key = key * (len(uniques) + 1) + codes
+        width = len(cats[k].categories) + 1
+        if size * width > 2**62:  # renumber the keys so far before they overflow
+            _, key = np.unique(key, return_inverse=True)
+            size = int(key.max()) + 1 if n else 1
+        key = key * width + (np.asarray(cats[k].codes, dtype=np.int64) + 1)  # 0: empty
+        size *= width
+    if size <= 16 * n + 1024:
+        # a key space about the size of the table: no repeat when n distinct keys are seen
+        seen = np.zeros(size, dtype=bool)
+        seen[key] = True
+        if int(np.count_nonzero(seen)) == n:
+            return
     _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
     first = first_of[inverse.ravel()]
-    again = first != np.arange(n)
-    for i in np.flatnonzero(again):
-        shown = ", ".join(f"{k} '{cols[k][i]}'" for k in spec.key if cols[k][i] is not None)
-        problems.append(
-            f"{table.locate(int(i))}: {shown} is used again (first at "
-            f"{table.locate(int(first[i]))}); give each {spec.entity} its own "
-            f"{' and '.join(spec.key)}")
+    for i in np.flatnonzero(first != np.arange(n)):
+        problems.append(used_again(spec, table, int(i), int(first[i]), tuple(
+            None if c.codes[i] < 0 else c.categories[c.codes[i]] for c in cats.values())))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from reserve_opt.domain.scenario import NO_EVENT
 from reserve_opt.io.raw import RawTable, Row
 from reserve_opt.io.spec import TABLES
-from reserve_opt.validation.cells import check_refs, row_label
+from reserve_opt.validation.cells import check_refs, row_label, unknown_ref
 
 Parsed = dict[str, list[Row]]
 
@@ -133,20 +131,22 @@ def _check_columnar_refs(tables: dict[str, RawTable], parsed: Parsed, locations:
                 known, what, fallback = (_ids(parsed, col.ref), f"a {entity} in {where}",
                                          f"use a {entity} id from {where}, or add the "
                                          f"{entity} there")
-            codes, uniques = pd.factorize(pd.Series(cols[col.name], dtype=object))
-            for k, value in enumerate(uniques):
-                if value in known:
-                    continue
-                close = difflib.get_close_matches(value, sorted(known), n=1)
-                tail = f"did you mean '{close[0]}'?" if close else fallback
-                found += [(int(i), f"{table.locate(int(i))}: {col.name} '{value}' is not "
-                           f"{what}; {tail}") for i in np.flatnonzero(codes == k)]
+            cat = cols[col.name]
+            for k, value in enumerate(cat.categories):
+                if value not in known:  # each distinct id once, then its rows by code
+                    message = unknown_ref(col.name, value, known, what, fallback)
+                    found += [(int(i), f"{table.locate(int(i))}: {message}")
+                              for i in np.flatnonzero(cat.codes == k)]
         if "from" in cols and "to" in cols:
-            same = np.flatnonzero((cols["from"] == cols["to"]) & (cols["from"] != None))  # noqa: E711
+            # both ends coded into one list of places, so equal codes are equal ids
+            a, b = cols["from"], cols["to"]
+            places = a.categories.append(b.categories).unique()
+            a_at = np.append(places.get_indexer(a.categories), -1)[a.codes]
+            b_at = np.append(places.get_indexer(b.categories), -2)[b.codes]
             found += [(int(i), f"{table.locate(int(i))}: from and to are both "
-                       f"'{cols['from'][i]}'; give two different places (a place to itself "
+                       f"'{places[a_at[i]]}'; give two different places (a place to itself "
                        "takes no time)")
-                      for i in same]
+                      for i in np.flatnonzero(a_at == b_at)]
         problems += [m for _, m in sorted(found, key=lambda x: x[0])]
 
 
