@@ -17,7 +17,7 @@ import pandas as pd
 
 from reserve_opt import InstanceBuilder
 from reserve_opt.domain import Instance
-from reserve_opt.fleet import charged_trip_h, fleet_trips, no_day_reason
+from reserve_opt.fleet import charged_trip_h, fleet_trips, no_day_reason, trip_loads
 from reserve_opt.models.allocation import AllocationOptions, solve_allocation
 from reserve_opt.models.allocation.check import check_allocation
 from reserve_opt.models.routing import (
@@ -72,10 +72,16 @@ def test_the_fleet_rule_by_hand() -> None:
     assert t.back_h.tolist() == [28.0, 28.0, 8.0]
     # the total vehicle-hours placement charges: two working days
     assert charged_trip_h(np.array(10.0), np.array(0.0), np.array(6.5), 1.0) == 20.0
-    # a trip that fits a day but not its rest waits for the next day (no reason given)
-    nxt = fleet_trips(np.array(10.0), np.array(5.0), np.array(3.5), 1.0)
+    # an 8 h trip released at 5 h does not fit the rest of the day: it rides overnight,
+    # arriving at 8.5 h and back at 13 h of work + 14 h of night = 27 h (22 h after it left)
+    late = fleet_trips(np.array(10.0), np.array(5.0), np.array(3.5), 1.0)
+    assert (late.days.tolist(), late.arrive_h.tolist(), late.back_h.tolist()) == (2, 3.5, 22.0)
+    # without overnight trips it waits for the next day, which can deliver it (no reason)
+    nxt = fleet_trips(np.array(10.0), np.array(5.0), np.array(3.5), 1.0, overnight=False)
     assert nxt.days.tolist() == 0 and np.isinf(nxt.charge_h)
     assert no_day_reason(10.0, 3.5, 1.0, False, "W") == ""
+    # an overnight load takes all of its vehicle's trips on each day it is away
+    assert trip_loads(np.array([1, 2]), 3).tolist() == [1.0, 3.0]
     # without overnight trips the 14 h round trip is never carried
     off = fleet_trips(np.array(10.0), np.array(0.0), np.array(6.5), 1.0, overnight=False)
     assert off.days.tolist() == 0 and np.isinf(off.charge_h)
@@ -146,5 +152,7 @@ def test_liaoning_typhoon_east_dalian_and_dandong_not_short_through_the_cli() ->
     r = run_cli("allocate", str(ROOT / "instances" / "liaoning"), "-s", "typhoon_east")
     assert r.exit_code == 0, r.stderr
     assert "overall fill rate 100.0%" in r.stdout
-    assert "Overnight trips: 3 flows (25,440 units) have a round trip longer than their " \
-        "vehicles' working day" in " ".join(r.stdout.split())
+    assert "Overnight trips: 3 flows (30,234 units) have a round trip that does not fit the " \
+        "rest of their vehicles' working day: the driver stops when it ends, rests the night " \
+        "(24 h - max_hours) and goes on; the vehicle is charged a working day for each day it " \
+        "is away (fleet column overnight, default true)." in " ".join(r.stdout.split())
