@@ -10,18 +10,23 @@ one load costs two vehicle-days. Over a 3-day event it delivers 1,000 units on d
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from reserve_opt import InstanceBuilder
 from reserve_opt.domain import Instance
+from reserve_opt.errors import InputError
 from reserve_opt.fleet import charged_trip_h, fleet_trips, no_day_reason, trip_loads
 from reserve_opt.models.allocation import AllocationOptions, solve_allocation
 from reserve_opt.models.allocation.check import check_allocation
 from reserve_opt.models.routing import (
     DeliveryOptions,
+    check,
     check_deliveries,
     delivery_report,
     from_allocation,
@@ -107,31 +112,46 @@ def test_without_overnight_trips_no_day_can_deliver_with_that_reason() -> None:
 
 
 def _route(inst: Instance, period: int, table: pd.DataFrame,
-           opts: DeliveryOptions | None = None) -> tuple[object, object]:
+           opts: DeliveryOptions | None = None, engine: str = "pyvrp") -> tuple[Any, Any]:
     plan = from_allocation(inst, table, "s", period=period, options=opts)
-    result = solve(plan.problem, "pyvrp", max_iterations=200, seed=1)
+    result = solve(plan.problem, engine, max_iterations=200, seed=1)
     verdict = check_deliveries(plan, result)
     assert verdict.ok, verdict.violations
     return plan, result
 
 
-def test_routing_drives_overnight_and_holds_the_truck_the_next_day() -> None:
+@pytest.mark.parametrize("engine", ["pyvrp", "ortools"])
+def test_routing_drives_overnight_and_holds_the_truck_the_next_day(engine: str) -> None:
     inst = far_instance()
     res = solve_allocation(inst, "s", OPTS)
-    plan, result = _route(inst, 1, res.deliveries(1))
-    report = delivery_report(plan, result)  # type: ignore[arg-type]
+    plan, result = _route(inst, 1, res.deliveries(1), engine=engine)
+    report = delivery_report(plan, result)
     assert report["delivered"].sum() == 1000.0 and report["unmet"].sum() == 0.0
-    lines = route_lines(plan, result)  # type: ignore[arg-type]
+    lines = route_lines(plan, result)
     # 0.5 h loading, 6.5 h out, 0.25 h unloading, 6.5 h back: 13.75 h of work, and the
     # 14 h night after the 10 h working day: back at 27.75 h, 3.75 h into day 2
     assert lines[["vehicle_type", "start_h", "end_h"]].values.tolist() == [
         ["T overnight", 0.0, 27.75]]
-    away = vehicles_away(plan, result)  # type: ignore[arg-type]
+    away = vehicles_away(plan, result)
     assert away == {2: {"T": 1}}
     # on day 2 the only truck is away: a day-2 load is unmet, not routed on a phantom
     plan2, result2 = _route(inst, 2, res.deliveries(1).assign(ready_h=24.0),
-                            DeliveryOptions(away=away[2]))
-    assert delivery_report(plan2, result2)["delivered"].sum() == 0.0  # type: ignore[arg-type]
+                            DeliveryOptions(away=away[2]), engine)
+    rep2 = delivery_report(plan2, result2)
+    assert rep2["delivered"].sum() == 0.0
+    assert set(rep2["reason"]) == {"no vehicle of W is left for W: W's vehicles go to the "
+                                   "sources that ship more"}
+    # the checker: an overnight route that starts after its first working day is a later
+    # day's route
+    late = dataclasses.replace(result.routes[0], start=result.routes[0].start + 10.0)
+    bad = check(plan.problem, dataclasses.replace(result, routes=(late,)))
+    assert ("route 0: T overnight starts at 10 h of work, after its first working day "
+            "(10 h) ends.") in bad.violations
+
+
+def test_vehicles_away_must_be_whole_numbers() -> None:
+    with pytest.raises(InputError, match=r"^away: vehicles of T must be a whole number >= 0\.$"):
+        DeliveryOptions(away={"T": -1})
 
 
 def test_routing_without_overnight_trips_states_why() -> None:
@@ -139,7 +159,7 @@ def test_routing_without_overnight_trips_states_why() -> None:
     table = pd.DataFrame([("W", "far", "water", 1000.0)],
                          columns=["source", "region", "commodity", "quantity"])
     plan, result = _route(inst, 1, table)
-    report = delivery_report(plan, result)  # type: ignore[arg-type]
+    report = delivery_report(plan, result)
     assert report["reason"].tolist() == [
         "W -> far: a round trip of 13.75 h from W is longer than its vehicles' 10 h working "
         "day and its fleet rows make no overnight trips (overnight false), so no day of the "
