@@ -505,8 +505,10 @@ def _away_notes(plan: DeliveryProblem, result: RoutingResult) -> list[str]:
     """Which vehicles this day's overnight trips keep away on later days."""
     from reserve_opt.models.routing import vehicles_away
 
-    return [f"day {day}: " + ", ".join(f"{n} of {row}" for row, n in rows.items())
-            + " still away on this day's overnight trips (the driver rests each night, "
+    return [f"day {day}: " + ", ".join(
+                f"{len(hours)} of {row} (back at " + ", ".join(f"{h:.2f}" for h in hours)
+                + " h)" for row, hours in rows.items())
+            + " still out on this day's overnight trips (the driver rests each night, "
             "24 h - max_hours; fleet column overnight, default true)."
             for day, rows in sorted(vehicles_away(plan, result).items())]
 

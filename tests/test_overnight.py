@@ -133,13 +133,21 @@ def test_routing_drives_overnight_and_holds_the_truck_the_next_day(engine: str) 
     assert lines[["vehicle_type", "start_h", "end_h"]].values.tolist() == [
         ["T overnight", 0.0, 27.75]]
     away = vehicles_away(plan, result)
-    assert away == {2: {"T": 1}}
-    # on day 2 the only truck is away: a day-2 load is unmet, not routed on a phantom
+    assert away == {2: {"T": [pytest.approx(3.75)]}}
+    # on day 2 the truck is back at 3.75 h: a day-2 load leaves then, on the working clock
+    # of that day (3.75 h + 13.75 h of work, the night, back at 31.5 h)
     plan2, result2 = _route(inst, 2, res.deliveries(1).assign(ready_h=24.0),
                             DeliveryOptions(away=away[2]), engine)
-    rep2 = delivery_report(plan2, result2)
-    assert rep2["delivered"].sum() == 0.0
-    assert set(rep2["reason"]) == {"no vehicle of W is left for W: W's vehicles go to the "
+    assert delivery_report(plan2, result2)["delivered"].sum() == 1000.0
+    lines2 = route_lines(plan2, result2)
+    assert lines2[["vehicle_type", "start_h", "end_h"]].values.tolist() == [
+        ["T overnight back at 3.75 h", pytest.approx(3.75), pytest.approx(31.5)]]
+    # out all day 2 (back after its working day): nothing is routed, with the reason
+    plan3, result3 = _route(inst, 2, res.deliveries(1).assign(ready_h=24.0),
+                            DeliveryOptions(away={"T": [26.0]}), engine)
+    rep3 = delivery_report(plan3, result3)
+    assert rep3["delivered"].sum() == 0.0
+    assert set(rep3["reason"]) == {"no vehicle of W is left for W: W's vehicles go to the "
                                    "sources that ship more"}
     # the checker: an overnight route that starts after its first working day is a later
     # day's route
@@ -149,9 +157,10 @@ def test_routing_drives_overnight_and_holds_the_truck_the_next_day(engine: str) 
             "(10 h) ends.") in bad.violations
 
 
-def test_vehicles_away_must_be_whole_numbers() -> None:
-    with pytest.raises(InputError, match=r"^away: vehicles of T must be a whole number >= 0\.$"):
-        DeliveryOptions(away={"T": -1})
+def test_vehicles_away_must_be_hours() -> None:
+    with pytest.raises(InputError, match=r"^away: T: give the hour each vehicle is back, a "
+                       r"number >= 0 on the day's clock\.$"):
+        DeliveryOptions(away={"T": [-1.0]})
 
 
 def test_routing_without_overnight_trips_states_why() -> None:

@@ -140,13 +140,14 @@ def route_days(
     weight = {c.id: c.weight_kg for c in instance.commodities}
     days: list[DayRouting] = []
     # vehicles still out on earlier days' overnight trips, by day and fleet row
-    away: dict[int, dict[str, int]] = {}
+    away: dict[int, dict[str, list[float]]] = {}
     for period in range(1, allocation.options.periods + 1):
         table = allocation.deliveries(period)
         if table.empty:
             continue
         if (reuse is not None and period in reuse and reuse[period][0].equals(table)
-                and dict(reuse[period][1].plan.away) == away.get(period, {})):
+                and dict(reuse[period][1].plan.away)
+                == {k: tuple(v) for k, v in away.get(period, {}).items()}):
             days.append(reuse[period][1])
             _add_away(away, vehicles_away(days[-1].plan, days[-1].result))
             continue
@@ -174,10 +175,12 @@ def route_days(
     return days
 
 
-def _add_away(total: dict[int, dict[str, int]], more: dict[int, dict[str, int]]) -> None:
+def _add_away(total: dict[int, dict[str, list[float]]],
+              more: dict[int, dict[str, list[float]]]) -> None:
+    """Join one day's :func:`vehicles_away` into the days' totals."""
     for day, rows in more.items():
-        for row, n in rows.items():
-            total.setdefault(day, {})[row] = total.get(day, {}).get(row, 0) + n
+        for row, hours in rows.items():
+            total.setdefault(day, {}).setdefault(row, []).extend(hours)
 
 
 

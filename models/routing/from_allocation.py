@@ -142,8 +142,10 @@ class DeliveryOptions:
         goods) -> largest vehicle capacity (kg) that can reach it, e.g. a narrow road only
         small trucks take.
     away
-        Fleet row id -> vehicles of it still away on overnight trips that left on an
-        earlier day (:func:`vehicles_away`); they are not in this day's fleet.
+        Fleet row id -> for each of its vehicles still out on an overnight trip that left
+        on an earlier day (:func:`vehicles_away`), the hour of this day's clock it is back:
+        from then it works the rest of its working day; back after the working day's end,
+        it is not in this day's fleet.
     """
 
     load_h: float = 0.5
@@ -155,7 +157,7 @@ class DeliveryOptions:
     break_min: float | None = None
     drive_h_before_break: float | None = None
     max_vehicle_kg: Mapping[str, float] = field(default_factory=dict)
-    away: Mapping[str, int] = field(default_factory=dict)
+    away: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (0 <= self.load_h <= 24 and 0 <= self.unload_h <= 24):  # NaN fails too
@@ -170,10 +172,12 @@ class DeliveryOptions:
             raise InputError(
                 "Give break_min and drive_h_before_break together (e.g. 20 and 4), or neither."
             )
-        bad_away = [k for k, n in self.away.items() if not (isinstance(n, int) and n >= 0)]
+        bad_away = [k for k, hours in self.away.items()
+                    if not all(isinstance(h, (int, float)) and 0 <= h < math.inf
+                               for h in hours)]
         if bad_away:
-            raise InputError(f"away: vehicles of {', '.join(map(str, bad_away))} must be a "
-                             "whole number >= 0.")
+            raise InputError(f"away: {', '.join(map(str, bad_away))}: give the hour each "
+                             "vehicle is back, a number >= 0 on the day's clock.")
         if self.break_min is not None and not (
             0 < self.break_min <= 24 * 60 and 0 < (self.drive_h_before_break or 0) <= 24
         ):  # written so that NaN fails too
@@ -212,7 +216,7 @@ class DeliveryProblem:
     currency
         The instance's currency.
     away
-        Vehicles of each fleet row left out as still away on earlier overnight trips
+        When the vehicles of each fleet row out on earlier overnight trips are back
         (:attr:`DeliveryOptions.away`).
     """
 
@@ -227,7 +231,7 @@ class DeliveryProblem:
     location_lonlat: tuple[tuple[float, float], ...]
     vehicle_homes: tuple[tuple[str, str], ...]
     currency: str = ""
-    away: Mapping[str, int] = field(default_factory=dict)
+    away: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- travel
@@ -711,13 +715,19 @@ def from_allocation(
     for s in depots:
         users_of.setdefault(borrow[s].home if s in borrow else s, []).append(s)
     counts: dict[tuple[str, str], int] = {}
+    # vehicles back from an earlier day's overnight trip during this working day (hours
+    # of the day's clock), by (row, user): the home depot's first, then the heaviest
+    late: dict[tuple[str, str], list[float]] = {}
     for home, users in users_of.items():
         for row in fleet_by_depot[home]:
-            share = _share(max(row.count - opt.away.get(row.id, 0), 0),
-                           {u: weight_at[u] for u in users},
+            back = sorted(h for h in opt.away.get(row.id, ()) if h < row.max_hours - _EPS)
+            out = len(opt.away.get(row.id, ())) - len(back)  # away all this working day
+            share = _share(max(row.count - out, 0), {u: weight_at[u] for u in users},
                            {u: loads_at[u] for u in users}, night_at)
             for u, n in share.items():
                 counts[(row.id, u)] = n
+            for u in sorted(users, key=lambda x: (x != home, -share[x], x)):
+                late[(row.id, u)], back = back[:share[u]], back[share[u]:]
             given = {u: n for u, n in share.items() if u != home and n}
             if given:
                 notes.append(
@@ -858,33 +868,46 @@ def from_allocation(
         for row in rows:
             lent = borrow.get(s)
             lead = lent.h if lent else 0.0
-            n_night = min(len(nights), counts[(row.id, s)]) if row.overnight else 0
+            # when each vehicle can start: at once, or once back from an earlier day's
+            # overnight trip (DeliveryOptions.away)
+            at_once = lead + arrives(row)
+            back = late.get((row.id, s), [])
+            starts = sorted([at_once] * (counts[(row.id, s)] - len(back))
+                            + [max(at_once, h) for h in back])
+            n_night = min(len(nights), len(starts)) if row.overnight else 0
             taken, nights = nights[:n_night], nights[n_night:]
-            n_day = counts[(row.id, s)] - n_night
             trips = 1 if n_loads <= total_n else min(opt.max_trips,
                                                      math.ceil(n_loads / max(total_n, 1)))
             rule = (opt.break_min, opt.drive_h_before_break) if opt.break_min is not None \
                 else (row.break_min, row.drive_h_before_break)
             name = row.id if not lent else f"{row.id}@{s}"
-            for n, overnight in ((n_day, False), (n_night, True)):
-                if n <= 0:
-                    continue
-                # an overnight vehicle plans on its working clock, which stops at night
-                # (VehicleType.working_day): it may work max(taken) working days
-                day = min(row.max_hours, 24.0)
-                days = max(taken) if overnight else 1
+            # an overnight vehicle plans on its working clock, which stops at night
+            # (VehicleType.working_day): it may work max(taken) working days
+            day = min(row.max_hours, 24.0)
+            groups = [(start, overnight) for overnight, part in
+                      ((True, starts[:n_night]), (False, starts[n_night:])) for start in part]
+            for (start, overnight), members in itertools.groupby(groups):
+                n = len(list(members))
+                # (one working day more for a vehicle that starts late, back from an
+                # earlier trip: the rule counted days from the goods' release)
+                ends = ((max(taken) + (start > at_once + _EPS)) * day if overnight
+                        else row.max_hours)
+                label = f"{name} overnight" if overnight else name
+                if start > at_once + _EPS:
+                    label += f" back at {start:.2f} h"
+                    if ends - lead - start <= 0:
+                        continue
                 k = b.add_vehicle_type(
-                    f"{name} overnight" if overnight else name,
+                    label,
                     depot=depot_index[s],
                     count=n,
                     capacity=(row.capacity_kg, row.capacity_m3),
                     fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
                     cost_per_distance=row.cost_per_km,
                     durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
-                    shift_start=lead + arrives(row),
-                    shift_end=(days * day if overnight else row.max_hours) - lead,
-                    max_duration=(days * day if overnight else row.max_hours)
-                    - 2 * lead - arrives(row),
+                    shift_start=start,
+                    shift_end=ends - lead,
+                    max_duration=ends - lead - start,
                     max_trips=1 if overnight else trips,
                     break_duration=None if rule[0] is None else rule[0] / 60.0,
                     break_after=rule[1],
@@ -930,7 +953,7 @@ def from_allocation(
         location_lonlat=tuple(locs[i] for i in location_ids),
         vehicle_homes=tuple(homes),
         currency=instance.currency,
-        away=dict(opt.away),
+        away={k: tuple(v) for k, v in opt.away.items()},
     )
 
 
@@ -1153,29 +1176,33 @@ def clock_h(plan: DeliveryProblem, vehicle_type: int, working_h: float) -> float
                           s.real_time(vt.working_day + vt.night)))
 
 
-def vehicles_away(plan: DeliveryProblem, result: RoutingResult) -> dict[int, dict[str, int]]:
-    """Vehicles still out on this day's overnight trips on each later day.
+def vehicles_away(plan: DeliveryProblem,
+                  result: RoutingResult) -> dict[int, dict[str, list[float]]]:
+    """Vehicles still out on this day's overnight trips on later days, and when back.
 
-    A route of an overnight vehicle holds it every day until it is back: day ``period +
-    i`` for each ``i`` up to the day it returns. Pass a day's map as
-    :attr:`DeliveryOptions.away` (adding up over earlier days) when routing that day.
+    A route of an overnight vehicle holds it until it is back: on each later day it has
+    not ended by that day's start, the hour of that day's clock it ends (more than a day:
+    out all day). Pass a day's map as :attr:`DeliveryOptions.away` (joined over earlier
+    days) when routing that day.
 
     Returns
     -------
     dict
-        Day (1-based) -> fleet row id -> vehicles away.
+        Day (1-based) -> fleet row id -> the hour each of its vehicles is back.
     """
-    out: dict[int, dict[str, int]] = {}
+    out: dict[int, dict[str, list[float]]] = {}
     for route in result.routes:
         vt = plan.problem.vehicle_types[route.vehicle_type]
         if not vt.overnight:
             continue
         period_h = plan.problem.scaling.real_time(vt.working_day + vt.night)
-        days = math.ceil(clock_h(plan, route.vehicle_type, route.end) / period_h - 1e-9)
+        end = clock_h(plan, route.vehicle_type, route.end)
         row = plan.vehicle_homes[route.vehicle_type][0]
-        for later in range(plan.period + 1, plan.period + days):
-            out.setdefault(later, {})
-            out[later][row] = out[later].get(row, 0) + 1
+        later = 1
+        while end > later * period_h + 1e-9:
+            out.setdefault(plan.period + later, {}).setdefault(row, []).append(
+                end - later * period_h)
+            later += 1
     return out
 
 
