@@ -908,7 +908,7 @@ def from_allocation(
                     shift_start=start,
                     shift_end=ends - lead,
                     max_duration=ends - lead - start,
-                    max_trips=1 if overnight else trips,
+                    max_trips=trips,
                     break_duration=None if rule[0] is None else rule[0] / 60.0,
                     break_after=rule[1],
                     working_day=day if overnight else None,
@@ -920,13 +920,20 @@ def from_allocation(
     load_rows: list[dict[str, object]] = []
     for n_client, (source, point, load, _, tw_late, night) in enumerate(kept):
         limit = opt.max_vehicle_kg.get(point, math.inf)
-        types = [k for k, fr in (night_types_of if night else types_of).get(source, [])
-                 if fr.capacity_kg <= limit + _EPS]
+        # an overnight vehicle may take day loads too, served within the first working day
+        # (its working clock runs on past the day's end)
+        pool = night_types_of.get(source, []) + ([] if night else types_of.get(source, []))
+        types = [k for k, fr in pool if fr.capacity_kg <= limit + _EPS]
+        due = tw_late
+        if not night and night_types_of.get(source):
+            lead = borrow[source].h if source in borrow else 0.0
+            day_end = max(fr.max_hours for _, fr in night_types_of[source]) - lead
+            due = day_end if tw_late is None else min(tw_late, day_end)
         client = b.add_client(
             f"{source}>{point}#{n_client}",
             demand=(load.weight, load.volume),
             service_time=opt.unload_h,
-            tw_late=tw_late,
+            tw_late=due,
             allowed_vehicle_types=types,
             release_time=load.release_h,
         )
