@@ -237,6 +237,16 @@ def print_allocation(inst: Instance, result: AllocationResult, top: int = DEFAUL
                     [[names.get(int(r["tier"]), str(r["tier"])), r["commodity"],
                       float(r["quantity"])] for r in by.to_dict(orient="records")],
                     legend=[] if tiered else [TIER_NOTE])
+    if len(f):
+        # a trip that spans a night arrives later than its travel time (the rest)
+        night = f[f["arrive_h"] - f["depart_h"] > f["time_h"] + 1e-6]
+        if len(night):
+            say(f"Overnight trips: {len(night)} flows ({float(night['quantity'].sum()):,.0f} "
+                "units) have a round trip that does not fit the rest of their vehicles' "
+                "working day: the driver stops when it ends, rests the night (24 h - "
+                "max_hours) and goes on; the "
+                "vehicle is charged a working day for each day it is away (fleet column "
+                "overnight, default true).\n")
     c = result.costs()
     print_table(f"Costs ({cur})", ["term", "amount"], [
         ["transport", c["transport"]], ["contract unit prices", c["contract_prices"]],

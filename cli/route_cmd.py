@@ -441,7 +441,7 @@ def _route_instance(path: Path, scenario: str, period: int | None, deliveries: P
                       "region": r["region"], "point": r["point"],
                       "commodity": r["commodity"], "unmet_units": float(r["unmet"]),
                       "reason": r["reason"]} for r in unmet.to_dict("records")],
-        "notes": other_days + list(plan.notes),
+        "notes": other_days + list(plan.notes) + _away_notes(plan, result),
         "status": routed_status(plan, result).value,
     })
     if out is not None:
@@ -478,6 +478,8 @@ def _common(result: RoutingResult) -> dict[str, Any]:
 def _visits_frame(problem: RoutingProblem, result: RoutingResult,
                   plan: DeliveryProblem | None) -> pd.DataFrame:
     """The result's visits with depot names; for deliveries, points and units in the names."""
+    from reserve_opt.models.routing import clock_h
+
     frame: pd.DataFrame = result.tables()["routes"]
     frame["depot"] = [problem.depots[d].name for d in frame["depot"]]
     if plan is None:
@@ -487,10 +489,28 @@ def _visits_frame(problem: RoutingProblem, result: RoutingResult,
     frame["point"] = [plan.location_ids[loc] for loc in locs]
     frame["lon"] = [plan.location_lonlat[loc][0] for loc in locs]
     frame["lat"] = [plan.location_lonlat[loc][1] for loc in locs]
+    # an overnight vehicle's times are working hours: shown on the clock, nights added
+    kinds = [r.vehicle_type for r in result.routes for _ in r.visits]
+    for col in ("departure", "arrival", "start"):
+        if col in frame.columns:
+            frame[col] = [clock_h(plan, k, float(h)) for k, h in zip(kinds, frame[col],
+                                                                      strict=True)]
     renamed: pd.DataFrame = frame.rename(columns={
         "departure": "departure_h", "arrival": "arrival_h", "start": "start_h",
         "delivered_weight": "delivered_kg", "delivered_volume": "delivered_m3"})
     return renamed
+
+
+def _away_notes(plan: DeliveryProblem, result: RoutingResult) -> list[str]:
+    """Which vehicles this day's overnight trips keep away on later days."""
+    from reserve_opt.models.routing import vehicles_away
+
+    return [f"day {day}: " + ", ".join(
+                f"{len(hours)} of {row} (back at " + ", ".join(f"{h:.2f}" for h in hours)
+                + " h)" for row, hours in rows.items())
+            + " still out on this day's overnight trips (the driver rests each night, "
+            "24 h - max_hours; fleet column overnight, default true)."
+            for day, rows in sorted(vehicles_away(plan, result).items())]
 
 
 def _unserved_frame(result: RoutingResult) -> pd.DataFrame:

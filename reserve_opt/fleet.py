@@ -25,8 +25,9 @@ from reserve_opt.domain import Instance, VehicleType
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["DepotCapacity", "charged_trip_h", "depot_capacity", "depot_shift_h", "home_fleets",
-           "vehicle_capacity"]
+__all__ = ["DepotCapacity", "Trips", "charged_trip_h", "depot_capacity", "depot_overnight",
+           "depot_shift_h", "fleet_trips", "home_fleets", "no_day_reason", "on_clock",
+           "trip_loads", "vehicle_capacity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,26 +112,162 @@ def home_fleets(instance: Instance, sources: Iterable[str]) -> dict[str, str | N
     return out
 
 
-def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
-                   handling_h: float) -> FloatArray:
-    """Vehicle-hours a load uses of its depot's working day, per unit of capacity.
+@dataclass(frozen=True, slots=True)
+class Trips:
+    """How each load travels on its depot's vehicles (:func:`fleet_trips`), arrays by load.
 
-    A vehicle starts its working day of ``shift_h`` hours when the period starts; goods
-    released ``offset_h`` hours into it leave then. It makes ``n = floor((shift_h -
-    offset_h) / (2 travel_h + handling_h))`` whole round trips after the release, so each
-    load is charged ``shift_h / n`` hours of the day: whole trips, not the fluid
-    ``2 travel_h + handling_h``, are what the trucks can route. ``inf`` when no round trip
-    fits after the release: the load waits for the next day, and a round trip longer than
-    the whole working day is never carried (no overnight trips yet; see
-    ``models/allocation.md``).
+    Attributes
+    ----------
+    charge_h
+        Working-day hours charged per unit of vehicle capacity on each day the trip
+        occupies (``inf``: not carried on this day's clock).
+    days
+        Working days the vehicle is away: 1 for a trip within one working day, more for
+        an overnight trip, 0 when not carried.
+    arrive_h, back_h
+        Hours from departure until the goods arrive and until the vehicle is back,
+        night rests included (``inf`` when not carried).
+    overnight
+        Whether the trip spans a night (``days > 1``).
     """
-    trip = 2.0 * np.asarray(travel_h, dtype=np.float64) + handling_h
-    shift = np.asarray(shift_h, dtype=np.float64)
-    left = shift - np.asarray(offset_h, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n = np.floor(left / np.maximum(trip, 1e-12) + 1e-9)
-        out: FloatArray = np.where(n >= 1, shift / np.maximum(n, 1.0), np.inf)
+
+    charge_h: FloatArray
+    days: npt.NDArray[np.int64]
+    arrive_h: FloatArray
+    back_h: FloatArray
+    overnight: npt.NDArray[np.bool_]
+
+
+def on_clock(work_h: FloatArray, shift_h: FloatArray, period_h: float) -> FloatArray:
+    """Clock hours after a working day's start at which ``work_h`` hours of work end.
+
+    A vehicle works the first ``shift_h`` hours of each period; the driver rests the
+    other ``period_h - shift_h`` (the night) and goes on when the next working day starts.
+    Work ending exactly when a working day ends belongs to that day.
+    """
+    w = np.asarray(work_h, dtype=np.float64)
+    s = np.maximum(np.asarray(shift_h, dtype=np.float64), 1e-12)
+    nights = np.maximum(np.ceil(w / s - 1e-9) - 1.0, 0.0)
+    out: FloatArray = w + nights * (period_h - s)
     return out
+
+
+def fleet_trips(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
+                handling_h: float, period_h: float = 24.0,
+                overnight: npt.NDArray[np.bool_] | bool = True) -> Trips:
+    """The fleet rule every model shares: how long a load's trip takes and what it costs.
+
+    A vehicle's working day is the first ``shift_h`` hours of each period (``max_hours``);
+    goods released ``offset_h`` hours into it leave then, on a round trip of ``2 travel_h
+    + handling_h`` hours of work.
+
+    * **Within the working day.** ``n = floor((shift_h - offset_h) / round trip)`` whole
+      round trips fit after the release; each load is charged ``shift_h / n`` hours of the
+      day: whole trips, not the fluid round trip, are what the trucks can route.
+    * **Overnight.** A round trip that does not fit the rest of the working day (longer
+      than a whole working day, or released late), on a fleet whose rows allow
+      ``overnight`` trips (the fleet column, default true), leaves at the release, stops
+      when the working day ends, rests the night (``period_h - shift_h`` hours: the driver
+      keeps the same working hours each day) and goes on the next working day. The vehicle
+      is away ``days = ceil((offset_h + round trip) / shift_h)`` working days and is
+      charged its whole working day (``shift_h``) on each: no other load fits those days.
+    * **Next day.** Without overnight trips, a round trip that fits a working day but not
+      the rest of this one waits for the next day (``inf`` here: that day's load); one
+      longer than a working day is never carried, nor is anything released after the
+      working day's end (it leaves the next day).
+
+    Parameters
+    ----------
+    shift_h
+        The depot's working day, hours (0: no vehicles).
+    offset_h
+        Release of the goods, hours after the working day's start.
+    travel_h
+        One-way travel time, hours.
+    handling_h
+        Loading and unloading time of a round trip, hours.
+    period_h
+        Length of a period (a day), hours.
+    overnight
+        Whether the depot's vehicles make overnight trips.
+
+    Returns
+    -------
+    Trips
+        Charge, days away, arrival and return of each load.
+    """
+    travel = np.asarray(travel_h, dtype=np.float64)
+    trip = 2.0 * travel + handling_h
+    shift = np.asarray(shift_h, dtype=np.float64)
+    offset = np.asarray(offset_h, dtype=np.float64)
+    shift, offset, travel, trip = np.broadcast_arrays(shift, offset, travel, trip)
+    night = np.broadcast_to(np.asarray(overnight, dtype=bool), shift.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.floor((shift - offset) / np.maximum(trip, 1e-12) + 1e-9)
+        day = n >= 1
+        long = ~day & night & (shift > 0) & (offset < shift - 1e-9)
+        days = np.where(day, 1, np.where(long, np.ceil((offset + trip) / np.maximum(
+            shift, 1e-12) - 1e-9), 0)).astype(np.int64)
+        charge: FloatArray = np.where(day, shift / np.maximum(n, 1.0),
+                                      np.where(long, shift, np.inf))
+        start = on_clock(offset, shift, period_h)
+        arrive: FloatArray = np.where(day, travel, np.where(
+            long, on_clock(offset + travel, shift, period_h) - start, np.inf))
+        back: FloatArray = np.where(day, trip, np.where(
+            long, on_clock(offset + trip, shift, period_h) - start, np.inf))
+    return Trips(charge, days, arrive, back, long)
+
+
+def charged_trip_h(shift_h: FloatArray, offset_h: FloatArray, travel_h: FloatArray,
+                   handling_h: float, period_h: float = 24.0,
+                   overnight: npt.NDArray[np.bool_] | bool = True) -> FloatArray:
+    """Vehicle-hours a load uses of its depot's working days in all, per unit of capacity.
+
+    :func:`fleet_trips`' charge times its days away: ``shift_h / n`` for one of ``n``
+    round trips in a working day, ``days x shift_h`` for an overnight trip, ``inf`` when
+    not carried on this day's clock. Placement charges this over a scenario's days.
+    """
+    t = fleet_trips(shift_h, offset_h, travel_h, handling_h, period_h, overnight)
+    out: FloatArray = np.where(t.days > 0, t.charge_h * np.maximum(t.days, 1), np.inf)
+    return out
+
+
+def trip_loads(days: npt.NDArray[np.int64], max_trips: int) -> FloatArray:
+    """Loads (of ``max_trips`` a vehicle makes a day) a trip uses on each day it takes.
+
+    One for a trip within a working day; all ``max_trips`` for an overnight trip, whose
+    vehicle makes no other trip on those days (as routing gives it a vehicle of its own).
+    """
+    out: FloatArray = np.where(np.asarray(days) > 1, float(max_trips), 1.0)
+    return out
+
+
+def no_day_reason(shift_h: float, travel_h: float, handling_h: float,
+                  overnight: bool, depot: str) -> str:
+    """Why a load on ``depot``'s vehicles is carried on no day, or ``""`` when it can be.
+
+    The one sentence allocation and routing give for such a load.
+    """
+    trip = 2.0 * travel_h + handling_h
+    if shift_h <= 0:
+        return f"{depot}'s vehicles have no working hours (max_hours 0), so no day can deliver it"
+    if trip <= shift_h + 1e-9 or overnight:
+        return ""
+    return (f"a round trip of {trip:.2f} h from {depot} is longer than its vehicles' "
+            f"{shift_h:g} h working day and its fleet rows make no overnight trips "
+            "(overnight false), so no day of the event can deliver it; set overnight to "
+            "true in fleet.csv to let trucks rest the night and go on")
+
+
+def depot_overnight(instance: Instance, depots: tuple[str, ...],
+                    offers: bool = False) -> npt.NDArray[np.bool_]:
+    """Whether each depot's vehicles make overnight trips: any of its rows allows them.
+
+    Only signed vehicles count unless ``offers`` (placement); a depot with none: ``False``.
+    """
+    rows = instance.fleet if offers else instance.vehicles
+    return np.array([any(v.overnight for v in rows if v.depot == d) for d in depots],
+                    dtype=bool)
 
 
 def depot_shift_h(instance: Instance, depots: tuple[str, ...], window_h: float = 24.0,

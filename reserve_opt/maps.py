@@ -339,7 +339,7 @@ def _unmet_points(inst: Instance, unmet: pd.DataFrame) -> gpd.GeoDataFrame:
 
     where = {r.id: (r.lon, r.lat, r.name) for r in inst.regions}
     where.update({f.id: (f.lon, f.lat, f.name) for f in inst.facilities})
-    # a region with demand points is served at its towns
+    # a region with demand points receives goods at them (routing's stops)
     where.update({p.id: (p.lon, p.lat, p.name or p.id) for p in inst.demand_points})
     rows: dict[str, dict[str, Any]] = {}
     for rec in unmet.to_dict("records"):

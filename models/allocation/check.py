@@ -27,7 +27,7 @@ from reserve_opt.domain import (
     Scenario,
     Tier,
 )
-from reserve_opt.fleet import charged_trip_h, home_fleets
+from reserve_opt.fleet import fleet_trips, home_fleets, no_day_reason, trip_loads
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
@@ -189,8 +189,8 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
     protected_out: dict[tuple[str, str], float] = defaultdict(float)
     fleet_kg: dict[tuple[str, int], float] = defaultdict(float)
     fleet_m3: dict[tuple[str, int], float] = defaultdict(float)
-    load_kg: dict[tuple[str, int], float] = defaultdict(float)
-    fleet_load: dict[tuple[str, int], float] = defaultdict(float)
+    fleet_load: dict[tuple[str, int], float] = defaultdict(float)  # load weight x loads, kg
+    sent_kg: dict[tuple[str, int], float] = defaultdict(float)  # weight leaving, kg
     home_of: dict[str, str | None] = {}
     load_m3: dict[tuple[str, int], float] = defaultdict(float)
     delivered: dict[tuple[str, str, int], float] = defaultdict(float)
@@ -281,7 +281,29 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             if depart >= f.period * H:
                 bad.append(f"{where}: released at {release + delay:g} h, after period "
                            f"{f.period} ends.")
-        arrive = depart + tt
+        # the fleet that carries it, by the one fleet rule: a round trip longer than the
+        # working day rides overnight (arrival after the night's rest) when allowed
+        trip_h, days, to_arrive = 0.0, 1, tt
+        if f.source not in home_of:
+            home_of.update(home_fleets(inst, [f.source]))
+        depot = home_of[f.source] if o.fleet_limits else None
+        if depot is not None:
+            # the depot's working day, from its signed vehicles (none: nothing is carried)
+            rows = [v for v in inst.vehicles if v.depot == depot]
+            shift = max((min(v.max_hours, H) for v in rows), default=0.0)
+            night = any(v.overnight for v in rows)
+            trip = fleet_trips(np.array(shift), np.array(depart - t0), np.array(tt),
+                               o.handling_h, H, night)
+            trip_h, days, to_arrive = (float(trip.charge_h), int(trip.days),
+                                       float(trip.arrive_h))
+            if not math.isfinite(trip_h):
+                why = no_day_reason(shift, tt, o.handling_h, night, depot) or (
+                    f"no round trip of {depot}'s vehicles from the release at "
+                    f"{depart - t0:g} h fits the rest of its {shift:g} h working day; it "
+                    "goes the next day")
+                bad.append(f"{where}: {why}.")
+                continue
+        arrive = depart + to_arrive
         arrival_period = max(1, math.ceil(arrive / H - 1e-9))
         if not (_close(f.depart_h, depart, 1e-9, 1e-6)
                 and _close(f.arrive_h, arrive, 1e-9, 1e-6)
@@ -298,30 +320,19 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
         transport += cost
         if not _close(f.transport_cost, cost, rel_tol, atol):
             bad.append(f"{where}: transport cost {f.transport_cost} != {cost}.")
-        trip_h = 0.0
-        if f.source not in home_of:
-            home_of.update(home_fleets(inst, [f.source]))
-        depot = home_of[f.source] if o.fleet_limits else None
-        if depot is not None:
-            # the depot's working day, from its signed vehicles (none: nothing is carried)
-            shift = max((min(v.max_hours, H) for v in inst.vehicles if v.depot == depot),
-                        default=0.0)
-            trip_h = float(charged_trip_h(np.array(shift), np.array(depart - t0),
-                                          np.array(tt), o.handling_h))
-            if not math.isfinite(trip_h):
-                bad.append(f"{where}: no round trip of {depot}'s vehicles from the "
-                           f"release at {depart - t0:g} h fits the rest of its {shift:g} h "
-                           "working day; it goes the next day.")
-                continue
-        # the fleet counts each unit's load weight on its depot's trucks (bulky goods fill
-        # their m3 first), the route cap its weight
+        # an overnight trip holds its vehicle each working day it takes (in the horizon),
+        # its working hours and all its loads of those days; the fleet counts each unit's
+        # load weight on its depot's trucks (bulky goods fill their m3 first), the route
+        # cap its weight
+        sent_kg[(f.source, f.period)] += q * k.weight_kg
         lkg = float(load_kg_of(k.weight_kg, k.volume_m3,
                                depot_kg_per_m3(inst, [depot])[0])) if depot else k.weight_kg
-        fleet_kg[(f.source, f.period)] += q * lkg * trip_h
-        fleet_load[(f.source, f.period)] += q * lkg
-        load_kg[(f.source, f.period)] += q * k.weight_kg
-        load_m3[(f.source, f.period)] += q * k.volume_m3
-        fleet_m3[(f.source, f.period)] += q * k.volume_m3 * trip_h
+        loads = float(trip_loads(np.array(days), o.max_trips)) if depot is not None else 1.0
+        for day in range(f.period, min(f.period + days, T + 1)):
+            fleet_kg[(f.source, day)] += q * lkg * trip_h
+            fleet_m3[(f.source, day)] += q * k.volume_m3 * trip_h
+            fleet_load[(f.source, day)] += q * lkg * loads
+            load_m3[(f.source, day)] += q * k.volume_m3 * loads
 
     # supply limits
     for (fid, cid), q in used_stock.items():
@@ -372,8 +383,8 @@ def check_allocation(instance: Instance, event: str | Scenario, result: Allocati
             bad.append(f"{rid} lends {q:g} {cid} under protect_own terms but its surplus over "
                        f"its own need is {surplus:g}.")
     for src, t, cap in o.route_caps_kg:
-        if not leq(load_kg.get((src, t), 0.0), cap):
-            bad.append(f"{src} sends {load_kg[(src, t)]:g} kg in period {t}, over the "
+        if not leq(sent_kg.get((src, t), 0.0), cap):
+            bad.append(f"{src} sends {sent_kg[(src, t)]:g} kg in period {t}, over the "
                        f"{cap:g} kg its routes carried (route cap).")
     if o.fleet_limits:
         # each source ships on its own vehicles, else on its region's nearest depot's (the

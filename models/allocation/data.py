@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,14 @@ from reserve_opt.domain import (
     resolve_sharing,
 )
 from reserve_opt.errors import InputError
-from reserve_opt.fleet import charged_trip_h, depot_capacity, home_fleets
+from reserve_opt.fleet import (
+    depot_capacity,
+    depot_overnight,
+    depot_shift_h,
+    fleet_trips,
+    home_fleets,
+    no_day_reason,
+)
 from reserve_opt.transport import TransportArcs, build_arcs
 
 from .calibration import depot_kg_per_m3, load_kg
@@ -97,8 +104,13 @@ class AllocationData:
     depot_m3: FloatArray  # (D, T) m3 in each period
     f_depot: IntArray  # fleet each candidate ships on (own or borrowed), -1 when unlimited
     depot_shift_h: FloatArray  # (D,) longest working day of a depot's vehicles, h
-    f_trip_h: FloatArray  # vehicle-hours charged per unit of load (0 where unlimited)
+    depot_overnight: npt.NDArray[np.bool_]  # (D,) its vehicles make overnight trips
+    f_trip_h: FloatArray  # vehicle-hours charged per unit of load on each day it takes
     f_load_kg: FloatArray  # kg of truck one unit takes (calibration.load_kg; weight if unlimited)
+    f_trip_days: IntArray  # working days the trip occupies its vehicle (1: within one)
+    # (region, commodity) -> why a source's trucks carry it on no day (fleet rule), for
+    # pairs that lost candidates that way
+    no_day: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -320,24 +332,17 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     depart: FloatArray = np.where(prod[c_rep], (t_all + 1) * H + ch_delay[c_rep],
                       np.maximum(t_all * H, release[c_rep]))
     valid = np.where(prod[c_rep], True, depart < (t_all + 1) * H - _EPS)
-    arrive: FloatArray = depart + cand["time"].to_numpy(np.float64)[c_rep]
-    arr_t = np.maximum(np.ceil(arrive / H - 1e-9).astype(np.int64) - 1, 0)
-    valid &= arr_t < T
-    c_rep, t_all, arr_t = c_rep[valid], t_all[valid], arr_t[valid]
-    depart, arrive = depart[valid], arrive[valid]
+    c_rep, t_all, depart = c_rep[valid], t_all[valid], depart[valid]
     f_u = cu[c_rep]
-    f_k = u_k[f_u]
-    dist = cand["dist"].to_numpy(np.float64)[c_rep]
+    f_time = cand["time"].to_numpy(np.float64)[c_rep]
 
     # ---------------- fleets: kg x h and m3 x h per period at each depot
     # per period: only signed vehicles, those under a logistics contract once they arrive
     periods = [depot_capacity(instance, H, options.max_trips, start_h=t * H)
                for t in range(T)] if options.fleet_limits else []
     depot_ids = tuple(periods[0]) if periods else ()
-    shift_h = dict.fromkeys(depot_ids, 0.0)
-    for v in instance.vehicles:
-        if v.depot in shift_h:
-            shift_h[v.depot] = max(shift_h[v.depot], min(v.max_hours, H))
+    shift = depot_shift_h(instance, depot_ids, H)
+    night = depot_overnight(instance, depot_ids)
 
     def per_period(field: str) -> FloatArray:
         return np.array([[getattr(p[d], field) for p in periods] for d in depot_ids],
@@ -351,21 +356,42 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
     src_depot = np.array([dpos.get(fleet_of.get(s) or "", -1) for s in arcs.source_ids],
                          dtype=np.int64)
     f_src = units["src"].to_numpy(np.int64)[f_u]
-    shift = np.array([shift_h[d] for d in depot_ids], dtype=np.float64)
     f_dep = src_depot[f_src]
-    f_time = cand["time"].to_numpy(np.float64)[c_rep]
     trip_h = np.zeros(f_u.size)
+    trip_days = np.ones(f_u.size, dtype=np.int64)
+    to_arrive = f_time.copy()
     on_fleet = np.flatnonzero(f_dep >= 0)
     if on_fleet.size:
-        trip_h[on_fleet] = charged_trip_h(shift[f_dep[on_fleet]],
-                                          depart[on_fleet] - t_all[on_fleet] * H,
-                                          f_time[on_fleet], options.handling_h)
-    # a load whose round trip does not fit the rest of that working day goes the next day
-    # (that day's candidate); one that fits no working day is not carried at all
-    keep = np.isfinite(trip_h)
+        # the one fleet rule (reserve_opt.fleet.fleet_trips): a load whose round trip does
+        # not fit the rest of that working day goes the next day (that day's candidate),
+        # one longer than a working day rides overnight, resting the night, when the
+        # depot's fleet allows it; one that no working day carries is not a candidate
+        trips = fleet_trips(shift[f_dep[on_fleet]], depart[on_fleet] - t_all[on_fleet] * H,
+                            f_time[on_fleet], options.handling_h, H, night[f_dep[on_fleet]])
+        trip_h[on_fleet] = trips.charge_h
+        trip_days[on_fleet] = trips.days
+        to_arrive[on_fleet] = trips.arrive_h
+    # candidates no working day carries (not those that wait for the next day), with the
+    # rule's reason, for the explanation of a pair left with no candidate at all
+    no_day: dict[tuple[int, int], str] = {}
+    h_j = ch["j"].to_numpy(np.int64)[cand["h"].to_numpy(np.int64)[c_rep]]
+    for i in on_fleet[~np.isfinite(trip_h[on_fleet])]:
+        key = (int(h_j[i]), int(u_k[f_u[i]]))
+        if key not in no_day:
+            d = int(f_dep[i])
+            why = no_day_reason(float(shift[d]), float(f_time[i]), options.handling_h,
+                                bool(night[d]), depot_ids[d])
+            if why:
+                no_day[key] = f"{arcs.source_ids[f_src[i]]} -> {regs[key[0]].id}: {why}"
+    arrive: FloatArray = depart + to_arrive
+    fin = np.isfinite(arrive)
+    arr_t = np.maximum(np.ceil(np.where(fin, arrive, 0.0) / H - 1e-9).astype(np.int64) - 1, 0)
+    keep = fin & np.isfinite(trip_h) & (arr_t < T)
     c_rep, t_all, arr_t, depart, arrive = (c_rep[keep], t_all[keep], arr_t[keep],
                                            depart[keep], arrive[keep])
-    f_u, f_k, dist, f_src, trip_h = f_u[keep], f_k[keep], dist[keep], f_src[keep], trip_h[keep]
+    f_u, f_src, trip_h, trip_days = f_u[keep], f_src[keep], trip_h[keep], trip_days[keep]
+    f_k = u_k[f_u]
+    dist = cand["dist"].to_numpy(np.float64)[c_rep]
     # the share of a truck a unit takes: bulky goods fill its m3 before its kg
     weight = np.array([c.weight_kg for c in comms], dtype=np.float64)
     volume = np.array([c.volume_m3 for c in comms], dtype=np.float64)
@@ -399,6 +425,9 @@ def prepare(instance: Instance, event: Scenario, options: AllocationOptions,
         depot_kg=per_period("kg"), depot_m3=per_period("m3"),
         f_depot=src_depot[f_src],
         depot_shift_h=shift,
+        depot_overnight=night,
         f_trip_h=trip_h,
         f_load_kg=f_load,
+        f_trip_days=trip_days,
+        no_day=no_day,
     )

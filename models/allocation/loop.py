@@ -135,22 +135,28 @@ def route_days(
         delivery_report,
         from_allocation,
         solve,
+        vehicles_away,
     )
 
     opts = delivery_options if isinstance(delivery_options, DeliveryOptions) else \
         DeliveryOptions(max_trips=allocation.options.max_trips)
     weight = {c.id: c.weight_kg for c in instance.commodities}
     days: list[DayRouting] = []
+    # vehicles still out on earlier days' overnight trips, by day and fleet row
+    away: dict[int, dict[str, list[float]]] = {}
     for period in range(1, allocation.options.periods + 1):
         table = allocation.deliveries(period)
         if table.empty:
             continue
-        if reuse is not None and period in reuse and reuse[period][0].equals(table):
+        if (reuse is not None and period in reuse and reuse[period][0].equals(table)
+                and dict(reuse[period][1].plan.away)
+                == {k: tuple(v) for k, v in away.get(period, {}).items()}):
             days.append(reuse[period][1])
+            _add_away(away, vehicles_away(days[-1].plan, days[-1].result))
             continue
         t0 = time.perf_counter()
         plan = from_allocation(instance, table, allocation.event, period=period,
-                               options=opts)
+                               options=replace(opts, away=away.get(period, {})))
         result = solve(plan.problem, engine, time_limit_s=time_limit_s, seed=seed,
                        max_iterations=max_iterations)
         verdict = check_deliveries(plan, result)
@@ -166,9 +172,18 @@ def route_days(
             routed_units=float(verdict.delivered),
             routed_kg={str(s): float(v) for s, v in kg.items()},
             seconds=time.perf_counter() - t0))
+        _add_away(away, vehicles_away(plan, result))
         if reuse is not None:
             reuse[period] = (table, days[-1])
     return days
+
+
+def _add_away(total: dict[int, dict[str, list[float]]],
+              more: dict[int, dict[str, list[float]]]) -> None:
+    """Join one day's :func:`vehicles_away` into the days' totals."""
+    for day, rows in more.items():
+        for row, hours in rows.items():
+            total.setdefault(day, {}).setdefault(row, []).extend(hours)
 
 
 

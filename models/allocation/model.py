@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import Tier
+from reserve_opt.fleet import trip_loads
 from reserve_opt.solvers import Model
 
 from .data import AllocationData, total_cap_rows
@@ -172,18 +173,28 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
     fd = np.flatnonzero(data.f_depot >= 0)
     if fd.size:
         D = len(data.depot_ids)
-        trip_h = data.f_trip_h[fd]
-        r = data.f_depot[fd] * T + f_t[fd]
+        # an overnight trip holds its vehicle every working day it takes (within the
+        # horizon): charged its working day on each (reserve_opt.fleet.fleet_trips)
+        days = data.f_trip_days[fd]
+        span = np.repeat(np.arange(fd.size), days)
+        day = f_t[fd][span] + (np.arange(span.size) - np.repeat(np.cumsum(days) - days, days))
+        on = day < T
+        span, day = span[on], day[on]
+        fs = fd[span]
+        r = data.f_depot[fs] * T + day
+        trip_h = data.f_trip_h[fs]
         # kg rows count each unit's load weight (bulky goods fill a truck's m3 first:
         # models/allocation/calibration.py), so a commodity's loads fit as routing packs them
-        load = data.f_load_kg[fd]
-        m.add_constraints("fleet_kg", (r, ship[fd], load * trip_h),
+        load = data.f_load_kg[fs]
+        m.add_constraints("fleet_kg", (r, ship[fs], load * trip_h),
                           ub=data.depot_kg_h.ravel(), n_rows=D * T)
-        m.add_constraints("fleet_m3", (r, ship[fd], data.volume_m3[f_k[fd]] * trip_h),
+        m.add_constraints("fleet_m3", (r, ship[fs], data.volume_m3[f_k[fs]] * trip_h),
                           ub=data.depot_m3_h.ravel(), n_rows=D * T)
-        m.add_constraints("fleet_load_kg", (r, ship[fd], load),
+        # and all its vehicle's loads of those days (it makes no other trip)
+        loads = trip_loads(data.f_trip_days[fs], data.options.max_trips)
+        m.add_constraints("fleet_load_kg", (r, ship[fs], load * loads),
                           ub=data.depot_kg.ravel(), n_rows=D * T)
-        m.add_constraints("fleet_load_m3", (r, ship[fd], data.volume_m3[f_k[fd]]),
+        m.add_constraints("fleet_load_m3", (r, ship[fs], data.volume_m3[f_k[fs]] * loads),
                           ub=data.depot_m3.ravel(), n_rows=D * T)
         resource += ["fleet_kg", "fleet_m3", "fleet_load_kg", "fleet_load_m3"]
 

@@ -568,6 +568,8 @@ def _explain(data: AllocationData, layout: Layout, base: MatrixModel, ship: Floa
         elif not may[j, k]:
             add(j, k, "no_route", f"{rid[j]} holds no {kid[k]} and no agreement or parent "
                 f"region lets a region holding it lend to {rid[j]}", None, "", "structure")
+        elif (int(j), int(k)) in data.no_day:
+            add(j, k, "no_day", data.no_day[(int(j), int(k))], None, "", "structure")
         else:
             add(j, k, "no_route", f"every source allowed to serve {rid[j]} with {kid[k]} is "
                 f"cut off or cannot arrive within {T} periods after the event's outages",

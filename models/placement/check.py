@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reserve_opt.domain import PARENT_AGREEMENT, ContractKind, FacilityKind, Instance
-from reserve_opt.fleet import charged_trip_h, home_fleets
+from reserve_opt.fleet import charged_trip_h, fleet_trips, home_fleets, no_day_reason, trip_loads
 from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
@@ -274,6 +274,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
     shift_of = {veh.depot: 0.0 for veh in instance.fleet}
     for veh in instance.fleet:  # the depot's working day (offers count, as in the model)
         shift_of[veh.depot] = max(shift_of[veh.depot], min(veh.max_hours, 24.0))
+    night_of = {d: any(veh.overnight for veh in instance.fleet if veh.depot == d)
+                for d in shift_of}
     homes: dict[str, str | None] = {}
 
     def home_depot(source: str) -> str | None:
@@ -330,17 +332,23 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
             k_obj = comm[fl.commodity]
             depot = home_depot(fl.source)
             trip = 0.0 if depot is None else float(charged_trip_h(
-                np.array(shift_of[depot]), np.array(0.0), np.array(time_h), opts.handling_h))
+                np.array(shift_of[depot]), np.array(0.0), np.array(time_h), opts.handling_h,
+                overnight=night_of[depot]))
             if not math.isfinite(trip):
-                v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario}: a round trip of "
-                         f"{2 * time_h + opts.handling_h:.2f} h is longer than the working day "
-                         f"of {depot}'s vehicles ({shift_of.get(depot or '', 0.0):g} h).")
+                v.append(f"Flow {fl.source}->{fl.region} in {fl.scenario}: "
+                         + no_day_reason(shift_of.get(depot or "", 0.0), time_h,
+                                         opts.handling_h, False, str(depot)) + ".")
                 trip = 0.0
+            # an overnight trip takes all its vehicle's loads on each day it is away
+            days = 1 if depot is None else int(fleet_trips(
+                np.array(shift_of[depot]), np.array(0.0), np.array(time_h), opts.handling_h,
+                overnight=night_of[depot]).days)
+            loads = max(days, 1) * float(trip_loads(np.array(days), opts.max_trips))
             use = fleet_use[(fl.scenario, fl.source)]
             use[0] += fl.quantity * k_obj.weight_kg * trip
             use[1] += fl.quantity * k_obj.volume_m3 * trip
-            use[2] += fl.quantity * k_obj.weight_kg
-            use[3] += fl.quantity * k_obj.volume_m3
+            use[2] += fl.quantity * k_obj.weight_kg * loads
+            use[3] += fl.quantity * k_obj.volume_m3 * loads
         cost = fl.quantity * dist * instance.transport_cost_per_unit_km(fl.commodity)
         transport += prob[fl.scenario] * cost
         unit_prices += prob[fl.scenario] * fl.quantity * price
@@ -671,6 +679,8 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
     shift_of: dict[str, float] = {}
     for veh in instance.fleet:
         shift_of[veh.depot] = max(shift_of.get(veh.depot, 0.0), min(veh.max_hours, 24.0))
+    night_of = {d: any(veh.overnight for veh in instance.fleet if veh.depot == d)
+                for d in shift_of}
     for fid, m3 in room.items():
         for c in instance.commodities:
             k = c.id
@@ -697,13 +707,22 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
                             if left is not None:  # the extra units ride its depot's trucks
                                 trip = float(charged_trip_h(
                                     np.array(shift_of.get(depot_of.get(fid) or "", 0.0)),
-                                    np.array(0.0), np.array(arc[1]), opts.handling_h))
+                                    np.array(0.0), np.array(arc[1]), opts.handling_h,
+                                    overnight=night_of.get(depot_of.get(fid) or "", False)))
                                 if not math.isfinite(trip):
                                     units = 0.0
                                     continue
+                                days = int(fleet_trips(
+                                    np.array(shift_of.get(depot_of.get(fid) or "", 0.0)),
+                                    np.array(0.0), np.array(arc[1]), opts.handling_h,
+                                    overnight=night_of.get(depot_of.get(fid) or "",
+                                                           False)).days)
+                                loads = max(days, 1) * float(trip_loads(np.array(days),
+                                                                        opts.max_trips))
                                 for i, coef in enumerate((c.weight_kg * trip,
-                                                          c.volume_m3 * trip, c.weight_kg,
-                                                          c.volume_m3)):
+                                                          c.volume_m3 * trip,
+                                                          c.weight_kg * loads,
+                                                          c.volume_m3 * loads)):
                                     if coef > 0:
                                         units = min(units, max(left[i], 0.0) / (rho * coef))
                 per_unit.append(rho * use)

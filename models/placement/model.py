@@ -16,7 +16,15 @@ import numpy as np
 import numpy.typing as npt
 
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
-from reserve_opt.fleet import charged_trip_h, depot_shift_h, home_fleets, vehicle_capacity
+from reserve_opt.fleet import (
+    charged_trip_h,
+    depot_overnight,
+    depot_shift_h,
+    fleet_trips,
+    home_fleets,
+    trip_loads,
+    vehicle_capacity,
+)
 from reserve_opt.solvers import Model
 from reserve_opt.transport import TransportArcs, build_arcs
 
@@ -625,9 +633,10 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
 
     Each unit shipped from a source on a depot's fleet costs its weight x the hours of a
     whole round trip in the depot's working day (``charged_trip_h``, as in allocation; a trip
-    longer than the day is not carried) in kg-hours, and its weight in loads (the same in
-    m3); the depot's rows of the
-    fleet table give :func:`fleet_capacity` each, an offer only when hired (``hire``).
+    longer than the day rides overnight, charged a working day on each day it takes, or is
+    not carried when the depot's rows make no overnight trips) in kg-hours, and its weight
+    in loads (the same in m3); the depot's rows of the fleet table give
+    :func:`fleet_capacity` each, an offer only when hired (``hire``).
     Sources whose region has no fleet row are not limited, as in allocation.
     """
     inst = data.instance
@@ -643,11 +652,17 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
     k = data.unit_k[data.f_u[fd]]
     kg = np.array([c.weight_kg for c in inst.commodities])[k]
     m3 = data.volume[k]
-    # whole round trips in the depot's working day, as allocation charges them
-    # (reserve_opt.fleet.charged_trip_h); a trip longer than the day is not carried
+    # whole round trips in the depot's working day, as allocation charges them, and an
+    # overnight trip its working day on each day it takes (reserve_opt.fleet.fleet_trips);
+    # a trip longer than the day on a fleet without overnight trips is not carried
     shift = depot_shift_h(inst, depots, offers=True)
+    night = depot_overnight(inst, depots, offers=True)
     trip_h = charged_trip_h(shift[f_depot[fd]], np.zeros(fd.size), data.f_time[fd],
-                            options.handling_h)
+                            options.handling_h, overnight=night[f_depot[fd]])
+    # an overnight trip takes all its vehicle's loads on each day it is away
+    days = fleet_trips(shift[f_depot[fd]], np.zeros(fd.size), data.f_time[fd],
+                       options.handling_h, overnight=night[f_depot[fd]]).days
+    loads = np.maximum(days, 1) * trip_loads(days, options.max_trips)
     far = ~np.isfinite(trip_h)
     if far.any():
         m.add_constraints("fleet_no_trip", (np.arange(int(far.sum())), x[fd[far]],
@@ -660,7 +675,7 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
     v_cols = np.tile(hire, S)
     cap = fleet_capacity(data, options)  # (S, V, 4)
     for i, (name, coef) in enumerate((("fleet_kg_h", kg * trip_h), ("fleet_m3_h", m3 * trip_h),
-                                      ("fleet_kg", kg), ("fleet_m3", m3))):
+                                      ("fleet_kg", kg * loads), ("fleet_m3", m3 * loads))):
         m.add_constraints(name, (np.concatenate([rows, v_rows]),
                                  np.concatenate([x[fd], v_cols]),
                                  np.concatenate([coef, -cap[:, :, i].reshape(S * V)])),

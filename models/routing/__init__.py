@@ -12,11 +12,13 @@ from .from_allocation import (
     DeliveryProblem,
     check_deliveries,
     check_vehicle_limits,
+    clock_h,
     delivery_report,
     from_allocation,
     route_lines,
     routed_status,
     travel_matrices,
+    vehicles_away,
 )
 from .prepare import Piece, prepare, split_amount
 from .problem import (
@@ -69,6 +71,7 @@ __all__ = [
     "check",
     "check_deliveries",
     "check_vehicle_limits",
+    "clock_h",
     "delivery_report",
     "from_allocation",
     "prepare",
@@ -82,4 +85,5 @@ __all__ = [
     "solve",
     "split_amount",
     "travel_matrices",
+    "vehicles_away",
 ]

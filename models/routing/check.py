@@ -7,7 +7,9 @@ working hours, shift length; no trip leaving its depot before the largest releas
 of the clients it visits; driver breaks inside the route, never during loading or
 service, never more than the allowed working time without one), the distance and cost,
 and checks that every client's demand is delivered exactly (or listed as unmet, with a
-reason).
+reason). An overnight vehicle (``VehicleType.working_day``) is checked on its working
+clock, as the engines plan it (the nights' rests are not on it), and must start within its
+first working day: a later start is a later day's route.
 """
 
 from __future__ import annotations
@@ -175,6 +177,14 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
         if now < vt.shift_start or now < depot.opens:
             bad.append(f"{tag}: starts at {route.start:g}, before the shift or depot opening.")
         route_start = now
+        if vt.overnight and not (vt.working_day > 0 and vt.night >= 0):
+            bad.append(f"{tag}: {vt.name} has a working day of {s.real_time(vt.working_day):g} "
+                       f"and nights of {s.real_time(vt.night):g}; both must be positive.")
+        elif vt.overnight and now >= vt.working_day:
+            # its times are working hours (nights left out): a start on a later working
+            # day is a later day's route, which that day's fleet must carry
+            bad.append(f"{tag}: {vt.name} starts at {route.start:g} h of work, after its "
+                       f"first working day ({s.real_time(vt.working_day):g} h) ends.")
         dist = 0
         # With breaks the engine fixes the schedule: reported times may be later than
         # the earliest ones, but never earlier than the vehicle can be there.

@@ -69,6 +69,7 @@ import pandas as pd
 from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.domain.network import VehicleType as FleetRow
 from reserve_opt.errors import InputError
+from reserve_opt.fleet import Trips, fleet_trips, no_day_reason, on_clock
 from reserve_opt.transport import region_of as transport_region_of
 from reserve_opt.transport import travel_matrix
 
@@ -86,11 +87,13 @@ __all__ = [
     "DeliveryProblem",
     "check_deliveries",
     "check_vehicle_limits",
+    "clock_h",
     "delivery_report",
     "from_allocation",
     "route_lines",
     "routed_status",
     "travel_matrices",
+    "vehicles_away",
 ]
 
 FloatMatrix = npt.NDArray[np.float64]
@@ -138,6 +141,11 @@ class DeliveryOptions:
         Stop id (a demand point, distribution point or region seat where a region receives
         goods) -> largest vehicle capacity (kg) that can reach it, e.g. a narrow road only
         small trucks take.
+    away
+        Fleet row id -> for each of its vehicles still out on an overnight trip that left
+        on an earlier day (:func:`vehicles_away`), the hour of this day's clock it is back:
+        from then it works the rest of its working day; back after the working day's end,
+        it is not in this day's fleet.
     """
 
     load_h: float = 0.5
@@ -149,6 +157,7 @@ class DeliveryOptions:
     break_min: float | None = None
     drive_h_before_break: float | None = None
     max_vehicle_kg: Mapping[str, float] = field(default_factory=dict)
+    away: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (0 <= self.load_h <= 24 and 0 <= self.unload_h <= 24):  # NaN fails too
@@ -163,6 +172,12 @@ class DeliveryOptions:
             raise InputError(
                 "Give break_min and drive_h_before_break together (e.g. 20 and 4), or neither."
             )
+        bad_away = [k for k, hours in self.away.items()
+                    if not all(isinstance(h, (int, float)) and 0 <= h < math.inf
+                               for h in hours)]
+        if bad_away:
+            raise InputError(f"away: {', '.join(map(str, bad_away))}: give the hour each "
+                             "vehicle is back, a number >= 0 on the day's clock.")
         if self.break_min is not None and not (
             0 < self.break_min <= 24 * 60 and 0 < (self.drive_h_before_break or 0) <= 24
         ):  # written so that NaN fails too
@@ -200,6 +215,9 @@ class DeliveryProblem:
         Per vehicle type: (fleet row id, home depot id).
     currency
         The instance's currency.
+    away
+        When the vehicles of each fleet row out on earlier overnight trips are back
+        (:attr:`DeliveryOptions.away`).
     """
 
     problem: RoutingProblem
@@ -213,6 +231,7 @@ class DeliveryProblem:
     location_lonlat: tuple[tuple[float, float], ...]
     vehicle_homes: tuple[tuple[str, str], ...]
     currency: str = ""
+    away: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- travel
@@ -412,6 +431,18 @@ def _pack(
 # --------------------------------------------------------------------------- build
 
 
+def _trip(row: FleetRow, leave: float, travel_h: float, lead: float,
+          opt: DeliveryOptions) -> Trips:
+    """The fleet rule (:func:`reserve_opt.fleet.fleet_trips`) for one load on ``row``.
+
+    Its working day is ``max_hours`` (at most 24 h); a borrowed vehicle's drive from its
+    home and back (``lead`` each way) is work too.
+    """
+    return fleet_trips(np.array(min(row.max_hours, 24.0)), np.array(leave),
+                       np.array(travel_h), opt.load_h + opt.unload_h + lead, 24.0,
+                       row.overnight)
+
+
 @dataclass
 class _Borrow:
     home: str
@@ -464,18 +495,24 @@ def _fleet_sources(
     return borrow, why
 
 
-def _share(count: int, weights: dict[str, float], cap: dict[str, int]) -> dict[str, int]:
-    """Share ``count`` vehicles among the sources using them, by weight shipped.
+def _share(count: int, weights: dict[str, float], cap: dict[str, int],
+           floor: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Share ``count`` vehicles among the sources using them, by their need (``weights``).
 
-    One each (heaviest first) while they last, then the rest by largest remainder, never
-    more than a source's number of loads.
+    First each source's ``floor`` (its overnight loads, a vehicle each), then one each
+    (heaviest first) while they last, then the rest by largest remainder, never more than
+    a source's number of loads.
     """
     users = sorted(weights, key=lambda u: (-weights[u], u))
     out = dict.fromkeys(users, 0)
     left = count
     for u in users:
-        if left and cap[u] > 0:
-            out[u] = 1
+        take = min(left, (floor or {}).get(u, 0), cap[u])
+        out[u] += take
+        left -= take
+    for u in users:  # and one for the day's trips of a source that has some
+        if left and cap[u] > out[u] and out[u] == min((floor or {}).get(u, 0), cap[u]):
+            out[u] += 1
             left -= 1
     total = sum(weights.values()) or 1.0
     while left > 0:
@@ -653,22 +690,44 @@ def from_allocation(
                          "--deliveries file).")
 
     # vehicle types: own rows, and shares of home rows for borrowers
+    # a source's need of vehicles: the share of a vehicle's working day each load takes by
+    # the fleet rule (whole round trips after its release; an overnight load, all of it)
     weight_at: dict[str, float] = {}
     loads_at: dict[str, int] = {}
-    for source, _, load, _ in built:
-        weight_at[source] = weight_at.get(source, 0.0) + load.weight
+    night_at: dict[str, int] = {}  # loads no round trip of the day fits: a vehicle each
+    for source, point, load, _ in built:
         loads_at[source] = loads_at.get(source, 0) + 1
+        lead = borrow[source].h if source in borrow else 0.0
+        if not rows_of(source):
+            continue
+        big = max(rows_of(source), key=lambda r: (r.capacity_kg, r.capacity_m3))
+        both_h = float(time_h[pos[source], pos[point]] + time_h[pos[point], pos[source]])
+        trip = _trip(big, max(lead, load.release_h),
+                     both_h * instance.settings.speed_kmh / max(big.speed_kmh, _EPS) / 2,
+                     lead, opt)
+        day = min(big.max_hours, 24.0)
+        need = float(trip.charge_h) / day if np.isfinite(trip.charge_h) and day > 0 else 0.0
+        weight_at[source] = weight_at.get(source, 0.0) + max(need, _EPS)
+        if bool(trip.overnight):
+            night_at[source] = night_at.get(source, 0) + 1
     depots = [s for s in sources if s in loads_at]
     users_of: dict[str, list[str]] = {}
     for s in depots:
         users_of.setdefault(borrow[s].home if s in borrow else s, []).append(s)
     counts: dict[tuple[str, str], int] = {}
+    # vehicles back from an earlier day's overnight trip during this working day (hours
+    # of the day's clock), by (row, user): the home depot's first, then the heaviest
+    late: dict[tuple[str, str], list[float]] = {}
     for home, users in users_of.items():
         for row in fleet_by_depot[home]:
-            share = _share(row.count, {u: weight_at[u] for u in users},
-                           {u: loads_at[u] for u in users})
+            back = sorted(h for h in opt.away.get(row.id, ()) if h < row.max_hours - _EPS)
+            out = len(opt.away.get(row.id, ())) - len(back)  # away all this working day
+            share = _share(max(row.count - out, 0), {u: weight_at[u] for u in users},
+                           {u: loads_at[u] for u in users}, night_at)
             for u, n in share.items():
                 counts[(row.id, u)] = n
+            for u in sorted(users, key=lambda x: (x != home, -share[x], x)):
+                late[(row.id, u)], back = back[:share[u]], back[share[u]:]
             given = {u: n for u, n in share.items() if u != home and n}
             if given:
                 notes.append(
@@ -686,7 +745,8 @@ def from_allocation(
                 - arrives(r) > 0]
 
     # the first load of each pair is due by the response standard (period 1)
-    kept: list[tuple[str, str, _Load, bool, float | None]] = []
+    kept: list[tuple[str, str, _Load, bool, float | None, bool]] = []
+    night_loads: dict[str, list[int]] = {}  # source -> days each overnight load takes
     for source, point, load, first in built:
         tw_late: float | None = None
         limit = opt.max_vehicle_kg.get(point, math.inf)
@@ -705,30 +765,53 @@ def from_allocation(
         lead = borrow[source].h if source in borrow else 0.0
         leave = max(lead, load.release_h)
         ratio = {r.id: instance.settings.speed_kmh / max(r.speed_kmh, _EPS) for r in rows}
-        if load.release_h > lead and not any(
-            leave + opt.load_h + opt.unload_h
-            + float(time_h[pos[source], pos[point]] + time_h[pos[point], pos[source]])
-            * ratio[r.id] <= r.max_hours - lead + _EPS
-            for r in rows
-        ):
-            ready = load.release_h + day_start_h
-            ends = max(r.max_hours for r in rows) - lead
-            set_aside(load.items.items(), point,
-                      f"not ready until {load.release_h:g} h of day {period} ({ready:g} h after "
-                      f"the event's start): no vehicle of {source} can then load, reach {point} "
-                      f"and be back before its working day ends at {ends:.2f} h")
-            continue
+        out_h = float(time_h[pos[source], pos[point]])
+        both_h = out_h + float(time_h[pos[point], pos[source]])
+        night = not any(leave + opt.load_h + opt.unload_h + both_h * ratio[r.id]
+                        <= r.max_hours - lead + _EPS for r in rows)
+        if night:
+            # no round trip fits the rest of the working day: by the fleet rule
+            # (reserve_opt.fleet.fleet_trips) it rides overnight, waits for the next day
+            # (not this day's load), or no day can carry it
+            trip_of = {r.id: _trip(r, leave, both_h * ratio[r.id] / 2, lead, opt) for r in rows}
+            long = [r for r in rows if bool(trip_of[r.id].overnight)]
+            if long:
+                night_loads.setdefault(source, []).append(
+                    max(int(trip_of[r.id].days) for r in long))
+            elif load.release_h > lead and any(
+                    opt.load_h + opt.unload_h + both_h * ratio[r.id] + 2 * lead
+                    <= min(r.max_hours, 24.0) + _EPS for r in rows):
+                ready = load.release_h + day_start_h
+                ends = max(r.max_hours for r in rows) - lead
+                set_aside(load.items.items(), point,
+                          f"not ready until {load.release_h:g} h of day {period} ({ready:g} h "
+                          f"after the event's start): no vehicle of {source} can then load, "
+                          f"reach {point} and be back before its working day ends at "
+                          f"{ends:.2f} h")
+                continue
+            else:
+                quick = min(rows, key=lambda r: both_h * ratio[r.id])
+                set_aside(load.items.items(), point, f"{source} -> {point}: " + no_day_reason(
+                    min(quick.max_hours, 24.0) - 2 * lead, both_h * ratio[quick.id] / 2,
+                    opt.load_h + opt.unload_h, False, source))
+                continue
+            rows = long
         if first and period == 1 and opt.response_deadline and rows:
             level = level_of[region_of[point]]
             deadline = instance.settings.response_h(level)
+            # clock time of arrival: after the night's rest when the trip spans one
             fastest = min(
-                leave + opt.load_h + float(time_h[pos[source], pos[point]]) * ratio[r.id]
+                float(on_clock(np.array(leave + opt.load_h + out_h * ratio[r.id]),
+                               np.array(min(r.max_hours, 24.0)), 24.0)) if night
+                else leave + opt.load_h + out_h * ratio[r.id]
                 for r in rows
             )
             held = (f" (its goods are ready at {load.release_h:g} h)"
                     if load.release_h > lead else "")
             if fastest <= deadline + _EPS:
-                tw_late = deadline
+                # on an overnight vehicle's working clock a deadline within day 1 but
+                # after the working day's end is that end
+                tw_late = min(deadline, max(r.max_hours for r in rows)) if night else deadline
             elif opt.strict_response:
                 reason = (
                     f"first batch cannot reach {point} within the {deadline:g} h standard for "
@@ -737,18 +820,25 @@ def from_allocation(
                 )
                 set_aside(load.items.items(), point, reason)
                 continue
+            elif night:
+                notes.append(
+                    f"{source} -> {point}: the round trip is longer than a working day; the "
+                    f"driver rests the night ({24 - max(r.max_hours for r in rows):g} h) and "
+                    f"arrives at {fastest:.2f} h{held}, later than the {deadline:g} h "
+                    f"standard for {level} regions; routed overnight instead."
+                )
             else:
                 notes.append(
                     f"{source} -> {point}: a direct trip arrives at {fastest:.2f} h{held}, "
                     f"later than the {deadline:g} h standard for {level} regions; routed "
                     "within the working day instead."
                 )
-        kept.append((source, point, load, first, tw_late))
+        kept.append((source, point, load, first, tw_late, night))
 
     b = RoutingProblemBuilder(SCALING, name=f"{instance.name} {scenario} day {period}",
                               load_units=("kg", "m3"))
     depot_index = {s: b.add_depot(s, loading_time=opt.load_h) for s in depots}
-    loc_ids = [*depots, *(p for _, p, _, _, _ in kept)]
+    loc_ids = [*depots, *(p for _, p, _, _, _, _ in kept)]
     idx = np.array([pos[i] for i in loc_ids], dtype=np.int64)
     sub_d = dist_km[np.ix_(idx, idx)]
     sub_t = time_h[np.ix_(idx, idx)]
@@ -764,44 +854,86 @@ def from_allocation(
     b.set_distances(sub_d)
 
     types_of: dict[str, list[tuple[int, FleetRow]]] = {}
+    night_types_of: dict[str, list[tuple[int, FleetRow]]] = {}
     homes: list[tuple[str, str]] = []
     for s in depots:
         rows = usable_rows(s)
         total_n = sum(counts[(r.id, s)] for r in rows)
+        # an overnight load takes a vehicle of its own for the days it is away; the
+        # others make the day's trips
+        nights = sorted(night_loads.get(s, []), reverse=True)
+        n_loads = loads_at[s] - len(nights)
+        # the day's trips are made by the vehicles the overnight loads leave
+        total_n -= min(len(nights), sum(counts[(r.id, s)] for r in rows if r.overnight))
         for row in rows:
             lent = borrow.get(s)
             lead = lent.h if lent else 0.0
-            n_loads = loads_at[s]
-            trips = 1 if n_loads <= total_n else min(opt.max_trips, math.ceil(n_loads / total_n))
+            # when each vehicle can start: at once, or once back from an earlier day's
+            # overnight trip (DeliveryOptions.away)
+            at_once = lead + arrives(row)
+            back = late.get((row.id, s), [])
+            starts = sorted([at_once] * (counts[(row.id, s)] - len(back))
+                            + [max(at_once, h) for h in back])
+            n_night = min(len(nights), len(starts)) if row.overnight else 0
+            taken, nights = nights[:n_night], nights[n_night:]
+            trips = 1 if n_loads <= total_n else min(opt.max_trips,
+                                                     math.ceil(n_loads / max(total_n, 1)))
             rule = (opt.break_min, opt.drive_h_before_break) if opt.break_min is not None \
                 else (row.break_min, row.drive_h_before_break)
-            k = b.add_vehicle_type(
-                row.id if not lent else f"{row.id}@{s}",
-                depot=depot_index[s],
-                count=counts[(row.id, s)],
-                capacity=(row.capacity_kg, row.capacity_m3),
-                fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
-                cost_per_distance=row.cost_per_km,
-                durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
-                shift_start=lead + arrives(row),
-                shift_end=row.max_hours - lead,
-                max_duration=row.max_hours - 2 * lead - arrives(row),
-                max_trips=trips,
-                break_duration=None if rule[0] is None else rule[0] / 60.0,
-                break_after=rule[1],
-            )
-            types_of.setdefault(s, []).append((k, row))
-            homes.append((row.id, lent.home if lent else s))
+            name = row.id if not lent else f"{row.id}@{s}"
+            # an overnight vehicle plans on its working clock, which stops at night
+            # (VehicleType.working_day): it may work max(taken) working days
+            day = min(row.max_hours, 24.0)
+            groups = [(start, overnight) for overnight, part in
+                      ((True, starts[:n_night]), (False, starts[n_night:])) for start in part]
+            for (start, overnight), members in itertools.groupby(groups):
+                n = len(list(members))
+                # (one working day more for a vehicle that starts late, back from an
+                # earlier trip: the rule counted days from the goods' release)
+                ends = ((max(taken) + (start > at_once + _EPS)) * day if overnight
+                        else row.max_hours)
+                label = f"{name} overnight" if overnight else name
+                if start > at_once + _EPS:
+                    label += f" back at {start:.2f} h"
+                    if ends - lead - start <= 0:
+                        continue
+                k = b.add_vehicle_type(
+                    label,
+                    depot=depot_index[s],
+                    count=n,
+                    capacity=(row.capacity_kg, row.capacity_m3),
+                    fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
+                    cost_per_distance=row.cost_per_km,
+                    durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
+                    shift_start=start,
+                    shift_end=ends - lead,
+                    max_duration=ends - lead - start,
+                    max_trips=trips,
+                    break_duration=None if rule[0] is None else rule[0] / 60.0,
+                    break_after=rule[1],
+                    working_day=day if overnight else None,
+                    night=24.0 - day if overnight else 0.0,
+                )
+                (night_types_of if overnight else types_of).setdefault(s, []).append((k, row))
+                homes.append((row.id, lent.home if lent else s))
 
     load_rows: list[dict[str, object]] = []
-    for n_client, (source, point, load, _, tw_late) in enumerate(kept):
+    for n_client, (source, point, load, _, tw_late, night) in enumerate(kept):
         limit = opt.max_vehicle_kg.get(point, math.inf)
-        types = [k for k, fr in types_of.get(source, []) if fr.capacity_kg <= limit + _EPS]
+        # an overnight vehicle may take day loads too, served within the first working day
+        # (its working clock runs on past the day's end)
+        pool = night_types_of.get(source, []) + ([] if night else types_of.get(source, []))
+        types = [k for k, fr in pool if fr.capacity_kg <= limit + _EPS]
+        due = tw_late
+        if not night and night_types_of.get(source):
+            lead = borrow[source].h if source in borrow else 0.0
+            day_end = max(fr.max_hours for _, fr in night_types_of[source]) - lead
+            due = day_end if tw_late is None else min(tw_late, day_end)
         client = b.add_client(
             f"{source}>{point}#{n_client}",
             demand=(load.weight, load.volume),
             service_time=opt.unload_h,
-            tw_late=tw_late,
+            tw_late=due,
             allowed_vehicle_types=types,
             release_time=load.release_h,
         )
@@ -828,6 +960,7 @@ def from_allocation(
         location_lonlat=tuple(locs[i] for i in location_ids),
         vehicle_homes=tuple(homes),
         currency=instance.currency,
+        away={k: tuple(v) for k, v in opt.away.items()},
     )
 
 
@@ -976,7 +1109,9 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult,
     geopandas.GeoDataFrame
         Columns ``route`` (label), ``vehicle_type``, ``vehicle``, ``home`` (fleet depot),
         ``depot``, ``trips``, ``stops``, ``distance_km``, ``cost``, ``start_h``,
-        ``end_h``, ``delivered_kg``, ``delivered_m3``, ``path_kind`` and the geometry.
+        ``end_h`` (clock time of the day: after the nights' rests for an overnight route,
+        so beyond 24 h when it ends on a later day), ``delivered_kg``, ``delivered_m3``,
+        ``path_kind`` and the geometry.
     """
     import geopandas as gpd
     from shapely.geometry import LineString, Point
@@ -1022,8 +1157,8 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult,
             "stops": len(route.visits),
             "distance_km": route.distance,
             "cost": route.cost,
-            "start_h": route.start,
-            "end_h": route.end,
+            "start_h": clock_h(plan, route.vehicle_type, route.start),
+            "end_h": clock_h(plan, route.vehicle_type, route.end),
             "delivered_kg": sum(v.delivered[0] for v in route.visits),
             "delivered_m3": sum(v.delivered[1] for v in route.visits),
             "path_kind": "+".join(k for k in order if k in kinds) or "none",
@@ -1032,6 +1167,50 @@ def route_lines(plan: DeliveryProblem, result: RoutingResult,
     if not rows:
         return gpd.GeoDataFrame({"route": []}, geometry=[], crs="EPSG:4326")
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def clock_h(plan: DeliveryProblem, vehicle_type: int, working_h: float) -> float:
+    """Clock time (hours of the day's clock) of a vehicle's time ``working_h``.
+
+    The same for a one-day vehicle; for an overnight one, whose times are working hours,
+    the nights' rests are added (:func:`reserve_opt.fleet.on_clock`).
+    """
+    vt = plan.problem.vehicle_types[vehicle_type]
+    if not vt.overnight:
+        return working_h
+    s = plan.problem.scaling
+    return float(on_clock(np.array(working_h), np.array(s.real_time(vt.working_day)),
+                          s.real_time(vt.working_day + vt.night)))
+
+
+def vehicles_away(plan: DeliveryProblem,
+                  result: RoutingResult) -> dict[int, dict[str, list[float]]]:
+    """Vehicles still out on this day's overnight trips on later days, and when back.
+
+    A route of an overnight vehicle holds it until it is back: on each later day it has
+    not ended by that day's start, the hour of that day's clock it ends (more than a day:
+    out all day). Pass a day's map as :attr:`DeliveryOptions.away` (joined over earlier
+    days) when routing that day.
+
+    Returns
+    -------
+    dict
+        Day (1-based) -> fleet row id -> the hour each of its vehicles is back.
+    """
+    out: dict[int, dict[str, list[float]]] = {}
+    for route in result.routes:
+        vt = plan.problem.vehicle_types[route.vehicle_type]
+        if not vt.overnight:
+            continue
+        period_h = plan.problem.scaling.real_time(vt.working_day + vt.night)
+        end = clock_h(plan, route.vehicle_type, route.end)
+        row = plan.vehicle_homes[route.vehicle_type][0]
+        later = 1
+        while end > later * period_h + 1e-9:
+            out.setdefault(plan.period + later, {}).setdefault(row, []).append(
+                end - later * period_h)
+            later += 1
+    return out
 
 
 def routed_status(plan: DeliveryProblem, result: RoutingResult) -> Status:

@@ -178,6 +178,13 @@ class VehicleType:
         ``break_after`` between breaks of at least ``break_duration``, counted from the
         start of the route to its end. ``break_after = UNBOUNDED`` means no rule. Only
         the OR-Tools engine plans breaks.
+    working_day, night
+        Overnight vehicles (:func:`reserve_opt.fleet.fleet_trips`): their times are
+        *working* hours, a clock that stops at night. After each ``working_day`` of it
+        the driver rests ``night`` (clock time) before the next working day; engines
+        plan on the working clock (shift, windows and durations are given on it), and
+        the clock time of working time ``w`` is ``w + (ceil(w / working_day) - 1) x
+        night``. ``working_day = UNBOUNDED``: a one-day vehicle (the clocks agree).
     """
 
     name: str
@@ -194,11 +201,18 @@ class VehicleType:
     max_trips: int = 1
     break_duration: int = 0
     break_after: int = UNBOUNDED
+    working_day: int = UNBOUNDED
+    night: int = 0
 
     @property
     def has_breaks(self) -> bool:
         """Whether a driver break rule applies to this vehicle type."""
         return self.break_after < UNBOUNDED
+
+    @property
+    def overnight(self) -> bool:
+        """Whether the vehicles' routes may span nights (working clock, see above)."""
+        return self.working_day < UNBOUNDED
 
 
 @dataclass(frozen=True, eq=False)
@@ -390,6 +404,8 @@ class _VehicleSpec:
     max_trips: int
     break_duration: float | None = None
     break_after: float | None = None
+    working_day: float | None = None
+    night: float = 0.0
 
 
 class RoutingProblemBuilder:
@@ -540,6 +556,8 @@ class RoutingProblemBuilder:
         max_trips: int = 1,
         break_duration: float | None = None,
         break_after: float | None = None,
+        working_day: float | None = None,
+        night: float = 0.0,
     ) -> int:
         """Add a vehicle type; return its index.
 
@@ -575,6 +593,10 @@ class RoutingProblemBuilder:
             Driver break rule (real time): at most ``break_after`` of work between
             breaks of ``break_duration``. Give both or neither; only the OR-Tools engine
             plans breaks.
+        working_day, night
+            An overnight vehicle: times (shift, durations, windows) are working hours;
+            after each ``working_day`` of them the driver rests ``night`` (see
+            :class:`VehicleType`). ``None``: a one-day vehicle.
 
         Returns
         -------
@@ -607,6 +629,8 @@ class RoutingProblemBuilder:
                 max_trips,
                 break_duration,
                 break_after,
+                working_day,
+                night,
             )
         )
         return len(self._vehicle_types) - 1
@@ -725,6 +749,8 @@ class RoutingProblemBuilder:
                         0 if v.break_duration is None else s.int_time(v.break_duration)
                     ),
                     break_after=s.int_time(v.break_after),
+                    working_day=s.int_time(v.working_day),
+                    night=s.int_time(v.night),
                 )
             )
         return RoutingProblem(

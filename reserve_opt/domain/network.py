@@ -136,6 +136,10 @@ class VehicleType:
         Driver break length, minutes; ``None`` for no break rule.
     drive_h_before_break
         Most hours of work between two breaks, h; ``None`` for no break rule.
+    overnight
+        A round trip longer than the working day continues the next working day after
+        the driver's night rest (:func:`reserve_opt.fleet.fleet_trips`); ``False``: such
+        loads are not carried.
     provider
         The logistics firm whose trucks these are under a contract; ``None`` for the
         government's own vehicles.
@@ -159,6 +163,7 @@ class VehicleType:
     max_hours: float = 10.0
     break_min: float | None = None
     drive_h_before_break: float | None = None
+    overnight: bool = True
     provider: str | None = None
     delay_h: float = 0.0
     retainer: float = 0.0

@@ -461,6 +461,17 @@ TABLES: tuple[Table, ...] = (
             Column("drive_h_before_break", "float", "h", required=False, nullable=True,
                    minimum=_NONNEG, maximum=24.0,
                    doc="most working hours between two breaks; empty: no break rule"),
+            Column("overnight", "bool", required=False, nullable=True, default=True,
+                   doc="a round trip longer than max_hours goes on over the night: the "
+                   "driver stops when the working day ends, rests the rest of the day "
+                   "(24 - max_hours h) and drives on the next working day, the vehicle "
+                   "away every day it takes; false: such loads are not carried. Default "
+                   "true. Rules: China's Road Traffic Safety Law Implementing Regulations "
+                   "art. 62(7), at most 4 h of continuous driving, then at least 20 min "
+                   "rest (break_min, drive_h_before_break), and the Ministry of Transport's "
+                   "at most 8 h of driving in 24 h (road passenger transport safety "
+                   "norms, 2018), which a 10 h working day of loading and driving "
+                   "followed by 14 h off keeps"),
             Column("provider", "str", required=False, nullable=True,
                    doc="the logistics firm whose trucks these are under a contract; empty: "
                    "the government's own vehicles"),

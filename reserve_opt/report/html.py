@@ -425,7 +425,8 @@ def _event_sections(d: ReportData, t: Translate) -> list[Section]:
                                 ascending=[False, True, True, False], kind="stable",
                                 na_position="first")
         reasons = {"binding": t("r_binding"), "late": t("r_late"),
-                   "no_route": t("r_no_route"), "outage": t("r_outage")}
+                   "no_route": t("r_no_route"), "no_day": t("r_no_day"),
+                   "outage": t("r_outage")}
         methods = {"dual": t("m_dual"), "re-solve": t("m_re-solve"),
                    "structure": t("m_structure")}
         why = table([t("col_region"), t("col_commodity"), t("col_short"), t("col_reason"),

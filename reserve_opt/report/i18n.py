@@ -196,6 +196,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "r_binding": ("binding", "紧约束"),
     "r_late": ("too late", "太晚"),
     "r_no_route": ("no route", "无路径"),
+    "r_no_day": ("no day can deliver", "任何一天都无法送达"),
     "r_outage": ("outage", "道路中断"),
     "m_dual": ("dual", "对偶"),
     "m_re-solve": ("re-solve", "重新求解"),
