@@ -181,7 +181,7 @@ def test_liaoning_typhoon_east_dalian_and_dandong_not_short_through_the_cli() ->
     r = run_cli("allocate", str(ROOT / "instances" / "liaoning"), "-s", "typhoon_east")
     assert r.exit_code == 0, r.stderr
     assert "overall fill rate 100.0%" in r.stdout
-    assert "Overnight trips: 3 flows (30,234 units) have a round trip that does not fit the " \
+    assert "Overnight trips: 2 flows (44,460 units) have a round trip that does not fit the " \
         "rest of their vehicles' working day: the driver stops when it ends, rests the night " \
         "(24 h - max_hours) and goes on; the vehicle is charged a working day for each day it " \
         "is away (fleet column overnight, default true)." in " ".join(r.stdout.split())
