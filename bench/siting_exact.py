@@ -1,9 +1,13 @@
 """Exact siting, the numbers of issue 15 item 1 in one run (each plan through ``check``):
 
 1. OR-Library pmed files: the Lagrangian branch-and-bound (``formulation="lagrangian"``,
-   the default) proves each optimal; seconds, nodes, and the published optimum matched.
+   the default) proves each optimal; seconds, CPU seconds, the published optimum matched.
    By default pmed1-10; ``--full`` runs pmed1-40 (every file present; missing ones are
-   named). ``--compare`` also runs the radius MIP (the default before) for the ratio.
+   named and skipped). ``--data DIR`` reads the pmed files (and ``pmedopt.txt``) from DIR
+   instead of ``BENCH/orlib-pmed``: OR-Library's pmed11-40 are not in the shared folder
+   (models/siting.md says where to get them); ``--pmed-optima FILE`` adds optima. Each
+   row shows the 1-minute load average when it finished (the machine is shared).
+   ``--compare`` also runs the radius MIP (the default before) for the ratio.
    ``--synthetic`` adds random graphs with the sizes of pmed11-40 (n, edges, p as in
    Beasley 1990; weights 1-100, seeded): NOT the OR-Library files, for timing only.
 2. capa, capb, capc (with ``--capacity`` as published, Beasley 1988 Table 1) and the
@@ -13,13 +17,15 @@
    loops like spopt's) against ours, side by side, with the speed-up.
 
 Run: .venv/bin/python bench/siting_exact.py [--bench /work/shared/benchmarks]
-     [--full] [--synthetic] [--compare] [--skip-dense] [--time-limit 60]
+     [--full] [--data DIR] [--pmed-optima FILE] [--synthetic] [--compare] [--skip-dense]
+     [--only pmed|cap|dense] [--time-limit 60]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import re
 import resource
 import time
@@ -93,8 +99,10 @@ def matches(value: float | None, known: float | None) -> str:
 
 
 def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
-    folder = args.bench / "orlib-pmed"
+    folder = args.data or args.bench / "orlib-pmed"
     optima = read_optima(folder / "pmedopt.txt") if (folder / "pmedopt.txt").is_file() else {}
+    for f in args.pmed_optima:
+        optima.update(read_optima(f))
     wanted = range(1, 41) if args.full else range(1, 11)
     cases: list[tuple[str, np.ndarray, int, float | None]] = []
     missing = []
@@ -114,9 +122,9 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
     print(f"\n## p-median (lagrangian B&B{', vs radius MIP + HiGHS' if args.compare else ''}), "
           f"time limit {opts.time_limit_s:g} s each")
     if missing:
-        print(f"not present in {folder}: {', '.join(missing)}")
+        print(f"not present in {folder}, skipped: {', '.join(missing)}")
     head = f"{'instance':10s} {'n':>4s} {'p':>4s} {'objective':>10s} {'status':>8s} " \
-           f"{'s':>7s} {'cpu s':>7s} {'optimum':>9s} {'match':>5s} {'check':>5s}"
+           f"{'s':>7s} {'cpu s':>7s} {'optimum':>9s} {'match':>5s} {'check':>5s} {'load':>5s}"
     print(head + (f" {'radius s':>9s} {'ratio':>6s}" if args.compare else ""))
     total, worst, proven, cpu = 0.0, 0.0, 0, 0.0
     for name, d, p, known in cases:
@@ -128,7 +136,8 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
         ok = check(r, distance=d, p=p).ok
         row = (f"{name:10s} {d.shape[0]:4d} {p:4d} {r.objective:10.0f} {r.status.value:>8s} "
                f"{s:7.2f} {CPU[0]:7.2f} {'-' if known is None else f'{known:9.0f}':>9s} "
-               f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s}")
+               f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s} "
+               f"{os.getloadavg()[0]:5.1f}")
         if args.compare:
             rr, sr = timed(lambda d=d, p=p: p_median(d, p, formulation="radius",
                                                      solver="highs", options=opts))
@@ -229,6 +238,10 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", type=Path, default=Path("/work/shared/benchmarks"))
     ap.add_argument("--full", action="store_true", help="pmed1-40 (default pmed1-10)")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder of pmed*.txt (default BENCH/orlib-pmed)")
+    ap.add_argument("--pmed-optima", type=Path, action="append", default=[],
+                    help="another pmedopt.txt-style file (repeatable)")
     ap.add_argument("--synthetic", action="store_true",
                     help="add random graphs of pmed11-40's sizes (timing only)")
     ap.add_argument("--compare", action="store_true",
