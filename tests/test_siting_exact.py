@@ -22,6 +22,7 @@ from reserve_opt.models.siting import (
     read_orlib_cap,
     read_orlib_pmed,
 )
+from reserve_opt.models.siting import flp_bb
 from reserve_opt.models.siting import flp_lagrangian as flp
 from reserve_opt.models.siting import pmedian_bb as bb
 from reserve_opt.models.siting.result import SitingResult
@@ -123,22 +124,22 @@ def test_cflp_fixing_never_cuts_off_a_cheaper_plan(seed: int) -> None:
                 costs[sites] = f[list(sites)].sum() + got[0]
     ranked = sorted(costs.values())
     ub = ranked[len(ranked) // 10]
-    need = int(np.searchsorted(np.cumsum(np.sort(s)[::-1]), dem.sum() - 1e-9) + 1)
-    relax = flp._Relaxation(c, dem, f, s, need)
+    relax = flp_bb.SparseRelaxation(c, dem, f, s)
     none = np.zeros(m, dtype=bool)
+    need = relax.need(none)
     lam = c.min(axis=1)
     best = None
     for _ in range(300):  # a plain subgradient run; any multipliers give a valid bound
-        value, v, y, x = relax.evaluate(lam, none, none)
-        if best is None or value > best[0]:
-            best = (value, v, y)
-        g = 1.0 - x[:, y].sum(axis=1)
+        k = relax.evaluate(lam, none, none, need)
+        if best is None or k.value > best.value:
+            best = k
+        g = relax.subgradient(k)
         if not g.any():
             break
-        lam = lam + 0.5 * (ub - value) / float(g @ g) * g
+        lam = lam + 0.5 * (ub - k.value) / float(g @ g) * g
     assert best is not None
-    assert best[0] <= ranked[0] + 1e-6
-    opened, closed = flp._fix(best[1], best[2], none, none, need, best[0], ub)
+    assert best.value <= ranked[0] + 1e-6
+    opened, closed = flp_bb.fix_sites(best.v, best.y, none, none, need, best.value, ub)
     for sites, cost in costs.items():
         if cost < ub - 1e-9:
             assert not closed[list(sites)].any()
