@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from reserve_opt.models.siting import check
-from reserve_opt.models.siting import flp_bb
+from reserve_opt.models.siting import check, flp_bb
 from reserve_opt.models.siting import flp_lagrangian as flp
 from reserve_opt.solvers import SolverOptions, SolveStatus
 
@@ -170,7 +169,7 @@ def test_a_node_limit_leaves_an_honest_bound() -> None:
     none = np.zeros(c.shape[1], dtype=bool)
     # an incumbent far above the optimum: the tree cannot finish in one node
     tree = flp_bb.branch_and_bound(relax, c.min(axis=1), none, none, 0.0,
-                                   lambda: 10 * best, lambda y, v: None, lambda ub: ub,
+                                   lambda: 10 * best, lambda y, v, floor: None, lambda ub: ub,
                                    np.inf, max_nodes=1)
     assert not tree.complete and tree.nodes == 1
     assert tree.bound <= best + 1e-9

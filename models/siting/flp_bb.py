@@ -183,7 +183,7 @@ class TreeResult:
 def branch_and_bound(
     relax: SparseRelaxation, lam: FloatArray, opened: BoolArray, closed: BoolArray,
     root_bound: float, incumbent: Callable[[], float],
-    price: Callable[[BoolArray, FloatArray], None], prune: Callable[[float], float],
+    price: Callable[[BoolArray, FloatArray, float | None], None], prune: Callable[[float], float],
     deadline: float, *, node_steps: int = NODE_STEPS, max_nodes: int = MAX_NODES,
 ) -> TreeResult:
     """Depth-first Lagrangian branch-and-bound over the free sites.
@@ -201,8 +201,11 @@ def branch_and_bound(
     incumbent
         Returns the incumbent's value ``UB`` (it may improve during the search).
     price
-        Prices a set of open sites (the transportation LP; topped up in the order of the
-        site values given when it cannot hold the demand) and updates the incumbent.
+        ``price(y, v, floor)`` prices the open sites ``y`` (the transportation LP; topped
+        up in the order of ``v`` when they cannot hold the demand) and updates the
+        incumbent. With ``floor = sum_i lambda_i`` for the ``lambda`` that gave ``v``,
+        ``floor + sum_{j in y} v_j`` bounds that plan's cost from below, so a set whose
+        bound reaches the incumbent need not be priced.
     prune
         Maps ``UB`` to the value at which a node is pruned (``UB`` less the gap asked).
     deadline
@@ -231,15 +234,15 @@ def branch_and_bound(
 
 
 def _solve_node(relax: SparseRelaxation, node: _Node, incumbent: Callable[[], float],
-                price: Callable[[BoolArray, FloatArray], None], prune: Callable[[float], float],
-                steps: int) -> list[_Node]:
+                price: Callable[[BoolArray, FloatArray, float | None], None],
+                prune: Callable[[float], float], steps: int) -> list[_Node]:
     """Bound, fix and branch one node; the children to explore (none when pruned)."""
     opened, closed = node.opened, node.closed
     if not relax.can_serve(closed):
         return []
     need = relax.need(closed)
     if int(opened.sum()) >= need and not (~opened & ~closed).any():
-        price(opened.copy(), relax.f)  # every site decided: the node is one plan
+        price(opened.copy(), relax.f, None)  # every site decided: one plan
         return []
     lam = node.lam
     best = relax.evaluate(lam, opened, closed, need)
@@ -261,14 +264,14 @@ def _solve_node(relax: SparseRelaxation, node: _Node, incumbent: Callable[[], fl
         g = relax.subgradient(k)
         norm = float(g @ g)
         if norm < 1e-18:  # the knapsacks serve every client once: a plan at this bound
-            price(k.y.copy(), k.v)
+            price(k.y.copy(), k.v, float(lam.sum()))
             break
         lam = lam + mu * (incumbent() - k.value) / norm * g
     cut = prune(incumbent())
     if lb >= cut:
         return []
     # the averaged y rounded: near the LP's y, a better plan than a single step's y
-    price(opened | (ybar >= 0.5) & ~closed, best.v)
+    price(opened | (ybar >= 0.5) & ~closed, best.v, float(best_lam.sum()))
     cut = prune(incumbent())
     if lb >= cut:
         return []
@@ -287,7 +290,7 @@ def _solve_node(relax: SparseRelaxation, node: _Node, incumbent: Callable[[], fl
             return []
     free = np.flatnonzero(~opened & ~closed)
     if free.size == 0:
-        price(opened.copy(), best.v)
+        price(opened.copy(), best.v, float(best_lam.sum()))
         return []
     frac = np.abs(ybar[free] - 0.5)
     j = int(free[np.argmin(frac)])

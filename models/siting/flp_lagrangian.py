@@ -122,7 +122,7 @@ def facility_location_lagrangian(
     best_plan: tuple[float, IntArray, FloatArray] | None = None
     tried: set[bytes] = set()
 
-    def consider(y: BoolArray, v: FloatArray) -> None:
+    def consider(y: BoolArray, v: FloatArray, floor: float | None = None) -> None:
         nonlocal best_plan
         y = y | fixed
         if capacity is not None and s[y].sum() < total:  # top up by v until it fits
@@ -134,6 +134,10 @@ def facility_location_lagrangian(
         if key in tried:
             return
         tried.add(key)
+        # L(lambda) with these sites open bounds their plan: skip the LP when it cannot win
+        if floor is not None and best_plan is not None \
+                and floor + float(v[y].sum()) >= prune(best_plan[0]):
+            return
         sites = np.flatnonzero(y).astype(np.int64)
         got = _transport(cost, demand, capacity, sites)
         if got is None:
@@ -167,7 +171,7 @@ def facility_location_lagrangian(
             if stale >= 20:
                 mu, stale = mu / 2.0, 0
         if it % 50 == 0 or it == iterations - 1:
-            consider(k.y.copy(), k.v)
+            consider(k.y.copy(), k.v, float(lam.sum()))
         ub = upper()
         if lb >= prune(ub) or mu < 1e-3 or time.perf_counter() >= deadline:
             break
@@ -182,9 +186,9 @@ def facility_location_lagrangian(
         lam = lam + mu * (ub - k.value) / norm * g
     root = relax.evaluate(lb_lam, fixed, none, need)
     v, y = root.v, root.y
-    consider(y.copy(), v)
+    consider(y.copy(), v, float(lb_lam.sum()))
     for level in (0.5, 0.3, 0.7):  # the averaged y rounded
-        consider(ybar >= level, v)
+        consider(ybar >= level, v, float(lb_lam.sum()))
     assert best_plan is not None
     ub, plan, shares = best_plan
     if lb >= prune(ub):  # within the gap asked for (1e-9 when none)
