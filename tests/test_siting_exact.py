@@ -17,12 +17,12 @@ import pytest
 from reserve_opt.models.siting import (
     check,
     facility_location,
+    flp_bb,
     p_median,
     read_optima,
     read_orlib_cap,
     read_orlib_pmed,
 )
-from reserve_opt.models.siting import flp_bb
 from reserve_opt.models.siting import flp_lagrangian as flp
 from reserve_opt.models.siting import pmedian_bb as bb
 from reserve_opt.models.siting.result import SitingResult

@@ -125,6 +125,8 @@ def facility_location_lagrangian(
     def consider(y: BoolArray, v: FloatArray, floor: float | None = None) -> None:
         nonlocal best_plan
         y = y | fixed
+        if not y.any():  # some site must serve the clients
+            y[int(np.argmin(v))] = True
         if capacity is not None and s[y].sum() < total:  # top up by v until it fits
             for j in np.argsort(v, kind="stable"):
                 if s[y].sum() >= total:
