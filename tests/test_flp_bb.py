@@ -127,15 +127,17 @@ def test_sparse_knapsacks_equal_a_dense_reference() -> None:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_node_bound_and_fixing_never_cut_off_a_cheaper_plan(seed: int) -> None:
+@pytest.mark.parametrize("where", ["root", "node"])
+def test_bound_and_fixing_never_cut_off_a_cheaper_plan(seed: int, where: str) -> None:
     c, dem, f, s = instance(100 + seed, 12, 7, equal=seed % 2 == 0)
     m = c.shape[1]
     plans = every_plan(c, dem, f, s)
     rng = np.random.default_rng(seed)
     opened = np.zeros(m, dtype=bool)
     closed = np.zeros(m, dtype=bool)
-    opened[rng.integers(m)] = True
-    closed[(np.flatnonzero(opened)[0] + 1 + rng.integers(m - 1)) % m] = True
+    if where == "node":  # one site forced open, another shut
+        opened[rng.integers(m)] = True
+        closed[(np.flatnonzero(opened)[0] + 1 + rng.integers(m - 1)) % m] = True
     allowed = {k: v for k, v in plans.items()
                if opened[list(k)].sum() == opened.sum() and not closed[list(k)].any()}
     ranked = sorted(allowed.values())

@@ -17,7 +17,6 @@ import pytest
 from reserve_opt.models.siting import (
     check,
     facility_location,
-    flp_bb,
     p_median,
     read_optima,
     read_orlib_cap,
@@ -106,44 +105,6 @@ def test_pmedian_fixing_never_cuts_off_a_cheaper_plan(seed: int) -> None:
     for s in better:
         assert not closed[list(s)].any(), (s, np.flatnonzero(closed))
         assert set(np.flatnonzero(opened)) <= set(s)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_cflp_fixing_never_cuts_off_a_cheaper_plan(seed: int) -> None:
-    n, m = 12, 6
-    rng = np.random.default_rng(seed)
-    c = points(seed, n, m) * rng.integers(1, 5, n)[:, None]
-    dem = rng.integers(1, 5, n).astype(float)
-    f = rng.integers(20, 80, m).astype(float)
-    s = np.full(m, float(np.ceil(dem.sum() / 2.5)))
-    costs = {}
-    for k in range(1, m + 1):
-        for sites in itertools.combinations(range(m), k):
-            got = flp._transport(c, dem, s, np.array(sites))
-            if got is not None:
-                costs[sites] = f[list(sites)].sum() + got[0]
-    ranked = sorted(costs.values())
-    ub = ranked[len(ranked) // 10]
-    relax = flp_bb.SparseRelaxation(c, dem, f, s)
-    none = np.zeros(m, dtype=bool)
-    need = relax.need(none)
-    lam = c.min(axis=1)
-    best = None
-    for _ in range(300):  # a plain subgradient run; any multipliers give a valid bound
-        k = relax.evaluate(lam, none, none, need)
-        if best is None or k.value > best.value:
-            best = k
-        g = relax.subgradient(k)
-        if not g.any():
-            break
-        lam = lam + 0.5 * (ub - k.value) / float(g @ g) * g
-    assert best is not None
-    assert best.value <= ranked[0] + 1e-6
-    opened, closed = flp_bb.fix_sites(best.v, best.y, none, none, need, best.value, ub)
-    for sites, cost in costs.items():
-        if cost < ub - 1e-9:
-            assert not closed[list(sites)].any()
-            assert set(np.flatnonzero(opened)) <= set(sites)
 
 
 @pytest.mark.parametrize("seed", range(4))
