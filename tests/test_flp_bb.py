@@ -175,3 +175,17 @@ def test_a_node_limit_leaves_an_honest_bound() -> None:
                                    np.inf, max_nodes=1)
     assert not tree.complete and tree.nodes == 1
     assert tree.bound <= best + 1e-9
+
+
+def test_a_gap_asked_for_bounds_the_plan_honestly() -> None:
+    c, dem, f, s = instance(9, 14, 8, equal=False)
+    best = min(every_plan(c, dem, f, s).values())
+    res = flp.facility_location_lagrangian(dem, f, c, s, np.zeros(8, dtype=bool),
+                                           solver="highs",
+                                           options=SolverOptions(mip_gap=0.05), t0=0.0,
+                                           iterations=3)
+    assert res.status is SolveStatus.OPTIMAL  # optimal within the gap asked, as a MIP's
+    assert res.objective is not None and res.bound is not None
+    assert res.bound <= best + 1e-9 <= res.objective + 1e-9
+    assert res.objective <= best * 1.05 + 1e-9
+    assert res.gap is not None and res.gap <= 0.05 + 1e-12
