@@ -10,15 +10,23 @@
    ``--compare`` also runs the radius MIP (the default before) for the ratio.
    ``--synthetic`` adds random graphs with the sizes of pmed11-40 (n, edges, p as in
    Beasley 1990; weights 1-100, seeded): NOT the OR-Library files, for timing only.
-2. capa, capb, capc (with ``--capacity`` as published, Beasley 1988 Table 1) and the
-   cap41-134 files present: ``facility_location(method="lagrangian")``; ``--compare``
-   adds the one-shot MIP (``method="mip"``). Optima from capopt.txt where it lists them.
+2. capa, capb, capc (with ``--capacity`` as published, Beasley 1988 Table 1: capa
+   8000/10000/12000/14000, capb 5000/6000/7000/8000, capc 5000/5750/6500/7250) and the
+   cap41-134 files present in ``--cap-dir`` (default ``<bench>/orlib-cap``):
+   ``facility_location(method="lagrangian")`` (root bound, fixing, Lagrangian
+   branch-and-bound); ``--compare`` adds, side by side, the method before (root bound,
+   fixing, a kernel MIP and one MIP on the sites left: ``finish="mip"``). Optima from
+   ``capopt.txt`` / ``uncapopt.txt`` in that folder (capa-capc by capacity). Each row
+   shows the 1-minute load average when it finished (the machine is shared).
+   capa.txt, capb.txt, capc.txt and capopt (about 1.2 MB each; not in this repository)
+   are Beasley's OR-Library files, http://people.brunel.ac.uk/~mastjjb/jeb/orlib/capinfo.html
+   (files under .../orlib/files/); put them in the ``--cap-dir`` folder.
 3. p-median 500 x 100, p = 10: the dense textbook PuLP + CBC model (built with Python
    loops like spopt's) against ours, side by side, with the speed-up.
 
 Run: .venv/bin/python bench/siting_exact.py [--bench /work/shared/benchmarks]
-     [--full] [--data DIR] [--pmed-optima FILE] [--synthetic] [--compare] [--skip-dense]
-     [--only pmed|cap|dense] [--time-limit 60]
+     [--full] [--data DIR] [--pmed-optima FILE] [--cap-dir DIR] [--synthetic] [--compare]
+     [--skip-dense] [--only pmed|cap|dense] [--time-limit 60]
 """
 
 from __future__ import annotations
@@ -37,11 +45,13 @@ import numpy as np
 from reserve_opt.models.siting import (
     check,
     facility_location,
+    flp_lagrangian,
     p_median,
     read_optima,
     read_orlib_cap,
     read_orlib_pmed,
 )
+from reserve_opt.models.siting.facility_location import SMALL_PAIRS
 from reserve_opt.models.siting.orlib import SET_CAPACITIES, read_optima_file
 from reserve_opt.models.siting.result import SitingResult
 from reserve_opt.solvers import SolverOptions
@@ -150,9 +160,10 @@ def run_pmed(args: argparse.Namespace, opts: SolverOptions) -> None:
 
 
 def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
-    folder = args.bench / "orlib-cap"
-    print(f"\n## CFLP / UFLP (lagrangian bound + fixing + MIP on what is left"
-          f"{', vs the one-shot MIP' if args.compare else ''}), solver {args.solver}")
+    folder = args.cap_dir or args.bench / "orlib-cap"
+    print(f"\n## CFLP / UFLP in {folder} (lagrangian bound + fixing + branch-and-bound"
+          f"{'; vs the method before: bound + fixing + kernel MIP + MIP' if args.compare else ''}"
+          f"), time limit {opts.time_limit_s:g} s each, MIP solver {args.solver}")
     optima = [read_optima_file(f) for f in (folder / "capopt.txt", *args.cap_optima)
               if f.is_file()]
     uncap = [read_optima_file(f) for f in (folder / "uncapopt.txt", *args.uncap_optima)
@@ -160,10 +171,12 @@ def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
     files = sorted(folder.glob("cap*.txt"), key=lambda f: (len(f.stem), f.stem))
     files = [f for f in files if re.fullmatch(r"cap(\d+|[abc])", f.stem)]
     files += [f for f in args.cap_file if f.is_file()]
+    if not any(f.stem in SET_CAPACITIES for f in files):
+        print(f"capa/capb/capc not in {folder}: see this file's docstring for where to get them")
     print(f"{'instance':16s} {'objective':>16s} {'status':>8s} {'s':>7s} {'cpu s':>7s} "
-          f"{'optimum':>16s} "
-          f"{'match':>5s} {'check':>5s}" + (f" {'mip s':>8s} {'ratio':>6s}" if args.compare
-                                             else ""))
+          f"{'optimum':>16s} {'match':>5s} {'check':>5s} {'load':>5s}"
+          + (f" {'before s':>8s} {'status':>8s} {'match':>5s} {'load':>5s}" if args.compare
+             else ""))
     for f in files:
         name = f.stem
         caps: list[float | None] = list(SET_CAPACITIES.get(name, (None,)))
@@ -183,6 +196,13 @@ def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
                                          solver=args.solver, options=opts,
                                          method=method)
 
+            def before(inst=inst, caps_used=caps_used) -> SitingResult:  # type: ignore[no-untyped-def]
+                t0 = time.perf_counter()  # the method before this tree, same budget
+                return flp_lagrangian.facility_location_lagrangian(
+                    inst.demand, inst.fixed_cost, inst.cost, caps_used,
+                    np.zeros(inst.cost.shape[1], dtype=bool), solver=args.solver,
+                    options=opts, t0=t0, finish="mip")
+
             r, s = timed(lambda: solve("lagrangian"))
             ok = check(r, cost=inst.cost, demand=inst.demand, capacity=caps_used,
                        fixed_cost=inst.fixed_cost).ok
@@ -190,10 +210,13 @@ def run_cap(args: argparse.Namespace, opts: SolverOptions) -> None:
             label += "" if capacitated else " uflp"
             row = (f"{label:16s} {r.objective:16.3f} {r.status.value:>8s} {s:7.2f} "
                    f"{CPU[0]:7.2f} {'-' if known is None else f'{known:16.3f}':>16s} "
-                   f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s}")
+                   f"{matches(r.objective, known):>5s} {'ok' if ok else 'FAIL':>5s} "
+                   f"{os.getloadavg()[0]:5.1f}")
             if args.compare:
-                rm, sm = timed(lambda: solve("mip"))
-                row += f" {sm:8.2f} {sm / max(s, 1e-9):6.1f} {rm.status.value}"
+                big = inst.cost.size > SMALL_PAIRS  # smaller ones go to the one MIP anyway
+                rm, sm = timed(before if big else lambda: solve("mip"))
+                row += (f" {sm:8.2f} {rm.status.value:>8s} {matches(rm.objective, known):>5s}"
+                        f" {os.getloadavg()[0]:5.1f}")
             print(row, flush=True)
 
 
@@ -246,6 +269,9 @@ def main() -> None:
                     help="add random graphs of pmed11-40's sizes (timing only)")
     ap.add_argument("--compare", action="store_true",
                     help="also run the previous defaults (radius MIP, one-shot CFLP MIP)")
+    ap.add_argument("--cap-dir", type=Path, default=None,
+                    help="folder of cap*.txt, capopt.txt, uncapopt.txt (default "
+                         "<bench>/orlib-cap); capa-capc: see the docstring")
     ap.add_argument("--cap-file", type=Path, action="append", default=[],
                     help="another capa/capb/capc file (repeatable)")
     ap.add_argument("--cap-optima", type=Path, action="append", default=[],

@@ -234,8 +234,9 @@ def site(
         "Relative MIP gap to stop at (0: prove optimality).")] = 0.0,
     method: Annotated[str | None, typer.Option(
         "--method", help="p-median, cflp, uflp: 'lagrangian' (default: Lagrangian bound, "
-        "fixing, then branching (p-median, no MIP solver) or the --solver MIP on the sites "
-        "left (cflp, uflp)) or 'mip' (one --solver MIP: the radius model for p-median).")
+        "fixing, then branching over the sites, no MIP solver; cflp/uflp up to 5,000 "
+        "client-site pairs: one --solver MIP) "
+        "or 'mip' (one --solver MIP: the radius model for p-median).")
     ] = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,

@@ -107,44 +107,6 @@ def test_pmedian_fixing_never_cuts_off_a_cheaper_plan(seed: int) -> None:
         assert set(np.flatnonzero(opened)) <= set(s)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_cflp_fixing_never_cuts_off_a_cheaper_plan(seed: int) -> None:
-    n, m = 12, 6
-    rng = np.random.default_rng(seed)
-    c = points(seed, n, m) * rng.integers(1, 5, n)[:, None]
-    dem = rng.integers(1, 5, n).astype(float)
-    f = rng.integers(20, 80, m).astype(float)
-    s = np.full(m, float(np.ceil(dem.sum() / 2.5)))
-    costs = {}
-    for k in range(1, m + 1):
-        for sites in itertools.combinations(range(m), k):
-            got = flp._transport(c, dem, s, np.array(sites))
-            if got is not None:
-                costs[sites] = f[list(sites)].sum() + got[0]
-    ranked = sorted(costs.values())
-    ub = ranked[len(ranked) // 10]
-    need = int(np.searchsorted(np.cumsum(np.sort(s)[::-1]), dem.sum() - 1e-9) + 1)
-    relax = flp._Relaxation(c, dem, f, s, need)
-    none = np.zeros(m, dtype=bool)
-    lam = c.min(axis=1)
-    best = None
-    for _ in range(300):  # a plain subgradient run; any multipliers give a valid bound
-        value, v, y, x = relax.evaluate(lam, none, none)
-        if best is None or value > best[0]:
-            best = (value, v, y)
-        g = 1.0 - x[:, y].sum(axis=1)
-        if not g.any():
-            break
-        lam = lam + 0.5 * (ub - value) / float(g @ g) * g
-    assert best is not None
-    assert best[0] <= ranked[0] + 1e-6
-    opened, closed = flp._fix(best[1], best[2], none, none, need, best[0], ub)
-    for sites, cost in costs.items():
-        if cost < ub - 1e-9:
-            assert not closed[list(sites)].any()
-            assert set(np.flatnonzero(opened)) <= set(sites)
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_pmedian_lagrangian_equals_the_plain_mip(seed: int) -> None:
     rng = np.random.default_rng(100 + seed)

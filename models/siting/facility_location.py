@@ -136,9 +136,10 @@ def facility_location(
     fixed
         Indices of sites open already; they are open and their fixed costs count.
     method
-        ``"lagrangian"`` (default): Lagrangian bound, incumbent and fixing, then the MIP on
-        the sites left (``flp_lagrangian``), or the one MIP up to ``SMALL_PAIRS``
-        client-site pairs; ``"mip"``: the whole model in one solve.
+        ``"lagrangian"`` (default): Lagrangian bound, incumbent and fixing, then a
+        Lagrangian branch-and-bound over the sites left (``flp_lagrangian``, ``flp_bb``;
+        ``solver`` is not used), or the one MIP up to ``SMALL_PAIRS`` client-site pairs;
+        ``"mip"``: the whole model in one solve.
 
     Returns
     -------
