@@ -163,3 +163,13 @@ def test_folder_to_json_to_folder_carries_the_long_table(tmp_path: Path) -> None
     assert (folder / "travel.csv").read_text().splitlines()[:2] == [
         "from,to,distance_km,time_h,scenario", "W_near,city,300.0,30.0,"]
     assert load_instance(folder) == wide
+
+
+def test_a_misspelt_matrix_key_names_the_matrix_keys(tmp_path: Path) -> None:
+    from reserve_opt.io.spec import TABLE_BY_NAME
+
+    folder = _folder(tmp_path, {"od_km.csv": KM}, travel_km="od_km.csv")
+    assert _problems(folder) == [
+        f"instance.toml: [tables] names table 'travel_km', which is not known; use one of "
+        f"{', '.join(TABLE_BY_NAME)}, travel_distance_km, travel_time_h (origin-destination "
+        f"matrices)"]

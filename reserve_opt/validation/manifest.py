@@ -95,6 +95,8 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
                     problems.append(
                         f"{source}: [{section}] names table '{key}', which is not known; "
                         f"use one of {', '.join(TABLE_BY_NAME)}"
+                        + (", travel_distance_km, travel_time_h (origin-destination matrices)"
+                           if section == "tables" else "")
                     )
 
 
