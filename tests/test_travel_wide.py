@@ -173,3 +173,10 @@ def test_a_misspelt_matrix_key_names_the_matrix_keys(tmp_path: Path) -> None:
         f"instance.toml: [tables] names table 'travel_km', which is not known; use one of "
         f"{', '.join(TABLE_BY_NAME)}, travel_distance_km, travel_time_h (origin-destination "
         f"matrices)"]
+
+
+def test_a_matrix_for_an_unknown_scenario_is_said_once(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"od_km.csv": KM}, **{"travel_distance_km:typhon": "od_km.csv"})
+    assert _problems(folder) == [
+        "instance.toml: [tables] travel_distance_km:typhon names scenario 'typhon', which is "
+        "not in scenarios.csv; use a scenario id from there"]

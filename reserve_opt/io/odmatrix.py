@@ -74,6 +74,13 @@ def read_matrices(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> N
                                 f"the ':'; write e.g. \"{key.partition(':')[0]}:typhoon\"")
             unread = True
             continue
+        known = _scenario_ids(raw)
+        if scenario is not None and known is not None and scenario not in known:
+            raw.problems.append(
+                f"{where}: [tables] {key} names scenario '{shown(scenario, 40)}', which is not "
+                f"in {raw.tables['scenarios'].source}; use a scenario id from there")
+            unread = True
+            continue
         try:
             path = confined_path(folder, name, f"{where}: [tables] {key}")
         except InputError as err:
@@ -92,6 +99,17 @@ def read_matrices(folder: Path, manifest: dict[str, Any], raw: RawInstance) -> N
             tables.append(table)
     if not unread:  # merging what could be read would add misleading follow-up problems
         raw.travel_matrices += tables
+
+
+def _scenario_ids(raw: RawInstance) -> set[str] | None:
+    """The scenario ids as read; ``None`` without a scenarios table.
+
+    So that a matrix key naming another scenario is said once, not once per cell.
+    """
+    table = raw.tables.get("scenarios")
+    if table is None or table.frame is not None:
+        return None
+    return {r["id"].strip() for r in table.rows if isinstance(r.get("id"), str)}
 
 
 def _read_matrix(path: Path, column: str, scenario: str | None,
