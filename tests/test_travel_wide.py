@@ -180,3 +180,14 @@ def test_a_matrix_for_an_unknown_scenario_is_said_once(tmp_path: Path) -> None:
     assert _problems(folder) == [
         "instance.toml: [tables] travel_distance_km:typhon names scenario 'typhon', which is "
         "not in scenarios.csv; use a scenario id from there"]
+
+
+def test_parquet_matrix_shape_problems(tmp_path: Path) -> None:
+    no_id = _folder(tmp_path / "a", {"od_km.parquet": pa.table(
+        {"from": ["W_far", None], "city": [1.0, 2.0]})}, travel_distance_km="od_km.parquet")
+    assert _problems(no_id) == [
+        "od_km.parquet: row 2 has no origin id; give the id of a region or facility"]
+    numbers = _folder(tmp_path / "b", {"od_km.parquet": pa.table(
+        {"from": [1, 2], "city": [1.0, 2.0]})}, travel_distance_km="od_km.parquet")
+    assert _problems(numbers) == [
+        "od_km.parquet: its first column 'from' is not text; it holds the origin ids"]

@@ -221,7 +221,7 @@ def _parquet_grid(path: Path, problems: list[str]) -> Grid | None:
         problems.append(f"{path.name}: has no destination columns; the first column holds the "
                         f"origin ids, then one column per destination")
         return None
-    first = table.column(0).to_pylist()
+    first = ["" if o is None else o for o in table.column(0).to_pylist()]  # said by row
     if not all(isinstance(o, str) for o in first):
         problems.append(f"{path.name}: its first column '{shown(table.column_names[0], 40)}' "
                         f"is not text; it holds the origin ids")
