@@ -440,6 +440,9 @@ def read_folder(folder: str | os.PathLike[str], *, roads: bool = True) -> RawIns
             raw.unreadable.add(spec.name)
         else:
             raw.tables[spec.name] = table
+    from reserve_opt.io.odmatrix import read_matrices
+
+    read_matrices(path, manifest, raw)
     _read_geometry(path, manifest, raw)
     if roads:
         _read_roads(path, manifest, raw)

@@ -87,6 +87,9 @@ class RawInstance:
     roads, roads_source
         The road network read from ``[geometry] roads``
         (:class:`~reserve_opt.geo.roads.RoadNetwork`) and that file's name; ``None``, "".
+    travel_matrices
+        Origin-destination matrices (the wide travel form, :mod:`reserve_opt.io.odmatrix`),
+        each as a long table of its cells; validation merges them into ``travel``.
     """
 
     manifest: dict[str, Any]
@@ -100,6 +103,7 @@ class RawInstance:
     geometry_unplaced: tuple[str, dict[str, Any]] | None = None
     roads: Any = None
     roads_source: str = ""
+    travel_matrices: list[RawTable] = field(default_factory=list)
 
     def add_hint(self, table: str) -> str:
         """How to add a missing table, in the terms of this source."""

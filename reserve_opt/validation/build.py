@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -32,12 +33,18 @@ from reserve_opt.validation.cells import check_columns, check_table
 from reserve_opt.validation.cross import PROBABILITY_TOLERANCE, check_cross
 from reserve_opt.validation.manifest import check_manifest, parse_settings
 from reserve_opt.validation.places import check_places, to_wgs84, unplaced
+from reserve_opt.validation.wide import merge_matrices
 
 
 def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], Any, float | None]:
     """Run every check on ``raw``; return problems, parsed rows, settings, probability sum."""
     problems = list(raw.problems)
     check_manifest(raw.manifest, raw.manifest_source, problems)
+    if raw.travel_matrices and "travel" not in raw.tables:
+        # the wide form becomes the long table, checked by its rules from here on
+        merged = merge_matrices(raw.travel_matrices, raw.manifest_source, problems)
+        if merged is not None:
+            raw = replace(raw, tables={**raw.tables, "travel": merged})
     settings = parse_settings(raw.manifest, raw.manifest_source, problems)
     parsed: dict[str, list[Row]] = {}
     for spec in TABLES:

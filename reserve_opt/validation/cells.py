@@ -304,6 +304,24 @@ def check_columns(spec: Table, table: RawTable, problems: list[str]) -> Columns:
     return out
 
 
+def check_float_cells(col: Column, table: RawTable,
+                      problems: list[str]) -> npt.NDArray[np.float64]:
+    """Check ``table``'s number column ``col`` as :func:`check_columns` does.
+
+    Returns the cells as float64, NaN where a cell is empty or refused.
+
+    For a table whose one number column came from elsewhere (an origin-destination matrix's
+    cells, :mod:`reserve_opt.validation.wide`): the same rules and messages, rows named by
+    ``table.locate``.
+    """
+    found: list[tuple[int, str]] = []
+    values, _ = _float_column(col, table.frame[col.name], found, table)
+    problems += [m for _, m in sorted(found, key=lambda x: x[0])]
+    if found:
+        values[[i for i, _ in found]] = np.nan
+    return values
+
+
 def _categorical(codes: npt.NDArray[Any], categories: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object))
 

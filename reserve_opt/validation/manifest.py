@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from reserve_opt.domain.settings import Settings
+from reserve_opt.io.odmatrix import matrix_key
 from reserve_opt.io.spec import FORMAT_VERSION, MANIFEST_KEYS, SETTING_BY_NAME, TABLE_BY_NAME
 from reserve_opt.validation.cells import finite_number
 
@@ -89,10 +90,13 @@ def check_manifest(manifest: dict[str, Any], source: str, problems: list[str]) -
         if isinstance(value, dict):
             for key in value:
                 if key not in TABLE_BY_NAME and (section, key) not in (
-                        ("geometry", "service_areas"), ("geometry", "roads")):
+                        ("geometry", "service_areas"), ("geometry", "roads")) and not (
+                        section == "tables" and matrix_key(key) is not None):
                     problems.append(
                         f"{source}: [{section}] names table '{key}', which is not known; "
                         f"use one of {', '.join(TABLE_BY_NAME)}"
+                        + (", travel_distance_km, travel_time_h (origin-destination matrices)"
+                           if section == "tables" else "")
                     )
 
 
