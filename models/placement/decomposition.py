@@ -75,6 +75,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: A cut slack at this many master solves in a row is removed (LP phase only).
 CUT_AGE = 25
+#: ... and at this many when the cuts are aggregated (the national master, whose rows hold
+#: hundreds of non-zeros each, slows with every row it keeps).
+CUT_AGE_AGGREGATED = 5
 #: Share of the step from the stability centre to the master's point (in-out).
 IN_OUT_STEP = 0.5
 #: Blocks are batched into this many tasks per worker, for balance at low overhead.
@@ -471,6 +474,8 @@ class _Master:
                        else np.asarray(groups, dtype=np.int64))
         self.members = [np.flatnonzero(self.groups == t)
                         for t in range(int(self.groups.max(initial=-1)) + 1)]
+        self.aggregated = len(self.members) < len(blocks)
+        self.max_age = CUT_AGE_AGGREGATED if self.aggregated else CUT_AGE
         lb = np.array([b.const + min(0.0, float(b.cost.min(initial=0.0))) * b.demand.sum()
                        for b in blocks])
         m.add_variables("theta", len(self.members),
@@ -634,7 +639,10 @@ class _Master:
                       R.data)
             self.synced = len(self.cuts)
         nnz = sum(c[1].size + 1 for c in self.cuts[:self.synced])
-        if nnz >= MASTER_IPM_NNZ:  # many dense cuts: simplex re-solves slow down
+        # many dense cuts: simplex re-solves slow down; not with aggregated cuts, whose
+        # rows are denser still (national: 140 s by the interior point and crossover
+        # against 35 s by the warm dual simplex)
+        if nnz >= MASTER_IPM_NNZ and not self.aggregated:
             h.setOptionValue("solver", "ipm")
         h.setOptionValue("time_limit", seconds if math.isfinite(seconds) else highspy.kHighsInf)
         h.run()
@@ -681,11 +689,12 @@ class _Master:
                 1.0, abs(self.cuts[i][3])) else 0
 
     def prune(self) -> int:
-        """Remove cuts slack at the last ``CUT_AGE`` master solves; how many."""
-        keep = [i for i, a in enumerate(self.age) if a < CUT_AGE]
+        """Remove cuts slack at the last ``max_age`` master solves; how many."""
+        keep = [i for i, a in enumerate(self.age) if a < self.max_age]
         gone = len(self.cuts) - len(keep)
         if gone and self.h is not None:  # drop them from the warm LP too
-            drop = np.array([i for i, a in enumerate(self.age[:self.synced]) if a >= CUT_AGE],
+            drop = np.array([i for i, a in enumerate(self.age[:self.synced])
+                             if a >= self.max_age],
                             dtype=np.int32) + self.A0.shape[0]
             self.h.deleteRows(drop.size, drop)
             self.synced -= drop.size
