@@ -23,6 +23,7 @@ contended: compare the ratios within one run.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -51,13 +52,14 @@ def _row(name: str, res: Any, seconds: float, inst: Instance,
             "bound": res.bound, "gap": res.gap, "seconds": seconds,
             "block_s": (stats or {}).get("block_seconds"),
             "master_s": (stats or {}).get("master_seconds"),
-            "iterations": (stats or {}).get("iterations"), "checker": ok}
+            "iterations": (stats or {}).get("iterations"),
+            "thetas": (stats or {}).get("thetas"), "checker": ok}
 
 
 def _print(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     head = f"{'run':<26}{'status':<12}{'objective':>18}{'bound':>18}{'gap %':>9}" \
-           f"{'seconds':>9}{'blocks s':>9}{'master s':>9}{'iter':>6}  checker"
+           f"{'seconds':>9}{'blocks s':>9}{'master s':>9}{'iter':>6}{'thetas':>7}  checker"
     print(head)
     for r in rows:
         def f(v: Any, fmt: str) -> str:
@@ -66,7 +68,7 @@ def _print(title: str, rows: list[dict[str, Any]]) -> None:
         print(f"{r['run']:<26}{r['status']:<12}{f(r['objective'], ',.0f'):>18}"
               f"{f(r['bound'], ',.0f'):>18}{f(gap, '.3f'):>9}"
               f"{r['seconds']:>9.1f}{f(r['block_s'], '.1f'):>9}{f(r['master_s'], '.1f'):>9}"
-              f"{f(r['iterations'], '.0f'):>6}  {r['checker']}")
+              f"{f(r['iterations'], '.0f'):>6}{f(r['thetas'], '.0f'):>7}  {r['checker']}")
 
 
 def compare(inst: Instance, gap: float, limit: float, extensive: bool,
@@ -95,6 +97,7 @@ def compare(inst: Instance, gap: float, limit: float, extensive: bool,
               f"{blocks[2] * 1e3:.2f} ms, speed-up {blocks[1] / blocks[2]:.2f}x (target 1.7x)")
     print(f"peak RSS: this process {_peak_gib():.2f} GiB, largest finished child process "
           f"(a Dask worker or nanny) {_peak_gib(resource.RUSAGE_CHILDREN):.2f} GiB")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from reserve_opt.errors import InputError
 from reserve_opt.io import load_instance, save_instance
 from reserve_opt.models.placement import PlacementOptions, check_placement, solve_placement
 from reserve_opt.models.placement.decomposition import (
+    cut_groups,
     lp_engine,
     make_blocks,
     solve_decomposition,
@@ -43,10 +44,11 @@ def client() -> Iterator[Client]:
 
 
 def _agree(inst: Instance, gap: float, client: Client, engine: str = "auto",
-           options: PlacementOptions = POOLED) -> None:
+           options: PlacementOptions = POOLED, clusters: int | None = None) -> None:
     sopts = SolverOptions(mip_gap=gap)
     ext = solve_placement(inst, options, solver_options=sopts)
-    dec = solve_decomposition(inst, options, sopts, client=client, engine=engine)
+    dec = solve_decomposition(inst, options, sopts, client=client, engine=engine,
+                              clusters=clusters)
     assert ext.status is SolveStatus.OPTIMAL and dec.status is SolveStatus.OPTIMAL
     assert ext.objective is not None and dec.objective is not None
     assert dec.bound is not None and ext.bound is not None
@@ -80,6 +82,25 @@ def test_rawls_turnquist_agrees_at_a_loose_gap(client: Client) -> None:
 
 def test_synthetic_placement_agrees_with_contract_free_candidates(client: Client) -> None:
     _agree(placement_instance(40, 10, 2, 8, seed=3), 1e-3, client)
+
+
+@pytest.mark.parametrize("clusters", [1, 3])
+def test_aggregated_cuts_agree_with_the_extensive_form(client: Client, clusters: int) -> None:
+    # one theta per commodity (single cut) or per 3 scenario clusters and commodity
+    _agree(placement_instance(40, 10, 2, 8, seed=3), 1e-3, client, clusters=clusters)
+
+
+def test_cut_groups_cluster_scenarios_per_commodity() -> None:
+    inst = placement_instance(40, 10, 2, 8, seed=3)
+    data = prepare(inst, POOLED)
+    blocks = make_blocks(data)
+    assert cut_groups(data, blocks).tolist() == list(range(len(blocks)))
+    groups = cut_groups(data, blocks, 3)
+    assert int(groups.max()) + 1 <= 3 * 2
+    for t in set(groups.tolist()):  # a group never mixes commodities
+        assert len({b.k for b, g in zip(blocks, groups, strict=True) if g == t}) == 1
+    with pytest.raises(InputError, match=r"^cut groups 0: give at least 1 scenario cluster$"):
+        cut_groups(data, blocks, 0)
 
 
 def test_iteration_limit_keeps_bound_and_incumbent_honest(client: Client) -> None:

@@ -88,6 +88,9 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: A cut slack at this many master solves in a row is removed (LP phase only).
 CUT_AGE = 25
+#: ... and at this many when the cuts are aggregated (the national master, whose rows hold
+#: hundreds of non-zeros each, slows with every row it keeps).
+CUT_AGE_AGGREGATED = 5
 #: Share of the step from the stability centre to the master's point (in-out).
 IN_OUT_STEP = 0.5
 #: Blocks are batched into this many tasks per worker, for balance at low overhead.
@@ -96,8 +99,16 @@ TASKS_PER_WORKER = 3
 #: (with crossover) instead of the warm dual simplex (1,000 x 300 x 6 x 60: 36 s against
 #: 86 s of master time over 11 iterations).
 MASTER_IPM_NNZ = 1_000_000
+#: In the LP phase, every this many master solves the master's point rounded to sizes
+#: that hold its stock is priced (an incumbent long before the LP converges: the national
+#: run ended its time with the empty plan as incumbent).
+ROUND_EVERY = 5
 #: The dive fixes every fractional integer at least this large at once (and the largest).
 DIVE_FIX = 0.5
+#: With more blocks than this, cuts are aggregated over scenario clusters (cut_groups):
+#: the national instance's 2,000 block cuts per iteration (354 k non-zeros) made each
+#: master LP take minutes.
+MAX_THETAS = 500
 #: The extensive form is the default up to this many flow columns (``plan --method``).
 EXTENSIVE_MAX_FLOWS = 250_000
 
@@ -524,6 +535,51 @@ def _implied_rows(mm: MatrixModel, stage2: BoolArray, first: BoolArray, unit: In
             np.where(need_u[keep], ub[keep], math.inf))
 
 
+def cut_groups(data: PlacementData, blocks: Sequence[Block], clusters: int | None = None
+               ) -> IntArray:
+    """The theta (cut group) of each block: one per block, or per scenario cluster and commodity.
+
+    Scenarios are clustered by where they strike (k-means, fixed seed, on the
+    demand-weighted centre of their regions), so a cluster's blocks draw on the same
+    candidates and the aggregated cut stays sparse (partial aggregation: Trukhanov, Ntaimo
+    & Schaefer 2010; Song & Luedtke 2015).
+
+    Parameters
+    ----------
+    data, blocks
+        The prepared data and its blocks.
+    clusters
+        Scenario clusters per commodity; ``None``: one theta per block up to
+        :data:`MAX_THETAS` blocks, else ``MAX_THETAS // K`` clusters (at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Group of each block, ``0 .. n_groups - 1``.
+    """
+    S, _, K = data.shape
+    if clusters is None:
+        clusters = S if len(blocks) <= MAX_THETAS else max(1, MAX_THETAS // max(K, 1))
+    if clusters < 1:
+        raise InputError(f"cut groups {clusters}: give at least 1 scenario cluster")
+    if clusters >= S:
+        return np.arange(len(blocks), dtype=np.int64)
+    from scipy.cluster.vq import kmeans2
+
+    regs = data.instance.regions
+    xy = np.array([[r.lon, r.lat] for r in regs], dtype=np.float64)
+    w = data.demand.sum(axis=2)  # (S, J)
+    centre = (w @ xy) / np.maximum(w.sum(axis=1), 1e-12)[:, None]
+    if clusters == 1:
+        label = np.zeros(S, dtype=np.int64)
+    else:
+        _, label = kmeans2(centre, clusters, minit="++", rng=0)
+        label = np.unique(label, return_inverse=True)[1].astype(np.int64)
+    # a block of a whole scenario (fleet rows join its commodities) has k = -1
+    key = np.array([label[b.s] * (K + 1) + b.k + 1 for b in blocks], dtype=np.int64)
+    return np.unique(key, return_inverse=True)[1].astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """The blocks of one Dask task; ``token`` names its warm LPs in the worker's cache."""
@@ -808,11 +864,14 @@ class RiskTerm:
         eta = m.add_variables("cvar_eta", 1, lb=-math.inf, obj=weight)
         xi = m.add_variables("cvar_excess", S, obj=weight * P / (1.0 - level))
         ss = np.repeat(np.arange(S), G * K)
+        # theta_b is P_b times block b's value (probability-weighted cuts): Q_s counts
+        # theta_b / P_b; a scenario of probability 0 adds nothing to the term's objective
+        pb = P[self.block_s]
+        inv = np.divide(1.0, pb, out=np.zeros_like(pb), where=pb > 0)
         m.add_constraints(
             "cvar", (np.concatenate([np.arange(S), np.arange(S), self.block_s, ss]),
                      np.concatenate([xi, np.repeat(eta, S), theta, np.tile(buy.ravel(), S)]),
-                     np.concatenate([np.ones(2 * S), -np.ones(theta.size),
-                                     -self.hold.ravel()])),
+                     np.concatenate([np.ones(2 * S), -inv, -self.hold.ravel()])),
             lb=self.hold_const, n_rows=S)
 
     def cost(self, v: FloatArray, answers: Sequence[BlockAnswer]) -> float:
@@ -825,7 +884,8 @@ class RiskTerm:
 class _Master:
     """The master problem: first-stage columns, one theta per block, and the cuts."""
 
-    def __init__(self, data: PlacementData, blocks: Sequence[Block], warm: bool) -> None:
+    def __init__(self, data: PlacementData, blocks: Sequence[Block], warm: bool,
+                 groups: IntArray | None = None) -> None:
         self.warm = warm
         self.h: Any = None
         self.synced = 0  # cuts[:synced] are rows of the warm LP
@@ -853,11 +913,25 @@ class _Master:
             R = ext.rows.tocoo()
             m.add_constraints("implied", (R.row, L + R.col, R.data), lb=ext.row_lb,
                               ub=ext.row_ub, n_rows=R.shape[0])
-        # theta_sk >= its least value: total flow <= D_sk, each unit at most |min coef|
+        # one theta per cut group (a block, or blocks aggregated: cut_groups), the group's
+        # expected recourse; theta >= its least value: each block's total flow <= D_sk,
+        # each unit at most |min coef|
+        self.probs = P[[b.s for b in blocks]]
+        self.groups = (np.arange(len(blocks), dtype=np.int64) if groups is None
+                       else np.asarray(groups, dtype=np.int64))
+        self.members = [np.flatnonzero(self.groups == t)
+                        for t in range(int(self.groups.max(initial=-1)) + 1)]
+        self.aggregated = len(self.members) < len(blocks)
+        self.max_age = CUT_AGE_AGGREGATED if self.aggregated else CUT_AGE
         lb = np.array([b.const + min(0.0, float(b.cost.min(initial=0.0))) * b.demand.sum()
                        for b in blocks])
-        theta = m.add_variables("theta", len(blocks), lb=lb, obj=P[[b.s for b in blocks]])
+        theta = m.add_variables("theta", len(self.members),
+                                lb=np.bincount(self.groups, self.probs * lb, len(self.members)),
+                                obj=1.0)
         risk = blocks.risk if isinstance(blocks, BlockList) else None
+        if risk and self.aggregated:
+            raise ValueError("the CVaR term needs one theta per block (no cut aggregation)")
+        # theta_b = P_b x block b's value (the cuts are probability-weighted)
         self.risk = RiskTerm(m, data, blocks, theta, buy, *risk) if risk else None
         mm = m.compile()
         self.compiled = mm
@@ -872,9 +946,17 @@ class _Master:
         self.v_start = L  # v = columns L .. n_first (purchases, then contracts)
         self.theta0 = self.n_first
         self.size_gov = data.size_gov
-        self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # block, unit, g, rhs
+        self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # group, unit, g, rhs
         self.age: list[int] = []
-        self.probs = P[[b.s for b in blocks]]
+
+    def first_feasible(self, x: FloatArray) -> bool:
+        """Whether a point's first stage meets the first-stage rows and column bounds."""
+        ax = self.A0 @ x
+        tol = 1e-6 * np.maximum(1.0, np.abs(ax))
+        n = self.n_first
+        return bool(np.all(ax >= self.row_lb - tol) and np.all(ax <= self.row_ub + tol)
+                    and np.all(x[:n] >= self.col_lb[:n] - 1e-9)
+                    and np.all(x[:n] <= self.col_ub[:n] + 1e-9))
 
     def risk_cost(self, x: FloatArray, answers: Sequence[BlockAnswer]) -> float:
         """The CVaR term at a point, from its blocks' exact values (0 without one)."""
@@ -886,12 +968,34 @@ class _Master:
         """First-stage cost of a point, including the expected holding of its stock."""
         return float(self.c[:self.n_first] @ x[:self.n_first]) + self.c0
 
-    def add_cut(self, block: int, ans: BlockAnswer, v: FloatArray) -> None:
-        """theta_b - g v_unit >= value - g v^_unit (negligible coefficients dropped)."""
+    def group_answer(self, group: int, answers: Sequence[BlockAnswer]) -> BlockAnswer:
+        """The cut of a group: its blocks' cuts weighted by probability and summed.
+
+        theta_t >= sum_b P_b (q_b + g_b (v - v^)) holds wherever each block's cut does, so
+        the aggregated cut is valid for theta_t = sum_b P_b q_b (Birge & Louveaux's
+        single cut when one group holds every block).
+        """
+        idx = [int(i) for i in self.members[group]]
+        p = self.probs[idx]
+        value = float(p @ np.array([answers[i].value for i in idx]))
+        if len(idx) == 1:
+            a = answers[idx[0]]
+            return BlockAnswer(value, a.unit, p[0] * a.grad, None)
+        unit = np.concatenate([answers[i].unit for i in idx])
+        grad = np.concatenate([p[n] * answers[i].grad for n, i in enumerate(idx)])
+        units, pos = np.unique(unit, return_inverse=True)
+        summed = np.bincount(pos, grad, units.size).astype(np.float64)
+        return BlockAnswer(value, units.astype(np.int64), summed, None)
+
+    def add_cut(self, group: int, ans: BlockAnswer, v: FloatArray) -> None:
+        """theta_t - g v_unit >= value - g v^_unit (negligible coefficients dropped).
+
+        ``ans`` is the group's probability-weighted cut (:meth:`group_answer`).
+        """
         g = ans.grad
         nz = np.abs(g) > 1e-9 * max(1.0, float(np.abs(g).max(initial=0.0)))
         unit, g = ans.unit[nz], g[nz]
-        self.cuts.append((block, unit, g, ans.value - float(g @ v[unit])))
+        self.cuts.append((group, unit, g, ans.value - float(g @ v[unit])))
         self.age.append(0)
 
     def cut_value(self, i: int, x: FloatArray) -> float:
@@ -993,7 +1097,10 @@ class _Master:
                       R.data)
             self.synced = len(self.cuts)
         nnz = sum(c[1].size + 1 for c in self.cuts[:self.synced])
-        if nnz >= MASTER_IPM_NNZ:  # many dense cuts: simplex re-solves slow down
+        # many dense cuts: simplex re-solves slow down; not with aggregated cuts, whose
+        # rows are denser still (national: 140 s by the interior point and crossover
+        # against 35 s by the warm dual simplex)
+        if nnz >= MASTER_IPM_NNZ and not self.aggregated:
             h.setOptionValue("solver", "ipm")
         h.setOptionValue("time_limit", seconds if math.isfinite(seconds) else highspy.kHighsInf)
         h.run()
@@ -1040,11 +1147,12 @@ class _Master:
                 1.0, abs(self.cuts[i][3])) else 0
 
     def prune(self) -> int:
-        """Remove cuts slack at the last ``CUT_AGE`` master solves; how many."""
-        keep = [i for i, a in enumerate(self.age) if a < CUT_AGE]
+        """Remove cuts slack at the last ``max_age`` master solves; how many."""
+        keep = [i for i, a in enumerate(self.age) if a < self.max_age]
         gone = len(self.cuts) - len(keep)
         if gone and self.h is not None:  # drop them from the warm LP too
-            drop = np.array([i for i, a in enumerate(self.age[:self.synced]) if a >= CUT_AGE],
+            drop = np.array([i for i, a in enumerate(self.age[:self.synced])
+                             if a >= self.max_age],
                             dtype=np.int32) + self.A0.shape[0]
             self.h.deleteRows(drop.size, drop)
             self.synced -= drop.size
@@ -1082,6 +1190,7 @@ def solve_decomposition(
     data: PlacementData | None = None,
     engine: str = "auto",
     stats: dict[str, float] | None = None,
+    clusters: int | None = None,
 ) -> PlacementResult:
     """Solve placement by the multi-cut L-shaped method, blocks solved on Dask.
 
@@ -1108,7 +1217,11 @@ def solve_decomposition(
         Block LP engine: ``"auto"``, ``"highspy"`` or ``"linprog"`` (:func:`lp_engine`).
     stats
         Filled with ``iterations``, ``block_lps``, ``blocks``, ``block_seconds`` (the
-        subproblem phase, Dask round trips included), ``master_seconds`` and ``workers``.
+        subproblem phase, Dask round trips included), ``master_seconds``, ``workers`` and
+        ``thetas`` (cut groups).
+    clusters
+        Scenario clusters per commodity whose block cuts are aggregated into one
+        (:func:`cut_groups`); ``None`` chooses by size.
 
     Returns
     -------
@@ -1124,17 +1237,20 @@ def solve_decomposition(
     if why is not None:
         raise InputError(f"--method decomposition: {why}.")
     blocks = make_blocks(data, opts)
+    # the CVaR term reads each scenario's cost from its blocks' thetas: no aggregation then
+    thetas = cut_groups(data, blocks, data.shape[0] if blocks.risk else clusters)
     if client is not None:
         return _run(data, opts, sopts, blocks, client, t0, max_iterations, progress, engine,
-                    stats)
+                    stats, thetas)
     with _client(workers, scheduler, trust_scheduler) as cl:
-        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress, engine, stats)
+        return _run(data, opts, sopts, blocks, cl, t0, max_iterations, progress, engine, stats,
+                    thetas)
 
 
 def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
          blocks: list[Block], client: Client, t0: float, max_iterations: int,
          progress: Callable[[str], None] | None, engine: str,
-         stats: dict[str, float] | None) -> PlacementResult:
+         stats: dict[str, float] | None, thetas: IntArray) -> PlacementResult:
     n_workers = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
     n_tasks = max(1, min(len(blocks), TASKS_PER_WORKER * n_workers))
     # spread blocks round-robin by size so tasks are of like cost
@@ -1148,7 +1264,7 @@ def _run(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     try:
         return _iterate(data, opts, sopts, blocks, client, futs, groups, t0, max_iterations,
                         progress, n_workers, "highspy, warm" if warm else "scipy linprog",
-                        stats if stats is not None else {})
+                        stats if stats is not None else {}, thetas)
     finally:
         client.cancel(futs)  # type: ignore[no-untyped-call]
         client.run(drop_lps, run_id)  # type: ignore[no-untyped-call]
@@ -1158,10 +1274,10 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
              blocks: list[Block], client: Client, futs: list[Any],
              groups: list[IntArray], t0: float, max_iterations: int,
              progress: Callable[[str], None] | None, n_workers: int,
-             engine: str, stats: dict[str, float]) -> PlacementResult:
+             engine: str, stats: dict[str, float], thetas: IntArray) -> PlacementResult:
     target = sopts.mip_gap
     limit = sopts.time_limit_s if sopts.time_limit_s is not None else math.inf
-    master = _Master(data, blocks, engine.startswith("highspy"))
+    master = _Master(data, blocks, engine.startswith("highspy"), thetas)
     st = _State()
 
     def left() -> float:
@@ -1244,15 +1360,21 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
                 st.ub, st.best = cost, sep[:master.n_first].copy()
             best_sep = min(best_sep, cost)
             added = 0
-            for pos, a in enumerate(ans):  # keep the cuts that cut off the master's point
-                master.add_cut(pos, a, sep[master.v_start:master.n_first])
+            for t in range(len(master.members)):  # keep the cuts that cut off the point
+                a = master.group_answer(t, ans)
+                master.add_cut(t, a, sep[master.v_start:master.n_first])
                 if master.cut_value(len(master.cuts) - 1, x) > 1e-7 * max(1.0, abs(a.value)):
                     added += 1
                 else:
                     master.cuts.pop()
                     master.age.pop()
-            gone = master.prune()
+            # aggregated cuts age fast, so only the relaxation sheds them: the master MIP
+            # and the priced plans need every cut seen (a single cut per commodity stalled
+            # at 1.5% on a 40-region test when they went)
+            gone = master.prune() if bound or not master.aggregated else 0
             report(phase, f", cuts +{added} -{gone} = {len(master.cuts)}")
+            if bound and st.it % ROUND_EVERY == 0 and added and left() > 0:
+                try_rounded(x)
             centre = 0.5 * (centre + sep)  # in-out: the centre follows the separation points
             if added == 0:
                 if step >= 1.0:
@@ -1288,6 +1410,16 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             out[pick] = 1.0
         out[L + G * K:n_first] = np.ceil(x[L + G * K:n_first] - 1e-6)
         return out
+
+    def try_rounded(x: FloatArray) -> None:
+        """Price the master's point rounded (its purchases kept): a cheap incumbent."""
+        r = rounded(x)
+        if not master.first_feasible(r):
+            return
+        cost, _ = evaluate(r)
+        if cost < st.ub:
+            st.ub, st.best = cost, r[:master.n_first].copy()
+        report("LP point rounded")
 
     G, K = data.n_gov, data.shape[2]
     L = master.L
@@ -1354,6 +1486,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             break  # the master returns a plan already priced and no cut changes it
         seen.add(key)
     stats.update(iterations=st.it, block_lps=st.lps, blocks=len(blocks),
+                 thetas=len(master.members),
                  block_seconds=st.subproblem_s, master_seconds=st.master_s, workers=n_workers)
     if st.best is None:
         return _no_plan(data, opts, sopts, t0, SolveStatus.NO_SOLUTION,
@@ -1423,7 +1556,7 @@ def _result(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     gap = relative_gap(objective, bound)
     message = (f"method decomposition: {st.it} master solves, {st.lps:,} block LPs "
                f"({len(blocks):,} blocks) in {st.subproblem_s:.1f} s on {where}, "
-               f"{len(master.cuts):,} cuts kept"
+               f"{len(master.cuts):,} cuts kept over {len(master.members):,} thetas"
                + ("; why shortages happen is priced by the extensive form only (--method "
                   "extensive)" if opts.explain_shortages else ""))
     return PlacementResult(
