@@ -53,10 +53,12 @@ def test_the_fleet_caps_what_a_plan_promises() -> None:
     assert capped.costs.shortage == pytest.approx(100 * 1000.0)
     assert check_placement(inst, capped).ok
     # the plan says why: the truck's hours bind, each worth the penalty of the units one
-    # more kg x h would carry: 1,000 CNY / (100 kg x 5 h) = 2 CNY per kg x h
+    # more kg x h would carry: 1,000 CNY / (100 kg x 5 h) = 2 CNY per kg x h (water's
+    # load weight is its weight: 0.1 m3 x 100 kg per m3 = 10 kg < 100 kg)
     [why] = capped.reasons
     assert (why.region, why.commodity, why.reason, why.detail, why.worth_unit) == (
-        "B", "w", "binding", "the fleet at WA is fully used (kg x h)", "CNY per kg x h")
+        "B", "w", "binding", "the fleet at WA is fully used (load-weight kg x h)",
+        "CNY per load-weight kg x h")
     assert why.worth == pytest.approx(2.0)
     # the checker catches a plan that ignores the fleet, held to the fleet's rules
     report = check_placement(inst, dataclasses.replace(free, options=PlacementOptions()))
