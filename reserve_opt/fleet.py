@@ -10,12 +10,27 @@ starts: in a window they work the share of it that lies after their arrival. Onl
 rows move goods (:attr:`Instance.vehicles`); an unsigned offer is a choice for placement.
 Every fleet row, signed or not, makes its facility a depot (a source ships on the nearest
 depot of its region); a region with no fleet row at all is not limited.
+
+**Load weight.** Routing (``models/routing/from_allocation.py::_pack``) fills a vehicle with
+one (source, point) pair's goods commodity after commodity, until its kg or its m3 is full.
+Dense goods (water) fill a truck's kg before its m3, bulky ones (quilts, tents) its m3
+before its kg, and a load of one commodity leaves the other dimension partly empty. Kg and
+m3 rows that add up all commodities' kg and m3 separately assume every load is mixed to
+fill both at once; the trucks then need more loads than the rows allow (Liaoning's
+W_yingkou on quake_haicheng day 1: 87 loads of 10 t / 45 m3 for 71 t-loads of kg and 61
+of m3, with 81 trips). So every model's kg rows (allocation per period, placement per
+scenario) charge each unit its load weight (:func:`load_kg`): its weight, or its volume
+times the depot's trucks' kg per m3 (:func:`depot_kg_per_m3`) where that is larger, the
+share of a truck it takes, in kg. For a depot with one vehicle type this is exact for
+loads of one commodity; mixed at the boundary between two commodities, a load is fuller
+than this counts (the rows are then conservative by at most one load per (source, point)
+pair and commodity change).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +40,22 @@ from reserve_opt.domain import Instance, VehicleType
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["DepotCapacity", "Trips", "charged_trip_h", "depot_capacity", "depot_overnight",
-           "depot_shift_h", "fleet_trips", "home_fleets", "no_day_reason", "on_clock",
-           "trip_loads", "vehicle_capacity"]
+__all__ = [
+    "DepotCapacity",
+    "Trips",
+    "charged_trip_h",
+    "depot_capacity",
+    "depot_kg_per_m3",
+    "depot_overnight",
+    "depot_shift_h",
+    "fleet_trips",
+    "home_fleets",
+    "load_kg",
+    "no_day_reason",
+    "on_clock",
+    "trip_loads",
+    "vehicle_capacity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,3 +308,54 @@ def depot_shift_h(instance: Instance, depots: tuple[str, ...], window_h: float =
     rows = instance.fleet if offers else instance.vehicles
     return np.array([max((min(v.max_hours, window_h) for v in rows if v.depot == d),
                          default=0.0) for d in depots], dtype=np.float64)
+
+
+def depot_kg_per_m3(instance: Instance, depots: Sequence[str],
+                    offers: bool = False) -> FloatArray:
+    """Each depot's trucks' kg capacity per m3 of capacity (its vehicles together).
+
+    Parameters
+    ----------
+    instance
+        The instance (its ``fleet`` table).
+    depots
+        Depot ids.
+    offers
+        Count the unsigned offers too (placement, which may sign them, as
+        :func:`depot_shift_h`); otherwise only signed vehicles (allocation, routing).
+
+    Returns
+    -------
+    numpy.ndarray
+        kg per m3 by depot; 0 for a depot with no such vehicle or no m3 capacity (its
+        loads are then counted by weight alone, as routing packs them by kg).
+    """
+    rows = instance.fleet if offers else instance.vehicles
+    out = np.zeros(len(depots), dtype=np.float64)
+    for i, d in enumerate(depots):
+        kg = sum(v.count * v.capacity_kg for v in rows if v.depot == d)
+        m3 = sum(v.count * v.capacity_m3 for v in rows if v.depot == d)
+        out[i] = kg / m3 if m3 > 0 else 0.0
+    return out
+
+
+def load_kg(weight_kg: FloatArray | float, volume_m3: FloatArray | float,
+            kg_per_m3: FloatArray | float) -> FloatArray:
+    """A unit's load weight on trucks of ``kg_per_m3``: ``max(weight, volume x kg_per_m3)``.
+
+    Parameters
+    ----------
+    weight_kg, volume_m3
+        The commodity's weight (kg) and volume (m3) per unit.
+    kg_per_m3
+        The trucks' kg capacity per m3 of capacity (:func:`depot_kg_per_m3`).
+
+    Returns
+    -------
+    numpy.ndarray
+        kg of truck capacity one unit takes.
+    """
+    out: FloatArray = np.maximum(np.asarray(weight_kg, dtype=np.float64),
+                                 np.asarray(volume_m3, dtype=np.float64)
+                                 * np.asarray(kg_per_m3, dtype=np.float64))
+    return out

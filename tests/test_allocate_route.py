@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reserve_opt.fleet import depot_kg_per_m3, load_kg
 from reserve_opt.io import load_instance
 from reserve_opt.models.allocation import AllocationOptions, check_allocation, solve_allocation
-from reserve_opt.models.allocation.calibration import depot_kg_per_m3, load_kg
 from reserve_opt.models.allocation.loop import allocate_and_route, route_days
 from reserve_opt.models.routing import check_deliveries
 from tests.cli_runner import run_cli

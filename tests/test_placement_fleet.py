@@ -53,15 +53,17 @@ def test_the_fleet_caps_what_a_plan_promises() -> None:
     assert capped.costs.shortage == pytest.approx(100 * 1000.0)
     assert check_placement(inst, capped).ok
     # the plan says why: the truck's hours bind, each worth the penalty of the units one
-    # more kg x h would carry: 1,000 CNY / (100 kg x 5 h) = 2 CNY per kg x h
+    # more kg x h would carry: 1,000 CNY / (100 kg x 5 h) = 2 CNY per kg x h (water's
+    # load weight is its weight: 0.1 m3 x 100 kg per m3 = 10 kg < 100 kg)
     [why] = capped.reasons
     assert (why.region, why.commodity, why.reason, why.detail, why.worth_unit) == (
-        "B", "w", "binding", "the fleet at WA is fully used (kg x h)", "CNY per kg x h")
+        "B", "w", "binding", "the fleet at WA is fully used (load-weight kg x h)",
+        "CNY per load-weight kg x h")
     assert why.worth == pytest.approx(2.0)
     # the checker catches a plan that ignores the fleet, held to the fleet's rules
     report = check_placement(inst, dataclasses.replace(free, options=PlacementOptions()))
     assert report.violations == (
-        "Fleet at WA in s: 150,000.0 kg x h of round trips, more than its vehicles' "
+        "Fleet at WA in s: 150,000.0 load-weight kg x h of round trips, more than its vehicles' "
         "100,000.0 over 1 days.",)
 
 
@@ -135,3 +137,60 @@ def test_a_plan_s_signed_logistics_contract_moves_goods_in_allocation(tmp_path) 
     short = json.loads(alone.stdout)["total_shortage"]["w"]
     assert short > 0  # the own truck alone cannot move all 300 in a day
     assert json.loads(with_plan.stdout)["total_shortage"]["w"] < short
+
+
+def _quilts() -> Instance:
+    # quilts of 2 kg and 0.05 m3 and water of 10 kg and 0.01 m3 at WA, 1,000 of each
+    # needed at B, on one truck of 10 t / 40 m3 (250 kg per m3) working 10 h of a 1-day
+    # event, a round trip of 5 h: a quilt's load weight is max(2, 0.05 x 250) = 12.5 kg,
+    # water's max(10, 0.01 x 250) = 10 kg
+    inst = _instance()
+    return dataclasses.replace(
+        inst,
+        commodities=(Commodity("q", "quilt", "unit", 2.0, 0.05, 1.0, 1000.0,
+                               holding_cost=0.0, transport_cost_per_km=0.0),
+                     Commodity("w", "water", "unit", 10.0, 0.01, 1.0, 1000.0,
+                               holding_cost=0.0, transport_cost_per_km=0.0)),
+        facilities=(dataclasses.replace(inst.facilities[0], stock={"q": 1000.0, "w": 1000.0}),),
+        scenarios=(Scenario("s", "s", 1.0, days=1.0,
+                            demand={("B", "q"): 1000.0, ("B", "w"): 1000.0}),),
+        fleet=(VehicleType("T", "WA", 1, 10_000.0, 40.0, max_hours=10.0),))
+
+
+def test_bulky_goods_count_their_load_weight_as_allocation_does() -> None:
+    # 100,000 kg x h >= 5 x (12.5 q + 10 w): water first (less truck per unit of the same
+    # penalty), 1,000 x 50 = 50,000, leaves 50,000 / 62.5 = 800 quilts: 1,800 units; by
+    # plain weight (5 x (2 q + 10 w) = 60,000 and 250 of 400 m3 x h) all 2,000 would fit
+    from reserve_opt.models.allocation import AllocationOptions, solve_allocation
+    from reserve_opt.models.allocation.from_plan import plan_inputs
+
+    inst = _quilts()
+    plan = solve_placement(inst)
+    moved = {k: sum(f.quantity for f in plan.flows if f.commodity == k) for k in "qw"}
+    assert moved == pytest.approx({"q": 800.0, "w": 1000.0})
+    assert check_placement(inst, plan).ok
+    signed, stock = plan_inputs(plan, inst)
+    alloc = solve_allocation(signed, "s", AllocationOptions(periods=1), stock=stock)
+    delivered = alloc.final().groupby("commodity")["delivered"].sum()
+    assert {k: float(delivered[k]) for k in "qw"} == pytest.approx(moved)
+    # a plan that moves all 2,000 counts quilts by weight: the checker refuses it
+    free = solve_placement(inst, PlacementOptions(fleet_limits=False))
+    report = check_placement(inst, dataclasses.replace(free, options=PlacementOptions()))
+    assert report.violations == (
+        "Fleet at WA in s: 112,500.0 load-weight kg x h of round trips, more than its "
+        "vehicles' 100,000.0 over 1 days.",)
+
+
+def test_the_decomposition_counts_load_weight_too() -> None:
+    from reserve_opt.models.placement.decomposition import solve_decomposition
+    from reserve_opt.solvers import SolverOptions
+    from reserve_opt.variants.sweep import dask_client
+
+    inst = _quilts()
+    opts = PlacementOptions(explain_shortages=False)
+    ext = solve_placement(inst, opts, solver_options=SolverOptions(mip_gap=1e-6))
+    with dask_client(1, None) as client:
+        dec = solve_decomposition(inst, opts, SolverOptions(mip_gap=1e-6), client=client)
+    assert ext.objective == pytest.approx(200 * 1000.0)
+    assert dec.objective == pytest.approx(ext.objective, rel=1e-6)
+    assert check_placement(inst, dec).ok

@@ -27,12 +27,17 @@ from reserve_opt.domain import (
     Scenario,
     Tier,
 )
-from reserve_opt.fleet import fleet_trips, home_fleets, no_day_reason, trip_loads
+from reserve_opt.fleet import (
+    depot_kg_per_m3,
+    fleet_trips,
+    home_fleets,
+    no_day_reason,
+    trip_loads,
+)
+from reserve_opt.fleet import load_kg as load_kg_of
 from reserve_opt.models.placement.check import CheckReport
 from reserve_opt.transport import build_arcs
 
-from .calibration import depot_kg_per_m3
-from .calibration import load_kg as load_kg_of
 from .event import event_instance
 from .result import AllocationResult
 

@@ -28,15 +28,16 @@ from reserve_opt.domain import (
 from reserve_opt.errors import InputError
 from reserve_opt.fleet import (
     depot_capacity,
+    depot_kg_per_m3,
     depot_overnight,
     depot_shift_h,
     fleet_trips,
     home_fleets,
+    load_kg,
     no_day_reason,
 )
 from reserve_opt.transport import TransportArcs, build_arcs
 
-from .calibration import depot_kg_per_m3, load_kg
 from .options import AllocationOptions
 
 IntArray = npt.NDArray[np.int64]
@@ -106,7 +107,7 @@ class AllocationData:
     depot_shift_h: FloatArray  # (D,) longest working day of a depot's vehicles, h
     depot_overnight: npt.NDArray[np.bool_]  # (D,) its vehicles make overnight trips
     f_trip_h: FloatArray  # vehicle-hours charged per unit of load on each day it takes
-    f_load_kg: FloatArray  # kg of truck one unit takes (calibration.load_kg; weight if unlimited)
+    f_load_kg: FloatArray  # kg of truck one unit takes (fleet.load_kg; weight if unlimited)
     f_trip_days: IntArray  # working days the trip occupies its vehicle (1: within one)
     # (region, commodity) -> why a source's trucks carry it on no day (fleet rule), for
     # pairs that lost candidates that way

@@ -184,7 +184,7 @@ def build(data: AllocationData) -> tuple[Model, Layout]:
         r = data.f_depot[fs] * T + day
         trip_h = data.f_trip_h[fs]
         # kg rows count each unit's load weight (bulky goods fill a truck's m3 first:
-        # models/allocation/calibration.py), so a commodity's loads fit as routing packs them
+        # reserve_opt.fleet.load_kg), so a commodity's loads fit as routing packs them
         load = data.f_load_kg[fs]
         m.add_constraints("fleet_kg", (r, ship[fs], load * trip_h),
                           ub=data.depot_kg_h.ravel(), n_rows=D * T)

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reserve_opt.domain import PARENT_AGREEMENT, ContractKind, FacilityKind, Instance
-from reserve_opt.fleet import charged_trip_h, fleet_trips, home_fleets, no_day_reason, trip_loads
+from reserve_opt.fleet import (
+    charged_trip_h,
+    depot_kg_per_m3,
+    fleet_trips,
+    home_fleets,
+    load_kg,
+    no_day_reason,
+    trip_loads,
+)
 from reserve_opt.solvers import SolveStatus, relative_gap
 from reserve_opt.transport import build_arcs
 
@@ -124,7 +132,8 @@ def _fleets(instance: Instance, hired: dict[str, bool], max_trips: int,
         d = depot_of.get(src)
         if d is not None:
             per[(sid, d)] = [a + b for a, b in zip(per[(sid, d)], use, strict=True)]
-    names = ("kg x h of round trips", "m3 x h of round trips", "kg carried", "m3 carried")
+    names = ("load-weight kg x h of round trips", "m3 x h of round trips",
+             "load-weight kg carried", "m3 carried")
     left: dict[tuple[str, str], list[float]] = {}
     for (sid, d), have_all in cap.items():
         use = per.get((sid, d), [0.0] * 4)
@@ -276,6 +285,8 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
         shift_of[veh.depot] = max(shift_of[veh.depot], min(veh.max_hours, 24.0))
     night_of = {d: any(veh.overnight for veh in instance.fleet if veh.depot == d)
                 for d in shift_of}
+    kg_per_m3_of = dict(zip(shift_of, depot_kg_per_m3(instance, list(shift_of), offers=True)
+                            .tolist(), strict=True))
     homes: dict[str, str | None] = {}
 
     def home_depot(source: str) -> str | None:
@@ -344,10 +355,13 @@ def check_placement(instance: Instance, result: PlacementResult, *, rel_tol: flo
                 np.array(shift_of[depot]), np.array(0.0), np.array(time_h), opts.handling_h,
                 overnight=night_of[depot]).days)
             loads = max(days, 1) * float(trip_loads(np.array(days), opts.max_trips))
+            # the unit's load weight on its depot's trucks (bulky goods fill their m3 first)
+            lkg = k_obj.weight_kg if depot is None else float(load_kg(
+                k_obj.weight_kg, k_obj.volume_m3, kg_per_m3_of[depot]))
             use = fleet_use[(fl.scenario, fl.source)]
-            use[0] += fl.quantity * k_obj.weight_kg * trip
+            use[0] += fl.quantity * lkg * trip
             use[1] += fl.quantity * k_obj.volume_m3 * trip
-            use[2] += fl.quantity * k_obj.weight_kg * loads
+            use[2] += fl.quantity * lkg * loads
             use[3] += fl.quantity * k_obj.volume_m3 * loads
         cost = fl.quantity * dist * instance.transport_cost_per_unit_km(fl.commodity)
         transport += prob[fl.scenario] * cost
@@ -681,6 +695,8 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
         shift_of[veh.depot] = max(shift_of.get(veh.depot, 0.0), min(veh.max_hours, 24.0))
     night_of = {d: any(veh.overnight for veh in instance.fleet if veh.depot == d)
                 for d in shift_of}
+    kg_per_m3_of = dict(zip(shift_of, depot_kg_per_m3(instance, list(shift_of), offers=True)
+                            .tolist(), strict=True))
     for fid, m3 in room.items():
         for c in instance.commodities:
             k = c.id
@@ -719,9 +735,11 @@ def _cheaper_neighbour(instance: Instance, result: PlacementResult,
                                                            False)).days)
                                 loads = max(days, 1) * float(trip_loads(np.array(days),
                                                                         opts.max_trips))
-                                for i, coef in enumerate((c.weight_kg * trip,
+                                lkg = float(load_kg(c.weight_kg, c.volume_m3, kg_per_m3_of.get(
+                                    depot_of.get(fid) or "", 0.0)))
+                                for i, coef in enumerate((lkg * trip,
                                                           c.volume_m3 * trip,
-                                                          c.weight_kg * loads,
+                                                          lkg * loads,
                                                           c.volume_m3 * loads)):
                                     if coef > 0:
                                         units = min(units, max(left[i], 0.0) / (rho * coef))

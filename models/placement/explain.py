@@ -176,8 +176,9 @@ def _new_spending(data: PlacementData, res: SolveResult) -> float:
                  + sum(offers))
 
 
-_FLEET_ROWS = (("fleet_kg_h", "kg x h"), ("fleet_m3_h", "m3 x h"), ("fleet_kg", "kg"),
-               ("fleet_m3", "m3"))
+# kg rows count each unit's load weight (reserve_opt.fleet.load_kg), so say so
+_FLEET_ROWS = (("fleet_kg_h", "load-weight kg x h"), ("fleet_m3_h", "m3 x h"),
+               ("fleet_kg", "load-weight kg"), ("fleet_m3", "m3"))
 
 
 def _fleet_worth(data: PlacementData, lp: SolveResult, pairs: set[tuple[int, int]],

@@ -18,10 +18,12 @@ import numpy.typing as npt
 from reserve_opt.domain import ContractKind, FacilityKind, Instance, resolve_sharing
 from reserve_opt.fleet import (
     charged_trip_h,
+    depot_kg_per_m3,
     depot_overnight,
     depot_shift_h,
     fleet_trips,
     home_fleets,
+    load_kg,
     trip_loads,
     vehicle_capacity,
 )
@@ -631,11 +633,13 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
                x: IntArray, hire: IntArray) -> None:
     """Per scenario and fleet depot: the round trips and loads its vehicles can make.
 
-    Each unit shipped from a source on a depot's fleet costs its weight x the hours of a
-    whole round trip in the depot's working day (``charged_trip_h``, as in allocation; a trip
-    longer than the day rides overnight, charged a working day on each day it takes, or is
-    not carried when the depot's rows make no overnight trips) in kg-hours, and its weight
-    in loads (the same in m3); the depot's rows of the fleet table give
+    Each unit shipped from a source on a depot's fleet costs its load weight
+    (:func:`reserve_opt.fleet.load_kg`: its weight, or its volume x the depot's trucks' kg
+    per m3 where larger, as allocation counts it) x the hours of a whole round trip in the
+    depot's working day (``charged_trip_h``, as in allocation; a trip longer than the day
+    rides overnight, charged a working day on each day it takes, or is not carried when the
+    depot's rows make no overnight trips) in kg-hours, and its load weight in loads (its
+    volume in m3-hours and m3 loads); the depot's rows of the fleet table give
     :func:`fleet_capacity` each, an offer only when hired (``hire``).
     Sources whose region has no fleet row are not limited, as in allocation.
     """
@@ -650,8 +654,12 @@ def fleet_rows(m: Model, data: PlacementData, options: PlacementOptions,
     S, _, _ = data.shape
     D, V = len(depots), len(inst.fleet)
     k = data.unit_k[data.f_u[fd]]
-    kg = np.array([c.weight_kg for c in inst.commodities])[k]
     m3 = data.volume[k]
+    # kg rows count each unit's load weight on its depot's trucks (bulky goods fill a
+    # truck's m3 first), as allocation does: reserve_opt.fleet.load_kg; offers count, as
+    # they do for the working day
+    rho = depot_kg_per_m3(inst, depots, offers=True)
+    kg = load_kg(np.array([c.weight_kg for c in inst.commodities])[k], m3, rho[f_depot[fd]])
     # whole round trips in the depot's working day, as allocation charges them, and an
     # overnight trip its working day on each day it takes (reserve_opt.fleet.fleet_trips);
     # a trip longer than the day on a fleet without overnight trips is not carried
