@@ -71,8 +71,9 @@ def test_default_stall_keeps_the_optimum_of_a_small_problem(engine: str) -> None
 def test_default_stall_grows_with_the_problem() -> None:
     assert default_stall("pyvrp", 10) == 2_000
     assert default_stall("pyvrp", 200) == 20_000
-    assert default_stall("ortools", 10) == 100
-    assert default_stall("ortools", 200) == 2_000
+    assert default_stall("ortools", 3) == 100
+    assert default_stall("ortools", 10) == 200
+    assert default_stall("ortools", 200) == 4_000
 
 
 def test_a_stall_limit_below_one_is_refused() -> None:
