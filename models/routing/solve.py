@@ -29,7 +29,7 @@ Engine = Literal["pyvrp", "ortools"]
 #: Names accepted by :func:`solve`.
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 STALL_PYVRP_MIN, STALL_PYVRP_PER = 2_000, 100
-STALL_ORTOOLS_MIN, STALL_ORTOOLS_PER = 100, 10
+STALL_ORTOOLS_MIN, STALL_ORTOOLS_PER = 100, 20
 
 
 def _left_out_reason(problem: RoutingProblem, prepared: Prepared) -> str:
