@@ -139,10 +139,15 @@ class InstanceBuilder:
                  **extra)
 
     def add_travel(self, origin: str, destination: str, distance_km: float,
-                   time_h: float | None = None, scenario: str | None = None) -> None:
-        """Add a given origin -> destination travel row (km, h; a scenario's after damage)."""
+                   time_h: float | None = None, scenario: str | None = None,
+                   vehicle_class: str | None = None) -> None:
+        """Add an origin -> destination travel row (km, h; scenario: after damage).
+
+        ``vehicle_class`` makes it the time of the fleet rows naming that class.
+        """
+        extra = {} if vehicle_class is None else {"vehicle_class": vehicle_class}
         self.add("travel", distance_km=distance_km, time_h=time_h, scenario=scenario,
-                 **{"from": origin, "to": destination})
+                 **{"from": origin, "to": destination}, **extra)
 
     def add_demand_point(self, id: str, *, region: str, lon: float, lat: float,
                          population: float, **extra: Any) -> None:

@@ -6,6 +6,8 @@ distance and time come from the first of these that knows it (its **time source*
 1. ``table`` -- a row of the instance's ``travel`` table (a planner's OD matrix; directed,
    partial matrices allowed). A row with a scenario replaces the normal row in that
    scenario, and outages do not apply to it (it already is the time after damage).
+   Only the rows without a ``vehicle_class`` count here, for every model; a class's rows
+   give its vehicles' times in routing (:func:`class_times`), never a distance.
 2. ``road`` -- the fastest path over the road layer named by ``[geometry] roads``
    (:mod:`reserve_opt.geo.network`; the roads' own lengths and speeds, one-way roads
    driven one way). Every facility and region point is snapped to its nearest road node;
@@ -36,7 +38,7 @@ variant's outage on top of another does (``models/variants.md``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +57,7 @@ __all__ = [
     "TransportArcs",
     "TravelMatrix",
     "build_arcs",
+    "class_times",
     "default_sources",
     "link_edges",
     "region_of",
@@ -471,11 +474,20 @@ class _TablePairs:
                 self.time_h[use], own[use])
 
 
-def _table_pairs(instance: Instance, origins: Sequence[str],
-                 destinations: Sequence[str]) -> _TablePairs | None:
+def _table_pairs(instance: Instance, origins: Sequence[str], destinations: Sequence[str],
+                 vehicle_class: str | None = None) -> _TablePairs | None:
+    """The table's rows of ``vehicle_class`` (``None``: the class-free rows)."""
     tr = instance.travel
-    if not len(tr):
+    if not len(tr) or (vehicle_class is not None and vehicle_class not in tr.classes):
         return None
+    if tr.classes:
+        want = -1 if vehicle_class is None else tr.classes.index(vehicle_class)
+        mine = tr.vehicle_class == want
+        if not mine.any():
+            return None
+        tr = replace(tr, origin=tr.origin[mine], destination=tr.destination[mine],
+                     distance_km=tr.distance_km[mine], time_h=tr.time_h[mine],
+                     scenario=tr.scenario[mine], vehicle_class=tr.vehicle_class[mine])
     # each of the table's few thousand places looked up once, its millions of rows by code
     places = pd.Index(tr.places, dtype=object)
     o = pd.Index(list(origins), dtype=object).get_indexer(places)[tr.origin]
@@ -789,6 +801,46 @@ def travel_paths(instance: Instance, scenario: str, pairs: Iterable[tuple[str, s
             path.append(node)
         if node == start:
             out[(a, b)] = tuple(names[n] for n in reversed(path))
+    return out
+
+
+def class_times(instance: Instance, scenario: str, origins: Sequence[str],
+                destinations: Sequence[str], vehicle_class: str) -> FloatArray:
+    """Hours the travel table gives ``vehicle_class`` between places in a scenario.
+
+    The class's rows under the class-free rows' rule (a scenario's row replaces the normal
+    row of its pair; the scenario's outages slow the normal ones); routing gives them to
+    the vehicles whose fleet row names the class. Distances are not a class's: one
+    distance matrix (the class-free one) serves a routing problem.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    scenario
+        Scenario id.
+    origins, destinations
+        Facility or region ids.
+    vehicle_class
+        A class of the travel table.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(origins), len(destinations))``, hours; NaN where the class has no row.
+    """
+    where = region_of(instance)
+    out = np.full((len(origins), len(destinations)), np.nan)
+    table = _table_pairs(instance, origins, destinations, vehicle_class)
+    if table is None:
+        return out
+    o, d, _, tt, fixed = table.pick(scenario)
+    key = _outage_key(instance.scenario(scenario).outages)
+    o_obj, d_obj = np.asarray(origins, dtype=object), np.asarray(destinations, dtype=object)
+    o_reg = np.asarray([where[i] for i in origins], dtype=object)
+    d_reg = np.asarray([where[i] for i in destinations], dtype=object)
+    factor = _pair_factors(key, o_obj, o_reg, o, d_obj, d_reg, d)
+    out[o, d] = np.where(fixed, tt, _slowed(tt, factor))
     return out
 
 

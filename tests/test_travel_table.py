@@ -208,7 +208,8 @@ def test_parquet_travel_table_is_checked_by_column(tmp_path: Path) -> None:
     assert res.stderr.splitlines() == [
         "error: travel.parquet row 5: distance_km -2 is below 0; give a value of at least 0 km",
         "error: travel.parquet row 3: from 'W_near', to 'city' is used again (first at "
-        "travel.parquet row 1); give each travel row its own from and to and scenario",
+        "travel.parquet row 1); give each travel row its own from and to and scenario and "
+        "vehicle_class",
         "error: travel.parquet row 2: to 'cty' is not a region or facility id; did you mean "
         "'city'?",
         "error: travel.parquet row 4: from and to are both 'city'; give two different places "

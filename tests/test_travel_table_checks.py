@@ -24,7 +24,7 @@ from reserve_opt.io.folder import write_folder
 from reserve_opt.io.jsondoc import write_json
 from reserve_opt.transport import build_arcs
 
-_AGAIN = "give each travel row its own from and to and scenario"
+_AGAIN = ("give each travel row its own from and to and scenario and vehicle_class")
 _PLACE = "a region or facility id"
 
 
@@ -112,7 +112,7 @@ CSV_CASES = {
         f"line 2); {_AGAIN}"]),
     "header with a trailing comma": ("from,to,distance_km,\nW_near,city,3,\nW_far,cty,4,\n", [
         "travel.csv: column '' is not known; known columns are from, to, distance_km, time_h, "
-        "scenario",
+        "scenario, vehicle_class",
         f"travel.csv line 3: to 'cty' is not {_PLACE}; did you mean 'city'?"]),
     "CRLF and a byte-order mark": ("\ufeff" + H.replace("\n", "\r\n")
                                    + "W_near,city,3,,\r\nW_near,city,4,,\r\n", [
@@ -233,7 +233,7 @@ def test_a_read_table_is_codes_and_numbers_and_gives_the_same_arcs(tmp_path: Pat
     # no Python object per row: places and scenarios are integer codes
     assert (tr.origin.dtype, tr.destination.dtype, tr.scenario.dtype) == (np.int32,) * 3
     assert (tr.distance_km.dtype, tr.time_h.dtype) == (np.float64,) * 2
-    assert list(tr.rows()) == rows
+    assert list(tr.rows()) == [(*r, None) for r in rows]
     b = InstanceBuilder.from_instance(inst)
     for a, c, km, h, sc in rows:
         b.add_travel(a, c, km, h, scenario=sc)

@@ -25,6 +25,7 @@ from tests.test_travel_table_checks import _od
 # the long table the matrices below stand for (in the distance matrix's row order)
 LONG = [("W_near", "city", 300.0, 30.0, None), ("W_near", "town", 5.0, 0.1, None),
         ("W_far", "town", 20.0, None, None), ("W_far", "city", 80.0, 2.0, "s")]
+ROWS = [(*r, None) for r in LONG]  # as TravelTable.rows() gives them: no vehicle class
 KM = "from,city,town,W_near\nW_near,300,5,0\nW_far,,20,\n"
 HOURS = "from,city,town\nW_near,30,0.1\nW_far,,\n"
 
@@ -57,7 +58,7 @@ def _problems(folder: Path) -> list[str]:
 
 def test_matrices_give_the_long_table_and_its_arcs_and_answers(tmp_path: Path) -> None:
     wide = load_instance(_wide(tmp_path))
-    assert list(wide.travel.rows()) == LONG
+    assert list(wide.travel.rows()) == ROWS
     b = InstanceBuilder.from_instance(_od())
     for a, c, km, h, sc in LONG:
         b.add_travel(a, c, km, h, scenario=sc)
@@ -83,14 +84,14 @@ def test_parquet_matrix_reads_as_the_csv_one(tmp_path: Path) -> None:
         "od_hours.parquet": pa.table({"from": ["W_near", "W_far"], "city": [30.0, None],
                                       "town": [0.1, None]})},
         travel_distance_km="od_km.parquet", travel_time_h="od_hours.parquet")
-    assert list(load_instance(folder).travel.rows()) == LONG[:3]
+    assert list(load_instance(folder).travel.rows()) == ROWS[:3]
 
 
 def test_distances_alone_take_speed_for_time(tmp_path: Path) -> None:
     folder = _folder(tmp_path, {"od_km.csv": KM}, travel_distance_km="od_km.csv")
     assert list(load_instance(folder).travel.rows()) == [
-        ("W_near", "city", 300.0, None, None), ("W_near", "town", 5.0, None, None),
-        ("W_far", "town", 20.0, None, None)]
+        ("W_near", "city", 300.0, None, None, None), ("W_near", "town", 5.0, None, None, None),
+        ("W_far", "town", 20.0, None, None, None)]
 
 
 CASES = {

@@ -70,8 +70,8 @@ from reserve_opt.domain import FacilityKind, Instance
 from reserve_opt.domain.network import VehicleType as FleetRow
 from reserve_opt.errors import InputError
 from reserve_opt.fleet import Trips, fleet_trips, no_day_reason, on_clock
+from reserve_opt.transport import class_times, travel_matrix
 from reserve_opt.transport import region_of as transport_region_of
-from reserve_opt.transport import travel_matrix
 
 from .check import check
 from .problem import RoutingProblem, RoutingProblemBuilder, Scaling
@@ -609,6 +609,18 @@ def from_allocation(
     ids = list(dict.fromkeys([*sources, *fleet_by_depot, *points]))
     pos = {i: k for k, i in enumerate(ids)}
     dist_km, time_h = travel_matrices(instance, scenario, ids)
+    # a fleet row's vehicle_class takes the class's own hours where the travel table gives
+    # a pair; elsewhere the class-free hours scaled by its speed (distances stay shared)
+    class_h = {c: class_times(instance, scenario, ids, ids, c)
+               for c in {r.vehicle_class for r in instance.vehicles} if c is not None}
+
+    def leg_h(row: FleetRow, a: str, b: str) -> float:
+        """Hours ``row``'s vehicles take from ``a`` to ``b``."""
+        own = np.nan if row.vehicle_class is None else class_h[row.vehicle_class][pos[a], pos[b]]
+        if not np.isnan(own):
+            return float(own)
+        return float(time_h[pos[a], pos[b]]) * instance.settings.speed_kmh / max(
+            row.speed_kmh, _EPS)
     borrow, no_fleet = _fleet_sources(instance, sources, fleet_by_depot, time_h, dist_km, pos, opt)
     for s, lend in borrow.items():
         notes.append(
@@ -701,10 +713,8 @@ def from_allocation(
         if not rows_of(source):
             continue
         big = max(rows_of(source), key=lambda r: (r.capacity_kg, r.capacity_m3))
-        both_h = float(time_h[pos[source], pos[point]] + time_h[pos[point], pos[source]])
         trip = _trip(big, max(lead, load.release_h),
-                     both_h * instance.settings.speed_kmh / max(big.speed_kmh, _EPS) / 2,
-                     lead, opt)
+                     (leg_h(big, source, point) + leg_h(big, point, source)) / 2, lead, opt)
         day = min(big.max_hours, 24.0)
         need = float(trip.charge_h) / day if np.isfinite(trip.charge_h) and day > 0 else 0.0
         weight_at[source] = weight_at.get(source, 0.0) + max(need, _EPS)
@@ -764,22 +774,21 @@ def from_allocation(
             continue
         lead = borrow[source].h if source in borrow else 0.0
         leave = max(lead, load.release_h)
-        ratio = {r.id: instance.settings.speed_kmh / max(r.speed_kmh, _EPS) for r in rows}
-        out_h = float(time_h[pos[source], pos[point]])
-        both_h = out_h + float(time_h[pos[point], pos[source]])
-        night = not any(leave + opt.load_h + opt.unload_h + both_h * ratio[r.id]
+        out_h = {r.id: leg_h(r, source, point) for r in rows}
+        both_h = {r.id: out_h[r.id] + leg_h(r, point, source) for r in rows}
+        night = not any(leave + opt.load_h + opt.unload_h + both_h[r.id]
                         <= r.max_hours - lead + _EPS for r in rows)
         if night:
             # no round trip fits the rest of the working day: by the fleet rule
             # (reserve_opt.fleet.fleet_trips) it rides overnight, waits for the next day
             # (not this day's load), or no day can carry it
-            trip_of = {r.id: _trip(r, leave, both_h * ratio[r.id] / 2, lead, opt) for r in rows}
+            trip_of = {r.id: _trip(r, leave, both_h[r.id] / 2, lead, opt) for r in rows}
             long = [r for r in rows if bool(trip_of[r.id].overnight)]
             if long:
                 night_loads.setdefault(source, []).append(
                     max(int(trip_of[r.id].days) for r in long))
             elif load.release_h > lead and any(
-                    opt.load_h + opt.unload_h + both_h * ratio[r.id] + 2 * lead
+                    opt.load_h + opt.unload_h + both_h[r.id] + 2 * lead
                     <= min(r.max_hours, 24.0) + _EPS for r in rows):
                 ready = load.release_h + day_start_h
                 ends = max(r.max_hours for r in rows) - lead
@@ -790,9 +799,9 @@ def from_allocation(
                           f"{ends:.2f} h")
                 continue
             else:
-                quick = min(rows, key=lambda r: both_h * ratio[r.id])
+                quick = min(rows, key=lambda r: both_h[r.id])
                 set_aside(load.items.items(), point, f"{source} -> {point}: " + no_day_reason(
-                    min(quick.max_hours, 24.0) - 2 * lead, both_h * ratio[quick.id] / 2,
+                    min(quick.max_hours, 24.0) - 2 * lead, both_h[quick.id] / 2,
                     opt.load_h + opt.unload_h, False, source))
                 continue
             rows = long
@@ -801,9 +810,9 @@ def from_allocation(
             deadline = instance.settings.response_h(level)
             # clock time of arrival: after the night's rest when the trip spans one
             fastest = min(
-                float(on_clock(np.array(leave + opt.load_h + out_h * ratio[r.id]),
+                float(on_clock(np.array(leave + opt.load_h + out_h[r.id]),
                                np.array(min(r.max_hours, 24.0)), 24.0)) if night
-                else leave + opt.load_h + out_h * ratio[r.id]
+                else leave + opt.load_h + out_h[r.id]
                 for r in rows
             )
             held = (f" (its goods are ready at {load.release_h:g} h)"
@@ -849,9 +858,17 @@ def from_allocation(
     finite_t = sub_t[np.isfinite(sub_t)]
     longest_day = max((r.max_hours for r in instance.vehicles), default=24.0)
     sub_d = np.where(np.isfinite(sub_d), sub_d, 2 * float(finite_d.max(initial=0)) + 1)
-    sub_t = np.where(np.isfinite(sub_t), sub_t,
-                     10 * longest_day + 2 * float(finite_t.max(initial=0)) + 1)
+    stand_in_h = 10 * longest_day + 2 * float(finite_t.max(initial=0)) + 1
+    sub_t = np.where(np.isfinite(sub_t), sub_t, stand_in_h)
     b.set_distances(sub_d)
+
+    def durations(row: FleetRow) -> FloatMatrix:
+        """``row``'s hours between the problem's places (:func:`leg_h` as a matrix)."""
+        scaled = sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS))
+        if row.vehicle_class is None:
+            return scaled
+        own = class_h[row.vehicle_class][np.ix_(idx, idx)]
+        return np.where(np.isnan(own), scaled, np.where(np.isfinite(own), own, stand_in_h))
 
     types_of: dict[str, list[tuple[int, FleetRow]]] = {}
     night_types_of: dict[str, list[tuple[int, FleetRow]]] = {}
@@ -904,7 +921,7 @@ def from_allocation(
                     capacity=(row.capacity_kg, row.capacity_m3),
                     fixed_cost=row.fixed_cost + row.cost_per_km * (2 * lent.km if lent else 0.0),
                     cost_per_distance=row.cost_per_km,
-                    durations=sub_t * (instance.settings.speed_kmh / max(row.speed_kmh, _EPS)),
+                    durations=durations(row),
                     shift_start=start,
                     shift_end=ends - lead,
                     max_duration=ends - lead - start,

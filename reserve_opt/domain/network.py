@@ -60,6 +60,12 @@ class TravelTable:
     scenario
         Position of each row's scenario in ``scenarios``; -1 for normal conditions, a
         scenario for the time after its damage.
+    classes
+        The vehicle class names that ``vehicle_class`` indexes.
+    vehicle_class
+        Position of each row's class in ``classes``; -1 (or an empty array: every row) for
+        the class-free rows every model uses. A class's rows give its vehicles' times in
+        routing only (:func:`reserve_opt.transport.class_times`).
     """
 
     places: tuple[str, ...] = ()
@@ -69,29 +75,38 @@ class TravelTable:
     time_h: npt.NDArray[np.float64] = field(default_factory=lambda: _numbers([]))
     scenarios: tuple[str, ...] = ()
     scenario: npt.NDArray[np.int32] = field(default_factory=lambda: _codes([]))
+    classes: tuple[str, ...] = ()
+    vehicle_class: npt.NDArray[np.int32] = field(default_factory=lambda: _codes([]))
 
     def __post_init__(self) -> None:
+        if not np.size(self.vehicle_class) and np.size(self.origin):
+            object.__setattr__(self, "vehicle_class",
+                               np.full(np.size(self.origin), -1, dtype=np.int32))
         for name, conv in (("origin", _codes), ("destination", _codes),
                            ("distance_km", _numbers), ("time_h", _numbers),
-                           ("scenario", _codes)):
+                           ("scenario", _codes), ("vehicle_class", _codes)):
             arr = conv(getattr(self, name))
             arr.flags.writeable = False  # the instance is immutable
             object.__setattr__(self, name, arr)
         sizes = {a.size for a in (self.origin, self.destination, self.distance_km,
-                                  self.time_h, self.scenario)}
+                                  self.time_h, self.scenario, self.vehicle_class)}
         if len(sizes) > 1:
             raise ValueError(f"travel table columns differ in length: {sorted(sizes)}")
 
     def __len__(self) -> int:
         return int(self.origin.size)
 
-    def rows(self) -> Iterator[tuple[str, str, float, float | None, str | None]]:
-        """Each row as ``(from, to, distance_km, time_h or None, scenario or None)``."""
-        for o, d, km, h, s in zip(self.origin.tolist(), self.destination.tolist(),
-                                  self.distance_km.tolist(), self.time_h.tolist(),
-                                  self.scenario.tolist(), strict=True):
+    def rows(self) -> Iterator[tuple[str, str, float, float | None, str | None, str | None]]:
+        """Each row as ``(from, to, distance_km, time_h, scenario, vehicle_class)``.
+
+        An empty ``time_h``, scenario or class is ``None``.
+        """
+        for o, d, km, h, s, c in zip(self.origin.tolist(), self.destination.tolist(),
+                                     self.distance_km.tolist(), self.time_h.tolist(),
+                                     self.scenario.tolist(), self.vehicle_class.tolist(),
+                                     strict=True):
             yield (self.places[o], self.places[d], km, None if math.isnan(h) else h,
-                   None if s < 0 else self.scenarios[s])
+                   None if s < 0 else self.scenarios[s], None if c < 0 else self.classes[c])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TravelTable):
@@ -168,3 +183,4 @@ class VehicleType:
     delay_h: float = 0.0
     retainer: float = 0.0
     signed: bool = True
+    vehicle_class: str | None = None

@@ -51,10 +51,25 @@ def instance_tables(inst: Instance) -> dict[str, list[Row]]:
     t["links"] = [{"from": k.origin, "to": k.destination, "distance_km": k.distance_km,
                    "time_h": k.time_h, "speed_kmh": k.speed_kmh, "oneway": k.oneway}
                   for k in inst.links]
-    t["travel"] = [{"from": a, "to": b, "distance_km": d, "time_h": h, "scenario": s}
-                   for a, b, d, h, s in inst.travel.rows()]
+    t["travel"] = [{"from": a, "to": b, "distance_km": d, "time_h": h, "scenario": s,
+                    "vehicle_class": c} for a, b, d, h, s, c in inst.travel.rows()]
     t["fleet"] = [_entity_row("fleet", v) for v in inst.fleet]
+    for spec in TABLES:
+        for col in spec.columns:
+            if col.omit_when_empty and all(r.get(col.name) is None for r in t[spec.name]):
+                for r in t[spec.name]:
+                    r.pop(col.name, None)
     return t
+
+
+def written_columns(table: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The columns of ``table`` a folder holds.
+
+    Every one, but an ``omit_when_empty`` column only when some row has it
+    (:func:`instance_tables` drops it from the rows otherwise).
+    """
+    return [c.name for c in next(t for t in TABLES if t.name == table).columns
+            if not c.omit_when_empty or any(c.name in r for r in rows)]
 
 
 def instance_manifest(inst: Instance) -> dict[str, Any]:

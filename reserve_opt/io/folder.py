@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from reserve_opt.domain import Instance
 from reserve_opt.errors import InputError, shown
-from reserve_opt.io.export import instance_manifest, instance_tables
+from reserve_opt.io.export import instance_manifest, instance_tables, written_columns
 from reserve_opt.io.outdir import MARKER, OutputFolder
 from reserve_opt.io.paths import confined_path
 from reserve_opt.io.raw import RawInstance, RawTable, csv_locator, parquet_locator
@@ -508,7 +508,7 @@ def write_folder(
             if not rows and not spec.required:
                 continue
             names[spec.name] = f"{spec.name}.{table_format}"
-            columns = [c.name for c in spec.columns]
+            columns = written_columns(spec.name, rows)
             if table_format == "csv":
                 with (tmp / names[spec.name]).open("w", newline="", encoding="utf-8") as fh:
                     writer = csv.writer(fh, lineterminator="\n")
@@ -541,7 +541,7 @@ def _write_parquet(path: Path, name: str, rows: list[dict[str, Any]]) -> None:
     arrays = {
         c.name: pa.array([list(v) if isinstance(v := r.get(c.name), tuple) else v
                           for r in rows], type=types[c.dtype])
-        for c in spec.columns
+        for c in spec.columns if c.name in written_columns(name, rows)
     }
     pq.write_table(pa.table(arrays), path)
 

@@ -84,6 +84,9 @@ class Column:
         Name of the table whose ``id`` the values must name.
     doc
         One line saying what the column means.
+    omit_when_empty
+        Written to folders and JSON only when some row has a value (a later optional
+        column, so that instances without it are written as before).
     """
 
     name: str
@@ -98,6 +101,7 @@ class Column:
     choices: tuple[str, ...] = ()
     ref: str | None = None
     doc: str = ""
+    omit_when_empty: bool = False
 
     def __post_init__(self) -> None:
         if self.maximum is None and self.dtype in ("float", "int"):
@@ -423,7 +427,7 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "travel", "travel row", key=("from", "to", "scenario"), columnar=True,
+        "travel", "travel row", key=("from", "to", "scenario", "vehicle_class"), columnar=True,
         doc="origin-destination travel (a planner's road atlas, GIS or routing service); "
         "a pair given here overrides links and great circles; partial matrices allowed",
         columns=(
@@ -436,6 +440,11 @@ TABLES: tuple[Table, ...] = (
             Column("scenario", "str", required=False, nullable=True, ref="scenarios",
                    doc="empty for normal conditions; a scenario id gives the pair's travel "
                    "after that scenario's damage (outages then do not apply to it)"),
+            Column("vehicle_class", "str", required=False, nullable=True,
+                   omit_when_empty=True,
+                   doc="empty: the pair's travel for every model; a class named by fleet "
+                   "rows' vehicle_class gives those vehicles' time_h (required) on the "
+                   "pair in routing; allocation and distances keep the class-free rows"),
         ),
     ),
     Table(
@@ -483,6 +492,11 @@ TABLES: tuple[Table, ...] = (
                    doc="fee for having the vehicles on call over the planning period"),
             Column("signed", "bool", required=False, nullable=True, default=True,
                    doc="false for a logistics contract the planner may choose to sign"),
+            Column("vehicle_class", "str", required=False, nullable=True,
+                   omit_when_empty=True,
+                   doc="the travel table's vehicle_class whose time_h these vehicles take "
+                   "in routing where it gives a pair; empty: the class-free times scaled "
+                   "by speed_kmh"),
         ),
     ),
 )

@@ -454,7 +454,7 @@ def write_workbook(inst: Instance, dest: str | os.PathLike[str] | OutputFile) ->
         The file may not be written, a region's polygon is too long for an Excel cell, or
         the instance has a road layer (a GeoPackage of its own).
     """
-    from reserve_opt.io.export import instance_manifest, instance_tables
+    from reserve_opt.io.export import instance_manifest, instance_tables, written_columns
 
     out = dest if isinstance(dest, OutputFile) else OutputFile(Path(dest))
     out.check()
@@ -480,7 +480,7 @@ def write_workbook(inst: Instance, dest: str | os.PathLike[str] | OutputFile) ->
         if not rows and not spec.required:
             continue
         sheet = wb.create_sheet(spec.name)
-        columns = [c.name for c in spec.columns]
+        columns = written_columns(spec.name, rows)
         polygons = spec.name == "regions" and any(s is not None for s in shapes)
         sheet.append(columns + ([GEOMETRY_COLUMN] if polygons else []))
         for i, row in enumerate(rows):

@@ -81,13 +81,14 @@ def find_problems(raw: RawInstance) -> tuple[list[str], dict[str, list[Row]], An
 
 def _travel(cols: dict[str, Any]) -> TravelTable:
     """The travel table's parsed columns as codes into its places and scenarios."""
-    a, b, sc = cols["from"], cols["to"], cols["scenario"]
+    a, b, sc, vc = cols["from"], cols["to"], cols["scenario"], cols["vehicle_class"]
     places = a.categories.append(b.categories).unique()
     return TravelTable(
         places=tuple(places), origin=places.get_indexer(a.categories)[a.codes],
         destination=places.get_indexer(b.categories)[b.codes],
         distance_km=cols["distance_km"], time_h=cols["time_h"],
-        scenarios=tuple(sc.categories), scenario=sc.codes)
+        scenarios=tuple(sc.categories), scenario=sc.codes,
+        classes=tuple(vc.categories), vehicle_class=vc.codes)
 
 
 def validate_raw(raw: RawInstance) -> Instance:

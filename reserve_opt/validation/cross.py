@@ -90,6 +90,7 @@ def check_cross(
                 f"{tables['links'].locate(i)}: both time_h and speed_kmh are given; give one "
                 "of them, the other would be ignored")
     _check_columnar_refs(tables, parsed, locations, problems)
+    _check_vehicle_classes(tables, parsed, problems)
     _check_outages_on_links(tables, parsed, problems)
     _check_parents(tables, parsed, problems)
     _check_facilities(tables, parsed, problems)
@@ -148,6 +149,38 @@ def _check_columnar_refs(tables: dict[str, RawTable], parsed: Parsed, locations:
                        "takes no time)")
                       for i in np.flatnonzero(a_at == b_at)]
         problems += [m for _, m in sorted(found, key=lambda x: x[0])]
+
+
+def _check_vehicle_classes(tables: dict[str, RawTable], parsed: Parsed,
+                           problems: list[str]) -> None:
+    """Travel classes and fleet classes name each other; a class row gives its time."""
+    cols = parsed["travel"][0] if parsed.get("travel") else None
+    given: set[str] = set()
+    if cols is not None:
+        travel, cat = tables["travel"], cols["vehicle_class"]
+        given = set(cat.categories)
+        used = {r.get("vehicle_class") for r in parsed.get("fleet", [])}
+        fleet = tables["fleet"].source if "fleet" in tables else "a fleet table"
+        found: list[tuple[int, str]] = []
+        for k, name in enumerate(cat.categories):
+            rows = np.flatnonzero(cat.codes == k)
+            if name not in used:
+                found.append((int(rows[0]), f"{travel.locate(int(rows[0]))}: vehicle_class "
+                              f"'{name}' is the vehicle_class of no row in {fleet}; name it "
+                              "in the vehicles' fleet row or drop its travel rows"))
+            found += [(int(i), f"{travel.locate(int(i))}: time_h is empty on a row of "
+                       f"vehicle_class '{name}'; give the class's travel time (a class row "
+                       "sets its vehicles' time, not a distance)")
+                      for i in rows[np.isnan(cols["time_h"][rows])]]
+        problems += [m for _, m in sorted(found, key=lambda x: x[0])]
+    for i, row in enumerate(parsed.get("fleet", [])):
+        name = row.get("vehicle_class")
+        if name is not None and name not in given:
+            where = tables["travel"].source if "travel" in tables else "a travel table"
+            problems.append(
+                f"{row_label(tables['fleet'], i, tables['fleet'].rows[i])}: vehicle_class "
+                f"'{name}' has no rows in {where}; give the class's times there or empty "
+                "the cell")
 
 
 def _check_point_ids(tables: dict[str, RawTable], parsed: Parsed, regions: set[str],
