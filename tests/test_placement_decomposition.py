@@ -171,7 +171,8 @@ def test_liaoning_agreements_without_fleet_agree_per_scenario_and_commodity(
     _agree(inst, 1e-4, client, options=options)
 
 
-@pytest.mark.parametrize("name", ["toy", "liaoning"])
+# Liaoning's CVaR run takes about 70 s on a quiet machine: run it with -m slow
+@pytest.mark.parametrize("name", ["toy", pytest.param("liaoning", marks=pytest.mark.slow)])
 def test_cvar_agrees_with_the_extensive_form(client: Client, name: str) -> None:
     # E[cost] + lambda CVaR: eta and the excess per scenario in the master, over the
     # blocks' thetas; the incumbent's CVaR priced from its scenario costs
