@@ -384,11 +384,8 @@ def build_arcs(
     for sc in instance.scenarios:
         s, r, d, t, code = base(sc.id, _outage_key(sc.outages))
         if table is not None:
-            ts, tr_, td, tt, fixed = table.pick(sc.id)
-            key = _outage_key(sc.outages)
-            if key:
-                factor = _pair_factors(key, src_obj, src_reg, ts, reg_obj, reg_obj, tr_)
-                tt = np.where(fixed, tt, _slowed(tt, factor))
+            ts, tr_, td, tt = table.in_force(sc.id, _outage_key(sc.outages), src_obj, src_reg,
+                                             reg_obj, reg_obj)
             if s.size:  # the table's pairs replace those the base measured
                 other = ~_pair_in(s, r, ts, tr_, len(src_ids), len(reg_ids))
                 s, r = np.concatenate([s[other], ts]), np.concatenate([r[other], tr_])
@@ -472,6 +469,22 @@ class _TablePairs:
             use = normal
         return (self.origin[use], self.destination[use], self.distance_km[use],
                 self.time_h[use], own[use])
+
+    def in_force(self, scenario: str, key: OutageKey, o_id: npt.NDArray[np.object_],
+                 o_reg: npt.NDArray[np.object_], d_id: npt.NDArray[np.object_],
+                 d_reg: npt.NDArray[np.object_]
+                 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """Rows in force in ``scenario`` (:meth:`pick`) with their hours after its outages.
+
+        A scenario's own row is its time after the damage; a normal row is slowed by the
+        scenario's outages (``key``) under the pair rule, places given as in
+        :func:`_pair_factors`.
+        """
+        o, d, dist, time, own = self.pick(scenario)
+        if key:
+            factor = _pair_factors(key, o_id, o_reg, o, d_id, d_reg, d)
+            time = np.where(own, time, _slowed(time, factor))
+        return o, d, dist, time
 
 
 def _table_pairs(instance: Instance, origins: Sequence[str], destinations: Sequence[str],
@@ -834,13 +847,12 @@ def class_times(instance: Instance, scenario: str, origins: Sequence[str],
     table = _table_pairs(instance, origins, destinations, vehicle_class)
     if table is None:
         return out
-    o, d, _, tt, fixed = table.pick(scenario)
-    key = _outage_key(instance.scenario(scenario).outages)
     o_obj, d_obj = np.asarray(origins, dtype=object), np.asarray(destinations, dtype=object)
     o_reg = np.asarray([where[i] for i in origins], dtype=object)
     d_reg = np.asarray([where[i] for i in destinations], dtype=object)
-    factor = _pair_factors(key, o_obj, o_reg, o, d_obj, d_reg, d)
-    out[o, d] = np.where(fixed, tt, _slowed(tt, factor))
+    o, d, _, tt = table.in_force(scenario, _outage_key(instance.scenario(scenario).outages),
+                                 o_obj, o_reg, d_obj, d_reg)
+    out[o, d] = tt
     return out
 
 
@@ -899,11 +911,10 @@ def travel_matrix(instance: Instance, scenario: str, origins: Sequence[str],
         code = np.full((n, m), _GEODESIC, dtype=np.int8)
     table = _table_pairs(instance, origins, destinations)
     if table is not None:
-        o, d, td, tt, fixed = table.pick(scenario)
-        factor = _pair_factors(key, o_obj, o_reg, o, d_obj, d_reg, d)
+        o, d, td, tt = table.in_force(scenario, key, o_obj, o_reg, d_obj, d_reg)
         dist, time, code = dist.copy(), time.copy(), code.copy()
         dist[o, d] = td
-        time[o, d] = np.where(fixed, tt, _slowed(tt, factor))
+        time[o, d] = tt
         code[o, d] = _TABLE
     same = o_obj[:, None] == d_obj[None, :]
     dist = np.where(same, 0.0, dist)
