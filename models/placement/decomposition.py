@@ -1102,7 +1102,11 @@ class _Master:
         # against 35 s by the warm dual simplex)
         if nnz >= MASTER_IPM_NNZ and not self.aggregated:
             h.setOptionValue("solver", "ipm")
-        h.setOptionValue("time_limit", seconds if math.isfinite(seconds) else highspy.kHighsInf)
+        # HiGHS measures time_limit against the run time this instance has summed over all
+        # its runs (HiGHS 1.12-1.16; issue ERGO-Code/HiGHS#1477): the kept LP would stop at
+        # once when the master's summed LP time passed the time left
+        h.setOptionValue("time_limit", h.getRunTime() + seconds if math.isfinite(seconds)
+                         else highspy.kHighsInf)
         h.run()
         if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
             raise _TimeUp
@@ -1122,24 +1126,125 @@ class _Master:
         return float(h.getInfo().objective_function_value) + self.c0, x
 
     def solve_mip(self, gap: float, seconds: float, start: FloatArray | None
-                  ) -> tuple[float, float, FloatArray] | None:
-        """Master MIP by HiGHS through the solver layer: proven bound, value, plan; or None.
+                  ) -> tuple[float, float | None, FloatArray | None, bool] | None:
+        """Master MIP by HiGHS: proven bound, value, plan, whether the time ran out; or None.
 
-        ``start`` (the incumbent's first stage) is handed over as a MIP start.
+        Value and plan are ``None`` when no plan was found in time; the answer is ``None``
+        when the MIP ended without a bound (infeasible, solver error). The whole call,
+        building the model included, keeps within ``seconds``: with highspy (the warm
+        engine) a callback stops HiGHS at that wall-clock deadline wherever it polls
+        (simplex, interior point, branch and bound); else the solver layer's time limit.
+
+        ``start`` (the incumbent's first stage) is handed over as a *complete* MIP start,
+        each theta at its highest cut: given the integers only, HiGHS first solves the
+        master LP with them fixed, cold and outside its MIP time limit, then runs the MIP
+        for the whole limit again (1,000 x 300 x 6 x 60 with 7,000 cuts: a 7 s LP, then
+        30 s of MIP for a 30 s limit); and OR-Tools' MathOpt reported no solution at the
+        limit though HiGHS held that start. A start the rows refuse is left out.
         """
+        t_end = time.perf_counter() + seconds
         A, rl, ru = self._rows()
-        hint = None
-        if start is not None:
-            hint = np.full(self.c.size, np.nan)
-            hint[self.integer] = np.round(start[self.integer[:self.n_first]])
-        mm = dataclasses.replace(self.compiled, A=A, row_lb=rl, row_ub=ru, start=hint)
+        nt = len(self.members)
+
+        def complete(first: FloatArray) -> FloatArray | None:
+            x = np.zeros(self.c.size)
+            x[:self.n_first] = first[:self.n_first]
+            x[self.integer] = np.round(x[self.integer])
+            th = self.col_lb[self.theta0:self.theta0 + nt].copy()
+            if self.cuts:  # theta_t - g v >= rhs, with room for rounding (HiGHS checks 1e-7)
+                R = self._cut_rows(self.cuts)
+                rhs = np.array([c[3] for c in self.cuts])
+                need = rhs - R @ x + 1e-9 * (np.abs(rhs) + abs(R) @ np.abs(x)) + 1e-6
+                np.maximum.at(th, np.array([c[0] for c in self.cuts], dtype=np.int64), need)
+            x[self.theta0:self.theta0 + nt] = th
+            if self.risk is not None:  # eta at the level's quantile of Q_s, xi the excess
+                r = self.risk
+                P = r.prob
+                q = r.hold_const + r.hold @ x[self.v_start:self.v_start + r.hold.shape[1]]
+                pb = P[r.block_s]
+                np.add.at(q, r.block_s, np.divide(th, pb, out=np.zeros_like(th), where=pb > 0))
+                order = np.argsort(q)
+                k = int(np.searchsorted(np.cumsum(P[order]), r.level - 1e-12))
+                eta = float(q[order[min(k, q.size - 1)]])
+                e0 = self.theta0 + nt
+                x[e0] = eta
+                x[e0 + 1:e0 + 1 + q.size] = np.maximum(q - eta, 0.0) + 1e-9 * np.abs(q) + 1e-6
+            ax = A @ x
+            ok = (np.all(ax >= rl - 5e-8) and np.all(ax <= ru + 5e-8)
+                  and np.all(x >= self.col_lb - 5e-8) and np.all(x <= self.col_ub + 5e-8))
+            return x if ok else None
+
+        x0 = complete(start) if start is not None else None
+        left = t_end - time.perf_counter()
+        if left <= 0:
+            return None
+        if self.warm:
+            return self._mip_highspy(A, rl, ru, gap, t_end, x0)
+        mm = dataclasses.replace(self.compiled, A=A, row_lb=rl, row_ub=ru, start=x0)
         with _stdout_to_stderr():  # HiGHS's MIP prints debug lines on stdout (C level)
             res = solve(mm, "highs", SolverOptions(
-                mip_gap=gap, time_limit_s=max(seconds, 1.0) if math.isfinite(seconds) else None))
-        if res.x is None or res.objective is None:
+                mip_gap=gap, time_limit_s=left if math.isfinite(left) else None))
+        if res.bound is None and res.objective is None:
             return None
         bound = res.bound if res.bound is not None else -math.inf
-        return bound + self.c0, res.objective + self.c0, np.asarray(res.x, dtype=np.float64)
+        limited = "LIMIT_TIME" in res.message
+        if res.x is None or res.objective is None:
+            return bound + self.c0, None, None, limited
+        return (bound + self.c0, res.objective + self.c0, np.asarray(res.x, dtype=np.float64),
+                limited)
+
+    def _mip_highspy(self, A: sp.csr_matrix, rl: FloatArray, ru: FloatArray, gap: float,
+                     t_end: float, x0: FloatArray | None
+                     ) -> tuple[float, float | None, FloatArray | None, bool] | None:
+        """:meth:`solve_mip` by highspy, stopped at ``t_end`` (``time.perf_counter``)."""
+        import highspy
+
+        inf = highspy.kHighsInf
+        h = _highs()
+        Ac = A.tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = int(Ac.shape[1]), int(Ac.shape[0])
+        lp.col_cost_ = self.c
+        lp.col_lower_ = np.where(np.isfinite(self.col_lb), self.col_lb, -inf)
+        lp.col_upper_ = np.where(np.isfinite(self.col_ub), self.col_ub, inf)
+        lp.row_lower_ = np.where(np.isfinite(rl), rl, -inf)
+        lp.row_upper_ = np.where(np.isfinite(ru), ru, inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = Ac.indptr, Ac.indices
+        lp.a_matrix_.value_ = Ac.data
+        kind = highspy.HighsVarType
+        lp.integrality_ = [kind.kInteger if i else kind.kContinuous for i in self.integer]
+        h.passModel(lp)
+        h.setOptionValue("mip_rel_gap", gap)
+        h.setOptionValue("mip_abs_gap", 1e-9)  # as the solver layer: the relative gap rules
+        if x0 is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = x0
+            sol.value_valid = True
+            h.setSolution(sol)
+
+        def stop(e: Any) -> None:
+            if time.perf_counter() >= t_end:
+                e.interrupt()
+
+        for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            event.subscribe(stop)
+        left = t_end - time.perf_counter()
+        h.setOptionValue("time_limit", h.getRunTime() + max(left, 0.0))
+        with _stdout_to_stderr():  # HiGHS's MIP prints debug lines on stdout (C level)
+            h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        ms = highspy.HighsModelStatus
+        limited = status in (ms.kTimeLimit, ms.kInterrupt)
+        bound = float(info.mip_dual_bound)
+        if status not in (ms.kOptimal, ms.kTimeLimit, ms.kInterrupt) or not math.isfinite(bound):
+            return None
+        if (int(info.primal_solution_status)
+                != int(highspy.SolutionStatus.kSolutionStatusFeasible)):
+            return bound + self.c0, None, None, limited
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return (bound + self.c0, float(info.objective_function_value) + self.c0, x, limited)
 
     def _age(self, x: FloatArray) -> None:
         for i in range(len(self.cuts)):
@@ -1463,19 +1568,36 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
                 hi[np.flatnonzero(master.size_gov == master.size_gov[pick])] = 0.0
             lo[pick] = hi[pick] = 1.0
         x = lp_phase(lo, hi, bound=False, tol=target, max_it=20, phase="dive")
-    # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised
+    # 3. integer phase: master MIP, then its plan priced with its purchases re-optimised.
+    # The MIP gets the time left less one pricing (the blocks at one point, as measured):
+    # a plan it found when the time ran out is priced as it stands, and the run ends
+    # within its limit plus the final plan's pricing (_result)
     seen: set[bytes] = set()
     while not gap_closed() and left() > 0 and st.it < max_iterations:
+        pricings = st.lps / max(1, len(blocks))
+        budget = left() - (st.subproblem_s / pricings if pricings else 0.0)
+        if budget <= 0:
+            break
         tm = time.perf_counter()
-        got_m = master.solve_mip(target / 2, left(), st.best)
+        got_m = master.solve_mip(target / 2, budget, st.best)
         st.master_s += time.perf_counter() - tm
         st.it += 1
         if got_m is None:
             break
-        bound, _, xm = got_m
+        bound, _, xm, limited = got_m
         st.lb = max(st.lb, bound)
-        report("MIP master")
-        if gap_closed():
+        report("MIP master", ", stopped at the time limit" if limited else "")
+        if gap_closed() or xm is None:
+            break
+        if limited or left() <= 0:
+            r = xm.copy()
+            r[ints] = np.round(r[ints])
+            if master.first_feasible(r) and (st.best is None or not np.allclose(
+                    r[:master.n_first], st.best, rtol=1e-9, atol=1e-9)):
+                cost, _ = evaluate(r)
+                if cost < st.ub:
+                    st.ub, st.best = cost, r[:master.n_first].copy()
+                report("MIP plan priced as it stands")
             break
         key = np.round(xm[ints]).astype(np.int8).tobytes()
         lo, hi = lb0.copy(), ub0.copy()
