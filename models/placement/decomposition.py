@@ -1067,11 +1067,18 @@ class _Master:
 
     def _solve_warm(self, lb: FloatArray, ub: FloatArray, seconds: float
                     ) -> tuple[float, FloatArray] | Literal[False] | None:
-        """The warm LP's answer; ``False`` when HiGHS ends without a verdict even cold."""
+        """The warm LP's answer; ``False`` when HiGHS ends without a verdict even rebuilt.
+
+        ``None`` (infeasible) only from an LP built afresh in this call: a kept LP that
+        says infeasible or ends without a verdict is rebuilt from the first-stage rows and
+        the kept cuts and solved once more (numerical trouble after rows were deleted; the
+        national run lost its LP phase to it).
+        """
         import highspy
 
         n = self.c.size
         inf = highspy.kHighsInf
+        fresh = self.h is None
         if self.h is None:
             h = _highs()
             A = self.A0.tocsc()
@@ -1117,6 +1124,11 @@ class _Master:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kTimeLimit:
             raise _TimeUp
+        if status != highspy.HighsModelStatus.kOptimal and not fresh:
+            # a kept LP's "infeasible" or no verdict may be numerical trouble (rows were
+            # deleted, the basis is stale): rebuilt from the kept rows, ask once more
+            self.h, self.synced = None, 0
+            return self._solve_warm(lb, ub, seconds)
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
         if status != highspy.HighsModelStatus.kOptimal:
@@ -1447,10 +1459,21 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             except _TimeUp:
                 st.master_s += time.perf_counter() - tm
                 break
+            except RuntimeError:  # linprog's numerical failure (both methods)
+                if x_last is None:
+                    raise
+                got = None
             st.master_s += time.perf_counter() - tm
             st.it += 1
             if got is None:
-                return None
+                if x_last is None:
+                    return None  # these bounds admit no first stage (a fresh LP's verdict)
+                # only cuts changed since the last answer, which no cut can make infeasible
+                # (theta has no upper bound): numerical trouble, and the LP rebuilt from the
+                # kept cuts (solve_lp) had no answer either
+                report(phase, ", master LP without an answer even rebuilt from its kept cuts "
+                       "(numerical trouble): the phase ends at its last point")
+                break
             val, x = got
             x_last = x
             vals.append(val)
