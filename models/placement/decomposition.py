@@ -1239,8 +1239,10 @@ class _Master:
             if time.perf_counter() >= t_end:
                 e.interrupt()
 
-        for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
-            event.subscribe(stop)
+        for name in ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt"):
+            event = getattr(h, name, None)  # highspy >= 1.8; else HiGHS's own limit only
+            if event is not None:
+                event.subscribe(stop)
         left = t_end - time.perf_counter()
         h.setOptionValue("time_limit", h.getRunTime() + max(left, 0.0))
         with _stdout_to_stderr():  # HiGHS's MIP prints debug lines on stdout (C level)
@@ -1252,8 +1254,7 @@ class _Master:
         bound = float(info.mip_dual_bound)
         if status not in (ms.kOptimal, ms.kTimeLimit, ms.kInterrupt) or not math.isfinite(bound):
             return None
-        if (int(info.primal_solution_status)
-                != int(highspy.SolutionStatus.kSolutionStatusFeasible)):
+        if int(info.primal_solution_status) != int(highspy.kSolutionStatusFeasible):
             return bound + self.c0, None, None, limited
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         return (bound + self.c0, float(info.objective_function_value) + self.c0, x, limited)
