@@ -1078,7 +1078,7 @@ class _Master:
 
         n = self.c.size
         inf = highspy.kHighsInf
-        fresh = self.h is None
+        fresh, t_in = self.h is None, time.perf_counter()
         if self.h is None:
             h = _highs()
             A = self.A0.tocsc()
@@ -1128,6 +1128,9 @@ class _Master:
             # a kept LP's "infeasible" or no verdict may be numerical trouble (rows were
             # deleted, the basis is stale): rebuilt from the kept rows, ask once more
             self.h, self.synced = None, 0
+            seconds -= time.perf_counter() - t_in
+            if seconds <= 0:
+                raise _TimeUp
             return self._solve_warm(lb, ub, seconds)
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
