@@ -31,8 +31,14 @@ The method:
 1. **LP phase** (Kelley cuts with in-out stabilisation, Ben-Ameur & Neto 2007; Fischetti,
    Ljubic & Sinnl 2017): the master LP's point is moved towards a stability centre before
    the blocks are solved; a cut is kept only if the master's point violates it; cuts slack
-   for ``CUT_AGE`` master solves are removed. The master LP's value is a proven lower bound.
-2. **Incumbents**: the LP point rounded up to sizes that hold its stock; then today's LP
+   for ``CUT_AGE`` master solves are removed (``CUT_AGE_AGGREGATED`` once the master is
+   big). With transportation blocks the first centre is a plan that stocks everywhere
+   (:meth:`_Master.core_point`). A big master is solved by the interior point without
+   crossover, its point snapped to the bounds. The master LP's value is a proven lower
+   bound.
+2. **Incumbents**: every ``ROUND_EVERY`` master solves the stability centre rounded up to
+   sizes that hold its stock (and again with the candidates storing little closed); after
+   the LP phase the incumbent's sizes with its purchases re-optimised; then today's LP
    diving (:mod:`models.placement.heuristic`) on the master: fix the largest fractional
    size or contract to 1 (and every one at :data:`DIVE_FIX` or more), re-run the LP phase,
    until integral; each integral plan is priced exactly.
@@ -96,13 +102,16 @@ IN_OUT_STEP = 0.5
 #: Blocks are batched into this many tasks per worker, for balance at low overhead.
 TASKS_PER_WORKER = 3
 #: With this many non-zeros in its cuts the master LP is solved by HiGHS's interior point
-#: (with crossover) instead of the warm dual simplex (1,000 x 300 x 6 x 60: 36 s against
-#: 86 s of master time over 11 iterations).
-MASTER_IPM_NNZ = 1_000_000
+#: without crossover instead of the warm dual simplex (2,554 x 1,000 x 10 x 40 after 7
+#: iterations, 2,798 cuts, 424 k non-zeros in all: 4.9 s against 30 s cold and 47 s warm).
+MASTER_IPM_NNZ = 200_000
 #: In the LP phase, every this many master solves the master's point rounded to sizes
 #: that hold its stock is priced (an incumbent long before the LP converges: the national
 #: run ended its time with the empty plan as incumbent).
 ROUND_EVERY = 5
+#: The stability centre is rounded with candidates storing less than these shares of
+#: their smallest size closed (each priced: one pass over the blocks).
+ROUND_CLOSE = (0.0, 0.5)
 #: The dive fixes every fractional integer at least this large at once (and the largest).
 DIVE_FIX = 0.5
 #: With more blocks than this, cuts are aggregated over scenario clusters (cut_groups):
@@ -949,6 +958,33 @@ class _Master:
         self.cuts: list[tuple[int, IntArray, FloatArray, float]] = []  # group, unit, g, rhs
         self.age: list[int] = []
 
+    def core_point(self, data: PlacementData) -> FloatArray:
+        """The in-out method's first stability centre: a plan that stocks everywhere.
+
+        Every candidate at its largest size and every warehouse's free space filled with
+        one basket of the commodities in proportion to their expected demand (by volume);
+        contracts and hires at their upper bounds. Cuts at points between it and the
+        master's vertices describe the recourse where stock is spread, as the optimum's
+        is (Fischetti, Ljubic & Sinnl 2017 start from all sites open): on 2,554 x 1,000 x
+        10 x 40 the bound after 2 master solves is 65.3 G against 43.0 G from the first
+        master point. Need not meet the first-stage rows: a transportation block's cut
+        holds at every point (general blocks need the rows they imply, so they do without).
+        """
+        x = np.zeros(self.c.size)
+        L, G, K = self.L, data.n_gov, data.shape[2]
+        cap = np.where(data.gov_candidate, 0.0, data.gov_capacity)
+        for g in np.unique(data.size_gov):
+            ls = np.flatnonzero(data.size_gov == g)
+            big = ls[np.argmax(data.size_capacity[ls])]
+            x[big] = 1.0
+            cap[g] = data.size_capacity[big]
+        cap = np.where(np.isfinite(cap), cap, 0.0) - data.existing @ data.volume
+        w = data.prob @ data.demand.sum(axis=1)  # (K,) expected units
+        basket = w / max(float(w @ data.volume), 1e-12)
+        x[L:L + G * K] = (np.maximum(cap, 0.0)[:, None] * basket[None, :]).ravel()
+        x[L + G * K:self.n_first] = self.col_ub[L + G * K:self.n_first]
+        return x
+
     def first_feasible(self, x: FloatArray) -> bool:
         """Whether a point's first stage meets the first-stage rows and column bounds."""
         ax = self.A0 @ x
@@ -1103,12 +1139,13 @@ class _Master:
                       R.nnz, R.indptr[:-1].astype(np.int32), R.indices.astype(np.int32),
                       R.data)
             self.synced = len(self.cuts)
-        nnz = sum(c[1].size + 1 for c in self.cuts[:self.synced])
-        # many dense cuts: simplex re-solves slow down; not with aggregated cuts, whose
-        # rows are denser still (national: 140 s by the interior point and crossover
-        # against 35 s by the warm dual simplex)
-        if nnz >= MASTER_IPM_NNZ and not self.aggregated:
-            h.setOptionValue("solver", "ipm")
+        nnz = self.cut_nnz(self.synced)
+        # many dense cuts: the warm dual simplex needs as many pivots as a cold solve (the
+        # national proxy's master: 22,828 after 400 cuts against 25,761 cold, 47 s), the
+        # interior point without crossover 5 s; its point is snapped to the bounds below
+        ipm = nnz >= MASTER_IPM_NNZ
+        h.setOptionValue("solver", "ipm" if ipm else "choose")
+        h.setOptionValue("run_crossover", "off" if ipm else "on")
         # HiGHS measures time_limit against the run time this instance has summed over all
         # its runs (HiGHS 1.12-1.16; issue ERGO-Code/HiGHS#1477): the kept LP would stop at
         # once when the master's summed LP time passed the time left
@@ -1137,8 +1174,33 @@ class _Master:
         if status != highspy.HighsModelStatus.kOptimal:
             return False
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        if ipm:
+            x = self._snapped(x, lb, ub)
         self._age(x)
         return float(h.getInfo().objective_function_value) + self.c0, x
+
+    def cut_nnz(self, upto: int | None = None) -> int:
+        """Non-zeros of the (first ``upto``) cuts' rows."""
+        return sum(c[1].size + 1 for c in self.cuts[:upto])
+
+    def _snapped(self, x: FloatArray, lb: FloatArray, ub: FloatArray) -> FloatArray:
+        """An interior point's first stage with its near-bound values on the bound.
+
+        Without crossover, thousands of purchases the simplex leaves at 0 come back as
+        1e-6 - 1 units (the national proxy: 8,208 below one unit, 1,787 above ten), and
+        every one moves a block's supply row, so the blocks' warm re-solves take six times
+        the pivots. Tolerance: 1e-6 of the column's finite bound or, unbounded, of the
+        largest value among the first-stage columns.
+        """
+        n = self.n_first
+        out = x.copy()
+        v = out[:n]
+        big = max(1.0, float(np.abs(v).max(initial=0.0)))
+        span = np.where(np.isfinite(ub[:n]), np.maximum(np.abs(ub[:n]), 1.0), big)
+        tol = 1e-6 * span
+        v[:] = np.where(np.abs(v - lb[:n]) <= tol, lb[:n], v)
+        v[:] = np.where(np.abs(ub[:n] - v) <= tol, ub[:n], v)
+        return out
 
     def solve_mip(self, gap: float, seconds: float, start: FloatArray | None
                   ) -> tuple[float, float | None, FloatArray | None, bool] | None:
@@ -1269,11 +1331,15 @@ class _Master:
 
     def prune(self) -> int:
         """Remove cuts slack at the last ``max_age`` master solves; how many."""
-        keep = [i for i, a in enumerate(self.age) if a < self.max_age]
+        # a master big enough for the interior point sheds slack cuts as fast as an
+        # aggregated one: its solve time grows with every row (2,554 x 1,000 x 10 x 40:
+        # 8,391 cuts, none 25 solves old, 47 s a solve by the 21st)
+        age = CUT_AGE_AGGREGATED if self.cut_nnz() >= MASTER_IPM_NNZ else self.max_age
+        keep = [i for i, a in enumerate(self.age) if a < age]
         gone = len(self.cuts) - len(keep)
         if gone and self.h is not None:  # drop them from the warm LP too
             drop = np.array([i for i, a in enumerate(self.age[:self.synced])
-                             if a >= self.max_age],
+                             if a >= age],
                             dtype=np.int32) + self.A0.shape[0]
             self.h.deleteRows(drop.size, drop)
             self.synced -= drop.size
@@ -1442,14 +1508,15 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
         return gap is not None and gap <= target
 
     def lp_phase(lb: FloatArray, ub: FloatArray, *, bound: bool, tol: float,
-                 max_it: int, phase: str) -> FloatArray | None:
+                 max_it: int, phase: str, core: FloatArray | None = None
+                 ) -> FloatArray | None:
         """Kelley + in-out on the master LP with these bounds; its last master point.
 
         Stops when the best separation point's cost is within ``tol`` of the master's
         value (the LP is solved to ``tol``), when no cut cuts off the master's point (the
         LP optimum), or when the value gains less than ``tol / 5`` over five solves.
         """
-        centre: FloatArray | None = None
+        centre: FloatArray | None = core
         x_last: FloatArray | None = None
         best_sep = math.inf
         step = IN_OUT_STEP
@@ -1488,7 +1555,7 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             xi = sep[master.integer]
             sep[master.integer] = np.where(np.abs(xi - np.round(xi)) <= 1e-9, np.round(xi), xi)
             cost, ans = evaluate(sep)
-            if integral(sep) and cost < st.ub:
+            if integral(sep) and cost < st.ub and master.first_feasible(sep):
                 st.ub, st.best = cost, sep[:master.n_first].copy()
             best_sep = min(best_sep, cost)
             added = 0
@@ -1506,8 +1573,10 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             # per-scenario cuts pruned in the MIP phase, and is proven in 134 without)
             gone = master.prune() if bound else 0
             report(phase, f", cuts +{added} -{gone} = {len(master.cuts)}")
-            if bound and st.it % ROUND_EVERY == 0 and added and left() > 0:
-                try_rounded(x)
+            if bound and st.it % ROUND_EVERY == 0 and added and centre is not None:
+                for close in ROUND_CLOSE:
+                    if left() > 0:
+                        try_rounded(centre, close)
             centre = 0.5 * (centre + sep)  # in-out: the centre follows the separation points
             if added == 0:
                 if step >= 1.0:
@@ -1523,11 +1592,13 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
                 break
         return x_last
 
-    def rounded(x: FloatArray) -> FloatArray:
+    def rounded(x: FloatArray, close: float = 0.0) -> FloatArray:
         """Integers from an LP point that keep its purchases feasible.
 
         Each candidate at the smallest size holding what the point stores there (the
-        largest if none does), a contract held if the point uses it at all.
+        largest if none does), a contract held if the point uses it at all. A candidate
+        storing less than ``close`` times its smallest size is left closed and its
+        purchases dropped (the priced phase moves them to open sites).
         """
         out = x.copy()
         L, n_first = master.L, master.n_first
@@ -1537,6 +1608,9 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
             ls = np.flatnonzero(data.size_gov == g)
             if x[ls].sum() <= 1e-6 and vol[g] <= 1e-9:
                 continue
+            if vol[g] < close * data.size_capacity[ls].min():
+                out[L + g * K:L + (g + 1) * K] = 0.0
+                continue
             fits = ls[data.size_capacity[ls] >= vol[g] - 1e-9]
             pick = fits[np.argmin(data.size_capacity[fits])] if fits.size else ls[
                 np.argmax(data.size_capacity[ls])]
@@ -1544,34 +1618,44 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
         out[L + G * K:n_first] = np.ceil(x[L + G * K:n_first] - 1e-6)
         return out
 
-    def try_rounded(x: FloatArray) -> None:
-        """Price the master's point rounded (its purchases kept): a cheap incumbent."""
-        r = rounded(x)
+    def try_rounded(x: FloatArray, close: float = 0.0) -> None:
+        """Price a point rounded (its purchases kept): a cheap incumbent."""
+        r = rounded(x, close)
         if not master.first_feasible(r):
             return
         cost, _ = evaluate(r)
         if cost < st.ub:
             st.ub, st.best = cost, r[:master.n_first].copy()
-        report("LP point rounded")
+        report("stability centre rounded" + (f", candidates below {close:g} of their "
+                                             "smallest size closed" if close else ""))
 
     G, K = data.n_gov, data.shape[2]
     L = master.L
     lb0, ub0 = master.col_lb.copy(), master.col_ub.copy()
     ints = np.flatnonzero(master.integer)
     # 1. LP phase on the relaxation
+    # general blocks are feasible only where the rows they imply hold (protect_on = 1
+    # needs the lender's own stock): their centre starts at the first master point
+    transport = all(b.rows is None for b in blocks)
     x = lp_phase(lb0, ub0, bound=True, tol=target / 4, max_it=max_iterations,
-                 phase="LP")
+                 phase="LP", core=master.core_point(data) if transport else None)
     status = SolveStatus.FEASIBLE
     if x is None and st.it and not math.isfinite(st.lb):
         return _no_plan(data, opts, sopts, t0, SolveStatus.INFEASIBLE,
                         "the first-stage rows (space, budget) admit no plan")
-    # 1b. the LP point rounded up to sizes that hold its stock, priced
+    # 1b. the incumbent's integers (else the LP point rounded up to sizes that hold its
+    # stock), its purchases re-optimised from the incumbent as the stability centre
     if x is not None and not gap_closed():
         r = rounded(x)
+        core = None
+        if st.best is not None:
+            core = np.zeros(master.c.size)
+            core[:master.n_first] = st.best
+            r = core
         lo, hi = lb0.copy(), ub0.copy()
-        lo[ints] = hi[ints] = r[ints]
+        lo[ints] = hi[ints] = np.round(r[ints])
         lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
-                 phase="LP point rounded, priced")
+                 phase="incumbent's sizes, purchases priced", core=core)
     # 2. dive: fix the largest fractional integer to 1 (a size's siblings to 0), re-run
     lo, hi = lb0.copy(), ub0.copy()
     while x is not None and not gap_closed() and left() > 0 and st.it < max_iterations:
