@@ -718,6 +718,7 @@ def first_stage_rows(m: Model, data: PlacementData, y: IntArray, buy: IntArray,
 
     # space: sum_k b_k (e + buy) <= cap (existing) or sum_l M_l y_l (candidate)
     sp_g = space_rows(data)
+    space_slack = False
     if sp_g.size:
         row_of_g = np.full(G, -1, dtype=np.int64)
         row_of_g[sp_g] = np.arange(sp_g.size)
@@ -732,6 +733,7 @@ def first_stage_rows(m: Model, data: PlacementData, y: IntArray, buy: IntArray,
         scale = np.maximum(np.where(data.gov_candidate[sp_g], 1.0, data.gov_capacity[sp_g]), 1.0)
         extra_r, extra_c, extra_v = elastic_slack(
             "space", np.arange(sp_g.size, dtype=np.int64), 1.0 / scale, -1.0)
+        space_slack = bool(extra_c.size)
         m.add_constraints(
             "space",
             (np.concatenate([r1, r2, extra_r]), np.concatenate([c1, y[ls], extra_c]),
@@ -756,7 +758,7 @@ def first_stage_rows(m: Model, data: PlacementData, y: IntArray, buy: IntArray,
         # its rows (10,000 of them were such pairs)
         tight = np.zeros((cand.size, cut_k.size), dtype=bool)
         np.logical_or.at(tight, row_of, bound[row_of] < fits)
-        if elastic_slack is not _no_slack:
+        if space_slack:
             tight[:] = True  # phase 1's space rows have slacks: they imply nothing
         pc, pk = np.nonzero(tight)
         nck = pc.size
