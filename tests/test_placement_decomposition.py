@@ -209,7 +209,7 @@ def test_plan_runs_the_decomposition_on_agreement_instances() -> None:
                   "--format", "json")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["method"] == "decomposition (asked for (--method decomposition))"
+    assert doc["method"] == "decomposition (asked for by --method decomposition)"
     assert doc["status"] == "optimal"
 
 
@@ -220,7 +220,7 @@ def test_plan_says_which_method_ran(tmp_path: Path) -> None:
                   "--gap", "1e-3", "--format", "json")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["method"] == "decomposition (asked for (--method decomposition))"
+    assert doc["method"] == "decomposition (asked for by --method decomposition)"
     assert doc["status"] == "optimal"
     assert "iteration 1 (LP): bound" in res.stderr
     res = run_cli("plan", str(path), "--gap", "1e-3", "--top", "1")

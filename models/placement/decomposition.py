@@ -269,12 +269,12 @@ def choose_method(instance: Instance, options: PlacementOptions, method: str | N
     data = prepare(instance, options)
     n = int(data.f_s.size)
     if method == "extensive":
-        return "extensive", "asked for (--method extensive)", data
+        return "extensive", "asked for by --method extensive", data
     why = unsupported(instance, data, options)
     if method == "decomposition":
         if why is not None:
             raise InputError(f"--method decomposition: {why}.")
-        return "decomposition", "asked for (--method decomposition)", data
+        return "decomposition", "asked for by --method decomposition", data
     if why is not None:
         return "extensive", f"chosen because {why.split(';')[0]}", data
     if n > EXTENSIVE_MAX_FLOWS:
