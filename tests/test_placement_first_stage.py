@@ -32,13 +32,14 @@ def test_candidate_stock_rows_only_where_a_bound_cuts_and_the_optimum_is_unchang
     assert cuts.any() and not cuts.all()  # the instance has both kinds of pair
 
     m, _ = build_model(data, POOLED)
-    kept = m.compile().con_blocks["candidate_stock_link"]
+    mm = m.compile()
+    kept = mm.con_blocks["candidate_stock_link"]
     assert kept.stop - kept.start == int(cuts.sum())
-    lean = solve(m.compile(), "highs", SolverOptions(mip_gap=1e-9))
+    lean = solve(mm, "highs", SolverOptions(mip_gap=1e-9))
 
     # every pair's row added back, as written before the filter
     full, _ = build_model(data, POOLED)
-    vb = full.compile().var_blocks
+    vb = mm.var_blocks  # the same columns: only rows are added below
     y0, buy0 = vb["open"].start, vb["buy"].start
     pc, pk = np.nonzero(~cuts)
     rows, cols, vals = [np.arange(pc.size)], [buy0 + cand[pc] * K + pk], [np.ones(pc.size)]

@@ -1653,12 +1653,11 @@ def _iterate(data: PlacementData, opts: PlacementOptions, sopts: SolverOptions,
     # 1b. the incumbent's integers (else the LP point rounded up to sizes that hold its
     # stock), its purchases re-optimised from the incumbent as the stability centre
     if x is not None and not gap_closed():
-        r = rounded(x)
         core = None
         if st.best is not None:
             core = np.zeros(master.c.size)
             core[:master.n_first] = st.best
-            r = core
+        r = core if core is not None else rounded(x)
         lo, hi = lb0.copy(), ub0.copy()
         lo[ints] = hi[ints] = np.round(r[ints])
         lp_phase(lo, hi, bound=False, tol=target / 10, max_it=max_iterations,
